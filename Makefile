@@ -1,0 +1,38 @@
+# Tempodesk: `make dev` runs it, `make test` proves it. Both set up .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: dev test lint bench venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Run Tempodesk on this machine: Temporal dev server, worker, web app, mail catcher, demo data.
+dev: $(STAMP)
+	$(BIN)/tempodesk dev
+
+## Lint, type-check and run the whole test suite against real Temporal, PostgreSQL and SMTP.
+test: $(STAMP)
+	scripts/ensure-postgres
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Benchmarks (print JSON): ticket intake and actions, beside a bare-engine baseline.
+bench: $(STAMP)
+	scripts/ensure-postgres
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

@@ -1,0 +1,66 @@
+"""Process definitions: schema, validation, rights and compilation to python-statemachine.
+
+Pure: nothing here touches the network, the clock, the disk or the database (reading the
+bundled definition files is done by ``bundled()``, called only outside workflows).
+"""
+
+from .compiler import CompiledProcess, compile_definition, compile_pinned, move, to_statechart
+from .definition import (
+    CUSTOMER_MESSAGE,
+    PRIORITIES,
+    STATE_CATEGORIES,
+    ActionSpec,
+    DefinitionError,
+    FieldSpec,
+    Problem,
+    ProcessDefinition,
+    StateSpec,
+    from_json,
+    load_text,
+    parse_definition,
+)
+from .rules import (
+    FieldErrors,
+    actions_for,
+    clean_fields,
+    coerce_form,
+    may_perform,
+    may_see,
+    public_field_values,
+)
+
+
+def bundled(name: str) -> str:
+    """The text of a definition file shipped in ``statemachines/processes``."""
+    from importlib.resources import files
+
+    return (files(__package__) / "processes" / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+__all__ = [
+    "CUSTOMER_MESSAGE",
+    "PRIORITIES",
+    "STATE_CATEGORIES",
+    "ActionSpec",
+    "CompiledProcess",
+    "DefinitionError",
+    "FieldErrors",
+    "FieldSpec",
+    "Problem",
+    "ProcessDefinition",
+    "StateSpec",
+    "actions_for",
+    "bundled",
+    "clean_fields",
+    "coerce_form",
+    "compile_definition",
+    "compile_pinned",
+    "from_json",
+    "load_text",
+    "may_perform",
+    "may_see",
+    "move",
+    "parse_definition",
+    "public_field_values",
+    "to_statechart",
+]

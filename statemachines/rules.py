@@ -1,0 +1,183 @@
+"""Who may see a state and perform an action, and whether an action's fields are valid.
+
+Used by the web before it sends an Update and by the workflow's Update validator, which is
+the authority: the web's check only spares the agent a round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Protocol
+
+from .definition import _DATE, PRIORITIES, ActionSpec, FieldSpec, ProcessDefinition
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+
+
+class ActorLike(Protocol):
+    @property
+    def username(self) -> str: ...
+    @property
+    def groups(self) -> Sequence[str]: ...
+    @property
+    def is_admin(self) -> bool: ...
+
+
+def may_see(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> bool:
+    """Whether the actor may see tickets while they are in this state."""
+    visible_to = definition.state(state_id).visible_to
+    return actor.is_admin or not visible_to or bool(set(visible_to) & set(actor.groups))
+
+
+def may_perform(
+    definition: ProcessDefinition, state_id: str, action: ActionSpec, actor: ActorLike
+) -> bool:
+    """Whether the actor may press this action's button in this state."""
+    if not may_see(definition, state_id, actor):
+        return False
+    return actor.is_admin or not action.groups or bool(set(action.groups) & set(actor.groups))
+
+
+def actions_for(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> list[ActionSpec]:
+    """The buttons this actor gets on a ticket in this state, in the definition's order."""
+    return [
+        a for a in definition.actions_in(state_id) if may_perform(definition, state_id, a, actor)
+    ]
+
+
+class FieldErrors(ValueError):
+    """Invalid action fields; ``errors`` maps a field id to a message the agent can read."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def coerce_form(action: ActionSpec, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Turn HTML form values (lists of strings) into the typed values ``clean_fields`` checks."""
+    values: dict[str, Any] = {}
+    for spec in action.fields:
+        raw = [v for v in form.get(spec.id, []) if v is not None]
+        if spec.type == "checkbox":
+            values[spec.id] = bool(raw) and raw[-1].lower() in ("on", "true", "1", "yes")
+        elif spec.type == "multiselect":
+            values[spec.id] = [v for v in raw if v]
+        else:
+            text = raw[-1].strip() if raw and spec.type != "longtext" else (raw[-1] if raw else "")
+            values[spec.id] = text if text.strip() else None
+    return values
+
+
+def clean_fields(action: ActionSpec, values: Mapping[str, Any], *, claimed: bool) -> dict[str, Any]:
+    """Check values against the action's fields; return them normalised or raise FieldErrors.
+
+    With ``claimed`` (inside the workflow) a long-text value is the id of its stored message
+    body (a claim check); without it (in the web) it is the text itself.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key in values:
+        if action.field(key) is None:
+            errors[key] = f"The action '{action.label}' has no field '{key}'."
+    for spec in action.fields:
+        value = values.get(spec.id)
+        if value is None or value == "" or value == [] or (spec.type == "checkbox" and not value):
+            if spec.required:
+                errors[spec.id] = "This field is required."
+            elif spec.type == "checkbox":
+                clean[spec.id] = False
+            continue
+        try:
+            clean[spec.id] = _clean_value(spec, value, claimed=claimed)
+        except ValueError as exc:
+            errors[spec.id] = str(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return clean
+
+
+def _clean_value(spec: FieldSpec, value: Any, *, claimed: bool) -> Any:
+    kind = spec.type
+    if kind == "longtext":
+        if claimed:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError("Expected the id of a stored message.")
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("Enter some text.")
+        return value
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError("Enter text.")
+        if len(value) > spec.max_length:
+            raise ValueError(f"At most {spec.max_length} characters.")
+        return value.strip()
+    if kind == "select":
+        if value not in {c.value for c in spec.choices}:
+            raise ValueError("Choose one of the offered values.")
+        return value
+    if kind == "multiselect":
+        allowed = {c.value for c in spec.choices}
+        if not isinstance(value, list) or not all(v in allowed for v in value):
+            raise ValueError("Choose among the offered values.")
+        return sorted(set(value), key=[c.value for c in spec.choices].index)
+    if kind == "checkbox":
+        if not isinstance(value, bool):
+            raise ValueError("Expected true or false.")
+        return value
+    if kind == "number":
+        number = _number(value)
+        if number is None:
+            raise ValueError("Enter a number.")
+        return number
+    if kind == "date":
+        if not isinstance(value, str) or not _DATE.match(value):
+            raise ValueError("Enter a date as YYYY-MM-DD.")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("Enter a real date as YYYY-MM-DD.") from None
+        return value
+    if kind in ("agent", "group"):
+        if not isinstance(value, str) or not _SLUG.match(value):
+            raise ValueError(f"Choose an {kind}." if kind == "agent" else "Choose a group.")
+        return value
+    if kind == "recipient":
+        prefix, _, name = str(value).partition(":")
+        if prefix not in ("user", "group") or not _SLUG.match(name):
+            raise ValueError("Choose an agent or a group.")
+        return f"{prefix}:{name}"
+    if kind == "priority":
+        number = _number(value)
+        if number not in PRIORITIES:
+            raise ValueError("Choose a priority.")
+        return int(number)
+    raise ValueError(f"Unsupported field type '{kind}'.")
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+            return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+def public_field_values(action: ActionSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values worth recording on the timeline: everything but message bodies."""
+    return {
+        k: v
+        for k, v in values.items()
+        if (spec := action.field(k)) is not None and spec.type != "longtext"
+    }

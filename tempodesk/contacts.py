@@ -1,0 +1,30 @@
+"""How customers are recognised: normalised email addresses and phone numbers."""
+
+from __future__ import annotations
+
+import re
+
+# Deliberately plain: one @, no spaces or control characters, a dot in the domain.
+_EMAIL = re.compile(
+    r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$"
+)
+
+
+def normalize_email(value: str | None) -> str:
+    """Lower-cased and trimmed; email addresses are matched case-insensitively."""
+    return (value or "").strip().lower()
+
+
+def is_valid_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def normalize_phone(value: str | None) -> str:
+    """Digits only, keeping a leading +; "" when there are too few digits to be a number."""
+    raw = (value or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) < 5:
+        return ""
+    return ("+" if raw.startswith(("+", "00")) else "") + digits.removeprefix(
+        "00" if raw.startswith("00") else ""
+    )

@@ -1,0 +1,265 @@
+"""Payloads between the web, the workflows and the activities: small dataclasses, one module.
+
+Every workflow run, update, signal, query and activity takes one ``…Input`` and returns one
+``…Result``. New fields always get defaults, so recorded histories still decode. Message
+bodies never appear here, only the ids of stored messages (claim checks).
+
+Imported by workflow code, so it stays deterministic: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.common import SearchAttributeKey
+
+TICKET_TASK_QUEUE = "tempodesk-tickets"
+MAIL_TASK_QUEUE = "tempodesk-mail"
+
+TICKET_WORKFLOW = "TicketWorkflow"
+UPDATE_PERFORM_ACTION = "perform_action"
+UPDATE_CONFIRM_CREATED = "confirm_created"
+SIGNAL_CUSTOMER_MESSAGE = "customer_message"
+QUERY_SNAPSHOT = "snapshot"
+
+# Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
+ACT_LINK_CUSTOMER = "link_customer"
+ACT_CHOOSE_ASSIGNEE = "choose_assignee"
+ACT_PROJECT = "project_ticket"
+ACT_SEND_MAIL = "send_mail"
+
+SA_STATE = SearchAttributeKey.for_keyword("TicketState")
+SA_STATE_CATEGORY = SearchAttributeKey.for_keyword("TicketStateCategory")
+SA_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
+SA_ASSIGNEE = SearchAttributeKey.for_keyword("Assignee")
+SA_GROUP = SearchAttributeKey.for_keyword("AssignedGroup")
+SA_PRIORITY = SearchAttributeKey.for_int("Priority")
+SA_CUSTOMER_EMAIL = SearchAttributeKey.for_keyword("CustomerEmail")
+SA_PROCESS = SearchAttributeKey.for_keyword("TicketProcess")
+
+#: name -> type, as `temporal server start-dev --search-attribute` and the operator CLI want it.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    SA_STATE.name: "Keyword",
+    SA_STATE_CATEGORY.name: "Keyword",
+    SA_NUMBER.name: "Keyword",
+    SA_ASSIGNEE.name: "Keyword",
+    SA_GROUP.name: "Keyword",
+    SA_PRIORITY.name: "Int",
+    SA_CUSTOMER_EMAIL.name: "Keyword",
+    SA_PROCESS.name: "Keyword",
+}
+
+
+def ticket_workflow_id(number: str) -> str:
+    return f"ticket-{number}"
+
+
+@dataclass
+class Actor:
+    """Who asks for a change. The web fills it from the signed-in user; the workflow re-checks
+    the rights it implies against the pinned definition."""
+
+    username: str
+    groups: list[str] = field(default_factory=list)
+    is_admin: bool = False
+    kind: str = "agent"  # agent | system | customer
+
+
+SYSTEM = Actor(username="system", kind="system", is_admin=True)
+
+
+@dataclass
+class PinnedProcess:
+    """A published definition version, pinned into the ticket when it starts.
+
+    ``document`` is JSON text, not a dict: Temporal's JSON converter sorts dict keys, and the
+    order of states and actions is meaningful.
+    """
+
+    name: str
+    version: int
+    document: str
+
+
+@dataclass
+class CustomerRef:
+    email: str = ""
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass
+class OutboundMail:
+    """A message queued for sending by the workflow: the body stays in the database."""
+
+    message_id: int
+    event_seq: int
+    to: str
+    author: str = ""
+
+
+@dataclass
+class TicketSnapshot:
+    """The live state of a ticket: returned by the ``snapshot`` query, projected to the DB."""
+
+    number: str
+    subject: str
+    state: str
+    state_label: str
+    state_category: str
+    process_name: str
+    process_version: int
+    channel: str = ""
+    priority: int = 2
+    assignee: str | None = None
+    group: str | None = None
+    contact_id: int | None = None
+    order_id: int | None = None
+    customer_email: str = ""
+    customer_name: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+    first_message_id: int | None = None
+    customer_message_id: str = ""  # RFC 5322 Message-ID of the customer's last mail, if any
+
+
+@dataclass
+class TicketStartInput:
+    number: str
+    subject: str
+    channel: str
+    customer: CustomerRef
+    process: PinnedProcess
+    message_id: int | None = None
+    order_number: str = ""
+    priority: int = 2
+    created_by: str = ""
+    # Carried over by continue-as-new:
+    restored: TicketSnapshot | None = None
+    outbox: list[OutboundMail] = field(default_factory=list)
+    seen_messages: list[int] = field(default_factory=list)
+    # Continue-as-new after this many events in one run (0: only when Temporal suggests it).
+    continue_as_new_after: int = 0
+
+
+@dataclass
+class TicketResult:
+    number: str
+    state: str
+    seq: int
+
+
+@dataclass
+class ConfirmCreatedInput:
+    """Sent with the start (update-with-start): answered once the ticket is in the database."""
+
+    number: str
+
+
+@dataclass
+class PerformActionInput:
+    action: str
+    actor: Actor
+    fields: dict[str, Any] = field(default_factory=dict)
+    # The state the agent saw when they pressed the button; a stale page is refused.
+    expected_state: str | None = None
+
+
+@dataclass
+class PerformActionResult:
+    state: str
+    state_label: str
+    seq: int
+
+
+@dataclass
+class CustomerMessageInput:
+    """A fact: the customer wrote. The body is already stored as message ``message_id``."""
+
+    message_id: int
+    author: str = ""
+    channel: str = ""
+    rfc_message_id: str = ""
+
+
+@dataclass
+class TicketEventRecord:
+    seq: int
+    kind: str  # created | action | customer_message | email_sent | email_failed
+    at: str
+    actor: str = ""
+    action: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    message_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MessageAttachment:
+    """What the projection records about a stored message once the workflow has used it."""
+
+    message_id: int
+    channel: str
+    sender_role: str  # customer | agent | system
+    internal: bool
+    author: str = ""
+    recipient: str = ""
+    delivery_status: str | None = None
+
+
+@dataclass
+class ProjectionInput:
+    snapshot: TicketSnapshot
+    events: list[TicketEventRecord] = field(default_factory=list)
+    messages: list[MessageAttachment] = field(default_factory=list)
+
+
+@dataclass
+class LinkCustomerInput:
+    number: str
+    customer: CustomerRef
+    order_number: str = ""
+
+
+@dataclass
+class LinkCustomerResult:
+    contact_id: int | None
+    customer_email: str
+    customer_name: str
+    order_id: int | None = None
+    order_note: str = ""  # why an order number given was not linked
+
+
+@dataclass
+class AssignmentInput:
+    number: str
+    channel: str
+    contact_id: int | None = None
+
+
+@dataclass
+class AssignmentResult:
+    assignee: str | None
+    group: str | None
+    reason: str  # account_owner | channel_owner | default | none
+
+
+@dataclass
+class SendMailInput:
+    ticket_number: str
+    event_seq: int
+    message_id: int
+    to: str
+    subject: str
+    in_reply_to: str = ""
+
+
+@dataclass
+class SendMailResult:
+    status: str  # sent | failed
+    smtp_message_id: str
+    detail: str = ""

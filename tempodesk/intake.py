@@ -1,0 +1,214 @@
+"""Intake: a new request becomes a ticket, exactly once.
+
+1. Check the request (sizes, the email address) and refuse it whole if it is bad.
+2. In one transaction, look up the idempotency key; if it is new, reserve a ticket number and
+   store the customer's message (the claim check: its body never enters workflow history).
+3. Start the ticket's workflow with update-with-start (``USE_EXISTING``), which answers once
+   the ticket is projected into the database.
+
+A retry with the same key, at any point, finds the same number and joins the same workflow.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from statemachines import PRIORITIES
+from tempodesk import processes
+from tempodesk.client import TemporalFacade
+from tempodesk.contacts import is_valid_email, normalize_email, normalize_phone
+from tempodesk.contracts import CustomerRef, TicketStartInput, ticket_workflow_id
+from tempodesk.db import transaction
+from tempodesk.models import Channel, Message, Ticket, TicketCounter
+from tempodesk.settings import Settings
+
+CHANNELS = ("api", "web", "email", "phone", "walk_in")
+
+
+class IntakeInvalid(ValueError):
+    """The request cannot become a ticket; ``errors`` maps a field to a readable message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass
+class NewTicket:
+    subject: str
+    body: str
+    customer: CustomerRef
+    channel: str = "api"
+    order_number: str = ""
+    priority: int = 2
+    idempotency_key: str = ""
+    created_by: str = ""  # the agent who entered it, if any
+
+
+@dataclass
+class CreatedTicket:
+    number: str
+    workflow_id: str
+    state: str
+    created: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Intake:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], engine: TemporalFacade):
+        self.settings = settings
+        self.sessions = sessions
+        self.engine = engine
+
+    def validate(self, request: NewTicket) -> NewTicket:
+        """Normalise the request or raise IntakeInvalid with every problem."""
+        errors: dict[str, str] = {}
+        subject = " ".join(request.subject.split())
+        if not subject:
+            errors["subject"] = "Enter a subject."
+        elif len(subject) > self.settings.max_subject_chars:
+            errors["subject"] = f"At most {self.settings.max_subject_chars} characters."
+        body = request.body.replace("\r\n", "\n")
+        if not body.strip():
+            errors["body"] = "Enter a message."
+        elif len(body) > self.settings.max_message_chars:
+            errors["body"] = f"At most {self.settings.max_message_chars} characters."
+        email = normalize_email(request.customer.email)
+        phone = normalize_phone(request.customer.phone)
+        if email and not is_valid_email(email):
+            errors["email"] = "Enter a valid email address."
+        if not email and not phone:
+            errors["email"] = "Enter an email address (or a phone number)."
+        if request.customer.phone and not phone:
+            errors["phone"] = "Enter a valid phone number."
+        name = " ".join(request.customer.name.split())
+        if len(name) > 200:
+            errors["name"] = "At most 200 characters."
+        order = request.order_number.strip()
+        if len(order) > 64:
+            errors["order_number"] = "At most 64 characters."
+        if request.channel not in CHANNELS:
+            errors["channel"] = f"Use one of: {', '.join(CHANNELS)}."
+        if request.priority not in PRIORITIES:
+            errors["priority"] = "Use 1 (low) to 4 (urgent)."
+        if len(request.idempotency_key) > 150:
+            errors["idempotency_key"] = "At most 150 characters."
+        if errors:
+            raise IntakeInvalid(errors)
+        return NewTicket(
+            subject=subject,
+            body=body,
+            customer=CustomerRef(email=email, name=name, phone=phone),
+            channel=request.channel,
+            order_number=order,
+            priority=request.priority,
+            idempotency_key=request.idempotency_key,
+            created_by=request.created_by,
+        )
+
+    def create_ticket(self, request: NewTicket) -> CreatedTicket:
+        """Create the ticket (or find the one this idempotency key created) and return it."""
+        request = self.validate(request)
+        key = request.idempotency_key or f"auto:{uuid.uuid4()}"
+        number, message_id, fresh = self._reserve(request, key)
+        with self.sessions() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            if ticket is not None:
+                return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
+            process_name = self._process_for(session, request.channel)
+            pinned = processes.pin(session, process_name)
+        snapshot = self.engine.start_ticket(
+            TicketStartInput(
+                number=number,
+                subject=request.subject,
+                channel=request.channel,
+                customer=request.customer,
+                process=pinned,
+                message_id=message_id,
+                order_number=request.order_number,
+                priority=request.priority,
+                created_by=request.created_by,
+            )
+        )
+        return CreatedTicket(number, ticket_workflow_id(number), snapshot.state, created=fresh)
+
+    def _process_for(self, session: Session, channel: str) -> str:
+        configured = session.scalar(select(Channel.process_name).where(Channel.name == channel))
+        return configured or self.settings.default_process
+
+    def _reserve(self, request: NewTicket, key: str) -> tuple[str, int, bool]:
+        """(number, message id, newly reserved?) for this key, in one transaction."""
+        for _ in range(3):
+            try:
+                with transaction(self.sessions) as session:
+                    found = session.execute(
+                        select(Message.ticket_number, Message.id).where(
+                            Message.idempotency_key == key
+                        )
+                    ).first()
+                    if found is not None:
+                        return found[0], found[1], False
+                    number = allocate_number(session, self.settings.ticket_number_template)
+                    message = Message(
+                        ticket_number=number,
+                        idempotency_key=key,
+                        channel=request.channel,
+                        sender_role="customer",
+                        author=request.customer.email or request.customer.phone,
+                        subject=request.subject,
+                        body=request.body,
+                    )
+                    session.add(message)
+                    session.flush()
+                    return number, message.id, True
+            except IntegrityError:
+                continue  # the same key was reserved concurrently: read it on the next pass
+        raise RuntimeError("Could not reserve a ticket number.")
+
+
+_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
+
+
+class _Sequence:
+    def __format__(self, spec: str) -> str:
+        return "#"
+
+
+def check_number_template(template: str) -> None:
+    """Refuse templates with unknown placeholders or without a sequence."""
+    names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    if "seq" not in names or names - {"seq", "year", "month"}:
+        raise ValueError("The ticket number template needs {seq} and may use {year}, {month}.")
+    sample = template.format(year=2026, month="01", seq=1)
+    if not _NUMBER.match(sample):
+        raise ValueError("Ticket numbers may contain only letters, digits, '.', '_' and '-'.")
+
+
+def allocate_number(session: Session, template: str) -> str:
+    """The next ticket number; sequences restart whenever the rest of the template changes."""
+    check_number_template(template)
+    now = datetime.now(UTC)
+    scope = template.format(year=now.year, month=f"{now.month:02d}", seq=_Sequence())[:64]
+    insert_stmt = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    session.execute(
+        insert_stmt(TicketCounter).values(scope=scope, value=0).on_conflict_do_nothing()
+    )
+    value = session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.scope == scope)
+        .values(value=TicketCounter.value + 1)
+        .returning(TicketCounter.value)
+    ).scalar_one()
+    return template.format(year=now.year, month=f"{now.month:02d}", seq=value)

@@ -1,0 +1,297 @@
+"""SQLAlchemy models: the projection of tickets plus the reference data around them.
+
+Tickets, their events and the metadata of their messages are written only by the
+workflow's projection activity (see activities/tickets.py). The web process writes
+reference data (users, tokens), and *claim checks*: a message body stored before the
+workflow is asked to attach it, so bodies never travel through workflow history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class User(Base):
+    """An agent or admin who signs in to the desk."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary="memberships", back_populates="members", order_by="Group.name"
+    )
+
+    # What Flask-Login expects of a user (is_active is the column above).
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class Group(Base):
+    """A team of agents (e.g. "Support", "Billing"): a queue to assign to and a unit of rights."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+
+    members: Mapped[list[User]] = relationship(
+        secondary="memberships", back_populates="groups", order_by="User.username"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    account_owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+
+
+class Contact(Base):
+    """A customer. Email addresses are stored lower-cased; phones as digits with a leading +."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), default=None
+    )
+    account_owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Order(Base):
+    """An order from the shop (which lives elsewhere), imported so tickets can link to it."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
+    )
+    placed_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(40), default="")
+    total: Mapped[str] = mapped_column(String(40), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    contact: Mapped[Contact | None] = relationship()
+
+
+class Channel(Base):
+    """Where requests come in: the web form, the API, the phone, a walk-in desk, a mailbox.
+
+    Its owner and group take part in assignment (account owner, then channel owner,
+    then the helpdesk default); its process is the one new tickets from it start with.
+    """
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(254), default="")
+    owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+    group_name: Mapped[str | None] = mapped_column(
+        ForeignKey("groups.name", ondelete="SET NULL"), default=None
+    )
+    process_name: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ProcessVersion(Base):
+    """One immutable, published version of a process definition."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TicketCounter(Base):
+    """Ticket number sequences, one per scope (the template rendered without the sequence)."""
+
+    __tablename__ = "ticket_counters"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """The projection of one ticket workflow; ``event_seq`` orders every write."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_state_category_id", "state_category", "id"),
+        Index("ix_tickets_assignee_id", "assignee", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[str] = mapped_column(String(64))
+    state_label: Mapped[str] = mapped_column(String(100), default="")
+    state_category: Mapped[str] = mapped_column(String(16))
+    process_name: Mapped[str] = mapped_column(String(64))
+    process_version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+    group_name: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
+    )
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), default=None
+    )
+    customer_email: Mapped[str] = mapped_column(String(254), default="")
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact | None] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+
+class Message(Base):
+    """A ticket's message: the customer's request, a reply, an internal note.
+
+    The body is written first (a claim check, by intake or by the web before an Update);
+    the projection attaches it to the ticket's timeline and fills in what it is.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    attached: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16), default="")
+    sender_role: Mapped[str] = mapped_column(String(16), default="")  # customer|agent|system
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    author: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivery_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    delivery_detail: Mapped[str] = mapped_column(Text, default="")
+    smtp_message_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's timeline; (ticket_number, seq) makes its write idempotent."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_number", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(64), default=None)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    from_state: Mapped[str | None] = mapped_column(String(64), default=None)
+    to_state: Mapped[str | None] = mapped_column(String(64), default=None)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[Message | None] = relationship()

@@ -1,0 +1,263 @@
+"""Read queries over the projection, shared by the desk and the API.
+
+Every read goes through ``visible_tickets`` so an agent never sees a ticket whose state their
+groups may not see, whichever page or endpoint asks.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from statemachines import ProcessDefinition, may_see
+from tempodesk import processes
+from tempodesk.contracts import Actor
+from tempodesk.db import aware
+from tempodesk.models import Contact, Message, Ticket, TicketEvent, User
+
+VIEWS = ("open", "mine", "unassigned", "all")
+OPEN_CATEGORIES = ("new", "open", "pending", "resolved")
+
+
+def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """A WHERE clause keeping the tickets whose state the actor may see (None: all of them)."""
+    if actor.is_admin:
+        return None
+    pairs = session.execute(select(Ticket.process_name, Ticket.process_version).distinct()).all()
+    clauses = []
+    restricted = False
+    for name, version in pairs:
+        definition = processes.definition(session, name, version)
+        visible = [s.id for s in definition.states if may_see(definition, s.id, actor)]
+        if len(visible) != len(definition.states):
+            restricted = True
+        if visible:
+            clauses.append(
+                and_(
+                    Ticket.process_name == name,
+                    Ticket.process_version == version,
+                    Ticket.state.in_(visible),
+                )
+            )
+    if not restricted:
+        return None
+    return or_(*clauses) if clauses else false()
+
+
+def visible_tickets(session: Session, actor: Actor) -> Select[Ticket]:
+    stmt = select(Ticket)
+    clause = visibility_clause(session, actor)
+    return stmt if clause is None else stmt.where(clause)
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The ticket id a cursor points after; ValueError if it was not made by us."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("Invalid cursor.") from None
+    if not raw.startswith("t") or not raw[1:].isdigit():
+        raise ValueError("Invalid cursor.")
+    return int(raw[1:])
+
+
+def list_tickets(
+    session: Session,
+    actor: Actor,
+    *,
+    view: str = "open",
+    state: str | None = None,
+    assignee: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Newest first, keyset-paginated by ticket id."""
+    stmt = visible_tickets(session, actor)
+    if view == "open":
+        stmt = stmt.where(Ticket.state_category.in_(OPEN_CATEGORIES))
+    elif view == "mine":
+        stmt = stmt.where(Ticket.assignee == actor.username).where(
+            Ticket.state_category.in_(OPEN_CATEGORIES)
+        )
+    elif view == "unassigned":
+        stmt = stmt.where(Ticket.assignee.is_(None)).where(
+            Ticket.state_category.in_(OPEN_CATEGORIES)
+        )
+    if state:
+        stmt = stmt.where(Ticket.state == state)
+    if assignee:
+        stmt = stmt.where(Ticket.assignee == assignee)
+    if cursor:
+        stmt = stmt.where(Ticket.id < decode_cursor(cursor))
+    rows = list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return Page(rows[:limit], next_cursor)
+
+
+def count_views(session: Session, actor: Actor) -> dict[str, int]:
+    from sqlalchemy import func
+
+    counts = {}
+    for view in ("open", "mine", "unassigned"):
+        page_stmt = visible_tickets(session, actor).where(
+            Ticket.state_category.in_(OPEN_CATEGORIES)
+        )
+        if view == "mine":
+            page_stmt = page_stmt.where(Ticket.assignee == actor.username)
+        elif view == "unassigned":
+            page_stmt = page_stmt.where(Ticket.assignee.is_(None))
+        counts[view] = session.scalar(select(func.count()).select_from(page_stmt.subquery())) or 0
+    return counts
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    definition: ProcessDefinition
+    events: list[TicketEvent]
+    messages: dict[int, Message]
+    other_tickets: list[Ticket] = field(default_factory=list)
+
+
+def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None:
+    """The ticket with its timeline, or None if unknown or not visible to the actor."""
+    ticket = session.scalar(
+        visible_tickets(session, actor)
+        .where(Ticket.number == number)
+        .options(selectinload(Ticket.contact).selectinload(Contact.organisation))
+        .options(selectinload(Ticket.order))
+    )
+    if ticket is None:
+        return None
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    events = list(
+        session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_number == number).order_by(TicketEvent.seq)
+        )
+    )
+    messages = {
+        m.id: m
+        for m in session.scalars(
+            select(Message).where(Message.ticket_number == number).where(Message.attached.is_(True))
+        )
+    }
+    others: list[Ticket] = []
+    if ticket.contact_id is not None:
+        others = list(
+            session.scalars(
+                visible_tickets(session, actor)
+                .where(Ticket.contact_id == ticket.contact_id)
+                .where(Ticket.id != ticket.id)
+                .order_by(Ticket.id.desc())
+                .limit(10)
+            )
+        )
+    return TicketView(ticket, definition, events, messages, others)
+
+
+def event_message_ids(event: TicketEvent) -> list[int]:
+    ids = event.data.get("message_ids") if isinstance(event.data, dict) else None
+    if isinstance(ids, list):
+        return [i for i in ids if isinstance(i, int)]
+    return [event.message_id] if event.message_id else []
+
+
+def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "workflow_id": ticket.workflow_id,
+        "subject": ticket.subject,
+        "state": ticket.state,
+        "state_label": ticket.state_label,
+        "state_category": ticket.state_category,
+        "assignee": ticket.assignee,
+        "group": ticket.group_name,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "customer_email": ticket.customer_email,
+        "customer_name": ticket.customer_name,
+        "process": {"name": ticket.process_name, "version": ticket.process_version},
+        "created_at": _iso(ticket.created_at),
+        "updated_at": _iso(ticket.updated_at),
+        "url": f"{public_url}/desk/tickets/{ticket.number}",
+    }
+
+
+def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
+    ticket = view.ticket
+    data = ticket_summary(ticket, public_url)
+    contact = ticket.contact
+    data["customer"] = {
+        "id": contact.id if contact else None,
+        "name": (contact.name if contact else "") or ticket.customer_name,
+        "email": (contact.email if contact else None) or ticket.customer_email or None,
+        "phone": contact.phone if contact else None,
+        "organisation": contact.organisation.name if contact and contact.organisation else None,
+        "account_owner": contact.account_owner if contact else None,
+    }
+    data["order"] = (
+        {
+            "number": ticket.order.number,
+            "status": ticket.order.status,
+            "total": ticket.order.total,
+            "placed_at": _iso(ticket.order.placed_at),
+            "items": ticket.order.items,
+        }
+        if ticket.order
+        else None
+    )
+    data["messages"] = [
+        {
+            "id": m.id,
+            "sender_role": m.sender_role,
+            "channel": m.channel,
+            "internal": m.internal,
+            "author": m.author,
+            "subject": m.subject,
+            "body": m.body,
+            "created_at": _iso(m.created_at),
+            "delivery_status": m.delivery_status,
+        }
+        for m in sorted(view.messages.values(), key=lambda m: m.id)
+    ]
+    data["events"] = [
+        {
+            "seq": e.seq,
+            "kind": e.kind,
+            "action": e.action,
+            "actor": e.actor,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "message_ids": event_message_ids(e),
+            "data": e.data,
+            "at": _iso(e.at),
+        }
+        for e in view.events
+    ]
+    return data
+
+
+def _iso(value: Any) -> str | None:
+    value = aware(value)
+    return value.isoformat() if value is not None else None
+
+
+def active_agents(session: Session) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.username))
+    )

@@ -1,0 +1,48 @@
+"""What a running Tempodesk process holds: settings, the database, the Temporal facade."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tempodesk.actions import Actions
+from tempodesk.client import TemporalFacade
+from tempodesk.db import make_engine, make_session_factory
+from tempodesk.intake import Intake
+from tempodesk.settings import Settings
+
+
+class Runtime:
+    """Built once per process and shared by its threads."""
+
+    def __init__(self, settings: Settings, *, engine: TemporalFacade | None = None):
+        self.settings = settings
+        self._engine = engine
+
+    @cached_property
+    def db(self) -> Engine:
+        return make_engine(self.settings.db_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.db)
+
+    @cached_property
+    def temporal(self) -> TemporalFacade:
+        return self._engine or TemporalFacade(self.settings)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(self.settings, self.sessions, self.temporal)
+
+    @cached_property
+    def actions(self) -> Actions:
+        return Actions(self.settings, self.sessions, self.temporal)
+
+    def close(self) -> None:
+        if "temporal" in self.__dict__ and self._engine is None:
+            self.temporal.close()
+        if "db" in self.__dict__:
+            self.db.dispose()

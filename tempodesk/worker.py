@@ -1,0 +1,79 @@
+"""The worker: ticket workflows with their local database activities, and the mail queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.mail import MailActivities
+from activities.tickets import TicketStore
+from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.db import make_engine, make_session_factory
+from tempodesk.settings import Settings
+from workflows.ticket import TicketWorkflow
+
+log = logging.getLogger(__name__)
+
+# python-statemachine imports lazily and touches pathlib at import; our own pure packages
+# share their compiled-machine cache across workflows. All of them are deterministic.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "statemachine", "statemachines", "tempodesk.contracts", "yaml"
+    )
+)
+
+
+def build_workers(
+    client: Client,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    executor: ThreadPoolExecutor,
+) -> list[Worker]:
+    """The two workers of a Tempodesk worker process (one per task queue)."""
+    store = TicketStore(sessions, settings)
+    mail = MailActivities(sessions, settings)
+    tickets = Worker(
+        client,
+        task_queue=TICKET_TASK_QUEUE,
+        workflows=[TicketWorkflow],
+        activities=[store.link_customer, store.choose_assignee, store.project],
+        activity_executor=executor,
+        workflow_runner=SANDBOX,
+        max_concurrent_local_activities=16,
+    )
+    mailer = Worker(
+        client,
+        task_queue=MAIL_TASK_QUEUE,
+        activities=[mail.send_mail],
+        activity_executor=executor,
+        max_concurrent_activities=8,
+    )
+    return [tickets, mailer]
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks."""
+    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    engine = make_engine(settings.db_url)
+    sessions = make_session_factory(engine)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
+            loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
+        workers = build_workers(client, settings, sessions, executor)
+        tasks = [asyncio.create_task(w.run()) for w in workers]
+        log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
+        await stop.wait()
+        await asyncio.gather(*(w.shutdown() for w in workers))
+        await asyncio.gather(*tasks, return_exceptions=True)
+    engine.dispose()

@@ -1,0 +1,106 @@
+"""Session fixtures: a real Temporal dev server, real PostgreSQL and SQLite, a real SMTP server.
+
+One Temporal server serves the whole run; each database gets its own namespace (so their
+ticket numbers never meet) and its own worker.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tempodesk.devserver import TemporalDevServer, free_port
+from tempodesk.settings import Settings
+from tests.helpers import Stack, build_stack, close_stack
+
+PG_ADMIN = os.environ.get(
+    "TEMPODESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+NAMESPACES = ("default", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def temporal() -> Iterator[TemporalDevServer]:
+    server = TemporalDevServer(port=free_port(), namespaces=NAMESPACES)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this run, dropped at the end."""
+    name = f"tempodesk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(
+    tmp: Path, database_url: str, temporal: TemporalDevServer, **extra: object
+) -> Settings:
+    values: dict[str, object] = {
+        "var_dir": tmp,
+        "database_url": database_url,
+        "temporal_address": temporal.address,
+        "temporal_namespace": "default",
+        "smtp_port": free_port(),
+        "secret_key": "test-secret",
+        "base_url": "http://desk.test",
+        "smtp_timeout_seconds": 5.0,
+    }
+    values.update(extra)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, pg_url: str, temporal: TemporalDevServer
+) -> Iterator[Stack]:
+    """The production-like stack: PostgreSQL."""
+    settings = make_settings(tmp_path_factory.mktemp("pg"), pg_url, temporal)
+    built = build_stack(settings)
+    yield built
+    close_stack(built)
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(
+    tmp_path_factory: pytest.TempPathFactory, temporal: TemporalDevServer
+) -> Iterator[Stack]:
+    """The embedded default: SQLite, as `make dev` runs it."""
+    tmp = tmp_path_factory.mktemp("sqlite")
+    settings = make_settings(
+        tmp,
+        f"sqlite:///{tmp / 'tempodesk.db'}",
+        temporal,
+        temporal_namespace="sqlite",
+        ticket_number_template="SQ-{year}-{seq:05d}",
+    )
+    built = build_stack(settings)
+    yield built
+    close_stack(built)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_stack(request: pytest.FixtureRequest) -> Stack:
+    """Both databases, for the behaviours that must hold on each."""
+    name = "stack" if request.param == "postgresql" else "sqlite_stack"
+    built: Stack = request.getfixturevalue(name)
+    return built
+
+
+@pytest.fixture
+def sink(stack: Stack):  # type: ignore[no-untyped-def]
+    stack.sink.caught.clear()
+    stack.sink.reject.clear()
+    stack.sink.unavailable = False
+    return stack.sink

@@ -1,0 +1,182 @@
+"""The Flask app: agent desk, public web form, JSON API. One blueprint per audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from tempodesk.client import EngineUnavailable
+from tempodesk.models import User
+from tempodesk.runtime import Runtime
+from tempodesk.settings import Settings, get_settings
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+) -> Flask:
+    """The app factory; tests pass their own settings (or a whole runtime) and config."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+    runtime = runtime or Runtime(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.session_secret(),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="tempodesk_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a long reply must not expire
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["tempodesk"] = runtime
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to use the desk."
+    csrf.init_app(app)
+
+    from web import api, auth, desk, public
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
+
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(EngineUnavailable, _engine_unavailable)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/", "index", _index)
+    app.jinja_env.globals["settings"] = settings
+    app.jinja_env.filters["when"] = _when
+    return app
+
+
+def runtime() -> Runtime:
+    from flask import current_app
+
+    rt: Runtime = current_app.extensions["tempodesk"]
+    return rt
+
+
+def db() -> Session:
+    """The request's database session (closed when the request ends)."""
+    if "db" not in g:
+        g.db = runtime().sessions()
+    session: Session = g.db
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db().get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
+    if wants_json():
+        body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    codes = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }
+    messages = {
+        404: "There is nothing here (or you may not see it).",
+        405: "This address does not accept that method.",
+        413: "The request is too large.",
+    }
+    return error_response(
+        status, codes.get(status, "error"), messages.get(status, exc.description or "")
+    )
+
+
+def _csrf_error(exc: CSRFError) -> Any:
+    return error_response(
+        400,
+        "csrf",
+        "The form expired or did not come from this site. Reload the page and try again.",
+    )
+
+
+def _engine_unavailable(exc: EngineUnavailable) -> Any:
+    response = make_response(
+        error_response(
+            503,
+            "engine_unavailable",
+            "The ticket engine is not answering right now. Nothing was lost; please try again "
+            "in a moment.",
+        )
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _healthz() -> Any:
+    db().execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
+
+
+def _index() -> Any:
+    from flask import redirect, url_for
+
+    return redirect(url_for("desk.index"))
+
+
+def _when(value: Any) -> str:
+    from tempodesk.db import aware
+
+    value = aware(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""

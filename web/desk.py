@@ -1,0 +1,151 @@
+"""The agent desk: ticket lists, the ticket page with its action buttons, caught mail."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from statemachines import PRIORITIES, FieldErrors, ProcessDefinition, coerce_form
+from tempodesk import accounts, queries
+from tempodesk.client import ActionRejected, TicketNotFound
+from tempodesk.contracts import Actor
+from tempodesk.mailsink import read_caught
+from tempodesk.models import Group
+from web import db, runtime
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_STATUS_FOR = {"forbidden": 403, "invalid_fields": 422}
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page of the desk needs a signed-in agent."""
+
+
+def _actor() -> Actor:
+    return accounts.actor_for(current_user)
+
+
+@bp.route("/")
+def index() -> Any:
+    view = request.args.get("view", "open")
+    if view not in queries.VIEWS:
+        view = "open"
+    cursor = request.args.get("cursor") or None
+    try:
+        page = queries.list_tickets(db(), _actor(), view=view, cursor=cursor, limit=50)
+    except ValueError:
+        abort(400)
+    return render_template(
+        "desk/list.html",
+        page=page,
+        view=view,
+        counts=queries.count_views(db(), _actor()),
+        priorities=PRIORITIES,
+    )
+
+
+@bp.route("/tickets/<number>")
+def ticket(number: str) -> Any:
+    return _ticket_page(number)
+
+
+def _ticket_page(
+    number: str,
+    *,
+    open_action: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    session = db()
+    actor = _actor()
+    view = queries.get_ticket(session, number, actor)
+    if view is None:
+        abort(404)
+    actions = runtime().actions.available(session, view.ticket, actor)
+    return (
+        render_template(
+            "desk/ticket.html",
+            view=view,
+            ticket=view.ticket,
+            actions=actions,
+            agents=queries.active_agents(session),
+            groups=list(session.scalars(select(Group).order_by(Group.name))),
+            priorities=PRIORITIES,
+            open_action=open_action,
+            values=values or {},
+            errors=errors or {},
+            request_id=str(uuid.uuid4()),
+            message_ids=queries.event_message_ids,
+            state_label=lambda state_id: _state_label(view.definition, state_id),
+            workflow_url=runtime().settings.workflow_url(view.ticket.workflow_id),
+        ),
+        status,
+    )
+
+
+def _state_label(definition: ProcessDefinition, state_id: str) -> str:
+    try:
+        return definition.state(state_id).label
+    except KeyError:
+        return state_id
+
+
+@bp.route("/tickets/<number>/actions/<action_id>", methods=["POST"])
+def perform(number: str, action_id: str) -> Any:
+    session = db()
+    actor = _actor()
+    view = queries.get_ticket(session, number, actor)
+    if view is None:
+        abort(404)
+    action = view.definition.action(action_id)
+    if action is None:
+        flash(f"There is no action '{action_id}'.", "error")
+        return _ticket_page(number, status=409)
+    values = coerce_form(action, request.form.to_dict(flat=False))
+    request_id = request.form.get("request_id", "")
+    expected_state = request.form.get("expected_state") or None
+    session.close()
+    try:
+        result = runtime().actions.perform(
+            actor,
+            number,
+            action_id,
+            values,
+            expected_state=expected_state,
+            request_id=f"{actor.username}-{request_id}" if _REQUEST_ID.match(request_id) else None,
+        )
+    except TicketNotFound:
+        abort(404)
+    except FieldErrors as exc:
+        return _ticket_page(
+            number, open_action=action_id, values=values, errors=exc.errors, status=422
+        )
+    except ActionRejected as exc:
+        if exc.field_errors:
+            return _ticket_page(
+                number, open_action=action_id, values=values, errors=exc.field_errors, status=422
+            )
+        flash(exc.message, "error")
+        return _ticket_page(
+            number, open_action=action_id, values=values, status=_STATUS_FOR.get(exc.code, 409)
+        )
+    flash(f"{action.label}: done. The ticket is now “{result.state_label}”.", "success")
+    return redirect(url_for("desk.ticket", number=number))
+
+
+@bp.route("/mail")
+def caught_mail() -> Any:
+    directory = runtime().settings.mail_sink_dir
+    if directory is None:
+        abort(404)
+    return render_template("desk/mail.html", mails=read_caught(directory))

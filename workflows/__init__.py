@@ -1,0 +1,1 @@
+"""Workflows: deterministic orchestration only (see ARCHITECTURE.md)."""
