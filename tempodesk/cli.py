@@ -28,6 +28,8 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 def main() -> None:
     """Tempodesk: a helpdesk where every ticket is a durable Temporal workflow."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("alembic", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @main.group()
@@ -147,9 +149,6 @@ def dev() -> None:
     remembered = demo.recall(var / "demo-logins.json")
 
     sink = MailSink(settings.smtp_port, var / "mail-sink")
-    sink.start()
-    click.echo("Starting Temporal (data in var/temporal.db) ...")
-    temporal.start()
     env = {
         **os.environ,
         "TEMPODESK_VAR_DIR": str(var),
@@ -166,6 +165,9 @@ def dev() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     try:
+        sink.start()
+        click.echo(f"Starting Temporal (data in {var / 'temporal.db'}) ...")
+        temporal.start()
         for command in ("worker", "web"):
             children.append(
                 subprocess.Popen(

@@ -76,14 +76,16 @@ class MailSink:
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
+        self._running = False
 
     def start(self) -> None:
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
         self._controller.start()
+        self._running = True
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._running:
+            self._controller.stop()
+            self._running = False
 
     def store(self, sender: str, recipients: list[str], data: bytes) -> None:
         message = email.message_from_bytes(data, policy=email.policy.default)
@@ -92,6 +94,7 @@ class MailSink:
             name = f"{time.time():.6f}-{next(self._counter):05d}.eml"
             self.caught.append(CaughtMail(name, time.time(), sender, recipients, message))
             if self.directory is not None:
+                self.directory.mkdir(parents=True, exist_ok=True)
                 (self.directory / name).write_bytes(data)
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[CaughtMail]:

@@ -1,0 +1,212 @@
+"""The definition model: reading, validation with readable errors, compilation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from statemachines import (
+    DefinitionError,
+    bundled,
+    compile_definition,
+    from_json,
+    load_text,
+    move,
+    parse_definition,
+    to_statechart,
+)
+from statemachines.compiler import TransitionNotAllowed
+
+
+def default_document() -> dict:
+    data: dict = yaml.safe_load(bundled("support"))
+    return data
+
+
+def problems_of(data: object, **kwargs: object) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(data, **kwargs)  # type: ignore[arg-type]
+    return [str(p) for p in caught.value.problems]
+
+
+def test_default_process_has_the_states_and_categories_of_a_support_desk() -> None:
+    definition = load_text(bundled("support"))
+    categories = {s.id: s.category for s in definition.states}
+    assert categories == {
+        "new": "new",
+        "open": "open",
+        "waiting_for_customer": "pending",
+        "resolved": "resolved",
+        "closed": "closed",
+        "spam": "closed",
+    }
+    assert {a.id for a in definition.actions} == {
+        "reply",
+        "comment",
+        "forward",
+        "assign",
+        "set_priority",
+        "resolve",
+        "close",
+        "close_without_reply",
+        "mark_spam",
+        "reopen",
+    }
+
+
+def test_default_reply_requires_a_body_and_moves_to_waiting_for_customer() -> None:
+    definition = load_text(bundled("support"))
+    reply = definition.action("reply")
+    assert reply is not None
+    assert reply.target == "waiting_for_customer"
+    body = reply.field("body")
+    assert body is not None and body.required and body.type == "longtext"
+    assign = definition.action("assign")
+    assert assign is not None and assign.field("agent") is not None
+    assert assign.field("agent").type == "agent"  # type: ignore[union-attr]
+
+
+def test_unknown_target_state_is_reported_where_it_is() -> None:
+    data = default_document()
+    data["actions"]["reply"]["target"] = "limbo"
+    assert "actions.reply.target: Unknown target state 'limbo'." in problems_of(data)
+
+
+def test_unknown_action_in_a_state_is_reported() -> None:
+    data = default_document()
+    data["states"]["open"]["actions"].append("teleport")
+    assert any(
+        p.startswith("states.open.actions[") and p.endswith("Unknown action 'teleport'.")
+        for p in problems_of(data)
+    )
+
+
+def test_unreachable_state_is_reported() -> None:
+    data = default_document()
+    data["states"]["archive"] = {"label": "Archive", "category": "closed"}
+    assert "states.archive: This state cannot be reached from the initial state." in problems_of(
+        data
+    )
+
+
+def test_dead_end_that_is_not_closed_is_reported() -> None:
+    data = default_document()
+    data["states"]["parked"] = {"label": "Parked", "category": "pending"}
+    data["actions"]["park"] = {"label": "Park", "target": "parked"}
+    data["states"]["open"]["actions"].append("park")
+    assert "states.parked: This state has no way out but its category is not closed." in (
+        problems_of(data)
+    )
+
+
+def test_process_without_a_reachable_closed_state_is_refused() -> None:
+    data = {
+        "name": "loop",
+        "initial": "a",
+        "states": {
+            "a": {"category": "new", "actions": ["go"]},
+            "b": {"category": "open", "actions": ["back"]},
+        },
+        "actions": {"go": {"target": "b"}, "back": {"target": "a"}},
+    }
+    assert "states: No closed state can be reached: tickets could never be closed." in (
+        problems_of(data)
+    )
+
+
+def test_field_and_effect_mistakes_are_all_reported_at_once() -> None:
+    data = default_document()
+    data["actions"]["reply"]["fields"].append({"id": "body", "type": "longtext"})
+    data["actions"]["comment"]["effects"] = [{"type": "add_note", "body_field": "nothing"}]
+    data["actions"]["assign"]["fields"][0]["type"] = "colour"
+    data["actions"]["close_without_reply"]["fields"][0]["choices"] = []
+    problems = problems_of(data)
+    assert "actions.reply.fields: The field id 'body' is used twice." in problems
+    assert "actions.comment.effects[0].body_field: No field 'nothing' in this action." in problems
+    assert any("Unknown field type 'colour'" in p for p in problems)
+    assert "actions.close_without_reply.fields[0].choices: A select field needs choices." in (
+        problems
+    )
+
+
+def test_effect_reading_a_field_of_the_wrong_type_is_refused() -> None:
+    data = default_document()
+    data["actions"]["set_priority"]["effects"] = [{"type": "send_email", "body_field": "priority"}]
+    assert (
+        "actions.set_priority.effects[0].body_field: The field 'priority' must be of type "
+        "longtext." in problems_of(data)
+    )
+
+
+def test_reserved_and_malformed_ids_are_refused() -> None:
+    data = default_document()
+    data["actions"]["customer_message"] = {"target": "open"}
+    data["states"]["Bad State"] = {"category": "open"}
+    problems = problems_of(data)
+    assert "actions.customer_message: 'customer_message' is reserved." in problems
+    assert any(p.startswith("states.Bad State: 'Bad State' is not a valid id") for p in problems)
+
+
+def test_unknown_category_is_reported() -> None:
+    data = default_document()
+    data["states"]["open"]["category"] = "busy"
+    assert any(
+        p.startswith("states.open.category: Unknown category 'busy'") for p in problems_of(data)
+    )
+
+
+def test_rights_naming_unknown_groups_are_refused_when_groups_are_known() -> None:
+    data = default_document()
+    data["actions"]["mark_spam"]["groups"] = ["Moderators"]
+    assert "actions.mark_spam.groups: Unknown group 'Moderators'." in problems_of(
+        data, known_groups=["Support"]
+    )
+
+
+def test_broken_yaml_says_where() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        load_text("name: x\nstates: [\n")
+    assert caught.value.problems[0].location.startswith("line ")
+
+
+def test_json_form_keeps_the_order_of_states_and_actions() -> None:
+    definition = load_text(bundled("support"))
+    again = from_json(definition.to_json())
+    assert again == definition
+    assert [s.id for s in again.states][:3] == ["new", "open", "waiting_for_customer"]
+
+
+def test_compiles_to_a_python_statemachine_document() -> None:
+    definition = load_text(bundled("support"))
+    chart = to_statechart(definition)
+    assert chart["states"]["new"]["initial"] is True
+    assert chart["states"]["closed"]["final"] is True
+    events = [t["event"] for t in chart["states"]["waiting_for_customer"]["transitions"]]
+    assert "reply" in events and "customer_message" in events
+    json.dumps(chart)  # it is plain data
+
+
+def test_machine_moves_along_actions_and_customer_messages() -> None:
+    compiled = compile_definition(load_text(bundled("support")))
+    machine, record = compiled.machine("new")
+    assert move(machine, "reply") == "waiting_for_customer"
+    assert move(machine, "customer_message") == "open"
+    assert move(machine, "comment") == "open"
+    assert move(machine, "close") == "closed"
+    assert [entry[0] for entry in record.log] == ["reply", "customer_message", "comment", "close"]
+
+
+def test_machine_refuses_an_action_that_is_not_available() -> None:
+    compiled = compile_definition(load_text(bundled("support")))
+    machine, _ = compiled.machine("resolved")
+    with pytest.raises(TransitionNotAllowed):
+        move(machine, "reply")
+
+
+def test_mermaid_diagram_shows_the_transitions() -> None:
+    compiled = compile_definition(load_text(bundled("support")))
+    diagram = compiled.mermaid()
+    assert diagram.startswith("stateDiagram-v2")
+    assert "new --> waiting_for_customer : Reply" in diagram

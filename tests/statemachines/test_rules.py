@@ -1,0 +1,117 @@
+"""Rights and field validation: the rules shared by the web and the Update validator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from statemachines import (
+    FieldErrors,
+    actions_for,
+    bundled,
+    clean_fields,
+    coerce_form,
+    load_text,
+    may_perform,
+    may_see,
+)
+from tests.helpers import GUARDED_PROCESS
+
+
+@dataclass
+class Who:
+    username: str
+    groups: list[str] = field(default_factory=list)
+    is_admin: bool = False
+
+
+SUPPORT = load_text(bundled("support"))
+GUARDED = load_text(GUARDED_PROCESS)
+
+
+def action(definition, action_id):  # type: ignore[no-untyped-def]
+    spec = definition.action(action_id)
+    assert spec is not None
+    return spec
+
+
+def test_every_agent_may_act_where_the_definition_names_no_groups() -> None:
+    anyone = Who("agent1", ["Support"])
+    assert [a.id for a in actions_for(SUPPORT, "resolved", anyone)] == [
+        "reopen",
+        "comment",
+        "close",
+    ]
+
+
+def test_action_restricted_to_a_group_is_hidden_from_others() -> None:
+    support, billing = Who("a", ["Support"]), Who("b", ["Billing"])
+    close = action(GUARDED, "close")
+    assert not may_perform(GUARDED, "new", close, support)
+    assert may_perform(GUARDED, "new", close, billing)
+    assert "close" not in [a.id for a in actions_for(GUARDED, "new", support)]
+
+
+def test_state_restricted_to_a_group_is_invisible_to_others_and_admins_see_all() -> None:
+    assert not may_see(GUARDED, "escalated", Who("a", ["Support"]))
+    assert may_see(GUARDED, "escalated", Who("b", ["Billing"]))
+    assert may_see(GUARDED, "escalated", Who("root", [], is_admin=True))
+    assert not may_perform(GUARDED, "escalated", action(GUARDED, "comment"), Who("a", ["Support"]))
+
+
+def test_required_field_missing_is_an_error_for_that_field() -> None:
+    with pytest.raises(FieldErrors) as caught:
+        clean_fields(action(SUPPORT, "reply"), {}, claimed=False)
+    assert caught.value.errors == {"body": "This field is required."}
+
+
+def test_blank_text_does_not_count_as_filled_in() -> None:
+    with pytest.raises(FieldErrors) as caught:
+        clean_fields(action(SUPPORT, "reply"), {"body": "   "}, claimed=False)
+    assert caught.value.errors == {"body": "Enter some text."}
+
+
+def test_unknown_field_is_refused_so_nothing_extra_can_be_smuggled_in() -> None:
+    with pytest.raises(FieldErrors) as caught:
+        clean_fields(action(SUPPORT, "close"), {"state": "closed"}, claimed=False)
+    assert caught.value.errors == {"state": "The action 'Close' has no field 'state'."}
+
+
+def test_claimed_long_text_must_be_a_stored_message_id() -> None:
+    reply = action(SUPPORT, "reply")
+    assert clean_fields(reply, {"body": 42}, claimed=True) == {"body": 42}
+    with pytest.raises(FieldErrors):
+        clean_fields(reply, {"body": "inline text"}, claimed=True)
+    with pytest.raises(FieldErrors):
+        clean_fields(reply, {"body": True}, claimed=True)
+
+
+def test_select_accepts_only_its_choices() -> None:
+    close = action(SUPPORT, "close_without_reply")
+    assert clean_fields(close, {"reason": "duplicate"}, claimed=False) == {"reason": "duplicate"}
+    with pytest.raises(FieldErrors) as caught:
+        clean_fields(close, {"reason": "boredom"}, claimed=False)
+    assert caught.value.errors == {"reason": "Choose one of the offered values."}
+
+
+def test_priority_and_recipient_are_checked_by_shape() -> None:
+    assert clean_fields(action(SUPPORT, "set_priority"), {"priority": "4"}, claimed=False) == {
+        "priority": 4
+    }
+    with pytest.raises(FieldErrors):
+        clean_fields(action(SUPPORT, "set_priority"), {"priority": 9}, claimed=False)
+    forward = action(SUPPORT, "forward")
+    cleaned = clean_fields(forward, {"to": "group:Billing", "note": "please"}, claimed=False)
+    assert cleaned["to"] == "group:Billing"
+    with pytest.raises(FieldErrors) as caught:
+        clean_fields(forward, {"to": "everyone", "note": "x"}, claimed=False)
+    assert caught.value.errors == {"to": "Choose an agent or a group."}
+
+
+def test_form_values_are_coerced_to_field_types() -> None:
+    values = coerce_form(action(SUPPORT, "set_priority"), {"priority": ["3"], "csrf_token": ["x"]})
+    assert values == {"priority": "3"}
+    assert clean_fields(action(SUPPORT, "set_priority"), values, claimed=False) == {"priority": 3}
+    empty = coerce_form(action(SUPPORT, "reply"), {"body": [""]})
+    assert empty == {"body": None}

@@ -1,0 +1,171 @@
+"""TicketWorkflow on the real Temporal dev server, with its activities stubbed by name.
+
+The workflow tests run in their own namespace ("workflows"), so the stub worker's task
+queues never meet the real workers of the end-to-end stacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from statemachines import bundled, load_text
+from tempodesk.contracts import (
+    ACT_CHOOSE_ASSIGNEE,
+    ACT_LINK_CUSTOMER,
+    ACT_PROJECT,
+    ACT_SEND_MAIL,
+    MAIL_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    AssignmentInput,
+    AssignmentResult,
+    ConfirmCreatedInput,
+    CustomerRef,
+    LinkCustomerInput,
+    LinkCustomerResult,
+    PinnedProcess,
+    ProjectionInput,
+    SendMailInput,
+    SendMailResult,
+    TicketSnapshot,
+    TicketStartInput,
+    ticket_workflow_id,
+)
+from tempodesk.devserver import TemporalDevServer
+from tempodesk.worker import SANDBOX
+from tests.helpers import GUARDED_PROCESS
+from workflows.ticket import TicketWorkflow
+
+NAMESPACE = "workflows"
+
+
+@dataclass
+class Stubs:
+    """In-memory stand-ins for the activities, recording what the workflow asked of them."""
+
+    projections: dict[str, list[ProjectionInput]] = field(default_factory=dict)
+    sent: list[SendMailInput] = field(default_factory=list)
+    refuse_mail_to: set[str] = field(default_factory=set)
+
+    def latest(self, number: str) -> TicketSnapshot:
+        return self.projections[number][-1].snapshot
+
+    def events(self, number: str) -> list[Any]:
+        return [e for p in self.projections.get(number, []) for e in p.events]
+
+    def activities(self) -> list[Any]:
+        @activity.defn(name=ACT_LINK_CUSTOMER)
+        def link_customer(input: LinkCustomerInput) -> LinkCustomerResult:
+            return LinkCustomerResult(
+                contact_id=7,
+                customer_email=input.customer.email,
+                customer_name=input.customer.name,
+                order_id=3 if input.order_number else None,
+            )
+
+        @activity.defn(name=ACT_CHOOSE_ASSIGNEE)
+        def choose_assignee(input: AssignmentInput) -> AssignmentResult:
+            return AssignmentResult("agent1", "Support", "account_owner")
+
+        @activity.defn(name=ACT_PROJECT)
+        def project(input: ProjectionInput) -> None:
+            self.projections.setdefault(input.snapshot.number, []).append(input)
+
+        return [link_customer, choose_assignee, project]
+
+    def mail_activities(self) -> list[Any]:
+        @activity.defn(name=ACT_SEND_MAIL)
+        def send_mail(input: SendMailInput) -> SendMailResult:
+            if input.to in self.refuse_mail_to:
+                raise ApplicationError(
+                    "SMTP 550: mailbox unavailable",
+                    type="PermanentDeliveryFailure",
+                    non_retryable=True,
+                )
+            self.sent.append(input)
+            return SendMailResult("sent", f"<{input.ticket_number}.{input.event_seq}@test>")
+
+        return [send_mail]
+
+
+@dataclass
+class WorkflowEnv:
+    client: Client
+    stubs: Stubs
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def pinned(self, text: str | None = None, version: int = 1) -> PinnedProcess:
+        definition = load_text(text or bundled("support"))
+        return PinnedProcess(definition.name, version, definition.to_json())
+
+    def new_number(self) -> str:
+        return f"WF-{uuid.uuid4().hex[:6]}-{next(self.counter)}"
+
+    def start_input(self, number: str | None = None, **overrides: Any) -> TicketStartInput:
+        values: dict[str, Any] = {
+            "number": number or self.new_number(),
+            "subject": "The kettle stopped working",
+            "channel": "web",
+            "customer": CustomerRef(email="jana@example.com", name="Jana"),
+            "process": self.pinned(),
+            "message_id": 1,
+        }
+        values.update(overrides)
+        return TicketStartInput(**values)
+
+    async def create(self, start: TicketStartInput) -> TicketSnapshot:
+        operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            TicketWorkflow.run,
+            start,
+            id=ticket_workflow_id(start.number),
+            task_queue=TICKET_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        snapshot: TicketSnapshot = await self.client.execute_update_with_start_workflow(
+            TicketWorkflow.confirm_created,
+            ConfirmCreatedInput(start.number),
+            start_workflow_operation=operation,
+            id=f"create-{start.number}",
+        )
+        return snapshot
+
+    def guarded(self) -> PinnedProcess:
+        return self.pinned(GUARDED_PROCESS)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def wf(temporal: TemporalDevServer) -> AsyncIterator[WorkflowEnv]:
+    client = await Client.connect(temporal.address, namespace=NAMESPACE)
+    stubs = Stubs()
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        tickets = Worker(
+            client,
+            task_queue=TICKET_TASK_QUEUE,
+            workflows=[TicketWorkflow],
+            activities=stubs.activities(),
+            activity_executor=executor,
+            workflow_runner=SANDBOX,
+        )
+        mail = Worker(
+            client,
+            task_queue=MAIL_TASK_QUEUE,
+            activities=stubs.mail_activities(),
+            activity_executor=executor,
+        )
+        tasks = [asyncio.create_task(w.run()) for w in (tickets, mail)]
+        yield WorkflowEnv(client, stubs)
+        await asyncio.gather(tickets.shutdown(), mail.shutdown())
+        await asyncio.gather(*tasks, return_exceptions=True)
