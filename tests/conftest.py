@@ -21,7 +21,7 @@ from tests.helpers import Stack, build_stack, close_stack
 PG_ADMIN = os.environ.get(
     "TEMPODESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-NAMESPACES = ("default", "sqlite", "workflows")
+NAMESPACES = ("default", "sqlite", "workflows", "reliability")
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,8 @@ class WorkerThread:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(60)
@@ -154,10 +156,12 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def build_stack(settings: Settings) -> Stack:
+def build_stack(
+    settings: Settings, *, runtime: Runtime | None = None, worker: bool = True
+) -> Stack:
     """Migrate, seed the demo data plus test fixtures, start a worker and the web app."""
     upgrade(settings.db_url)
-    runtime = Runtime(settings)
+    runtime = runtime or Runtime(settings)
     with transaction(runtime.sessions) as session:
         seeded = demo.seed_demo(session, mail_domain=settings.message_id_domain)
         session.add(Group(name="Limited", description="rights tests"))
@@ -170,9 +174,11 @@ def build_stack(settings: Settings) -> Stack:
         phone.process_name = "guarded"
     sink = MailSink(settings.smtp_port)
     sink.start()
-    worker = WorkerThread(settings).start()
+    thread = WorkerThread(settings)
+    if worker:
+        thread.start()
     app = create_app({"TESTING": True}, runtime=runtime)
-    return Stack(settings, runtime, app, sink, worker, seeded["logins"], seeded["token"])
+    return Stack(settings, runtime, app, sink, thread, seeded["logins"], seeded["token"])
 
 
 def close_stack(stack: Stack) -> None:

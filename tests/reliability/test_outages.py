@@ -1,0 +1,237 @@
+"""Nothing lost, nothing doubled: Temporal down, the worker killed, Temporal restarted, SMTP down.
+
+These run against real parts: a worker process killed with SIGKILL, a persistent Temporal dev
+server stopped and started again, an SMTP server answering 451.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tempodesk.client import TemporalFacade
+from tempodesk.devserver import TemporalDevServer, free_port
+from tempodesk.models import Message, Ticket
+from tempodesk.runtime import Runtime
+from tempodesk.settings import Settings
+from tests.conftest import make_settings
+from tests.helpers import Stack, build_stack, close_stack, csrf_token
+from web import create_app
+
+
+def post_ticket(stack: Stack, key: str, app: Any = None) -> Any:
+    client = (app or stack.app).test_client()
+    return client.post(
+        "/api/v1/tickets",
+        json={
+            "subject": f"Outage test {key}",
+            "body": "Still there?",
+            "customer": {"email": "outage@example.org"},
+            "idempotency_key": key,
+        },
+        headers=stack.api(),
+    )
+
+
+def tickets_for(stack: Stack, subject_prefix: str) -> list[Ticket]:
+    with stack.sessions() as session:
+        return list(
+            session.scalars(select(Ticket).where(Ticket.subject.like(f"{subject_prefix}%")))
+        )
+
+
+def test_temporal_unreachable_answers_503_and_the_retry_files_one_ticket(stack: Stack) -> None:
+    down = stack.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    runtime = Runtime(down)
+    runtime.__dict__["sessions"] = stack.sessions  # the same database, a dead Temporal
+    broken = create_app({"TESTING": True}, runtime=runtime)
+    key = f"down-{uuid.uuid4()}"
+    try:
+        response = post_ticket(stack, key, broken)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert response.get_json()["error"]["code"] == "engine_unavailable"
+        # The web form's page says so in words, never with a stack trace.
+        client = broken.test_client()
+        page = client.get("/support/new").get_data(as_text=True)
+        form = client.post(
+            "/support/new",
+            data={
+                "csrf_token": csrf_token(page),
+                "email": "outage@example.org",
+                "subject": "Outage form",
+                "message": "Hello?",
+                "submission": str(uuid.uuid4()),
+            },
+        )
+        assert form.status_code == 503
+        assert "Nothing was lost; please try again" in form.get_data(as_text=True)
+    finally:
+        runtime.temporal.close()
+    assert tickets_for(stack, f"Outage test {key}") == []
+    retried = post_ticket(stack, key)
+    assert retried.status_code == 201
+    [ticket] = tickets_for(stack, f"Outage test {key}")
+    with stack.sessions() as session:
+        messages = session.scalar(
+            select(func.count()).select_from(Message).where(Message.ticket_number == ticket.number)
+        )
+    assert ticket.number == retried.get_json()["number"] and messages == 1
+
+
+# ------------------------------------------------------------------ worker killed
+
+
+@pytest.fixture
+def process_stack(tmp_path: Path, temporal: TemporalDevServer) -> Iterator[Stack]:
+    """A stack whose worker is a real `tempodesk worker` process (see ``spawn_worker``)."""
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'tempodesk.db'}",
+        temporal,
+        temporal_namespace="reliability",
+        ticket_number_template=f"RK{uuid.uuid4().hex[:4]}-{{seq}}",
+    )
+    runtime = Runtime(settings, engine=TemporalFacade(settings, timeout=45))
+    built = build_stack(settings, runtime=runtime, worker=False)
+    yield built
+    close_stack(built)
+    runtime.temporal.close()
+
+
+def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPODESK_")}
+    env.update(
+        TEMPODESK_DATABASE_URL=settings.db_url,
+        TEMPODESK_TEMPORAL_ADDRESS=settings.temporal_target,
+        TEMPODESK_TEMPORAL_NAMESPACE=settings.temporal_namespace,
+        TEMPODESK_SMTP_PORT=str(settings.smtp_port),
+        TEMPODESK_VAR_DIR=str(settings.var_dir),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "tempodesk.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_worker_killed_during_a_burst_loses_and_doubles_nothing(process_stack: Stack) -> None:
+    stack = process_stack
+    worker = spawn_worker(stack.settings)
+    keys = [f"burst-{i}" for i in range(12)]
+
+    def file(key: str) -> str:
+        for _ in range(5):  # what a client does on 503: retry with the same key
+            response = post_ticket(stack, key)
+            if response.status_code == 201:
+                number: str = response.get_json()["number"]
+                return number
+            assert response.status_code == 503, response.get_json()
+        raise AssertionError(f"{key} was never filed")
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(file, key) for key in keys]
+            time.sleep(0.8)
+            worker.send_signal(signal.SIGKILL)  # mid-burst, no goodbye
+            worker.wait()
+            time.sleep(1)
+            worker = spawn_worker(stack.settings)
+            numbers = [f.result(timeout=120) for f in futures]
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert len(set(numbers)) == len(keys)
+    filed = tickets_for(stack, "Outage test burst-")
+    assert sorted(t.number for t in filed) == sorted(numbers)
+    assert all(t.state == "new" and t.event_seq == 1 for t in filed)
+
+
+# ------------------------------------------------------------------ Temporal restarted
+
+
+def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> None:
+    port = free_port()
+
+    def server() -> TemporalDevServer:
+        return TemporalDevServer(port=port, db_file=tmp_path / "temporal.db")
+
+    first = server()
+    first.start()
+    settings = Settings(  # type: ignore[call-arg]
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'tempodesk.db'}",
+        temporal_address=first.address,
+        smtp_port=free_port(),
+        secret_key="test",
+    )
+    stack = build_stack(settings)
+    try:
+        number = post_ticket(stack, "before-restart").get_json()["number"]
+        first.stop()
+        second = server()
+        second.start()
+        try:
+            client = stack.client()
+            response = None
+            for _ in range(60):  # the worker and the facade reconnect by themselves
+                response = client.post(
+                    f"/api/v1/tickets/{number}/actions/set_priority",
+                    json={"fields": {"priority": 4}},
+                    headers=stack.api(),
+                )
+                if response.status_code == 200:
+                    break
+                time.sleep(0.5)
+            assert response is not None and response.status_code == 200, response.get_json()
+            ticket = client.get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
+            assert ticket["priority"] == 4
+            assert [e["kind"] for e in ticket["events"]] == ["created", "action"]
+        finally:
+            close_stack(stack)
+            second.stop()
+    finally:
+        first.stop()
+
+
+# ------------------------------------------------------------------ SMTP down
+
+
+def test_reply_during_an_smtp_outage_is_delivered_once_when_it_is_back(
+    stack: Stack, sink: Any
+) -> None:
+    number = post_ticket(stack, f"smtp-{uuid.uuid4()}").get_json()["number"]
+    sink.unavailable = True
+    response = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/reply",
+        json={"fields": {"body": "Sent while the mail server was down."}},
+        headers=stack.api(),
+    )
+    assert response.status_code == 200  # the agent is not kept waiting by SMTP
+    assert response.get_json()["ticket"]["messages"][-1]["delivery_status"] == "queued"
+    time.sleep(1.5)
+    assert sink.caught == []
+    sink.unavailable = False
+    [mail] = sink.wait_for(1, timeout=30)
+    assert "Sent while the mail server was down." in mail.text()
+    for _ in range(100):
+        ticket = stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
+        if ticket["messages"][-1]["delivery_status"] == "sent":
+            break
+        time.sleep(0.1)
+    assert ticket["messages"][-1]["delivery_status"] == "sent"
+    assert [e["kind"] for e in ticket["events"]][-1] == "email_sent"
+    time.sleep(1)
+    assert len(sink.caught) == 1

@@ -1,0 +1,12 @@
+"""The WSGI entry point for production: ``gunicorn web.wsgi:app``.
+
+Settings come from the ``TEMPODESK_*`` environment, as for every other Tempodesk process.
+Each gunicorn worker imports this module after the fork (do not use ``--preload``), so each
+gets its own database pool and its own Temporal client thread.
+"""
+
+from __future__ import annotations
+
+from web import create_app
+
+app = create_app()
