@@ -21,6 +21,7 @@ dev: $(STAMP)
 ## Lint, type-check and run the whole test suite against real Temporal, PostgreSQL and SMTP.
 test: $(STAMP)
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 

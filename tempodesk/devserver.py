@@ -14,10 +14,11 @@ import shutil
 import socket
 import subprocess
 import sysconfig
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
@@ -151,7 +152,7 @@ class TemporalDevServer:
             env={**os.environ, "TEMPORAL_CLI_SHOW_BANNER": "false"},
         )
         try:
-            asyncio.run(self._wait_ready(timeout))
+            _run_in_own_loop(self._wait_ready(timeout))
         except BaseException:
             self.stop()
             raise
@@ -192,3 +193,21 @@ class TemporalDevServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def _run_in_own_loop(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion on a fresh loop in a helper thread (the caller's thread
+    may already run a loop of its own, e.g. under Playwright's sync API)."""
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=main, name="temporal-ready", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

@@ -21,6 +21,14 @@ from tests.helpers import Stack, build_stack, close_stack
 PG_ADMIN = os.environ.get(
     "TEMPODESK_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which asyncio tests cannot share."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
 NAMESPACES = ("default", "sqlite", "workflows", "reliability")
 
 

@@ -148,6 +148,24 @@ class Stack:
         return {"Authorization": f"Bearer {self.token_for(username)}"}
 
 
+def workflow_history(settings: Settings, workflow_id: str) -> list[Any]:
+    """The events of a workflow's history, as the Temporal UI shows them."""
+    from temporalio.client import Client
+
+    async def fetch() -> list[Any]:
+        client = await Client.connect(
+            settings.temporal_target, namespace=settings.temporal_namespace
+        )
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        return list(history.events)
+
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.extend(asyncio.run(fetch())))
+    thread.start()
+    thread.join(30)
+    return result
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.helpers import Stack, csrf_token
+from tests.helpers import Stack, csrf_token, workflow_history
 
 
 def new_ticket(stack: Stack, channel: str = "api", **customer: str) -> str:
@@ -109,6 +109,13 @@ def test_reply_button_sends_the_reply_and_shows_the_new_state(stack: Stack, sink
     assert "Sorry! A blue one is on its way." in page
     [mail] = sink.wait_for(1)
     assert "Sorry! A blue one is on its way." in mail.text()
+    # The click is an Update in the ticket's workflow history (what the Temporal UI shows).
+    accepted = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in workflow_history(stack.settings, f"ticket-{number}")
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert accepted == ["confirm_created", "perform_action"]
 
 
 def test_missing_field_reopens_the_form_with_the_error(stack: Stack) -> None:

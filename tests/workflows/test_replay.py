@@ -20,8 +20,6 @@ from tempodesk.worker import SANDBOX
 from tests.workflows.conftest import WorkflowEnv
 from workflows.ticket import TicketWorkflow
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 HISTORIES = Path(__file__).parent / "histories"
 AGENT = Actor("agent1", ["Support"])
 
@@ -38,6 +36,7 @@ def test_recorded_histories_are_kept_in_the_repository() -> None:
     assert recorded(), "tests/workflows/histories/ must hold recorded ticket histories"
 
 
+@pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays_with_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
@@ -69,6 +68,7 @@ async def walk_a_ticket_through_every_kind_of_step(wf: WorkflowEnv) -> str:
     return start.number
 
 
+@pytest.mark.asyncio(loop_scope="session")
 async def test_a_fresh_history_of_every_step_replays(wf: WorkflowEnv) -> None:
     number = await walk_a_ticket_through_every_kind_of_step(wf)
     handle = wf.client.get_workflow_handle(ticket_workflow_id(number))
