@@ -32,8 +32,8 @@ lint: $(STAMP)
 
 ## Benchmarks (print JSON): ticket intake and actions, beside a bare-engine baseline.
 bench: $(STAMP)
-	scripts/ensure-postgres
-	$(BIN)/python -m benchmarks.run
+	@scripts/ensure-postgres
+	@$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

@@ -1,0 +1,61 @@
+"""The benchmark runs end to end and prints its JSON document (figures are not judged here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_prints_a_complete_json_document() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    document = json.loads(finished.stdout)
+
+    assert document["ok"] is True
+    assert document["errors"] == []
+    for key in ("machine", "config", "setup", "scenarios", "baseline", "ratios", "duration_s"):
+        assert key in document, key
+    machine = document["machine"]
+    assert machine["cpu_count"] >= 1
+    assert machine["python"] and machine["temporalio"]
+
+    levels = {str(n) for n in document["config"]["intake_clients"]}
+    action_levels = {str(n) for n in document["config"]["action_clients"]}
+    expected = {
+        "intake": levels,
+        "action_set_priority": action_levels,
+        "action_comment": action_levels,
+    }
+    assert set(document["scenarios"]) == set(expected)
+    baseline = document["baseline"]
+    assert set(baseline) == {"update_with_start_3_local_activities", "update_1_local_activity"}
+    assert set(baseline["update_with_start_3_local_activities"]) == levels
+    assert set(baseline["update_1_local_activity"]) == action_levels
+
+    figures = [
+        figure
+        for group in (document["scenarios"], baseline)
+        for per_level in group.values()
+        for figure in per_level.values()
+    ]
+    for scenario, per_level in expected.items():
+        assert set(document["scenarios"][scenario]) == per_level
+        for level in per_level:
+            ratio = document["ratios"][scenario][level]
+            assert set(ratio) == {"throughput", "p50_latency", "p99_latency"}
+    for figure in figures:
+        assert figure["n"] > 0
+        assert figure["errors"] == 0
+        for key in ("throughput_per_s", "p50_ms", "p99_ms"):
+            assert isinstance(figure[key], int | float), (key, figure)
