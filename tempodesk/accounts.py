@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tempodesk.contracts import Actor
+from tempodesk.db import aware
 from tempodesk.models import ApiToken, Group, User, utcnow
 
 TOKEN_PREFIX = "td_"
+LAST_USED_RESOLUTION = timedelta(minutes=5)  # not a write per request
 
 
 def create_user(
@@ -73,7 +76,10 @@ def user_for_token(session: Session, token: str) -> User | None:
     )
     if row is None or not row.user.is_active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = aware(row.last_used_at)
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return row.user
 
 

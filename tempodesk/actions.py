@@ -45,11 +45,10 @@ class Actions:
     ) -> PerformActionResult:
         """Perform an action; raises TicketNotFound, ActionRejected or FieldErrors."""
         with self.sessions() as session:
-            view = queries.get_ticket(session, number, actor)
-            if view is None:
+            ticket = queries.find_ticket(session, number, actor)
+            if ticket is None:
                 raise TicketNotFound(number)
-            ticket = view.ticket
-            definition = view.definition
+            definition = processes.definition(session, ticket.process_name, ticket.process_version)
             action = definition.action(action_id)
             if action is None or action not in definition.actions_in(ticket.state):
                 raise ActionRejected(

@@ -135,6 +135,11 @@ class TicketView:
     other_tickets: list[Ticket] = field(default_factory=list)
 
 
+def find_ticket(session: Session, number: str, actor: Actor) -> Ticket | None:
+    """Just the ticket row, if it exists and the actor may see it."""
+    return session.scalar(visible_tickets(session, actor).where(Ticket.number == number))
+
+
 def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None:
     """The ticket with its timeline, or None if unknown or not visible to the actor."""
     ticket = session.scalar(

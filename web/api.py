@@ -39,7 +39,8 @@ def _authenticate() -> Any:
     user = accounts.user_for_token(db(), token.strip())
     if user is None:
         return error_response(401, "unauthorized", "The API token is not valid.")
-    db().commit()  # last_used_at
+    if db().dirty:
+        db().commit()  # last_used_at, refreshed at most every few minutes
     g.api_user = user
     return None
 
@@ -121,12 +122,11 @@ def create_ticket() -> Any:
         )
     except IntakeInvalid as exc:
         return error_response(422, "invalid", "The ticket cannot be created.", fields=exc.errors)
-    view = queries.get_ticket(db(), created.number, _actor())
     url = f"{runtime().settings.public_url}/desk/tickets/{created.number}"
     payload = {
         "number": created.number,
         "workflow_id": created.workflow_id,
-        "state": view.ticket.state if view else created.state,
+        "state": created.state,
         "url": url,
     }
     response = jsonify(payload)
@@ -179,8 +179,10 @@ def get_ticket(number: str) -> Any:
 
 @bp.route("/tickets/<number>/actions", methods=["GET"])
 def list_actions(number: str) -> Any:
-    view = _visible(number)
-    actions = runtime().actions.available(db(), view.ticket, _actor())
+    ticket = queries.find_ticket(db(), number, _actor())
+    if ticket is None:
+        raise _Invalid("not_found", f"No ticket {number} (or you may not see it).", 404)
+    actions = runtime().actions.available(db(), ticket, _actor())
     return jsonify([_action_json(a) for a in actions])
 
 
@@ -248,7 +250,8 @@ def perform_action(number: str, name: str) -> Any:
 def add_customer_message(number: str) -> Any:
     """Record a message from the customer (e.g. from a chat integration)."""
     body = _json_body()
-    _visible(number)
+    if queries.find_ticket(db(), number, _actor()) is None:
+        raise _Invalid("not_found", f"No ticket {number} (or you may not see it).", 404)
     key = _text(body, "idempotency_key")
     user = _user()
     db().close()
