@@ -8,7 +8,6 @@ same database and the same Temporal server. Tests pass overrides as keyword argu
 from __future__ import annotations
 
 import secrets
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -56,7 +55,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
     max_subject_chars: int = 250
 
-    @cached_property
+    @property
     def db_url(self) -> str:
         """The SQLAlchemy URL, with the psycopg 3 driver for PostgreSQL."""
         url = self.database_url or f"sqlite:///{self.var_dir.resolve() / 'tempodesk.db'}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -68,6 +70,8 @@ def create_app(
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(EngineUnavailable, _engine_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "index", _index)
     app.jinja_env.globals["settings"] = settings
@@ -88,6 +92,18 @@ def db() -> Session:
         g.db = runtime().sessions()
     session: Session = g.db
     return session
+
+
+def release_db() -> None:
+    """Give the request's connection back before waiting on Temporal.
+
+    A request must never hold a pooled connection while it waits for a workflow (which may
+    itself need connections, through intake or the projection): under load that would drain
+    the pool. Loaded objects stay readable; the next ``db()`` use takes a fresh connection.
+    """
+    session = g.get("db")
+    if session is not None:
+        session.close()
 
 
 def _close_session(_exc: BaseException | None) -> None:
@@ -158,6 +174,19 @@ def _engine_unavailable(exc: EngineUnavailable) -> Any:
             "engine_unavailable",
             "The ticket engine is not answering right now. Nothing was lost; please try again "
             "in a moment.",
+        )
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _database_unavailable(exc: Exception) -> Any:
+    current_app.logger.error("database unavailable: %s", exc)
+    response = make_response(
+        error_response(
+            503,
+            "database_unavailable",
+            "The database is not answering right now. Please try again in a moment.",
         )
     )
     response.headers["Retry-After"] = "5"

@@ -16,7 +16,7 @@ from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor, CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
 from tempodesk.models import User
-from web import db, error_response, runtime
+from web import db, error_response, release_db, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,6 +42,7 @@ def _authenticate() -> Any:
     if db().dirty:
         db().commit()  # last_used_at, refreshed at most every few minutes
     g.api_user = user
+    g.api_actor = accounts.actor_for(user)
     return None
 
 
@@ -51,7 +52,8 @@ def _user() -> User:
 
 
 def _actor() -> Actor:
-    return accounts.actor_for(_user())
+    actor: Actor = g.api_actor
+    return actor
 
 
 def _json_body() -> dict[str, Any]:
@@ -103,6 +105,7 @@ def create_ticket() -> Any:
         raise _Invalid("invalid", "'priority' must be 1 to 4.", 422, fields={"priority": "1 to 4."})
     key = _text(body, "idempotency_key")
     user = _user()
+    release_db()
     try:
         created = runtime().intake.create_ticket(
             NewTicket(
@@ -214,7 +217,7 @@ def perform_action(number: str, name: str) -> Any:
     expected = body.get("expected_state")
     request_id = body.get("request_id")
     actor = _actor()
-    db().close()
+    release_db()
     try:
         result = runtime().actions.perform(
             actor,
@@ -254,7 +257,7 @@ def add_customer_message(number: str) -> Any:
         raise _Invalid("not_found", f"No ticket {number} (or you may not see it).", 404)
     key = _text(body, "idempotency_key")
     user = _user()
-    db().close()
+    release_db()
     try:
         message_id = runtime().actions.customer_message(
             number,

@@ -16,7 +16,7 @@ from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
 from tempodesk.mailsink import read_caught
 from tempodesk.models import Group
-from web import db, runtime
+from web import db, release_db, runtime
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -114,7 +114,7 @@ def perform(number: str, action_id: str) -> Any:
     values = coerce_form(action, request.form.to_dict(flat=False))
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
-    session.close()
+    release_db()
     try:
         result = runtime().actions.perform(
             actor,

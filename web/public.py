@@ -12,7 +12,7 @@ from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
-from web import runtime
+from web import release_db, runtime
 
 bp = Blueprint("public", __name__, url_prefix="/support")
 
@@ -44,6 +44,7 @@ def new() -> Any:
         form.submission.data = str(uuid.uuid4())
     if form.validate_on_submit():
         submission = (form.submission.data or "")[:64] or str(uuid.uuid4())
+        release_db()
         try:
             created = runtime().intake.create_ticket(
                 NewTicket(

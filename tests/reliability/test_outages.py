@@ -235,3 +235,19 @@ def test_reply_during_an_smtp_outage_is_delivered_once_when_it_is_back(
     assert [e["kind"] for e in ticket["events"]][-1] == "email_sent"
     time.sleep(1)
     assert len(sink.caught) == 1
+
+
+def test_database_down_answers_503_not_a_stack_trace(stack: Stack) -> None:
+    down = stack.settings.model_copy(
+        update={"database_url": f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"}
+    )
+    runtime = Runtime(down)
+    app = create_app({"TESTING": True}, runtime=runtime)
+    try:
+        api = app.test_client().get("/api/v1/tickets", headers={"Authorization": "Bearer td_x"})
+        page = app.test_client().get("/healthz")
+    finally:
+        runtime.close()
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "database_unavailable"
+    assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)

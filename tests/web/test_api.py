@@ -300,3 +300,37 @@ def test_malformed_json_is_400(stack: Stack) -> None:
 def test_bad_cursor_is_400(stack: Stack) -> None:
     response = stack.client().get("/api/v1/tickets?cursor=%%%", headers=stack.api())
     assert response.status_code == 400
+
+
+def test_more_concurrent_creations_than_pooled_connections_all_succeed(stack: Stack) -> None:
+    """A request never holds a database connection while it waits for its workflow."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tempodesk.db import make_engine
+    from tempodesk.runtime import Runtime
+    from web import create_app
+
+    runtime = Runtime(stack.settings)
+    runtime.__dict__["db"] = make_engine(
+        stack.settings.db_url, pool_size=2, max_overflow=0, pool_timeout=5
+    )
+    app = create_app({"TESTING": True}, runtime=runtime)
+    headers = stack.api()
+
+    def post(i: int) -> int:
+        return (
+            app.test_client()
+            .post(
+                "/api/v1/tickets",
+                json={"subject": f"crowd {i}", "body": "b", "customer": {"email": "c@example.org"}},
+                headers=headers,
+            )
+            .status_code
+        )
+
+    try:
+        with ThreadPoolExecutor(8) as executor:
+            statuses = list(executor.map(post, range(8)))
+    finally:
+        runtime.close()
+    assert statuses == [201] * 8
