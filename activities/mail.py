@@ -9,18 +9,36 @@ recognisable duplicate, never a different message.
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tempodesk.contracts import ACT_SEND_MAIL, SendMailInput, SendMailResult
+from tempodesk import templates
+from tempodesk.contacts import is_automated_address
+from tempodesk.contracts import (
+    ACT_SEND_MAIL,
+    ACT_SEND_TEMPLATE,
+    SendMailInput,
+    SendMailResult,
+    SendTemplateInput,
+    SendTemplateResult,
+    TemplateDelivery,
+)
 from tempodesk.db import transaction
-from tempodesk.models import Message
+from tempodesk.models import Contact, Follow, Group, Message, Ticket, User
 from tempodesk.settings import Settings
+from tempodesk.templating import TemplateProblem
+
+
+@dataclass
+class Recipient:
+    address: str
+    language: str
 
 
 def message_id_for(ticket_number: str, event_seq: int, message_id: int, domain: str) -> str:
@@ -77,6 +95,175 @@ class MailActivities:
                 .values(delivery_status="sent", smtp_message_id=smtp_id, delivery_detail=detail)
             )
         return SendMailResult("sent", smtp_id, detail)
+
+    @activity.defn(name=ACT_SEND_TEMPLATE)
+    def send_template(self, input: SendTemplateInput) -> SendTemplateResult:
+        """Render a template for each recipient of a role and send it once to each."""
+        with self.sessions() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == input.ticket_number))
+            template = templates.get(session, input.template)
+            if ticket is None or template is None:
+                return SendTemplateResult(skipped=f"no ticket or no template '{input.template}'")
+            recipients = self._recipients(session, ticket, input.to_role, input.actor)
+            if not recipients:
+                return SendTemplateResult(skipped=f"nobody to send to as {input.to_role}")
+            agent = session.scalar(select(User).where(User.username == input.actor))
+            body = ""
+            if input.message_id:
+                stored = session.get(Message, input.message_id)
+                body = stored.body if stored and stored.ticket_number == ticket.number else ""
+            context = templates.ticket_context(
+                session,
+                ticket,
+                public_url=self.settings.public_url,
+                helpdesk_name=self.settings.mail_from_name,
+                agent=agent,
+                action={"id": input.action_id, "label": input.action_label, "fields": input.fields},
+                message_body=body,
+            )
+            channel = template.channel
+            rendered = {}
+            for recipient in recipients:
+                try:
+                    rendered[recipient.address] = templates.render_template(
+                        template, recipient.language, context
+                    )
+                except TemplateProblem as exc:
+                    return SendTemplateResult(skipped=f"the template failed: {exc}")
+        deliveries = []
+        for index, recipient in enumerate(recipients):
+            subject, text = rendered[recipient.address]
+            message_id = self._store_notice(input, recipient.address, subject, text, index)
+            if channel == "sms":
+                deliveries.append(
+                    TemplateDelivery(
+                        recipient.address, message_id, "failed", "", "No SMS gateway is configured."
+                    )
+                )
+                continue
+            deliveries.append(self._send_notice(input, recipient.address, subject, message_id))
+        return SendTemplateResult(deliveries=deliveries)
+
+    def _recipients(
+        self, session: Session, ticket: Ticket, role: str, actor: str
+    ) -> list[Recipient]:
+        """Who a role means for this ticket; automatic addresses and the actor are left out."""
+        default = "en"
+        found: list[Recipient] = []
+        if role == "customer":
+            contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+            address = (contact.email if contact else None) or ticket.customer_email
+            if address:
+                found.append(Recipient(address, contact.language if contact else default))
+        else:
+            usernames: list[str] = []
+            if role == "assignee" and ticket.assignee:
+                usernames = [ticket.assignee]
+            elif role in ("group", "supervisor") and ticket.group_name:
+                group = session.scalar(select(Group).where(Group.name == ticket.group_name))
+                if group is not None and role == "group":
+                    usernames = [u.username for u in group.members]
+                elif group is not None and group.supervisor:
+                    usernames = [group.supervisor]
+            elif role == "followers":
+                usernames = list(
+                    session.scalars(
+                        select(Follow.username).where(Follow.ticket_number == ticket.number)
+                    )
+                )
+            users = session.scalars(
+                select(User)
+                .where(User.username.in_(usernames))
+                .where(User.is_active.is_(True))
+                .order_by(User.username)
+            )
+            found = [
+                Recipient(u.email, u.language)
+                for u in users
+                if u.email and u.username != actor  # nobody is told about their own action
+            ]
+        seen: set[str] = set()
+        result = []
+        for recipient in found:
+            key = recipient.address.lower()
+            if key not in seen and not is_automated_address(key):
+                seen.add(key)
+                result.append(recipient)
+        return result
+
+    def _store_notice(
+        self, input: SendTemplateInput, address: str, subject: str, text: str, index: int
+    ) -> int:
+        """The rendered mail as a message on the ticket, once per recipient (idempotent)."""
+        key = (
+            f"tpl:{input.ticket_number}:{input.event_seq}:{input.effect_index}:{address.lower()}"
+        )[:200]
+        with transaction(self.sessions) as session:
+            existing = session.scalar(select(Message).where(Message.idempotency_key == key))
+            if existing is not None:
+                return existing.id
+            message = Message(
+                ticket_number=input.ticket_number,
+                idempotency_key=key,
+                channel="email",
+                sender_role="system",
+                internal=input.to_role != "customer",
+                author="system",
+                subject=subject,
+                body=text,
+                recipient=address,
+            )
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def _send_notice(
+        self, input: SendTemplateInput, address: str, subject: str, message_id: int
+    ) -> TemplateDelivery:
+        settings = self.settings
+        smtp_id = (
+            f"<{input.ticket_number}.{input.event_seq}.e{input.effect_index}.{message_id}"
+            f"@{settings.message_id_domain}>"
+        )
+        with self.sessions() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            if message.delivery_status == "sent":
+                return TemplateDelivery(address, message_id, "sent", smtp_id, "already sent")
+            body = message.body
+        mail = EmailMessage()
+        mail["From"] = formataddr((settings.mail_from_name, settings.mail_from))
+        try:
+            mail["To"] = address
+            mail["Subject"] = subject
+        except ValueError as exc:
+            return TemplateDelivery(address, message_id, "failed", "", f"Refused: {exc}")
+        mail["Date"] = formatdate(localtime=False, usegmt=True)
+        mail["Message-ID"] = smtp_id
+        mail["X-Tempodesk-Ticket"] = input.ticket_number
+        # Automatic mail (RFC 3834): no auto-responder should answer it.
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail.set_content(body)
+        try:
+            detail = self._send(mail, address)
+        except ApplicationError as exc:
+            if not exc.non_retryable:
+                raise  # SMTP is down: retry the whole activity; sent recipients are skipped
+            with transaction(self.sessions) as session:
+                session.execute(
+                    update(Message)
+                    .where(Message.id == message_id)
+                    .values(delivery_status="failed", delivery_detail=exc.message)
+                )
+            return TemplateDelivery(address, message_id, "failed", "", exc.message)
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(delivery_status="sent", smtp_message_id=smtp_id, delivery_detail=detail)
+            )
+        return TemplateDelivery(address, message_id, "sent", smtp_id, detail)
 
     def _send(self, mail: EmailMessage, to: str) -> str:
         settings = self.settings

@@ -7,7 +7,10 @@ bundled definition files is done by ``bundled()``, called only outside workflows
 from .compiler import CompiledProcess, compile_definition, compile_pinned, move, to_statechart
 from .definition import (
     CUSTOMER_MESSAGE,
+    EFFECTS,
+    FIELD_TYPES,
     PRIORITIES,
+    RECIPIENTS,
     STATE_CATEGORIES,
     ActionSpec,
     DefinitionError,
@@ -18,6 +21,9 @@ from .definition import (
     from_json,
     load_text,
     parse_definition,
+    parse_duration,
+    read_yaml,
+    to_yaml,
 )
 from .rules import (
     FieldErrors,
@@ -39,7 +45,10 @@ def bundled(name: str) -> str:
 
 __all__ = [
     "CUSTOMER_MESSAGE",
+    "EFFECTS",
+    "FIELD_TYPES",
     "PRIORITIES",
+    "RECIPIENTS",
     "STATE_CATEGORIES",
     "ActionSpec",
     "CompiledProcess",
@@ -61,6 +70,9 @@ __all__ = [
     "may_see",
     "move",
     "parse_definition",
+    "parse_duration",
     "public_field_values",
+    "read_yaml",
     "to_statechart",
+    "to_yaml",
 ]

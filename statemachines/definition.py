@@ -30,26 +30,91 @@ FIELD_TYPES = (
     "recipient",
     "priority",
 )
-#: Effects an action may have. Each names the field(s) it reads.
-EFFECT_TYPES = {
-    "send_email": ("body_field",),  # a public reply to the customer, by email
-    "add_note": ("body_field",),  # an internal note on the timeline
-    "assign": ("field",),  # field of type agent, group or recipient
-    "set_priority": ("field",),  # field of type priority
+RECIPIENTS = ("customer", "assignee", "group", "supervisor", "followers")
+_ASSIGNABLE = ("agent", "group", "recipient")
+_STORABLE = tuple(t for t in FIELD_TYPES if t != "longtext")
+
+
+@dataclass(frozen=True)
+class EffectRule:
+    """What an effect type needs: field arguments (with the field types they accept),
+    a template, a recipient, and optional arguments."""
+
+    doc: str
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    template: bool = False
+    recipient: bool = False
+    optional: tuple[str, ...] = ()
+
+
+#: The fixed, documented list of effects an action may have (README.md lists them too).
+EFFECTS: dict[str, EffectRule] = {
+    "send_email": EffectRule(
+        "Reply to the customer by email with the text of a long-text field.",
+        fields={"body_field": ("longtext",)},
+    ),
+    "portal_reply": EffectRule(
+        "Post the reply in the customer portal only; the email (from a template) just links to it.",
+        fields={"body_field": ("longtext",)},
+        template=True,
+    ),
+    "send_template": EffectRule(
+        "Send an email or SMS template to the customer, the assignee, the group, a supervisor "
+        "or the followers.",
+        template=True,
+        recipient=True,
+    ),
+    "notify_followers": EffectRule(
+        "Send a template to everyone following the ticket.", template=True
+    ),
+    "add_note": EffectRule(
+        "Add an internal note (agents only) from a long-text field.",
+        fields={"body_field": ("longtext",)},
+    ),
+    "assign": EffectRule(
+        "Assign to the agent or group chosen in a field.", fields={"field": _ASSIGNABLE}
+    ),
+    "forward": EffectRule(
+        "Forward to a specialist or a group with a note for them.",
+        fields={"field": _ASSIGNABLE, "note_field": ("longtext",)},
+    ),
+    "set_priority": EffectRule("Set the priority from a field.", fields={"field": ("priority",)}),
+    "set_field": EffectRule(
+        "Store a field's value on the ticket (its type or any custom field), searchable; "
+        "'name' is the ticket field (the field's id by default).",
+        fields={"field": _STORABLE},
+        optional=("name",),
+    ),
 }
-EFFECT_FIELD_TYPES = {
-    "send_email": ("longtext",),
-    "add_note": ("longtext",),
-    "assign": ("agent", "group", "recipient"),
-    "set_priority": ("priority",),
-}
+EFFECT_TYPES = tuple(EFFECTS)
 STAY = "stay"
+CATEGORY_COLOURS = {
+    "new": "#2454d6",
+    "open": "#c77700",
+    "pending": "#7b4bc4",
+    "resolved": "#1e7b34",
+    "closed": "#6b7280",
+    "merged": "#6b7280",
+}
+#: Categories whose SLA clocks pause unless the state says otherwise.
+SLA_PAUSED_BY_DEFAULT = ("pending", "resolved", "closed", "merged")
 CUSTOMER_MESSAGE = "customer_message"
 PRIORITIES = {1: "Low", 2: "Normal", 3: "High", 4: "Urgent"}
 TEXT_MAX = 500
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds in "90s", "30m", "12h", "7d" or "2w"; None if it is not such a duration."""
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 @dataclass(frozen=True)
@@ -107,6 +172,7 @@ class ActionSpec:
     groups: tuple[str, ...] = ()  # who may perform it; empty means every agent
     confirm: str = ""
     style: str = "default"  # default | primary | danger
+    any_agent: bool = False  # exempt from the process's "only the assignee acts" rule
 
     @property
     def stays(self) -> bool:
@@ -114,6 +180,15 @@ class ActionSpec:
 
     def field(self, field_id: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.id == field_id), None)
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Fire ``action`` (as the system) when a ticket has stayed ``after`` in the state."""
+
+    after: str
+    seconds: int
+    action: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +200,9 @@ class StateSpec:
     actions: tuple[str, ...] = ()
     on_customer_message: str = STAY
     visible_to: tuple[str, ...] = ()  # groups that see tickets in it; empty means every agent
+    colour: str = ""
+    sla_paused: bool = False
+    timeout: Timeout | None = None
 
     @property
     def final(self) -> bool:
@@ -140,6 +218,7 @@ class ProcessDefinition:
     states: tuple[StateSpec, ...]
     actions: tuple[ActionSpec, ...]
     description: str = ""
+    assignee_only: bool = False  # only the assignee (and admins) may act on an assigned ticket
 
     def state(self, state_id: str) -> StateSpec:
         for state in self.states:
@@ -163,16 +242,39 @@ class ProcessDefinition:
             return state_id
         return state.on_customer_message
 
+    def templates_used(self) -> list[tuple[str, str]]:
+        """(location, template name) of every template the actions send."""
+        used = []
+        for action in self.actions:
+            for i, effect in enumerate(action.effects):
+                if effect.arg("template"):
+                    used.append(
+                        (f"actions.{action.id}.effects[{i}].template", effect.arg("template"))
+                    )
+        return used
+
+    def fields_set(self) -> set[str]:
+        """The ticket fields that some action stores (set_field effects)."""
+        names = set()
+        for action in self.actions:
+            for effect in action.effects:
+                if effect.type == "set_field":
+                    names.add(effect.arg("name") or effect.arg("field"))
+        return names
+
     def to_document(self) -> dict[str, Any]:
         """The definition as the plain document it was read from (canonical form)."""
-        return {
+        doc: dict[str, Any] = {
             "name": self.name,
             "label": self.label,
             "description": self.description,
             "initial": self.initial,
-            "states": {s.id: _state_document(s) for s in self.states},
-            "actions": {a.id: _action_document(a) for a in self.actions},
         }
+        if self.assignee_only:
+            doc["assignee_only"] = True
+        doc["states"] = {s.id: _state_document(s) for s in self.states}
+        doc["actions"] = {a.id: _action_document(a) for a in self.actions}
+        return doc
 
     def to_json(self) -> str:
         """Canonical JSON text: pinned into workflows as a string, so its order survives."""
@@ -188,6 +290,12 @@ def _state_document(state: StateSpec) -> dict[str, Any]:
         doc["on_customer_message"] = state.on_customer_message
     if state.visible_to:
         doc["visible_to"] = list(state.visible_to)
+    if state.colour and state.colour != CATEGORY_COLOURS.get(state.category):
+        doc["colour"] = state.colour
+    if state.sla_paused != (state.category in SLA_PAUSED_BY_DEFAULT):
+        doc["sla_paused"] = state.sla_paused
+    if state.timeout is not None:
+        doc["timeout"] = {"after": state.timeout.after, "action": state.timeout.action}
     return doc
 
 
@@ -203,6 +311,8 @@ def _action_document(action: ActionSpec) -> dict[str, Any]:
         doc["confirm"] = action.confirm
     if action.style != "default":
         doc["style"] = action.style
+    if action.any_agent:
+        doc["any_agent"] = True
     return doc
 
 
@@ -222,31 +332,83 @@ def _field_document(spec: FieldSpec) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reading
 
 
-def parse_definition(data: Any, *, known_groups: Iterable[str] | None = None) -> ProcessDefinition:
-    """Read and validate a definition document; raise DefinitionError listing every problem."""
+def parse_definition(
+    data: Any,
+    *,
+    known_groups: Iterable[str] | None = None,
+    known_templates: Iterable[str] | None = None,
+) -> ProcessDefinition:
+    """Read and validate a definition document; raise DefinitionError listing every problem.
+
+    ``known_groups`` / ``known_templates``, when given, are checked against the rights and
+    the templates the definition names.
+    """
     reader = _Reader()
     definition = reader.read(data)
     if definition is not None and not reader.problems:
         reader.check_graph(definition)
         if known_groups is not None:
             reader.check_groups(definition, set(known_groups))
+        if known_templates is not None:
+            templates = set(known_templates)
+            for location, name in definition.templates_used():
+                if name not in templates:
+                    reader.fail(location, f"There is no template '{name}'.")
     if reader.problems or definition is None:
         raise DefinitionError(reader.problems or [Problem("", "The definition is empty.")])
     return definition
 
 
-def load_text(text: str, *, known_groups: Iterable[str] | None = None) -> ProcessDefinition:
-    """Read a definition from YAML (or JSON, which is YAML too) text."""
+def read_yaml(text: str) -> Any:
+    """YAML text to plain data; a duplicated key is an error, not a silent overwrite."""
     import yaml
 
+    class _StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise DefinitionError(
+                    [
+                        Problem(
+                            f"line {key_node.start_mark.line + 1}",
+                            f"'{key}' is defined twice here; ids must be unique.",
+                        )
+                    ]
+                )
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError([Problem(where, f"Not valid YAML: {problem}.")]) from None
-    return parse_definition(data, known_groups=known_groups)
+
+
+def load_text(
+    text: str,
+    *,
+    known_groups: Iterable[str] | None = None,
+    known_templates: Iterable[str] | None = None,
+) -> ProcessDefinition:
+    """Read a definition from YAML (or JSON, which is YAML too) text."""
+    return parse_definition(
+        read_yaml(text), known_groups=known_groups, known_templates=known_templates
+    )
+
+
+def to_yaml(definition: ProcessDefinition) -> str:
+    """The definition as the YAML the expert editor shows and `process export` writes."""
+    import yaml
+
+    return yaml.safe_dump(definition.to_document(), sort_keys=False, allow_unicode=True, width=100)
 
 
 def from_json(text: str) -> ProcessDefinition:
@@ -318,6 +480,8 @@ class _Reader:
                     f"states.{state.id}.on_customer_message",
                     f"Unknown target state '{target}'.",
                 )
+        for state in states:
+            self.check_timeout(state, {a.id: a for a in actions})
         return ProcessDefinition(
             name=name,
             label=self.text(data, "label", "", default=name),
@@ -325,7 +489,31 @@ class _Reader:
             initial=initial if isinstance(initial, str) else "",
             states=states,
             actions=actions,
+            assignee_only=self.flag(data, "assignee_only", ""),
         )
+
+    def flag(self, data: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{where}.{key}" if where else key, "Use true or false.")
+            return default
+        return value
+
+    def check_timeout(self, state: StateSpec, actions: Mapping[str, ActionSpec]) -> None:
+        timeout = state.timeout
+        if timeout is None:
+            return
+        where = f"states.{state.id}.timeout.action"
+        if timeout.action not in state.actions:
+            self.fail(where, f"The action '{timeout.action}' is not offered in this state.")
+            return
+        action = actions.get(timeout.action)
+        if action is not None and any(f.required for f in action.fields):
+            self.fail(
+                where,
+                f"The action '{timeout.action}' has required fields; a timeout cannot fill "
+                "them in.",
+            )
 
     def state(self, state_id: str, data: Any, action_ids: set[str]) -> StateSpec:
         where = f"states.{state_id}"
@@ -347,6 +535,9 @@ class _Reader:
         if len(set(actions)) != len(actions):
             self.fail(f"{where}.actions", "An action is listed twice.")
         label = self.text(data, "label", where, default=state_id.replace("_", " ").capitalize())
+        colour = self.text(data, "colour", where, default=CATEGORY_COLOURS.get(category, "#6b7280"))
+        if colour and not _COLOUR.match(colour):
+            self.fail(f"{where}.colour", "Use a colour like #2454d6.")
         return StateSpec(
             id=state_id,
             label=label,
@@ -355,7 +546,25 @@ class _Reader:
             actions=actions,
             on_customer_message=self.text(data, "on_customer_message", where, default=STAY),
             visible_to=self.names(data.get("visible_to"), f"{where}.visible_to"),
+            colour=colour,
+            sla_paused=self.flag(
+                data, "sla_paused", where, default=category in SLA_PAUSED_BY_DEFAULT
+            ),
+            timeout=self.timeout(data.get("timeout"), f"{where}.timeout"),
         )
+
+    def timeout(self, data: Any, where: str) -> Timeout | None:
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            self.fail(where, "A timeout is a mapping with 'after' and 'action'.")
+            return None
+        after = self.text(data, "after", where)
+        seconds = parse_duration(after)
+        if after and seconds is None:
+            self.fail(f"{where}.after", "Use a duration like 30m, 12h or 7d.")
+        action = self.text(data, "action", where)
+        return Timeout(after=after, seconds=seconds or 0, action=action)
 
     def action(self, action_id: str, data: Any) -> ActionSpec:
         where = f"actions.{action_id}"
@@ -393,6 +602,7 @@ class _Reader:
             groups=self.names(data.get("groups"), f"{where}.groups"),
             confirm=self.text(data, "confirm", where, default=""),
             style=style,
+            any_agent=self.flag(data, "any_agent", where),
         )
 
     def field(self, where: str, data: Any) -> FieldSpec:
@@ -441,23 +651,35 @@ class _Reader:
             self.fail(where, "An effect is a mapping with a type.")
             return Effect(type="")
         effect_type = data["type"]
-        if effect_type not in EFFECT_TYPES:
+        rule = EFFECTS.get(effect_type)
+        if rule is None:
             self.fail(
                 f"{where}.type",
                 f"Unknown effect '{effect_type}'; use one of {', '.join(EFFECT_TYPES)}.",
             )
             return Effect(type=effect_type)
         args = {str(k): str(v) for k, v in data.items() if k != "type"}
-        for arg in EFFECT_TYPES[effect_type]:
+        allowed = set(rule.fields) | set(rule.optional)
+        allowed |= {"template"} if rule.template else set()
+        allowed |= {"to"} if rule.recipient else set()
+        for extra in sorted(set(args) - allowed):
+            self.fail(f"{where}.{extra}", f"The {effect_type} effect has no '{extra}'.")
+        for arg, types in rule.fields.items():
             field_id = args.get(arg)
             spec = next((f for f in fields if f.id == field_id), None)
             if not field_id:
                 self.fail(f"{where}.{arg}", f"The {effect_type} effect needs '{arg}'.")
             elif spec is None:
                 self.fail(f"{where}.{arg}", f"No field '{field_id}' in this action.")
-            elif spec.type not in EFFECT_FIELD_TYPES[effect_type]:
-                allowed = " or ".join(EFFECT_FIELD_TYPES[effect_type])
-                self.fail(f"{where}.{arg}", f"The field '{field_id}' must be of type {allowed}.")
+            elif spec.type not in types:
+                kinds = " or ".join(types) if len(types) < 4 else "anything but longtext"
+                self.fail(f"{where}.{arg}", f"The field '{field_id}' must be of type {kinds}.")
+        if rule.template and not args.get("template"):
+            self.fail(f"{where}.template", f"The {effect_type} effect needs 'template'.")
+        if rule.recipient and args.get("to") not in RECIPIENTS:
+            self.fail(f"{where}.to", f"Send to one of {', '.join(RECIPIENTS)}.")
+        if "name" in args and not _ID.match(args["name"]):
+            self.fail(f"{where}.name", f"'{args['name']}' is not a valid id: use a-z, 0-9 and _.")
         return Effect(type=effect_type, args=args)
 
     def check_graph(self, definition: ProcessDefinition) -> None:

@@ -32,18 +32,39 @@ def may_see(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> b
 
 
 def may_perform(
-    definition: ProcessDefinition, state_id: str, action: ActionSpec, actor: ActorLike
+    definition: ProcessDefinition,
+    state_id: str,
+    action: ActionSpec,
+    actor: ActorLike,
+    assignee: str | None = None,
 ) -> bool:
-    """Whether the actor may press this action's button in this state."""
+    """Whether the actor may press this action's button on a ticket in this state.
+
+    With the process's ``assignee_only`` option, an assigned ticket is acted on by its
+    assignee only (admins, and actions marked ``any_agent``, excepted).
+    """
     if not may_see(definition, state_id, actor):
         return False
-    return actor.is_admin or not action.groups or bool(set(action.groups) & set(actor.groups))
+    if actor.is_admin:
+        return True
+    if action.groups and not set(action.groups) & set(actor.groups):
+        return False
+    return not (
+        definition.assignee_only
+        and assignee
+        and assignee != actor.username
+        and not action.any_agent
+    )
 
 
-def actions_for(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> list[ActionSpec]:
+def actions_for(
+    definition: ProcessDefinition, state_id: str, actor: ActorLike, assignee: str | None = None
+) -> list[ActionSpec]:
     """The buttons this actor gets on a ticket in this state, in the definition's order."""
     return [
-        a for a in definition.actions_in(state_id) if may_perform(definition, state_id, a, actor)
+        a
+        for a in definition.actions_in(state_id)
+        if may_perform(definition, state_id, a, actor, assignee)
     ]
 
 

@@ -28,3 +28,15 @@ def normalize_phone(value: str | None) -> str:
     return ("+" if raw.startswith(("+", "00")) else "") + digits.removeprefix(
         "00" if raw.startswith("00") else ""
     )
+
+
+# Addresses that must never get automatic mail (RFC 3834; Zammad's send_no_auto_response).
+_AUTOMATED = re.compile(
+    r"^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|noreply[.+-].*|no-reply[.+-].*)@",
+    re.IGNORECASE,
+)
+
+
+def is_automated_address(address: str) -> bool:
+    """True for mailer-daemon, postmaster, no-reply and the like."""
+    return bool(_AUTOMATED.match(address.strip()))

@@ -20,6 +20,8 @@ MAIL_TASK_QUEUE = "tempodesk-mail"
 TICKET_WORKFLOW = "TicketWorkflow"
 UPDATE_PERFORM_ACTION = "perform_action"
 UPDATE_CONFIRM_CREATED = "confirm_created"
+UPDATE_MIGRATE_PROCESS = "migrate_process"
+MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
 QUERY_SNAPSHOT = "snapshot"
 
@@ -28,6 +30,8 @@ ACT_LINK_CUSTOMER = "link_customer"
 ACT_CHOOSE_ASSIGNEE = "choose_assignee"
 ACT_PROJECT = "project_ticket"
 ACT_SEND_MAIL = "send_mail"
+ACT_SEND_TEMPLATE = "send_template"
+ACT_MIGRATE_TICKETS = "migrate_tickets"
 
 SA_STATE = SearchAttributeKey.for_keyword("TicketState")
 SA_STATE_CATEGORY = SearchAttributeKey.for_keyword("TicketStateCategory")
@@ -91,12 +95,24 @@ class CustomerRef:
 
 @dataclass
 class OutboundMail:
-    """A message queued for sending by the workflow: the body stays in the database."""
+    """Mail queued for sending by the workflow: bodies stay in the database.
+
+    ``kind`` "reply": the stored message ``message_id`` goes to ``to``. ``kind`` "template":
+    the template goes to the people in ``to_role`` (``message_id``, if set, is the reply the
+    template refers to, e.g. a portal reply).
+    """
 
     message_id: int
     event_seq: int
     to: str
     author: str = ""
+    kind: str = "reply"
+    template: str = ""
+    to_role: str = ""
+    effect_index: int = 0
+    action_id: str = ""
+    action_label: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +140,8 @@ class TicketSnapshot:
     updated_at: str = ""
     first_message_id: int | None = None
     customer_message_id: str = ""  # RFC 5322 Message-ID of the customer's last mail, if any
+    state_entered_at: str = ""  # when the ticket entered its current state (timeouts)
+    state_entry: int = 0  # counts state changes, so a timer knows its state was left
 
 
 @dataclass
@@ -263,3 +281,62 @@ class SendMailResult:
     status: str  # sent | failed
     smtp_message_id: str
     detail: str = ""
+
+
+@dataclass
+class SendTemplateInput:
+    ticket_number: str
+    event_seq: int
+    template: str
+    to_role: str
+    effect_index: int = 0
+    actor: str = ""
+    action_id: str = ""
+    action_label: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    message_id: int | None = None
+
+
+@dataclass
+class TemplateDelivery:
+    recipient: str
+    message_id: int
+    status: str  # sent | failed
+    smtp_message_id: str = ""
+    detail: str = ""
+
+
+@dataclass
+class SendTemplateResult:
+    deliveries: list[TemplateDelivery] = field(default_factory=list)
+    skipped: str = ""  # why nobody was sent anything, if so
+
+
+@dataclass
+class MigrateProcessInput:
+    """Move a ticket to another published process version (an admin's explicit choice)."""
+
+    process: PinnedProcess
+    actor: Actor
+    state_map: dict[str, str] = field(default_factory=dict)
+    migration_id: int = 0
+
+
+@dataclass
+class MigrateProcessResult:
+    from_version: int
+    to_version: int
+    from_state: str
+    to_state: str
+    seq: int
+
+
+@dataclass
+class MigrationStartInput:
+    migration_id: int
+
+
+@dataclass
+class MigrationResult:
+    migrated: int = 0
+    rejected: int = 0

@@ -55,6 +55,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(
@@ -81,6 +82,10 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(String(255), default="")
+    # Who gets the "supervisor" copies of templates sent about this group's tickets.
+    supervisor: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
 
     members: Mapped[list[User]] = relationship(
         secondary="memberships", back_populates="groups", order_by="User.username"
@@ -139,6 +144,7 @@ class Contact(Base):
     account_owner: Mapped[str | None] = mapped_column(
         ForeignKey("users.username", ondelete="SET NULL"), default=None
     )
+    language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -295,3 +301,116 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message | None] = relationship()
+
+
+class ProcessDraft(Base):
+    """The definition an admin is editing (YAML, valid or not); publishing makes a version."""
+
+    __tablename__ = "process_drafts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class MessageTemplate(Base):
+    """An email or SMS template that process actions send; texts per language."""
+
+    __tablename__ = "message_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email")  # email | sms
+    description: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+    texts: Mapped[list[TemplateText]] = relationship(
+        back_populates="template", cascade="all, delete-orphan", order_by="TemplateText.language"
+    )
+
+    def text(self, language: str, fallback: str = "en") -> TemplateText | None:
+        by_language = {t.language: t for t in self.texts}
+        return (
+            by_language.get(language) or by_language.get(fallback) or next(iter(self.texts), None)
+        )
+
+
+class TemplateText(Base):
+    __tablename__ = "template_texts"
+    __table_args__ = (UniqueConstraint("template_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("message_templates.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    template: Mapped[MessageTemplate] = relationship(back_populates="texts")
+
+
+class TemplateRevision(Base):
+    """Audit log: every saved version of every template text."""
+
+    __tablename__ = "template_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_name: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Follow(Base):
+    """An agent following a ticket (gets the "followers" copies of templates)."""
+
+    __tablename__ = "follows"
+
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessMigration(Base):
+    """An admin's request to move open tickets to a newer process version."""
+
+    __tablename__ = "process_migrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_name: Mapped[str] = mapped_column(String(64))
+    to_version: Mapped[int] = mapped_column(Integer)
+    state_map: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    items: Mapped[list[ProcessMigrationItem]] = relationship(
+        back_populates="migration", order_by="ProcessMigrationItem.id"
+    )
+
+
+class ProcessMigrationItem(Base):
+    """One ticket of a migration and what happened to it."""
+
+    __tablename__ = "process_migration_items"
+    __table_args__ = (UniqueConstraint("migration_id", "ticket_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    migration_id: Mapped[int] = mapped_column(
+        ForeignKey("process_migrations.id", ondelete="CASCADE"), index=True
+    )
+    ticket_number: Mapped[str] = mapped_column(String(64))
+    from_version: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|migrated|rejected
+    message: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    migration: Mapped[ProcessMigration] = relationship(back_populates="items")

@@ -1,39 +1,105 @@
-"""Published process definitions: immutable versions in the database, read through a cache."""
+"""Published process definitions: immutable versions, drafts being edited, and the checks that
+need the database (groups, templates) on top of the pure ones in ``statemachines``."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statemachines import (
+    DefinitionError,
+    Problem,
     ProcessDefinition,
     bundled,
     compile_definition,
     from_json,
     load_text,
+    to_yaml,
 )
+from tempodesk import templates
 from tempodesk.contracts import PinnedProcess
-from tempodesk.models import Group, ProcessVersion
+from tempodesk.models import Group, ProcessDraft, ProcessVersion, utcnow
+from tempodesk.templating import TemplateProblem, render
 
-BUNDLED = ("support",)
+BUNDLED = ("support", "returns")
+BUNDLED_AUTHOR = "tempodesk"
 
 
 class UnknownProcess(LookupError):
     pass
 
 
-def publish(session: Session, text: str, author: str = "") -> ProcessVersion:
-    """Validate a definition (YAML/JSON text) against the known groups and publish a version.
+@dataclass
+class Checked:
+    """The result of checking a document: the definition if it parsed, and every problem."""
 
-    Raises DefinitionError with every problem; publishing the same document as the latest
+    definition: ProcessDefinition | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.definition is not None and not self.problems
+
+
+def check(session: Session, text: str) -> Checked:
+    """Every rule: structure, graph, groups, templates (exist, render against a sample ticket,
+    read only fields some action sets), and that python-statemachine can build and start it."""
+    groups = session.scalars(select(Group.name)).all()
+    known = {t.name: t for t in templates.all_templates(session)}
+    try:
+        definition = load_text(text, known_groups=groups, known_templates=known)
+    except DefinitionError as exc:
+        return Checked(None, exc.problems)
+    problems: list[Problem] = []
+    try:
+        compile_definition(definition)
+    except DefinitionError as exc:
+        problems.extend(exc.problems)
+    sample = templates.sample_context(definition)
+    fields_set = definition.fields_set()
+    reported: set[tuple[str, str]] = set()
+    for location, name in definition.templates_used():
+        template = known[name]
+        for text_row in template.texts:
+            for part, source in (("subject", text_row.subject), ("body", text_row.body)):
+                for field in sorted(templates.referenced_fields(source) - fields_set):
+                    if (name, field) not in reported:
+                        reported.add((name, field))
+                        problems.append(
+                            Problem(
+                                location,
+                                f"The template '{name}' uses the field '{field}', which no "
+                                "action sets.",
+                            )
+                        )
+                try:
+                    render(source, sample)
+                except TemplateProblem as exc:
+                    problems.append(
+                        Problem(
+                            location,
+                            f"The template '{name}' ({text_row.language} {part}) does not render "
+                            f"against a sample ticket: {exc}",
+                        )
+                    )
+    return Checked(definition, problems)
+
+
+def publish(session: Session, text: str, author: str = "") -> ProcessVersion:
+    """Check a definition and publish it as a new immutable version.
+
+    Raises DefinitionError with every problem. Publishing the same document as the latest
     version again is a no-op that returns the latest version.
     """
-    groups = session.scalars(select(Group.name)).all()
-    definition = load_text(text, known_groups=groups)
-    compile_definition(definition)
+    checked = check(session, text)
+    if not checked.ok or checked.definition is None:
+        raise DefinitionError(checked.problems)
+    definition = checked.definition
     document = definition.to_json()
     checksum = hashlib.sha256(document.encode()).hexdigest()
     current = latest(session, definition.name)
@@ -48,6 +114,9 @@ def publish(session: Session, text: str, author: str = "") -> ProcessVersion:
     )
     session.add(version)
     session.flush()
+    draft = session.get(ProcessDraft, definition.name)
+    if draft is not None:
+        session.delete(draft)
     return version
 
 
@@ -60,6 +129,33 @@ def latest(session: Session, name: str) -> ProcessVersion | None:
     )
 
 
+def versions(session: Session, name: str) -> list[ProcessVersion]:
+    return list(
+        session.scalars(
+            select(ProcessVersion)
+            .where(ProcessVersion.name == name)
+            .order_by(ProcessVersion.version.desc())
+        )
+    )
+
+
+def names(session: Session) -> list[str]:
+    return list(
+        session.scalars(select(ProcessVersion.name).distinct().order_by(ProcessVersion.name))
+    )
+
+
+def get_version(session: Session, name: str, version: int) -> ProcessVersion:
+    row = session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.name == name)
+        .where(ProcessVersion.version == version)
+    )
+    if row is None:
+        raise UnknownProcess(f"Process {name} version {version} is not published.")
+    return row
+
+
 def pin(session: Session, name: str) -> PinnedProcess:
     """The newest version of a process, to pin into a ticket that starts now."""
     version = latest(session, name)
@@ -70,14 +166,7 @@ def pin(session: Session, name: str) -> PinnedProcess:
 
 def definition(session: Session, name: str, version: int) -> ProcessDefinition:
     """A published version's definition (cached: versions never change)."""
-    document = session.scalar(
-        select(ProcessVersion.document)
-        .where(ProcessVersion.name == name)
-        .where(ProcessVersion.version == version)
-    )
-    if document is None:
-        raise UnknownProcess(f"Process {name} version {version} is not published.")
-    return _parse(document)
+    return _parse(get_version(session, name, version).document)
 
 
 @lru_cache(maxsize=128)
@@ -85,10 +174,73 @@ def _parse(document: str) -> ProcessDefinition:
     return from_json(document)
 
 
+def export(session: Session, name: str, version: int | None = None) -> str:
+    """A published version (the latest by default) as the YAML the expert editor shows."""
+    row = latest(session, name) if version is None else get_version(session, name, version)
+    if row is None:
+        raise UnknownProcess(f"No process named '{name}' is published.")
+    return to_yaml(_parse(row.document))
+
+
+def draft_text(session: Session, name: str) -> str:
+    """What the editor opens: the saved draft, else the latest version."""
+    draft = session.get(ProcessDraft, name)
+    return draft.document if draft is not None else export(session, name)
+
+
+def save_draft(session: Session, name: str, text: str, author: str) -> Checked:
+    """Keep the editor's work (even with problems); report what would stop publishing."""
+    checked = check(session, text)
+    if checked.definition is not None and checked.definition.name != name:
+        checked.problems.insert(
+            0,
+            Problem(
+                "name",
+                f"This editor edits '{name}'; the document is named '{checked.definition.name}'.",
+            ),
+        )
+    draft = session.get(ProcessDraft, name)
+    if draft is None:
+        draft = ProcessDraft(name=name, document=text)
+        session.add(draft)
+    draft.document = text
+    draft.updated_at = utcnow()
+    draft.updated_by = author
+    session.flush()
+    return checked
+
+
+def discard_draft(session: Session, name: str) -> None:
+    draft = session.get(ProcessDraft, name)
+    if draft is not None:
+        session.delete(draft)
+
+
+def diff(session: Session, name: str, old: int, new: int) -> list[str]:
+    """A unified diff between two published versions' YAML."""
+    before = export(session, name, old).splitlines()
+    after = export(session, name, new).splitlines()
+    return list(
+        difflib.unified_diff(before, after, f"{name} v{old}", f"{name} v{new}", lineterm="")
+    )
+
+
+def diagram(text: str) -> str:
+    """The Mermaid state diagram of a document, drawn by python-statemachine."""
+    return compile_definition(load_text(text)).mermaid()
+
+
 def ensure_bundled(session: Session) -> list[ProcessVersion]:
-    """Publish the processes shipped with Tempodesk if the database has no version of them."""
+    """Publish the processes shipped with Tempodesk (and their templates) where the database
+    has none, or a newer shipped revision where nobody but Tempodesk published the last one.
+    An admin's own version is never replaced."""
+    templates.ensure_bundled(session)
     published = []
     for name in BUNDLED:
-        if latest(session, name) is None:
-            published.append(publish(session, bundled(name), author="tempodesk"))
+        current = latest(session, name)
+        if current is not None and current.created_by != BUNDLED_AUTHOR:
+            continue
+        version = publish(session, bundled(name), author=BUNDLED_AUTHOR)
+        if current is None or version.id != current.id:
+            published.append(version)
     return published

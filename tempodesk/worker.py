@@ -52,7 +52,7 @@ def build_workers(
     mailer = Worker(
         client,
         task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail],
+        activities=[mail.send_mail, mail.send_template],
         activity_executor=executor,
         max_concurrent_activities=8,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -20,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from statemachines import (
         CUSTOMER_MESSAGE,
         ActionSpec,
+        CompiledProcess,
+        DefinitionError,
         FieldErrors,
         clean_fields,
         compile_pinned,
@@ -32,12 +35,15 @@ with workflow.unsafe.imports_passed_through():
         ACT_LINK_CUSTOMER,
         ACT_PROJECT,
         ACT_SEND_MAIL,
+        ACT_SEND_TEMPLATE,
         MAIL_TASK_QUEUE,
         SA_ASSIGNEE,
         SA_GROUP,
         SA_PRIORITY,
+        SA_PROCESS,
         SA_STATE,
         SA_STATE_CATEGORY,
+        SYSTEM,
         AssignmentInput,
         AssignmentResult,
         ConfirmCreatedInput,
@@ -45,12 +51,16 @@ with workflow.unsafe.imports_passed_through():
         LinkCustomerInput,
         LinkCustomerResult,
         MessageAttachment,
+        MigrateProcessInput,
+        MigrateProcessResult,
         OutboundMail,
         PerformActionInput,
         PerformActionResult,
         ProjectionInput,
         SendMailInput,
         SendMailResult,
+        SendTemplateInput,
+        SendTemplateResult,
         TicketEventRecord,
         TicketResult,
         TicketSnapshot,
@@ -104,6 +114,7 @@ class TicketWorkflow:
                 created_at=now,
                 updated_at=now,
                 first_message_id=input.message_id,
+                state_entered_at=now,
             )
             self._ready = False
         self._machine, _ = self._process.machine(self._t.state)
@@ -123,9 +134,16 @@ class TicketWorkflow:
             async with self._lock:
                 await self._open(input)
         while True:
-            await workflow.wait_condition(
-                lambda: bool(self._outbox) or self._finished or self._continue_as_new_due(input)
-            )
+            entry = self._t.state_entry
+            try:
+                await workflow.wait_condition(
+                    partial(self._has_work, input, entry), timeout=self._time_left_in_state()
+                )
+            except TimeoutError:
+                await self._fire_timeout(entry)
+                continue
+            if self._t.state_entry != entry and not (self._outbox or self._finished):
+                continue  # the state changed: its timeout (if any) starts over
             if self._outbox:
                 await self._deliver(self._outbox[0])
                 self._outbox.pop(0)
@@ -193,9 +211,44 @@ class TicketWorkflow:
         await self._project()
         self._ready = True
 
+    def _has_work(self, input: TicketStartInput, entry: int) -> bool:
+        return (
+            bool(self._outbox)
+            or self._finished
+            or self._continue_as_new_due(input)
+            or self._t.state_entry != entry
+        )
+
     @property
     def _finished(self) -> bool:
         return self._process.definition.state(self._t.state).final
+
+    def _time_left_in_state(self) -> timedelta | None:
+        """Until the current state's timeout fires (None: it has none)."""
+        timeout = self._process.definition.state(self._t.state).timeout
+        if timeout is None or not self._t.state_entered_at:
+            return None
+        # Tickets started before state timeouts existed never had a timer: keep replaying so.
+        if not workflow.patched("state-timeouts"):
+            return None
+        due = datetime.fromisoformat(self._t.state_entered_at) + timedelta(seconds=timeout.seconds)
+        return max(due - workflow.now(), timedelta(milliseconds=1))
+
+    async def _fire_timeout(self, entry: int) -> None:
+        """The ticket stayed too long in its state: the system performs the state's action."""
+        async with self._lock:
+            state = self._process.definition.state(self._t.state)
+            if self._t.state_entry != entry or state.timeout is None:
+                return  # an agent moved it just in time
+            request = PerformActionInput(state.timeout.action, SYSTEM, {})
+            try:
+                action, values = self._check(request)
+            except ApplicationError as exc:
+                workflow.logger.warning("timeout action refused: %s", exc.message)
+                return
+            await self._perform(
+                request, action, values, reason=f"timeout after {state.timeout.after}"
+            )
 
     def _continue_as_new_due(self, input: TicketStartInput) -> bool:
         if input.continue_as_new_after and self._events_this_run >= input.continue_as_new_after:
@@ -224,32 +277,46 @@ class TicketWorkflow:
         async with self._lock:
             # Checked again: another action may have moved the ticket while this one waited.
             action, values = self._check(input)
-            before = self._t.state
-            seq = self._t.seq + 1
-            message_ids: list[int] = []
-            data: dict[str, Any] = {"label": action.label}
-            public = public_field_values(action, values)
-            if public:
-                data["fields"] = public
-            for effect in action.effects:
-                self._apply(action, effect.type, effect.args, values, input, seq, message_ids, data)
-            after = move(self._machine, action.id)
-            self._enter(after)
-            if message_ids:
-                data["message_ids"] = message_ids
-            self._record(
-                "action",
-                actor=input.actor.username,
-                action=action.id,
-                from_state=before,
-                to_state=after,
-                message_id=message_ids[0] if message_ids else None,
-                data=data,
+            return await self._perform(input, action, values)
+
+    async def _perform(
+        self,
+        input: PerformActionInput,
+        action: ActionSpec,
+        values: dict[str, Any],
+        reason: str = "",
+    ) -> PerformActionResult:
+        """Apply an action's effects, move the machine, record and project (lock held)."""
+        before = self._t.state
+        seq = self._t.seq + 1
+        message_ids: list[int] = []
+        data: dict[str, Any] = {"label": action.label}
+        if reason:
+            data["reason"] = reason
+        public = public_field_values(action, values)
+        if public:
+            data["fields"] = public
+        for index, effect in enumerate(action.effects):
+            self._apply(
+                action, index, effect.type, effect.args, values, input, seq, message_ids, data
             )
-            await self._project()
-            return PerformActionResult(
-                state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
-            )
+        after = move(self._machine, action.id)
+        self._enter(after)
+        if message_ids:
+            data["message_ids"] = message_ids
+        self._record(
+            "action",
+            actor=input.actor.username,
+            action=action.id,
+            from_state=before,
+            to_state=after,
+            message_id=message_ids[0] if message_ids else None,
+            data=data,
+        )
+        await self._project()
+        return PerformActionResult(
+            state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
+        )
 
     @perform_action.validator
     def _validate_perform_action(self, input: PerformActionInput) -> None:
@@ -277,13 +344,21 @@ class TicketWorkflow:
                 type="ActionNotAvailable",
             )
         if input.actor.kind not in ("agent", "system") or not may_perform(
-            definition, state.id, action, input.actor
+            definition, state.id, action, input.actor, self._t.assignee
         ):
+            reason = (
+                f" Only {self._t.assignee}, the assignee, may act on this ticket."
+                if definition.assignee_only
+                and self._t.assignee
+                and may_perform(definition, state.id, action, input.actor)
+                else ""
+            )
             raise ApplicationError(
-                f"You may not '{action.label}' tickets in state '{state.label}'.",
+                f"You may not '{action.label}' tickets in state '{state.label}'.{reason}",
                 type="ActionForbidden",
             )
-        if any(e.type == "send_email" for e in action.effects) and not self._t.customer_email:
+        emails_customer = {"send_email", "portal_reply"}
+        if any(e.type in emails_customer for e in action.effects) and not self._t.customer_email:
             raise ApplicationError(
                 "This customer has no email address to reply to.", type="ActionNotAvailable"
             )
@@ -298,6 +373,7 @@ class TicketWorkflow:
     def _apply(
         self,
         action: ActionSpec,
+        index: int,
         effect: str,
         args: Any,
         values: dict[str, Any],
@@ -327,8 +403,31 @@ class TicketWorkflow:
             self._outbox.append(
                 OutboundMail(message_id, seq, to=self._t.customer_email, author=author)
             )
-        elif effect == "add_note":
+        elif effect == "portal_reply":
+            # The reply lives in the portal; the customer's email only links to it.
             message_id = values.get(args["body_field"])
+            if message_id is None:
+                return
+            message_ids.append(message_id)
+            self._attachments.append(
+                MessageAttachment(
+                    message_id=message_id,
+                    channel="portal",
+                    sender_role="agent",
+                    internal=False,
+                    author=author,
+                )
+            )
+            self._queue_template(
+                action, index, args["template"], "customer", input, seq, values, message_id
+            )
+        elif effect in ("send_template", "notify_followers"):
+            to_role = args.get("to", "followers")
+            self._queue_template(action, index, args["template"], to_role, input, seq, values, None)
+        elif effect == "add_note" or (effect == "forward" and args.get("note_field")):
+            if effect == "forward":
+                self._assign(action, args["field"], values, data)
+            message_id = values.get(args["note_field" if effect == "forward" else "body_field"])
             if message_id is None:
                 return
             message_ids.append(message_id)
@@ -342,26 +441,134 @@ class TicketWorkflow:
                 )
             )
         elif effect == "assign":
-            value = values.get(args["field"])
-            spec = action.field(args["field"])
-            if value is None or spec is None:
-                return
-            if spec.type == "recipient":
-                kind, _, name = value.partition(":")
-            else:
-                kind, name = ("group" if spec.type == "group" else "user"), value
-            if kind == "group":
-                # Forwarded to a group's queue: whoever in the group takes it next.
-                self._t.group, self._t.assignee = name, None
-                data["group"] = name
-            else:
-                self._t.assignee = name
-                data["assignee"] = name
+            self._assign(action, args["field"], values, data)
         elif effect == "set_priority":
             value = values.get(args["field"])
             if value is not None:
                 self._t.priority = int(value)
                 data["priority"] = self._t.priority
+        elif effect == "set_field":
+            value = values.get(args["field"])
+            name = args.get("name") or args["field"]
+            if value is None:
+                return
+            self._t.fields = {**self._t.fields, name: value}
+            data.setdefault("set", {})[name] = value
+
+    def _assign(
+        self, action: ActionSpec, field_id: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> None:
+        value = values.get(field_id)
+        spec = action.field(field_id)
+        if value is None or spec is None:
+            return
+        if spec.type == "recipient":
+            kind, _, name = value.partition(":")
+        else:
+            kind, name = ("group" if spec.type == "group" else "user"), value
+        if kind == "group":
+            # Forwarded to a group's queue: whoever in the group takes it next.
+            self._t.group, self._t.assignee = name, None
+            data["group"] = name
+        else:
+            self._t.assignee = name
+            data["assignee"] = name
+
+    def _queue_template(
+        self,
+        action: ActionSpec,
+        index: int,
+        template: str,
+        to_role: str,
+        input: PerformActionInput,
+        seq: int,
+        values: dict[str, Any],
+        message_id: int | None,
+    ) -> None:
+        self._outbox.append(
+            OutboundMail(
+                message_id=message_id or 0,
+                event_seq=seq,
+                to="",
+                author=input.actor.username,
+                kind="template",
+                template=template,
+                to_role=to_role,
+                effect_index=index,
+                action_id=action.id,
+                action_label=action.label,
+                fields=public_field_values(action, values),
+            )
+        )
+
+    @workflow.update
+    async def migrate_process(self, input: MigrateProcessInput) -> MigrateProcessResult:
+        """Move the ticket to another published process version with an explicit state map."""
+        async with self._lock:
+            compiled, target = self._check_migration(input)
+            before_version, before_state = self._pinned.version, self._t.state
+            self._pinned, self._process = input.process, compiled
+            self._machine, _ = compiled.machine(target)
+            self._t.process_name = input.process.name
+            self._t.process_version = input.process.version
+            self._enter(target, force=True)
+            self._record(
+                "migrated",
+                actor=input.actor.username,
+                from_state=before_state,
+                to_state=target,
+                data={
+                    "from_version": before_version,
+                    "to_version": input.process.version,
+                    "process": input.process.name,
+                    "migration": input.migration_id,
+                },
+            )
+            await self._project()
+            return MigrateProcessResult(
+                before_version, input.process.version, before_state, target, self._t.seq
+            )
+
+    @migrate_process.validator
+    def _validate_migrate_process(self, input: MigrateProcessInput) -> None:
+        self._check_migration(input)
+
+    def _check_migration(self, input: MigrateProcessInput) -> tuple[CompiledProcess, str]:
+        if not self._ready:
+            raise ApplicationError("The ticket is still being created.", type="NotReady")
+        if not input.actor.is_admin:
+            raise ApplicationError("Only admins may migrate tickets.", type="ActionForbidden")
+        if (input.process.name, input.process.version) == (self._pinned.name, self._pinned.version):
+            raise ApplicationError(
+                f"The ticket is already on {input.process.name} v{input.process.version}.",
+                type="AlreadyMigrated",
+            )
+        try:
+            compiled = compile_pinned(input.process.document)
+        except (DefinitionError, ValueError) as exc:
+            raise ApplicationError(
+                f"The new version cannot run: {exc}", type="InvalidDefinition"
+            ) from None
+        definition = compiled.definition
+        ids = {s.id for s in definition.states}
+        target = input.state_map.get(self._t.state) or (
+            self._t.state if self._t.state in ids else ""
+        )
+        if not target:
+            raise ApplicationError(
+                f"The new version has no state '{self._t.state}'; map it to one.",
+                type="UnmappedState",
+            )
+        if target not in ids:
+            raise ApplicationError(
+                f"The new version has no state '{target}'.", type="UnmappedState"
+            )
+        if definition.state(target).final:
+            raise ApplicationError(
+                f"'{target}' is a final state; close the ticket with an action instead.",
+                type="UnmappedState",
+            )
+        return compiled, target
 
     @workflow.signal
     async def customer_message(self, input: CustomerMessageInput) -> None:
@@ -402,6 +609,76 @@ class TicketWorkflow:
     # ------------------------------------------------------------------ effects
 
     async def _deliver(self, mail: OutboundMail) -> None:
+        if mail.kind == "template":
+            await self._deliver_template(mail)
+        else:
+            await self._deliver_reply(mail)
+
+    async def _deliver_template(self, mail: OutboundMail) -> None:
+        """Render and send a template to its recipients (each once, under its own Message-ID)."""
+        try:
+            result: SendTemplateResult = await workflow.execute_activity(
+                ACT_SEND_TEMPLATE,
+                SendTemplateInput(
+                    ticket_number=self._t.number,
+                    event_seq=mail.event_seq,
+                    template=mail.template,
+                    to_role=mail.to_role,
+                    effect_index=mail.effect_index,
+                    actor=mail.author,
+                    action_id=mail.action_id,
+                    action_label=mail.action_label,
+                    fields=mail.fields,
+                    message_id=mail.message_id or None,
+                ),
+                result_type=SendTemplateResult,
+                task_queue=MAIL_TASK_QUEUE,
+                start_to_close_timeout=MAIL_START_TO_CLOSE,
+                schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+                retry_policy=MAIL_RETRY,
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+            result = SendTemplateResult(skipped=f"failed: {detail}")
+        async with self._lock:
+            for delivery in result.deliveries:
+                self._attachments.append(
+                    MessageAttachment(
+                        message_id=delivery.message_id,
+                        channel="email",
+                        sender_role="system",
+                        internal=mail.to_role != "customer",
+                        author="system",
+                        recipient=delivery.recipient,
+                        delivery_status=delivery.status,
+                    )
+                )
+                self._record(
+                    "template_sent" if delivery.status == "sent" else "template_failed",
+                    actor="system",
+                    message_id=delivery.message_id,
+                    data={
+                        "template": mail.template,
+                        "to": delivery.recipient,
+                        "role": mail.to_role,
+                        "smtp_message_id": delivery.smtp_message_id,
+                        "detail": delivery.detail[:500],
+                    },
+                )
+            if not result.deliveries:
+                self._record(
+                    "template_skipped",
+                    actor="system",
+                    data={
+                        "template": mail.template,
+                        "role": mail.to_role,
+                        "detail": result.skipped,
+                    },
+                )
+            await self._project()
+
+    async def _deliver_reply(self, mail: OutboundMail) -> None:
         """Send a queued reply; a permanent failure is shown on the ticket, never retried."""
         subject = self._t.subject
         if not subject.lower().startswith("re:"):
@@ -451,8 +728,11 @@ class TicketWorkflow:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _enter(self, state_id: str) -> None:
+    def _enter(self, state_id: str, *, force: bool = False) -> None:
         state = self._process.definition.state(state_id)
+        if force or state.id != self._t.state:
+            self._t.state_entry += 1
+            self._t.state_entered_at = workflow.now().isoformat()
         self._t.state = state.id
         self._t.state_label = state.label
         self._t.state_category = state.category
@@ -494,13 +774,15 @@ class TicketWorkflow:
             SA_ASSIGNEE.name: self._t.assignee,
             SA_GROUP.name: self._t.group,
             SA_PRIORITY.name: self._t.priority,
+            SA_PROCESS.name: f"{self._t.process_name}:{self._t.process_version}",
         }
+        keys = (SA_STATE, SA_STATE_CATEGORY, SA_ASSIGNEE, SA_GROUP, SA_PRIORITY, SA_PROCESS)
         if not self._indexed:
             current = workflow.info().typed_search_attributes
-            for key in (SA_STATE, SA_STATE_CATEGORY, SA_ASSIGNEE, SA_GROUP, SA_PRIORITY):
+            for key in keys:
                 self._indexed[key.name] = current.get(key)
         updates: list[SearchAttributeUpdate[Any]] = []
-        for key in (SA_STATE, SA_STATE_CATEGORY, SA_ASSIGNEE, SA_GROUP, SA_PRIORITY):
+        for key in keys:
             value = wanted[key.name]
             if self._indexed.get(key.name) == value:
                 continue

@@ -53,6 +53,8 @@ def test_default_process_has_the_states_and_categories_of_a_support_desk() -> No
         "close_without_reply",
         "mark_spam",
         "reopen",
+        "categorise",
+        "close_no_answer",
     }
 
 

@@ -27,6 +27,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_PROJECT,
     ACT_SEND_MAIL,
+    ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     AssignmentInput,
@@ -39,6 +40,9 @@ from tempodesk.contracts import (
     ProjectionInput,
     SendMailInput,
     SendMailResult,
+    SendTemplateInput,
+    SendTemplateResult,
+    TemplateDelivery,
     TicketSnapshot,
     TicketStartInput,
     ticket_workflow_id,
@@ -57,6 +61,7 @@ class Stubs:
 
     projections: dict[str, list[ProjectionInput]] = field(default_factory=dict)
     sent: list[SendMailInput] = field(default_factory=list)
+    templates: list[SendTemplateInput] = field(default_factory=list)
     refuse_mail_to: set[str] = field(default_factory=set)
 
     def latest(self, number: str) -> TicketSnapshot:
@@ -97,7 +102,18 @@ class Stubs:
             self.sent.append(input)
             return SendMailResult("sent", f"<{input.ticket_number}.{input.event_seq}@test>")
 
-        return [send_mail]
+        @activity.defn(name=ACT_SEND_TEMPLATE)
+        def send_template(input: SendTemplateInput) -> SendTemplateResult:
+            self.templates.append(input)
+            return SendTemplateResult(
+                deliveries=[
+                    TemplateDelivery(
+                        f"{input.to_role}@example.com", 9000 + len(self.templates), "sent"
+                    )
+                ]
+            )
+
+        return [send_mail, send_template]
 
 
 @dataclass
