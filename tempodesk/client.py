@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempodesk.contracts import (
+    MIGRATION_WORKFLOW,
     QUERY_SNAPSHOT,
     SA_CUSTOMER_EMAIL,
     SA_NUMBER,
@@ -43,6 +44,7 @@ from tempodesk.contracts import (
     UPDATE_PERFORM_ACTION,
     ConfirmCreatedInput,
     CustomerMessageInput,
+    MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
     TicketSnapshot,
@@ -219,6 +221,23 @@ class TemporalFacade:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise TicketNotFound(number) from None
+            raise _engine_error(exc) from None
+
+    def start_migration(self, migration_id: int) -> None:
+        """Start the durable walk over a planned process migration."""
+        self._call(self._start_migration(migration_id))
+
+    async def _start_migration(self, migration_id: int) -> None:
+        client = await self.client()
+        try:
+            await client.start_workflow(
+                MIGRATION_WORKFLOW,
+                MigrationStartInput(migration_id),
+                id=f"process-migration-{migration_id}",
+                task_queue=TICKET_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except RPCError as exc:
             raise _engine_error(exc) from None
 
     def snapshot(self, number: str) -> TicketSnapshot:

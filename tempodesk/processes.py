@@ -164,6 +164,11 @@ def pin(session: Session, name: str) -> PinnedProcess:
     return PinnedProcess(name=version.name, version=version.version, document=version.document)
 
 
+def pin_version(session: Session, name: str, version: int) -> PinnedProcess:
+    row = get_version(session, name, version)
+    return PinnedProcess(name=row.name, version=row.version, document=row.document)
+
+
 def definition(session: Session, name: str, version: int) -> ProcessDefinition:
     """A published version's definition (cached: versions never change)."""
     return _parse(get_version(session, name, version).document)

@@ -14,10 +14,12 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.mail import MailActivities
+from activities.migration import MigrationActivities
 from activities.tickets import TicketStore
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
 from tempodesk.db import make_engine, make_session_factory
 from tempodesk.settings import Settings
+from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,17 @@ def build_workers(
     """The two workers of a Tempodesk worker process (one per task queue)."""
     store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
+    migration = MigrationActivities(client, sessions)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow],
-        activities=[store.link_customer, store.choose_assignee, store.project],
+        workflows=[TicketWorkflow, ProcessMigrationWorkflow],
+        activities=[
+            store.link_customer,
+            store.choose_assignee,
+            store.project,
+            migration.migrate_tickets,
+        ],
         activity_executor=executor,
         workflow_runner=SANDBOX,
         max_concurrent_local_activities=16,

@@ -57,8 +57,9 @@ def create_app(
     login_manager.login_message = "Please sign in to use the desk."
     csrf.init_app(app)
 
-    from web import api, auth, desk, public
+    from web import admin, api, auth, desk, public
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(public.bp)

@@ -1,0 +1,55 @@
+"""The admin area: processes (form and expert editors, versions, diagram, diff, migration),
+templates, users and groups. Admins only; every form is CSRF-protected like the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from tempodesk import processes
+from tempodesk.models import Channel, ProcessDraft, Ticket
+from web import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    if not current_user.is_admin:
+        abort(403)
+
+
+@bp.route("/")
+def index() -> Any:
+    session = db()
+    counts = {
+        (name, version): count
+        for name, version, count in session.execute(
+            select(Ticket.process_name, Ticket.process_version, func.count())
+            .where(Ticket.state_category != "closed")
+            .group_by(Ticket.process_name, Ticket.process_version)
+        )
+    }
+    rows = []
+    for name in processes.names(session):
+        latest = processes.latest(session, name)
+        assert latest is not None
+        rows.append(
+            {
+                "name": name,
+                "label": processes.definition(session, name, latest.version).label,
+                "latest": latest.version,
+                "draft": session.get(ProcessDraft, name) is not None,
+                "open": {v: c for (n, v), c in counts.items() if n == name},
+            }
+        )
+    channels = list(session.scalars(select(Channel).order_by(Channel.name)))
+    return render_template("admin/index.html", processes=rows, channels=channels)
+
+
+# The admin pages live in these modules; importing them registers their routes on ``bp``.
+from web.admin import processes as _processes  # noqa: E402,F401

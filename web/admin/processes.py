@@ -1,0 +1,3 @@
+"""Process pages of the admin area (editor, versions, diagram, diff, import/export)."""
+
+from __future__ import annotations
