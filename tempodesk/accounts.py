@@ -42,6 +42,11 @@ def create_user(
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    """Replace the user's password (only its hash is kept)."""
+    user.password_hash = generate_password_hash(password)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, else None (in constant-ish time)."""
     user = session.scalar(select(User).where(User.username == username))

@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from statemachines import DefinitionError
 from tempodesk import accounts, demo, processes
 from tempodesk.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.settings import Settings, get_settings
@@ -61,6 +63,61 @@ def seed_demo() -> None:
     for username, password in seeded["logins"].items():
         click.echo(f"{username:8} {password}")
     click.echo(f"API token (admin): {seeded['token']}")
+
+
+@main.group()
+def process() -> None:
+    """Process definitions: validate, publish, export."""
+
+
+@process.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def process_validate(file: Path) -> None:
+    """Check a definition file; print every problem with its location."""
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with _sessions(settings)() as session:
+        checked = processes.check(session, file.read_text(encoding="utf-8"))
+    if checked.ok and checked.definition is not None:
+        definition = checked.definition
+        click.echo(
+            f"{file}: valid ({definition.name}: {len(definition.states)} states, "
+            f"{len(definition.actions)} actions)."
+        )
+        return
+    for problem in checked.problems:
+        click.echo(f"{file}: {problem}", err=True)
+    raise SystemExit(1)
+
+
+@process.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--author", default="cli", help="Recorded as the version's author.")
+def process_publish(file: Path, author: str) -> None:
+    """Validate a definition file and publish it as a new version."""
+    settings = get_settings()
+    upgrade(settings.db_url)
+    try:
+        with transaction(_sessions(settings)) as session:
+            version = processes.publish(session, file.read_text(encoding="utf-8"), author=author)
+            click.echo(f"Published {version.name} v{version.version}.")
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        raise SystemExit(1) from None
+
+
+@process.command("export")
+@click.argument("name")
+@click.option("--version", type=int, default=None, help="A published version (latest if absent).")
+def process_export(name: str, version: int | None) -> None:
+    """Print a published process as YAML (the format `process publish` reads)."""
+    settings = get_settings()
+    with _sessions(settings)() as session:
+        try:
+            click.echo(processes.export(session, name, version), nl=False)
+        except processes.UnknownProcess as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @main.command("create-token")

@@ -53,6 +53,7 @@ class NewTicket:
     priority: int = 2
     idempotency_key: str = ""
     created_by: str = ""  # the agent who entered it, if any
+    process: str = ""  # a published process; else the channel's; else the default
 
 
 @dataclass
@@ -114,19 +115,24 @@ class Intake:
             priority=request.priority,
             idempotency_key=request.idempotency_key,
             created_by=request.created_by,
+            process=request.process.strip(),
         )
 
     def create_ticket(self, request: NewTicket) -> CreatedTicket:
         """Create the ticket (or find the one this idempotency key created) and return it."""
         request = self.validate(request)
+        with self.sessions() as session:
+            process_name = request.process or self._process_for(session, request.channel)
+            try:
+                pinned = processes.pin(session, process_name)
+            except processes.UnknownProcess:
+                raise IntakeInvalid({"process": f"There is no process '{process_name}'."}) from None
         key = request.idempotency_key or f"auto:{uuid.uuid4()}"
         number, message_id, fresh = self._reserve(request, key)
         with self.sessions() as session:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             if ticket is not None:
                 return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
-            process_name = self._process_for(session, request.channel)
-            pinned = processes.pin(session, process_name)
         snapshot = self.engine.start_ticket(
             TicketStartInput(
                 number=number,

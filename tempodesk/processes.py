@@ -19,6 +19,8 @@ from statemachines import (
     compile_definition,
     from_json,
     load_text,
+    parse_definition,
+    read_yaml,
     to_yaml,
 )
 from tempodesk import templates
@@ -193,8 +195,9 @@ def draft_text(session: Session, name: str) -> str:
     return draft.document if draft is not None else export(session, name)
 
 
-def save_draft(session: Session, name: str, text: str, author: str) -> Checked:
-    """Keep the editor's work (even with problems); report what would stop publishing."""
+def check_draft(session: Session, name: str, text: str) -> Checked:
+    """``check``, plus: the document is the process the editor edits (publishing it from
+    another process's editor would publish the wrong process)."""
     checked = check(session, text)
     if checked.definition is not None and checked.definition.name != name:
         checked.problems.insert(
@@ -204,6 +207,12 @@ def save_draft(session: Session, name: str, text: str, author: str) -> Checked:
                 f"This editor edits '{name}'; the document is named '{checked.definition.name}'.",
             ),
         )
+    return checked
+
+
+def save_draft(session: Session, name: str, text: str, author: str) -> Checked:
+    """Keep the editor's work (even with problems); report what would stop publishing."""
+    checked = check_draft(session, name, text)
     draft = session.get(ProcessDraft, name)
     if draft is None:
         draft = ProcessDraft(name=name, document=text)
@@ -215,10 +224,36 @@ def save_draft(session: Session, name: str, text: str, author: str) -> Checked:
     return checked
 
 
+def publish_draft(session: Session, name: str, text: str, author: str) -> ProcessVersion:
+    """Publish what an editor of ``name`` holds; DefinitionError (nothing published) if it has
+    any problem. The draft is gone afterwards, also when the text was the latest version."""
+    checked = check_draft(session, name, text)
+    if not checked.ok:
+        raise DefinitionError(checked.problems)
+    version = publish(session, text, author=author)
+    discard_draft(session, name)
+    return version
+
+
+def draft(session: Session, name: str) -> ProcessDraft | None:
+    return session.get(ProcessDraft, name)
+
+
+def draft_names(session: Session) -> list[str]:
+    """Processes with a draft, published or not."""
+    return list(session.scalars(select(ProcessDraft.name).order_by(ProcessDraft.name)))
+
+
+def exists(session: Session, name: str) -> bool:
+    """A process is there once it has a published version or a draft."""
+    return latest(session, name) is not None or draft(session, name) is not None
+
+
 def discard_draft(session: Session, name: str) -> None:
     draft = session.get(ProcessDraft, name)
     if draft is not None:
         session.delete(draft)
+        session.flush()
 
 
 def diff(session: Session, name: str, old: int, new: int) -> list[str]:
@@ -231,8 +266,12 @@ def diff(session: Session, name: str, old: int, new: int) -> list[str]:
 
 
 def diagram(text: str) -> str:
-    """The Mermaid state diagram of a document, drawn by python-statemachine."""
-    return compile_definition(load_text(text)).mermaid()
+    """The Mermaid state diagram of a document, drawn by python-statemachine.
+
+    Unfinished work is drawn too (a state nothing leads to yet, a dead end): the editors show
+    the diagram while those are being fixed. DefinitionError if the document cannot be read.
+    """
+    return compile_definition(parse_definition(read_yaml(text), graph=False)).mermaid()
 
 
 def ensure_bundled(session: Session) -> list[ProcessVersion]:

@@ -84,6 +84,7 @@ def list_tickets(
     view: str = "open",
     state: str | None = None,
     assignee: str | None = None,
+    fields: dict[str, str] | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
@@ -103,6 +104,9 @@ def list_tickets(
         stmt = stmt.where(Ticket.state == state)
     if assignee:
         stmt = stmt.where(Ticket.assignee == assignee)
+    for name, value in (fields or {}).items():
+        # Fields stored by set_field effects (JSON on PostgreSQL and SQLite alike).
+        stmt = stmt.where(Ticket.fields[name].as_string() == value)
     if cursor:
         stmt = stmt.where(Ticket.id < decode_cursor(cursor))
     rows = list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1)))
@@ -198,8 +202,8 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "customer_email": ticket.customer_email,
         "customer_name": ticket.customer_name,
         "process": {"name": ticket.process_name, "version": ticket.process_version},
-        "created_at": _iso(ticket.created_at),
-        "updated_at": _iso(ticket.updated_at),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
         "url": f"{public_url}/desk/tickets/{ticket.number}",
     }
 
@@ -221,7 +225,7 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
             "number": ticket.order.number,
             "status": ticket.order.status,
             "total": ticket.order.total,
-            "placed_at": _iso(ticket.order.placed_at),
+            "placed_at": iso(ticket.order.placed_at),
             "items": ticket.order.items,
         }
         if ticket.order
@@ -236,7 +240,7 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
             "author": m.author,
             "subject": m.subject,
             "body": m.body,
-            "created_at": _iso(m.created_at),
+            "created_at": iso(m.created_at),
             "delivery_status": m.delivery_status,
         }
         for m in sorted(view.messages.values(), key=lambda m: m.id)
@@ -251,14 +255,14 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
             "to_state": e.to_state,
             "message_ids": event_message_ids(e),
             "data": e.data,
-            "at": _iso(e.at),
+            "at": iso(e.at),
         }
         for e in view.events
     ]
     return data
 
 
-def _iso(value: Any) -> str | None:
+def iso(value: Any) -> str | None:
     value = aware(value)
     return value.isoformat() if value is not None else None
 

@@ -236,6 +236,17 @@ def get(session: Session, name: str) -> MessageTemplate | None:
     )
 
 
+def revisions(session: Session, name: str) -> list[TemplateRevision]:
+    """A template's saved changes, newest first."""
+    return list(
+        session.scalars(
+            select(TemplateRevision)
+            .where(TemplateRevision.template_name == name)
+            .order_by(TemplateRevision.id.desc())
+        )
+    )
+
+
 class TemplateInvalid(ValueError):
     def __init__(self, problems: list[TemplateCheck]):
         self.problems = problems
@@ -312,6 +323,52 @@ def render_template(
     subject = " ".join(render(text.subject, context).split()) if template.channel == "email" else ""
     body = render(text.body, context)
     return subject, body
+
+
+PREVIEW_SECONDS = 1.0  # the editor asks on every pause in typing: fail fast
+
+
+class PreviewProblem(TemplateProblem):
+    """A preview that cannot be shown; ``part`` (subject | body) says where, if anywhere."""
+
+    def __init__(self, message: str, part: str = ""):
+        super().__init__(message)
+        self.part = part
+
+
+def preview(
+    session: Session,
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    ticket_number: str = "",
+    public_url: str,
+    helpdesk_name: str,
+    agent: User | None = None,
+) -> tuple[str, str]:
+    """Render text being edited, as it would be sent, against a real ticket (or the sample
+    ticket when no number is given); PreviewProblem with a readable message if it cannot."""
+    if channel not in CHANNELS:
+        raise PreviewProblem("Use email or sms.")
+    number = ticket_number.strip()
+    if number:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        if ticket is None:
+            raise PreviewProblem(f"No ticket {number}.")
+        context = ticket_context(
+            session, ticket, public_url=public_url, helpdesk_name=helpdesk_name, agent=agent
+        )
+    else:
+        context = sample_context()
+    parts = {"subject": subject if channel == "email" else "", "body": body}
+    rendered = {}
+    for part, source in parts.items():
+        try:
+            rendered[part] = render(source, context, max_seconds=PREVIEW_SECONDS)
+        except TemplateProblem as exc:
+            raise PreviewProblem(str(exc), part) from None
+    return " ".join(rendered["subject"].split()), rendered["body"]
 
 
 BUNDLED: dict[str, dict[str, Any]] = {

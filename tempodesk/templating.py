@@ -129,6 +129,8 @@ def render(
             if size > max_chars:
                 raise TemplateProblem(f"The output is longer than {max_chars} characters.")
             parts.append(chunk)
+    except TemplateProblem:
+        raise
     except _Deadline:
         raise TemplateProblem(f"Rendering took longer than {max_seconds:g} s.") from None
     except SecurityError as exc:

@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from statemachines import FieldErrors
-from tempodesk import accounts, queries
+from tempodesk import accounts, processes, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor, CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
@@ -118,6 +118,7 @@ def create_ticket() -> Any:
                 ),
                 channel=_text(body, "channel", "api"),
                 order_number=_text(body, "order_number"),
+                process=_text(body, "process"),
                 priority=priority,
                 # Keys are per API user: two integrations cannot collide on "1".
                 idempotency_key=f"api:{user.id}:{key}" if key else "",
@@ -154,6 +155,11 @@ def list_tickets() -> Any:
             view=view,
             state=request.args.get("state") or None,
             assignee=request.args.get("assignee") or None,
+            fields={
+                key.removeprefix("field."): value
+                for key, value in request.args.items()
+                if key.startswith("field.") and len(key) > 6
+            },
             limit=limit,
             cursor=request.args.get("cursor") or None,
         )
@@ -247,6 +253,31 @@ def perform_action(number: str, name: str) -> Any:
             "ticket": queries.ticket_detail(view, runtime().settings.public_url),
         }
     )
+
+
+@bp.route("/processes", methods=["GET"])
+def list_processes() -> Any:
+    """Published processes and their versions (newest first)."""
+    session = db()
+    result = []
+    for name in processes.names(session):
+        rows = processes.versions(session, name)
+        result.append(
+            {
+                "name": name,
+                "label": processes.definition(session, name, rows[0].version).label,
+                "latest_version": rows[0].version,
+                "versions": [
+                    {
+                        "version": row.version,
+                        "created_at": queries.iso(row.created_at),
+                        "created_by": row.created_by,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+    return jsonify(result)
 
 
 @bp.route("/tickets/<number>/messages", methods=["POST"])

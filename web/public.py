@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
@@ -17,7 +18,19 @@ from web import release_db, runtime
 bp = Blueprint("public", __name__, url_prefix="/support")
 
 
+#: What the customer says the request is about -> the process it starts (empty: the channel's).
+REQUEST_KINDS = {
+    "question": ("A question or a problem", ""),
+    "return": ("A return or a repair", "returns"),
+}
+
+
 class RequestForm(FlaskForm):
+    kind = SelectField(
+        "What is it about?",
+        choices=[SelectChoice(key, label) for key, (label, _) in REQUEST_KINDS.items()],
+        default="question",
+    )
     name = StringField("Your name", validators=[Length(max=200)])
     email = StringField("Your email address", validators=[Length(max=254)])
     subject = StringField("Subject", validators=[Length(max=300)])
@@ -33,6 +46,7 @@ _FIELD_FOR = {
     "email": "email",
     "name": "name",
     "order_number": "order_number",
+    "process": "kind",
     "phone": "email",
 }
 
@@ -54,6 +68,7 @@ def new() -> Any:
                     channel="web",
                     order_number=form.order_number.data or "",
                     idempotency_key=f"web:{submission}",
+                    process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
                 )
             )
         except IntakeInvalid as exc:

@@ -6,59 +6,12 @@ Screenshots of the main pages land in test-results/ as artifacts.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from tempodesk.devserver import free_port
+from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
-
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-SHOTS = Path("test-results/screenshots")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "args": [
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def live_url(stack: Stack) -> Iterator[str]:
-    """The stack's Flask app served over real HTTP on a loopback port."""
-    server = make_server("127.0.0.1", free_port(), stack.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, live_url: str, stack: Stack, username: str) -> None:
-    page.goto(f"{live_url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(stack.logins[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/desk/"))
 
 
 def test_customer_files_a_request_and_an_agent_answers_it(

@@ -15,6 +15,7 @@ from statemachines import (
     load_text,
     move,
     parse_definition,
+    parse_duration,
     to_statechart,
 )
 from statemachines.compiler import TransitionNotAllowed
@@ -212,3 +213,146 @@ def test_mermaid_diagram_shows_the_transitions() -> None:
     diagram = compiled.mermaid()
     assert diagram.startswith("stateDiagram-v2")
     assert "new --> waiting_for_customer : Reply" in diagram
+
+
+# ------------------------------------------------------------------ issue 3: the admin's model
+
+
+def test_timeout_needs_a_real_duration() -> None:
+    data = default_document()
+    data["states"]["waiting_for_customer"]["timeout"] = {"after": "a week", "action": "close"}
+    assert "states.waiting_for_customer.timeout.after: Use a duration like 30m, 12h or 7d." in (
+        problems_of(data)
+    )
+
+
+def test_timeout_action_must_be_offered_in_the_state() -> None:
+    data = default_document()
+    data["states"]["waiting_for_customer"]["timeout"] = {"after": "7d", "action": "mark_spam"}
+    assert (
+        "states.waiting_for_customer.timeout.action: The action 'mark_spam' is not offered in "
+        "this state." in problems_of(data)
+    )
+
+
+def test_timeout_action_cannot_ask_for_required_fields() -> None:
+    data = default_document()
+    data["states"]["waiting_for_customer"]["timeout"] = {"after": "7d", "action": "reply"}
+    assert (
+        "states.waiting_for_customer.timeout.action: The action 'reply' has required fields; "
+        "a timeout cannot fill them in." in problems_of(data)
+    )
+
+
+def test_timeouts_are_read_in_seconds() -> None:
+    definition = load_text(bundled("support"))
+    timeout = definition.state("waiting_for_customer").timeout
+    assert timeout is not None and (timeout.seconds, timeout.action) == (
+        7 * 86400,
+        "close_no_answer",
+    )
+    assert parse_duration("90s") == 90 and parse_duration("2w") == 1209600
+    assert parse_duration("0d") is None and parse_duration("soon") is None
+
+
+def test_colour_and_sla_pause_default_by_category_and_can_be_set() -> None:
+    data = default_document()
+    data["states"]["open"]["colour"] = "#123abc"
+    data["states"]["open"]["sla_paused"] = True
+    definition = parse_definition(data)
+    assert definition.state("open").colour == "#123abc" and definition.state("open").sla_paused
+    assert definition.state("waiting_for_customer").sla_paused is True
+    assert definition.state("new").sla_paused is False
+    data["states"]["new"]["colour"] = "blue"
+    assert "states.new.colour: Use a colour like #2454d6." in problems_of(data)
+
+
+def test_a_duplicated_id_in_yaml_is_refused_not_silently_overwritten() -> None:
+    text = bundled("support").replace(
+        "  closed:\n    label: Closed",
+        "  open:\n    label: Second open\n  closed:\n    label: Closed",
+    )
+    with pytest.raises(DefinitionError) as caught:
+        load_text(text)
+    [problem] = caught.value.problems
+    assert problem.location.startswith("line ")
+    assert problem.message == "'open' is defined twice here; ids must be unique."
+
+
+def test_unknown_template_is_refused_when_templates_are_known() -> None:
+    data = default_document()
+    assert "actions.assign.effects[1].template: There is no template 'assigned_to_you'." in (
+        problems_of(data, known_templates=["closed_no_answer"])
+    )
+
+
+def test_template_effects_need_a_template_and_a_known_recipient() -> None:
+    data = default_document()
+    data["actions"]["assign"]["effects"][1] = {"type": "send_template", "to": "everybody"}
+    problems = problems_of(data)
+    assert "actions.assign.effects[1].template: The send_template effect needs 'template'." in (
+        problems
+    )
+    assert (
+        "actions.assign.effects[1].to: Send to one of customer, assignee, group, supervisor, "
+        "followers." in problems
+    )
+
+
+def test_effects_refuse_arguments_they_do_not_have() -> None:
+    data = default_document()
+    data["actions"]["comment"]["effects"] = [
+        {"type": "add_note", "body_field": "body", "recipient": "boss@example.com"}
+    ]
+    assert "actions.comment.effects[0].recipient: The add_note effect has no 'recipient'." in (
+        problems_of(data)
+    )
+
+
+def test_set_field_stores_a_named_ticket_field_but_not_a_message_body() -> None:
+    definition = load_text(bundled("returns"))
+    assert definition.fields_set() == {
+        "repair_price",
+        "paid_amount",
+        "payment_reference",
+        "tracking_number",
+    }
+    data = default_document()
+    data["actions"]["comment"]["effects"] = [{"type": "set_field", "field": "body"}]
+    assert (
+        "actions.comment.effects[0].field: The field 'body' must be of type anything but "
+        "longtext." in problems_of(data)
+    )
+
+
+def test_every_documented_effect_type_is_known() -> None:
+    from statemachines import EFFECTS
+
+    assert set(EFFECTS) == {
+        "send_email",
+        "portal_reply",
+        "send_template",
+        "notify_followers",
+        "add_note",
+        "assign",
+        "forward",
+        "set_priority",
+        "set_field",
+    }
+
+
+def test_yaml_export_reads_back_to_the_same_definition() -> None:
+    from statemachines import to_yaml
+
+    for name in ("support", "returns"):
+        definition = load_text(bundled(name))
+        assert load_text(to_yaml(definition)) == definition
+
+
+def test_hostile_yaml_tags_are_refused_not_executed() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        load_text("!!python/object/apply:os.system ['touch /tmp/tempodesk-pwned']\n")
+    assert "Not valid YAML" in caught.value.problems[0].message
+    import os
+
+    assert not os.path.exists("/tmp/tempodesk-pwned")

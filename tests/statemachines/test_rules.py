@@ -115,3 +115,17 @@ def test_form_values_are_coerced_to_field_types() -> None:
     assert clean_fields(action(SUPPORT, "set_priority"), values, claimed=False) == {"priority": 3}
     empty = coerce_form(action(SUPPORT, "reply"), {"body": [""]})
     assert empty == {"body": None}
+
+
+def test_assignee_only_lets_just_the_assignee_act_on_an_assigned_ticket() -> None:
+    import dataclasses
+
+    strict = dataclasses.replace(SUPPORT, assignee_only=True)
+    reply = action(strict, "reply")
+    alice, bob = Who("alice", ["Support"]), Who("bob", ["Support"])
+    assert may_perform(strict, "open", reply, alice, assignee="alice")
+    assert not may_perform(strict, "open", reply, bob, assignee="alice")
+    assert may_perform(strict, "open", reply, bob, assignee=None)  # unassigned: anyone
+    assert may_perform(strict, "open", reply, Who("root", [], is_admin=True), assignee="alice")
+    relaxed = dataclasses.replace(reply, any_agent=True)
+    assert may_perform(strict, "open", relaxed, bob, assignee="alice")

@@ -15,7 +15,13 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, ticket_workflow_id
+from tempodesk.contracts import (
+    Actor,
+    CustomerMessageInput,
+    MigrateProcessInput,
+    PerformActionInput,
+    ticket_workflow_id,
+)
 from tempodesk.worker import SANDBOX
 from tests.workflows.conftest import WorkflowEnv
 from workflows.ticket import TicketWorkflow
@@ -44,6 +50,8 @@ async def test_recorded_history_replays_with_the_current_code(path: Path) -> Non
 
 
 async def walk_a_ticket_through_every_kind_of_step(wf: WorkflowEnv) -> str:
+    """Support: assign (a template goes out), type (a stored field), note, reply, the
+    customer's answer, forward, resolve, close."""
     start = wf.start_input(order_number="ORD-1001")
     await wf.create(start)
     handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(start.number))
@@ -54,6 +62,7 @@ async def walk_a_ticket_through_every_kind_of_step(wf: WorkflowEnv) -> str:
         )
 
     await act("assign", agent="agent2")
+    await act("categorise", type="problem")
     await act("set_priority", priority=3)
     await act("comment", body=2)
     await act("reply", body=3)
@@ -68,12 +77,43 @@ async def walk_a_ticket_through_every_kind_of_step(wf: WorkflowEnv) -> str:
     return start.number
 
 
+async def walk_a_ticket_through_a_migration(wf: WorkflowEnv) -> str:
+    """Guarded v1 → escalate → migrated by an admin to v2 (state renamed) → hand back → close."""
+    from tests.workflows.test_process_features import ADMIN, guarded_v2, pinned_from
+
+    start = wf.start_input(process=wf.guarded())
+    await wf.create(start)
+    handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(start.number))
+    await handle.execute_update(
+        TicketWorkflow.perform_action, PerformActionInput("escalate", ADMIN, {})
+    )
+    await handle.execute_update(
+        TicketWorkflow.migrate_process,
+        MigrateProcessInput(pinned_from(guarded_v2(), 2), ADMIN, {"escalated": "specialist"}),
+    )
+    await handle.execute_update(
+        TicketWorkflow.perform_action, PerformActionInput("hand_back", ADMIN, {})
+    )
+    await handle.execute_update(
+        TicketWorkflow.perform_action, PerformActionInput("close", ADMIN, {})
+    )
+    await handle.result()
+    return start.number
+
+
+WALKS = {
+    "ticket-full-walk-v2": walk_a_ticket_through_every_kind_of_step,
+    "ticket-migration-v2": walk_a_ticket_through_a_migration,
+}
+
+
 @pytest.mark.asyncio(loop_scope="session")
-async def test_a_fresh_history_of_every_step_replays(wf: WorkflowEnv) -> None:
-    number = await walk_a_ticket_through_every_kind_of_step(wf)
+@pytest.mark.parametrize("name", WALKS)
+async def test_a_fresh_history_of_every_step_replays(wf: WorkflowEnv, name: str) -> None:
+    number = await WALKS[name](wf)
     handle = wf.client.get_workflow_handle(ticket_workflow_id(number))
     history = await handle.fetch_history()
     await replayer().replay_workflow(history)
     if os.environ.get("TEMPODESK_RECORD_HISTORIES"):
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / "ticket-full-walk-v1.json").write_text(history.to_json())
+        (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from tempodesk import processes
+# Aliased: ``processes`` in this package is the submodule web.admin.processes (imported below).
+from tempodesk import processes as process_store
 from tempodesk.models import Channel, ProcessDraft, Ticket
 from web import db
 
@@ -35,21 +36,27 @@ def index() -> Any:
         )
     }
     rows = []
-    for name in processes.names(session):
-        latest = processes.latest(session, name)
+    for name in process_store.names(session):
+        latest = process_store.latest(session, name)
         assert latest is not None
         rows.append(
             {
                 "name": name,
-                "label": processes.definition(session, name, latest.version).label,
+                "label": process_store.definition(session, name, latest.version).label,
                 "latest": latest.version,
                 "draft": session.get(ProcessDraft, name) is not None,
                 "open": {v: c for (n, v), c in counts.items() if n == name},
             }
         )
+    published = {row["name"] for row in rows}
+    unpublished = [n for n in process_store.draft_names(session) if n not in published]
     channels = list(session.scalars(select(Channel).order_by(Channel.name)))
-    return render_template("admin/index.html", processes=rows, channels=channels)
+    return render_template(
+        "admin/index.html", processes=rows, unpublished=unpublished, channels=channels
+    )
 
 
 # The admin pages live in these modules; importing them registers their routes on ``bp``.
+from web.admin import migrations as _migrations  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
+from web.admin import templates_users as _templates_users  # noqa: E402,F401
