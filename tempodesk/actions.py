@@ -31,7 +31,7 @@ class Actions:
         definition = processes.definition(session, ticket.process_name, ticket.process_version)
         if definition.state(ticket.state).final:
             return []
-        return actions_for(definition, ticket.state, actor)
+        return actions_for(definition, ticket.state, actor, ticket.assignee)
 
     def perform(
         self,

@@ -39,13 +39,18 @@ def db() -> None:
     """Database commands."""
 
 
+def _prepare(settings: Settings) -> None:
+    """Migrate, and publish the bundled processes and templates where missing."""
+    upgrade(settings.db_url)
+    with transaction(_sessions(settings)) as session:
+        processes.ensure_bundled(session)
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration and publish the bundled processes."""
     settings = get_settings()
-    upgrade(settings.db_url)
-    with transaction(_sessions(settings)) as session:
-        processes.ensure_bundled(session)
+    _prepare(settings)
     click.echo(f"Database is up to date ({_safe_url(settings.db_url)}).")
 
 
@@ -75,7 +80,7 @@ def process() -> None:
 def process_validate(file: Path) -> None:
     """Check a definition file; print every problem with its location."""
     settings = get_settings()
-    upgrade(settings.db_url)
+    _prepare(settings)
     with _sessions(settings)() as session:
         checked = processes.check(session, file.read_text(encoding="utf-8"))
     if checked.ok and checked.definition is not None:
@@ -96,7 +101,7 @@ def process_validate(file: Path) -> None:
 def process_publish(file: Path, author: str) -> None:
     """Validate a definition file and publish it as a new version."""
     settings = get_settings()
-    upgrade(settings.db_url)
+    _prepare(settings)
     try:
         with transaction(_sessions(settings)) as session:
             version = processes.publish(session, file.read_text(encoding="utf-8"), author=author)

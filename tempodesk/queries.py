@@ -202,6 +202,7 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "customer_email": ticket.customer_email,
         "customer_name": ticket.customer_name,
         "process": {"name": ticket.process_name, "version": ticket.process_version},
+        "fields": dict(ticket.fields or {}),
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
         "url": f"{public_url}/desk/tickets/{ticket.number}",

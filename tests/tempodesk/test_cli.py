@@ -75,3 +75,44 @@ def test_create_user_with_a_password_from_the_environment(
     with sessions() as session:
         user = accounts.authenticate(session, "carol", "a-long-password")
         assert user is not None and [g.name for g in user.groups] == ["Billing"]
+
+
+def test_process_validate_prints_every_problem_with_its_location(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from statemachines import bundled
+
+    good = tmp_path / "good.yaml"
+    good.write_text(bundled("returns").replace("name: returns", "name: returns_copy"))
+    result = runner.invoke(main, ["process", "validate", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "valid (returns_copy: 7 states, 10 actions)" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        bundled("support")
+        .replace("target: waiting_for_customer", "target: limbo")
+        .replace("category: pending", "category: busy")
+    )
+    result = runner.invoke(main, ["process", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: actions.reply.target: Unknown target state 'limbo'." in result.output
+    assert f"{bad}: states.waiting_for_customer.category: Unknown category 'busy'" in result.output
+
+
+def test_process_publish_then_export_round_trips(runner: CliRunner, tmp_path: Path) -> None:
+    from statemachines import bundled
+
+    source = tmp_path / "mine.yaml"
+    source.write_text(bundled("returns").replace("name: returns", "name: mine"))
+    published = runner.invoke(main, ["process", "publish", str(source)])
+    assert published.exit_code == 0, published.output
+    assert published.output.strip() == "Published mine v1."
+    exported = runner.invoke(main, ["process", "export", "mine"])
+    assert exported.exit_code == 0
+    again = tmp_path / "again.yaml"
+    again.write_text(exported.output)
+    assert runner.invoke(main, ["process", "publish", str(again)]).output.strip() == (
+        "Published mine v1."  # the same document: no new version
+    )
+    missing = runner.invoke(main, ["process", "export", "nothing"])
+    assert missing.exit_code != 0 and "No process named 'nothing' is published." in missing.output

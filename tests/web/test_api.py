@@ -334,3 +334,72 @@ def test_more_concurrent_creations_than_pooled_connections_all_succeed(stack: St
     finally:
         runtime.close()
     assert statuses == [201] * 8
+
+
+# ------------------------------------------------------------------ processes (issue 3)
+
+
+def test_processes_are_listed_with_their_versions(stack: Stack) -> None:
+    listed = stack.client().get("/api/v1/processes", headers=stack.api()).get_json()
+    by_name = {p["name"]: p for p in listed}
+    assert by_name["support"]["label"] == "Customer support"
+    assert by_name["returns"]["latest_version"] >= 1
+    assert by_name["support"]["versions"][0]["version"] == by_name["support"]["latest_version"]
+
+
+def test_a_request_may_name_its_process(any_stack: Stack) -> None:
+    number = create(any_stack, process="returns").get_json()["number"]
+    ticket = any_stack.client().get(f"/api/v1/tickets/{number}", headers=any_stack.api()).get_json()
+    assert ticket["process"]["name"] == "returns"
+    actions = any_stack.client().get(f"/api/v1/tickets/{number}/actions", headers=any_stack.api())
+    assert [a["name"] for a in actions.get_json()][:2] == ["request_parcel", "parcel_received"]
+
+
+def test_an_unknown_process_is_422_and_creates_nothing(stack: Stack) -> None:
+    with stack.sessions() as session:
+        before = session.scalar(select(func.count()).select_from(Message))
+    response = create(stack, process="teleportation")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {
+        "process": "There is no process 'teleportation'."
+    }
+    with stack.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == before
+
+
+def test_fields_stored_by_actions_are_searchable(any_stack: Stack) -> None:
+    number = create(any_stack).get_json()["number"]
+    other = create(any_stack).get_json()["number"]
+    response = any_stack.client().post(
+        f"/api/v1/tickets/{number}/actions/categorise",
+        json={"fields": {"type": "complaint"}},
+        headers=any_stack.api(),
+    )
+    assert response.status_code == 200
+    assert response.get_json()["ticket"]["fields"] == {"type": "complaint"}
+    found = (
+        any_stack.client()
+        .get("/api/v1/tickets?field.type=complaint&limit=200", headers=any_stack.api())
+        .get_json()["items"]
+    )
+    numbers = [t["number"] for t in found]
+    assert number in numbers and other not in numbers
+
+
+def test_assigning_mails_the_new_assignee(stack: Stack, sink: Any) -> None:
+    number = create(stack).get_json()["number"]
+    response = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/assign",
+        json={"fields": {"agent": "agent2"}},
+        headers=stack.api("agent1"),
+    )
+    assert response.status_code == 200
+    [mail] = sink.wait_for(1)
+    assert mail.recipients == ["agent2@tempodesk.localhost"]
+    assert mail.subject.startswith(f"[{number}] Assigned to you")
+    for _ in range(100):
+        ticket = stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
+        if ticket["events"][-1]["kind"] == "template_sent":
+            break
+        time.sleep(0.05)
+    assert ticket["events"][-1]["data"]["to"] == "agent2@tempodesk.localhost"

@@ -1,0 +1,115 @@
+"""Templates sent by process effects, through a real SMTP server: to whom, once, and marked
+as automatic mail."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from activities.mail import MailActivities
+from tempodesk.contracts import SendTemplateInput
+from tempodesk.db import transaction
+from tempodesk.models import Follow, Group, Message, Ticket
+from tests.helpers import Stack
+
+
+def a_ticket(stack: Stack, **values: Any) -> str:
+    number = f"T-{uuid.uuid4().hex[:8]}"
+    row: dict[str, Any] = {
+        "number": number,
+        "workflow_id": f"ticket-{number}",
+        "subject": "Broken kettle",
+        "state": "open",
+        "state_label": "Open",
+        "state_category": "open",
+        "process_name": "support",
+        "process_version": 1,
+        "assignee": "agent2",
+        "group_name": "Support",
+        "customer_email": "jana.novakova@example.com",
+        "customer_name": "Jana",
+    }
+    row.update(values)
+    with transaction(stack.sessions) as session:
+        session.add(Ticket(**row))
+    return number
+
+
+def send(stack: Stack, number: str, template: str, to_role: str, actor: str = "agent1") -> Any:
+    return MailActivities(stack.sessions, stack.settings).send_template(
+        SendTemplateInput(number, 3, template, to_role, effect_index=1, actor=actor)
+    )
+
+
+def test_assignee_gets_the_template_in_their_language_once(stack: Stack, sink: Any) -> None:
+    number = a_ticket(stack)
+    result = send(stack, number, "assigned_to_you", "assignee")
+    [delivery] = result.deliveries
+    assert delivery.recipient == "agent2@tempodesk.localhost" and delivery.status == "sent"
+    [mail] = sink.wait_for(1)
+    assert mail.subject == f"[{number}] Assigned to you: Broken kettle"
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    assert mail.message_id == delivery.smtp_message_id
+    again = send(stack, number, "assigned_to_you", "assignee")  # a retried activity
+    assert again.deliveries[0].message_id == delivery.message_id
+    assert len(sink.caught) == 1
+    with stack.sessions() as session:
+        stored = session.get(Message, delivery.message_id)
+        assert stored is not None and stored.internal and stored.sender_role == "system"
+
+
+def test_nobody_is_told_about_their_own_action(stack: Stack, sink: Any) -> None:
+    number = a_ticket(stack)
+    result = send(stack, number, "assigned_to_you", "assignee", actor="agent2")
+    assert result.deliveries == [] and result.skipped == "nobody to send to as assignee"
+    assert sink.caught == []
+
+
+def test_group_supervisor_and_followers_are_resolved_from_the_database(
+    stack: Stack, sink: Any
+) -> None:
+    number = a_ticket(stack, group_name="Billing")
+    with transaction(stack.sessions) as session:
+        billing = session.scalar(select(Group).where(Group.name == "Billing"))
+        assert billing is not None
+        billing.supervisor = "admin"
+        session.add(Follow(ticket_number=number, username="agent1"))
+        session.add(Follow(ticket_number=number, username="admin"))
+    try:
+        group = send(stack, number, "assigned_to_you", "group", actor="nobody")
+        supervisor = send(stack, number, "assigned_to_you", "supervisor", actor="nobody")
+        followers = send(stack, number, "assigned_to_you", "followers", actor="admin")
+    finally:
+        with transaction(stack.sessions) as session:
+            billing = session.scalar(select(Group).where(Group.name == "Billing"))
+            assert billing is not None
+            billing.supervisor = None
+    assert sorted(d.recipient for d in group.deliveries) == [
+        "admin@tempodesk.localhost",
+        "agent2@tempodesk.localhost",
+    ]
+    assert [d.recipient for d in supervisor.deliveries] == ["admin@tempodesk.localhost"]
+    assert [d.recipient for d in followers.deliveries] == ["agent1@tempodesk.localhost"]
+
+
+def test_customer_copy_is_public_and_automatic_addresses_get_nothing(
+    stack: Stack, sink: Any
+) -> None:
+    number = a_ticket(stack)
+    result = send(stack, number, "closed_no_answer", "customer")
+    [delivery] = result.deliveries
+    assert delivery.recipient == "jana.novakova@example.com"
+    with stack.sessions() as session:
+        stored = session.get(Message, delivery.message_id)
+        assert stored is not None and stored.internal is False
+    robot = a_ticket(stack, customer_email="no-reply@shop.example", contact_id=None)
+    assert send(stack, robot, "closed_no_answer", "customer").deliveries == []
+
+
+def test_a_rejected_recipient_is_a_failed_delivery_not_a_retry(stack: Stack, sink: Any) -> None:
+    number = a_ticket(stack)
+    sink.reject.add("agent2@tempodesk.localhost")
+    [delivery] = send(stack, number, "assigned_to_you", "assignee").deliveries
+    assert delivery.status == "failed" and "550" in delivery.detail
