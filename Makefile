@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test lint bench venv clean
+.PHONY: dev test lint bench bench-mail venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ dev: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-postgres
 	scripts/ensure-chromium
+	scripts/ensure-dovecot
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 
@@ -34,6 +35,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@scripts/ensure-postgres
 	@$(BIN)/python -m benchmarks.run
+
+## Mail intake (prints JSON): a burst of 1,000 mails from IMAP to visible tickets, beside the baseline.
+bench-mail: $(STAMP)
+	@scripts/ensure-postgres
+	@scripts/ensure-dovecot
+	@$(BIN)/python -m benchmarks.mail_intake
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+from html import escape
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tempodesk import templates
+from tempodesk import mailboxes, templates
 from tempodesk.contacts import is_automated_address
 from tempodesk.contracts import (
     ACT_SEND_MAIL,
@@ -30,7 +32,7 @@ from tempodesk.contracts import (
     TemplateDelivery,
 )
 from tempodesk.db import transaction
-from tempodesk.models import Contact, Follow, Group, Message, Ticket, User
+from tempodesk.models import AutoMailLog, Contact, Follow, Group, Message, Ticket, User, utcnow
 from tempodesk.settings import Settings
 from tempodesk.templating import TemplateProblem
 
@@ -39,6 +41,38 @@ from tempodesk.templating import TemplateProblem
 class Recipient:
     address: str
     language: str
+
+
+@dataclass
+class Sender:
+    """Where a ticket's mail comes from: its mailbox's address and SMTP, else the defaults."""
+
+    address: str
+    name: str
+    signature: str = ""
+    host: str = ""
+    port: int = 0
+    security: str = "none"
+    username: str = ""
+    password: str = ""
+
+
+# Automatic mail to one address (RFC 3834; Zammad's loop protection): per ticket at most 10 in
+# 10 minutes and 25 in an hour; at most one acknowledgement per address per day.
+AUTO_CAPS = ((timedelta(minutes=10), 10), (timedelta(hours=1), 25))
+ACK_WINDOW = timedelta(hours=24)
+
+
+def html_from_text(text: str) -> str:
+    """The HTML alternative of a plain-text reply: escaped, paragraphs and line breaks kept."""
+    paragraphs = text.replace("\r\n", "\n").split("\n\n")
+    return "".join(
+        "<p>" + "<br>\n".join(escape(line) for line in p.split("\n")) + "</p>\n" for p in paragraphs
+    )
+
+
+def _bracketed(message_id: str) -> str:
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
 
 
 def message_id_for(ticket_number: str, event_seq: int, message_id: int, domain: str) -> str:
@@ -69,9 +103,14 @@ class MailActivities:
             if message.delivery_status == "sent" and message.smtp_message_id == smtp_id:
                 return SendMailResult("sent", smtp_id, "already sent")
             body = message.body
+            sender = self._sender(session, input.ticket_number)
+            references = self._references(session, input.ticket_number, input.in_reply_to)
+            attachments = [(a.filename, a.content_type, a.data) for a in message.attachments]
 
+        if sender.signature:
+            body = f"{body.rstrip()}\n\n-- \n{sender.signature}"
         mail = EmailMessage()
-        mail["From"] = formataddr((settings.mail_from_name, settings.mail_from))
+        mail["From"] = formataddr((sender.name, sender.address))
         try:
             mail["To"] = input.to
             mail["Subject"] = input.subject
@@ -82,12 +121,22 @@ class MailActivities:
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = smtp_id
         if input.in_reply_to:
-            mail["In-Reply-To"] = input.in_reply_to
-            mail["References"] = input.in_reply_to
+            mail["In-Reply-To"] = _bracketed(input.in_reply_to)
+        if references:
+            mail["References"] = " ".join(references)
         mail["X-Tempodesk-Ticket"] = input.ticket_number
         mail.set_content(body)
+        mail.add_alternative(html_from_text(body), subtype="html")
+        for filename, content_type, data in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            mail.add_attachment(
+                data,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=filename,
+            )
 
-        detail = self._send(mail, input.to)
+        detail = self._send(mail, input.to, sender)
         with transaction(self.sessions) as session:
             session.execute(
                 update(Message)
@@ -122,6 +171,11 @@ class MailActivities:
                 message_body=body,
             )
             channel = template.channel
+            sender = self._sender(session, ticket.number)
+            if input.to_role == "customer":
+                recipients = self._within_caps(session, ticket.number, recipients, input)
+                if not recipients:
+                    return SendTemplateResult(skipped="automatic mail cap reached for the customer")
             rendered = {}
             for recipient in recipients:
                 try:
@@ -141,8 +195,108 @@ class MailActivities:
                     )
                 )
                 continue
-            deliveries.append(self._send_notice(input, recipient.address, subject, message_id))
+            delivery = self._send_notice(input, recipient.address, subject, message_id, sender)
+            deliveries.append(delivery)
+            if delivery.status == "sent" and input.to_role == "customer":
+                self._log_auto_mail(input, recipient.address)
         return SendTemplateResult(deliveries=deliveries)
+
+    def _within_caps(
+        self, session: Session, number: str, recipients: list[Recipient], input: SendTemplateInput
+    ) -> list[Recipient]:
+        """Leave out customers who got too much automatic mail already (loops die by themselves)."""
+        now = utcnow()
+        kept = []
+        for recipient in recipients:
+            address = recipient.address.lower()
+            if input.auto_submitted == "auto-replied":
+                recent = session.scalar(
+                    select(func.count())
+                    .select_from(AutoMailLog)
+                    .where(AutoMailLog.recipient == address)
+                    .where(AutoMailLog.kind == "auto-replied")
+                    .where(AutoMailLog.sent_at > now - ACK_WINDOW)
+                )
+                if recent:
+                    continue
+            capped = False
+            for window, cap in AUTO_CAPS:
+                count = session.scalar(
+                    select(func.count())
+                    .select_from(AutoMailLog)
+                    .where(AutoMailLog.recipient == address)
+                    .where(AutoMailLog.ticket_number == number)
+                    .where(AutoMailLog.sent_at > now - window)
+                )
+                capped = capped or (count or 0) >= cap
+            if not capped:
+                kept.append(recipient)
+        return kept
+
+    def _log_auto_mail(self, input: SendTemplateInput, address: str) -> None:
+        with transaction(self.sessions) as session:
+            session.add(
+                AutoMailLog(
+                    recipient=address.lower(),
+                    ticket_number=input.ticket_number,
+                    kind=input.auto_submitted,
+                )
+            )
+
+    def _sender(self, session: Session, number: str) -> Sender:
+        settings = self.settings
+        default = Sender(
+            address=settings.mail_from,
+            name=settings.mail_from_name,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security="starttls" if settings.smtp_starttls else "none",
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+        mailbox_name = session.scalar(select(Ticket.mailbox).where(Ticket.number == number))
+        if not mailbox_name:
+            return default
+        box = mailboxes.row(session, mailbox_name)
+        channel = mailboxes.channel(session, mailbox_name)
+        if channel is None:
+            return default
+        sender = Sender(
+            address=channel.address or default.address,
+            name=(box.from_name if box else "") or default.name,
+            signature=box.signature if box else "",
+            host=default.host,
+            port=default.port,
+            security=default.security,
+            username=default.username,
+            password=default.password,
+        )
+        if box is not None and box.smtp_host:
+            sender.host, sender.port, sender.security = (
+                box.smtp_host,
+                box.smtp_port,
+                box.smtp_security,
+            )
+            sender.username = box.smtp_username
+            sender.password = mailboxes.smtp_password(box, settings)
+        return sender
+
+    @staticmethod
+    def _references(session: Session, number: str, in_reply_to: str) -> list[str]:
+        """The thread so far: Message-IDs of the ticket's earlier mail, oldest first (bounded)."""
+        ids = list(
+            session.scalars(
+                select(Message.smtp_message_id)
+                .where(Message.ticket_number == number)
+                .where(Message.smtp_message_id.is_not(None))
+                .where(Message.attached.is_(True))
+                .order_by(Message.id)
+            )
+        )
+        chain = [i for i in ids if i]
+        if in_reply_to and in_reply_to not in chain:
+            chain.append(in_reply_to)
+        return [_bracketed(i) for i in chain[-10:]]
 
     def _recipients(
         self, session: Session, ticket: Ticket, role: str, actor: str
@@ -218,7 +372,12 @@ class MailActivities:
             return message.id
 
     def _send_notice(
-        self, input: SendTemplateInput, address: str, subject: str, message_id: int
+        self,
+        input: SendTemplateInput,
+        address: str,
+        subject: str,
+        message_id: int,
+        sender: Sender,
     ) -> TemplateDelivery:
         settings = self.settings
         smtp_id = (
@@ -232,7 +391,7 @@ class MailActivities:
                 return TemplateDelivery(address, message_id, "sent", smtp_id, "already sent")
             body = message.body
         mail = EmailMessage()
-        mail["From"] = formataddr((settings.mail_from_name, settings.mail_from))
+        mail["From"] = formataddr((sender.name, sender.address))
         try:
             mail["To"] = address
             mail["Subject"] = subject
@@ -242,11 +401,12 @@ class MailActivities:
         mail["Message-ID"] = smtp_id
         mail["X-Tempodesk-Ticket"] = input.ticket_number
         # Automatic mail (RFC 3834): no auto-responder should answer it.
-        mail["Auto-Submitted"] = "auto-generated"
+        mail["Auto-Submitted"] = input.auto_submitted or "auto-generated"
         mail["X-Auto-Response-Suppress"] = "All"
+        mail["X-Loop"] = sender.address
         mail.set_content(body)
         try:
-            detail = self._send(mail, address)
+            detail = self._send(mail, address, sender)
         except ApplicationError as exc:
             if not exc.non_retryable:
                 raise  # SMTP is down: retry the whole activity; sent recipients are skipped
@@ -265,18 +425,17 @@ class MailActivities:
             )
         return TemplateDelivery(address, message_id, "sent", smtp_id, detail)
 
-    def _send(self, mail: EmailMessage, to: str) -> str:
-        settings = self.settings
+    def _send(self, mail: EmailMessage, to: str, sender: Sender) -> str:
+        timeout = self.settings.smtp_timeout_seconds
         try:
-            with smtplib.SMTP(
-                settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
-            ) as smtp:
-                if settings.smtp_starttls:
+            smtp_class = smtplib.SMTP_SSL if sender.security == "tls" else smtplib.SMTP
+            with smtp_class(sender.host, sender.port, timeout=timeout) as smtp:
+                if sender.security == "starttls":
                     smtp.starttls()
-                if settings.smtp_username:
-                    smtp.login(settings.smtp_username, settings.smtp_password)
-                smtp.send_message(mail, from_addr=settings.mail_from, to_addrs=[to])
-                return f"accepted by {settings.smtp_host}:{settings.smtp_port}"
+                if sender.username:
+                    smtp.login(sender.username, sender.password)
+                smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
+                return f"accepted by {sender.host}:{sender.port}"
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise self._failure(code, reply) from None

@@ -48,7 +48,9 @@ class TicketStore:
         phone = normalize_phone(input.customer.phone)
         name = input.customer.name.strip()
         with transaction(self.sessions) as session:
-            contact = self._find_or_create_contact(session, email, phone, name)
+            contact = self._find_or_create_contact(
+                session, email, phone, name, create=input.create_contact
+            )
             result = LinkCustomerResult(
                 contact_id=contact.id if contact else None,
                 customer_email=email or (contact.email or "" if contact else ""),
@@ -69,16 +71,21 @@ class TicketStore:
         return result
 
     def _find_or_create_contact(
-        self, session: Session, email: str, phone: str, name: str
+        self, session: Session, email: str, phone: str, name: str, *, create: bool = True
     ) -> Contact | None:
         contact = None
         if email:
             contact = session.scalar(select(Contact).where(Contact.email == email))
+        if contact is None and email and "+" in email.split("@")[0]:
+            # Plus-addressing: jana+shop@example.com is jana@example.com.
+            local, _, domain = email.partition("@")
+            base = f"{local.split('+', 1)[0]}@{domain}"
+            contact = session.scalar(select(Contact).where(Contact.email == base))
         if contact is None and phone:
             contact = session.scalar(
                 select(Contact).where(Contact.phone == phone).order_by(Contact.id).limit(1)
             )
-        if contact is None and (email or phone):
+        if contact is None and (email or phone) and create:
             try:
                 with session.begin_nested():
                     contact = Contact(email=email or None, phone=phone or None, name=name)
@@ -139,6 +146,7 @@ class TicketStore:
                 "order_id": snap.order_id,
                 "customer_email": snap.customer_email,
                 "customer_name": snap.customer_name,
+                "mailbox": snap.mailbox or None,
                 "fields": snap.fields,
                 "created_at": _parse_time(snap.created_at),
                 "updated_at": _parse_time(snap.updated_at),

@@ -63,15 +63,30 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str = "") -> str:
-    """A new API token for ``user``; only its hash is kept, so it is shown once."""
+SCOPES = ("api", "inbound")
+
+
+def create_token(
+    session: Session, user: User, name: str = "", scopes: tuple[str, ...] = ("api",)
+) -> str:
+    """A new API token for ``user``; only its hash is kept, so it is shown once.
+
+    Scopes: "api" acts as the user on the ticket API; "inbound" may only post raw mail to
+    the inbound endpoint (give that one to your mail provider's webhook, nothing more).
+    """
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"Unknown token scope(s): {', '.join(sorted(unknown)) or 'none'}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    session.add(
+        ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scopes=" ".join(scopes))
+    )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def user_for_token(session: Session, token: str, scope: str = "api") -> User | None:
+    """The active user behind a token that carries ``scope``, else None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.scalar(
@@ -79,7 +94,7 @@ def user_for_token(session: Session, token: str) -> User | None:
         .where(ApiToken.token_hash == _digest(token))
         .where(ApiToken.revoked.is_(False))
     )
-    if row is None or not row.user.is_active:
+    if row is None or not row.user.is_active or scope not in row.scopes.split():
         return None
     now = utcnow()
     last = aware(row.last_used_at)

@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempodesk.contracts import (
+    MAILBOX_WORKFLOW,
     MIGRATION_WORKFLOW,
     QUERY_SNAPSHOT,
     SA_CUSTOMER_EMAIL,
@@ -38,17 +39,22 @@ from tempodesk.contracts import (
     SA_STATE,
     SA_STATE_CATEGORY,
     SIGNAL_CUSTOMER_MESSAGE,
+    SIGNAL_POLL_NOW,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
     ConfirmCreatedInput,
     CustomerMessageInput,
+    CustomerRef,
+    MailboxPollInput,
     MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
+    PinnedProcess,
     TicketSnapshot,
     TicketStartInput,
+    mailbox_workflow_id,
     ticket_workflow_id,
 )
 from tempodesk.settings import Settings
@@ -221,6 +227,59 @@ class TemporalFacade:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise TicketNotFound(number) from None
+            raise _engine_error(exc) from None
+
+    def reopen_ticket(
+        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
+    ) -> None:
+        """A closed ticket's customer wrote again: start a new run of its workflow (same id),
+        restored from the database and reopened, with the message as its first signal."""
+        self._call(self._reopen_ticket(process, snapshot, message))
+
+    async def _reopen_ticket(
+        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
+    ) -> None:
+        client = await self.client()
+        start = TicketStartInput(
+            number=snapshot.number,
+            subject=snapshot.subject,
+            channel=snapshot.channel,
+            customer=CustomerRef(email=snapshot.customer_email, name=snapshot.customer_name),
+            process=process,
+            restored=snapshot,
+            reopen=True,
+            mailbox=snapshot.mailbox,
+        )
+        try:
+            await client.start_workflow(
+                TICKET_WORKFLOW,
+                start,
+                id=ticket_workflow_id(snapshot.number),
+                task_queue=TICKET_TASK_QUEUE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                start_signal=SIGNAL_CUSTOMER_MESSAGE,
+                start_signal_args=[message],
+            )
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+
+    def ensure_mailbox(self, name: str) -> None:
+        """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
+        self._call(self._ensure_mailbox(name))
+
+    async def _ensure_mailbox(self, name: str) -> None:
+        client = await self.client()
+        try:
+            await client.start_workflow(
+                MAILBOX_WORKFLOW,
+                MailboxPollInput(name),
+                id=mailbox_workflow_id(name),
+                task_queue=TICKET_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                start_signal=SIGNAL_POLL_NOW,
+            )
+        except RPCError as exc:
             raise _engine_error(exc) from None
 
     def start_migration(self, migration_id: int) -> None:

@@ -32,6 +32,15 @@ ACT_PROJECT = "project_ticket"
 ACT_SEND_MAIL = "send_mail"
 ACT_SEND_TEMPLATE = "send_template"
 ACT_MIGRATE_TICKETS = "migrate_tickets"
+ACT_POLL_MAILBOX = "poll_mailbox"
+MAILBOX_WORKFLOW = "MailboxWorkflow"
+SIGNAL_POLL_NOW = "poll_now"
+SIGNAL_STOP = "stop"
+
+
+def mailbox_workflow_id(name: str) -> str:
+    return f"mailbox-{name}"
+
 
 SA_STATE = SearchAttributeKey.for_keyword("TicketState")
 SA_STATE_CATEGORY = SearchAttributeKey.for_keyword("TicketStateCategory")
@@ -113,6 +122,7 @@ class OutboundMail:
     action_id: str = ""
     action_label: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
+    auto_submitted: str = "auto-generated"
 
 
 @dataclass
@@ -142,6 +152,7 @@ class TicketSnapshot:
     customer_message_id: str = ""  # RFC 5322 Message-ID of the customer's last mail, if any
     state_entered_at: str = ""  # when the ticket entered its current state (timeouts)
     state_entry: int = 0  # counts state changes, so a timer knows its state was left
+    mailbox: str = ""  # the mailbox it came through (replies go out from it)
 
 
 @dataclass
@@ -161,6 +172,14 @@ class TicketStartInput:
     seen_messages: list[int] = field(default_factory=list)
     # Continue-as-new after this many events in one run (0: only when Temporal suggests it).
     continue_as_new_after: int = 0
+    # Email intake:
+    mailbox: str = ""
+    rfc_message_id: str = ""  # the customer's Message-ID, to answer In-Reply-To it
+    spam: bool = False  # the spam filter flagged it: straight into the spam state
+    acknowledge: str = ""  # a template to confirm receipt with (Auto-Submitted: auto-replied)
+    create_contact: bool = True  # an unknown sender becomes a contact
+    # A closed ticket's new run (restored from the database) after the customer wrote again.
+    reopen: bool = False
 
 
 @dataclass
@@ -201,6 +220,7 @@ class CustomerMessageInput:
     author: str = ""
     channel: str = ""
     rfc_message_id: str = ""
+    auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
 
 
 @dataclass
@@ -241,6 +261,7 @@ class LinkCustomerInput:
     number: str
     customer: CustomerRef
     order_number: str = ""
+    create_contact: bool = True
 
 
 @dataclass
@@ -295,6 +316,7 @@ class SendTemplateInput:
     action_label: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     message_id: int | None = None
+    auto_submitted: str = "auto-generated"  # "auto-replied" for acknowledgements (RFC 3834)
 
 
 @dataclass
@@ -340,3 +362,17 @@ class MigrationStartInput:
 class MigrationResult:
     migrated: int = 0
     rejected: int = 0
+
+
+@dataclass
+class MailboxPollInput:
+    mailbox: str
+
+
+@dataclass
+class MailboxPollResult:
+    fetched: int = 0
+    more: bool = False  # a full batch: poll again at once
+    next_poll_seconds: int = 60
+    error: str = ""
+    stopped: bool = False  # the mailbox was disabled or removed

@@ -11,6 +11,7 @@ A retry with the same key, at any point, finds the same number and joins the sam
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 import uuid
@@ -29,7 +30,7 @@ from tempodesk.client import TemporalFacade
 from tempodesk.contacts import is_valid_email, normalize_email, normalize_phone
 from tempodesk.contracts import CustomerRef, TicketStartInput, ticket_workflow_id
 from tempodesk.db import transaction
-from tempodesk.models import Channel, Message, Ticket, TicketCounter
+from tempodesk.models import Attachment, Channel, Message, Ticket, TicketCounter
 from tempodesk.settings import Settings
 
 CHANNELS = ("api", "web", "email", "phone", "walk_in")
@@ -54,6 +55,30 @@ class NewTicket:
     idempotency_key: str = ""
     created_by: str = ""  # the agent who entered it, if any
     process: str = ""  # a published process; else the channel's; else the default
+    email: EmailExtras | None = None  # what a ticket from a mailbox brings along
+
+
+@dataclass
+class EmailExtras:
+    """The parts of an inbound mail that become part of the new ticket."""
+
+    mailbox: str
+    inbound_id: int
+    rfc_message_id: str = ""
+    html: str | None = None
+    attachments: list[AttachmentData] = field(default_factory=list)
+    spam: bool = False
+    acknowledge: str = ""  # template name, or "" for none
+    create_contact: bool = True
+
+
+@dataclass
+class AttachmentData:
+    filename: str
+    content_type: str
+    data: bytes
+    inline: bool = False
+    content_id: str | None = None
 
 
 @dataclass
@@ -116,13 +141,15 @@ class Intake:
             idempotency_key=request.idempotency_key,
             created_by=request.created_by,
             process=request.process.strip(),
+            email=request.email,
         )
 
     def create_ticket(self, request: NewTicket) -> CreatedTicket:
         """Create the ticket (or find the one this idempotency key created) and return it."""
         request = self.validate(request)
         with self.sessions() as session:
-            process_name = request.process or self._process_for(session, request.channel)
+            channel = request.email.mailbox if request.email else request.channel
+            process_name = request.process or self._process_for(session, channel)
             try:
                 pinned = processes.pin(session, process_name)
             except processes.UnknownProcess:
@@ -133,6 +160,7 @@ class Intake:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             if ticket is not None:
                 return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
+        email = request.email
         snapshot = self.engine.start_ticket(
             TicketStartInput(
                 number=number,
@@ -144,6 +172,11 @@ class Intake:
                 order_number=request.order_number,
                 priority=request.priority,
                 created_by=request.created_by,
+                mailbox=email.mailbox if email else "",
+                rfc_message_id=email.rfc_message_id if email else "",
+                spam=email.spam if email else False,
+                acknowledge=email.acknowledge if email else "",
+                create_contact=email.create_contact if email else True,
             )
         )
         return CreatedTicket(number, ticket_workflow_id(number), snapshot.state, created=fresh)
@@ -174,6 +207,8 @@ class Intake:
                         subject=request.subject,
                         body=request.body,
                     )
+                    if request.email is not None:
+                        store_email_parts(message, request.email)
                     session.add(message)
                     session.flush()
                     return number, message.id, True
@@ -183,6 +218,25 @@ class Intake:
 
 
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
+
+
+def store_email_parts(message: Message, email: EmailExtras) -> None:
+    """Put a mail's HTML, Message-ID and attachments on its stored message."""
+    message.html = email.html
+    message.smtp_message_id = email.rfc_message_id or None
+    message.inbound_id = email.inbound_id
+    for part in email.attachments:
+        message.attachments.append(
+            Attachment(
+                filename=part.filename,
+                content_type=part.content_type,
+                size=len(part.data),
+                sha256=hashlib.sha256(part.data).hexdigest(),
+                inline=part.inline,
+                content_id=part.content_id,
+                data=part.data,
+            )
+        )
 
 
 class _Sequence:

@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -112,6 +114,8 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated rights: "api" (the ticket API as its user), "inbound" (post raw mail).
+    scopes: Mapped[str] = mapped_column(String(100), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -145,6 +149,9 @@ class Contact(Base):
         ForeignKey("users.username", ondelete="SET NULL"), default=None
     )
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # A permanent delivery failure (RFC 3464 bounce) to this address.
+    bounced_at: Mapped[datetime | None] = mapped_column(default=None)
+    bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -246,6 +253,7 @@ class Ticket(Base):
     )
     customer_email: Mapped[str] = mapped_column(String(254), default="")
     customer_name: Mapped[str] = mapped_column(String(200), default="")
+    mailbox: Mapped[str | None] = mapped_column(String(64), default=None)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -276,8 +284,18 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivery_status: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_detail: Mapped[str] = mapped_column(Text, default="")
-    smtp_message_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The Message-ID we sent it under, or the one it arrived with (threading looks up both).
+    smtp_message_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
     recipient: Mapped[str] = mapped_column(String(254), default="")
+    html: Mapped[str | None] = mapped_column(Text, default=None)  # sanitised on ingest
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"), default=None
+    )
+    auto_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", order_by="Attachment.id"
+    )
 
 
 class TicketEvent(Base):
@@ -414,3 +432,110 @@ class ProcessMigrationItem(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     migration: Mapped[ProcessMigration] = relationship(back_populates="items")
+
+
+class Mailbox(Base):
+    """How Tempodesk reads (IMAP) and answers (SMTP) an email channel; secrets are encrypted."""
+
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), unique=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    imap_host: Mapped[str] = mapped_column(String(255), default="")
+    imap_port: Mapped[int] = mapped_column(Integer, default=993)
+    imap_security: Mapped[str] = mapped_column(String(10), default="tls")  # tls|starttls|none
+    imap_username: Mapped[str] = mapped_column(String(255), default="")
+    imap_secret: Mapped[str] = mapped_column(Text, default="")  # encrypted
+    imap_verify: Mapped[bool] = mapped_column(Boolean, default=True)
+    folder: Mapped[str] = mapped_column(String(255), default="INBOX")
+    processed_folder: Mapped[str] = mapped_column(String(255), default="")  # empty: flag only
+    poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    import_existing: Mapped[bool] = mapped_column(Boolean, default=False)
+    smtp_host: Mapped[str] = mapped_column(String(255), default="")  # empty: the global one
+    smtp_port: Mapped[int] = mapped_column(Integer, default=587)
+    smtp_security: Mapped[str] = mapped_column(String(10), default="starttls")
+    smtp_username: Mapped[str] = mapped_column(String(255), default="")
+    smtp_secret: Mapped[str] = mapped_column(Text, default="")  # encrypted
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
+    acknowledge: Mapped[bool] = mapped_column(Boolean, default=True)
+    create_contacts: Mapped[bool] = mapped_column(Boolean, default=True)
+    closed_policy: Mapped[str] = mapped_column(String(16), default="reopen_within")
+    reopen_days: Mapped[int] = mapped_column(Integer, default=14)
+    order_pattern: Mapped[str] = mapped_column(String(200), default=r"\b(ORD-\d{3,})\b")
+    max_message_mb: Mapped[int] = mapped_column(Integer, default=25)
+    blocklist: Mapped[str] = mapped_column(Text, default="")  # one address or @domain per line
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_poll_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    channel: Mapped[Channel] = relationship()
+
+
+class InboundMessage(Base):
+    """Every mail that reached us, raw bytes first; its dedupe key is unique per mailbox.
+
+    Nothing inbound is acknowledged (IMAP flag, HTTP 2xx) before its row exists and its
+    outcome (ticket, follow-up, ignored, quarantined) is recorded.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("mailbox", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(64))
+    dedupe_key: Mapped[str] = mapped_column(String(100))  # "mid:<sha256>" or "raw:<sha256>"
+    source: Mapped[str] = mapped_column(String(16), default="imap")  # imap | api | import
+    rfc_message_id: Mapped[str] = mapped_column(String(1000), default="")
+    sender: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    imap_uid: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    imap_uidvalidity: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # stored -> ticket | follow_up | ignored | quarantined
+    status: Mapped[str] = mapped_column(String(16), default="stored", index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    message_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Attachment(Base):
+    """A file that came with a message; served only as a download, never inline."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class AutoMailLog(Base):
+    """Automatic mail we sent, to cap it per recipient (RFC 3834; mail loops die by themselves)."""
+
+    __tablename__ = "auto_mail_log"
+    __table_args__ = (Index("ix_auto_mail_log_recipient_sent_at", "recipient", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    ticket_number: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,9 +16,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from statemachines import ProcessDefinition, may_see
 from tempodesk import processes
-from tempodesk.contracts import Actor
+from tempodesk.contracts import Actor, TicketSnapshot
 from tempodesk.db import aware
-from tempodesk.models import Contact, Message, ProcessVersion, Ticket, TicketEvent, User
+from tempodesk.models import (
+    Attachment,
+    Contact,
+    Message,
+    ProcessVersion,
+    Ticket,
+    TicketEvent,
+    User,
+)
 
 VIEWS = ("open", "mine", "unassigned", "all")
 OPEN_CATEGORIES = ("new", "open", "pending", "resolved")
@@ -163,7 +171,10 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
     messages = {
         m.id: m
         for m in session.scalars(
-            select(Message).where(Message.ticket_number == number).where(Message.attached.is_(True))
+            select(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.attached.is_(True))
+            .options(selectinload(Message.attachments).defer(Attachment.data))
         )
     }
     others: list[Ticket] = []
@@ -178,6 +189,33 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
             )
         )
     return TicketView(ticket, definition, events, messages, others)
+
+
+def snapshot_of(ticket: Ticket) -> TicketSnapshot:
+    """The workflow's view of a ticket rebuilt from its projection (to restore a closed one)."""
+    return TicketSnapshot(
+        number=ticket.number,
+        subject=ticket.subject,
+        state=ticket.state,
+        state_label=ticket.state_label,
+        state_category=ticket.state_category,
+        process_name=ticket.process_name,
+        process_version=ticket.process_version,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        assignee=ticket.assignee,
+        group=ticket.group_name,
+        contact_id=ticket.contact_id,
+        order_id=ticket.order_id,
+        customer_email=ticket.customer_email,
+        customer_name=ticket.customer_name,
+        fields=dict(ticket.fields or {}),
+        seq=ticket.event_seq,
+        created_at=iso(ticket.created_at) or "",
+        updated_at=iso(ticket.updated_at) or "",
+        state_entered_at=iso(ticket.updated_at) or "",
+        mailbox=ticket.mailbox or "",
+    )
 
 
 def event_message_ids(event: TicketEvent) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +13,9 @@ from tempodesk.client import TemporalFacade
 from tempodesk.db import make_engine, make_session_factory
 from tempodesk.intake import Intake
 from tempodesk.settings import Settings
+
+if TYPE_CHECKING:
+    from tempodesk.inbound import InboundService
 
 
 class Runtime:
@@ -36,6 +40,12 @@ class Runtime:
     @cached_property
     def intake(self) -> Intake:
         return Intake(self.settings, self.sessions, self.temporal)
+
+    @cached_property
+    def inbound(self) -> InboundService:
+        from tempodesk.inbound import InboundService
+
+        return InboundService(self.settings, self.sessions, self.temporal, self.intake)
 
     @cached_property
     def actions(self) -> Actions:

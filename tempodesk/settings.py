@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
+    max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")
     max_subject_chars: int = 250
 
     @property

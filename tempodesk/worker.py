@@ -10,15 +10,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.mail import MailActivities
+from activities.mailbox import MailboxActivities
 from activities.migration import MigrationActivities
 from activities.tickets import TicketStore
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk import mailboxes
+from tempodesk.contracts import (
+    MAIL_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    MailboxPollInput,
+    mailbox_workflow_id,
+)
 from tempodesk.db import make_engine, make_session_factory
+from tempodesk.runtime import Runtime
 from tempodesk.settings import Settings
+from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -38,20 +48,24 @@ def build_workers(
     settings: Settings,
     sessions: sessionmaker[Session],
     executor: ThreadPoolExecutor,
+    runtime: Runtime | None = None,
 ) -> list[Worker]:
     """The two workers of a Tempodesk worker process (one per task queue)."""
     store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
     migration = MigrationActivities(client, sessions)
+    shared = runtime or Runtime(settings)
+    mailbox = MailboxActivities(settings, sessions, lambda: shared.inbound)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow, ProcessMigrationWorkflow],
+        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow],
         activities=[
             store.link_customer,
             store.choose_assignee,
             store.project,
             migration.migrate_tickets,
+            mailbox.poll_mailbox,
         ],
         activity_executor=executor,
         workflow_runner=SANDBOX,
@@ -77,11 +91,28 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
+    runtime = Runtime(settings)
     with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
-        workers = build_workers(client, settings, sessions, executor)
+        workers = build_workers(client, settings, sessions, executor, runtime)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
+        await ensure_mailbox_workflows(client, sessions)
         await stop.wait()
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
+    runtime.close()
     engine.dispose()
+
+
+async def ensure_mailbox_workflows(client: Client, sessions: sessionmaker[Session]) -> None:
+    """Every enabled mailbox with IMAP settings has its polling workflow (idempotent)."""
+    with sessions() as session:
+        names = mailboxes.pollable(session)
+    for name in names:
+        await client.start_workflow(
+            MailboxWorkflow.run,
+            MailboxPollInput(name),
+            id=mailbox_workflow_id(name),
+            task_queue=TICKET_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )

@@ -16,6 +16,7 @@ import pytest
 
 from tempodesk.devserver import TemporalDevServer, free_port
 from tempodesk.settings import Settings
+from tests.dovecot import DovecotServer
 from tests.helpers import Stack, build_stack, close_stack
 
 PG_ADMIN = os.environ.get(
@@ -38,6 +39,17 @@ def temporal() -> Iterator[TemporalDevServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """A private Dovecot IMAP server for the whole run (see tests/dovecot.py)."""
+    server = DovecotServer()
+    server.start()
+    yield server
+    problems = server.problems()
+    server.stop()
+    assert not problems, "Dovecot logged problems:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")

@@ -59,3 +59,54 @@ def test_quick_benchmark_prints_a_complete_json_document() -> None:
         assert figure["errors"] == 0
         for key in ("throughput_per_s", "p50_ms", "p99_ms"):
             assert isinstance(figure[key], int | float), (key, figure)
+
+
+def test_quick_mail_intake_benchmark_loses_and_duplicates_nothing() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.mail_intake", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    document = json.loads(finished.stdout)
+
+    assert document["ok"] is True
+    assert document["errors"] == []
+    for key in (
+        "machine",
+        "config",
+        "setup",
+        "burst",
+        "intake",
+        "components",
+        "baseline",
+        "ratios",
+        "warnings",
+        "duration_s",
+    ):
+        assert key in document, key
+    burst, intake = document["burst"], document["intake"]
+    assert burst["messages"] == document["config"]["messages"] > 0
+    assert burst["replies"] > 0 and burst["with_attachment"] > 0
+    assert intake["lost"] == 0
+    assert intake["duplicates"] == 0
+    assert intake["not_visible"] == 0
+    assert intake["processed"] == burst["messages"]
+    assert sum(intake["outcomes"].values()) == burst["messages"]
+    assert intake["outcomes"]["follow_up"] > 0
+    for key in ("throughput_per_s", "messages_per_min", "drain_s"):
+        assert isinstance(intake[key], int | float), key
+    latency = intake["latency_arrival_to_visible"]
+    assert latency["n"] == burst["messages"]
+    for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
+        assert isinstance(latency[key], int | float), key
+    assert {"worker_s", "temporal_s"} <= set(intake["cpu"])
+    baseline = document["baseline"]["update_with_start_3_local_activities"]
+    assert set(baseline) == {str(n) for n in document["config"]["baseline_clients"]}
+    for figure in baseline.values():
+        assert figure["n"] == burst["messages"] and figure["errors"] == 0
+    reference = document["ratios"]["reference"]
+    assert isinstance(document["ratios"]["throughput"][reference], int | float)

@@ -195,8 +195,31 @@ def _database_unavailable(exc: Exception) -> Any:
 
 
 def _healthz() -> Any:
-    db().execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes."""
+    from sqlalchemy import func, select
+
+    from tempodesk.models import Channel, InboundMessage, Mailbox
+
+    session = db()
+    session.execute(text("SELECT 1"))
+    quarantined = session.scalar(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.status == "quarantined")
+    )
+    failing = session.execute(
+        select(Channel.name, Mailbox.last_error)
+        .join(Mailbox, Mailbox.channel_id == Channel.id)
+        .where(Mailbox.enabled.is_(True))
+        .where(Mailbox.last_error != "")
+    ).all()
+    return jsonify(
+        {
+            "status": "ok",
+            "quarantined_mail": quarantined or 0,
+            "mailbox_errors": {name: error for name, error in failing},
+        }
+    )
 
 
 def _index() -> Any:

@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from statemachines import FieldErrors
-from tempodesk import accounts, processes, queries
+from tempodesk import accounts, mailboxes, processes, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor, CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
@@ -36,7 +36,8 @@ def _authenticate() -> Any:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return error_response(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
-    user = accounts.user_for_token(db(), token.strip())
+    scope = "inbound" if request.endpoint == "api.inbound_email" else "api"
+    user = accounts.user_for_token(db(), token.strip(), scope)
     if user is None:
         return error_response(401, "unauthorized", "The API token is not valid.")
     if db().dirty:
@@ -253,6 +254,33 @@ def perform_action(number: str, name: str) -> Any:
             "ticket": queries.ticket_detail(view, runtime().settings.public_url),
         }
     )
+
+
+@bp.route("/inbound/email", methods=["POST"])
+def inbound_email() -> Any:
+    """A raw RFC 822 message pushed by a mail provider; 202 only once it is durable."""
+    name = request.args.get("mailbox", "")
+    with db() as session:
+        try:
+            config = mailboxes.config(session, name, runtime().settings)
+        except mailboxes.UnknownMailbox:
+            raise _Invalid("not_found", f"There is no mailbox '{name}'.", 404) from None
+    # The message may be far larger than ordinary API requests (the mailbox's limit).
+    request.max_content_length = config.max_bytes
+    if request.mimetype not in ("message/rfc822", "application/octet-stream"):
+        raise _Invalid(
+            "unsupported_media_type",
+            "Send the raw message with 'Content-Type: message/rfc822'.",
+            415,
+        )
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise _Invalid("bad_request", "The body is empty: send the raw message.")
+    release_db()
+    outcome = runtime().inbound.receive(name, raw, source="api")
+    return jsonify(
+        {"outcome": outcome.outcome, "ticket": outcome.ticket, "reason": outcome.reason}
+    ), 202
 
 
 @bp.route("/processes", methods=["GET"])

@@ -6,7 +6,16 @@ import re
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,8 +23,9 @@ from statemachines import PRIORITIES, FieldErrors, ProcessDefinition, coerce_for
 from tempodesk import accounts, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
+from tempodesk.mail import trim_quoted
 from tempodesk.mailsink import read_caught
-from tempodesk.models import Group
+from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message
 from web import db, release_db, runtime
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -86,6 +96,7 @@ def _ticket_page(
             errors=errors or {},
             request_id=str(uuid.uuid4()),
             message_ids=queries.event_message_ids,
+            trim=trim_quoted,
             state_label=lambda state_id: _state_label(view.definition, state_id),
             workflow_url=runtime().settings.workflow_url(view.ticket.workflow_id),
         ),
@@ -141,6 +152,86 @@ def perform(number: str, action_id: str) -> Any:
         )
     flash(f"{action.label}: done. The ticket is now “{result.state_label}”.", "success")
     return redirect(url_for("desk.ticket", number=number))
+
+
+def _visible_message(message_id: int) -> Message:
+    """A message on a ticket the agent may see (404 otherwise, like the ticket itself)."""
+    message = db().get(Message, message_id)
+    if message is None or not message.attached:
+        abort(404)
+    if queries.find_ticket(db(), message.ticket_number, _actor()) is None:
+        abort(404)
+    return message
+
+
+@bp.route("/messages/<int:message_id>/raw")
+def raw_message(message_id: int) -> Any:
+    """The raw source of a mail as it arrived (text, never rendered)."""
+    message = _visible_message(message_id)
+    inbound = db().get(InboundMessage, message.inbound_id) if message.inbound_id else None
+    if inbound is None:
+        abort(404)
+    response = make_response(inbound.raw.decode("utf-8", "replace"))
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="message-{message_id}.eml.txt"'
+    return response
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int) -> Any:
+    """An attachment, always as a download: never rendered in the desk's origin."""
+    found = db().get(Attachment, attachment_id)
+    if found is None:
+        abort(404)
+    _visible_message(found.message_id)
+    response = make_response(found.data)
+    response.headers["Content-Type"] = "application/octet-stream"
+    response.headers["Content-Disposition"] = content_disposition(found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@bp.route("/tickets/<number>/import", methods=["POST"])
+def import_eml(number: str) -> Any:
+    """Add a saved mail (.eml) to this ticket, through the same pipeline as incoming mail."""
+    ticket = queries.find_ticket(db(), number, _actor())
+    if ticket is None:
+        abort(404)
+    mailbox = ticket.mailbox or db().scalar(
+        select(Channel.name).where(Channel.kind == "email").order_by(Channel.id)
+    )
+    if mailbox is None:
+        flash("There is no mailbox to import mail into.", "error")
+        return redirect(url_for("desk.ticket", number=number))
+    request.max_content_length = runtime().settings.max_import_bytes
+    upload = request.files.get("eml")
+    if upload is None or not upload.filename:
+        flash("Choose a .eml file to import.", "error")
+        return redirect(url_for("desk.ticket", number=number))
+    raw = upload.read()
+    release_db()
+    outcome = runtime().inbound.receive(mailbox, raw, source="import", into_ticket=number)
+    if outcome.outcome == "follow_up" and outcome.ticket == number:
+        flash("The mail was added to the ticket.", "success")
+    elif outcome.outcome == "quarantined":
+        flash(f"The mail could not be read: {outcome.reason}", "error")
+    else:
+        flash(
+            f"The mail was not added here ({outcome.outcome}"
+            + (f": {outcome.reason}" if outcome.reason else "")
+            + ").",
+            "error",
+        )
+    return redirect(url_for("desk.ticket", number=number))
+
+
+def content_disposition(filename: str) -> str:
+    """attachment; filename="ascii fallback"; filename*=UTF-8''…"""
+    from urllib.parse import quote
+
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.route("/mail")

@@ -115,6 +115,8 @@ class TicketWorkflow:
                 updated_at=now,
                 first_message_id=input.message_id,
                 state_entered_at=now,
+                mailbox=input.mailbox,
+                customer_message_id=input.rfc_message_id,
             )
             self._ready = False
         self._machine, _ = self._process.machine(self._t.state)
@@ -125,6 +127,10 @@ class TicketWorkflow:
         self._seen: list[int] = list(input.seen_messages)
         self._events_this_run = 0
         self._indexed: dict[str, Any] = {}
+        if input.reopen and input.restored is not None:
+            # A closed ticket's customer wrote again: this new run reopens it before anything
+            # else is handled (the signal that started the run included).
+            self._reopen()
 
     # ------------------------------------------------------------------ run
 
@@ -133,6 +139,10 @@ class TicketWorkflow:
         if not self._ready:
             async with self._lock:
                 await self._open(input)
+        elif self._events:
+            async with self._lock:
+                if self._events:
+                    await self._project()
         while True:
             entry = self._t.state_entry
             try:
@@ -167,7 +177,9 @@ class TicketWorkflow:
         """Link the customer and the order, choose the assignee, and project the new ticket."""
         link: LinkCustomerResult = await workflow.execute_local_activity(
             ACT_LINK_CUSTOMER,
-            LinkCustomerInput(input.number, input.customer, input.order_number),
+            LinkCustomerInput(
+                input.number, input.customer, input.order_number, input.create_contact
+            ),
             result_type=LinkCustomerResult,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
@@ -178,7 +190,7 @@ class TicketWorkflow:
         self._t.customer_name = link.customer_name
         assignment: AssignmentResult = await workflow.execute_local_activity(
             ACT_CHOOSE_ASSIGNEE,
-            AssignmentInput(input.number, input.channel, link.contact_id),
+            AssignmentInput(input.number, input.mailbox or input.channel, link.contact_id),
             result_type=AssignmentResult,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
@@ -201,15 +213,60 @@ class TicketWorkflow:
             data["order_note"] = link.order_note
         if input.created_by:
             data["entered_by"] = input.created_by
-        self._record(
+        if input.mailbox:
+            data["mailbox"] = input.mailbox
+        seq = self._record(
             "created",
             actor=input.created_by or self._t.customer_email,
             to_state=self._t.state,
             message_id=input.message_id,
             data=data,
         )
+        if input.acknowledge and not input.spam and self._t.customer_email:
+            self._outbox.append(
+                OutboundMail(
+                    message_id=0,
+                    event_seq=seq,
+                    to="",
+                    author="system",
+                    kind="template",
+                    template=input.acknowledge,
+                    to_role="customer",
+                    action_id="acknowledge",
+                    auto_submitted="auto-replied",
+                )
+            )
         await self._project()
         self._ready = True
+        if input.spam:
+            await self._mark_spam()
+
+    async def _mark_spam(self) -> None:
+        """The spam filter flagged the mail: move it to spam, where an agent can release it."""
+        spam = next(
+            (a for a in self._process.definition.actions_in(self._t.state) if a.id == "mark_spam"),
+            None,
+        )
+        if spam is None:
+            return  # this process has no spam queue: the ticket stays where it is
+        request = PerformActionInput(spam.id, SYSTEM, {})
+        try:
+            action, values = self._check(request)
+        except ApplicationError:
+            return
+        await self._perform(request, action, values, reason="the spam filter flagged it")
+
+    def _reopen(self) -> None:
+        """Move a restored closed ticket to the process's first open state (else the initial)."""
+        definition = self._process.definition
+        target = next(
+            (s.id for s in definition.states if s.category == "open" and not s.final),
+            definition.initial,
+        )
+        before = self._t.state
+        self._machine, _ = self._process.machine(target)
+        self._enter(target, force=True)
+        self._record("reopened", actor="system", from_state=before, to_state=target)
 
     def _has_work(self, input: TicketStartInput, entry: int) -> bool:
         return (
@@ -581,7 +638,7 @@ class TicketWorkflow:
         async with self._lock:
             before = self._t.state
             after = before
-            if not self._finished:
+            if not self._finished and not input.auto_reply:
                 after = move(self._machine, CUSTOMER_MESSAGE)
                 self._enter(after)
             if input.rfc_message_id:
@@ -603,6 +660,7 @@ class TicketWorkflow:
                 from_state=before,
                 to_state=after,
                 message_id=input.message_id,
+                data={"auto_reply": True} if input.auto_reply else None,
             )
             await self._project()
 
@@ -630,6 +688,7 @@ class TicketWorkflow:
                     action_label=mail.action_label,
                     fields=mail.fields,
                     message_id=mail.message_id or None,
+                    auto_submitted=mail.auto_submitted or "auto-generated",
                 ),
                 result_type=SendTemplateResult,
                 task_queue=MAIL_TASK_QUEUE,

@@ -1,0 +1,724 @@
+"""The IMAP client behind Tempodesk's mailbox poller (stdlib imaplib, no extra dependency).
+
+Rule 1 of RELIABILITY.md shapes every method here: nothing we do while *reading* may change
+what the mailbox owner sees, and the only acknowledgement, `mark_processed`, is a separate
+call the poller makes after the raw bytes are stored and the ticket workflow accepted them.
+
+- Mail is found by UID (`uids_after`), never by "unread": a person reading the mailbox in
+  Thunderbird must not hide mail from us, and we must not hide mail from them.
+- Bodies are read with `BODY.PEEK[]`, which never sets `\\Seen`.
+- The folder is opened with SELECT (we must be able to flag and move), but never closed with
+  CLOSE, which would silently expunge every `\\Deleted` message, other clients' included.
+- UIDs only mean something together with UIDVALIDITY; the caller stores both and starts again
+  from 0 when UIDVALIDITY changes (R19), relying on the Message-ID dedupe to make the second
+  pass harmless.
+
+Errors come as three kinds, so the poller can tell an admin what to fix: `ImapAuthError` (the
+credentials), `ImapUnavailable` (the network, the server or TLS: try again later) and
+`ImapProtocolError` (an answer we cannot work with). Messages never contain the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import imaplib
+import io
+import re
+import select
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, TypeAlias, cast
+
+Security = Literal["tls", "starttls", "none"]
+
+# imaplib answers (typ, data); data mixes bytes, (bytes, literal) tuples and None.
+_Data: TypeAlias = list[Any]
+_Command: TypeAlias = Callable[[imaplib.IMAP4], tuple[str, _Data]]
+
+PROCESSED_KEYWORD = "$TempodeskProcessed"
+MAX_UID = 2**32 - 1
+# RFC 2177: servers may drop an IDLE after 30 minutes, so never idle longer than 29.
+IDLE_MAX_SECONDS = 29 * 60
+
+
+class ImapError(Exception):
+    """Anything that went wrong talking to the IMAP server."""
+
+
+class ImapAuthError(ImapError):
+    """The server refused the credentials (or refuses to accept them on this connection)."""
+
+
+class ImapUnavailable(ImapError):
+    """No usable connection: refused, timed out, dropped, TLS failed or untrusted, or the
+    server says it is temporarily unavailable. Retrying later is the right answer."""
+
+
+class ImapProtocolError(ImapError):
+    """The server answered something we cannot work with (missing folder, read-only
+    mailbox, malformed response, a body shorter than announced)."""
+
+
+class ImapMessageMissing(ImapProtocolError):
+    """The UID is not (or no longer) in the folder, e.g. another client moved it."""
+
+
+class ImapShortRead(ImapProtocolError):
+    """A body came back shorter than the server announced. Retrying may help (a dropped
+    transfer); a server whose RFC822.SIZE is only an estimate fails the same way every time,
+    so a poller should quarantine the UID after a few attempts (rule 7), not block on it."""
+
+    def __init__(self, message: str, *, uid: int, received: int, announced: int) -> None:
+        super().__init__(message)
+        self.uid = uid
+        self.received = received
+        self.announced = announced
+
+
+@dataclass
+class _Fetched:
+    """One message's FETCH response: its text without literals, plus the literals."""
+
+    text: bytes = b""
+    literals: list[tuple[bytes, int, bytes]] = field(default_factory=list)
+
+    @property
+    def uid(self) -> int | None:
+        found = re.search(rb"\bUID (\d+)", self.text)
+        return int(found.group(1)) if found else None
+
+    def number(self, name: bytes) -> int | None:
+        found = re.search(rb"\b" + re.escape(name) + rb" (\d+)", self.text)
+        return int(found.group(1)) if found else None
+
+    def flags(self) -> list[str] | None:
+        found = re.search(rb"\bFLAGS \(([^)]*)\)", self.text)
+        return found.group(1).decode("ascii", "replace").split() if found else None
+
+    def literal(self, name: bytes) -> tuple[int, bytes] | None:
+        for key, declared, data in self.literals:
+            if key.upper() == name:
+                return declared, data
+        return None
+
+
+class ImapMailbox:
+    """One IMAP folder, opened as a context manager: connect, log in, SELECT.
+
+    `security` is "tls" (implicit TLS, usually port 993), "starttls" (upgrade on port 143;
+    refused outright if the server does not offer it, so credentials never go out in clear)
+    or "none" (plain text, for a server on the same host only).
+
+    Certificates are verified with `ssl.create_default_context()`: the system CAs, hostname
+    checked, TLS 1.2 or newer. `cafile` adds a private CA (an on-premises server); `verify`
+    exists so tests can talk to a self-signed server and must stay on in production: without
+    it anyone on the path can read the password and every customer e-mail.
+
+    `timeout` bounds connecting and every single read or write, so a hung server surfaces as
+    ImapUnavailable instead of a stuck poller.
+
+    One instance is one connection: use it from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security | str,
+        username: str,
+        password: str,
+        folder: str = "INBOX",
+        timeout: float = 30.0,
+        *,
+        verify: bool = True,
+        cafile: str | None = None,
+    ) -> None:
+        if security not in ("tls", "starttls", "none"):
+            raise ValueError(f"security must be tls, starttls or none, not {security!r}")
+        _check_mailbox_name(folder)
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.folder = folder
+        self.timeout = timeout
+        self.verify = verify
+        self.cafile = cafile
+        self._conn: imaplib.IMAP4 | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._uidvalidity = 0
+        self._uidnext: int | None = None
+        self._permanent_flags: frozenset[str] | None = None
+        self._exists = 0
+        self._new_mail = False
+        self._idle_tags = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"ImapMailbox({self.username}@{self.host}:{self.port}/{self.folder}, {self.security})"
+        )
+
+    # -- connection ----------------------------------------------------------------------
+
+    def __enter__(self) -> ImapMailbox:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Connect, log in and SELECT the folder (what `with` does)."""
+        if self._conn is not None:
+            return
+        conn = self._connect()
+        try:
+            self._login(conn)
+            self._conn = conn
+            self._capabilities = self._read_capabilities()
+            self._select()
+        except BaseException:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                conn.shutdown()
+            raise
+
+    def close(self) -> None:
+        """LOGOUT (never CLOSE, which would expunge other clients' deleted mail)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            conn.sock.settimeout(min(self.timeout, 5.0))  # a dead server must not stall us
+            conn.logout()
+        with contextlib.suppress(Exception):
+            conn.shutdown()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.cafile)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _connect(self) -> imaplib.IMAP4:
+        conn: imaplib.IMAP4 | None = None
+        try:
+            if self.security == "tls":
+                return imaplib.IMAP4_SSL(
+                    self.host, self.port, ssl_context=self._tls_context(), timeout=self.timeout
+                )
+            conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                if "STARTTLS" not in conn.capabilities:
+                    raise ImapUnavailable(
+                        self._say(
+                            "the server does not offer STARTTLS; refusing to log in without TLS"
+                        )
+                    )
+                conn.starttls(ssl_context=self._tls_context())
+            return conn
+        except BaseException as exc:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.shutdown()
+            if isinstance(exc, ImapError):
+                raise
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                raise ImapUnavailable(
+                    self._say(f"TLS certificate not trusted ({exc.verify_message})")
+                ) from exc
+            if isinstance(exc, OSError | EOFError | imaplib.IMAP4.error):
+                raise ImapUnavailable(self._say(f"cannot connect: {_text(exc)}")) from exc
+            raise
+
+    def _login(self, conn: imaplib.IMAP4) -> None:
+        """AUTHENTICATE PLAIN when offered (UTF-8 safe), LOGIN otherwise.
+
+        Exceptions raised here are not chained to imaplib's, so no traceback can carry the
+        command that held the password."""
+        capabilities = {str(c).upper() for c in conn.capabilities}
+        try:
+            if "AUTH=PLAIN" in capabilities:
+                token = f"\0{self.username}\0{self._password}".encode()
+                conn.authenticate("PLAIN", lambda _challenge: token)
+            elif "LOGINDISABLED" in capabilities:
+                raise ImapAuthError(
+                    self._say("the server refuses passwords on this connection (LOGINDISABLED)")
+                )
+            elif not (self.username + self._password).isascii():
+                raise ImapAuthError(
+                    self._say("non-ASCII credentials need AUTH=PLAIN, which the server lacks")
+                )
+            else:
+                conn.login(self.username, self._password)
+        except ImapError:
+            raise
+        except imaplib.IMAP4.abort as exc:
+            raise ImapUnavailable(self._say(f"connection lost at login: {_text(exc)}")) from None
+        except imaplib.IMAP4.error as exc:
+            answer = _text(exc)
+            if re.search(r"\[(UNAVAILABLE|INUSE|LIMIT)\]", answer, re.IGNORECASE):
+                raise ImapUnavailable(self._say(f"login refused for now: {answer}")) from None
+            raise ImapAuthError(self._say(f"login failed: {answer}")) from None
+        except (OSError, EOFError) as exc:
+            raise ImapUnavailable(self._say(f"connection lost at login: {exc}")) from None
+
+    def _read_capabilities(self) -> frozenset[str]:
+        # The pre-login list lacks most extensions (MOVE, UIDPLUS), so ask again.
+        data = self._ok("CAPABILITY", lambda conn: conn.capability())
+        words = b" ".join(item for item in data if isinstance(item, bytes)).upper().split()
+        return frozenset(word.decode("ascii", "replace") for word in words)
+
+    def _select(self) -> None:
+        conn = self._require()
+        try:
+            typ, data = conn.select(_mailbox_arg(self.folder))
+        except imaplib.IMAP4.readonly:
+            raise ImapProtocolError(
+                self._say(f"folder {self.folder!r} is read-only; mail could never be acknowledged")
+            ) from None
+        except (OSError, EOFError, imaplib.IMAP4.error) as exc:
+            raise self._translate(exc, "SELECT") from exc
+        if typ != "OK":
+            raise ImapProtocolError(
+                self._say(f"cannot select folder {self.folder!r}: {_joined(data)}")
+            )
+        validity = _code(conn, "UIDVALIDITY")
+        if validity is None or not validity.isdigit():
+            raise ImapProtocolError(self._say(f"SELECT {self.folder!r} gave no UIDVALIDITY"))
+        self._uidvalidity = int(validity)
+        uidnext = _code(conn, "UIDNEXT")
+        self._uidnext = int(uidnext) if uidnext and uidnext.isdigit() else None
+        flags = _code(conn, "PERMANENTFLAGS")
+        self._permanent_flags = (
+            frozenset(flags.strip("()").upper().split()) if flags is not None else None
+        )
+        exists = data[-1] if data else None
+        self._exists = int(exists) if isinstance(exists, bytes) and exists.isdigit() else 0
+        self._drain()
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the server offers after login, upper-cased (MOVE, UIDPLUS, IDLE, ...)."""
+        return self._capabilities
+
+    @property
+    def uidvalidity(self) -> int:
+        """The folder's UIDVALIDITY from SELECT: stored UIDs are only valid while it holds."""
+        self._require()
+        return self._uidvalidity
+
+    @property
+    def uidnext(self) -> int:
+        """The UID the next message will get, as of SELECT (or STATUS if SELECT lacked it):
+        `uidnext - 1` is where a first connect starts when old mail is not to be imported."""
+        self._require()
+        if self._uidnext is None:
+            data = self._ok(
+                "STATUS", lambda conn: conn.status(_mailbox_arg(self.folder), "(UIDNEXT)")
+            )
+            found = re.search(rb"UIDNEXT (\d+)", b" ".join(_bytes(data)))
+            if not found:
+                raise ImapProtocolError(self._say("the server reports no UIDNEXT"))
+            self._uidnext = int(found.group(1))
+        return self._uidnext
+
+    def uids_after(self, last_uid: int, limit: int = 100) -> list[int]:
+        """UIDs above `last_uid`, oldest first, at most `limit` of them.
+
+        `UID SEARCH UID n:*` always matches the highest UID in the folder, even when it is
+        below n (RFC 3501: `*` is the largest UID in use), so the answer is filtered; without
+        that, the newest message would be fetched on every poll."""
+        if last_uid < 0 or limit < 1:
+            raise ValueError("last_uid must be >= 0 and limit >= 1")
+        if last_uid >= MAX_UID:
+            return []
+        data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
+        try:
+            found = {int(word) for chunk in _bytes(data) for word in chunk.split()}
+        except ValueError:
+            raise ImapProtocolError(self._say(f"malformed SEARCH answer {data!r}")) from None
+        return sorted(uid for uid in found if uid > last_uid)[:limit]
+
+    def size(self, uid: int) -> int:
+        """RFC822.SIZE, so the caller can refuse an oversized message without downloading it."""
+        message = self._fetch_one(uid, "(RFC822.SIZE)")
+        size = message.number(b"RFC822.SIZE")
+        if size is None:
+            raise ImapProtocolError(self._say(f"no RFC822.SIZE for UID {uid}"))
+        return size
+
+    def fetch(self, uid: int) -> bytes:
+        """The raw message, exactly as stored, without setting \\Seen (BODY.PEEK[]).
+
+        The byte count is checked against the literal's announced length and against
+        RFC822.SIZE: a truncated message must fail loudly rather than become a ticket with
+        half an attachment."""
+        message = self._fetch_one(uid, "(RFC822.SIZE BODY.PEEK[])")
+        body = message.literal(b"BODY[]")
+        if body is None:
+            if re.search(rb"BODY\[\] NIL", message.text):
+                raise ImapMessageMissing(self._say(f"UID {uid} has no body any more"))
+            raise ImapProtocolError(self._say(f"no BODY[] in the answer for UID {uid}"))
+        declared, raw = body
+        size = message.number(b"RFC822.SIZE")
+        announced = max(declared, size or 0)
+        if len(raw) < announced:
+            raise ImapShortRead(
+                self._say(
+                    f"short read of UID {uid}: got {len(raw)} bytes, the server announced "
+                    f"{declared} (RFC822.SIZE {size})"
+                ),
+                uid=uid,
+                received=len(raw),
+                announced=announced,
+            )
+        return raw
+
+    def is_processed(self, uid: int, keyword: str = PROCESSED_KEYWORD) -> bool:
+        """Whether `mark_processed` already flagged this message (flag names are
+        case-insensitive in IMAP)."""
+        _check_keyword(keyword)
+        flags = self._fetch_one(uid, "(FLAGS)").flags()
+        if flags is None:
+            raise ImapProtocolError(self._say(f"no FLAGS for UID {uid}"))
+        return keyword.upper() in {flag.upper() for flag in flags}
+
+    # -- acknowledging -------------------------------------------------------------------
+
+    def mark_processed(
+        self, uid: int, *, move_to: str | None = None, keyword: str = PROCESSED_KEYWORD
+    ) -> None:
+        """Acknowledge a message on the server: add `keyword` and, with `move_to`, move it
+        there (the folder is created, and subscribed so people see it, when missing).
+
+        Call only after the raw bytes are stored and the workflow accepted them (rule 1).
+        The keyword goes first: a crash between the two steps leaves a flagged message in
+        place, which the next run recognises. Repeating the call, or calling it for a UID
+        that an earlier run already moved away, is harmless.
+
+        Without MOVE the message is copied, flagged \\Deleted and removed with UID EXPUNGE
+        (UIDPLUS), which touches only this UID. A server without UIDPLUS gets no EXPUNGE at
+        all: a plain EXPUNGE would also erase messages other clients merely marked deleted.
+        A crash between COPY and EXPUNGE can leave a second copy in `move_to` on the rerun;
+        that is the price of never losing one.
+        """
+        _check_uid(uid)
+        _check_keyword(keyword)
+        if move_to is not None:
+            _check_mailbox_name(move_to)
+            if move_to == self.folder:
+                raise ValueError("move_to must differ from the folder being read")
+        if self._keyword_storable(keyword):
+            self._uid("STORE", str(uid), "+FLAGS.SILENT", f"({keyword})")
+        elif move_to is None:
+            raise ImapProtocolError(
+                self._say(
+                    f"folder {self.folder!r} cannot keep the keyword {keyword}; "
+                    "configure a folder to move processed mail to"
+                )
+            )
+        if move_to is not None:
+            self._move(uid, move_to)
+
+    def _keyword_storable(self, keyword: str) -> bool:
+        # No PERMANENTFLAGS at all means "everything is permanent" (RFC 3501 7.1).
+        if self._permanent_flags is None:
+            return True
+        return "\\*" in self._permanent_flags or keyword.upper() in self._permanent_flags
+
+    def _move(self, uid: int, target: str) -> None:
+        if "MOVE" in self._capabilities:
+            self._uid_into("MOVE", uid, target)
+            return
+        self._uid_into("COPY", uid, target)
+        self._uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+        if "UIDPLUS" in self._capabilities:
+            self._uid("EXPUNGE", str(uid))
+
+    def _uid_into(self, command: str, uid: int, target: str) -> None:
+        """UID COPY/MOVE, creating the target when the server says it does not exist."""
+        typ, data = self._uid_raw(command, str(uid), _mailbox_arg(target))
+        if typ == "NO" and not self._folder_exists(target):
+            self._create(target)
+            typ, data = self._uid_raw(command, str(uid), _mailbox_arg(target))
+        if typ != "OK":
+            raise ImapProtocolError(
+                self._say(f"UID {command} {uid} to {target!r} refused: {_joined(data)}")
+            )
+
+    def _folder_exists(self, name: str) -> bool:
+        data = self._ok("LIST", lambda conn: conn.list('""', _mailbox_arg(name)))
+        return any(item for item in data if item)
+
+    def _create(self, name: str) -> None:
+        typ, data = self._call("CREATE", lambda conn: conn.create(_mailbox_arg(name)))
+        if typ != "OK" and "ALREADYEXISTS" not in _joined(data).upper():
+            raise ImapProtocolError(self._say(f"cannot create folder {name!r}: {_joined(data)}"))
+        self._call("SUBSCRIBE", lambda conn: conn.subscribe(_mailbox_arg(name)))
+
+    # -- waiting -------------------------------------------------------------------------
+
+    def idle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds (at most 29 minutes) for the server to announce new
+        mail (IMAP IDLE, RFC 2177). True when it did, False on timeout.
+
+        It may answer True without new mail (an EXPUNGE and an EXISTS in one burst); callers
+        poll `uids_after` anyway, so that only costs one search. News that arrived during
+        earlier commands is reported at once rather than waited for. Python 3.11's imaplib
+        has no idle(), so this speaks the protocol on imaplib's socket itself, reading only
+        when data is there, which keeps the connection usable afterwards."""
+        conn = self._require()
+        if "IDLE" not in self._capabilities:
+            raise ImapProtocolError(self._say("the server does not support IDLE; poll instead"))
+        self._drain()
+        if self._new_mail:
+            self._new_mail = False
+            return True
+        self._idle_tags += 1
+        tag = f"TDIDLE{self._idle_tags}".encode()
+        try:
+            conn.send(tag + b" IDLE\r\n")
+            while True:
+                line = self._read_line()
+                if line.startswith(b"+"):
+                    break
+                if line.startswith(tag + b" "):
+                    raise ImapProtocolError(self._say(f"IDLE refused: {_line(line)}"))
+                self._note(line)
+            deadline = time.monotonic() + min(max(timeout, 0.0), IDLE_MAX_SECONDS)
+            while not self._new_mail:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._wait_readable(remaining):
+                    break
+                self._note(self._read_line())
+            conn.send(b"DONE\r\n")
+            while True:
+                line = self._read_line()
+                if line.startswith(tag + b" "):
+                    if line[len(tag) + 1 :].upper().startswith(b"OK"):
+                        break
+                    raise ImapProtocolError(self._say(f"IDLE ended badly: {_line(line)}"))
+                self._note(line)
+        except (OSError, EOFError, imaplib.IMAP4.error) as exc:
+            raise self._translate(exc, "IDLE") from exc
+        news, self._new_mail = self._new_mail, False
+        return news
+
+    def _read_line(self) -> bytes:
+        conn = self._require()
+        line = conn.readline()
+        if not line:
+            raise ImapUnavailable(self._say("the server closed the connection"))
+        literal = re.search(rb"\{(\d+)\}\r\n$", line)
+        if literal:  # an untagged answer carrying a literal: keep the stream in step
+            conn.read(int(literal.group(1)))
+            line = line + self._read_line()
+        return line
+
+    def _note(self, line: bytes) -> None:
+        """Track the message count from untagged answers seen while idling."""
+        found = re.match(rb"\* (\d+) (EXISTS|EXPUNGE)\b", line, re.IGNORECASE)
+        if found and found.group(2).upper() == b"EXISTS":
+            count = int(found.group(1))
+            if count > self._exists:
+                self._new_mail = True
+            self._exists = count
+        elif found:
+            self._exists = max(self._exists - 1, 0)
+        elif re.match(rb"\* BYE\b", line, re.IGNORECASE):
+            raise ImapUnavailable(self._say(f"the server hung up: {_line(line)}"))
+
+    def _wait_readable(self, seconds: float) -> bool:
+        conn = self._require()
+        sock = conn.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        # Data imaplib's buffered reader already holds is invisible to select(); peek at it
+        # without blocking (a timeout inside the reader would break it for good).
+        previous = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            if cast(io.BufferedReader, conn.file).peek(1):
+                return True
+        except (BlockingIOError, ssl.SSLWantReadError):
+            pass
+        finally:
+            sock.settimeout(previous)
+        readable, _, _ = select.select([sock], [], [], seconds)
+        return bool(readable)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _require(self) -> imaplib.IMAP4:
+        if self._conn is None:
+            raise RuntimeError("ImapMailbox is not open; use it as a context manager")
+        return self._conn
+
+    def _say(self, text: str) -> str:
+        message = f"IMAP {self.username}@{self.host}:{self.port}: {text}"
+        if self._password:
+            message = message.replace(self._password, "***")
+        return message
+
+    def _translate(self, exc: BaseException, action: str) -> ImapError:
+        if isinstance(exc, ImapError):
+            return exc
+        if isinstance(exc, imaplib.IMAP4.readonly):
+            return ImapProtocolError(self._say(f"folder became read-only during {action}"))
+        if isinstance(exc, imaplib.IMAP4.abort | OSError | EOFError):
+            return ImapUnavailable(self._say(f"connection lost during {action}: {_text(exc)}"))
+        return ImapProtocolError(self._say(f"{action} failed: {_text(exc)}"))
+
+    def _call(self, action: str, command: _Command) -> tuple[str, _Data]:
+        conn = self._require()
+        try:
+            typ, data = command(conn)
+        except (OSError, EOFError, imaplib.IMAP4.error) as exc:
+            raise self._translate(exc, action) from exc
+        self._drain()
+        return typ, data
+
+    def _ok(self, action: str, command: _Command) -> _Data:
+        typ, data = self._call(action, command)
+        if typ != "OK":
+            raise ImapProtocolError(self._say(f"{action} answered {typ}: {_joined(data)}"))
+        return data
+
+    def _uid_raw(self, command: str, *args: str) -> tuple[str, _Data]:
+        return self._call(f"UID {command}", lambda conn: conn.uid(command, *args))
+
+    def _uid(self, command: str, *args: str) -> _Data:
+        typ, data = self._uid_raw(command, *args)
+        if typ != "OK":
+            raise ImapProtocolError(self._say(f"UID {command} answered {typ}: {_joined(data)}"))
+        return data
+
+    def _fetch_one(self, uid: int, items: str) -> _Fetched:
+        _check_uid(uid)
+        # Other clients' flag changes can arrive as unsolicited FETCH answers: pick ours.
+        for message in _parse_fetch(self._uid("FETCH", str(uid), items)):
+            if message.uid == uid:
+                return message
+        raise ImapMessageMissing(self._say(f"UID {uid} is not in {self.folder!r}"))
+
+    def _drain(self) -> None:
+        """Fold untagged EXISTS/EXPUNGE into the message count and drop what we never read,
+        so a long session does not hoard responses."""
+        conn = self._conn
+        if conn is None:
+            return
+        responses = conn.untagged_responses
+        expunged = responses.pop("EXPUNGE", [])
+        self._exists = max(self._exists - len(expunged), 0)
+        for count in responses.pop("EXISTS", []):
+            if isinstance(count, bytes) and count.isdigit():
+                if int(count) > self._exists:
+                    self._new_mail = True
+                self._exists = int(count)
+        for name in ("RECENT", "FETCH", "OK", "COPYUID", "FLAGS", "PERMANENTFLAGS", "UNSEEN"):
+            responses.pop(name, None)
+
+
+def _parse_fetch(data: _Data) -> list[_Fetched]:
+    """Group imaplib's flat FETCH data into messages.
+
+    imaplib hands each literal over as a (text before it, literal) tuple and the text after
+    the last literal as bytes; a new message always starts with `<number> (`, a continuation
+    never does (it starts with a space or `)`)."""
+    messages: list[_Fetched] = []
+    for item in data:
+        if item is None:
+            continue
+        text = item[0] if isinstance(item, tuple) else item
+        if not messages or re.match(rb"\d+ \(", text):
+            messages.append(_Fetched())
+        current = messages[-1]
+        current.text += text
+        if isinstance(item, tuple):
+            found = re.search(rb"([^\s(]+) \{(\d+)\}$", text)
+            if found:
+                current.literals.append((found.group(1), int(found.group(2)), item[1]))
+    return messages
+
+
+def _code(conn: imaplib.IMAP4, name: str) -> str | None:
+    """A response code from SELECT (UIDVALIDITY, UIDNEXT, PERMANENTFLAGS)."""
+    _typ, data = conn.response(name)
+    value = data[-1] if data else None
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else None
+
+
+def _bytes(data: _Data) -> list[bytes]:
+    return [item for item in data if isinstance(item, bytes)]
+
+
+def _joined(data: _Data) -> str:
+    return " ".join(item.decode("utf-8", "replace") for item in data if isinstance(item, bytes))
+
+
+def _text(exc: BaseException) -> str:
+    """imaplib puts the server's answer into its exceptions as bytes; make it readable."""
+    if exc.args and isinstance(exc.args[0], bytes):
+        return exc.args[0].decode("utf-8", "replace")
+    return str(exc) or type(exc).__name__
+
+
+def _line(line: bytes) -> str:
+    return line.decode("utf-8", "replace").strip()
+
+
+def _check_uid(uid: int) -> None:
+    if not 0 < uid <= MAX_UID:
+        raise ValueError(f"not a UID: {uid}")
+
+
+def _check_keyword(keyword: str) -> None:
+    # An IMAP atom, and not a system flag (those start with a backslash).
+    if not re.fullmatch(r"[\x21-\x7e]+", keyword) or re.search(r'[(){%*"\\\]]', keyword):
+        raise ValueError(f"not a valid IMAP keyword: {keyword!r}")
+
+
+def _check_mailbox_name(name: str) -> None:
+    if not name or any(ch in name for ch in "\r\n\0"):
+        raise ValueError(f"not a valid folder name: {name!r}")
+
+
+def encode_mailbox_name(name: str) -> str:
+    """IMAP's modified UTF-7 (RFC 3501 5.1.3): "Erledigt ✓" -> "Erledigt &JxM-"."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).rstrip(b"=")
+            out.append("&" + encoded.replace(b"/", b",").decode("ascii") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
+
+
+def _mailbox_arg(name: str) -> str:
+    """A folder name as a quoted IMAP string (imaplib sends arguments as they are)."""
+    encoded = encode_mailbox_name(name)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,285 @@
+"""Mail from a real IMAP server (a private Dovecot) to tickets: zero loss, zero duplicates.
+
+The poll is the same activity the MailboxWorkflow runs; most tests call it directly so they
+control when it happens, one test lets the workflow do it, and the crash test runs it in a
+separate process that dies between storing a message and flagging it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from activities.mailbox import MailboxActivities
+from tempodesk import mailboxes
+from tempodesk.contracts import MailboxPollResult
+from tempodesk.db import transaction
+from tempodesk.failpoints import ENV as FAILPOINT
+from tempodesk.models import Contact, InboundMessage, Ticket
+from tests.dovecot import DovecotServer
+from tests.helpers import Stack
+from tests.web.test_inbound_email import mail, mails_to, someone
+
+PROCESSED = "$TempodeskProcessed"
+
+
+@dataclass
+class Box:
+    name: str
+    user: str
+    address: str
+
+
+def save_mailbox(
+    stack: Stack, dovecot: DovecotServer, box: Box, password: str, **values: Any
+) -> None:
+    settings: dict[str, Any] = {
+        "imap_host": dovecot.host,
+        "imap_port": dovecot.port,
+        "imap_security": "none",
+        "imap_username": box.user,
+        "folder": "INBOX",
+        "poll_seconds": 10,
+        "import_existing": True,
+    }
+    settings.update(values)
+    with transaction(stack.sessions) as session:
+        mailboxes.save(
+            session,
+            box.name,
+            stack.settings,
+            address=box.address,
+            values=settings,
+            imap_password=password,
+        )
+
+
+@pytest.fixture
+def box(stack: Stack, dovecot: DovecotServer) -> Iterator[Box]:
+    tag = uuid.uuid4().hex[:8]
+    created = Box(f"imap-{tag}", f"box{tag}", f"help-{tag}@tempodesk.localhost")
+    dovecot.add_user(created.user, "secret-pass")
+    save_mailbox(stack, dovecot, created, "secret-pass")
+    yield created
+    with transaction(stack.sessions) as session:  # no workflow keeps polling it afterwards
+        mailboxes.save(
+            session,
+            created.name,
+            stack.settings,
+            address=created.address,
+            values={"enabled": False},
+        )
+
+
+def poll(stack: Stack, name: str) -> MailboxPollResult:
+    return MailboxActivities(
+        stack.settings, stack.sessions, lambda: stack.runtime.inbound
+    ).poll_once(name)
+
+
+def inbound_rows(stack: Stack, mailbox: str) -> list[InboundMessage]:
+    with stack.sessions() as session:
+        return list(
+            session.scalars(
+                select(InboundMessage)
+                .where(InboundMessage.mailbox == mailbox)
+                .order_by(InboundMessage.id)
+            )
+        )
+
+
+def flags(dovecot: DovecotServer, user: str) -> list[set[str]]:
+    return [set(flagged) for _uid, flagged, _raw in dovecot.messages(user)]
+
+
+def test_new_mail_becomes_a_ticket_and_is_flagged_never_marked_read(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    dovecot.append(box.user, mail(someone(), subject="Printer on fire"))
+    result = poll(stack, box.name)
+    assert (result.fetched, result.error) == (1, "")
+    [row] = inbound_rows(stack, box.name)
+    assert row.status == "ticket" and row.source == "imap" and row.imap_uid == 1
+    with stack.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == row.ticket_number))
+        assert ticket is not None and ticket.mailbox == box.name and ticket.channel == "email"
+    [seen] = flags(dovecot, box.user)
+    assert PROCESSED in seen and "\\Seen" not in seen
+    assert poll(stack, box.name).fetched == 0  # nothing new
+
+
+def test_mail_someone_already_read_is_still_fetched(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    dovecot.append(box.user, mail(someone()), flags=("\\Seen",))
+    assert poll(stack, box.name).fetched == 1
+    assert inbound_rows(stack, box.name)[0].status == "ticket"
+
+
+def test_a_reply_continues_the_ticket(
+    stack: Stack, dovecot: DovecotServer, box: Box, sink: Any
+) -> None:
+    sender = someone()
+    dovecot.append(box.user, mail(sender))
+    poll(stack, box.name)
+    number = inbound_rows(stack, box.name)[0].ticket_number
+    stack.client().post(
+        f"/api/v1/tickets/{number}/actions/reply",
+        json={"fields": {"body": "Which model is it?"}},
+        headers=stack.api(),
+    )
+    ours = mails_to(sink, sender, 2)[-1]
+    assert ours.message["From"].addresses[0].addr_spec == box.address  # from its mailbox
+    dovecot.append(
+        box.user,
+        mail(
+            sender,
+            subject=f"Re: {ours.subject}",
+            body="The X200.",
+            headers={"In-Reply-To": ours.message_id},
+        ),
+    )
+    poll(stack, box.name)
+    rows = inbound_rows(stack, box.name)
+    assert [r.status for r in rows] == ["ticket", "follow_up"]
+    assert rows[1].ticket_number == number
+
+
+def test_an_auto_reply_gets_no_acknowledgement_and_a_bounce_marks_the_address(
+    stack: Stack, dovecot: DovecotServer, box: Box, sink: Any
+) -> None:
+    sender = someone()
+    gone = someone()
+    with transaction(stack.sessions) as session:
+        session.add(Contact(email=gone, name="Gone"))
+    dovecot.append(box.user, mail(sender, headers={"Auto-Submitted": "auto-replied"}))
+    dovecot.append(
+        box.user,
+        (
+            "From: MAILER-DAEMON@mx.example\r\nTo: x@tempodesk.localhost\r\n"
+            "Subject: Undelivered\r\nMessage-ID: <dsn-" + uuid.uuid4().hex + "@mx.example>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+            ' boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n'
+            "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+            f"Final-Recipient: rfc822; {gone}\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
+        ).encode(),
+    )
+    poll(stack, box.name)
+    assert [r.status for r in inbound_rows(stack, box.name)] == ["ignored", "ignored"]
+    time.sleep(0.5)
+    assert [m for m in sink.caught if sender in m.recipients] == []
+    with stack.sessions() as session:
+        contact = session.scalar(select(Contact).where(Contact.email == gone))
+        assert contact is not None and contact.bounced_at is not None
+
+
+def test_the_same_message_delivered_twice_is_one_ticket(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    raw = mail(someone())
+    dovecot.append(box.user, raw)
+    dovecot.append(box.user, raw)
+    assert poll(stack, box.name).fetched == 2
+    [row] = inbound_rows(stack, box.name)
+    assert row.status == "ticket"
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))
+
+
+def test_first_contact_with_a_full_mailbox_imports_only_new_mail(
+    stack: Stack, dovecot: DovecotServer
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    fresh = Box(f"imap-{tag}", f"box{tag}", f"help-{tag}@tempodesk.localhost")
+    dovecot.add_user(fresh.user, "secret-pass")
+    dovecot.append(fresh.user, mail(someone(), subject="old one"))
+    dovecot.append(fresh.user, mail(someone(), subject="old two"))
+    save_mailbox(stack, dovecot, fresh, "secret-pass", import_existing=False)
+    assert poll(stack, fresh.name).fetched == 0
+    dovecot.append(fresh.user, mail(someone(), subject="new one"))
+    assert poll(stack, fresh.name).fetched == 1
+    assert [r.subject for r in inbound_rows(stack, fresh.name)] == ["new one"]
+
+
+def test_a_uidvalidity_change_makes_no_duplicates(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    dovecot.append(box.user, mail(someone()))
+    poll(stack, box.name)
+    dovecot.recreate_folder(box.user)  # same messages, new UIDVALIDITY, UIDs from 1 again
+    assert poll(stack, box.name).fetched == 1
+    assert [r.status for r in inbound_rows(stack, box.name)] == ["ticket"]
+
+
+def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    dovecot.append(box.user, mail(someone(), subject="Crash window"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPODESK_")}
+    env.update(
+        TEMPODESK_DATABASE_URL=stack.settings.db_url,
+        TEMPODESK_TEMPORAL_ADDRESS=stack.settings.temporal_target,
+        TEMPODESK_TEMPORAL_NAMESPACE=stack.settings.temporal_namespace,
+        TEMPODESK_SECRET_KEY=stack.settings.session_secret(),
+        TEMPODESK_SMTP_PORT=str(stack.settings.smtp_port),
+        TEMPODESK_VAR_DIR=str(stack.settings.var_dir),
+        **{FAILPOINT: "imap_after_store"},
+    )
+    crashed = subprocess.run(
+        [sys.executable, "-m", "tempodesk.cli", "mailbox", "poll", box.name],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashed.returncode == 137, crashed.stderr.decode()[-2000:]
+    [row] = inbound_rows(stack, box.name)
+    assert row.status == "ticket"  # stored and routed ...
+    assert PROCESSED not in flags(dovecot, box.user)[0]  # ... but never flagged
+    assert poll(stack, box.name).fetched == 1  # after the restart: fetched again
+    [again] = inbound_rows(stack, box.name)
+    assert again.id == row.id and again.attempts == 2
+    with stack.sessions() as session:
+        count = session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.subject == "Crash window")
+        )
+    assert count == 1
+    assert PROCESSED in flags(dovecot, box.user)[0]
+
+
+def test_an_imap_outage_is_recorded_and_polling_resumes(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    save_mailbox(stack, dovecot, box, "wrong-password")
+    failed = poll(stack, box.name)
+    assert failed.error and "wrong-password" not in failed.error
+    with stack.sessions() as session:
+        stored = mailboxes.row(session, box.name)
+        assert stored is not None and stored.last_error == failed.error
+    save_mailbox(stack, dovecot, box, "secret-pass")
+    dovecot.append(box.user, mail(someone()))
+    assert poll(stack, box.name).fetched == 1
+    with stack.sessions() as session:
+        stored = mailboxes.row(session, box.name)
+        assert stored is not None and stored.last_error == ""
+
+
+def test_the_mailbox_workflow_polls_by_itself(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    dovecot.append(box.user, mail(someone(), subject="Found by the workflow"))
+    stack.runtime.temporal.ensure_mailbox(box.name)
+    for _ in range(200):
+        rows = inbound_rows(stack, box.name)
+        if rows and rows[0].status == "ticket":
+            break
+        time.sleep(0.1)
+    assert [r.subject for r in rows] == ["Found by the workflow"]
+    assert PROCESSED in flags(dovecot, box.user)[0]

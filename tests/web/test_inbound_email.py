@@ -1,0 +1,355 @@
+"""Email intake through the inbound MIME endpoint: the same pipeline the IMAP poller uses.
+
+New mail → ticket (+ acknowledgement); reply → same ticket; auto-reply → no acknowledgement;
+bounce → marked; spam → spam state; duplicates → one ticket; hostile and broken mail →
+a safe result with a reason.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tempodesk import accounts
+from tempodesk.db import transaction
+from tempodesk.models import Contact, InboundMessage, Message, Ticket, User
+from tests.helpers import Stack
+
+SUPPORT = "support@tempodesk.localhost"
+
+
+def inbound_token(stack: Stack) -> dict[str, str]:
+    if "inbound" not in stack.tokens:
+        with transaction(stack.sessions) as session:
+            admin = session.scalar(select(User).where(User.username == "admin"))
+            assert admin is not None
+            stack.tokens["inbound"] = accounts.create_token(
+                session, admin, "mail provider", scopes=("inbound",)
+            )
+    return {"Authorization": f"Bearer {stack.tokens['inbound']}"}
+
+
+def mail(
+    sender: str,
+    subject: str = "My kettle is broken",
+    body: str = "It stopped heating.\n",
+    *,
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    html: str | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = SUPPORT
+    message["Subject"] = subject
+    if message_id != "":
+        message["Message-ID"] = message_id or make_msgid(domain="customer.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
+    if attachment:
+        message.add_attachment(
+            attachment[1], maintype="application", subtype="pdf", filename=attachment[0]
+        )
+    return message.as_bytes()
+
+
+def post(stack: Stack, raw: bytes, mailbox: str = "support", **headers: str) -> Any:
+    return stack.client().post(
+        f"/api/v1/inbound/email?mailbox={mailbox}",
+        data=raw,
+        headers={"Content-Type": "message/rfc822", **inbound_token(stack), **headers},
+    )
+
+
+def mails_to(sink: Any, address: str, count: int, timeout: float = 20.0) -> list[Any]:
+    """The mail caught for one address (other tests' mail may still be arriving)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in list(sink.caught) if address in m.recipients]
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} mails to {address}, caught {len(found)}")
+
+
+def someone() -> str:
+    return f"customer-{uuid.uuid4().hex[:8]}@customer.example"
+
+
+def ticket(stack: Stack, number: str) -> dict[str, Any]:
+    response = stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api())
+    assert response.status_code == 200
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def wait_for_state(stack: Stack, number: str, state: str) -> dict[str, Any]:
+    for _ in range(150):
+        current = ticket(stack, number)
+        if current["state"] == state:
+            return current
+        time.sleep(0.05)
+    raise AssertionError(f"{number} never reached {state}: {current['state']}")
+
+
+def test_new_mail_becomes_a_ticket_and_is_acknowledged(stack: Stack, sink: Any) -> None:
+    sender = someone()
+    response = post(
+        stack,
+        mail(
+            f"Jana Example <{sender}>",
+            subject="Order ORD-1001: kettle broken",
+            html="<p>It <b>stopped</b> heating.<script>alert(1)</script></p>",
+            attachment=("receipt.pdf", b"%PDF-1.4 receipt"),
+        ),
+    )
+    assert response.status_code == 202
+    result = response.get_json()
+    assert result["outcome"] == "ticket" and result["ticket"]
+    created = ticket(stack, result["ticket"])
+    assert created["channel"] == "email" and created["customer"]["email"] == sender
+    assert created["customer"]["name"] == "Jana Example"
+    [first] = created["messages"]
+    assert first["body"].strip() == "It stopped heating."
+    with stack.sessions() as session:
+        message = session.get(Message, first["id"])
+        assert message is not None and message.html is not None
+        assert "<script>" not in message.html and "<b>stopped</b>" in message.html
+        assert [a.filename for a in message.attachments] == ["receipt.pdf"]
+    [ack] = mails_to(sink, sender, 1)
+    assert ack.message["Auto-Submitted"] == "auto-replied"
+    assert "stopped heating" not in ack.text()  # never quotes the request (Ticket Trick)
+    assert ack.subject.startswith(f"[{result['ticket']}]")
+
+
+def test_the_same_mail_twice_is_one_ticket_and_one_message(stack: Stack) -> None:
+    raw = mail(someone())
+    first = post(stack, raw).get_json()
+    second = post(stack, raw).get_json()
+    assert first == second
+    with stack.sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.ticket_number == first["ticket"])
+                .where(Message.sender_role == "customer")
+            )
+            == 1
+        )
+
+
+def test_mail_without_message_id_twice_is_one_ticket(stack: Stack) -> None:
+    raw = mail(someone(), message_id="")
+    assert post(stack, raw).get_json() == post(stack, raw).get_json()
+
+
+def test_a_list_copy_with_other_headers_but_the_same_id_is_the_same_mail(stack: Stack) -> None:
+    sender = someone()
+    message_id = make_msgid(domain="customer.example")
+    first = post(stack, mail(sender, message_id=message_id)).get_json()
+    copy = post(
+        stack, mail(sender, message_id=f"  {message_id}  ", headers={"X-Copied": "list"})
+    ).get_json()
+    assert copy["ticket"] == first["ticket"]
+
+
+def test_a_reused_message_id_from_another_sender_is_not_merged(stack: Stack) -> None:
+    message_id = make_msgid(domain="customer.example")
+    first = post(stack, mail(someone(), message_id=message_id)).get_json()
+    spoof = post(stack, mail(someone(), message_id=message_id, body="Other")).get_json()
+    assert spoof["outcome"] == "ticket" and spoof["ticket"] != first["ticket"]
+
+
+def test_a_reply_to_our_reply_continues_the_ticket(stack: Stack, sink: Any) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    mails_to(sink, sender, 1)  # the acknowledgement
+    stack.client().post(
+        f"/api/v1/tickets/{number}/actions/reply",
+        json={"fields": {"body": "Please send a photo."}},
+        headers=stack.api(),
+    )
+    reply_mail = mails_to(sink, sender, 2)[1]
+    assert reply_mail.message["In-Reply-To"]  # threads under the customer's mail
+    answer = mail(
+        sender,
+        subject=f"Re: {reply_mail.subject}",
+        body="Here is the photo.\n\nOn Monday you wrote:\n> Please send a photo.\n",
+        headers={"In-Reply-To": reply_mail.message_id, "References": reply_mail.message_id},
+    )
+    result = post(stack, answer).get_json()
+    assert result == {"outcome": "follow_up", "ticket": number, "reason": None}
+    current = wait_for_state(stack, number, "open")
+    assert current["messages"][-1]["body"].startswith("Here is the photo.")
+    time.sleep(0.3)
+    assert len(mails_to(sink, sender, 2)) == 2  # no acknowledgement for a follow-up
+
+
+def test_the_ticket_tag_from_its_customer_continues_the_ticket(stack: Stack) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    result = post(stack, mail(sender, subject=f"Re: [{number}] kettle")).get_json()
+    assert result["outcome"] == "follow_up" and result["ticket"] == number
+
+
+def test_someone_elses_ticket_tag_opens_a_new_ticket(stack: Stack) -> None:
+    number = post(stack, mail(someone())).get_json()["ticket"]
+    result = post(stack, mail(someone(), subject=f"Re: [{number}] let me in")).get_json()
+    assert result["outcome"] == "ticket" and result["ticket"] != number
+    assert "the sender is not its customer" in result["reason"]
+    messages = ticket(stack, number)["messages"]
+    assert [m["sender_role"] for m in messages if m["sender_role"] == "customer"] == ["customer"]
+
+
+def test_an_auto_reply_is_recorded_but_moves_nothing_and_is_not_acknowledged(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    stack.client().post(
+        f"/api/v1/tickets/{number}/actions/reply",
+        json={"fields": {"body": "Could you call us?"}},
+        headers=stack.api(),
+    )
+    ours = mails_to(sink, sender, 2)[1]
+    out_of_office = mail(
+        sender,
+        subject="Out of office",
+        body="I am away until Monday.",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": ours.message_id},
+    )
+    result = post(stack, out_of_office).get_json()
+    assert result["outcome"] == "follow_up"
+    time.sleep(0.5)
+    current = ticket(stack, number)
+    assert current["state"] == "waiting_for_customer"
+    assert current["events"][-1]["data"] == {"auto_reply": True}
+    assert len(mails_to(sink, sender, 2)) == 2
+
+
+def test_an_auto_reply_to_nothing_of_ours_is_ignored(stack: Stack, sink: Any) -> None:
+    sender = someone()
+    result = post(
+        stack, mail(sender, subject="Automatic reply", headers={"X-Autoreply": "yes"})
+    ).get_json()
+    assert result["outcome"] == "ignored" and result["reason"].startswith("auto-reply")
+    time.sleep(0.5)
+    assert [m for m in sink.caught if sender in m.recipients] == []
+
+
+def test_a_bounce_marks_the_customers_address(stack: Stack) -> None:
+    address = someone()
+    with transaction(stack.sessions) as session:
+        session.add(Contact(email=address, name="Gone"))
+    report = (
+        "From: MAILER-DAEMON@mx.example\r\nTo: support@tempodesk.localhost\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce-"
+        + uuid.uuid4().hex
+        + "@mx.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--B--\r\n"
+    ).encode()
+    result = post(stack, report).get_json()
+    assert result["outcome"] == "ignored" and address in result["reason"]
+    with stack.sessions() as session:
+        contact = session.scalar(select(Contact).where(Contact.email == address))
+        assert contact is not None and contact.bounced_at is not None
+
+
+def test_spam_lands_in_the_spam_state_without_acknowledgement(stack: Stack, sink: Any) -> None:
+    sender = someone()
+    result = post(stack, mail(sender, headers={"X-Spam-Flag": "YES"})).get_json()
+    assert result["outcome"] == "ticket" and result["reason"].startswith("spam")
+    wait_for_state(stack, result["ticket"], "spam")
+    time.sleep(0.3)
+    assert [m for m in sink.caught if sender in m.recipients] == []
+
+
+def test_our_own_mail_coming_back_is_a_loop_and_ignored(stack: Stack, sink: Any) -> None:
+    result = post(stack, mail(SUPPORT, subject="[HD-2026-000001] Re: something")).get_json()
+    assert result["outcome"] == "ignored" and result["reason"].startswith("mail loop")
+
+
+def test_broken_mail_is_quarantined_with_its_reason_and_raw_bytes(stack: Stack) -> None:
+    raw = b"this is not a mail at all \x00\xff"
+    result = post(stack, raw).get_json()
+    assert result["outcome"] == "quarantined" and result["reason"]
+    with stack.sessions() as session:
+        row = session.scalar(
+            select(InboundMessage).where(InboundMessage.raw == raw).order_by(InboundMessage.id)
+        )
+        assert row is not None and row.status == "quarantined"
+
+
+def test_a_reply_to_a_closed_ticket_reopens_it(stack: Stack, sink: Any) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    closed = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/close_without_reply",
+        json={"fields": {"reason": "no_action"}},
+        headers=stack.api(),
+    )
+    assert closed.status_code == 200
+    time.sleep(0.5)  # the workflow completes
+    result = post(stack, mail(sender, subject=f"Re: [{number}] still broken")).get_json()
+    assert result["outcome"] == "follow_up" and result["ticket"] == number
+    current = wait_for_state(stack, number, "open")
+    kinds = [e["kind"] for e in current["events"]]
+    assert kinds[-2:] == ["reopened", "customer_message"]
+    assert (
+        stack.client()
+        .post(
+            f"/api/v1/tickets/{number}/actions/comment",
+            json={"fields": {"body": "Back again."}},
+            headers=stack.api(),
+        )
+        .status_code
+        == 200
+    )
+
+
+def test_only_tokens_with_the_inbound_right_may_post_mail(stack: Stack) -> None:
+    response = stack.client().post(
+        "/api/v1/inbound/email?mailbox=support",
+        data=mail(someone()),
+        headers={"Content-Type": "message/rfc822", **stack.api()},
+    )
+    assert response.status_code == 401
+    reading = stack.client().get("/api/v1/tickets", headers=inbound_token(stack))
+    assert reading.status_code == 401
+
+
+def test_unknown_mailbox_wrong_type_and_empty_body_are_refused(stack: Stack) -> None:
+    assert post(stack, mail(someone()), mailbox="nope").status_code == 404
+    wrong = stack.client().post(
+        "/api/v1/inbound/email?mailbox=support",
+        data="hello",
+        headers={"Content-Type": "text/plain", **inbound_token(stack)},
+    )
+    assert wrong.status_code == 415
+    assert post(stack, b"").status_code == 400
+
+
+def test_mail_above_the_mailbox_limit_is_413(stack: Stack) -> None:
+    huge = mail(someone(), body="x" * (26 * 1024 * 1024))
+    response = post(stack, huge)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    with stack.sessions() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Ticket).where(Ticket.subject == "x"))
+            == 0
+        )

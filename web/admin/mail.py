@@ -1,0 +1,257 @@
+"""Admin pages for mail: mailboxes (settings, IMAP state, "check mail now") and the
+quarantine (inbound mail that did not become a ticket, to reprocess or release).
+
+Forms read only the fields ``tempodesk.mailboxes.read_form`` lists; passwords are write-only
+(the form says whether one is stored, never what it is). Waiting on Temporal happens with the
+database connection given back (``release_db``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from tempodesk import mailboxes, processes, users
+from tempodesk.client import EngineUnavailable
+from tempodesk.models import InboundMessage
+from web import db, release_db, runtime
+from web.admin import bp
+
+SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": "None (unencrypted)"}
+CLOSED_POLICY_LABELS = {
+    "reopen": "reopens it",
+    "new": "opens a new ticket",
+    "reopen_within": "reopens it within the days below, else opens a new ticket",
+}
+RESERVED_NAMES = ("new",)  # /admin/mailboxes/new is the form for a new one
+ENGINE_DOWN = (
+    "The mailbox is saved, but Temporal or the worker is not answering: polling starts "
+    "when they are back."
+)
+
+
+# ------------------------------------------------------------------------------ mailboxes
+
+
+@bp.route("/mailboxes")
+def mailboxes_list() -> Any:
+    return render_template("admin/mail/mailboxes.html", mailboxes=mailboxes.summaries(db()))
+
+
+@bp.route("/mailboxes/new", methods=["GET", "POST"])
+def mailbox_new() -> Any:
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()
+        form = mailboxes.read_form(request.form)
+        errors: dict[str, str] = {}
+        if name in RESERVED_NAMES:
+            errors["name"] = f"'{name}' is reserved; choose another."
+        elif mailboxes.channel(db(), name) is not None:
+            errors["name"] = f"There is a mailbox '{name}' already."
+        return _save(name, form, errors, is_new=True)
+    return _editor("", mailboxes.form_defaults(), {}, is_new=True)
+
+
+@bp.route("/mailboxes/<name>", methods=["GET", "POST"])
+def mailbox_edit(name: str) -> Any:
+    values = mailboxes.form_values(db(), name)
+    if values is None:
+        abort(404)
+    if request.method == "POST":
+        return _save(name, mailboxes.read_form(request.form), {}, is_new=False)
+    return _editor(name, values, {})
+
+
+@bp.route("/mailboxes/<name>/poll", methods=["POST"])
+def mailbox_poll(name: str) -> Any:
+    if mailboxes.channel(db(), name) is None:
+        abort(404)
+    box = mailboxes.row(db(), name)
+    if box is None or not box.imap_host or not box.enabled:
+        flash(
+            f"'{name}' has no IMAP settings switched on: its mail arrives only through the API.",
+            "error",
+        )
+    elif _ensure_polling(name):
+        flash(f"'{name}' is checking for new mail now.", "success")
+    else:
+        flash(
+            "Temporal or the worker is not answering: polling starts when they are back.",
+            "error",
+        )
+    return redirect(url_for("admin.mailbox_edit", name=name))
+
+
+def _save(name: str, form: mailboxes.MailboxForm, errors: dict[str, str], *, is_new: bool) -> Any:
+    session = db()
+    errors = {**errors, **mailboxes.check_form(session, form)}
+    try:
+        mailboxes.save(
+            session,
+            name,
+            runtime().settings,
+            address=form.address,
+            values=form.values,
+            imap_password=form.imap_password,
+            smtp_password=form.smtp_password,
+        )
+    except mailboxes.MailboxInvalid as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        session.rollback()
+        values = {**mailboxes.form_defaults(), **form.values, "address": form.address}
+        typed = form.imap_password or form.smtp_password
+        return _editor(name, values, errors, is_new=is_new, status=422, retype=bool(typed))
+    session.commit()
+    polls = bool(form.values.get("imap_host")) and bool(form.values.get("enabled"))
+    flash(f"The mailbox '{name}' is saved.", "success")
+    if polls and not _ensure_polling(name):
+        flash(ENGINE_DOWN, "error")
+    return redirect(url_for("admin.mailbox_edit", name=name))
+
+
+def _ensure_polling(name: str) -> bool:
+    """Start or wake the mailbox's polling workflow; False if Temporal is not answering."""
+    release_db()
+    try:
+        runtime().temporal.ensure_mailbox(name)
+    except EngineUnavailable:
+        return False
+    return True
+
+
+def _editor(
+    name: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    is_new: bool = False,
+    status: int = 200,
+    retype: bool = False,
+) -> Any:
+    session = db()
+    return (
+        render_template(
+            "admin/mail/edit.html",
+            name=name,
+            values=values,
+            errors=errors,
+            is_new=is_new,
+            retype=retype,
+            stored=mailboxes.stored_passwords(session, name) if not is_new else {},
+            box=None if is_new else mailboxes.row(session, name),
+            groups=users.all_groups(session),
+            agents=[u for u in users.all_users(session) if u.is_active],
+            process_names=processes.names(session),
+            security=[(k, SECURITY_LABELS.get(k, k)) for k in mailboxes.SECURITY],
+            closed_policies=[
+                (k, CLOSED_POLICY_LABELS.get(k, k)) for k in mailboxes.CLOSED_POLICIES
+            ],
+        ),
+        status,
+    )
+
+
+# ------------------------------------------------------------------------------ quarantine
+
+
+@bp.route("/quarantine")
+def quarantine() -> Any:
+    status = request.args.get("status", "quarantined")
+    if status not in mailboxes.REVIEWABLE:
+        status = "quarantined"
+    mailbox = request.args.get("mailbox", "")
+    before = request.args.get("before", type=int)
+    limit = 100
+    rows = mailboxes.inbound_page(db(), status=status, mailbox=mailbox, before=before, limit=limit)
+    return render_template(
+        "admin/mail/quarantine.html",
+        rows=rows,
+        status=status,
+        mailbox=mailbox,
+        statuses=mailboxes.REVIEWABLE,
+        mailbox_names=[m.name for m in mailboxes.summaries(db())],
+        older=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+def _inbound(inbound_id: int) -> InboundMessage:
+    found = db().get(InboundMessage, inbound_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/quarantine/<int:inbound_id>")
+def quarantined(inbound_id: int) -> Any:
+    message = _inbound(inbound_id)
+    headers, problem = mailboxes.mail_headers(message.raw)
+    return render_template(
+        "admin/mail/message.html",
+        message=message,
+        headers=headers,
+        problem=problem,
+        actionable=message.status in mailboxes.ACTIONABLE,
+    )
+
+
+@bp.route("/quarantine/<int:inbound_id>/raw")
+def quarantined_raw(inbound_id: int) -> Any:
+    """The raw source as it arrived: text, never rendered."""
+    response = make_response(_inbound(inbound_id).raw.decode("utf-8", "replace"))
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="inbound-{inbound_id}.eml.txt"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@bp.route("/quarantine/<int:inbound_id>/reprocess", methods=["POST"])
+def quarantined_reprocess(inbound_id: int) -> Any:
+    if _reviewable(inbound_id):
+        release_db()
+        try:
+            outcome = runtime().inbound.reprocess(inbound_id)
+        except EngineUnavailable:
+            flash(_engine_down("reprocessed"), "error")
+        else:
+            text = f"Reprocessed: {outcome.outcome.replace('_', ' ')}"
+            if outcome.ticket:
+                text += f" ({outcome.ticket})"
+            if outcome.reason:
+                text += f" — {outcome.reason}"
+            flash(text + ".", "error" if outcome.outcome == "quarantined" else "success")
+    return redirect(url_for("admin.quarantined", inbound_id=inbound_id))
+
+
+@bp.route("/quarantine/<int:inbound_id>/release", methods=["POST"])
+def quarantined_release(inbound_id: int) -> Any:
+    if _reviewable(inbound_id):
+        release_db()
+        try:
+            outcome = runtime().inbound.release(inbound_id, current_user.username)
+        except EngineUnavailable:
+            flash(_engine_down("released"), "error")
+        else:
+            number = outcome.ticket or ""
+            link = url_for("desk.ticket", number=number)
+            flash(Markup('Released as ticket <a href="{}">{}</a>.').format(link, number), "success")
+    return redirect(url_for("admin.quarantined", inbound_id=inbound_id))
+
+
+def _reviewable(inbound_id: int) -> bool:
+    message = _inbound(inbound_id)
+    if message.status in mailboxes.ACTIONABLE:
+        return True
+    flash(f"This message is already handled ({message.status.replace('_', ' ')}).", "error")
+    return False
+
+
+def _engine_down(what: str) -> str:
+    return (
+        f"The ticket engine is not answering, so the message was not {what}. Nothing is "
+        "lost: try again in a moment."
+    )
