@@ -30,6 +30,7 @@ from tempodesk.db import transaction
 from tempodesk.models import Channel, Contact, Message, Order, Ticket, TicketEvent, User
 from tempodesk.settings import Settings
 
+SEARCH_TEXT_MAX = 200_000
 # A later delivery status never gives way to an earlier one.
 _DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}
 
@@ -200,6 +201,34 @@ class TicketStore:
                 if _DELIVERY_RANK.get(status, 0) > _DELIVERY_RANK.get(message.delivery_status, 0):
                     changes["delivery_status"] = status
                 session.execute(update(Message).where(Message.id == message.id).values(**changes))
+            if input.messages or any(e.kind == "created" for e in input.events):
+                self._index_text(session, snap.number)
+
+    @staticmethod
+    def _index_text(session: Session, number: str) -> None:
+        """What full-text search finds a ticket by: its number, subject, customer, order and
+        every message on it (agents search internal notes too)."""
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        if ticket is None:
+            return
+        parts = [ticket.number, ticket.subject, ticket.customer_name, ticket.customer_email]
+        if ticket.contact_id is not None:
+            contact = session.get(Contact, ticket.contact_id)
+            if contact is not None:
+                parts += [contact.name, contact.email or "", contact.phone or ""]
+        if ticket.order_id is not None:
+            order = session.get(Order, ticket.order_id)
+            if order is not None:
+                parts.append(order.number)
+        parts += session.scalars(
+            select(Message.body)
+            .where(Message.ticket_number == number)
+            .where(Message.attached.is_(True))
+            .order_by(Message.id)
+        )
+        text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_MAX]
+        if text != ticket.search_text:
+            ticket.search_text = text
 
 
 def _insert_for(session: Session) -> Any:

@@ -40,6 +40,7 @@ from tempodesk.contracts import (
     SA_STATE_CATEGORY,
     SIGNAL_CUSTOMER_MESSAGE,
     SIGNAL_POLL_NOW,
+    SIGNAL_RELINK_CONTACT,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
@@ -52,6 +53,7 @@ from tempodesk.contracts import (
     PerformActionInput,
     PerformActionResult,
     PinnedProcess,
+    RelinkContactInput,
     TicketSnapshot,
     TicketStartInput,
     mailbox_workflow_id,
@@ -215,6 +217,10 @@ class TemporalFacade:
                 ) from None
             raise _engine_error(exc) from None
         return result
+
+    def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
+        """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
+        self._call(self._signal(number, SIGNAL_RELINK_CONTACT, relink))
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""

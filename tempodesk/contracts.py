@@ -23,6 +23,7 @@ UPDATE_CONFIRM_CREATED = "confirm_created"
 UPDATE_MIGRATE_PROCESS = "migrate_process"
 MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
+SIGNAL_RELINK_CONTACT = "relink_contact"
 QUERY_SNAPSHOT = "snapshot"
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
@@ -376,3 +377,13 @@ class MailboxPollResult:
     next_poll_seconds: int = 60
     error: str = ""
     stopped: bool = False  # the mailbox was disabled or removed
+
+
+@dataclass
+class RelinkContactInput:
+    """The ticket's customer is now another contact (duplicates merged, a sender identified)."""
+
+    contact_id: int
+    customer_email: str
+    customer_name: str
+    actor: str = ""

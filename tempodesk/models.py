@@ -229,6 +229,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_state_category_id", "state_category", "id"),
         Index("ix_tickets_assignee_id", "assignee", "id"),
+        Index("ix_tickets_group_name_id", "group_name", "id"),
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,7 +246,7 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(64), default="")
     priority: Mapped[int] = mapped_column(Integer, default=2)
     assignee: Mapped[str | None] = mapped_column(String(64), default=None)
-    group_name: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    group_name: Mapped[str | None] = mapped_column(String(64), default=None)
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
     )
@@ -255,6 +257,8 @@ class Ticket(Base):
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     mailbox: Mapped[str | None] = mapped_column(String(64), default=None)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Subject, customer, order number and every message, for full-text search (projection).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -539,3 +543,86 @@ class AutoMailLog(Base):
     ticket_number: Mapped[str] = mapped_column(String(64), default="")
     kind: Mapped[str] = mapped_column(String(32), default="")
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketRead(Base):
+    """How far an agent has read a ticket: unread means newer events than ``seen_seq``."""
+
+    __tablename__ = "ticket_reads"
+
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_seq: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedFilter(Base):
+    """A list of tickets an agent defined: criteria on any ticket field, personal or shared."""
+
+    __tablename__ = "saved_filters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    shared_with: Mapped[list[str]] = mapped_column(JSON, default=list)  # group names
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskLayout(Base):
+    """The views an agent keeps in the desk's left panel, in their order."""
+
+    __tablename__ = "desk_layouts"
+
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    views: Mapped[list[str]] = mapped_column(JSON, default=list)  # "view:mine", "filter:12"
+    mode: Mapped[str] = mapped_column(String(16), default="table")  # table | compact | split
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedAnswer(Base):
+    """A ready answer agents insert with one click; rendered like a template (sandboxed)."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), default=None
+    )  # None: shared with everyone (or the groups below)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Draft(Base):
+    """What an agent typed into an action's form, kept until sent (survives a reload)."""
+
+    __tablename__ = "drafts"
+
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Presence(Base):
+    """Who has a ticket open right now (viewing or composing): a notice for the others."""
+
+    __tablename__ = "presence"
+
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    activity: Mapped[str] = mapped_column(String(16), default="viewing")
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,8 +6,6 @@ groups may not see, whichever page or endpoint asks.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +25,6 @@ from tempodesk.models import (
     TicketEvent,
     User,
 )
-
-VIEWS = ("open", "mine", "unassigned", "all")
-OPEN_CATEGORIES = ("new", "open", "pending", "resolved")
 
 
 def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | None:
@@ -62,80 +57,6 @@ def visible_tickets(session: Session, actor: Actor) -> Select[Ticket]:
     stmt = select(Ticket)
     clause = visibility_clause(session, actor)
     return stmt if clause is None else stmt.where(clause)
-
-
-@dataclass
-class Page:
-    items: list[Ticket]
-    next_cursor: str | None
-
-
-def encode_cursor(ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The ticket id a cursor points after; ValueError if it was not made by us."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ValueError("Invalid cursor.") from None
-    if not raw.startswith("t") or not raw[1:].isdigit():
-        raise ValueError("Invalid cursor.")
-    return int(raw[1:])
-
-
-def list_tickets(
-    session: Session,
-    actor: Actor,
-    *,
-    view: str = "open",
-    state: str | None = None,
-    assignee: str | None = None,
-    fields: dict[str, str] | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    """Newest first, keyset-paginated by ticket id."""
-    stmt = visible_tickets(session, actor)
-    if view == "open":
-        stmt = stmt.where(Ticket.state_category.in_(OPEN_CATEGORIES))
-    elif view == "mine":
-        stmt = stmt.where(Ticket.assignee == actor.username).where(
-            Ticket.state_category.in_(OPEN_CATEGORIES)
-        )
-    elif view == "unassigned":
-        stmt = stmt.where(Ticket.assignee.is_(None)).where(
-            Ticket.state_category.in_(OPEN_CATEGORIES)
-        )
-    if state:
-        stmt = stmt.where(Ticket.state == state)
-    if assignee:
-        stmt = stmt.where(Ticket.assignee == assignee)
-    for name, value in (fields or {}).items():
-        # Fields stored by set_field effects (JSON on PostgreSQL and SQLite alike).
-        stmt = stmt.where(Ticket.fields[name].as_string() == value)
-    if cursor:
-        stmt = stmt.where(Ticket.id < decode_cursor(cursor))
-    rows = list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return Page(rows[:limit], next_cursor)
-
-
-def count_views(session: Session, actor: Actor) -> dict[str, int]:
-    from sqlalchemy import func
-
-    counts = {}
-    for view in ("open", "mine", "unassigned"):
-        page_stmt = visible_tickets(session, actor).where(
-            Ticket.state_category.in_(OPEN_CATEGORIES)
-        )
-        if view == "mine":
-            page_stmt = page_stmt.where(Ticket.assignee == actor.username)
-        elif view == "unassigned":
-            page_stmt = page_stmt.where(Ticket.assignee.is_(None))
-        counts[view] = session.scalar(select(func.count()).select_from(page_stmt.subquery())) or 0
-    return counts
 
 
 @dataclass

@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from statemachines import FieldErrors
-from tempodesk import accounts, mailboxes, processes, queries
+from tempodesk import accounts, lists, mailboxes, processes, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor, CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
@@ -147,25 +147,37 @@ def list_tickets() -> Any:
     except ValueError:
         raise _Invalid("bad_request", "'limit' must be a number from 1 to 200.") from None
     view = request.args.get("view", "all")
-    if view not in queries.VIEWS:
-        raise _Invalid("bad_request", f"'view' is one of {', '.join(queries.VIEWS)}.")
+    if view not in lists.BY_KEY:
+        raise _Invalid("bad_request", f"'view' is one of {', '.join(lists.BY_KEY)}.")
     try:
-        page = queries.list_tickets(
+        criteria = dict(lists.BY_KEY[view].criteria)
+        criteria.update(
+            lists.clean_criteria(
+                {
+                    "state": request.args.getlist("state"),
+                    "assignee": request.args.get("assignee"),
+                    "group": request.args.get("group"),
+                    "priority": request.args.getlist("priority"),
+                    "channel": request.args.getlist("channel"),
+                    "text": request.args.get("q"),
+                    "fields": {
+                        key.removeprefix("field."): value
+                        for key, value in request.args.items()
+                        if key.startswith("field.") and len(key) > 6
+                    },
+                }
+            )
+        )
+        page = lists.page(
             db(),
             _actor(),
-            view=view,
-            state=request.args.get("state") or None,
-            assignee=request.args.get("assignee") or None,
-            fields={
-                key.removeprefix("field."): value
-                for key, value in request.args.items()
-                if key.startswith("field.") and len(key) > 6
-            },
+            criteria,
+            sort=request.args.get("sort", "newest"),
             limit=limit,
             cursor=request.args.get("cursor") or None,
         )
-    except ValueError:
-        raise _Invalid("bad_request", "The cursor is not valid.") from None
+    except lists.BadQuery as exc:
+        raise _Invalid("bad_request", str(exc)) from None
     base = runtime().settings.public_url
     return jsonify(
         {

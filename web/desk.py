@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from statemachines import PRIORITIES, FieldErrors, ProcessDefinition, coerce_form
-from tempodesk import accounts, queries
+from tempodesk import accounts, lists, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
 from tempodesk.mail import trim_quoted
@@ -46,19 +46,28 @@ def _actor() -> Actor:
 
 @bp.route("/")
 def index() -> Any:
-    view = request.args.get("view", "open")
-    if view not in queries.VIEWS:
-        view = "open"
-    cursor = request.args.get("cursor") or None
+    actor = _actor()
+    key = request.args.get("view", "view:open")
+    if ":" not in key:
+        key = f"view:{key}"  # the short form of the built-in views
+    sort = request.args.get("sort", "newest")
     try:
-        page = queries.list_tickets(db(), _actor(), view=view, cursor=cursor, limit=50)
-    except ValueError:
+        label, criteria = lists.criteria_of(db(), actor, key)
+        page = lists.page(
+            db(), actor, criteria, sort=sort, cursor=request.args.get("cursor") or None
+        )
+    except lists.BadQuery:
         abort(400)
+    panel = [f"view:{v.key}" for v in lists.BUILT_IN]
+    counts = {k: lists.count(db(), actor, lists.criteria_of(db(), actor, k)[1]) for k in panel[:4]}
     return render_template(
         "desk/list.html",
         page=page,
-        view=view,
-        counts=queries.count_views(db(), _actor()),
+        view=key,
+        label=label,
+        sort=sort,
+        panel=[(k, lists.criteria_of(db(), actor, k)[0]) for k in panel],
+        counts=counts,
         priorities=PRIORITIES,
     )
 

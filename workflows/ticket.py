@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         PerformActionInput,
         PerformActionResult,
         ProjectionInput,
+        RelinkContactInput,
         SendMailInput,
         SendMailResult,
         SendTemplateInput,
@@ -626,6 +627,24 @@ class TicketWorkflow:
                 type="UnmappedState",
             )
         return compiled, target
+
+    @workflow.signal
+    async def relink_contact(self, input: RelinkContactInput) -> None:
+        """A fact from the people side: this ticket's customer is another contact now."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            if self._t.contact_id == input.contact_id:
+                return
+            before = self._t.contact_id
+            self._t.contact_id = input.contact_id
+            self._t.customer_email = input.customer_email
+            self._t.customer_name = input.customer_name
+            self._record(
+                "contact_changed",
+                actor=input.actor,
+                data={"from_contact": before, "to_contact": input.contact_id},
+            )
+            await self._project()
 
     @workflow.signal
     async def customer_message(self, input: CustomerMessageInput) -> None:

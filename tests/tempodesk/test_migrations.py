@@ -14,8 +14,15 @@ def test_migrated_database_matches_the_models(any_stack: Stack) -> None:
     engine = make_engine(any_stack.settings.db_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection)
+            context = MigrationContext.configure(
+                connection, opts={"include_object": _not_full_text_search}
+            )
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert differences == []
+
+
+def _not_full_text_search(obj: object, name: str | None, kind: str, *_: object) -> bool:
+    """The full-text machinery is dialect-specific DDL outside the models (migration 0004)."""
+    return not (name or "").startswith(("ticket_fts", "ix_tickets_search"))

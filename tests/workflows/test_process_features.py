@@ -178,3 +178,16 @@ async def test_migration_carries_over_continue_as_new(wf: WorkflowEnv) -> None:
     assert result.state == "specialist"
     assert dataclasses.asdict(snapshot)["number"] == start.number
     assert ticket_workflow_id(start.number) == handle(wf, start.number).id
+
+
+async def test_a_merged_contact_is_relinked_on_the_ticket(wf: WorkflowEnv) -> None:
+    from tempodesk.contracts import RelinkContactInput
+
+    start = wf.start_input()
+    await wf.create(start)
+    await handle(wf, start.number).signal(
+        TicketWorkflow.relink_contact, RelinkContactInput(99, "jana@example.org", "Jana", "admin")
+    )
+    await wait_for(lambda: wf.stubs.latest(start.number).contact_id == 99)
+    changed = wf.stubs.events(start.number)[-1]
+    assert changed.kind == "contact_changed" and changed.data["to_contact"] == 99
