@@ -280,9 +280,33 @@ def page(
     return Page(items, next_cursor, unread=unread_among(session, actor, items))
 
 
-def count(session: Session, actor: Actor, criteria: Mapping[str, Any]) -> int:
-    stmt = apply(session, queries.visible_tickets(session, actor), criteria, actor)
-    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+def count(
+    session: Session, actor: Actor, criteria: Mapping[str, Any], *, cap: int | None = None
+) -> int:
+    """How many tickets a list holds (at most ``cap + 1`` counted, if a cap is given)."""
+    return counts(session, actor, {"": criteria}, cap=cap)[""]
+
+
+def counts(
+    session: Session,
+    actor: Actor,
+    lists_by_key: Mapping[str, Mapping[str, Any]],
+    *,
+    cap: int | None = None,
+) -> dict[str, int]:
+    """The sizes of several lists at once (the desk's left panel).
+
+    The visibility rules are worked out once for all of them. With ``cap``, each count stops
+    at ``cap + 1`` rows, so a huge list costs no more than a page of a thousand.
+    """
+    visible = queries.visible_tickets(session, actor)
+    result: dict[str, int] = {}
+    for key, criteria in lists_by_key.items():
+        stmt: Select[Any] = apply(session, visible, criteria, actor)
+        if cap is not None:
+            stmt = stmt.with_only_columns(Ticket.id).limit(cap + 1)
+        result[key] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return result
 
 
 def unread_among(session: Session, actor: Actor, tickets: list[Ticket]) -> set[str]:

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
     max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")
     max_subject_chars: int = 250
+    max_attachment_bytes: int = Field(
+        10 * 1024 * 1024, description="Largest file an agent attaches to a reply or a note"
+    )
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024,
+        description="Largest request with files from the desk (a reply with its attachments, "
+        "an orders CSV)",
+    )
 
     @property
     def db_url(self) -> str:

@@ -57,11 +57,13 @@ def create_app(
     login_manager.login_message = "Please sign in to use the desk."
     csrf.init_app(app)
 
-    from web import admin, api, auth, desk, public
+    from web import admin, api, auth, compose, desk, people, public
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(compose.bp)
+    app.register_blueprint(people.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on

@@ -342,3 +342,7 @@ def add_customer_message(number: str) -> Any:
     except TicketNotFound:
         return error_response(409, "closed", "This ticket is closed; it takes no more messages.")
     return jsonify({"message_id": message_id}), 202
+
+
+# The orders endpoints live in their own module; importing it adds its routes to ``bp``.
+from web import api_orders as _api_orders  # noqa: E402,F401

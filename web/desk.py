@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -18,15 +19,16 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from statemachines import PRIORITIES, FieldErrors, ProcessDefinition, coerce_form
-from tempodesk import accounts, lists, queries
+from tempodesk import accounts, desk, lists, queries
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
 from tempodesk.mail import trim_quoted
 from tempodesk.mailsink import read_caught
-from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message
-from web import db, release_db, runtime
+from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message, Ticket
+from web import compose, db, release_db, runtime
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -44,36 +46,427 @@ def _actor() -> Actor:
     return accounts.actor_for(current_user)
 
 
-@bp.route("/")
-def index() -> Any:
+# ------------------------------------------------------------------ lists and search
+
+
+def _list_key(raw: str | None) -> str:
+    key = raw or "view:open"
+    return key if ":" in key else f"view:{key}"  # the short form of the built-in views
+
+
+def _args(*drop: str) -> dict[str, Any]:
+    """The request's query arguments (lists of values) without ``drop``: for links that keep
+    the list the agent is on (more, sort, mode). Names starting with "_" are dropped: to
+    ``url_for`` they are options (``_external``, ``_scheme``), not query arguments."""
+    return {
+        k: v
+        for k, v in request.args.to_dict(flat=False).items()
+        if k not in drop and not k.startswith("_")
+    }
+
+
+def _safe_next(default: str) -> str:
+    """Where to go back to after a small form: a desk page, never another site."""
+    target = request.form.get("next", "")
+    if target.startswith("/desk/") and "//" not in target and "\\" not in target:
+        return target
+    return default
+
+
+def _render_list(
+    *, key: str, label: str, criteria: dict[str, Any], filtered: bool, query: str | None = None
+) -> Any:
+    session = db()
     actor = _actor()
-    key = request.args.get("view", "view:open")
-    if ":" not in key:
-        key = f"view:{key}"  # the short form of the built-in views
     sort = request.args.get("sort", "newest")
+    per = request.args.get("per", "")
+    limit = min(max(int(per), 1), 100) if per.isdigit() else 50
     try:
-        label, criteria = lists.criteria_of(db(), actor, key)
-        page = lists.page(
-            db(), actor, criteria, sort=sort, cursor=request.args.get("cursor") or None
+        page = (
+            lists.page(
+                session,
+                actor,
+                criteria,
+                sort=sort,
+                limit=limit,
+                cursor=request.args.get("cursor") or None,
+            )
+            if query != ""
+            else lists.Page([], None)  # an empty search finds nothing (not everything)
         )
-    except lists.BadQuery:
-        abort(400)
-    panel = [f"view:{v.key}" for v in lists.BUILT_IN]
-    counts = {k: lists.count(db(), actor, lists.criteria_of(db(), actor, k)[1]) for k in panel[:4]}
+    except lists.BadQuery as exc:
+        abort(400, str(exc))
+    layout = desk.layout_of(session, actor.username)
+    endpoint = request.endpoint or "desk.index"
+    more = (
+        url_for(endpoint, **_args("cursor"), cursor=page.next_cursor) if page.next_cursor else None
+    )
     return render_template(
         "desk/list.html",
         page=page,
         view=key,
         label=label,
+        query=query,
+        filtered=filtered,
+        criteria=criteria,
+        form_values=desk.criteria_to_form(criteria),
+        options=desk.filter_options(session, actor),
         sort=sort,
-        panel=[(k, lists.criteria_of(db(), actor, k)[0]) for k in panel],
-        counts=counts,
+        sorts=desk.SORT_LABELS,
+        mode=layout.mode,
+        modes=desk.MODE_LABELS,
+        panel=desk.panel(session, actor),
+        addable=desk.addable(session, actor),
+        filters={f.id: f for f in lists.filters_for(session, actor)},
+        may_edit=lambda saved: desk.may_edit(actor, saved),
+        shareable=desk.shareable_groups(session, actor),
+        bulk_actions=desk.bulk_actions(session, actor),
+        agents=queries.active_agents(session),
         priorities=PRIORITIES,
+        more_url=more,
+        sort_args=_args("sort", "cursor"),
+        here=request.full_path.rstrip("?"),
+        request_id=str(uuid.uuid4()),
+    )
+
+
+@bp.route("/")
+def index() -> Any:
+    """A list from the panel (``view=view:mine`` or ``view=filter:12``), optionally narrowed
+    by the filter form (``filter=1`` and the criteria, which then replace the list's own)."""
+    key = _list_key(request.args.get("view"))
+    found = desk.resolve(db(), _actor(), key)
+    if found is None:
+        abort(404)
+    label, criteria = found
+    filtered = bool(request.args.get("filter"))
+    if filtered:
+        try:
+            criteria = desk.criteria_from_form(request.args.to_dict(flat=False))
+        except lists.BadQuery as exc:
+            abort(400, str(exc))
+    return _render_list(key=key, label=label, criteria=criteria, filtered=filtered)
+
+
+@bp.route("/search")
+def search() -> Any:
+    """Full-text search over the tickets the agent may see, optionally inside one list."""
+    query = request.args.get("q", "").strip()[:200]
+    key = request.args.get("view") or ""
+    criteria: dict[str, Any] = {}
+    if key:
+        found = desk.resolve(db(), _actor(), _list_key(key))
+        if found is None:
+            abort(404)
+        criteria = found[1]
+    if query:
+        criteria["text"] = query
+    label = f"Search: {query}" if query else "Search"
+    return _render_list(
+        key=_list_key(key) if key else "",
+        label=label,
+        criteria=criteria,
+        filtered=False,
+        query=query,
+    )
+
+
+@bp.route("/counts")
+def panel_counts() -> Any:
+    """The panel's counts as JSON (desk.js refreshes them now and then)."""
+    return jsonify({e.key: e.count_text for e in desk.panel(db(), _actor())})
+
+
+# ------------------------------------------------------------------ the panel (layout)
+
+
+def _layout_change(change: Any) -> Any:
+    session = db()
+    try:
+        change(session, _actor())
+    except lists.BadQuery as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        session.commit()
+    return redirect(_safe_next(url_for("desk.index")))
+
+
+@bp.route("/layout/add", methods=["POST"])
+def layout_add() -> Any:
+    key = request.form.get("key", "")
+    return _layout_change(lambda s, a: desk.add_entry(s, a, key))
+
+
+@bp.route("/layout/remove", methods=["POST"])
+def layout_remove() -> Any:
+    key = request.form.get("key", "")
+    return _layout_change(lambda s, a: desk.remove_entry(s, a, key))
+
+
+@bp.route("/layout/move", methods=["POST"])
+def layout_move() -> Any:
+    key = request.form.get("key", "")
+    offset = -1 if request.form.get("direction") == "up" else 1
+    return _layout_change(lambda s, a: desk.move_entry(s, a, key, offset))
+
+
+@bp.route("/layout/reset", methods=["POST"])
+def layout_reset() -> Any:
+    return _layout_change(desk.reset_panel)
+
+
+@bp.route("/layout/mode", methods=["POST"])
+def layout_mode() -> Any:
+    mode = request.form.get("mode", "")
+    return _layout_change(lambda s, a: desk.set_mode(s, a, mode))
+
+
+@bp.route("/layout/order", methods=["POST"])
+def layout_order() -> Any:
+    """The panel's new order after a drag and drop (JSON ``{"views": [...]}``)."""
+    body = request.get_json(silent=True)
+    order = body.get("views") if isinstance(body, dict) else None
+    if not isinstance(order, list):
+        return jsonify({"error": 'Send {"views": [...]}.'}), 400
+    views = desk.reorder(db(), _actor(), order)
+    db().commit()
+    return jsonify({"views": views})
+
+
+# ------------------------------------------------------------------ saved filters
+
+
+def _filter_page(
+    saved: Any,
+    *,
+    name: str,
+    criteria: dict[str, Any],
+    shared: list[str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    session = db()
+    actor = _actor()
+    return (
+        render_template(
+            "desk/filter.html",
+            saved=saved,
+            name=name,
+            shared=shared,
+            form_values=desk.criteria_to_form(criteria),
+            options=desk.filter_options(session, actor),
+            shareable=desk.shareable_groups(session, actor),
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+def _filter_form() -> tuple[str, dict[str, Any] | None, list[str], dict[str, str]]:
+    errors: dict[str, str] = {}
+    criteria: dict[str, Any] | None
+    try:
+        criteria = desk.criteria_from_form(request.form.to_dict(flat=False))
+    except lists.BadQuery as exc:
+        criteria, errors["criteria"] = None, str(exc)
+    return request.form.get("name", ""), criteria, request.form.getlist("shared_with"), errors
+
+
+def _save_filter(saved: Any) -> Any:
+    session = db()
+    actor = _actor()
+    name, criteria, shared, errors = _filter_form()
+    try:
+        if errors or criteria is None:
+            raise desk.FilterInvalid(errors)
+        result = desk.save_filter(
+            session, actor, name=name, criteria=criteria, shared_with=shared, existing=saved
+        )
+        if saved is None:
+            desk.add_entry(session, actor, f"filter:{result.id}")
+    except desk.FilterInvalid as exc:
+        session.rollback()
+        return _filter_page(
+            saved,
+            name=name,
+            criteria=criteria or {},
+            shared=shared,
+            errors=exc.errors,
+            status=422,
+        )
+    session.commit()
+    flash(f"Filter “{result.name}” saved.", "success")
+    return redirect(url_for("desk.index", view=f"filter:{result.id}"))
+
+
+def _editable_filter(filter_id: int) -> Any:
+    saved = desk.visible_filter(db(), _actor(), filter_id)
+    if saved is None:
+        abort(404)
+    if not desk.may_edit(_actor(), saved):
+        abort(403)
+    return saved
+
+
+@bp.route("/filters", methods=["POST"])
+def create_filter() -> Any:
+    """Save the current list's criteria under a name (personal, or shared with groups)."""
+    return _save_filter(None)
+
+
+@bp.route("/filters/<int:filter_id>", methods=["GET"])
+def edit_filter(filter_id: int) -> Any:
+    saved = _editable_filter(filter_id)
+    return _filter_page(
+        saved, name=saved.name, criteria=dict(saved.criteria), shared=list(saved.shared_with)
+    )
+
+
+@bp.route("/filters/<int:filter_id>", methods=["POST"])
+def update_filter(filter_id: int) -> Any:
+    return _save_filter(_editable_filter(filter_id))
+
+
+@bp.route("/filters/<int:filter_id>/delete", methods=["POST"])
+def delete_filter(filter_id: int) -> Any:
+    saved = _editable_filter(filter_id)
+    name = saved.name
+    desk.delete_filter(db(), _actor(), saved)
+    db().commit()
+    flash(f"Filter “{name}” deleted.", "success")
+    return redirect(url_for("desk.index"))
+
+
+# ------------------------------------------------------------------ bulk actions
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk() -> Any:
+    """One action (or an assignment) on each selected ticket, each through its workflow."""
+    actor = _actor()
+    numbers = request.form.getlist("ticket")
+    op = request.form.get("op", "")
+    agent = request.form.get("agent", "").strip() if op == "assign" else ""
+    action_id = request.form.get("action", "").strip() if op == "perform" else ""
+    back = _safe_next(url_for("desk.index"))
+    if not numbers:
+        flash("Select at least one ticket first.", "error")
+        return redirect(back)
+    offered = {a.id: a.label for a in desk.bulk_actions(db(), actor)}
+    if op == "assign" and not agent:
+        flash("Choose the agent to assign the tickets to.", "error")
+        return redirect(back)
+    if op == "perform" and action_id not in offered:
+        flash("Choose an action that can be performed on many tickets at once.", "error")
+        return redirect(back)
+    if op not in ("assign", "perform"):
+        abort(400)
+    request_id = request.form.get("request_id", "")
+    what = f"Assign to {agent}" if op == "assign" else offered[action_id]
+    release_db()  # never hold a pooled connection while waiting on workflows
+    outcomes = desk.run_bulk(
+        runtime().actions,
+        runtime().sessions,
+        actor,
+        numbers,
+        action_id=action_id,
+        agent=agent,
+        request_id=request_id if _REQUEST_ID.match(request_id) else "",
+    )
+    return render_template("desk/bulk.html", what=what, outcomes=outcomes, back=back)
+
+
+# ------------------------------------------------------------------ ticket header features
+
+
+def _find_or_404(number: str) -> Any:
+    ticket = queries.find_ticket(db(), number, _actor())
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+@bp.app_context_processor
+def _ticket_header_helpers() -> dict[str, Any]:
+    return {"ticket_header": _ticket_header}
+
+
+def _ticket_header(ticket: Ticket) -> desk.TicketHeader:
+    """The ticket page's header: follow state and who else has the ticket open."""
+    return desk.ticket_header(db(), _actor(), ticket)
+
+
+@bp.route("/tickets/<number>/preview")
+def preview(number: str) -> Any:
+    """A ticket's header and last messages, for the split view's preview pane (HTML)."""
+    view = queries.get_ticket(db(), number, _actor())
+    if view is None:
+        abort(404)
+    messages = sorted(view.messages.values(), key=lambda m: m.id)[-3:]
+    return render_template(
+        "desk/_list_preview.html", ticket=view.ticket, messages=messages, priorities=PRIORITIES
+    )
+
+
+@bp.route("/tickets/<number>/follow", methods=["POST"])
+def follow(number: str) -> Any:
+    ticket = _find_or_404(number)
+    wanted = request.form.get("follow", "1") == "1"
+    desk.set_following(db(), _actor().username, ticket.number, wanted)
+    db().commit()
+    flash("You follow this ticket." if wanted else "You no longer follow this ticket.", "success")
+    return redirect(url_for("desk.ticket", number=ticket.number))
+
+
+@bp.route("/tickets/<number>/unread", methods=["POST"])
+def mark_unread(number: str) -> Any:
+    ticket = _find_or_404(number)
+    lists.mark_unread(db(), _actor().username, ticket.number)
+    db().commit()
+    flash(f"{ticket.number} is marked unread.", "success")
+    return redirect(_safe_next(url_for("desk.index")))
+
+
+@bp.route("/tickets/<number>/presence", methods=["POST"])
+def presence(number: str) -> Any:
+    """The agent still has the ticket open (JSON ``{"activity": "viewing"|"composing"}``);
+    answers with the other agents seen on it in the last minute."""
+    ticket = _find_or_404(number)
+    body = request.get_json(silent=True)
+    activity = body.get("activity") if isinstance(body, dict) else request.form.get("activity")
+    actor = _actor()
+    try:
+        desk.note_presence(db(), actor.username, ticket.number, str(activity or "viewing"))
+        db().commit()
+    except lists.BadQuery as exc:
+        return jsonify({"error": str(exc)}), 400
+    except IntegrityError:
+        db().rollback()  # the same agent's other tab wrote first: just as good
+    others = desk.others_present(db(), ticket.number, actor.username)
+    return jsonify(
+        {
+            "others": [
+                {"username": s.username, "activity": s.activity, "text": s.text} for s in others
+            ]
+        }
     )
 
 
 @bp.route("/tickets/<number>")
 def ticket(number: str) -> Any:
+    """The ticket page. Opening it marks the ticket read and tells the others who is here."""
+    session = db()
+    actor = _actor()
+    found = queries.find_ticket(session, number, actor)
+    if found is None:
+        abort(404)
+    lists.mark_read(session, actor.username, found)
+    desk.note_presence(session, actor.username, found.number, "viewing")
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another tab of the same agent wrote the same rows first
     return _ticket_page(number)
 
 
@@ -132,6 +525,7 @@ def perform(number: str, action_id: str) -> Any:
         flash(f"There is no action '{action_id}'.", "error")
         return _ticket_page(number, status=409)
     values = coerce_form(action, request.form.to_dict(flat=False))
+    files = compose.uploaded_files()  # the composer's attachments (web/compose.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
     release_db()
@@ -143,6 +537,7 @@ def perform(number: str, action_id: str) -> Any:
             values,
             expected_state=expected_state,
             request_id=f"{actor.username}-{request_id}" if _REQUEST_ID.match(request_id) else None,
+            attachments=files,  # a successful action also deletes the agent's draft of it
         )
     except TicketNotFound:
         abort(404)

@@ -1,0 +1,107 @@
+"""Admin pages for canned answers: list, create, edit, delete.
+
+A body is a sandboxed template checked against the sample ticket when saved (problems shown
+at their field); who sees an answer (everyone, chosen groups, one agent) is set here. The
+rules live in ``tempodesk.canned``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tempodesk import canned, queries, templates, users
+from tempodesk.models import CannedAnswer
+from web import db
+from web.admin import bp
+
+
+def _form() -> canned.CannedData:
+    form = request.form
+    return canned.CannedData(
+        title=form.get("title", ""),
+        body=form.get("body", "").replace("\r\n", "\n"),
+        language=form.get("language", "en"),
+        sharing=form.get("sharing", "everyone"),
+        groups=form.getlist("groups"),
+        owner=form.get("owner", ""),
+    )
+
+
+def _editor(
+    data: canned.CannedData,
+    answer: CannedAnswer | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return (
+        render_template(
+            "admin/canned/edit.html",
+            data=data,
+            answer=answer,
+            errors=errors or {},
+            languages=templates.LANGUAGES,
+            sharing=canned.SHARING,
+            groups=users.all_groups(db()),
+            agents=queries.active_agents(db()),
+            variables=templates.VARIABLES,
+        ),
+        status,
+    )
+
+
+@bp.route("/canned")
+def canned_list() -> Any:
+    return render_template(
+        "admin/canned/list.html", answers=canned.all_answers(db()), sharing=canned.SHARING
+    )
+
+
+@bp.route("/canned/new", methods=["GET", "POST"])
+def canned_new() -> Any:
+    if request.method == "GET":
+        return _editor(canned.CannedData(), None)
+    data = _form()
+    try:
+        answer = canned.save(db(), data, author=current_user.username)
+    except canned.CannedInvalid as exc:
+        db().rollback()
+        return _editor(data, None, exc.errors, 422)
+    db().commit()
+    flash(f"The canned answer “{answer.title}” is saved.", "success")
+    return redirect(url_for("admin.canned_edit", answer_id=answer.id))
+
+
+def _answer_or_404(answer_id: int) -> CannedAnswer:
+    answer = db().get(CannedAnswer, answer_id)
+    if answer is None:
+        abort(404)
+    return answer
+
+
+@bp.route("/canned/<int:answer_id>", methods=["GET", "POST"])
+def canned_edit(answer_id: int) -> Any:
+    answer = _answer_or_404(answer_id)
+    if request.method == "GET":
+        return _editor(canned.data_of(answer), answer)
+    data = _form()
+    try:
+        canned.save(db(), data, author=current_user.username, answer=answer)
+    except canned.CannedInvalid as exc:
+        db().rollback()
+        return _editor(data, _answer_or_404(answer_id), exc.errors, 422)
+    db().commit()
+    flash(f"The canned answer “{answer.title}” is saved.", "success")
+    return redirect(url_for("admin.canned_edit", answer_id=answer.id))
+
+
+@bp.route("/canned/<int:answer_id>/delete", methods=["POST"])
+def canned_delete(answer_id: int) -> Any:
+    answer = _answer_or_404(answer_id)
+    title = answer.title
+    db().delete(answer)
+    db().commit()
+    flash(f"The canned answer “{title}” is deleted.", "success")
+    return redirect(url_for("admin.canned_list"))

@@ -1,0 +1,329 @@
+"""The composer of the ticket page, and new tickets entered by agents.
+
+- Canned answers and email templates rendered for *this* ticket, to insert into a reply or a
+  note (``compose.js`` fetches them; without JavaScript the Insert button adds the text to the
+  agent's draft and reloads the page).
+- Drafts of an action's form, saved as the agent types and deleted by a successful action
+  (``tempodesk.actions``), discarded with a button.
+- Files attached to an action (``uploaded_files``, used by the shared perform view), and the
+  upload size limit of the endpoints that take files.
+- "New ticket" for a walk-in, a phone call, a returned parcel or an order.
+
+Thin views: the rules live in ``tempodesk.canned``, ``tempodesk.actions`` and
+``tempodesk.customers``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from statemachines import PRIORITIES, ActionSpec, FieldErrors
+from tempodesk import accounts, actions, canned, customers, processes, queries
+from tempodesk.actions import AttachmentTooLarge
+from tempodesk.contracts import Actor
+from tempodesk.intake import AttachmentData, IntakeInvalid
+from tempodesk.models import CannedAnswer, Contact, Ticket
+from tempodesk.templating import TemplateProblem
+from web import db, release_db, runtime
+
+bp = Blueprint("compose", __name__, url_prefix="/desk")
+
+#: Endpoints that take files: their requests may be as large as ``max_upload_bytes``.
+UPLOAD_ENDPOINTS = frozenset(
+    {"desk.perform", "compose.draft_discard", "compose.draft_insert", "people.orders_import"}
+)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page here needs a signed-in agent."""
+
+
+@bp.app_url_value_preprocessor
+def _upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Raise the request size limit for the endpoints that take files.
+
+    URL value preprocessors run before every ``before_request`` function, CSRFProtect's
+    included, which reads (and so parses) the form: a limit set in the view would be too late.
+    """
+    if endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = runtime().settings.max_upload_bytes
+
+
+def _actor() -> Actor:
+    return accounts.actor_for(current_user)
+
+
+def uploaded_files() -> list[AttachmentData]:
+    """The files of an action's form (the "attachments" input), checked before anything is
+    stored: a file over the limit aborts the request with 413."""
+    files = [
+        AttachmentData(
+            filename=upload.filename or "",
+            content_type=upload.mimetype or "application/octet-stream",
+            data=upload.read(),
+        )
+        for upload in request.files.getlist("attachments")
+        if upload.filename
+    ]
+    try:
+        return runtime().actions.check_attachments(files)
+    except AttachmentTooLarge as exc:
+        raise RequestEntityTooLarge(str(exc)) from None
+
+
+# ---------------------------------------------------------------- the ticket page's composer
+
+
+@dataclass
+class Composer:
+    """What the action forms of a ticket page need beyond the action itself."""
+
+    canned: list[CannedAnswer]
+    templates: list[tuple[str, str]]
+    drafts: dict[str, dict[str, Any]]
+    sender: actions.ReplySender
+    customer_email: str
+    max_attachment_mb: float
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def roles_of(self, action: ActionSpec) -> dict[str, str]:
+        if action.id not in self.roles:
+            self.roles[action.id] = actions.field_roles(action)
+        return self.roles[action.id]
+
+    def has_text(self, action: ActionSpec) -> bool:
+        return any(f.type == "longtext" for f in action.fields)
+
+
+@bp.app_context_processor
+def _composer_helpers() -> dict[str, Any]:
+    return {"composer": _composer}
+
+
+def _composer(ticket: Ticket) -> Composer:
+    session = db()
+    settings = runtime().settings
+    return Composer(
+        canned=canned.visible_to(session, _actor()),
+        templates=canned.email_templates(session),
+        drafts=actions.drafts_for(session, current_user.username, ticket.number),
+        sender=actions.reply_sender(session, settings, ticket),
+        customer_email=ticket.customer_email,  # where the workflow sends a reply
+        max_attachment_mb=settings.max_attachment_bytes / (1024 * 1024),
+    )
+
+
+def _visible_ticket(number: str) -> Ticket:
+    ticket = queries.find_ticket(db(), number, _actor())
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _action_of(ticket: Ticket, action_id: str) -> ActionSpec:
+    definition = processes.definition(db(), ticket.process_name, ticket.process_version)
+    action = definition.action(action_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _render_insert(ticket: Ticket, choice: str) -> str:
+    """The text of "canned:<id>" or "template:<name>" for this ticket (404 if not offered)."""
+    kind, _, key = choice.partition(":")
+    if kind == "canned" and key.isdigit():
+        answer = canned.get_visible(db(), _actor(), int(key))
+        if answer is None:
+            abort(404)
+        return canned.render_for_ticket(
+            db(), answer.body, ticket, settings=runtime().settings, agent=current_user
+        )
+    if kind == "template" and key:
+        text = canned.render_template_for_ticket(
+            db(), key, ticket, settings=runtime().settings, agent=current_user
+        )
+        if text is None:
+            abort(404)
+        return text
+    abort(404)
+
+
+def _insert_json(number: str, choice: str) -> Any:
+    ticket = _visible_ticket(number)
+    try:
+        text = _render_insert(ticket, choice)
+    except TemplateProblem as exc:
+        return jsonify({"error": {"code": "template", "message": str(exc)}}), 422
+    response = jsonify({"text": text})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tickets/<number>/canned/<int:answer_id>")
+def canned_text(number: str, answer_id: int) -> Any:
+    """A canned answer rendered for this ticket, as plain text in JSON."""
+    return _insert_json(number, f"canned:{answer_id}")
+
+
+@bp.route("/tickets/<number>/template/<name>")
+def template_text(number: str, name: str) -> Any:
+    """An email template's body rendered for this ticket, as plain text in JSON."""
+    return _insert_json(number, f"template:{name}")
+
+
+@bp.route("/tickets/<number>/drafts/<action_id>", methods=["POST"])
+def draft_save(number: str, action_id: str) -> Any:
+    """Keep what the agent typed into an action's form (JSON: {"fields": {...}})."""
+    ticket = _visible_ticket(number)
+    action = _action_of(ticket, action_id)
+    body = request.get_json(silent=True)
+    try:
+        fields = actions.clean_draft(action, body.get("fields") if isinstance(body, dict) else None)
+    except FieldErrors as exc:
+        return jsonify(
+            {"error": {"code": "invalid", "message": "; ".join(exc.errors.values())}}
+        ), 422
+    kept = actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    db().commit()
+    return jsonify({"saved": kept})
+
+
+@bp.route("/tickets/<number>/drafts/<action_id>/discard", methods=["POST"])
+def draft_discard(number: str, action_id: str) -> Any:
+    """Throw the draft away (the "Discard draft" button of an action's form)."""
+    ticket = _visible_ticket(number)
+    actions.discard_draft(db(), current_user.username, ticket.number, action_id)
+    db().commit()
+    flash("The draft is discarded.", "success")
+    return redirect(url_for("desk.ticket", number=ticket.number))
+
+
+@bp.route("/tickets/<number>/drafts/<action_id>/insert", methods=["POST"])
+def draft_insert(number: str, action_id: str) -> Any:
+    """Without JavaScript: add the chosen canned answer or template to the field's text,
+    keep the whole form as the draft, and show the ticket with that form open."""
+    ticket = _visible_ticket(number)
+    action = _action_of(ticket, action_id)
+    target = action.field(request.form.get("compose_target", ""))
+    if target is None or target.type != "longtext":
+        abort(400)
+    try:
+        text = _render_insert(ticket, request.form.get(f"compose_insert_{target.id}", ""))
+    except TemplateProblem as exc:
+        flash(f"The text cannot be inserted: {exc}", "error")
+        return redirect(url_for("desk.ticket", number=ticket.number))
+    raw: dict[str, Any] = {
+        spec.id: request.form.getlist(spec.id)
+        if spec.type == "multiselect"
+        else request.form.get(spec.id, "")
+        for spec in action.fields
+    }
+    current = str(raw.get(target.id) or "").rstrip()
+    raw[target.id] = f"{current}\n\n{text}" if current else text
+    try:
+        fields = actions.clean_draft(action, raw)
+    except FieldErrors as exc:
+        flash("; ".join(exc.errors.values()), "error")
+        return redirect(url_for("desk.ticket", number=ticket.number))
+    actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    db().commit()
+    return redirect(url_for("desk.ticket", number=ticket.number, _anchor=f"action-{action.id}"))
+
+
+# ---------------------------------------------------------------------------- new tickets
+
+
+def _entry_from_form() -> customers.TicketEntry:
+    form = request.form
+    try:
+        priority = int(form.get("priority", "2"))
+    except ValueError:
+        priority = 0
+    return customers.TicketEntry(
+        kind=form.get("kind", ""),
+        email=form.get("email", "").strip(),
+        phone=form.get("phone", "").strip(),
+        name=form.get("name", "").strip(),
+        subject=form.get("subject", ""),
+        body=form.get("body", ""),
+        order_number=form.get("order_number", "").strip(),
+        priority=priority,
+        process=form.get("process", ""),
+        submission=form.get("submission", "")[:64],
+    )
+
+
+def _new_ticket_page(
+    entry: customers.TicketEntry, errors: dict[str, str] | None = None, status: int = 200
+) -> Any:
+    session = db()
+    found: Contact | None = None
+    if entry.email or entry.phone:
+        found = customers.lookup_contact(session, entry.email, entry.phone)
+    order = customers.find_order(session, entry.order_number) if entry.order_number else None
+    return (
+        render_template(
+            "compose/new_ticket.html",
+            entry=entry,
+            errors=errors or {},
+            kinds=customers.ENTRY_KINDS,
+            priorities=PRIORITIES,
+            processes=processes.names(session),
+            found=found,
+            looked_up=bool(entry.email or entry.phone),
+            order=order,
+        ),
+        status,
+    )
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new_ticket() -> Any:
+    """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
+    if request.method == "GET":
+        if request.args.get("order"):
+            entry = customers.entry_from_order(db(), request.args["order"])
+        elif request.args.get("contact", "").isdigit():
+            entry = customers.entry_from_contact(db(), int(request.args["contact"]))
+        else:
+            entry = customers.TicketEntry()
+        if request.args.get("kind") in customers.ENTRY_KINDS:
+            entry.kind = request.args["kind"]
+        entry.submission = str(uuid.uuid4())
+        return _new_ticket_page(entry)
+    entry = _entry_from_form()
+    if not entry.submission:
+        entry.submission = str(uuid.uuid4())
+    if request.form.get("lookup"):
+        return _new_ticket_page(entry)
+    try:
+        new = customers.new_ticket_from_entry(db(), entry, current_user.username)
+    except customers.CustomerInvalid as exc:
+        return _new_ticket_page(entry, exc.errors, 422)
+    release_db()
+    try:
+        created = runtime().intake.create_ticket(new)
+    except IntakeInvalid as exc:
+        return _new_ticket_page(entry, exc.errors, 422)
+    flash(
+        f"Ticket {created.number} is created." if created.created else "The ticket exists already.",
+        "success",
+    )
+    return redirect(url_for("desk.ticket", number=created.number))

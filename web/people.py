@@ -1,0 +1,366 @@
+"""Customers on the desk: contacts, organisations and orders.
+
+Each has a list with search, a page with everything about it (tickets the agent may see, all
+communication, orders with their items), and create/edit forms; contacts can be merged;
+orders arrive from the shop through the API (``web.api_orders``) or a CSV upload here. The
+ticket page's customer panel is filled by ``customer_panel`` (a template helper).
+
+Thin views: every rule is in ``tempodesk.customers``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from tempodesk import accounts, customers, queries
+from tempodesk.contracts import Actor
+from tempodesk.models import Contact, Organisation, Ticket
+from tempodesk.templates import LANGUAGES
+from web import db, release_db, runtime
+
+bp = Blueprint("people", __name__, url_prefix="/desk")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page here needs a signed-in agent."""
+
+
+def _actor() -> Actor:
+    return accounts.actor_for(current_user)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
+
+
+@bp.app_context_processor
+def _panel_helpers() -> dict[str, Any]:
+    return {"customer_panel": _customer_panel, "account_owner_of": customers.account_owner}
+
+
+def _customer_panel(ticket: Ticket) -> customers.CustomerPanel:
+    return customers.customer_panel(db(), _actor(), ticket)
+
+
+# ------------------------------------------------------------------------------- contacts
+
+
+@bp.route("/contacts")
+def contacts() -> Any:
+    query = request.args.get("q", "")
+    return render_template(
+        "people/contacts.html", query=query, paged=customers.search_contacts(db(), query, _page())
+    )
+
+
+@bp.route("/contacts/lookup")
+def contact_lookup() -> Any:
+    """Who a new ticket with this email (else phone) would belong to (JSON)."""
+    found = customers.lookup_contact(
+        db(), request.args.get("email", ""), request.args.get("phone", "")
+    )
+    if found is None:
+        return jsonify({"found": False})
+    return jsonify(
+        {
+            "found": True,
+            "id": found.id,
+            "name": found.name,
+            "email": found.email,
+            "phone": found.phone,
+            "url": url_for("people.contact", contact_id=found.id),
+        }
+    )
+
+
+def _contact_or_404(contact_id: int) -> Contact:
+    contact = customers.get_contact(db(), contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.route("/contacts/<int:contact_id>")
+def contact(contact_id: int) -> Any:
+    found = _contact_or_404(contact_id)
+    session, actor = db(), _actor()
+    tickets = customers.tickets_of(session, actor, [found.id])
+    return render_template(
+        "people/contact.html",
+        contact=found,
+        owner=customers.account_owner(found),
+        tickets=tickets,
+        subjects={t.number: t.subject for t in tickets},
+        messages=customers.messages_of(session, actor, found.id),
+        orders=customers.orders_of(session, found.id),
+    )
+
+
+def _contact_form() -> customers.ContactData:
+    form = request.form
+    organisation = form.get("organisation_id", "")
+    return customers.ContactData(
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        phone=form.get("phone", ""),
+        organisation_id=int(organisation) if organisation.isdigit() else None,
+        account_owner=form.get("account_owner", ""),
+        language=form.get("language", "en"),
+    )
+
+
+def _contact_editor(
+    data: customers.ContactData,
+    contact: Contact | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return (
+        render_template(
+            "people/contact_form.html",
+            data=data,
+            contact=contact,
+            errors=errors or {},
+            organisations=customers.all_organisations(db()),
+            agents=queries.active_agents(db()),
+            languages=LANGUAGES,
+        ),
+        status,
+    )
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+def contact_new() -> Any:
+    if request.method == "GET":
+        data = customers.ContactData(
+            email=request.args.get("email", ""),
+            phone=request.args.get("phone", ""),
+            name=request.args.get("name", ""),
+        )
+        return _contact_editor(data, None)
+    data = _contact_form()
+    try:
+        created = customers.save_contact(db(), data)
+    except customers.CustomerInvalid as exc:
+        db().rollback()
+        return _contact_editor(data, None, exc.errors, 422)
+    db().commit()
+    flash("The contact is created.", "success")
+    return redirect(url_for("people.contact", contact_id=created.id))
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+def contact_edit(contact_id: int) -> Any:
+    found = _contact_or_404(contact_id)
+    if request.method == "GET":
+        return _contact_editor(customers.contact_data(found), found)
+    data = _contact_form()
+    try:
+        customers.save_contact(db(), data, found)
+    except customers.CustomerInvalid as exc:
+        db().rollback()
+        return _contact_editor(data, found, exc.errors, 422)
+    db().commit()
+    flash("The contact is saved.", "success")
+    return redirect(url_for("people.contact", contact_id=contact_id))
+
+
+@bp.route("/contacts/<int:contact_id>/merge", methods=["GET", "POST"])
+def contact_merge(contact_id: int) -> Any:
+    """Merge a duplicate into this contact (any agent may; every merge is logged)."""
+    found = _contact_or_404(contact_id)
+    query = request.values.get("q", "")
+    if request.method == "GET":
+        return render_template(
+            "people/contact_merge.html",
+            contact=found,
+            query=query,
+            candidates=customers.merge_candidates(db(), found, query),
+            errors={},
+        )
+    raw = request.form.get("duplicate_id", "")
+    duplicate_id = int(raw) if raw.isdigit() else 0
+    actor = _actor()
+    release_db()
+    try:
+        report = customers.merge_contacts(
+            runtime().sessions, runtime().temporal, contact_id, duplicate_id, actor
+        )
+    except customers.CustomerInvalid as exc:
+        return (
+            render_template(
+                "people/contact_merge.html",
+                contact=_contact_or_404(contact_id),
+                query=query,
+                candidates=customers.merge_candidates(db(), _contact_or_404(contact_id), query),
+                errors=exc.errors,
+            ),
+            422,
+        )
+    flash(
+        f"{report.removed} is merged into this contact: "
+        f"{len(report.relinked) + len(report.closed)} ticket(s) and {report.orders} order(s) "
+        "moved.",
+        "success",
+    )
+    return redirect(url_for("people.contact", contact_id=contact_id))
+
+
+# -------------------------------------------------------------------------- organisations
+
+
+@bp.route("/organisations")
+def organisations() -> Any:
+    query = request.args.get("q", "")
+    return render_template(
+        "people/organisations.html",
+        query=query,
+        paged=customers.search_organisations(db(), query, _page()),
+    )
+
+
+def _organisation_or_404(organisation_id: int) -> Organisation:
+    found = db().get(Organisation, organisation_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int) -> Any:
+    found = _organisation_or_404(organisation_id)
+    members = customers.members_of(db(), found.id)
+    return render_template(
+        "people/organisation.html",
+        organisation=found,
+        members=members,
+        tickets=customers.tickets_of(db(), _actor(), [m.id for m in members]),
+        names={m.id: m.name or m.email or m.phone for m in members},
+    )
+
+
+def _organisation_editor(
+    data: customers.OrganisationData,
+    organisation: Organisation | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return (
+        render_template(
+            "people/organisation_form.html",
+            data=data,
+            organisation=organisation,
+            errors=errors or {},
+            agents=queries.active_agents(db()),
+        ),
+        status,
+    )
+
+
+def _organisation_form() -> customers.OrganisationData:
+    return customers.OrganisationData(
+        name=request.form.get("name", ""), account_owner=request.form.get("account_owner", "")
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def organisation_new() -> Any:
+    if request.method == "GET":
+        return _organisation_editor(customers.OrganisationData(), None)
+    data = _organisation_form()
+    try:
+        created = customers.save_organisation(db(), data)
+    except customers.CustomerInvalid as exc:
+        db().rollback()
+        return _organisation_editor(data, None, exc.errors, 422)
+    db().commit()
+    flash("The organisation is created.", "success")
+    return redirect(url_for("people.organisation", organisation_id=created.id))
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def organisation_edit(organisation_id: int) -> Any:
+    found = _organisation_or_404(organisation_id)
+    if request.method == "GET":
+        data = customers.OrganisationData(found.name, found.account_owner or "")
+        return _organisation_editor(data, found)
+    data = _organisation_form()
+    try:
+        customers.save_organisation(db(), data, found)
+    except customers.CustomerInvalid as exc:
+        db().rollback()
+        return _organisation_editor(data, found, exc.errors, 422)
+    db().commit()
+    flash("The organisation is saved.", "success")
+    return redirect(url_for("people.organisation", organisation_id=organisation_id))
+
+
+# --------------------------------------------------------------------------------- orders
+
+
+@bp.route("/orders")
+def orders() -> Any:
+    query = request.args.get("q", "")
+    paged = customers.search_orders(db(), query, _page())
+    exact = customers.find_order(db(), query) if query.strip() else None
+    if exact is not None and request.args.get("go"):
+        return redirect(url_for("people.order", number=exact.number))
+    return render_template("people/orders.html", query=query, paged=paged)
+
+
+@bp.route("/orders/<number>")
+def order(number: str) -> Any:
+    found = customers.find_order(db(), number)
+    if found is None:
+        abort(404)
+    return render_template(
+        "people/order.html",
+        order=found,
+        tickets=customers.tickets_of_order(db(), _actor(), found.id),
+    )
+
+
+@bp.route("/orders/import", methods=["GET", "POST"])
+def orders_import() -> Any:
+    """Upload the shop's CSV export: all rows are checked first; one bad row imports none."""
+    if request.method == "GET":
+        return render_template(
+            "people/orders_import.html", report=None, columns=customers.CSV_COLUMNS
+        )
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a CSV file to import.", "error")
+        return (
+            render_template(
+                "people/orders_import.html", report=None, columns=customers.CSV_COLUMNS
+            ),
+            422,
+        )
+    report = customers.import_orders_csv(db(), upload.read())
+    if report.imported:
+        db().commit()
+        current_app.logger.info(
+            "orders CSV imported by %s: %d rows", current_user.username, len(report.rows)
+        )
+    else:
+        db().rollback()
+    return (
+        render_template("people/orders_import.html", report=report, columns=customers.CSV_COLUMNS),
+        200 if report.imported else 422,
+    )
