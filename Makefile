@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test lint bench bench-mail venv clean
+.PHONY: dev test lint bench bench-mail translations venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ bench-mail: $(STAMP)
 	@scripts/ensure-postgres
 	@scripts/ensure-dovecot
 	@$(BIN)/python -m benchmarks.mail_intake
+
+## After changing UI texts: extract them, merge into each language's catalog, compile.
+## Translate what `pybabel update` left empty or fuzzy; tests/web/test_i18n.py checks it.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext -k plural_forms:1,2 \
+		--no-wrap -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-wrap
+	$(BIN)/pybabel compile -d web/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

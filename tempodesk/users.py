@@ -120,6 +120,21 @@ def update_user(session: Session, user: User, data: UserData, *, acting: User) -
     return user
 
 
+def update_profile(session: Session, user: User, *, display_name: str, language: str) -> User:
+    """What every user may change about themselves: the name shown and the desk's language."""
+    errors: dict[str, str] = {}
+    if len(display_name.strip()) > 200:
+        errors["display_name"] = "At most 200 characters."
+    if language not in LANGUAGES:
+        errors["language"] = f"Use one of: {', '.join(LANGUAGES)}."
+    if errors:
+        raise AccountInvalid(errors)
+    user.display_name = display_name.strip()
+    user.language = language
+    session.flush()
+    return user
+
+
 def _check_user_data(session: Session, data: UserData, errors: dict[str, str]) -> list[Group]:
     if len(data.display_name.strip()) > 200:
         errors["display_name"] = "At most 200 characters."

@@ -17,6 +17,8 @@ from tempodesk.client import EngineUnavailable
 from tempodesk.models import User
 from tempodesk.runtime import Runtime
 from tempodesk.settings import Settings, get_settings
+from web import i18n
+from web.i18n import N_, translate_message
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -54,8 +56,10 @@ def create_app(
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to use the desk."
+    login_manager.login_message = N_("Please sign in to use the desk.")
+    login_manager.localize_callback = i18n.gettext
     csrf.init_app(app)
+    i18n.init_app(app)
 
     from web import admin, api, auth, compose, desk, people, public
 
@@ -136,10 +140,13 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
+    """An error as JSON for the API (always English: integrators read it) or as a page in
+    the reader's language (``message`` is English; ``translate_message`` finds its msgid)."""
     if wants_json():
         body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message), status
+    page = render_template("error.html", status=status, message=translate_message(message))
+    return page, status
 
 
 def _http_error(exc: HTTPException) -> Any:
@@ -153,20 +160,32 @@ def _http_error(exc: HTTPException) -> Any:
         413: "too_large",
     }
     messages = {
-        404: "There is nothing here (or you may not see it).",
-        405: "This address does not accept that method.",
-        413: "The request is too large.",
+        404: N_("There is nothing here (or you may not see it)."),
+        405: N_("This address does not accept that method."),
+        413: N_("The request is too large."),
     }
-    return error_response(
-        status, codes.get(status, "error"), messages.get(status, exc.description or "")
-    )
+    message = messages.get(status, exc.description or "")
+    if not wants_json() and message == type(exc).description:
+        # Werkzeug's own (English) text: the page says it in the reader's language.
+        message = GENERIC_ERRORS.get(status, message)
+    return error_response(status, codes.get(status, "error"), message)
+
+
+#: The error pages' texts where Werkzeug's description would do (the API keeps Werkzeug's).
+GENERIC_ERRORS = {
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in first."),
+    403: N_("You may not see this page or do this."),
+    500: N_("Something went wrong on our side. Please try again in a moment."),
+    503: N_("The service is not available right now. Please try again in a moment."),
+}
 
 
 def _csrf_error(exc: CSRFError) -> Any:
     return error_response(
         400,
         "csrf",
-        "The form expired or did not come from this site. Reload the page and try again.",
+        N_("The form expired or did not come from this site. Reload the page and try again."),
     )
 
 
@@ -175,8 +194,10 @@ def _engine_unavailable(exc: EngineUnavailable) -> Any:
         error_response(
             503,
             "engine_unavailable",
-            "The ticket engine is not answering right now. Nothing was lost; please try again "
-            "in a moment.",
+            N_(
+                "The ticket engine is not answering right now. Nothing was lost; please try "
+                "again in a moment."
+            ),
         )
     )
     response.headers["Retry-After"] = "5"
@@ -189,7 +210,7 @@ def _database_unavailable(exc: Exception) -> Any:
         error_response(
             503,
             "database_unavailable",
-            "The database is not answering right now. Please try again in a moment.",
+            N_("The database is not answering right now. Please try again in a moment."),
         )
     )
     response.headers["Retry-After"] = "5"

@@ -13,14 +13,28 @@ from wtforms.validators import DataRequired, Length
 
 from tempodesk import accounts
 from web import db
+from web.i18n import gettext as _
+from web.i18n import lazy_gettext
 
 bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    username = StringField(
+        lazy_gettext("Username"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your username.")),
+            Length(max=64, message=lazy_gettext("At most %(max)s characters.")),
+        ],
+    )
+    password = PasswordField(
+        lazy_gettext("Password"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your password.")),
+            Length(max=200, message=lazy_gettext("At most %(max)s characters.")),
+        ],
+    )
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,7 +55,7 @@ def login() -> Any:
     if form.validate_on_submit():
         user = accounts.authenticate(db(), form.username.data or "", form.password.data or "")
         if user is None:
-            flash("Wrong username or password.", "error")
+            flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         login_user(user, remember=bool(form.remember.data))
         return redirect(_safe_next(request.args.get("next")))
@@ -52,5 +66,5 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

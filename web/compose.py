@@ -32,7 +32,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from statemachines import PRIORITIES, ActionSpec, FieldErrors
+from statemachines import ActionSpec, FieldErrors
 from tempodesk import accounts, actions, canned, customers, processes, queries
 from tempodesk.actions import AttachmentTooLarge
 from tempodesk.contracts import Actor
@@ -40,6 +40,8 @@ from tempodesk.intake import AttachmentData, IntakeInvalid
 from tempodesk.models import CannedAnswer, Contact, Ticket
 from tempodesk.templating import TemplateProblem
 from web import db, release_db, runtime
+from web.i18n import gettext as _
+from web.i18n import translate_message, translated_priorities
 
 bp = Blueprint("compose", __name__, url_prefix="/desk")
 
@@ -147,7 +149,7 @@ def _action_of(ticket: Ticket, action_id: str) -> ActionSpec:
 
 def _render_insert(ticket: Ticket, choice: str) -> str:
     """The text of "canned:<id>" or "template:<name>" for this ticket (404 if not offered)."""
-    kind, _, key = choice.partition(":")
+    kind, _colon, key = choice.partition(":")
     if kind == "canned" and key.isdigit():
         answer = canned.get_visible(db(), _actor(), int(key))
         if answer is None:
@@ -198,7 +200,12 @@ def draft_save(number: str, action_id: str) -> Any:
         fields = actions.clean_draft(action, body.get("fields") if isinstance(body, dict) else None)
     except FieldErrors as exc:
         return jsonify(
-            {"error": {"code": "invalid", "message": "; ".join(exc.errors.values())}}
+            {
+                "error": {
+                    "code": "invalid",
+                    "message": "; ".join(translate_message(e) for e in exc.errors.values()),
+                }
+            }
         ), 422
     kept = actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
@@ -211,7 +218,7 @@ def draft_discard(number: str, action_id: str) -> Any:
     ticket = _visible_ticket(number)
     actions.discard_draft(db(), current_user.username, ticket.number, action_id)
     db().commit()
-    flash("The draft is discarded.", "success")
+    flash(_("The draft is discarded."), "success")
     return redirect(url_for("desk.ticket", number=ticket.number))
 
 
@@ -227,7 +234,7 @@ def draft_insert(number: str, action_id: str) -> Any:
     try:
         text = _render_insert(ticket, request.form.get(f"compose_insert_{target.id}", ""))
     except TemplateProblem as exc:
-        flash(f"The text cannot be inserted: {exc}", "error")
+        flash(_("The text cannot be inserted: %(problem)s", problem=str(exc)), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
     raw: dict[str, Any] = {
         spec.id: request.form.getlist(spec.id)
@@ -240,7 +247,7 @@ def draft_insert(number: str, action_id: str) -> Any:
     try:
         fields = actions.clean_draft(action, raw)
     except FieldErrors as exc:
-        flash("; ".join(exc.errors.values()), "error")
+        flash("; ".join(translate_message(e) for e in exc.errors.values()), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
     actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
@@ -284,7 +291,7 @@ def _new_ticket_page(
             entry=entry,
             errors=errors or {},
             kinds=customers.ENTRY_KINDS,
-            priorities=PRIORITIES,
+            priorities=translated_priorities(),
             processes=processes.names(session),
             found=found,
             looked_up=bool(entry.email or entry.phone),
@@ -323,7 +330,9 @@ def new_ticket() -> Any:
     except IntakeInvalid as exc:
         return _new_ticket_page(entry, exc.errors, 422)
     flash(
-        f"Ticket {created.number} is created." if created.created else "The ticket exists already.",
+        _("Ticket %(number)s is created.", number=created.number)
+        if created.created
+        else _("The ticket exists already."),
         "success",
     )
     return redirect(url_for("desk.ticket", number=created.number))

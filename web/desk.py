@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -21,14 +22,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from statemachines import PRIORITIES, FieldErrors, ProcessDefinition, coerce_form
-from tempodesk import accounts, desk, lists, queries
+from statemachines import FieldErrors, ProcessDefinition, coerce_form
+from tempodesk import accounts, desk, lists, queries, users
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
 from tempodesk.mail import trim_quoted
 from tempodesk.mailsink import read_caught
-from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message, Ticket
+from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message, Ticket, User
 from web import compose, db, release_db, runtime
+from web.i18n import (
+    LANGUAGES,
+    force_locale,
+    inbound_status,
+    translate_message,
+    translated_priorities,
+)
+from web.i18n import gettext as _
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -63,6 +72,15 @@ def _args(*drop: str) -> dict[str, Any]:
         for k, v in request.args.to_dict(flat=False).items()
         if k not in drop and not k.startswith("_")
     }
+
+
+def _list_label(key: str, label: str) -> str:
+    """A list's name: the built-in ones in the agent's language, saved filters as named."""
+    return translate_message(label) if key.startswith("view:") else label
+
+
+def _panel(session: Any, actor: Actor) -> list[desk.PanelEntry]:
+    return [replace(e, label=_list_label(e.key, e.label)) for e in desk.panel(session, actor)]
 
 
 def _safe_next(default: str) -> str:
@@ -115,14 +133,14 @@ def _render_list(
         sorts=desk.SORT_LABELS,
         mode=layout.mode,
         modes=desk.MODE_LABELS,
-        panel=desk.panel(session, actor),
-        addable=desk.addable(session, actor),
+        panel=_panel(session, actor),
+        addable=[(k, _list_label(k, label)) for k, label in desk.addable(session, actor)],
         filters={f.id: f for f in lists.filters_for(session, actor)},
         may_edit=lambda saved: desk.may_edit(actor, saved),
         shareable=desk.shareable_groups(session, actor),
         bulk_actions=desk.bulk_actions(session, actor),
         agents=queries.active_agents(session),
-        priorities=PRIORITIES,
+        priorities=translated_priorities(),
         more_url=more,
         sort_args=_args("sort", "cursor"),
         here=request.full_path.rstrip("?"),
@@ -139,6 +157,7 @@ def index() -> Any:
     if found is None:
         abort(404)
     label, criteria = found
+    label = _list_label(key, label)
     filtered = bool(request.args.get("filter"))
     if filtered:
         try:
@@ -161,7 +180,7 @@ def search() -> Any:
         criteria = found[1]
     if query:
         criteria["text"] = query
-    label = f"Search: {query}" if query else "Search"
+    label = _("Search: %(words)s", words=query) if query else _("Search")
     return _render_list(
         key=_list_key(key) if key else "",
         label=label,
@@ -186,7 +205,7 @@ def _layout_change(change: Any) -> Any:
         change(session, _actor())
     except lists.BadQuery as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(translate_message(str(exc)), "error")
     else:
         session.commit()
     return redirect(_safe_next(url_for("desk.index")))
@@ -296,7 +315,7 @@ def _save_filter(saved: Any) -> Any:
             status=422,
         )
     session.commit()
-    flash(f"Filter “{result.name}” saved.", "success")
+    flash(_("Filter “%(name)s” saved.", name=result.name), "success")
     return redirect(url_for("desk.index", view=f"filter:{result.id}"))
 
 
@@ -334,7 +353,7 @@ def delete_filter(filter_id: int) -> Any:
     name = saved.name
     desk.delete_filter(db(), _actor(), saved)
     db().commit()
-    flash(f"Filter “{name}” deleted.", "success")
+    flash(_("Filter “%(name)s” deleted.", name=name), "success")
     return redirect(url_for("desk.index"))
 
 
@@ -351,19 +370,19 @@ def bulk() -> Any:
     action_id = request.form.get("action", "").strip() if op == "perform" else ""
     back = _safe_next(url_for("desk.index"))
     if not numbers:
-        flash("Select at least one ticket first.", "error")
+        flash(_("Select at least one ticket first."), "error")
         return redirect(back)
     offered = {a.id: a.label for a in desk.bulk_actions(db(), actor)}
     if op == "assign" and not agent:
-        flash("Choose the agent to assign the tickets to.", "error")
+        flash(_("Choose the agent to assign the tickets to."), "error")
         return redirect(back)
     if op == "perform" and action_id not in offered:
-        flash("Choose an action that can be performed on many tickets at once.", "error")
+        flash(_("Choose an action that can be performed on many tickets at once."), "error")
         return redirect(back)
     if op not in ("assign", "perform"):
         abort(400)
     request_id = request.form.get("request_id", "")
-    what = f"Assign to {agent}" if op == "assign" else offered[action_id]
+    what = _("Assign to %(agent)s", agent=agent) if op == "assign" else offered[action_id]
     release_db()  # never hold a pooled connection while waiting on workflows
     outcomes = desk.run_bulk(
         runtime().actions,
@@ -389,12 +408,19 @@ def _find_or_404(number: str) -> Any:
 
 @bp.app_context_processor
 def _ticket_header_helpers() -> dict[str, Any]:
-    return {"ticket_header": _ticket_header}
+    return {"ticket_header": _ticket_header, "presence_text": presence_text}
 
 
 def _ticket_header(ticket: Ticket) -> desk.TicketHeader:
     """The ticket page's header: follow state and who else has the ticket open."""
     return desk.ticket_header(db(), _actor(), ticket)
+
+
+def presence_text(seen: desk.Seen) -> str:
+    """What the ticket page says about another agent on the ticket."""
+    if seen.activity == "composing":
+        return _("%(agent)s is writing a reply", agent=seen.username)
+    return _("%(agent)s is looking at this ticket", agent=seen.username)
 
 
 @bp.route("/tickets/<number>/preview")
@@ -405,7 +431,10 @@ def preview(number: str) -> Any:
         abort(404)
     messages = sorted(view.messages.values(), key=lambda m: m.id)[-3:]
     return render_template(
-        "desk/_list_preview.html", ticket=view.ticket, messages=messages, priorities=PRIORITIES
+        "desk/_list_preview.html",
+        ticket=view.ticket,
+        messages=messages,
+        priorities=translated_priorities(),
     )
 
 
@@ -415,7 +444,10 @@ def follow(number: str) -> Any:
     wanted = request.form.get("follow", "1") == "1"
     desk.set_following(db(), _actor().username, ticket.number, wanted)
     db().commit()
-    flash("You follow this ticket." if wanted else "You no longer follow this ticket.", "success")
+    flash(
+        _("You follow this ticket.") if wanted else _("You no longer follow this ticket."),
+        "success",
+    )
     return redirect(url_for("desk.ticket", number=ticket.number))
 
 
@@ -424,7 +456,7 @@ def mark_unread(number: str) -> Any:
     ticket = _find_or_404(number)
     lists.mark_unread(db(), _actor().username, ticket.number)
     db().commit()
-    flash(f"{ticket.number} is marked unread.", "success")
+    flash(_("%(number)s is marked unread.", number=ticket.number), "success")
     return redirect(_safe_next(url_for("desk.index")))
 
 
@@ -440,14 +472,15 @@ def presence(number: str) -> Any:
         desk.note_presence(db(), actor.username, ticket.number, str(activity or "viewing"))
         db().commit()
     except lists.BadQuery as exc:
-        return jsonify({"error": str(exc)}), 400
+        return jsonify({"error": translate_message(str(exc))}), 400
     except IntegrityError:
         db().rollback()  # the same agent's other tab wrote first: just as good
     others = desk.others_present(db(), ticket.number, actor.username)
     return jsonify(
         {
             "others": [
-                {"username": s.username, "activity": s.activity, "text": s.text} for s in others
+                {"username": s.username, "activity": s.activity, "text": presence_text(s)}
+                for s in others
             ]
         }
     )
@@ -492,7 +525,7 @@ def _ticket_page(
             actions=actions,
             agents=queries.active_agents(session),
             groups=list(session.scalars(select(Group).order_by(Group.name))),
-            priorities=PRIORITIES,
+            priorities=translated_priorities(),
             open_action=open_action,
             values=values or {},
             errors=errors or {},
@@ -522,7 +555,7 @@ def perform(number: str, action_id: str) -> Any:
         abort(404)
     action = view.definition.action(action_id)
     if action is None:
-        flash(f"There is no action '{action_id}'.", "error")
+        flash(_("There is no action '%(action)s'.", action=action_id), "error")
         return _ticket_page(number, status=409)
     values = coerce_form(action, request.form.to_dict(flat=False))
     files = compose.uploaded_files()  # the composer's attachments (web/compose.py); 413 if big
@@ -550,11 +583,18 @@ def perform(number: str, action_id: str) -> Any:
             return _ticket_page(
                 number, open_action=action_id, values=values, errors=exc.field_errors, status=422
             )
-        flash(exc.message, "error")
+        flash(translate_message(exc.message), "error")
         return _ticket_page(
             number, open_action=action_id, values=values, status=_STATUS_FOR.get(exc.code, 409)
         )
-    flash(f"{action.label}: done. The ticket is now “{result.state_label}”.", "success")
+    flash(
+        _(
+            "%(action)s: done. The ticket is now “%(state)s”.",
+            action=action.label,
+            state=result.state_label,
+        ),
+        "success",
+    )
     return redirect(url_for("desk.ticket", number=number))
 
 
@@ -606,25 +646,35 @@ def import_eml(number: str) -> Any:
         select(Channel.name).where(Channel.kind == "email").order_by(Channel.id)
     )
     if mailbox is None:
-        flash("There is no mailbox to import mail into.", "error")
+        flash(_("There is no mailbox to import mail into."), "error")
         return redirect(url_for("desk.ticket", number=number))
     request.max_content_length = runtime().settings.max_import_bytes
     upload = request.files.get("eml")
     if upload is None or not upload.filename:
-        flash("Choose a .eml file to import.", "error")
+        flash(_("Choose a .eml file to import."), "error")
         return redirect(url_for("desk.ticket", number=number))
     raw = upload.read()
     release_db()
     outcome = runtime().inbound.receive(mailbox, raw, source="import", into_ticket=number)
     if outcome.outcome == "follow_up" and outcome.ticket == number:
-        flash("The mail was added to the ticket.", "success")
+        flash(_("The mail was added to the ticket."), "success")
     elif outcome.outcome == "quarantined":
-        flash(f"The mail could not be read: {outcome.reason}", "error")
+        flash(_("The mail could not be read: %(reason)s", reason=outcome.reason), "error")
+    elif outcome.reason:
+        flash(
+            _(
+                "The mail was not added here (%(outcome)s: %(reason)s).",
+                outcome=inbound_status(outcome.outcome),
+                reason=outcome.reason,
+            ),
+            "error",
+        )
     else:
         flash(
-            f"The mail was not added here ({outcome.outcome}"
-            + (f": {outcome.reason}" if outcome.reason else "")
-            + ").",
+            _(
+                "The mail was not added here (%(outcome)s).",
+                outcome=inbound_status(outcome.outcome),
+            ),
             "error",
         )
     return redirect(url_for("desk.ticket", number=number))
@@ -644,3 +694,41 @@ def caught_mail() -> Any:
     if directory is None:
         abort(404)
     return render_template("desk/mail.html", mails=read_caught(directory))
+
+
+# ------------------------------------------------------------------ the agent's profile
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile() -> Any:
+    """The agent's own name and the language of the desk (the top bar links here)."""
+    session = db()
+    user = session.get(User, current_user.id)
+    if user is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    values = {"display_name": user.display_name, "language": user.language}
+    if request.method == "POST":
+        values = {
+            "display_name": request.form.get("display_name", ""),
+            "language": request.form.get("language", ""),
+        }
+        try:
+            users.update_profile(
+                session, user, display_name=values["display_name"], language=values["language"]
+            )
+        except users.AccountInvalid as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            # The page after the redirect speaks the new language; this message too.
+            with force_locale(user.language):
+                flash(_("Your profile is saved."), "success")
+            return redirect(url_for("desk.profile"))
+    return (
+        render_template(
+            "desk/profile.html", values=values, errors=errors, language_names=LANGUAGES
+        ),
+        422 if errors else 200,
+    )

@@ -30,6 +30,7 @@ from tempodesk.contracts import Actor
 from tempodesk.models import Contact, Organisation, Ticket
 from tempodesk.templates import LANGUAGES
 from web import db, release_db, runtime
+from web.i18n import gettext as _
 
 bp = Blueprint("people", __name__, url_prefix="/desk")
 
@@ -161,7 +162,7 @@ def contact_new() -> Any:
         db().rollback()
         return _contact_editor(data, None, exc.errors, 422)
     db().commit()
-    flash("The contact is created.", "success")
+    flash(_("The contact is created."), "success")
     return redirect(url_for("people.contact", contact_id=created.id))
 
 
@@ -177,7 +178,7 @@ def contact_edit(contact_id: int) -> Any:
         db().rollback()
         return _contact_editor(data, found, exc.errors, 422)
     db().commit()
-    flash("The contact is saved.", "success")
+    flash(_("The contact is saved."), "success")
     return redirect(url_for("people.contact", contact_id=contact_id))
 
 
@@ -214,9 +215,13 @@ def contact_merge(contact_id: int) -> Any:
             422,
         )
     flash(
-        f"{report.removed} is merged into this contact: "
-        f"{len(report.relinked) + len(report.closed)} ticket(s) and {report.orders} order(s) "
-        "moved.",
+        _(
+            "%(contact)s is merged into this contact: %(tickets)s ticket(s) and %(orders)s "
+            "order(s) moved.",
+            contact=report.removed,
+            tickets=len(report.relinked) + len(report.closed),
+            orders=report.orders,
+        ),
         "success",
     )
     return redirect(url_for("people.contact", contact_id=contact_id))
@@ -290,7 +295,7 @@ def organisation_new() -> Any:
         db().rollback()
         return _organisation_editor(data, None, exc.errors, 422)
     db().commit()
-    flash("The organisation is created.", "success")
+    flash(_("The organisation is created."), "success")
     return redirect(url_for("people.organisation", organisation_id=created.id))
 
 
@@ -307,7 +312,7 @@ def organisation_edit(organisation_id: int) -> Any:
         db().rollback()
         return _organisation_editor(data, found, exc.errors, 422)
     db().commit()
-    flash("The organisation is saved.", "success")
+    flash(_("The organisation is saved."), "success")
     return redirect(url_for("people.organisation", organisation_id=organisation_id))
 
 
@@ -345,7 +350,7 @@ def orders_import() -> Any:
         )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Choose a CSV file to import.", "error")
+        flash(_("Choose a CSV file to import."), "error")
         return (
             render_template(
                 "people/orders_import.html", report=None, columns=customers.CSV_COLUMNS

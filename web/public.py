@@ -14,28 +14,36 @@ from wtforms.validators import Length
 from tempodesk.contracts import CustomerRef
 from tempodesk.intake import IntakeInvalid, NewTicket
 from web import release_db, runtime
+from web.i18n import lazy_gettext
 
 bp = Blueprint("public", __name__, url_prefix="/support")
 
 
 #: What the customer says the request is about -> the process it starts (empty: the channel's).
 REQUEST_KINDS = {
-    "question": ("A question or a problem", ""),
-    "return": ("A return or a repair", "returns"),
+    "question": (lazy_gettext("A question or a problem"), ""),
+    "return": (lazy_gettext("A return or a repair"), "returns"),
 }
+
+
+_AT_MOST = lazy_gettext("At most %(max)s characters.")
 
 
 class RequestForm(FlaskForm):
     kind = SelectField(
-        "What is it about?",
-        choices=[SelectChoice(key, label) for key, (label, _) in REQUEST_KINDS.items()],
+        lazy_gettext("What is it about?"),
+        choices=[SelectChoice(key, label) for key, (label, _process) in REQUEST_KINDS.items()],
         default="question",
     )
-    name = StringField("Your name", validators=[Length(max=200)])
-    email = StringField("Your email address", validators=[Length(max=254)])
-    subject = StringField("Subject", validators=[Length(max=300)])
-    message = TextAreaField("How can we help?")
-    order_number = StringField("Order number (optional)", validators=[Length(max=64)])
+    name = StringField(lazy_gettext("Your name"), validators=[Length(max=200, message=_AT_MOST)])
+    email = StringField(
+        lazy_gettext("Your email address"), validators=[Length(max=254, message=_AT_MOST)]
+    )
+    subject = StringField(lazy_gettext("Subject"), validators=[Length(max=300, message=_AT_MOST)])
+    message = TextAreaField(lazy_gettext("How can we help?"))
+    order_number = StringField(
+        lazy_gettext("Order number (optional)"), validators=[Length(max=64, message=_AT_MOST)]
+    )
     # Generated when the form is shown: a resubmit (double click, reload) files one ticket.
     submission = HiddenField()
 
@@ -74,7 +82,7 @@ def new() -> Any:
         except IntakeInvalid as exc:
             for key, message in exc.errors.items():
                 field = getattr(form, _FIELD_FOR.get(key, "message"))
-                field.errors = [*field.errors, message]
+                field.errors = [*field.errors, message]  # translated by the page (msg)
             return render_template("public/new.html", form=form), 422
         session["submitted_ticket"] = created.number
         return redirect(url_for("public.submitted"))

@@ -16,6 +16,7 @@ from tempodesk import canned, queries, templates, users
 from tempodesk.models import CannedAnswer
 from web import db
 from web.admin import bp
+from web.i18n import gettext as _
 
 
 def _form() -> canned.CannedData:
@@ -70,7 +71,7 @@ def canned_new() -> Any:
         db().rollback()
         return _editor(data, None, exc.errors, 422)
     db().commit()
-    flash(f"The canned answer “{answer.title}” is saved.", "success")
+    flash(_("The canned answer “%(title)s” is saved.", title=answer.title), "success")
     return redirect(url_for("admin.canned_edit", answer_id=answer.id))
 
 
@@ -93,7 +94,7 @@ def canned_edit(answer_id: int) -> Any:
         db().rollback()
         return _editor(data, _answer_or_404(answer_id), exc.errors, 422)
     db().commit()
-    flash(f"The canned answer “{answer.title}” is saved.", "success")
+    flash(_("The canned answer “%(title)s” is saved.", title=answer.title), "success")
     return redirect(url_for("admin.canned_edit", answer_id=answer.id))
 
 
@@ -103,5 +104,5 @@ def canned_delete(answer_id: int) -> Any:
     title = answer.title
     db().delete(answer)
     db().commit()
-    flash(f"The canned answer “{title}” is deleted.", "success")
+    flash(_("The canned answer “%(title)s” is deleted.", title=title), "success")
     return redirect(url_for("admin.canned_list"))

@@ -19,15 +19,17 @@ from tempodesk.client import EngineUnavailable
 from tempodesk.models import InboundMessage
 from web import db, release_db, runtime
 from web.admin import bp
+from web.i18n import gettext as _
+from web.i18n import inbound_status, lazy_gettext
 
-SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": "None (unencrypted)"}
+SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": lazy_gettext("None (unencrypted)")}
 CLOSED_POLICY_LABELS = {
-    "reopen": "reopens it",
-    "new": "opens a new ticket",
-    "reopen_within": "reopens it within the days below, else opens a new ticket",
+    "reopen": lazy_gettext("reopens it"),
+    "new": lazy_gettext("opens a new ticket"),
+    "reopen_within": lazy_gettext("reopens it within the days below, else opens a new ticket"),
 }
 RESERVED_NAMES = ("new",)  # /admin/mailboxes/new is the form for a new one
-ENGINE_DOWN = (
+ENGINE_DOWN = lazy_gettext(
     "The mailbox is saved, but Temporal or the worker is not answering: polling starts "
     "when they are back."
 )
@@ -48,9 +50,9 @@ def mailbox_new() -> Any:
         form = mailboxes.read_form(request.form)
         errors: dict[str, str] = {}
         if name in RESERVED_NAMES:
-            errors["name"] = f"'{name}' is reserved; choose another."
+            errors["name"] = _("'%(name)s' is reserved; choose another.", name=name)
         elif mailboxes.channel(db(), name) is not None:
-            errors["name"] = f"There is a mailbox '{name}' already."
+            errors["name"] = _("There is a mailbox '%(name)s' already.", name=name)
         return _save(name, form, errors, is_new=True)
     return _editor("", mailboxes.form_defaults(), {}, is_new=True)
 
@@ -72,14 +74,18 @@ def mailbox_poll(name: str) -> Any:
     box = mailboxes.row(db(), name)
     if box is None or not box.imap_host or not box.enabled:
         flash(
-            f"'{name}' has no IMAP settings switched on: its mail arrives only through the API.",
+            _(
+                "'%(name)s' has no IMAP settings switched on: its mail arrives only through "
+                "the API.",
+                name=name,
+            ),
             "error",
         )
     elif _ensure_polling(name):
-        flash(f"'{name}' is checking for new mail now.", "success")
+        flash(_("'%(name)s' is checking for new mail now.", name=name), "success")
     else:
         flash(
-            "Temporal or the worker is not answering: polling starts when they are back.",
+            _("Temporal or the worker is not answering: polling starts when they are back."),
             "error",
         )
     return redirect(url_for("admin.mailbox_edit", name=name))
@@ -107,9 +113,9 @@ def _save(name: str, form: mailboxes.MailboxForm, errors: dict[str, str], *, is_
         return _editor(name, values, errors, is_new=is_new, status=422, retype=bool(typed))
     session.commit()
     polls = bool(form.values.get("imap_host")) and bool(form.values.get("enabled"))
-    flash(f"The mailbox '{name}' is saved.", "success")
+    flash(_("The mailbox '%(name)s' is saved.", name=name), "success")
     if polls and not _ensure_polling(name):
-        flash(ENGINE_DOWN, "error")
+        flash(str(ENGINE_DOWN), "error")
     return redirect(url_for("admin.mailbox_edit", name=name))
 
 
@@ -216,9 +222,15 @@ def quarantined_reprocess(inbound_id: int) -> Any:
         try:
             outcome = runtime().inbound.reprocess(inbound_id)
         except EngineUnavailable:
-            flash(_engine_down("reprocessed"), "error")
+            flash(
+                _(
+                    "The ticket engine is not answering, so the message was not reprocessed. "
+                    "Nothing is lost: try again in a moment."
+                ),
+                "error",
+            )
         else:
-            text = f"Reprocessed: {outcome.outcome.replace('_', ' ')}"
+            text = _("Reprocessed: %(outcome)s", outcome=inbound_status(outcome.outcome))
             if outcome.ticket:
                 text += f" ({outcome.ticket})"
             if outcome.reason:
@@ -234,11 +246,18 @@ def quarantined_release(inbound_id: int) -> Any:
         try:
             outcome = runtime().inbound.release(inbound_id, current_user.username)
         except EngineUnavailable:
-            flash(_engine_down("released"), "error")
+            flash(
+                _(
+                    "The ticket engine is not answering, so the message was not released. "
+                    "Nothing is lost: try again in a moment."
+                ),
+                "error",
+            )
         else:
             number = outcome.ticket or ""
             link = url_for("desk.ticket", number=number)
-            flash(Markup('Released as ticket <a href="{}">{}</a>.').format(link, number), "success")
+            ticket_link = Markup('<a href="{}">{}</a>').format(link, number)
+            flash(Markup(_("Released as ticket %(ticket)s.", ticket=ticket_link)), "success")
     return redirect(url_for("admin.quarantined", inbound_id=inbound_id))
 
 
@@ -246,12 +265,8 @@ def _reviewable(inbound_id: int) -> bool:
     message = _inbound(inbound_id)
     if message.status in mailboxes.ACTIONABLE:
         return True
-    flash(f"This message is already handled ({message.status.replace('_', ' ')}).", "error")
-    return False
-
-
-def _engine_down(what: str) -> str:
-    return (
-        f"The ticket engine is not answering, so the message was not {what}. Nothing is "
-        "lost: try again in a moment."
+    flash(
+        _("This message is already handled (%(status)s).", status=inbound_status(message.status)),
+        "error",
     )
+    return False

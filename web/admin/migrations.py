@@ -20,6 +20,7 @@ from tempodesk.models import ProcessMigration
 from tempodesk.process_migration import MigrationInvalid
 from web import db, release_db, runtime
 from web.admin import bp
+from web.i18n import gettext as _
 
 STATUSES = ("pending", "migrated", "rejected")
 
@@ -43,7 +44,13 @@ def migrate(name: str) -> Any:
             if chosen:
                 state_map[state] = chosen
             else:
-                errors.append(f"Choose a state of version {target} for '{state}'.")
+                errors.append(
+                    _(
+                        "Choose a state of version %(version)s for '%(state)s'.",
+                        version=target,
+                        state=state,
+                    )
+                )
         if not errors:
             try:
                 migration = process_migration.plan(
@@ -57,7 +64,7 @@ def migrate(name: str) -> Any:
                 migration_id = migration.id
                 release_db()
                 runtime().temporal.start_migration(migration_id)
-                flash(f"Migration {migration_id} started.", "success")
+                flash(_("Migration %(id)s started.", id=migration_id), "success")
                 return redirect(url_for("admin.migration_report", migration_id=migration_id))
     definition = processes.definition(session, name, target)
     tickets = process_migration.candidates(session, name, target)
@@ -111,7 +118,7 @@ def migration_resume(migration_id: int) -> Any:
     if migration.status == "running":
         release_db()
         runtime().temporal.start_migration(migration_id)
-        flash("The migration is running.", "success")
+        flash(_("The migration is running."), "success")
     return redirect(url_for("admin.migration_report", migration_id=migration_id))
 
 

@@ -19,6 +19,7 @@ from tempodesk.models import Group
 from web import CSP, db
 from web.admin import bp
 from web.admin import process_form as pf
+from web.i18n import gettext as _
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -68,22 +69,28 @@ def new_process() -> Any:
     label = request.form.get("label", "").strip()
     copy_from = request.form.get("copy_from", "")
     if not _NAME.match(name):
-        flash(f"'{name}' is not a valid id: use a-z, 0-9 and _, starting with a letter.", "error")
+        flash(
+            _(
+                "'%(name)s' is not a valid id: use a-z, 0-9 and _, starting with a letter.",
+                name=name,
+            ),
+            "error",
+        )
         return redirect(url_for("admin.index"))
     if processes.exists(session, name):
-        flash(f"There is already a process named '{name}'.", "error")
+        flash(_("There is already a process named '%(name)s'.", name=name), "error")
         return redirect(url_for("admin.index"))
     copy_of = None
     if copy_from:
         try:
             copy_of = read_yaml(processes.export(session, copy_from))
         except processes.UnknownProcess:
-            flash(f"There is no process '{copy_from}' to copy.", "error")
+            flash(_("There is no process '%(name)s' to copy.", name=copy_from), "error")
             return redirect(url_for("admin.index"))
     document = pf.new_document(name, label, copy_of if isinstance(copy_of, dict) else None)
     processes.save_draft(session, name, pf.dump(document), _author())
     session.commit()
-    flash(f"Created the draft of {name}. Publish it to use it.", "success")
+    flash(_("Created the draft of %(name)s. Publish it to use it.", name=name), "success")
     return redirect(url_for("admin.edit_process", name=name))
 
 
@@ -151,26 +158,28 @@ def import_process(name: str) -> Any:
         try:
             text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            flash("The file is not UTF-8 text; nothing was imported.", "error")
+            flash(_("The file is not UTF-8 text; nothing was imported."), "error")
             return redirect(url_for("admin.process", name=name))
     if not text.strip():
-        flash("Choose a file or paste the YAML to import.", "error")
+        flash(_("Choose a file or paste the YAML to import."), "error")
         return redirect(url_for("admin.process", name=name))
     try:
         read_yaml(text)
     except DefinitionError as exc:
         # Not even YAML: keep the draft there is rather than replace it with this.
         for problem in exc.problems:
-            flash(f"Not imported: {problem}", "error")
+            flash(_("Not imported: %(problem)s", problem=str(problem)), "error")
         return redirect(url_for("admin.process", name=name))
     checked = processes.save_draft(session, name, text, _author())
     session.commit()
     if checked.ok:
-        flash("Imported into the draft. It has no problems: publish it when ready.", "success")
+        flash(_("Imported into the draft. It has no problems: publish it when ready."), "success")
     else:
         flash(
-            f"Imported into the draft. {len(checked.problems)} problem(s) to fix before "
-            "publishing.",
+            _(
+                "Imported into the draft. %(count)s problem(s) to fix before publishing.",
+                count=len(checked.problems),
+            ),
             "error",
         )
     return redirect(url_for("admin.process_yaml", name=name))
@@ -182,7 +191,7 @@ def discard_draft(name: str) -> Any:
     _known(name)
     processes.discard_draft(session, name)
     session.commit()
-    flash(f"Discarded the draft of {name}.", "success")
+    flash(_("Discarded the draft of %(name)s.", name=name), "success")
     if processes.latest(session, name) is None:
         return redirect(url_for("admin.index"))
     return redirect(url_for("admin.process", name=name))
@@ -202,9 +211,16 @@ def _publish(name: str, text: str) -> list[Problem]:
         return exc.problems
     session.commit()
     if before is not None and before.id == version.id:
-        flash(f"Nothing to publish: the draft is the same as {name} v{version.version}.", "info")
+        flash(
+            _(
+                "Nothing to publish: the draft is the same as %(name)s v%(version)s.",
+                name=name,
+                version=version.version,
+            ),
+            "info",
+        )
     else:
-        flash(f"Published {name} v{version.version}.", "success")
+        flash(_("Published %(name)s v%(version)s.", name=name, version=version.version), "success")
     return []
 
 
@@ -226,12 +242,12 @@ def edit_process(name: str) -> Any:
         problems = result.problems + checked.problems or _publish(name, text)
         if not problems:
             return redirect(url_for("admin.process", name=name))
-        flash("Not published: fix the problems shown first.", "error")
+        flash(_("Not published: fix the problems shown first."), "error")
         return _form_editor(name, text, problems, status=422)
     for problem in result.problems:
         flash(str(problem), "error")
     if op == "save":
-        flash("Draft saved." if checked.ok else "Draft saved; it has problems.", "success")
+        flash(_("Draft saved.") if checked.ok else _("Draft saved; it has problems."), "success")
     return redirect(url_for("admin.edit_process", name=name, _anchor=anchor or None))
 
 
@@ -279,9 +295,9 @@ def process_yaml(name: str) -> Any:
         problems = checked.problems or _publish(name, text)
         if not problems:
             return redirect(url_for("admin.process", name=name))
-        flash("Not published: fix the problems listed first.", "error")
+        flash(_("Not published: fix the problems listed first."), "error")
         return _yaml_editor(name, text, problems, status=422)
-    flash("Draft saved." if checked.ok else "Draft saved; it has problems.", "success")
+    flash(_("Draft saved.") if checked.ok else _("Draft saved; it has problems."), "success")
     return _yaml_editor(name, text, checked.problems)
 
 

@@ -17,8 +17,10 @@ from tempodesk.templates import PreviewProblem, TemplateCheck, TemplateInvalid
 from tempodesk.users import AccountInvalid, UserData
 from web import db, runtime
 from web.admin import bp
+from web.i18n import LANGUAGES
+from web.i18n import gettext as _
 
-LANGUAGE_NAMES = {"en": "English", "cs": "Čeština"}
+LANGUAGE_NAMES = LANGUAGES  # each language named in itself
 RESERVED_TEMPLATE_NAMES = ("new",)  # /admin/templates/new is the form for a new one
 
 
@@ -51,15 +53,19 @@ def template_new() -> Any:
         name = str(values["name"])
         problems = []
         if name in RESERVED_TEMPLATE_NAMES:
-            problems.append(TemplateCheck("", "name", f"'{name}' is reserved; choose another."))
+            problems.append(
+                TemplateCheck("", "name", _("'%(name)s' is reserved; choose another.", name=name))
+            )
         elif templates.get(db(), name) is not None:
-            problems.append(TemplateCheck("", "name", f"There is a template '{name}' already."))
+            problems.append(
+                TemplateCheck("", "name", _("There is a template '%(name)s' already.", name=name))
+            )
         if not problems:
             saved = _save(name, values)
             if isinstance(saved, list):
                 problems = saved
             else:
-                flash(f"The template '{name}' is saved.", "success")
+                flash(_("The template '%(name)s' is saved.", name=name), "success")
                 return redirect(url_for("admin.template_edit", name=name))
         return _editor(values, problems, is_new=True, status=422)
     return _editor(values, [], is_new=True)
@@ -75,7 +81,7 @@ def template_edit(name: str) -> Any:
         saved = _save(name, values)
         if isinstance(saved, list):
             return _editor(values, saved, status=422)
-        flash(f"The template '{name}' is saved.", "success")
+        flash(_("The template '%(name)s' is saved.", name=name), "success")
         return redirect(url_for("admin.template_edit", name=name))
     values = {
         "name": template.name,
@@ -230,7 +236,7 @@ def user_new() -> Any:
             data.password = ""
             return _user_form(None, data, exc.errors, username=username, status=422)
         session.commit()
-        flash(f"The user '{username}' can now sign in.", "success")
+        flash(_("The user '%(username)s' can now sign in.", username=username), "success")
         return redirect(url_for("admin.users_list"))
     return _user_form(None, UserData(), {})
 
@@ -250,7 +256,7 @@ def user_edit(username: str) -> Any:
             data.password = ""
             return _user_form(user, data, exc.errors, status=422)
         session.commit()
-        flash(f"The user '{username}' is saved.", "success")
+        flash(_("The user '%(username)s' is saved.", username=username), "success")
         return redirect(url_for("admin.users_list"))
     data = UserData(
         display_name=user.display_name,
@@ -283,7 +289,10 @@ def groups_list() -> Any:
             errors = exc.errors
         else:
             session.commit()
-            flash(f"The group '{group.name}' is created; now add its members.", "success")
+            flash(
+                _("The group '%(name)s' is created; now add its members.", name=group.name),
+                "success",
+            )
             return redirect(url_for("admin.group_edit", name=group.name))
     return (
         render_template(
@@ -319,7 +328,7 @@ def group_edit(name: str) -> Any:
             errors = exc.errors
         else:
             session.commit()
-            flash(f"The group '{name}' is saved.", "success")
+            flash(_("The group '%(name)s' is saved.", name=name), "success")
             return redirect(url_for("admin.groups_list"))
     values = {"description": description, "supervisor": supervisor, "members": members}
     return (

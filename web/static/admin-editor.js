@@ -10,7 +10,9 @@
   "use strict";
 
   const DELAY_MS = 600;
-  const NO_DIAGRAM = "No diagram: the definition cannot be read yet (see the problems).";
+  const t = (key, fallback, values) => window.tempodesk.t(key, fallback, values); // app.js
+  const NO_DIAGRAM = () =>
+    t("diagramNone", "No diagram: the definition cannot be read yet (see the problems).");
   let drawings = 0;
 
   function csrfToken() {
@@ -33,11 +35,13 @@
     const mine = ++drawings;
     if (!text) {
       target.replaceChildren();
-      setStatus(NO_DIAGRAM);
+      setStatus(NO_DIAGRAM());
       return;
     }
     if (!window.mermaid) {
-      setStatus("The diagram cannot be drawn here; its Mermaid text is below.");
+      setStatus(
+        t("diagramUnsupported", "The diagram cannot be drawn here; its Mermaid text is below."),
+      );
       return;
     }
     try {
@@ -49,7 +53,13 @@
       if (sourceBox) sourceBox.open = false;
     } catch (error) {
       if (mine !== drawings) return;
-      setStatus(`The diagram could not be drawn (${error.message || error}); its Mermaid text is below.`);
+      setStatus(
+        t(
+          "diagramFailed",
+          "The diagram could not be drawn ({error}); its Mermaid text is below.",
+          { error: error.message || error },
+        ),
+      );
       if (sourceBox) sourceBox.open = true;
     }
   }
@@ -87,7 +97,13 @@
         if (!response.ok) throw new Error(`the server answered ${response.status}`);
         result = await response.json();
       } catch (error) {
-        if (mine === latest) setStatus(`The live diagram is not available right now (${error.message}).`);
+        if (mine === latest) {
+          setStatus(
+            t("diagramOffline", "The live diagram is not available right now ({error}).", {
+              error: error.message,
+            }),
+          );
+        }
         return;
       }
       if (mine !== latest) return; // an answer to an older edit

@@ -5,6 +5,7 @@
   "use strict";
 
   const DELAY_MS = 400;
+  const t = (key, fallback, values) => window.tempodesk.t(key, fallback, values); // app.js
 
   function setup(form) {
     const url = form.getAttribute("data-preview-url");
@@ -37,14 +38,17 @@
       out(pane, "error").textContent = result.error ? whereLabel(result.part) + result.error : "";
       let status = result.status || "";
       if (!result.error && !status && !isEmail() && smsMax) {
-        status = `${(result.body || "").length} of ${smsMax} characters`;
+        status = t("previewChars", "{n} of {max} characters", {
+          n: (result.body || "").length,
+          max: smsMax,
+        });
       }
       out(pane, "status").textContent = status;
     }
 
     function whereLabel(part) {
-      if (part === "subject") return "Subject: ";
-      if (part === "body") return "Text: ";
+      if (part === "subject") return `${t("previewSubject", "Subject:")} `;
+      if (part === "body") return `${t("previewText", "Text:")} `;
       return "";
     }
 
@@ -55,10 +59,10 @@
       const request = (latest.get(language) || 0) + 1;
       latest.set(language, request);
       if (!body.value.trim() && !(isEmail() && subject.value.trim())) {
-        show(pane, { status: "Nothing to preview in this language." });
+        show(pane, { status: t("previewEmpty", "Nothing to preview in this language.") });
         return;
       }
-      out(pane, "status").textContent = "Rendering…";
+      out(pane, "status").textContent = t("previewRendering", "Rendering…");
       let result;
       try {
         const response = await fetch(url, {
@@ -80,9 +84,13 @@
         const type = response.headers.get("Content-Type") || "";
         result = type.includes("application/json")
           ? await response.json()
-          : { error: `The preview failed (HTTP ${response.status}). Reload the page.` };
+          : {
+              error: t("previewHttp", "The preview failed (HTTP {status}). Reload the page.", {
+                status: response.status,
+              }),
+            };
       } catch (_error) {
-        result = { error: "The preview is not available right now." };
+        result = { error: t("previewUnavailable", "The preview is not available right now.") };
       }
       if (latest.get(language) === request) {
         show(pane, result); // an older answer never overwrites a newer one

@@ -6,6 +6,7 @@
   "use strict";
 
   const SAVE_AFTER_MS = 800;
+  const t = (key, fallback, values) => window.tempodesk.t(key, fallback, values); // app.js
   const SKIPPED = new Set(["csrf_token", "expected_state", "request_id", "attachments"]);
 
   function csrfToken(form) {
@@ -66,11 +67,11 @@
         if (!response.ok) throw new Error(String(response.status));
         const result = await response.json();
         if (!submitted) {
-          say(result.saved ? "Draft saved." : "");
+          say(result.saved ? t("draftSaved", "Draft saved.") : "");
           if (discard) discard.hidden = !result.saved;
         }
       } catch (error) {
-        say("The draft could not be saved.");
+        say(t("draftFailed", "The draft could not be saved."));
       } finally {
         sending = false;
         if (again && !submitted) {
@@ -146,7 +147,7 @@
     };
     const option = select && select.selectedOptions[0];
     if (!option || !option.value || !textarea) {
-      show("Choose a canned answer or a template first.");
+      show(t("insertChoose", "Choose a canned answer or a template first."));
       return;
     }
     show("");
@@ -158,13 +159,16 @@
       });
       const result = await response.json().catch(() => ({}));
       if (!response.ok) {
-        show((result.error && result.error.message) || "The text could not be inserted.");
+        show(
+          (result.error && result.error.message) ||
+            t("insertFailed", "The text could not be inserted."),
+        );
         return;
       }
       insertAtCursor(textarea, result.text || "");
       select.value = "";
     } catch (failure) {
-      show("The text could not be inserted (no connection?).");
+      show(t("insertOffline", "The text could not be inserted (no connection?)."));
     } finally {
       button.disabled = false;
     }
@@ -195,7 +199,7 @@
         if (mine !== latest) return;
         box.textContent = "";
         if (result.found) {
-          box.append("Existing contact: ");
+          box.append(`${t("lookupFound", "Existing contact:")} `);
           const link = document.createElement("a");
           link.href = result.url;
           link.textContent = result.name || result.email || result.phone;
@@ -203,7 +207,9 @@
           const details = [result.email, result.phone].filter(Boolean).join(", ");
           if (details) box.append(` (${details})`);
         } else {
-          box.append("No contact has this email or phone: a new contact will be created.");
+          box.append(
+            t("lookupNone", "No contact has this email or phone: a new contact will be created."),
+          );
         }
       } catch (failure) {
         // The look-up button still works without it.

@@ -9,6 +9,7 @@
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
   const csrfToken = () => ($('meta[name="csrf-token"]') || {}).content || "";
   const narrow = () => window.matchMedia("(max-width: 800px)").matches;
+  const { t, nt } = window.tempodesk; // the page's texts (app.js)
 
   function postJSON(url, body) {
     return fetch(url, {
@@ -86,7 +87,10 @@
       })
       .catch(() => {
         if (token !== previewToken) return;
-        pane.textContent = "The preview could not be loaded. Open the ticket instead.";
+        pane.textContent = t(
+          "previewFailed",
+          "The preview could not be loaded. Open the ticket instead.",
+        );
       })
       .finally(() => pane.removeAttribute("aria-busy"));
   }
@@ -109,8 +113,8 @@
     if (!counter) return;
     const ticked = $$('input[name="ticket"][form="bulk-form"]:checked').length;
     counter.textContent = ticked
-      ? `${ticked} selected ticket${ticked === 1 ? "" : "s"}:`
-      : "Tick tickets (or press x) to act on several at once.";
+      ? nt("bulkSelected", "{n} selected ticket:", "{n} selected tickets:", ticked)
+      : t("bulkIdle", "Tick tickets (or press x) to act on several at once.");
     // Nothing ticked: the bar stays small (without JavaScript it is always complete).
     $("#bulk-form").classList.toggle("idle", ticked === 0);
     const all = $("[data-select-all]");
@@ -138,7 +142,9 @@
     if (submitter && submitter.value === "perform") {
       const select = $("#bulk-action");
       const label = select && select.selectedOptions[0] ? select.selectedOptions[0].text : "";
-      if (select && select.value && !window.confirm(`${label}: on ${ticked} ticket(s)?`)) {
+      const question = nt("bulkConfirm", "{label}: on {n} ticket?", "{label}: on {n} tickets?",
+        ticked, { label });
+      if (select && select.value && !window.confirm(question)) {
         event.preventDefault();
       }
     }
@@ -178,7 +184,7 @@
       const views = $$("li[data-key]", list).map((item) => item.dataset.key);
       postJSON(list.dataset.orderUrl, { views })
         .then(() => {
-          if (status) status.textContent = "The new order of the lists is saved.";
+          if (status) status.textContent = t("panelSaved", "The new order of the lists is saved.");
         })
         .catch(() => window.location.reload());
     });
