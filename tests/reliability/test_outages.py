@@ -226,9 +226,12 @@ def test_reply_during_an_smtp_outage_is_delivered_once_when_it_is_back(
     sink.unavailable = False
     [mail] = sink.wait_for(1, timeout=30)
     assert "Sent while the mail server was down." in mail.text()
+    # The send activity marks the message sent; the workflow then records the event (two
+    # writes, moments apart): wait for both.
     for _ in range(100):
         ticket = stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
-        if ticket["messages"][-1]["delivery_status"] == "sent":
+        sent = ticket["messages"][-1]["delivery_status"] == "sent"
+        if sent and ticket["events"][-1]["kind"] == "email_sent":
             break
         time.sleep(0.1)
     assert ticket["messages"][-1]["delivery_status"] == "sent"
