@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test lint bench bench-mail translations venv clean
+.PHONY: dev test lint bench bench-mail bench-desk translations venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench-mail: $(STAMP)
 	@scripts/ensure-postgres
 	@scripts/ensure-dovecot
 	@$(BIN)/python -m benchmarks.mail_intake
+
+## Ticket lists and search (prints JSON): 100,000 seeded tickets, p50/p95 beside bare SQL.
+bench-desk: $(STAMP)
+	@scripts/ensure-postgres
+	@$(BIN)/python -m benchmarks.desk_lists
 
 ## After changing UI texts: extract them, merge into each language's catalog, compile.
 ## Translate what `pybabel update` left empty or fuzzy; tests/web/test_i18n.py checks it.

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from tempodesk import lists
 from tempodesk.contacts import normalize_email, normalize_phone
 from tempodesk.contracts import (
     ACT_CHOOSE_ASSIGNEE,
@@ -30,7 +31,6 @@ from tempodesk.db import transaction
 from tempodesk.models import Channel, Contact, Message, Order, Ticket, TicketEvent, User
 from tempodesk.settings import Settings
 
-SEARCH_TEXT_MAX = 200_000
 # A later delivery status never gives way to an earlier one.
 _DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}
 
@@ -226,7 +226,7 @@ class TicketStore:
             .where(Message.attached.is_(True))
             .order_by(Message.id)
         )
-        text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_MAX]
+        text = lists.search_text(parts)
         if text != ticket.search_text:
             ticket.search_text = text
 

@@ -48,12 +48,10 @@ import asyncio
 import contextlib
 import email.policy
 import itertools
-import json
 import logging
 import os
 import random
 import shutil
-import signal
 import sys
 import time
 import uuid
@@ -72,7 +70,7 @@ from temporalio.client import Client
 
 from benchmarks.baseline import OPEN_LOCAL_ACTIVITIES
 from benchmarks.load import CpuMeter, CpuSample, percentile
-from benchmarks.run import Bench, _interference, _interrupt, machine_info
+from benchmarks.run import Bench, _interference, machine_info, prepare_process, run_reported
 from benchmarks.stack import NAMESPACE, Stack, StackOptions, build_stack
 
 log = logging.getLogger("benchmarks")
@@ -1292,16 +1290,7 @@ def setup_description(args: argparse.Namespace) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    started = time.monotonic()
+    started = prepare_process("mail.log")
     document: dict[str, Any] = {
         "benchmark": "tempodesk-mail-intake",
         "ok": False,
@@ -1309,12 +1298,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
         "config": config(args),
         "setup": setup_description(args),
+        "warnings": [],
     }
-    errors: list[str] = []
-    warnings: list[str] = []
-    status = 1
-    cleanup = contextlib.ExitStack()
-    try:
+
+    def body(cleanup: contextlib.ExitStack[Any], errors: list[str]) -> None:
         stack = build_stack(
             StackOptions(
                 database=args.database,
@@ -1326,40 +1313,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         document["machine"]["database_server"] = stack.versions.get("database_server")
         results = MailBench(args, stack, cleanup).run()
-        errors = results.pop("errors")
-        warnings = results.pop("warnings")
-        document.update(results)
-        status = 0 if not errors else 1
-    except KeyboardInterrupt:
-        log.warning("interrupted; cleaning up")
-        errors.append("interrupted")
-        status = 130
-    except Exception as exc:
-        log.exception("the benchmark failed")
-        errors.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        previous = {
-            sig: signal.signal(sig, signal.SIG_IGN)
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-        }
-        try:
-            cleanup.close()
-        except Exception as exc:
-            log.exception("cleaning up failed")
-            errors.append(f"cleanup: {type(exc).__name__}: {exc}")
-            status = status or 1
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    document["ok"] = not errors
-    document["warnings"] = warnings
-    document["errors"] = errors
-    document["duration_s"] = round(time.monotonic() - started, 1)
-    with contextlib.suppress(OSError):
-        document["machine"]["load_avg_at_end"] = [round(v, 2) for v in os.getloadavg()]
-    print(json.dumps(document, indent=2))
-    sys.stdout.flush()
-    return status
+        errors.extend(results.pop("errors"))
+        document.update(results)  # its "warnings" too
+
+    return run_reported(document, started, body)
 
 
 if __name__ == "__main__":

@@ -518,43 +518,34 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def prepare_process(*quiet: str) -> float:
+    """Logging to stderr (the JSON goes to stdout), the loggers in ``quiet`` at WARNING, and
+    SIGTERM/SIGHUP cleaning up exactly like Ctrl-C. Returns the start of the run."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # A SIGTERM (or SIGHUP) cleans up exactly like Ctrl-C.
+    for name in ("alembic", *quiet):
+        logging.getLogger(name).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
-    started = time.monotonic()
-    document: dict[str, Any] = {
-        "benchmark": "tempodesk",
-        "ok": False,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "config": config(args),
-        "setup": setup_description(args),
-    }
+    return time.monotonic()
+
+
+def run_reported(
+    document: dict[str, Any],
+    started: float,
+    body: Callable[[contextlib.ExitStack[Any], list[str]], None],
+) -> int:
+    """Run a benchmark's ``body`` (it fills ``document`` and appends to the errors), clean up
+    whatever it registered, print ``document`` as JSON and return the exit status: 0 without
+    errors, 130 when interrupted, else 1."""
     errors: list[str] = []
     status = 1
     cleanup = contextlib.ExitStack()
     try:
-        stack = build_stack(
-            StackOptions(
-                database=args.database,
-                worker=args.worker,
-                keep_tmp=args.keep_tmp,
-                temporal_config=args.temporal_config,
-            ),
-            cleanup,
-        )
-        document["machine"]["database_server"] = stack.versions.get("database_server")
-        results = Bench(args, stack).run()
-        errors = results.pop("errors")
-        document.update(results)
+        body(cleanup, errors)
         status = 0 if not errors else 1
     except KeyboardInterrupt:
         log.warning("interrupted; cleaning up")
@@ -583,9 +574,39 @@ def main(argv: list[str] | None = None) -> int:
     document["duration_s"] = round(time.monotonic() - started, 1)
     with contextlib.suppress(OSError):
         document["machine"]["load_avg_at_end"] = [round(v, 2) for v in os.getloadavg()]
-    print(json.dumps(document, indent=2))
+    print(json.dumps(document, indent=2, default=str))
     sys.stdout.flush()
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = prepare_process()
+    document: dict[str, Any] = {
+        "benchmark": "tempodesk",
+        "ok": False,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "config": config(args),
+        "setup": setup_description(args),
+    }
+
+    def body(cleanup: contextlib.ExitStack[Any], errors: list[str]) -> None:
+        stack = build_stack(
+            StackOptions(
+                database=args.database,
+                worker=args.worker,
+                keep_tmp=args.keep_tmp,
+                temporal_config=args.temporal_config,
+            ),
+            cleanup,
+        )
+        document["machine"]["database_server"] = stack.versions.get("database_server")
+        results = Bench(args, stack).run()
+        errors.extend(results.pop("errors"))
+        document.update(results)
+
+    return run_reported(document, started, body)
 
 
 if __name__ == "__main__":

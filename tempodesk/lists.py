@@ -2,9 +2,12 @@
 
 One place answers "which tickets, in which order" for the desk's lists, the search page and
 the API, always inside ``queries.visible_tickets`` (an agent never sees a state their groups
-may not see). Search uses PostgreSQL full-text search (a GIN index over
-``to_tsvector('simple', search_text)``) or SQLite FTS5 (``ticket_fts``), both maintained from
-``tickets.search_text``, which the projection keeps up to date.
+may not see). Search uses PostgreSQL full-text search (``search_vector``, a stored
+``to_tsvector('simple', search_text)`` with a GIN index) or SQLite FTS5 (``ticket_fts``),
+both maintained from ``tickets.search_text``, which the projection keeps up to date (built
+by ``search_text``). Diacritics never matter: "novakova" finds "Nováková" in both (FTS5
+folds them itself; for PostgreSQL's ``simple`` configuration the text carries its words also
+without them, and the query is folded).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +41,7 @@ from tempodesk.db import aware
 from tempodesk.models import Follow, SavedFilter, Ticket, TicketRead
 
 OPEN = ("new", "open", "pending", "resolved")
+SEARCH_TEXT_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,8 @@ def matches(session: Session, query: str) -> ColumnElement[bool]:
         terms = " & ".join(
             _pg_term(w) + (":*" if i == len(words) - 1 else "") for i, w in enumerate(words)
         )
-        return func.to_tsvector(literal_column("'simple'"), Ticket.search_text).op("@@")(
+        # tickets.search_vector: to_tsvector('simple', search_text), stored (migration 0005).
+        return literal_column("tickets.search_vector").op("@@")(
             func.to_tsquery(literal_column("'simple'"), terms)
         )
     fts = " ".join(
@@ -200,7 +206,24 @@ def matches(session: Session, query: str) -> ColumnElement[bool]:
 
 
 def _words(query: str) -> list[str]:
-    return [w for w in re.findall(r"[\w@.+-]+", query.lower()) if w.strip(".+-")][:12]
+    return [w for w in re.findall(r"[\w@.+-]+", fold(query)) if w.strip(".+-")][:12]
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Nováková" → "novakova"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(parts: Iterable[str]) -> str:
+    """What search reads for a ticket: the ``parts`` (number, subject, customer, order, message
+    bodies) one per line, at most ``SEARCH_TEXT_MAX`` characters, then a last line with every
+    word that has diacritics written without them (once each)."""
+    text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_MAX]
+    folded = dict.fromkeys(
+        plain for word in re.findall(r"\w+", text) if (plain := fold(word)) != word.lower()
+    )
+    return f"{text}\n{' '.join(folded)}" if folded else text
 
 
 def _pg_term(word: str) -> str:

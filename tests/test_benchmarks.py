@@ -110,3 +110,53 @@ def test_quick_mail_intake_benchmark_loses_and_duplicates_nothing() -> None:
         assert figure["n"] == burst["messages"] and figure["errors"] == 0
     reference = document["ratios"]["reference"]
     assert isinstance(document["ratios"]["throughput"][reference], int | float)
+
+
+def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.desk_lists", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    document = json.loads(finished.stdout)
+
+    assert document["ok"] is True
+    assert document["errors"] == []
+    for key in (
+        "machine",
+        "config",
+        "setup",
+        "seed",
+        "queries",
+        "baseline",
+        "ratios",
+        "index_usage",
+        "summary",
+        "budget",
+        "warnings",
+        "duration_s",
+    ):
+        assert key in document, key
+    seed = document["seed"]
+    assert seed["rows"]["tickets"] == document["config"]["tickets"] > 0
+    assert seed["rows"]["messages"] >= 2 * seed["rows"]["tickets"]
+    assert seed["search_text_verified"]["mismatches"] == 0
+    kinds = {figure["kind"] for figure in document["queries"].values()}
+    assert kinds == {"list", "deep_page", "count", "search", "search_count", "ticket", "http"}
+    for actor in ("agent", "admin"):
+        for name in ("list.open.newest", "search.common_word", "search.rare_word"):
+            assert f"{actor}.{name}" in document["queries"], (actor, name)
+    for name, figure in document["queries"].items():
+        assert figure["n"] == document["config"]["repeats"], name
+        for key in ("p50_ms", "p95_ms", "max_ms"):
+            assert isinstance(figure[key], int | float), (name, key)
+        if figure["kind"] != "http":
+            assert name in document["baseline"], name
+            assert isinstance(document["ratios"][name]["p50"], int | float), name
+    for name, usage in document["index_usage"].items():
+        assert isinstance(usage["fulltext_index_used"], bool), name
+    assert document["index_usage"]["admin.search.rare_word"]["fulltext_index_used"] is True
