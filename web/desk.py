@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from statemachines import FieldErrors, ProcessDefinition, coerce_form
-from tempodesk import accounts, desk, lists, queries, users
+from tempodesk import accounts, desk, lists, processes, queries, users
 from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
 from tempodesk.mail import trim_quoted
@@ -694,6 +694,43 @@ def caught_mail() -> Any:
     if directory is None:
         abort(404)
     return render_template("desk/mail.html", mails=read_caught(directory))
+
+
+# ------------------------------------------------------------------ state colours
+
+
+@bp.route("/states.css")
+def state_styles() -> Any:
+    """The colour admins gave each state, as a stylesheet (the CSP allows no inline styles):
+    ``.st-<process>-<version>-<state>`` sets ``--state-colour`` for the badge's dot. Cached
+    by the browser until a version is published (ETag)."""
+    session = db()
+    stamp = processes.published_stamp(session)
+    etag = f"states-{stamp}"
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(_state_css(session))
+        response.mimetype = "text/css"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _state_css(session: Any) -> str:
+    # Process names and state ids are [a-z][a-z0-9_]* and colours #rrggbb (the definition's
+    # validator checks both), so nothing here can break out of a rule.
+    return "".join(
+        f".st-{name}-{version}-{state}{{--state-colour:{colour}}}\n"
+        for name, version, state, colour in processes.state_colours(session)
+    )
+
+
+@bp.app_template_global()
+def state_class(ticket: Any, state: str | None = None) -> str:
+    """The class of a state badge of ``ticket`` (its current state unless ``state``); a
+    template global, so macros imported without context have it too."""
+    return f"st-{ticket.process_name}-{ticket.process_version}-{state or ticket.state}"
 
 
 # ------------------------------------------------------------------ the agent's profile

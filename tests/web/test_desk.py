@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
+import yaml
 from flask.testing import FlaskClient
 
+from statemachines import bundled
+from tempodesk import processes
+from tempodesk.db import transaction
 from tests.helpers import Stack, csrf_token, workflow_history
 
 
@@ -195,3 +200,43 @@ def test_pages_carry_a_strict_content_security_policy(stack: Stack) -> None:
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_state_colours_an_admin_defines_are_served_and_used_on_the_desk(stack: Stack) -> None:
+    name = f"colours_{uuid.uuid4().hex[:8]}"
+    data = yaml.safe_load(bundled("support"))
+    data["name"] = name
+    data["states"]["new"]["colour"] = "#a01ec8"
+    with transaction(stack.sessions) as session:
+        version = processes.publish(session, yaml.safe_dump(data, sort_keys=False)).version
+    response = stack.client().post(
+        "/api/v1/tickets",
+        json={
+            "subject": "Colourful",
+            "body": "Hello",
+            "customer": {"email": "colours@example.org"},
+            "process": name,
+        },
+        headers=stack.api(),
+    )
+    assert response.status_code == 201, response.get_json()
+    number = response.get_json()["number"]
+    client = stack.login("agent1")
+
+    sheet = client.get("/desk/states.css")
+    assert sheet.status_code == 200 and sheet.mimetype == "text/css"
+    css = sheet.get_data(as_text=True)
+    assert f".st-{name}-{version}-new{{--state-colour:#a01ec8}}" in css
+    # The category's colour where the definition gives none.
+    assert f".st-{name}-{version}-open{{--state-colour:#c77700}}" in css
+    rule = re.compile(r"\.st-[a-z][a-z0-9_]*-\d+-[a-z][a-z0-9_]*\{--state-colour:#[0-9a-fA-F]{6}\}")
+    assert all(rule.fullmatch(line) for line in css.splitlines())
+
+    again = client.get("/desk/states.css", headers={"If-None-Match": sheet.headers["ETag"]})
+    assert again.status_code == 304
+
+    page = client.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert f"st-{name}-{version}-new" in page and "/desk/states.css" in page
+    listing = client.get("/desk/?view=view:all").get_data(as_text=True)
+    assert f"st-{name}-{version}-new" in listing
+    assert stack.client().get("/desk/states.css").status_code == 302  # agents only
