@@ -590,8 +590,8 @@ def perform(number: str, action_id: str) -> Any:
     flash(
         _(
             "%(action)s: done. The ticket is now “%(state)s”.",
-            action=action.label,
-            state=result.state_label,
+            action=translate_message(action.label),
+            state=translate_message(result.state_label),
         ),
         "success",
     )

@@ -16,10 +16,13 @@ public pages, and translations of texts made by the pure modules.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import cache
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import (
     Babel,
@@ -361,6 +364,62 @@ MESSAGES = [
     N_("the template failed: %(problem)s"),
 ]
 
+# ------------------------------------------------------------------ the shipped processes
+
+#: The keys of a process definition whose text people read: state and action labels, the
+#: customer's state label, confirmation questions, field labels and help, choice labels.
+_PROCESS_TEXT_KEYS = ("label", "customer_label", "confirm", "help")
+
+
+def process_texts(document: Mapping[str, Any]) -> list[str]:
+    """The texts of a process definition (a parsed YAML document) that the desk shows.
+
+    The processes shipped with Tempodesk have them in the catalog, so an agent reads "Nový"
+    and "Odpovědět" in Czech; an admin's own labels are shown as they wrote them."""
+    found: list[str] = []
+
+    def take(node: Any) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key in _PROCESS_TEXT_KEYS:
+            value = node.get(key)
+            if isinstance(value, str) and value.strip():
+                found.append(value)
+        for field in node.get("fields") or ():
+            take(field)
+            for choice in (field.get("choices") or ()) if isinstance(field, Mapping) else ():
+                take(choice)
+
+    for section in ("states", "actions"):
+        for item in (document.get(section) or {}).values():
+            take(item)
+    return list(dict.fromkeys(found))
+
+
+def extract_process(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """A Babel extractor for definition files (babel.cfg: ``[process: ...yaml]``)."""
+    text = fileobj.read().decode("utf-8")
+    lines = text.splitlines()
+    for message in process_texts(yaml.safe_load(text) or {}):
+        line = next((n for n, row in enumerate(lines, 1) if message in row), 1)
+        yield line, None, message, []
+
+
+@cache
+def _shipped_process_texts() -> frozenset[str]:
+    folder = files("statemachines") / "processes"
+    return frozenset(
+        message
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+        for message in process_texts(yaml.safe_load(entry.read_text(encoding="utf-8")) or {})
+    )
+
+
+# ------------------------------------------------------------------ matching the msgids
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _FIELD_KEY = re.compile(r"[\w.\[\]]+")
 
@@ -368,7 +427,7 @@ _FIELD_KEY = re.compile(r"[\w.\[\]]+")
 @cache
 def _tables() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
     """The plain msgids, and a pattern for each msgid with placeholders (longest first)."""
-    plain = frozenset(m for m in [*LABELS, *MESSAGES] if "%(" not in m)
+    plain = frozenset(m for m in [*LABELS, *MESSAGES] if "%(" not in m) | _shipped_process_texts()
     patterns = []
     for msgid in sorted((m for m in MESSAGES if "%(" in m), key=len, reverse=True):
         pieces = _PLACEHOLDER.split(msgid)
@@ -395,7 +454,9 @@ def _translate(text: str, *, parts: bool) -> str:
     for pattern, msgid in patterns:
         found = pattern.fullmatch(text)
         if found:
-            return gettext(msgid, **found.groupdict())
+            # What fills a placeholder may be a known text too (a state or action label).
+            values = {k: gettext(v) if v in plain else v for k, v in found.groupdict().items()}
+            return gettext(msgid, **values)
     if parts and "; " in text:
         # Several field errors in one text ("email: Enter a valid email address.; ..."):
         # each part on its own, the field's name kept.

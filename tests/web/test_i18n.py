@@ -3,12 +3,14 @@ picked from the profile, the public switch and the browser, and the API stays En
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -16,6 +18,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from statemachines import bundled
 from statemachines.definition import EFFECTS, PRIORITIES
 from tempodesk import canned, customers, desk, lists, templates
 from tempodesk.models import User
@@ -259,3 +262,45 @@ def test_placeholder_messages_are_matched_and_translated(stack: Stack) -> None:
         assert len(forms) == 3 and all("{n}" in form for form in forms)
     with stack.app.test_request_context("/support/new", headers={"Accept-Language": "en"}):
         assert i18n.translate_message("At most 200 characters.") == "At most 200 characters."
+
+
+def test_shipped_process_texts_are_extracted_with_fields_choices_and_questions() -> None:
+    texts = i18n.process_texts(yaml.safe_load(bundled("support")))
+    for text in (
+        "New",  # a state
+        "Waiting for your reply",  # what the customer sees
+        "Mark as spam",  # an action
+        "Move this ticket to spam?",  # its confirmation question
+        "Reply to the customer",  # a field
+        "Order or delivery",  # a choice
+    ):
+        assert text in texts, text
+    assert "support" not in texts and "reply" not in texts  # ids are not texts
+
+
+def test_czech_desk_shows_the_shipped_process_in_czech_and_admin_labels_as_written(
+    stack: Stack, czech_agent: str
+) -> None:
+    catalog = czech()
+    response = stack.client().post(
+        "/api/v1/tickets",
+        json={"subject": "Ahoj", "body": "Dobrý den", "customer": {"email": "cz@example.org"}},
+        headers=stack.api(),
+    )
+    number = response.get_json()["number"]
+    client = choose_language(stack, czech_agent, "cs")
+    page = html.unescape(client.get(f"/desk/tickets/{number}").get_data(as_text=True))
+    for english in ("New", "Mark as spam", "Move this ticket to spam?", "Internal note"):
+        assert catalog.get(english).string in page, english
+    assert ">Mark as spam<" not in page
+    listing = client.get("/desk/?view=view:all").get_data(as_text=True)
+    assert f">{catalog.get('New').string}<" in listing
+
+    with stack.app.test_request_context("/desk/", headers={"Accept-Language": "cs"}):
+        assert i18n.translate_message("Our own state") == "Our own state"
+        # A known text inside a message is translated as well.
+        refused = i18n.translate_message(
+            "The action 'Mark as spam' is not available while the ticket is 'Closed'."
+        )
+        assert catalog.get("Mark as spam").string in refused
+        assert catalog.get("Closed").string in refused
