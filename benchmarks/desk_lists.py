@@ -78,7 +78,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tickets import TicketStore
 from benchmarks.load import CpuMeter, percentile
-from benchmarks.run import _interference, machine_info, prepare_process, run_reported
+from benchmarks.run import _interference, machine_info, positive_int, prepare_process, run_reported
 from benchmarks.stack import StackOptions, _create_database
 from tempodesk import accounts, desk, lists, processes, queries
 from tempodesk.contracts import Actor
@@ -117,13 +117,6 @@ BIG_TABLES = {
 # ---------------------------------------------------------------------------- arguments
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.desk_lists",
@@ -131,12 +124,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "prints JSON to stdout.",
     )
     parser.add_argument("--quick", action="store_true", help="3,000 tickets, 5 repeats")
-    parser.add_argument("--tickets", type=_positive, help="tickets to seed (default 100000)")
+    parser.add_argument("--tickets", type=positive_int, help="tickets to seed (default 100000)")
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--repeats", type=_positive, help="measured calls per query (default 30)")
+    parser.add_argument(
+        "--repeats", type=positive_int, help="measured calls per query (default 30)"
+    )
     parser.add_argument("--warmup", type=int, help="unmeasured calls per query first (default 2)")
     parser.add_argument(
-        "--deep-pages", type=_positive, help="cursors followed for the deep page (default 20)"
+        "--deep-pages", type=positive_int, help="cursors followed for the deep page (default 20)"
     )
     parser.add_argument("--seed", type=int, default=5, help="random seed of the generated data")
     parser.add_argument(
@@ -394,6 +389,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "follows": ("ticket_number", "username", "created_at"),
     "ticket_counters": ("scope", "value"),
 }
+
+
+#: The tables the seed fills, parents first (ticket_counters apart: it is upserted).
+SEEDED_TABLES = (
+    "organisations",
+    "contacts",
+    "orders",
+    "messages",
+    "tickets",
+    "ticket_events",
+    "ticket_reads",
+    "follows",
+)
 
 
 def col(table: str, column: str) -> int:
@@ -946,16 +954,7 @@ def seed_postgresql(url: str, rows: SeedRows) -> dict[str, float]:
         with conn.transaction():
             for name, _ in indexes:
                 conn.execute(f'DROP INDEX "{name}"')
-            for table in (
-                "organisations",
-                "contacts",
-                "orders",
-                "messages",
-                "tickets",
-                "ticket_events",
-                "ticket_reads",
-                "follows",
-            ):
+            for table in SEEDED_TABLES:
                 columns = ", ".join(COLUMNS[table])
                 table_rows: list[tuple[Any, ...]] = getattr(rows, table)
                 with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -1026,17 +1025,7 @@ def seed_sqlite(path: Path, rows: SeedRows) -> dict[str, float]:
     try:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("BEGIN")
-        for table in (
-            "organisations",
-            "contacts",
-            "orders",
-            "messages",
-            "tickets",
-            "ticket_events",
-            "ticket_reads",
-            "follows",
-            "ticket_counters",
-        ):
+        for table in (*SEEDED_TABLES, "ticket_counters"):
             columns = COLUMNS[table]
             sql = (
                 f"INSERT {'OR REPLACE ' if table == 'ticket_counters' else ''}"

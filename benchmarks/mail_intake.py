@@ -70,7 +70,14 @@ from temporalio.client import Client
 
 from benchmarks.baseline import OPEN_LOCAL_ACTIVITIES
 from benchmarks.load import CpuMeter, CpuSample, percentile
-from benchmarks.run import Bench, _interference, machine_info, prepare_process, run_reported
+from benchmarks.run import (
+    Bench,
+    _interference,
+    machine_info,
+    positive_int,
+    prepare_process,
+    run_reported,
+)
 from benchmarks.stack import NAMESPACE, Stack, StackOptions, build_stack
 
 log = logging.getLogger("benchmarks")
@@ -95,13 +102,6 @@ def _share(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _levels(text: str) -> list[int]:
     try:
         levels = [int(part) for part in text.split(",") if part.strip()]
@@ -118,7 +118,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="A burst of mail from IMAP to visible tickets beside a bare-Temporal "
         "baseline; prints JSON to stdout.",
     )
-    parser.add_argument("--messages", type=_positive, help="burst size (default 1000)")
+    parser.add_argument("--messages", type=positive_int, help="burst size (default 1000)")
     parser.add_argument(
         "--quick", action="store_true", help="a small burst (40 messages, small attachments)"
     )

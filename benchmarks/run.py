@@ -81,7 +81,8 @@ def _levels(text: str) -> list[int]:
     return levels
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
@@ -103,9 +104,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--action-clients", type=_levels, help="action concurrency levels (default 1,8)"
     )
-    parser.add_argument("--tickets", type=_positive, help="tickets per intake level (default 200)")
     parser.add_argument(
-        "--actions", type=_positive, help="actions per action scenario and level (default 200)"
+        "--tickets", type=positive_int, help="tickets per intake level (default 200)"
+    )
+    parser.add_argument(
+        "--actions", type=positive_int, help="actions per action scenario and level (default 200)"
     )
     parser.add_argument(
         "--action",

@@ -6,24 +6,30 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_quick_benchmark_prints_a_complete_json_document() -> None:
+def run_quick(module: str) -> dict[str, Any]:
+    """Run a benchmark with --quick and return its JSON document (which must report success)."""
     finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick"],
+        [sys.executable, "-m", module, "--quick"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
         check=False,
     )
     assert finished.returncode == 0, finished.stderr[-4000:]
-    document = json.loads(finished.stdout)
-
+    document: dict[str, Any] = json.loads(finished.stdout)
     assert document["ok"] is True
     assert document["errors"] == []
+    return document
+
+
+def test_quick_benchmark_prints_a_complete_json_document() -> None:
+    document = run_quick("benchmarks.run")
     for key in ("machine", "config", "setup", "scenarios", "baseline", "ratios", "duration_s"):
         assert key in document, key
     machine = document["machine"]
@@ -62,19 +68,7 @@ def test_quick_benchmark_prints_a_complete_json_document() -> None:
 
 
 def test_quick_mail_intake_benchmark_loses_and_duplicates_nothing() -> None:
-    finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks.mail_intake", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr[-4000:]
-    document = json.loads(finished.stdout)
-
-    assert document["ok"] is True
-    assert document["errors"] == []
+    document = run_quick("benchmarks.mail_intake")
     for key in (
         "machine",
         "config",
@@ -113,19 +107,7 @@ def test_quick_mail_intake_benchmark_loses_and_duplicates_nothing() -> None:
 
 
 def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
-    finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks.desk_lists", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr[-4000:]
-    document = json.loads(finished.stdout)
-
-    assert document["ok"] is True
-    assert document["errors"] == []
+    document = run_quick("benchmarks.desk_lists")
     for key in (
         "machine",
         "config",
