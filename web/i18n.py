@@ -375,7 +375,7 @@ def process_texts(document: Mapping[str, Any]) -> list[str]:
     """The texts of a process definition (a parsed YAML document) that the desk shows.
 
     The processes shipped with Tempodesk have them in the catalog, so an agent reads "Nový"
-    and "Odpovědět" in Czech; an admin's own labels are shown as they wrote them."""
+    and "Označit jako spam" in Czech; an admin's own labels are shown as they wrote them."""
     found: list[str] = []
 
     def take(node: Any) -> None:
