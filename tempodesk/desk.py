@@ -278,6 +278,24 @@ def _definitions(session: Session) -> list[ProcessDefinition]:
     return [processes.definition(session, name, version) for name, version in pairs]
 
 
+def state_colours(session: Session, actor: Actor) -> list[tuple[str, int, str, str]]:
+    """``(process, version, state, colour)`` for every state of every published version
+    that ``actor`` may see, the colour as the definition gives it (``#rrggbb``; its
+    category's colour by default)."""
+    rows = session.execute(
+        select(ProcessVersion.name, ProcessVersion.version).order_by(
+            ProcessVersion.name, ProcessVersion.version
+        )
+    ).all()
+    found = []
+    for name, version in rows:
+        definition = processes.definition(session, name, version)
+        for state in definition.states:
+            if state.colour and may_see(definition, state.id, actor):
+                found.append((name, version, state.id, state.colour))
+    return found
+
+
 def filter_options(session: Session, actor: Actor) -> FilterOptions:
     states: dict[str, str] = {}
     for definition in _definitions(session):

@@ -176,22 +176,6 @@ def definition(session: Session, name: str, version: int) -> ProcessDefinition:
     return _parse(get_version(session, name, version).document)
 
 
-def state_colours(session: Session) -> list[tuple[str, int, str, str]]:
-    """``(process, version, state, colour)`` of every state of every published version, the
-    colour as the definition gives it (its category's colour by default; always ``#rrggbb``)."""
-    rows = session.execute(
-        select(ProcessVersion.name, ProcessVersion.version, ProcessVersion.document).order_by(
-            ProcessVersion.name, ProcessVersion.version
-        )
-    ).all()
-    return [
-        (name, version, state.id, state.colour)
-        for name, version, document in rows
-        for state in _parse(document).states
-        if state.colour
-    ]
-
-
 def published_stamp(session: Session) -> str:
     """Changes whenever a version is published (for caches of what the versions say)."""
     count, newest = session.execute(

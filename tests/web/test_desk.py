@@ -202,11 +202,14 @@ def test_pages_carry_a_strict_content_security_policy(stack: Stack) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_state_colours_an_admin_defines_are_served_and_used_on_the_desk(stack: Stack) -> None:
+def test_state_colours_an_admin_defines_are_served_to_those_who_may_see_the_states(
+    stack: Stack,
+) -> None:
     name = f"colours_{uuid.uuid4().hex[:8]}"
     data = yaml.safe_load(bundled("support"))
     data["name"] = name
     data["states"]["new"]["colour"] = "#a01ec8"
+    data["states"]["spam"]["visible_to"] = ["Support"]
     with transaction(stack.sessions) as session:
         version = processes.publish(session, yaml.safe_dump(data, sort_keys=False)).version
     response = stack.client().post(
@@ -240,3 +243,10 @@ def test_state_colours_an_admin_defines_are_served_and_used_on_the_desk(stack: S
     listing = client.get("/desk/?view=view:all").get_data(as_text=True)
     assert f"st-{name}-{version}-new" in listing
     assert stack.client().get("/desk/states.css").status_code == 302  # agents only
+
+    # A state an agent's groups may not see is not even named in their stylesheet.
+    assert f".st-{name}-{version}-spam{{" in css  # agent1 is in Support
+    billing = stack.login("agent2").get("/desk/states.css")
+    assert f".st-{name}-{version}-spam{{" not in billing.get_data(as_text=True)
+    assert f".st-{name}-{version}-new{{" in billing.get_data(as_text=True)
+    assert billing.headers["ETag"] != sheet.headers["ETag"]
