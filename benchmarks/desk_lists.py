@@ -1198,8 +1198,7 @@ class Bare:
                 params.append(actor.username)
             elif key == "followed":
                 clauses.append(
-                    "EXISTS (SELECT 1 FROM follows f WHERE f.ticket_number = tickets.number "
-                    f"AND f.username = {self.p})"
+                    f"number IN (SELECT ticket_number FROM follows WHERE username = {self.p})"
                 )
                 params.append(actor.username)
             elif key == "text":

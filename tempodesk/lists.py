@@ -26,7 +26,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    exists,
     func,
     literal_column,
     or_,
@@ -162,11 +161,10 @@ def apply(
         elif key == "unread" and value:
             stmt = stmt.where(unread_clause(actor.username))
         elif key == "followed" and value:
-            stmt = stmt.where(
-                exists()
-                .where(Follow.ticket_number == Ticket.number)
-                .where(Follow.username == actor.username)
-            )
+            # IN (the agent's few follows) rather than EXISTS per ticket: SQLite would probe
+            # the follows of every visible ticket (~90 ms at 100k tickets) instead.
+            followed = select(Follow.ticket_number).where(Follow.username == actor.username)
+            stmt = stmt.where(Ticket.number.in_(followed))
     return stmt
 
 
