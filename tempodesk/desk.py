@@ -526,13 +526,20 @@ def run_bulk(
     action_id: str = "",
     agent: str = "",
     request_id: str = "",
+    seen_states: Mapping[str, str] | None = None,
 ) -> list[BulkOutcome]:
     """Perform one action (or assign to ``agent``) on each ticket, each through its own
     workflow Update, and say what happened to each. A ticket the agent may not see is
-    reported exactly like one that does not exist."""
+    reported exactly like one that does not exist. With ``seen_states`` (number → the state
+    the agent's list showed), a ticket that has moved since is refused, not acted on."""
     outcomes = []
+    seen = seen_states or {}
     for number in list(dict.fromkeys(n.strip() for n in numbers if n.strip()))[:BULK_MAX]:
-        outcomes.append(_bulk_one(service, sessions, actor, number, action_id, agent, request_id))
+        outcomes.append(
+            _bulk_one(
+                service, sessions, actor, number, action_id, agent, request_id, seen.get(number)
+            )
+        )
     return outcomes
 
 
@@ -544,6 +551,7 @@ def _bulk_one(
     action_id: str,
     agent: str,
     request_id: str,
+    seen_state: str | None,
 ) -> BulkOutcome:
     hidden = BulkOutcome(number, False, "No such ticket (or you may not see it).")
     values: dict[str, Any] = {}
@@ -565,6 +573,7 @@ def _bulk_one(
             number,
             action_id,
             values,
+            expected_state=seen_state or None,
             request_id=f"bulk-{actor.username}-{request_id}-{number}"[:200] if request_id else None,
         )
     except TicketNotFound:

@@ -385,6 +385,9 @@ def bulk() -> Any:
     request_id = request.form.get("request_id", "")
     what = _("Assign to %(agent)s", agent=agent) if op == "assign" else offered[action_id]
     release_db()  # never hold a pooled connection while waiting on workflows
+    # The state each ticket had on the agent's list: a ticket that has moved since (a
+    # customer wrote, a colleague acted) is refused, as on its own page.
+    seen = {n: request.form.get(f"seen:{n}", "") for n in numbers}
     outcomes = desk.run_bulk(
         runtime().actions,
         runtime().sessions,
@@ -392,6 +395,7 @@ def bulk() -> Any:
         numbers,
         action_id=action_id,
         agent=agent,
+        seen_states=seen,
         request_id=request_id if _REQUEST_ID.match(request_id) else "",
     )
     return render_template("desk/bulk.html", what=what, outcomes=outcomes, back=back)

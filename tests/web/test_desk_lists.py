@@ -499,6 +499,31 @@ def test_bulk_perform_refuses_where_the_action_is_not_available(stack: Stack) ->
     assert api_ticket(stack, resolved)["state"] == "resolved"
 
 
+def test_bulk_refuses_a_ticket_that_moved_after_the_list_was_drawn(stack: Stack) -> None:
+    still, moved = new_ticket(stack), new_ticket(stack)
+    agent1 = stack.login("agent1")
+    html = page(agent1, "/desk/?view=view:all&per=50")
+    seen = dict(re.findall(r'<input type="hidden" name="(seen:[^"]+)" value="([^"]*)"', html))
+    assert seen[f"seen:{still}"] == "new" and seen[f"seen:{moved}"] == "new"
+    act(stack, moved, "reply", body="We are on it.")  # meanwhile a colleague answered
+    response = agent1.post(
+        "/desk/bulk",
+        data={
+            "csrf_token": token_of(agent1),
+            "op": "perform",
+            "action": "resolve",  # offered in "new" and in "waiting"
+            "ticket": [still, moved],
+            f"seen:{still}": seen[f"seen:{still}"],
+            f"seen:{moved}": seen[f"seen:{moved}"],
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert "1 of 2 tickets done" in html
+    assert "has meanwhile moved to &#39;Waiting for customer&#39;" in html
+    assert api_ticket(stack, still)["state"] == "resolved"
+    assert api_ticket(stack, moved)["state"] == "waiting_for_customer"
+
+
 def test_bulk_without_a_selection_or_with_an_action_not_offered_does_nothing(
     stack: Stack,
 ) -> None:
