@@ -453,6 +453,13 @@ BUNDLED: dict[str, dict[str, Any]] = {
                 "{{ ticket.fields.repair_price }}. We start as soon as the payment arrives.\n\n"
                 "{{ helpdesk.name }}\n",
             ),
+            "cs": (
+                "[{{ ticket.number }}] Cena opravy: {{ ticket.fields.repair_price }}",
+                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nzkontrolovali jsme "
+                "zboží, které jste nám poslali{{ ' (objednávka ' ~ order.number ~ ')' if order }}. "
+                "Oprava stojí {{ ticket.fields.repair_price }}. Začneme, jakmile dorazí platba.\n\n"
+                "{{ helpdesk.name }}\n",
+            ),
         },
     },
     "parcel_received": {
@@ -463,6 +470,12 @@ BUNDLED: dict[str, dict[str, Any]] = {
                 "[{{ ticket.number }}] Your parcel arrived",
                 "Hello {{ customer.name or 'there' }},\n\nyour parcel for request "
                 "{{ ticket.number }} arrived. We will inspect it and let you know.\n\n"
+                "{{ helpdesk.name }}\n",
+            ),
+            "cs": (
+                "[{{ ticket.number }}] Vaše zásilka dorazila",
+                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nvaše zásilka k "
+                "požadavku {{ ticket.number }} dorazila. Zkontrolujeme ji a dáme vám vědět.\n\n"
                 "{{ helpdesk.name }}\n",
             ),
         },
