@@ -12,28 +12,35 @@ A retry with the same key, at any point, finds the same number and joins the sam
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import string
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter
 
 from statemachines import PRIORITIES
 from tempodesk import processes
-from tempodesk.client import TemporalFacade
+from tempodesk.client import EngineUnavailable, TemporalFacade
 from tempodesk.contacts import is_valid_email, normalize_email, normalize_phone
 from tempodesk.contracts import CustomerRef, TicketStartInput, ticket_workflow_id
 from tempodesk.db import transaction
-from tempodesk.models import Attachment, Channel, Message, Ticket, TicketCounter
+from tempodesk.models import Attachment, Channel, Message, PendingStart, Ticket, TicketCounter
 from tempodesk.settings import Settings
 
 CHANNELS = ("api", "web", "email", "phone", "walk_in")
+
+
+log = logging.getLogger(__name__)
 
 
 class IntakeInvalid(ValueError):
@@ -88,6 +95,8 @@ class CreatedTicket:
     state: str
     created: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    # Accepted while the ticket engine did not answer: the worker starts it (resume_pending).
+    queued: bool = False
 
 
 class Intake:
@@ -144,8 +153,14 @@ class Intake:
             email=request.email,
         )
 
-    def create_ticket(self, request: NewTicket) -> CreatedTicket:
-        """Create the ticket (or find the one this idempotency key created) and return it."""
+    def create_ticket(self, request: NewTicket, *, accept_if_down: bool = False) -> CreatedTicket:
+        """Create the ticket (or find the one this idempotency key created) and return it.
+
+        The request is stored, its number reserved and its start remembered (``PendingStart``)
+        in one transaction before Temporal is asked. With ``accept_if_down``, a ticket engine
+        that does not answer still gives a number (``queued``): the worker starts the ticket
+        when Temporal is back. Otherwise ``EngineUnavailable`` is raised (retrying with the
+        same idempotency key is safe either way)."""
         request = self.validate(request)
         with self.sessions() as session:
             channel = request.email.mailbox if request.email else request.channel
@@ -155,14 +170,10 @@ class Intake:
             except processes.UnknownProcess:
                 raise IntakeInvalid({"process": f"There is no process '{process_name}'."}) from None
         key = request.idempotency_key or f"auto:{uuid.uuid4()}"
-        number, message_id, fresh = self._reserve(request, key)
-        with self.sessions() as session:
-            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-            if ticket is not None:
-                return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
         email = request.email
-        snapshot = self.engine.start_ticket(
-            TicketStartInput(
+
+        def start_input(number: str, message_id: int) -> TicketStartInput:
+            return TicketStartInput(
                 number=number,
                 subject=request.subject,
                 channel=request.channel,
@@ -178,15 +189,87 @@ class Intake:
                 acknowledge=email.acknowledge if email else "",
                 create_contact=email.create_contact if email else True,
             )
-        )
+
+        number, start, fresh = self._reserve(request, key, start_input)
+        with self.sessions() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            if ticket is not None:
+                return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
+        try:
+            snapshot = self.engine.start_ticket(start)
+        except EngineUnavailable:
+            if not accept_if_down:
+                raise
+            return CreatedTicket(number, ticket_workflow_id(number), "", fresh, queued=True)
+        self._started(number)
         return CreatedTicket(number, ticket_workflow_id(number), snapshot.state, created=fresh)
+
+    def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:
+        """Start the tickets accepted but not confirmed started at least ``older_than`` ago
+        (``resume_pending_seconds`` by default: younger ones may still be waiting in their
+        web request) because the engine was down or the web process died after storing the
+        request. Returns how many were started now; stops at the first one the engine does
+        not answer for (starting one twice is harmless: it is update-with-start by number)."""
+        if older_than is None:
+            older_than = timedelta(seconds=self.settings.resume_pending_seconds)
+        cutoff = datetime.now(UTC) - older_than
+        with self.sessions() as session:
+            waiting = list(
+                session.scalars(
+                    select(PendingStart)
+                    .where(PendingStart.created_at <= cutoff)
+                    .order_by(PendingStart.created_at)
+                    .limit(limit)
+                )
+            )
+        started = 0
+        for pending in waiting:
+            with self.sessions() as session:
+                exists = session.scalar(
+                    select(Ticket.id).where(Ticket.number == pending.ticket_number)
+                )
+            if exists is None:
+                try:
+                    self.engine.start_ticket(_decode_start(pending.payload))
+                except EngineUnavailable as exc:
+                    self._attempted(pending.ticket_number, str(exc))
+                    log.warning("ticket %s still waits for the engine", pending.ticket_number)
+                    break
+                except Exception as exc:  # kept (with the reason) for ops; the rest go on
+                    self._attempted(pending.ticket_number, f"{type(exc).__name__}: {exc}")
+                    log.exception("ticket %s could not be started", pending.ticket_number)
+                    continue
+                started += 1
+                log.info(
+                    "started ticket %s, accepted while the engine was away", pending.ticket_number
+                )
+            self._started(pending.ticket_number)
+        return started
+
+    def _attempted(self, number: str, error: str) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(PendingStart)
+                .where(PendingStart.ticket_number == number)
+                .values(attempts=PendingStart.attempts + 1, last_error=error[:2000])
+            )
+
+    def _started(self, number: str) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
 
     def _process_for(self, session: Session, channel: str) -> str:
         configured = session.scalar(select(Channel.process_name).where(Channel.name == channel))
         return configured or self.settings.default_process
 
-    def _reserve(self, request: NewTicket, key: str) -> tuple[str, int, bool]:
-        """(number, message id, newly reserved?) for this key, in one transaction."""
+    def _reserve(
+        self,
+        request: NewTicket,
+        key: str,
+        start_input: Callable[[str, int], TicketStartInput],
+    ) -> tuple[str, TicketStartInput, bool]:
+        """(number, the workflow's start input, newly reserved?) for this key: the message,
+        the number and the pending start in one transaction."""
         for _ in range(3):
             try:
                 with transaction(self.sessions) as session:
@@ -196,7 +279,10 @@ class Intake:
                         )
                     ).first()
                     if found is not None:
-                        return found[0], found[1], False
+                        pending = session.get(PendingStart, found[0])
+                        if pending is not None:
+                            return found[0], _decode_start(pending.payload), False
+                        return found[0], start_input(found[0], found[1]), False
                     number = allocate_number(session, self.settings.ticket_number_template)
                     message = Message(
                         ticket_number=number,
@@ -211,10 +297,25 @@ class Intake:
                         store_email_parts(message, request.email)
                     session.add(message)
                     session.flush()
-                    return number, message.id, True
+                    start = start_input(number, message.id)
+                    session.add(PendingStart(ticket_number=number, payload=_encode_start(start)))
+                    return number, start, True
             except IntegrityError:
                 continue  # the same key was reserved concurrently: read it on the next pass
         raise RuntimeError("Could not reserve a ticket number.")
+
+
+def _encode_start(start: TicketStartInput) -> str:
+    """The start input as Temporal's JSON (what the workflow would receive)."""
+    [payload] = DataConverter.default.payload_converter.to_payloads([start])
+    return payload.data.decode("utf-8")
+
+
+def _decode_start(text: str) -> TicketStartInput:
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=text.encode("utf-8"))
+    [start] = DataConverter.default.payload_converter.from_payloads([payload], [TicketStartInput])
+    assert isinstance(start, TicketStartInput)
+    return start
 
 
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")

@@ -626,3 +626,17 @@ class Presence(Base):
     )
     activity: Mapped[str] = mapped_column(String(16), default="viewing")
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingStart(Base):
+    """A ticket whose workflow is not confirmed started yet: written with the reservation,
+    deleted once Temporal confirms. The worker starts what is left (Temporal was down, the
+    web process died), so an accepted request always becomes a ticket."""
+
+    __tablename__ = "pending_starts"
+
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)  # the TicketStartInput, as Temporal's JSON
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

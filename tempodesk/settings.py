@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         "HD-{year}-{seq:06d}", description="Ticket numbers; {year} and {seq} are available"
     )
     default_process: str = "support"
+    resume_pending_seconds: float = Field(
+        30.0,
+        description="The worker starts tickets accepted this long ago but not confirmed "
+        "started (Temporal was away), looking this often",
+    )
     default_group: str = Field("", description="Group for tickets nobody else is assigned to")
     default_assignee: str = Field("", description="Agent for tickets nobody else is assigned to")
 

@@ -97,11 +97,25 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
         await ensure_mailbox_workflows(client, sessions)
+        resumer = asyncio.create_task(resume_pending_starts(runtime, settings, stop))
         await stop.wait()
+        await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
     runtime.close()
     engine.dispose()
+
+
+async def resume_pending_starts(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+    """Now and then, start the tickets the web accepted while Temporal did not answer (or
+    whose web process died before Temporal confirmed them): ``Intake.resume_pending``."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(runtime.intake.resume_pending)
+        except Exception:  # the database may be away too: try again next round
+            log.exception("resuming accepted tickets failed; trying again later")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.resume_pending_seconds)
 
 
 async def ensure_mailbox_workflows(client: Client, sessions: sessionmaker[Session]) -> None:

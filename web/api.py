@@ -123,21 +123,25 @@ def create_ticket() -> Any:
                 priority=priority,
                 # Keys are per API user: two integrations cannot collide on "1".
                 idempotency_key=f"api:{user.id}:{key}" if key else "",
-            )
+            ),
+            accept_if_down=True,
         )
     except IntakeInvalid as exc:
         return error_response(422, "invalid", "The ticket cannot be created.", fields=exc.errors)
     url = f"{runtime().settings.public_url}/desk/tickets/{created.number}"
-    payload = {
+    payload: dict[str, Any] = {
         "number": created.number,
         "workflow_id": created.workflow_id,
         "state": created.state,
         "url": url,
     }
+    if created.queued:
+        # Stored and numbered, but the ticket engine did not answer: the worker starts it.
+        payload.update(state=None, queued=True)
     response = jsonify(payload)
     if not created.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return response, 201
+    return response, 202 if created.queued else 201
 
 
 @bp.route("/tickets", methods=["GET"])

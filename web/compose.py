@@ -326,9 +326,19 @@ def new_ticket() -> Any:
         return _new_ticket_page(entry, exc.errors, 422)
     release_db()
     try:
-        created = runtime().intake.create_ticket(new)
+        created = runtime().intake.create_ticket(new, accept_if_down=True)
     except IntakeInvalid as exc:
         return _new_ticket_page(entry, exc.errors, 422)
+    if created.queued:
+        flash(
+            _(
+                "Ticket %(number)s is stored; it appears on the desk as soon as the ticket "
+                "engine answers again.",
+                number=created.number,
+            ),
+            "success",
+        )
+        return redirect(url_for("desk.index"))
     flash(
         _("Ticket %(number)s is created.", number=created.number)
         if created.created

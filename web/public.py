@@ -77,7 +77,9 @@ def new() -> Any:
                     order_number=form.order_number.data or "",
                     idempotency_key=f"web:{submission}",
                     process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
-                )
+                ),
+                # The customer gets their number even while the ticket engine is away.
+                accept_if_down=True,
             )
         except IntakeInvalid as exc:
             for key, message in exc.errors.items():

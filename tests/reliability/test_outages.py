@@ -7,6 +7,7 @@ server stopped and started again, an SMTP server answering 451.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from sqlalchemy import func, select
 
 from tempodesk.client import TemporalFacade
 from tempodesk.devserver import TemporalDevServer, free_port
-from tempodesk.models import Message, Ticket
+from tempodesk.models import Message, PendingStart, Ticket
 from tempodesk.runtime import Runtime
 from tempodesk.settings import Settings
 from tests.conftest import make_settings
@@ -51,7 +53,9 @@ def tickets_for(stack: Stack, subject_prefix: str) -> list[Ticket]:
         )
 
 
-def test_temporal_unreachable_answers_503_and_the_retry_files_one_ticket(stack: Stack) -> None:
+def test_temporal_unreachable_requests_are_accepted_and_filed_once_it_is_back(
+    stack: Stack,
+) -> None:
     down = stack.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
     runtime = Runtime(down)
     runtime.__dict__["sessions"] = stack.sessions  # the same database, a dead Temporal
@@ -59,10 +63,13 @@ def test_temporal_unreachable_answers_503_and_the_retry_files_one_ticket(stack: 
     key = f"down-{uuid.uuid4()}"
     try:
         response = post_ticket(stack, key, broken)
-        assert response.status_code == 503
-        assert response.headers["Retry-After"] == "5"
-        assert response.get_json()["error"]["code"] == "engine_unavailable"
-        # The web form's page says so in words, never with a stack trace.
+        assert response.status_code == 202
+        accepted = response.get_json()
+        assert accepted["queued"] is True and accepted["state"] is None
+        number = accepted["number"]
+        again = post_ticket(stack, key, broken)  # the integration retries while still down
+        assert again.status_code == 202 and again.get_json()["number"] == number
+        # The web form gives the customer their number, not an error.
         client = broken.test_client()
         page = client.get("/support/new").get_data(as_text=True)
         form = client.post(
@@ -70,24 +77,49 @@ def test_temporal_unreachable_answers_503_and_the_retry_files_one_ticket(stack: 
             data={
                 "csrf_token": csrf_token(page),
                 "email": "outage@example.org",
-                "subject": "Outage form",
+                "subject": f"Outage form {key}",
                 "message": "Hello?",
                 "submission": str(uuid.uuid4()),
             },
         )
-        assert form.status_code == 503
-        assert "Nothing was lost; please try again" in form.get_data(as_text=True)
+        assert form.status_code == 302
+        confirmation = client.get(form.headers["Location"]).get_data(as_text=True)
+        found = re.search(r'class="ticket-number">([^<]+)<', confirmation)
+        assert found is not None
+        form_number = found.group(1)
+        # An action on an existing ticket cannot wait for later: it says so.
+        existing = post_ticket(stack, f"up-{key}").get_json()["number"]
+        refused = broken.test_client().post(
+            f"/api/v1/tickets/{existing}/actions/comment",
+            json={"fields": {"body": "while down"}},
+            headers=stack.api(),
+        )
+        assert refused.status_code == 503
+        assert refused.get_json()["error"]["code"] == "engine_unavailable"
     finally:
         runtime.temporal.close()
     assert tickets_for(stack, f"Outage test {key}") == []
-    retried = post_ticket(stack, key)
-    assert retried.status_code == 201
+    assert tickets_for(stack, f"Outage form {key}") == []
+
+    # Temporal is back: the worker's next round starts both, once.
+    assert stack.runtime.intake.resume_pending(older_than=timedelta(0)) >= 2
     [ticket] = tickets_for(stack, f"Outage test {key}")
+    [form_ticket] = tickets_for(stack, f"Outage form {key}")
+    assert ticket.number == number and form_ticket.number == form_number
+    assert stack.runtime.intake.resume_pending(older_than=timedelta(0)) == 0
     with stack.sessions() as session:
         messages = session.scalar(
-            select(func.count()).select_from(Message).where(Message.ticket_number == ticket.number)
+            select(func.count()).select_from(Message).where(Message.ticket_number == number)
         )
-    assert ticket.number == retried.get_json()["number"] and messages == 1
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(PendingStart)
+            .where(PendingStart.ticket_number.in_([number, form_number]))
+        )
+    assert messages == 1 and waiting == 0
+    retried = post_ticket(stack, key)
+    assert retried.status_code == 201 and retried.get_json()["number"] == number
+    assert retried.headers["Idempotent-Replayed"] == "true"
 
 
 # ------------------------------------------------------------------ worker killed
@@ -118,6 +150,7 @@ def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
         TEMPODESK_TEMPORAL_NAMESPACE=settings.temporal_namespace,
         TEMPODESK_SMTP_PORT=str(settings.smtp_port),
         TEMPODESK_VAR_DIR=str(settings.var_dir),
+        TEMPODESK_RESUME_PENDING_SECONDS="1",
     )
     return subprocess.Popen(
         [sys.executable, "-m", "tempodesk.cli", "worker"],
@@ -133,12 +166,13 @@ def test_worker_killed_during_a_burst_loses_and_doubles_nothing(process_stack: S
     keys = [f"burst-{i}" for i in range(12)]
 
     def file(key: str) -> str:
-        for _ in range(5):  # what a client does on 503: retry with the same key
+        for _ in range(5):  # what a client does on 202 or 503: retry with the same key
             response = post_ticket(stack, key)
             if response.status_code == 201:
                 number: str = response.get_json()["number"]
                 return number
-            assert response.status_code == 503, response.get_json()
+            # 202: stored and numbered, not confirmed yet (the worker was just killed).
+            assert response.status_code in (202, 503), response.get_json()
         raise AssertionError(f"{key} was never filed")
 
     try:
@@ -157,6 +191,32 @@ def test_worker_killed_during_a_burst_loses_and_doubles_nothing(process_stack: S
     filed = tickets_for(stack, "Outage test burst-")
     assert sorted(t.number for t in filed) == sorted(numbers)
     assert all(t.state == "new" and t.event_seq == 1 for t in filed)
+
+
+def test_the_worker_files_by_itself_what_was_accepted_while_temporal_was_away(
+    process_stack: Stack,
+) -> None:
+    stack = process_stack
+    down = stack.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    runtime = Runtime(down)
+    runtime.__dict__["sessions"] = stack.sessions
+    try:
+        accepted = post_ticket(stack, "while-away", create_app({"TESTING": True}, runtime=runtime))
+    finally:
+        runtime.temporal.close()
+    assert accepted.status_code == 202
+    worker = spawn_worker(stack.settings)  # nobody retries: the worker's round must do it
+    try:
+        for _ in range(120):
+            filed = tickets_for(stack, "Outage test while-away")
+            if filed:
+                break
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    [ticket] = filed
+    assert ticket.number == accepted.get_json()["number"] and ticket.state == "new"
 
 
 # ------------------------------------------------------------------ Temporal restarted
