@@ -1,12 +1,15 @@
 """Intake: a new request becomes a ticket, exactly once.
 
 1. Check the request (sizes, the email address) and refuse it whole if it is bad.
-2. In one transaction, look up the idempotency key; if it is new, reserve a ticket number and
-   store the customer's message (the claim check: its body never enters workflow history).
+2. In one transaction, look up the idempotency key; if it is new, reserve a ticket number,
+   store the customer's message (the claim check: its body never enters workflow history)
+   and the workflow's start input (``PendingStart``).
 3. Start the ticket's workflow with update-with-start (``USE_EXISTING``), which answers once
-   the ticket is projected into the database.
+   the ticket is projected into the database; then forget the pending start.
 
 A retry with the same key, at any point, finds the same number and joins the same workflow.
+A start Temporal never confirmed (it was away, the web process died) is made by the worker
+(``resume_pending``), so a stored request always becomes a ticket.
 """
 
 from __future__ import annotations
