@@ -1438,6 +1438,47 @@ class Bench:
                 pages += 1
         return cursor, pages
 
+    def _page_probe(
+        self,
+        name: str,
+        kind: str,
+        actor_key: str,
+        criteria: dict[str, Any],
+        sort: str,
+        cursor: str | None,
+        params: dict[str, Any],
+    ) -> Probe:
+        """A page of a list (``lists.page``) beside the same-shaped bare SELECT."""
+        actor = self.actors[actor_key]
+        sql, bare_params = self.bare.page_sql(criteria, actor, sort, cursor)
+        return Probe(
+            name,
+            kind,
+            actor_key,
+            partial(self._page, actor, criteria, sort, cursor),
+            self._bare(sql, bare_params),
+            sql,
+            baseline_params=bare_params,
+            params=params,
+        )
+
+    def _count_probe(
+        self, name: str, kind: str, actor_key: str, criteria: dict[str, Any], params: dict[str, Any]
+    ) -> Probe:
+        """A capped count (``lists.count``) beside the same-shaped bare count."""
+        actor = self.actors[actor_key]
+        sql, bare_params = self.bare.count_sql(criteria, actor)
+        return Probe(
+            name,
+            kind,
+            actor_key,
+            partial(self._count, actor, criteria),
+            self._bare(sql, bare_params, count=True),
+            sql,
+            baseline_params=bare_params,
+            params=params,
+        )
+
     def probes(self) -> list[Probe]:
         probes: list[Probe] = []
         views = ("open", "mine", "unassigned", "my_groups", "unread", "followed", "waiting")
@@ -1445,90 +1486,72 @@ class Bench:
             for view in views:
                 criteria = dict(lists.BY_KEY[view].criteria)
                 for sort in ("newest", "updated", "priority"):
-                    sql, params = self.bare.page_sql(criteria, actor, sort, None)
                     probes.append(
-                        Probe(
+                        self._page_probe(
                             f"{actor_key}.list.{view}.{sort}",
                             "list",
                             actor_key,
-                            partial(self._page, actor, criteria, sort, None),
-                            self._bare(sql, params),
-                            sql,
-                            baseline_params=params,
-                            params={"view": view, "sort": sort, "page": 1},
+                            criteria,
+                            sort,
+                            None,
+                            {"view": view, "sort": sort, "page": 1},
                         )
                     )
             criteria = dict(lists.BY_KEY["open"].criteria)
             for sort in ("newest", "updated", "priority"):
                 cursor, depth = self._deep_cursor(actor, criteria, sort)
-                sql, params = self.bare.page_sql(criteria, actor, sort, cursor)
                 probes.append(
-                    Probe(
+                    self._page_probe(
                         f"{actor_key}.deep_page.open.{sort}",
                         "deep_page",
                         actor_key,
-                        partial(self._page, actor, criteria, sort, cursor),
-                        self._bare(sql, params),
-                        sql,
-                        baseline_params=params,
-                        params={"view": "open", "sort": sort, "page": depth},
+                        criteria,
+                        sort,
+                        cursor,
+                        {"view": "open", "sort": sort, "page": depth},
                     )
                 )
             for view in views:
-                criteria = dict(lists.BY_KEY[view].criteria)
-                sql, params = self.bare.count_sql(criteria, actor)
                 probes.append(
-                    Probe(
+                    self._count_probe(
                         f"{actor_key}.count.{view}",
                         "count",
                         actor_key,
-                        partial(self._count, actor, criteria),
-                        self._bare(sql, params, count=True),
-                        sql,
-                        baseline_params=params,
-                        params={"view": view},
+                        dict(lists.BY_KEY[view].criteria),
+                        {"view": view},
                     )
                 )
             for label, query in self.targets.searches().items():
                 criteria = {"text": query}  # the API's ?q= on the default view "all"
-                sql, params = self.bare.page_sql(criteria, actor, "newest", None)
                 probes.append(
-                    Probe(
+                    self._page_probe(
                         f"{actor_key}.search.{label}",
                         "search",
                         actor_key,
-                        partial(self._page, actor, criteria, "newest", None),
-                        self._bare(sql, params),
-                        sql,
-                        baseline_params=params,
-                        params={"q": query, "sort": "newest", "page": 1},
+                        criteria,
+                        "newest",
+                        None,
+                        {"q": query, "sort": "newest", "page": 1},
                     )
                 )
-                sql, params = self.bare.count_sql(criteria, actor)
                 probes.append(
-                    Probe(
+                    self._count_probe(
                         f"{actor_key}.search_count.{label}",
                         "search_count",
                         actor_key,
-                        partial(self._count, actor, criteria),
-                        self._bare(sql, params, count=True),
-                        sql,
-                        baseline_params=params,
-                        params={"q": query},
+                        criteria,
+                        {"q": query},
                     )
                 )
-            criteria = {**lists.BY_KEY["open"].criteria, "text": self.targets.common}
-            sql, params = self.bare.page_sql(criteria, actor, "newest", None)
             probes.append(
-                Probe(
+                self._page_probe(
                     f"{actor_key}.search.common_word_in_open",
                     "search",
                     actor_key,
-                    partial(self._page, actor, criteria, "newest", None),
-                    self._bare(sql, params),
-                    sql,
-                    baseline_params=params,
-                    params={"q": self.targets.common, "view": "open", "sort": "newest"},
+                    {**lists.BY_KEY["open"].criteria, "text": self.targets.common},
+                    "newest",
+                    None,
+                    {"q": self.targets.common, "view": "open", "sort": "newest"},
                 )
             )
             number = self.targets.ticket_page
