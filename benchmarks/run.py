@@ -44,6 +44,7 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from benchmarks import cost
 from benchmarks.baseline import (
     BASELINE_TASK_QUEUE,
     OPEN_LOCAL_ACTIVITIES,
@@ -291,6 +292,23 @@ class Bench:
     def baseline_update(self, clients: int, total: int) -> Outcome:
         return self._baseline(clients, total, "touch")
 
+    def cost_probe(self, errors: list[str]) -> dict[str, Any]:
+        """Transactions and history events per ticket and per action (benchmarks.cost)."""
+        try:
+            return cost.probe(
+                client=self._client,
+                # Counting transactions waits for PostgreSQL's statistics (2 × 11 s).
+                db_url=self.stack.db_url
+                if self.args.database == "postgresql" and not self.args.quick
+                else None,
+                temporal_address=self.stack.temporal_address,
+                namespace=NAMESPACE,
+                tickets=3 if self.args.quick else 20,
+            )
+        except Exception as exc:
+            errors.append(f"cost probe: {type(exc).__name__}: {exc}")
+            return {}
+
     # -- the whole run
 
     def warm_up(self) -> list[str]:
@@ -359,7 +377,9 @@ class Bench:
                 )
         wall = time.monotonic() - measured_from
         cpu = self.meter.spent(cpu_before, self.meter.sample())
+        cost = self.cost_probe(errors)
         return {
+            "cost": cost,
             "scenarios": scenarios,
             "baseline": baseline,
             "ratios": _ratios(scenarios, baseline),

@@ -32,6 +32,8 @@ def test_quick_benchmark_prints_a_complete_json_document() -> None:
     document = run_quick("benchmarks.run")
     for key in ("machine", "config", "setup", "scenarios", "baseline", "ratios", "duration_s"):
         assert key in document, key
+    assert document["cost"]["history_events_per_ticket"] > 0
+    assert document["cost"]["history_events_per_action"] > 0
     machine = document["machine"]
     assert machine["cpu_count"] >= 1
     assert machine["python"] and machine["temporalio"]
