@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tempodesk import mailboxes, templates
-from tempodesk.contacts import is_automated_address
 from tempodesk.contracts import (
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
@@ -31,10 +29,13 @@ from tempodesk.contracts import (
     SendTemplateResult,
     TemplateDelivery,
 )
-from tempodesk.db import transaction
-from tempodesk.models import AutoMailLog, Contact, Follow, Group, Message, Ticket, User, utcnow
-from tempodesk.settings import Settings
-from tempodesk.templating import TemplateProblem
+from tempodesk.core.db import transaction
+from tempodesk.core.models import AutoMailLog, Contact, Follow, Group, Message, Ticket, User, utcnow
+from tempodesk.core.settings import Settings
+from tempodesk.mail import mailboxes
+from tempodesk.messaging import templates
+from tempodesk.messaging.sandbox import TemplateProblem
+from tempodesk.people.addresses import is_automated_address
 
 
 @dataclass

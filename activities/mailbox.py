@@ -17,16 +17,17 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from tempodesk import failpoints, mailboxes
 from tempodesk.contracts import ACT_POLL_MAILBOX, MailboxPollInput, MailboxPollResult
-from tempodesk.db import transaction
-from tempodesk.mail_imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
-from tempodesk.models import Mailbox, utcnow
-from tempodesk.settings import Settings
-from tempodesk.vault import SecretUnreadable
+from tempodesk.core import failpoints
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Mailbox, utcnow
+from tempodesk.core.settings import Settings
+from tempodesk.core.vault import SecretUnreadable
+from tempodesk.mail import mailboxes
+from tempodesk.mail.imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
 
 if TYPE_CHECKING:
-    from tempodesk.inbound import InboundService
+    from tempodesk.mail.inbound import InboundService
 
 log = logging.getLogger(__name__)
 

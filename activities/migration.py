@@ -11,7 +11,6 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tempodesk import processes
 from tempodesk.contracts import (
     ACT_MIGRATE_TICKETS,
     UPDATE_MIGRATE_PROCESS,
@@ -22,8 +21,9 @@ from tempodesk.contracts import (
     MigrationStartInput,
     ticket_workflow_id,
 )
-from tempodesk.db import transaction
-from tempodesk.models import ProcessMigration, ProcessMigrationItem, User, utcnow
+from tempodesk.core.db import transaction
+from tempodesk.core.models import ProcessMigration, ProcessMigrationItem, User, utcnow
+from tempodesk.tickets import processes
 
 CONCURRENCY = 4
 

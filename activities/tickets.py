@@ -15,8 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from tempodesk import lists
-from tempodesk.contacts import normalize_email, normalize_phone
 from tempodesk.contracts import (
     ACT_CHOOSE_ASSIGNEE,
     ACT_LINK_CUSTOMER,
@@ -27,9 +25,11 @@ from tempodesk.contracts import (
     LinkCustomerResult,
     ProjectionInput,
 )
-from tempodesk.db import transaction
-from tempodesk.models import Channel, Contact, Message, Order, Ticket, TicketEvent, User
-from tempodesk.settings import Settings
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Channel, Contact, Message, Order, Ticket, TicketEvent, User
+from tempodesk.core.settings import Settings
+from tempodesk.people.addresses import normalize_email, normalize_phone
+from tempodesk.tickets import lists
 
 # A later delivery status never gives way to an earlier one.
 _DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}

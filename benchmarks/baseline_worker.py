@@ -1,4 +1,4 @@
-"""The baseline's worker, arranged like Tempodesk's (tempodesk/worker.py).
+"""The baseline's worker, arranged like Tempodesk's (tempodesk/app/worker.py).
 
 Same sandbox runner, same activity thread pool size, same local-activity concurrency; only the
 task queue, the workflow and the (no-op) activities differ. Runs in a thread of the benchmark
@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from benchmarks.baseline import BASELINE_TASK_QUEUE, BaselineWorkflow, noop
-from tempodesk.worker import SANDBOX
+from tempodesk.app.worker import SANDBOX
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ TicketWorkflow: they are written straight into a throwaway database, the way the
 hours. What is seeded:
 
 - a fresh database (PostgreSQL on 127.0.0.1:5432, or a SQLite file), migrated with
-  ``tempodesk.db.upgrade`` and seeded with ``tempodesk.demo.seed_demo``; then a second
+  ``tempodesk.core.db.upgrade`` and seeded with ``tempodesk.app.demo.seed_demo``; then a second
   published version of the bundled "support" process whose "spam" state is visible to the
   Support group only, so the measured agent (agent2, Billing) reads through a real
   visibility clause (support v1 and v2 and returns v1 are all in use);
@@ -33,7 +33,7 @@ are dropped first and rebuilt from their own definitions afterwards, then VACUUM
 triggers fill ``ticket_fts``), then ANALYZE. The seed is timed apart from the measurements.
 
 Measured through the real code, in this process, with a fresh session per call like a web
-request: ``tempodesk.lists.page`` and ``count`` (capped at 999 like the panel's counts) for
+request: ``tempodesk.tickets.lists.page`` and ``count`` (capped at 999 like the panel's counts) for
 the built-in views, each sort (first page and a page ~20 cursors deep), full-text search
 (a common word, a very common one, a rare one, a prefix, two-word queries, an e-mail
 address, an order, ticket and phone number, a
@@ -80,10 +80,11 @@ from activities.tickets import TicketStore
 from benchmarks.load import CpuMeter, percentile
 from benchmarks.run import _interference, machine_info, positive_int, prepare_process, run_reported
 from benchmarks.stack import StackOptions, _create_database
-from tempodesk import accounts, desk, lists, processes, queries
 from tempodesk.contracts import Actor
-from tempodesk.models import Group, Membership, ProcessVersion, Ticket, User
-from tempodesk.settings import Settings
+from tempodesk.core.models import Group, Membership, ProcessVersion, Ticket, User
+from tempodesk.core.settings import Settings
+from tempodesk.people import accounts
+from tempodesk.tickets import lists, marks, processes, queries
 
 log = logging.getLogger("benchmarks")
 
@@ -1238,7 +1239,7 @@ class Bare:
 
     def count_sql(self, criteria: dict[str, Any], actor: Actor) -> tuple[str, list[Any]]:
         where, params = self.where(criteria, actor)
-        capped = f"SELECT id FROM tickets WHERE {where} LIMIT {desk.COUNT_CAP + 1}"
+        capped = f"SELECT id FROM tickets WHERE {where} LIMIT {marks.COUNT_CAP + 1}"
         return f"SELECT count(*) FROM ({capped}) AS capped", params
 
     def ticket_page(self, number: str) -> int:
@@ -1407,7 +1408,7 @@ class Bench:
     def _count(self, actor: Actor, criteria: dict[str, Any]) -> int:
         with self.sessions() as session:
             # As the desk's panel counts (a saved filter may search): "999+" beyond the cap.
-            return lists.count(session, actor, criteria, cap=desk.COUNT_CAP)
+            return lists.count(session, actor, criteria, cap=marks.COUNT_CAP)
 
     def _ticket(self, actor: Actor, number: str) -> int:
         with self.sessions() as session:
@@ -1920,8 +1921,8 @@ def _seed(
     raw_url: str,
     cleanup: contextlib.ExitStack,
 ) -> tuple[Targets, dict[str, Any], dict[str, str], str, sessionmaker[Session], Engine]:
-    from tempodesk import demo
-    from tempodesk.db import make_engine, make_session_factory, transaction, upgrade
+    from tempodesk.app import demo
+    from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 
     seed: dict[str, Any] = {}
     started = time.perf_counter()
@@ -2058,7 +2059,7 @@ def main(argv: list[str] | None = None) -> int:
                 else "throwaway SQLite file (WAL), migrated + seed_demo, executemany (FTS5 "
                 "triggers), ANALYZE"
             ),
-            "app": "tempodesk.lists.page / count and queries.get_ticket in this process, a "
+            "app": "tempodesk.tickets.lists.page / count and queries.get_ticket in this process, a "
             "fresh session per call (pooled connection, as a web request); http.*: the Flask "
             "test client (routing, bearer-token or session auth, JSON or HTML), no sockets",
             "baseline": "the same-shaped SQL without the app (no visibility clause, SELECT id "

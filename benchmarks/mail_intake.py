@@ -9,8 +9,8 @@ visible exactly once, 1 otherwise (lost or duplicated mail, a stall, a failed st
 says which), 130 when interrupted.
 
 The stack is benchmarks/stack.py's (fresh Temporal dev server on a WAL SQLite file, throwaway
-database, migrations and demo seed, ``python -m tempodesk.cli worker`` as its own process),
-plus a private Dovecot (tests/dovecot.py) and an SMTP catcher (tempodesk.mailsink) for the
+database, migrations and demo seed, ``python -m tempodesk.app.cli worker`` as its own process),
+plus a private Dovecot (tests/dovecot.py) and an SMTP catcher (tempodesk.mail.sink) for the
 acknowledgements. One mailbox points at Dovecot (poll every 10 s, import existing mail).
 
 1. Warm-up (not measured): a few new tickets go through the mailbox workflow and get their
@@ -530,8 +530,8 @@ class Watcher:
         return tickets, follow_ups
 
     def poll(self) -> None:
-        from tempodesk.inbound import FINAL
-        from tempodesk.models import InboundMessage, Message, Ticket
+        from tempodesk.core.models import InboundMessage, Message, Ticket
+        from tempodesk.mail.inbound import FINAL
 
         now = time.time()
         with self.sessions() as session:
@@ -600,9 +600,9 @@ class Watcher:
 
 class MailBench:
     def __init__(self, args: argparse.Namespace, stack: Stack, cleanup: contextlib.ExitStack):
-        from tempodesk.client import TemporalFacade
-        from tempodesk.db import make_engine, make_session_factory
-        from tempodesk.mailsink import MailSink
+        from tempodesk.core.db import make_engine, make_session_factory
+        from tempodesk.core.temporal import TemporalFacade
+        from tempodesk.mail.sink import MailSink
         from tests.dovecot import DovecotServer
 
         self.args = args
@@ -652,8 +652,8 @@ class MailBench:
     # -- set-up
 
     def save_mailbox(self) -> None:
-        from tempodesk import mailboxes
-        from tempodesk.db import transaction
+        from tempodesk.core.db import transaction
+        from tempodesk.mail import mailboxes
 
         with transaction(self.sessions) as session:
             mailboxes.save(
@@ -696,14 +696,14 @@ class MailBench:
         return result
 
     def _max_inbound_id(self) -> int:
-        from tempodesk.models import InboundMessage
+        from tempodesk.core.models import InboundMessage
 
         with self.sessions() as session:
             return session.scalar(select(func.max(InboundMessage.id))) or 0
 
     def warm_up(self) -> list[Thread]:
         """Unmeasured tickets through the same path; their acknowledgements become threads."""
-        from tempodesk.models import InboundMessage, Message
+        from tempodesk.core.models import InboundMessage, Message
 
         planned = plan_warmup(self.args.warmup, self.run_id, self.args.seed)
         baseline = Bench(self.args, self.stack).baseline_start(1, max(self.args.warmup, 2))
@@ -892,7 +892,7 @@ class MailBench:
 
     def integrity(self, burst: Burst, watcher: Watcher, after_id: int) -> dict[str, Any]:
         """Lost, duplicated, misrouted, out of order, left unflagged on the server."""
-        from tempodesk.models import InboundMessage, Message, Ticket, TicketEvent
+        from tempodesk.core.models import InboundMessage, Message, Ticket, TicketEvent
 
         expected = {p.message_id: p for p in burst.messages}
         rows = watcher.rows
@@ -1014,7 +1014,7 @@ class MailBench:
         return [int(uid) for uid in data[0].split()]
 
     def _unflagged(self) -> int | None:
-        from tempodesk.mail_imap import PROCESSED_KEYWORD
+        from tempodesk.mail.imap import PROCESSED_KEYWORD
 
         try:
             return len(self._uids("UNKEYWORD", PROCESSED_KEYWORD))
@@ -1026,7 +1026,7 @@ class MailBench:
         """The burst fetched and parsed again in this process, one message after another: what
         IMAP and MIME parsing cost alone (the worker also does both, per message)."""
         from tempodesk.mail import MailRejected, parse
-        from tempodesk.mail_imap import ImapMailbox
+        from tempodesk.mail.imap import ImapMailbox
 
         fetch: list[float] = []
         parsing: list[float] = []
@@ -1180,7 +1180,7 @@ class MailBench:
                 for name, seconds in cpu.items()
                 if name.endswith("_s")
             }
-        from tempodesk.models import InboundMessage
+        from tempodesk.core.models import InboundMessage
 
         refused = [r.id for r in rows if r.status in ("ignored", "quarantined")]
         with self.sessions() as session:
@@ -1274,12 +1274,12 @@ def setup_description(args: argparse.Namespace) -> dict[str, str]:
             if args.database == "postgresql"
             else "throwaway SQLite file (WAL), migrated and seeded with the demo"
         ),
-        "worker": "`python -m tempodesk.cli worker` as its own process (TEMPODESK_* env); the "
+        "worker": "`python -m tempodesk.app.cli worker` as its own process (TEMPODESK_* env); the "
         "baseline worker as another (`python -m benchmarks.baseline_worker`)",
         "imap": "private Dovecot 2.3 (tests/dovecot.py) on loopback, plain IMAP, maildir with "
         "mail_fsync=never; one mailbox (poll_seconds 10, import_existing) read by the "
         "MailboxWorkflow's poll activity in batches of 50",
-        "smtp": "tempodesk.mailsink (aiosmtpd) in the benchmark process catches the "
+        "smtp": "tempodesk.mail.sink (aiosmtpd) in the benchmark process catches the "
         "acknowledgements",
         "drain": "all mail APPENDed first; timing starts at TemporalFacade.ensure_mailbox; a "
         f"watcher polls the database every {WATCH_INTERVAL:.1f} s",

@@ -62,7 +62,7 @@ from benchmarks.load import (
     run_threads,
 )
 from benchmarks.stack import NAMESPACE, Stack, StackOptions, build_stack
-from tempodesk.devserver import temporal_binary
+from tempodesk.app.devserver import temporal_binary
 
 log = logging.getLogger("benchmarks")
 
@@ -297,7 +297,7 @@ class Bench:
         try:
             return cost.probe(
                 client=self._client,
-                # Counting transactions waits for PostgreSQL's statistics (2 × 11 s).
+                # Counting transactions waits for PostgreSQL's statistics (2 x 11 s).
                 db_url=self.stack.db_url
                 if self.args.database == "postgresql" and not self.args.quick
                 else None,
@@ -499,7 +499,7 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
 
 def setup_description(args: argparse.Namespace) -> dict[str, str]:
     worker = (
-        "two OS processes: `python -m tempodesk.cli worker` (TEMPODESK_* env) and "
+        "two OS processes: `python -m tempodesk.app.cli worker` (TEMPODESK_* env) and "
         "`python -m benchmarks.baseline_worker` (own task queue, same sandbox runner, "
         "activity pool and local-activity limit)"
         if args.worker == "process"

@@ -34,9 +34,9 @@ from temporalio.client import Client
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from benchmarks.baseline import BASELINE_TASK_QUEUE
+from tempodesk.app.devserver import TemporalDevServer, free_port
 from tempodesk.contracts import TICKET_TASK_QUEUE
-from tempodesk.devserver import TemporalDevServer, free_port
-from tempodesk.settings import Settings
+from tempodesk.core.settings import Settings
 
 log = logging.getLogger("benchmarks")
 
@@ -226,7 +226,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> None:
-    from tempodesk.runtime import Runtime
+    from tempodesk.app.runtime import Runtime
     from web import create_app
 
     runtime = Runtime(settings)
@@ -265,7 +265,7 @@ def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> 
 
 def _create_database(options: StackOptions, tmp: Path, cleanup: contextlib.ExitStack) -> str:
     if options.database == "sqlite":
-        return f"sqlite:///{tmp / 'tempodesk.db'}"
+        return f"sqlite:///{tmp / 'tempodesk.core.db'}"
     name = f"tempodesk_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -282,8 +282,8 @@ def _create_database(options: StackOptions, tmp: Path, cleanup: contextlib.ExitS
 
 def _migrate_and_seed(settings: Settings) -> tuple[str, str]:
     """Migrate, seed the demo data; return the admin's API token and the server's version."""
-    from tempodesk import demo
-    from tempodesk.db import make_engine, make_session_factory, transaction, upgrade
+    from tempodesk.app import demo
+    from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 
     upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
@@ -361,7 +361,7 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
         }
         workers = {
             "worker": ChildProcess(
-                "Tempodesk worker", ["-m", "tempodesk.cli", "worker"], env, tmp / "worker.log"
+                "Tempodesk worker", ["-m", "tempodesk.app.cli", "worker"], env, tmp / "worker.log"
             ),
             "baseline_worker": ChildProcess(
                 "baseline worker",
@@ -372,7 +372,7 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
         }
     else:
         from benchmarks.baseline_worker import run_baseline_worker
-        from tempodesk.worker import run_worker
+        from tempodesk.app.worker import run_worker
 
         async def tempodesk_main(stop: asyncio.Event) -> None:
             await run_worker(settings, stop=stop)

@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tempodesk.devserver import TemporalDevServer, free_port
-from tempodesk.settings import Settings
+from tempodesk.app.devserver import TemporalDevServer, free_port
+from tempodesk.core.settings import Settings
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack, build_stack, close_stack
 
@@ -100,7 +100,7 @@ def sqlite_stack(
     tmp = tmp_path_factory.mktemp("sqlite")
     settings = make_settings(
         tmp,
-        f"sqlite:///{tmp / 'tempodesk.db'}",
+        f"sqlite:///{tmp / 'tempodesk.core.db'}",
         temporal,
         temporal_namespace="sqlite",
         ticket_number_template="SQ-{year}-{seq:05d}",

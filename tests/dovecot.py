@@ -39,7 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tempodesk.devserver import free_port
+from tempodesk.app.devserver import free_port
 
 DOVECOT = os.environ.get("TEMPODESK_DOVECOT", "/usr/sbin/dovecot")
 HOST = "127.0.0.1"

@@ -12,13 +12,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tempodesk import accounts, demo, processes
-from tempodesk.db import transaction, upgrade
-from tempodesk.mailsink import MailSink
-from tempodesk.models import Channel, Group, User
-from tempodesk.runtime import Runtime
-from tempodesk.settings import Settings
-from tempodesk.worker import run_worker
+from tempodesk.app import demo
+from tempodesk.app.runtime import Runtime
+from tempodesk.app.worker import run_worker
+from tempodesk.core.db import transaction, upgrade
+from tempodesk.core.models import Channel, Group, User
+from tempodesk.core.settings import Settings
+from tempodesk.mail.sink import MailSink
+from tempodesk.people import accounts
+from tempodesk.tickets import processes
 from web import create_app
 
 GUARDED_PROCESS = """

@@ -13,10 +13,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from tempodesk.client import EngineUnavailable
-from tempodesk.models import User
-from tempodesk.runtime import Runtime
-from tempodesk.settings import Settings, get_settings
+from tempodesk.app.runtime import Runtime
+from tempodesk.core.models import User
+from tempodesk.core.settings import Settings, get_settings
+from tempodesk.core.temporal import EngineUnavailable
 from web import i18n
 from web.i18n import N_, translate_message
 
@@ -221,7 +221,7 @@ def _healthz() -> Any:
     """Liveness plus what an operator should look at: quarantined mail, failing mailboxes."""
     from sqlalchemy import func, select
 
-    from tempodesk.models import Channel, InboundMessage, Mailbox
+    from tempodesk.core.models import Channel, InboundMessage, Mailbox
 
     session = db()
     session.execute(text("SELECT 1"))
@@ -252,7 +252,7 @@ def _index() -> Any:
 
 
 def _when(value: Any) -> str:
-    from tempodesk.db import aware
+    from tempodesk.core.db import aware
 
     value = aware(value)
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""

@@ -11,11 +11,13 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from statemachines import FieldErrors
-from tempodesk import accounts, lists, mailboxes, processes, queries
-from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor, CustomerRef
-from tempodesk.intake import IntakeInvalid, NewTicket
-from tempodesk.models import User
+from tempodesk.core.models import User
+from tempodesk.core.temporal import ActionRejected, TicketNotFound
+from tempodesk.mail import mailboxes
+from tempodesk.people import accounts
+from tempodesk.tickets import lists, processes, queries
+from tempodesk.tickets.intake import IntakeInvalid, NewTicket
 from web import db, error_response, release_db, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

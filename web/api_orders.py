@@ -13,7 +13,7 @@ from typing import Any
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
-from tempodesk import customers
+from tempodesk.people import customers
 from web import db, error_response
 from web.api import _json_body, bp
 

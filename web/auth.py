@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from tempodesk import accounts
+from tempodesk.people import accounts
 from web import db
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext

@@ -4,13 +4,13 @@
   note (``compose.js`` fetches them; without JavaScript the Insert button adds the text to the
   agent's draft and reloads the page).
 - Drafts of an action's form, saved as the agent types and deleted by a successful action
-  (``tempodesk.actions``), discarded with a button.
+  (``tempodesk.tickets.actions``), discarded with a button.
 - Files attached to an action (``uploaded_files``, used by the shared perform view), and the
   upload size limit of the endpoints that take files.
 - "New ticket" for a walk-in, a phone call, a returned parcel or an order.
 
-Thin views: the rules live in ``tempodesk.canned``, ``tempodesk.actions`` and
-``tempodesk.customers``.
+Thin views: the rules live in ``tempodesk.messaging.canned``, ``tempodesk.tickets.actions`` and
+``tempodesk.people.customers``.
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from statemachines import ActionSpec, FieldErrors
-from tempodesk import accounts, actions, canned, customers, processes, queries
-from tempodesk.actions import AttachmentTooLarge
 from tempodesk.contracts import Actor
-from tempodesk.intake import AttachmentData, IntakeInvalid
-from tempodesk.models import CannedAnswer, Contact, Ticket
-from tempodesk.templating import TemplateProblem
+from tempodesk.core.models import CannedAnswer, Contact, Ticket
+from tempodesk.messaging import canned
+from tempodesk.messaging.sandbox import TemplateProblem
+from tempodesk.people import accounts, customers
+from tempodesk.tickets import actions, processes, queries
+from tempodesk.tickets.actions import AttachmentTooLarge
+from tempodesk.tickets.intake import AttachmentData, IntakeInvalid
 from web import db, release_db, runtime
 from web.i18n import gettext as _
 from web.i18n import translate_message, translated_priorities

@@ -24,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from statemachines import FieldErrors, ProcessDefinition, coerce_form
-from tempodesk import accounts, desk, lists, processes, queries, users
-from tempodesk.client import ActionRejected, TicketNotFound
 from tempodesk.contracts import Actor
+from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Message, Ticket, User
+from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.mail import trim_quoted
-from tempodesk.mailsink import read_caught
-from tempodesk.models import Attachment, Channel, Group, InboundMessage, Message, Ticket, User
+from tempodesk.mail.sink import read_caught
+from tempodesk.people import accounts, users
+from tempodesk.tickets import lists, marks, processes, queries
 from web import compose, db, release_db, runtime
 from web.i18n import (
     LANGUAGES,
@@ -80,8 +81,8 @@ def _list_label(key: str, label: str) -> str:
     return translate_message(label) if key.startswith("view:") else label
 
 
-def _panel(session: Any, actor: Actor) -> list[desk.PanelEntry]:
-    return [replace(e, label=_list_label(e.key, e.label)) for e in desk.panel(session, actor)]
+def _panel(session: Any, actor: Actor) -> list[marks.PanelEntry]:
+    return [replace(e, label=_list_label(e.key, e.label)) for e in marks.panel(session, actor)]
 
 
 def _safe_next(default: str) -> str:
@@ -115,7 +116,7 @@ def _render_list(
         )
     except lists.BadQuery as exc:
         abort(400, str(exc))
-    layout = desk.layout_of(session, actor.username)
+    layout = marks.layout_of(session, actor.username)
     endpoint = request.endpoint or "desk.index"
     more = (
         url_for(endpoint, **_args("cursor"), cursor=page.next_cursor) if page.next_cursor else None
@@ -128,18 +129,18 @@ def _render_list(
         query=query,
         filtered=filtered,
         criteria=criteria,
-        form_values=desk.criteria_to_form(criteria),
-        options=desk.filter_options(session, actor),
+        form_values=marks.criteria_to_form(criteria),
+        options=marks.filter_options(session, actor),
         sort=sort,
-        sorts=desk.SORT_LABELS,
+        sorts=marks.SORT_LABELS,
         mode=layout.mode,
-        modes=desk.MODE_LABELS,
+        modes=marks.MODE_LABELS,
         panel=_panel(session, actor),
-        addable=[(k, _list_label(k, label)) for k, label in desk.addable(session, actor)],
+        addable=[(k, _list_label(k, label)) for k, label in marks.addable(session, actor)],
         filters={f.id: f for f in lists.filters_for(session, actor)},
-        may_edit=lambda saved: desk.may_edit(actor, saved),
-        shareable=desk.shareable_groups(session, actor),
-        bulk_actions=desk.bulk_actions(session, actor),
+        may_edit=lambda saved: marks.may_edit(actor, saved),
+        shareable=marks.shareable_groups(session, actor),
+        bulk_actions=marks.bulk_actions(session, actor),
         agents=queries.active_agents(session),
         priorities=translated_priorities(),
         more_url=more,
@@ -154,7 +155,7 @@ def index() -> Any:
     """A list from the panel (``view=view:mine`` or ``view=filter:12``), optionally narrowed
     by the filter form (``filter=1`` and the criteria, which then replace the list's own)."""
     key = _list_key(request.args.get("view"))
-    found = desk.resolve(db(), _actor(), key)
+    found = marks.resolve(db(), _actor(), key)
     if found is None:
         abort(404)
     label, criteria = found
@@ -162,7 +163,7 @@ def index() -> Any:
     filtered = bool(request.args.get("filter"))
     if filtered:
         try:
-            criteria = desk.criteria_from_form(request.args.to_dict(flat=False))
+            criteria = marks.criteria_from_form(request.args.to_dict(flat=False))
         except lists.BadQuery as exc:
             abort(400, str(exc))
     return _render_list(key=key, label=label, criteria=criteria, filtered=filtered)
@@ -175,7 +176,7 @@ def search() -> Any:
     key = request.args.get("view") or ""
     criteria: dict[str, Any] = {}
     if key:
-        found = desk.resolve(db(), _actor(), _list_key(key))
+        found = marks.resolve(db(), _actor(), _list_key(key))
         if found is None:
             abort(404)
         criteria = found[1]
@@ -193,8 +194,8 @@ def search() -> Any:
 
 @bp.route("/counts")
 def panel_counts() -> Any:
-    """The panel's counts as JSON (desk.js refreshes them now and then)."""
-    return jsonify({e.key: e.count_text for e in desk.panel(db(), _actor())})
+    """The panel's counts as JSON (marks.js refreshes them now and then)."""
+    return jsonify({e.key: e.count_text for e in marks.panel(db(), _actor())})
 
 
 # ------------------------------------------------------------------ the panel (layout)
@@ -215,31 +216,31 @@ def _layout_change(change: Any) -> Any:
 @bp.route("/layout/add", methods=["POST"])
 def layout_add() -> Any:
     key = request.form.get("key", "")
-    return _layout_change(lambda s, a: desk.add_entry(s, a, key))
+    return _layout_change(lambda s, a: marks.add_entry(s, a, key))
 
 
 @bp.route("/layout/remove", methods=["POST"])
 def layout_remove() -> Any:
     key = request.form.get("key", "")
-    return _layout_change(lambda s, a: desk.remove_entry(s, a, key))
+    return _layout_change(lambda s, a: marks.remove_entry(s, a, key))
 
 
 @bp.route("/layout/move", methods=["POST"])
 def layout_move() -> Any:
     key = request.form.get("key", "")
     offset = -1 if request.form.get("direction") == "up" else 1
-    return _layout_change(lambda s, a: desk.move_entry(s, a, key, offset))
+    return _layout_change(lambda s, a: marks.move_entry(s, a, key, offset))
 
 
 @bp.route("/layout/reset", methods=["POST"])
 def layout_reset() -> Any:
-    return _layout_change(desk.reset_panel)
+    return _layout_change(marks.reset_panel)
 
 
 @bp.route("/layout/mode", methods=["POST"])
 def layout_mode() -> Any:
     mode = request.form.get("mode", "")
-    return _layout_change(lambda s, a: desk.set_mode(s, a, mode))
+    return _layout_change(lambda s, a: marks.set_mode(s, a, mode))
 
 
 @bp.route("/layout/order", methods=["POST"])
@@ -249,7 +250,7 @@ def layout_order() -> Any:
     order = body.get("views") if isinstance(body, dict) else None
     if not isinstance(order, list):
         return jsonify({"error": 'Send {"views": [...]}.'}), 400
-    views = desk.reorder(db(), _actor(), order)
+    views = marks.reorder(db(), _actor(), order)
     db().commit()
     return jsonify({"views": views})
 
@@ -274,9 +275,9 @@ def _filter_page(
             saved=saved,
             name=name,
             shared=shared,
-            form_values=desk.criteria_to_form(criteria),
-            options=desk.filter_options(session, actor),
-            shareable=desk.shareable_groups(session, actor),
+            form_values=marks.criteria_to_form(criteria),
+            options=marks.filter_options(session, actor),
+            shareable=marks.shareable_groups(session, actor),
             errors=errors or {},
         ),
         status,
@@ -287,7 +288,7 @@ def _filter_form() -> tuple[str, dict[str, Any] | None, list[str], dict[str, str
     errors: dict[str, str] = {}
     criteria: dict[str, Any] | None
     try:
-        criteria = desk.criteria_from_form(request.form.to_dict(flat=False))
+        criteria = marks.criteria_from_form(request.form.to_dict(flat=False))
     except lists.BadQuery as exc:
         criteria, errors["criteria"] = None, str(exc)
     return request.form.get("name", ""), criteria, request.form.getlist("shared_with"), errors
@@ -299,13 +300,13 @@ def _save_filter(saved: Any) -> Any:
     name, criteria, shared, errors = _filter_form()
     try:
         if errors or criteria is None:
-            raise desk.FilterInvalid(errors)
-        result = desk.save_filter(
+            raise marks.FilterInvalid(errors)
+        result = marks.save_filter(
             session, actor, name=name, criteria=criteria, shared_with=shared, existing=saved
         )
         if saved is None:
-            desk.add_entry(session, actor, f"filter:{result.id}")
-    except desk.FilterInvalid as exc:
+            marks.add_entry(session, actor, f"filter:{result.id}")
+    except marks.FilterInvalid as exc:
         session.rollback()
         return _filter_page(
             saved,
@@ -321,10 +322,10 @@ def _save_filter(saved: Any) -> Any:
 
 
 def _editable_filter(filter_id: int) -> Any:
-    saved = desk.visible_filter(db(), _actor(), filter_id)
+    saved = marks.visible_filter(db(), _actor(), filter_id)
     if saved is None:
         abort(404)
-    if not desk.may_edit(_actor(), saved):
+    if not marks.may_edit(_actor(), saved):
         abort(403)
     return saved
 
@@ -352,7 +353,7 @@ def update_filter(filter_id: int) -> Any:
 def delete_filter(filter_id: int) -> Any:
     saved = _editable_filter(filter_id)
     name = saved.name
-    desk.delete_filter(db(), _actor(), saved)
+    marks.delete_filter(db(), _actor(), saved)
     db().commit()
     flash(_("Filter “%(name)s” deleted.", name=name), "success")
     return redirect(url_for("desk.index"))
@@ -373,7 +374,7 @@ def bulk() -> Any:
     if not numbers:
         flash(_("Select at least one ticket first."), "error")
         return redirect(back)
-    offered = {a.id: a.label for a in desk.bulk_actions(db(), actor)}
+    offered = {a.id: a.label for a in marks.bulk_actions(db(), actor)}
     if op == "assign" and not agent:
         flash(_("Choose the agent to assign the tickets to."), "error")
         return redirect(back)
@@ -388,7 +389,7 @@ def bulk() -> Any:
     # The state each ticket had on the agent's list: a ticket that has moved since (a
     # customer wrote, a colleague acted) is refused, as on its own page.
     seen = {n: request.form.get(f"seen:{n}", "") for n in numbers}
-    outcomes = desk.run_bulk(
+    outcomes = marks.run_bulk(
         runtime().actions,
         runtime().sessions,
         actor,
@@ -416,12 +417,12 @@ def _ticket_header_helpers() -> dict[str, Any]:
     return {"ticket_header": _ticket_header, "presence_text": presence_text}
 
 
-def _ticket_header(ticket: Ticket) -> desk.TicketHeader:
+def _ticket_header(ticket: Ticket) -> marks.TicketHeader:
     """The ticket page's header: follow state and who else has the ticket open."""
-    return desk.ticket_header(db(), _actor(), ticket)
+    return marks.ticket_header(db(), _actor(), ticket)
 
 
-def presence_text(seen: desk.Seen) -> str:
+def presence_text(seen: marks.Seen) -> str:
     """What the ticket page says about another agent on the ticket."""
     if seen.activity == "composing":
         return _("%(agent)s is writing a reply", agent=seen.username)
@@ -447,7 +448,7 @@ def preview(number: str) -> Any:
 def follow(number: str) -> Any:
     ticket = _find_or_404(number)
     wanted = request.form.get("follow", "1") == "1"
-    desk.set_following(db(), _actor().username, ticket.number, wanted)
+    marks.set_following(db(), _actor().username, ticket.number, wanted)
     db().commit()
     flash(
         _("You follow this ticket.") if wanted else _("You no longer follow this ticket."),
@@ -474,13 +475,13 @@ def presence(number: str) -> Any:
     activity = body.get("activity") if isinstance(body, dict) else request.form.get("activity")
     actor = _actor()
     try:
-        desk.note_presence(db(), actor.username, ticket.number, str(activity or "viewing"))
+        marks.note_presence(db(), actor.username, ticket.number, str(activity or "viewing"))
         db().commit()
     except lists.BadQuery as exc:
         return jsonify({"error": translate_message(str(exc))}), 400
     except IntegrityError:
         db().rollback()  # the same agent's other tab wrote first: just as good
-    others = desk.others_present(db(), ticket.number, actor.username)
+    others = marks.others_present(db(), ticket.number, actor.username)
     return jsonify(
         {
             "others": [
@@ -500,7 +501,7 @@ def ticket(number: str) -> Any:
     if found is None:
         abort(404)
     lists.mark_read(session, actor.username, found)
-    desk.note_presence(session, actor.username, found.number, "viewing")
+    marks.note_presence(session, actor.username, found.number, "viewing")
     try:
         session.commit()
     except IntegrityError:
@@ -730,7 +731,7 @@ def _state_css(session: Any, actor: Actor) -> str:
     # validator checks both), so nothing here can break out of a rule.
     return "".join(
         f".st-{name}-{version}-{state}{{--state-colour:{colour}}}\n"
-        for name, version, state, colour in desk.state_colours(session, actor)
+        for name, version, state, colour in marks.state_colours(session, actor)
     )
 
 

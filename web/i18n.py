@@ -143,10 +143,11 @@ def switch(code: str) -> Any:
 
 # ------------------------------------------------------------------ texts of the pure modules
 
-#: statemachines.PRIORITIES and the built-in lists (tempodesk.lists), sorts and view modes
-#: (tempodesk.desk), ways a request comes in (tempodesk.customers), canned answer sharing
-#: (tempodesk.canned), template variables (tempodesk.templates) and effect descriptions
-#: (statemachines.EFFECTS): shown in menus, tables and help texts. A test checks that every
+#: statemachines.PRIORITIES and the built-in lists (tempodesk.tickets.lists), sorts and view
+#: modes (tempodesk.tickets.marks), ways a request comes in (tempodesk.people.customers),
+#: canned answer sharing (tempodesk.messaging.canned), template variables
+#: (tempodesk.messaging.templates) and effect descriptions (statemachines.EFFECTS):
+#: shown in menus, tables and help texts. A test checks that every
 #: one of them is listed here.
 LABELS = [
     # priorities
@@ -257,7 +258,7 @@ RECIPIENT_LABELS = {
     "supervisor": N_("supervisor"),
     "followers": N_("followers"),
 }
-#: What became of an inbound mail (tempodesk.inbound), as the admin pages say it.
+#: What became of an inbound mail (tempodesk.mail.inbound), as the admin pages say it.
 INBOUND_STATUSES = {
     "stored": N_("stored"),
     "ticket": N_("ticket"),
@@ -273,9 +274,10 @@ MIGRATION_STATUSES = {
 
 
 #: Field errors of action forms (statemachines.rules.clean_fields), of the public form and
-#: new tickets (tempodesk.intake), of contacts, organisations and orders
-#: (tempodesk.customers), of saved filters and lists (tempodesk.desk, tempodesk.lists), and
-#: the workflow's reasons to refuse an action (workflows.ticket, tempodesk.actions).
+#: new tickets (tempodesk.tickets.intake), of contacts, organisations and orders
+#: (tempodesk.people.customers), of saved filters and lists (tempodesk.tickets.marks,
+#: tempodesk.tickets.lists), and
+#: the workflow's reasons to refuse an action (workflows.ticket, tempodesk.tickets.actions).
 MESSAGES = [
     # statemachines.rules.clean_fields
     N_("This field is required."),
@@ -293,14 +295,14 @@ MESSAGES = [
     N_("Choose an agent or a group."),
     N_("Choose a priority."),
     N_("The action '%(action)s' has no field '%(field)s'."),
-    # tempodesk.intake
+    # tempodesk.tickets.intake
     N_("Enter a subject."),
     N_("Enter a message."),
     N_("Enter a valid email address."),
     N_("Enter an email address (or a phone number)."),
     N_("Enter a valid phone number."),
     N_("There is no process '%(process)s'."),
-    # tempodesk.actions and the workflow
+    # tempodesk.tickets.actions and the workflow
     N_("Write a text to go with the files."),
     N_("The ticket is still being created; try again in a moment."),
     N_("The ticket has meanwhile moved to '%(state)s'; reload it to see what changed."),
@@ -314,7 +316,7 @@ MESSAGES = [
     N_("Some fields are not filled in correctly."),
     N_("This ticket is closed; it takes no more actions."),
     N_("The ticket engine did not answer in time."),
-    # tempodesk.customers
+    # tempodesk.people.customers
     N_("Another contact has this email address (merge them instead)."),
     N_("Enter an email address or a phone number."),
     N_("There is no such organisation."),
@@ -336,7 +338,7 @@ MESSAGES = [
     N_("Use letters, digits and . _ - (no spaces)."),
     N_("Give the customer's email address (or phone)."),
     N_("Use an ISO date, e.g. 2026-11-02 or 2026-11-02T10:15:00Z."),
-    # tempodesk.desk and tempodesk.lists
+    # tempodesk.tickets.marks and tempodesk.tickets.lists
     N_("Give the filter a name."),
     N_("You may share a filter only with groups you belong to."),
     N_("Only its owner (or an admin, if it is shared) may change this filter."),
@@ -351,7 +353,7 @@ MESSAGES = [
     N_("It cannot be assigned while it is “%(state)s”."),
     N_("The ticket engine did not answer; try it again."),
     N_("Done: the ticket is now “%(state)s”."),
-    # tempodesk.users (an agent's own profile)
+    # tempodesk.people.users (an agent's own profile)
     N_("Use one of: %(languages)s."),
     # the timeline (workflows.ticket, activities)
     N_("the spam filter flagged it"),

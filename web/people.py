@@ -5,7 +5,7 @@ communication, orders with their items), and create/edit forms; contacts can be 
 orders arrive from the shop through the API (``web.api_orders``) or a CSV upload here. The
 ticket page's customer panel is filled by ``customer_panel`` (a template helper).
 
-Thin views: every rule is in ``tempodesk.customers``.
+Thin views: every rule is in ``tempodesk.people.customers``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from tempodesk import accounts, customers, queries
 from tempodesk.contracts import Actor
-from tempodesk.models import Contact, Organisation, Ticket
-from tempodesk.templates import LANGUAGES
+from tempodesk.core.models import Contact, Organisation, Ticket
+from tempodesk.messaging.templates import LANGUAGES
+from tempodesk.people import accounts, customers
+from tempodesk.tickets import queries
 from web import db, release_db, runtime
 from web.i18n import gettext as _
 

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
-from tempodesk.intake import IntakeInvalid, NewTicket
+from tempodesk.tickets.intake import IntakeInvalid, NewTicket
 from web import release_db, runtime
 from web.i18n import lazy_gettext
 

@@ -53,7 +53,7 @@ from pathlib import Path
 
 import nh3
 
-from tempodesk.contacts import normalize_email
+from tempodesk.people.addresses import normalize_email
 
 __all__ = [
     "HTML_TOO_COMPLEX",

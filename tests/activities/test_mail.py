@@ -8,11 +8,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.mail import MailActivities
+from tempodesk.app.devserver import free_port
 from tempodesk.contracts import SendMailInput
-from tempodesk.db import transaction
-from tempodesk.devserver import free_port
-from tempodesk.mailsink import MailSink
-from tempodesk.models import Message
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Message
+from tempodesk.mail.sink import MailSink
 from tests.helpers import Stack
 
 

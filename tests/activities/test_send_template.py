@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from activities.mail import MailActivities
 from tempodesk.contracts import SendTemplateInput
-from tempodesk.db import transaction
-from tempodesk.models import Follow, Group, Message, Ticket
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Follow, Group, Message, Ticket
 from tests.helpers import Stack
 
 

@@ -17,8 +17,8 @@ from tempodesk.contracts import (
     TicketEventRecord,
     TicketSnapshot,
 )
-from tempodesk.db import transaction
-from tempodesk.models import Contact, Message, Ticket, TicketEvent
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Contact, Message, Ticket, TicketEvent
 from tests.helpers import Stack
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tempodesk.devserver import free_port
+from tempodesk.app.devserver import free_port
 from tests.e2e.pages import CHROMIUM
 from tests.helpers import Stack
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tempodesk.db import transaction
-from tempodesk.models import CannedAnswer
+from tempodesk.core.db import transaction
+from tempodesk.core.models import CannedAnswer
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
 

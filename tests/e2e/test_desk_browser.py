@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 from sqlalchemy import select
 
-from tempodesk.db import transaction
-from tempodesk.models import DeskLayout, User
+from tempodesk.core.db import transaction
+from tempodesk.core.models import DeskLayout, User
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
 

@@ -12,8 +12,8 @@ import yaml
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from statemachines import bundled
-from tempodesk import processes
-from tempodesk.db import transaction
+from tempodesk.core.db import transaction
+from tempodesk.tickets import processes
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
 

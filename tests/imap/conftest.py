@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tempodesk.mail_imap import ImapMailbox
+from tempodesk.mail.imap import ImapMailbox
 from tests.dovecot import DovecotServer
 
 _accounts = itertools.count(1)

@@ -1,4 +1,4 @@
-"""tempodesk.mail_imap against a real (private) Dovecot: what the mailbox poller relies on."""
+"""tempodesk.mail.imap against a real (private) Dovecot: what the mailbox poller relies on."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tempodesk.devserver import free_port
-from tempodesk.mail_imap import (
+from tempodesk.app.devserver import free_port
+from tempodesk.mail.imap import (
     PROCESSED_KEYWORD,
     ImapAuthError,
     ImapMailbox,

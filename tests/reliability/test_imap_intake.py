@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import func, select
 
 from activities.mailbox import MailboxActivities
-from tempodesk import mailboxes
 from tempodesk.contracts import MailboxPollResult
-from tempodesk.db import transaction
-from tempodesk.failpoints import ENV as FAILPOINT
-from tempodesk.models import Contact, InboundMessage, Ticket
+from tempodesk.core.db import transaction
+from tempodesk.core.failpoints import ENV as FAILPOINT
+from tempodesk.core.models import Contact, InboundMessage, Ticket
+from tempodesk.mail import mailboxes
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
 from tests.web.test_inbound_email import mail, mails_to, someone
@@ -234,7 +234,7 @@ def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(
         **{FAILPOINT: "imap_after_store"},
     )
     crashed = subprocess.run(
-        [sys.executable, "-m", "tempodesk.cli", "mailbox", "poll", box.name],
+        [sys.executable, "-m", "tempodesk.app.cli", "mailbox", "poll", box.name],
         env=env,
         capture_output=True,
         timeout=120,

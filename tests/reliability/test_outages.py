@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tempodesk.client import TemporalFacade
-from tempodesk.devserver import TemporalDevServer, free_port
-from tempodesk.models import Message, PendingStart, Ticket
-from tempodesk.runtime import Runtime
-from tempodesk.settings import Settings
+from tempodesk.app.devserver import TemporalDevServer, free_port
+from tempodesk.app.runtime import Runtime
+from tempodesk.core.models import Message, PendingStart, Ticket
+from tempodesk.core.settings import Settings
+from tempodesk.core.temporal import TemporalFacade
 from tests.conftest import make_settings
 from tests.helpers import Stack, build_stack, close_stack, csrf_token
 from web import create_app
@@ -130,7 +130,7 @@ def process_stack(tmp_path: Path, temporal: TemporalDevServer) -> Iterator[Stack
     """A stack whose worker is a real `tempodesk worker` process (see ``spawn_worker``)."""
     settings = make_settings(
         tmp_path,
-        f"sqlite:///{tmp_path / 'tempodesk.db'}",
+        f"sqlite:///{tmp_path / 'tempodesk.core.db'}",
         temporal,
         temporal_namespace="reliability",
         ticket_number_template=f"RK{uuid.uuid4().hex[:4]}-{{seq}}",
@@ -153,7 +153,7 @@ def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
         TEMPODESK_RESUME_PENDING_SECONDS="1",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tempodesk.cli", "worker"],
+        [sys.executable, "-m", "tempodesk.app.cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -232,7 +232,7 @@ def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> Non
     first.start()
     settings = Settings(  # type: ignore[call-arg]
         var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'tempodesk.db'}",
+        database_url=f"sqlite:///{tmp_path / 'tempodesk.core.db'}",
         temporal_address=first.address,
         smtp_port=free_port(),
         secret_key="test",

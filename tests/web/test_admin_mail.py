@@ -13,9 +13,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from activities.mailbox import MailboxActivities
-from tempodesk import mailboxes
-from tempodesk.client import EngineUnavailable
-from tempodesk.models import Attachment, InboundMessage, Mailbox, Message
+from tempodesk.core.models import Attachment, InboundMessage, Mailbox, Message
+from tempodesk.core.temporal import EngineUnavailable
+from tempodesk.mail import mailboxes
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack, csrf_token
 from tests.web.test_inbound_email import mail, post, someone

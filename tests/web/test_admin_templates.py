@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from tempodesk import templates
-from tempodesk.models import TemplateRevision
+from tempodesk.core.models import TemplateRevision
+from tempodesk.messaging import templates
 from tests.helpers import Stack, csrf_token
 
 HOSTILE = [

@@ -10,9 +10,9 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from tempodesk import users
-from tempodesk.db import transaction
-from tempodesk.models import Group, User
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Group, User
+from tempodesk.people import users
 from tests.helpers import Stack, csrf_token
 
 

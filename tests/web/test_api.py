@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from tempodesk.models import Message, Ticket
+from tempodesk.core.models import Message, Ticket
 from tests.helpers import Stack
 
 
@@ -306,8 +306,8 @@ def test_more_concurrent_creations_than_pooled_connections_all_succeed(stack: St
     """A request never holds a database connection while it waits for its workflow."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tempodesk.db import make_engine
-    from tempodesk.runtime import Runtime
+    from tempodesk.app.runtime import Runtime
+    from tempodesk.core.db import make_engine
     from web import create_app
 
     runtime = Runtime(stack.settings)

@@ -10,8 +10,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tempodesk.db import transaction
-from tempodesk.models import Attachment, CannedAnswer, Draft, Message
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Attachment, CannedAnswer, Draft, Message
 from tests.helpers import Stack, csrf_token
 
 
@@ -365,8 +365,8 @@ def test_reply_and_note_forms_say_who_reads_them_and_where_the_reply_leaves_from
 
 
 def test_reply_leaves_from_the_tickets_mailbox_with_its_signature(stack: Stack) -> None:
-    from tempodesk import actions
-    from tempodesk.models import Channel, Mailbox, Ticket
+    from tempodesk.core.models import Channel, Mailbox, Ticket
+    from tempodesk.tickets import actions
 
     name = f"shop-{uuid.uuid4().hex[:6]}"
     with transaction(stack.sessions) as session:

@@ -10,8 +10,8 @@ import yaml
 from flask.testing import FlaskClient
 
 from statemachines import bundled
-from tempodesk import processes
-from tempodesk.db import transaction
+from tempodesk.core.db import transaction
+from tempodesk.tickets import processes
 from tests.helpers import Stack, csrf_token, workflow_history
 
 
@@ -177,7 +177,7 @@ def test_ticket_in_a_state_the_agent_may_not_see_is_404(stack: Stack) -> None:
 
 
 def test_caught_mail_page_lists_what_the_sink_caught(stack: Stack, tmp_path: Any) -> None:
-    from tempodesk.mailsink import MailSink
+    from tempodesk.mail.sink import MailSink
 
     directory = tmp_path / "mail-sink"
     sink = MailSink(0, directory)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tempodesk import lists
-from tempodesk.db import transaction
-from tempodesk.models import DeskLayout, Follow, Presence, SavedFilter, utcnow
+from tempodesk.core.db import transaction
+from tempodesk.core.models import DeskLayout, Follow, Presence, SavedFilter, utcnow
+from tempodesk.tickets import lists
 from tests.helpers import Stack, csrf_token
 
 

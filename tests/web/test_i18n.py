@@ -20,8 +20,10 @@ from sqlalchemy import select
 
 from statemachines import bundled
 from statemachines.definition import EFFECTS, PRIORITIES
-from tempodesk import canned, customers, desk, lists, templates
-from tempodesk.models import User
+from tempodesk.core.models import User
+from tempodesk.messaging import canned, templates
+from tempodesk.people import customers
+from tempodesk.tickets import lists, marks
 from tests.helpers import Stack, csrf_token
 from web import i18n
 
@@ -121,8 +123,8 @@ def test_texts_of_the_pure_modules_are_listed_for_translation() -> None:
     texts = [
         *PRIORITIES.values(),
         *(view.label for view in lists.BUILT_IN),
-        *desk.MODE_LABELS.values(),
-        *desk.SORT_LABELS.values(),
+        *marks.MODE_LABELS.values(),
+        *marks.SORT_LABELS.values(),
         *(label for label, _, _ in customers.ENTRY_KINDS.values()),
         *canned.SHARING.values(),
         *(text for _, text in templates.VARIABLES),

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tempodesk import accounts
-from tempodesk.db import transaction
-from tempodesk.models import Contact, InboundMessage, Message, Ticket, User
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Contact, InboundMessage, Message, Ticket, User
+from tempodesk.people import accounts
 from tests.helpers import Stack
 
 SUPPORT = "support@tempodesk.localhost"

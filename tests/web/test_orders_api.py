@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tempodesk.models import Contact, Order
+from tempodesk.core.models import Contact, Order
 from tests.helpers import Stack, csrf_token
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tempodesk.db import transaction
-from tempodesk.models import Contact, Order, Organisation, Ticket
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Contact, Order, Organisation, Ticket
 from tests.helpers import Stack, csrf_token, workflow_history
 
 

@@ -20,8 +20,9 @@ import yaml
 from flask.testing import FlaskClient
 
 from statemachines import bundled, read_yaml
-from tempodesk import processes, templates
-from tempodesk.db import transaction
+from tempodesk.core.db import transaction
+from tempodesk.messaging import templates
+from tempodesk.tickets import processes
 from tests.helpers import Stack, csrf_token
 from web import CSP
 from web.admin import process_form

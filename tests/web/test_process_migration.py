@@ -12,9 +12,10 @@ from typing import Any
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from tempodesk import process_migration, processes
-from tempodesk.db import transaction
-from tempodesk.models import ProcessMigration
+from tempodesk.core.db import transaction
+from tempodesk.core.models import ProcessMigration
+from tempodesk.tickets import migration as process_migration
+from tempodesk.tickets import processes
 from tests.helpers import GUARDED_PROCESS, Stack, csrf_token
 
 # Version 2 renames the state "escalated" to "review", relabels "escalate" and adds "reopen".

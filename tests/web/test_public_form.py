@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from tempodesk.models import Message, Ticket
+from tempodesk.core.models import Message, Ticket
 from tests.helpers import Stack, csrf_token
 
 

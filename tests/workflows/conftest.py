@@ -22,6 +22,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from statemachines import bundled, load_text
+from tempodesk.app.devserver import TemporalDevServer
+from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
     ACT_CHOOSE_ASSIGNEE,
     ACT_LINK_CUSTOMER,
@@ -47,8 +49,6 @@ from tempodesk.contracts import (
     TicketStartInput,
     ticket_workflow_id,
 )
-from tempodesk.devserver import TemporalDevServer
-from tempodesk.worker import SANDBOX
 from tests.helpers import GUARDED_PROCESS
 from workflows.ticket import TicketWorkflow
 

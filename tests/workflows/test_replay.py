@@ -15,6 +15,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
     Actor,
     CustomerMessageInput,
@@ -22,7 +23,6 @@ from tempodesk.contracts import (
     PerformActionInput,
     ticket_workflow_id,
 )
-from tempodesk.worker import SANDBOX
 from tests.workflows.conftest import WorkflowEnv
 from workflows.ticket import TicketWorkflow
 

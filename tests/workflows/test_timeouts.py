@@ -15,6 +15,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tempodesk.app.devserver import installed_binary
+from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
     MAIL_TASK_QUEUE,
     SEARCH_ATTRIBUTES,
@@ -25,8 +27,6 @@ from tempodesk.contracts import (
     TicketSnapshot,
     ticket_workflow_id,
 )
-from tempodesk.devserver import installed_binary
-from tempodesk.worker import SANDBOX
 from tests.workflows.conftest import Stubs, WorkflowEnv
 from workflows.ticket import TicketWorkflow
 

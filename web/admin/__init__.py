@@ -9,9 +9,10 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from tempodesk.core.models import Channel, ProcessDraft, Ticket
+
 # Aliased: ``processes`` in this package is the submodule web.admin.processes (imported below).
-from tempodesk import processes as process_store
-from tempodesk.models import Channel, ProcessDraft, Ticket
+from tempodesk.tickets import processes as process_store
 from web import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

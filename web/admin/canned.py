@@ -2,7 +2,7 @@
 
 A body is a sandboxed template checked against the sample ticket when saved (problems shown
 at their field); who sees an answer (everyone, chosen groups, one agent) is set here. The
-rules live in ``tempodesk.canned``.
+rules live in ``tempodesk.messaging.canned``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tempodesk import canned, queries, templates, users
-from tempodesk.models import CannedAnswer
+from tempodesk.core.models import CannedAnswer
+from tempodesk.messaging import canned, templates
+from tempodesk.people import users
+from tempodesk.tickets import queries
 from web import db
 from web.admin import bp
 from web.i18n import gettext as _

@@ -1,7 +1,7 @@
 """Admin pages for mail: mailboxes (settings, IMAP state, "check mail now") and the
 quarantine (inbound mail that did not become a ticket, to reprocess or release).
 
-Forms read only the fields ``tempodesk.mailboxes.read_form`` lists; passwords are write-only
+Forms read only the fields ``tempodesk.mail.mailboxes.read_form`` lists; passwords are write-only
 (the form says whether one is stored, never what it is). Waiting on Temporal happens with the
 database connection given back (``release_db``).
 """
@@ -14,9 +14,11 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from markupsafe import Markup
 
-from tempodesk import mailboxes, processes, users
-from tempodesk.client import EngineUnavailable
-from tempodesk.models import InboundMessage
+from tempodesk.core.models import InboundMessage
+from tempodesk.core.temporal import EngineUnavailable
+from tempodesk.mail import mailboxes
+from tempodesk.people import users
+from tempodesk.tickets import processes
 from web import db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _

@@ -1,7 +1,7 @@
 """Admin pages that move open tickets to a newer process version, and their reports.
 
 The plan (which tickets, which state map) is checked and stored by
-``tempodesk.process_migration``; a ProcessMigrationWorkflow then sends each ticket one
+``tempodesk.tickets.migration``; a ProcessMigrationWorkflow then sends each ticket one
 validated Update and records what happened, which the report page shows while it runs.
 """
 
@@ -15,9 +15,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tempodesk import process_migration, processes
-from tempodesk.models import ProcessMigration
-from tempodesk.process_migration import MigrationInvalid
+from tempodesk.core.models import ProcessMigration
+from tempodesk.tickets import migration as process_migration
+from tempodesk.tickets import processes
+from tempodesk.tickets.migration import MigrationInvalid
 from web import db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _

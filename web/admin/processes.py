@@ -1,7 +1,7 @@
 """Process pages of the admin area (editor, versions, diagram, diff, import/export).
 
 Thin views: the form <-> document rules are in ``web.admin.process_form``, every check and
-every write of a definition in ``tempodesk.processes``.
+every write of a definition in ``tempodesk.tickets.processes``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from statemachines import DefinitionError, Problem, read_yaml
-from tempodesk import processes, templates
-from tempodesk.models import Group
+from tempodesk.core.models import Group
+from tempodesk.messaging import templates
+from tempodesk.tickets import processes
 from web import CSP, db
 from web.admin import bp
 from web.admin import process_form as pf

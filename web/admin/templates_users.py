@@ -1,8 +1,8 @@
 """Admin pages for email/SMS templates (editor, live preview, revisions), users and groups.
 
 Every form reads only the fields listed here: a crafted POST with more fields changes nothing
-else. The rules (checks, rights, hashing) live in ``tempodesk.templates`` and
-``tempodesk.users``.
+else. The rules (checks, rights, hashing) live in ``tempodesk.messaging.templates`` and
+``tempodesk.people.users``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tempodesk import templates, users
-from tempodesk.templates import PreviewProblem, TemplateCheck, TemplateInvalid
-from tempodesk.users import AccountInvalid, UserData
+from tempodesk.messaging import templates
+from tempodesk.messaging.templates import PreviewProblem, TemplateCheck, TemplateInvalid
+from tempodesk.people import users
+from tempodesk.people.users import AccountInvalid, UserData
 from web import db, runtime
 from web.admin import bp
 from web.i18n import LANGUAGES

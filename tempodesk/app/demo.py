@@ -1,0 +1,123 @@
+"""Demo data for a first run: agents, groups, customers, orders, channels and a mailbox."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
+from tempodesk.people import accounts
+from tempodesk.tickets import processes
+
+DEMO_USERS = (
+    ("admin", "Ada Admin", True, ["Support", "Billing"]),
+    ("agent1", "Alice Agent", False, ["Support"]),
+    ("agent2", "Bob Agent", False, ["Billing"]),
+)
+
+
+def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> dict[str, Any]:
+    """Create the demo data unless users exist; return the logins and an API token.
+
+    Idempotent: a second call changes nothing and returns {}.
+    """
+    processes.ensure_bundled(session)
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return {}
+    for name, description in (
+        ("Support", "First-line support"),
+        ("Billing", "Invoices, payments and refunds"),
+    ):
+        session.add(Group(name=name, description=description))
+    session.flush()
+    logins = {}
+    for username, display, is_admin, groups in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        accounts.create_user(
+            session,
+            username,
+            password,
+            display_name=display,
+            email=f"{username}@{mail_domain}",
+            is_admin=is_admin,
+            groups=groups,
+        )
+        logins[username] = password
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    token = accounts.create_token(session, admin, name="demo")
+
+    acme = Organisation(name="Acme Trading s.r.o.", account_owner="agent2")
+    session.add(acme)
+    session.flush()
+    jana = Contact(name="Jana Nováková", email="jana.novakova@example.com", account_owner="agent1")
+    petr = Contact(name="Petr Svoboda", email="petr@acme.example", organisation_id=acme.id)
+    eva = Contact(name="Eva Dvořáková", phone="+420605111222")
+    session.add_all([jana, petr, eva])
+    session.flush()
+    session.add_all(
+        [
+            Order(
+                number="ORD-1001",
+                contact_id=jana.id,
+                placed_at=datetime(2026, 11, 2, 10, 15, tzinfo=UTC),
+                status="shipped",
+                total="1 290 CZK",
+                items=[{"sku": "KETTLE-2", "name": "Electric kettle", "qty": 1}],
+            ),
+            Order(
+                number="ORD-1002",
+                contact_id=petr.id,
+                placed_at=datetime(2026, 11, 12, 14, 0, tzinfo=UTC),
+                status="paid",
+                total="18 400 CZK",
+                items=[
+                    {"sku": "CHAIR-9", "name": "Office chair", "qty": 4},
+                    {"sku": "DESK-3", "name": "Standing desk", "qty": 1},
+                ],
+            ),
+            Order(
+                number="ORD-1003",
+                contact_id=eva.id,
+                placed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+                status="awaiting payment",
+                total="349 CZK",
+                items=[{"sku": "CABLE-1", "name": "USB-C cable", "qty": 2}],
+            ),
+        ]
+    )
+    session.add_all(
+        [
+            Channel(name="web", kind="web", label="Web form", group_name="Support"),
+            Channel(name="api", kind="api", label="API", group_name="Support"),
+            Channel(name="phone", kind="phone", label="Phone", group_name="Support"),
+            Channel(name="walk_in", kind="walk_in", label="Shop counter", group_name="Support"),
+            Channel(
+                name="support",
+                kind="email",
+                label="Support mailbox",
+                address=f"support@{mail_domain}",
+                owner="agent1",
+                group_name="Support",
+            ),
+        ]
+    )
+    session.flush()
+    return {"logins": logins, "token": token}
+
+
+def remember(path: Path, seeded: dict[str, Any]) -> None:
+    """Keep the demo logins next to the data (dev only) so `tempodesk dev` can print them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(seeded, indent=2))
+    path.chmod(0o600)
+
+
+def recall(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,114 @@
+"""The one configuration object, read from the environment (prefix ``TEMPODESK_``).
+
+The web app, the worker and the CLI all build their settings here, so
+``.venv/bin/tempodesk create-token admin`` next to a running ``make dev`` talks to the
+same database and the same Temporal server. Tests pass overrides as keyword arguments.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Tempodesk's settings; every field is ``TEMPODESK_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="TEMPODESK_", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where the embedded default keeps its data")
+    database_url: str = Field("", description="SQLAlchemy URL; SQLite under var_dir if empty")
+
+    temporal_address: str = Field("", description="host:port of Temporal's frontend")
+    temporal_namespace: str = "default"
+    temporal_port: int = Field(7233, description="Port of the embedded Temporal dev server")
+    temporal_ui_port: int = Field(8233, description="Port of the embedded Temporal UI")
+    temporal_ui_url: str = Field("", description="Base URL of the Temporal UI for links")
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    base_url: str = Field("", description="Public base URL of the web app, for links in mail")
+    secret_key: str = Field("", description="Flask session key; generated under var_dir if empty")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(20.0, description="Kept below the send activity timeout")
+    mail_from: str = "support@tempodesk.localhost"
+    mail_from_name: str = "Tempodesk Support"
+    message_id_domain: str = Field("tempodesk.localhost", description="Right side of Message-IDs")
+    mail_sink_dir: Path | None = Field(None, description="Set by `tempodesk dev`: caught mail")
+
+    ticket_number_template: str = Field(
+        "HD-{year}-{seq:06d}", description="Ticket numbers; {year} and {seq} are available"
+    )
+    default_process: str = "support"
+    resume_pending_seconds: float = Field(
+        30.0,
+        description="The worker starts tickets accepted this long ago but not confirmed "
+        "started (Temporal was away), looking this often",
+    )
+    default_group: str = Field("", description="Group for tickets nobody else is assigned to")
+    default_assignee: str = Field("", description="Agent for tickets nobody else is assigned to")
+
+    max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
+    max_message_chars: int = Field(100_000, description="Longest message body accepted")
+    max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")
+    max_subject_chars: int = 250
+    max_attachment_bytes: int = Field(
+        10 * 1024 * 1024, description="Largest file an agent attaches to a reply or a note"
+    )
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024,
+        description="Largest request with files from the desk (a reply with its attachments, "
+        "an orders CSV)",
+    )
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL, with the psycopg 3 driver for PostgreSQL."""
+        url = self.database_url or f"sqlite:///{self.var_dir.resolve() / 'tempodesk.core.db'}"
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        elif url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        return url
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
+    def session_secret(self) -> str:
+        """The configured secret key, or one generated once and kept under ``var_dir``."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    def workflow_url(self, workflow_id: str) -> str:
+        """Link to a workflow in the Temporal UI."""
+        return f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,113 @@
+"""Agents and admins: passwords (hashed with werkzeug's scrypt), API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tempodesk.contracts import Actor
+from tempodesk.core.db import aware
+from tempodesk.core.models import ApiToken, Group, User, utcnow
+
+TOKEN_PREFIX = "td_"
+LAST_USED_RESOLUTION = timedelta(minutes=5)  # not a write per request
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    email: str = "",
+    is_admin: bool = False,
+    groups: list[str] | None = None,
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        is_admin=is_admin,
+        password_hash=generate_password_hash(password),
+    )
+    if groups:
+        user.groups = list(session.scalars(select(Group).where(Group.name.in_(groups))))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace the user's password (only its hash is kept)."""
+    user.password_hash = generate_password_hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (in constant-ish time)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)  # spend the same time as a real check
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+SCOPES = ("api", "inbound")
+
+
+def create_token(
+    session: Session, user: User, name: str = "", scopes: tuple[str, ...] = ("api",)
+) -> str:
+    """A new API token for ``user``; only its hash is kept, so it is shown once.
+
+    Scopes: "api" acts as the user on the ticket API; "inbound" may only post raw mail to
+    the inbound endpoint (give that one to your mail provider's webhook, nothing more).
+    """
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"Unknown token scope(s): {', '.join(sorted(unknown)) or 'none'}.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scopes=" ".join(scopes))
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str, scope: str = "api") -> User | None:
+    """The active user behind a token that carries ``scope``, else None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _digest(token))
+        .where(ApiToken.revoked.is_(False))
+    )
+    if row is None or not row.user.is_active or scope not in row.scopes.split():
+        return None
+    now = utcnow()
+    last = aware(row.last_used_at)
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+    return row.user
+
+
+def actor_for(user: User) -> Actor:
+    """The identity the workflow checks rights against."""
+    return Actor(
+        username=user.username,
+        groups=[g.name for g in user.groups],
+        is_admin=user.is_admin,
+        kind="agent",
+    )

@@ -1,0 +1,203 @@
+"""Agents, admins and groups as admins manage them: validated creates and updates.
+
+Rights in Tempodesk follow from two things kept here: the admin flag, and the groups a user is
+in (process definitions name groups in ``visible_to`` and per action). Every function checks
+its whole input first and raises ``AccountInvalid`` with a readable message per field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from tempodesk.core.models import Group, User
+from tempodesk.messaging.templates import LANGUAGES
+from tempodesk.people import accounts
+from tempodesk.people.addresses import is_valid_email, normalize_email
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+
+
+class AccountInvalid(ValueError):
+    """The input cannot be saved; ``errors`` maps a form field to a readable message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass
+class UserData:
+    """What an admin may set on a user (never the username of an existing one)."""
+
+    display_name: str = ""
+    email: str = ""
+    password: str = ""  # empty on an update: keep the current one
+    is_admin: bool = False
+    is_active: bool = True
+    groups: list[str] = field(default_factory=list)
+    language: str = "en"
+
+
+def all_users(session: Session) -> list[User]:
+    return list(
+        session.scalars(select(User).options(selectinload(User.groups)).order_by(User.username))
+    )
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(
+        select(User).where(User.username == username).options(selectinload(User.groups))
+    )
+
+
+def all_groups(session: Session) -> list[Group]:
+    return list(
+        session.scalars(select(Group).options(selectinload(Group.members)).order_by(Group.name))
+    )
+
+
+def get_group(session: Session, name: str) -> Group | None:
+    return session.scalar(
+        select(Group).where(Group.name == name).options(selectinload(Group.members))
+    )
+
+
+def create_user(session: Session, username: str, data: UserData) -> User:
+    """A new user; the password is required and hashed."""
+    username = username.strip()
+    errors: dict[str, str] = {}
+    if not USERNAME.match(username):
+        errors["username"] = "Use a-z, 0-9, '.', '_' and '-' (at most 64 characters)."
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = f"The username '{username}' is taken."
+    if not data.password:
+        errors["password"] = f"Enter a password of at least {MIN_PASSWORD} characters."
+    groups = _check_user_data(session, data, errors)
+    if errors:
+        raise AccountInvalid(errors)
+    user = accounts.create_user(
+        session,
+        username,
+        data.password,
+        display_name=data.display_name.strip(),
+        email=normalize_email(data.email),
+        is_admin=data.is_admin,
+    )
+    user.groups = groups
+    user.language = data.language
+    user.is_active = data.is_active
+    session.flush()
+    return user
+
+
+def update_user(session: Session, user: User, data: UserData, *, acting: User) -> User:
+    """Change a user; an admin can neither demote nor deactivate themselves."""
+    errors: dict[str, str] = {}
+    groups = _check_user_data(session, data, errors)
+    if user.id == acting.id:
+        if not data.is_admin:
+            errors["is_admin"] = "You cannot remove your own admin rights."
+        if not data.is_active:
+            errors["is_active"] = "You cannot deactivate yourself."
+    if errors:
+        raise AccountInvalid(errors)
+    user.display_name = data.display_name.strip()
+    user.email = normalize_email(data.email)
+    user.is_admin = data.is_admin
+    user.is_active = data.is_active
+    user.language = data.language
+    user.groups = groups
+    if data.password:
+        accounts.set_password(user, data.password)
+    session.flush()
+    return user
+
+
+def update_profile(session: Session, user: User, *, display_name: str, language: str) -> User:
+    """What every user may change about themselves: the name shown and the desk's language."""
+    errors: dict[str, str] = {}
+    if len(display_name.strip()) > 200:
+        errors["display_name"] = "At most 200 characters."
+    if language not in LANGUAGES:
+        errors["language"] = f"Use one of: {', '.join(LANGUAGES)}."
+    if errors:
+        raise AccountInvalid(errors)
+    user.display_name = display_name.strip()
+    user.language = language
+    session.flush()
+    return user
+
+
+def _check_user_data(session: Session, data: UserData, errors: dict[str, str]) -> list[Group]:
+    if len(data.display_name.strip()) > 200:
+        errors["display_name"] = "At most 200 characters."
+    email = normalize_email(data.email)
+    if email and not is_valid_email(email):
+        errors["email"] = "Enter a valid email address (or leave it empty)."
+    if data.password and not MIN_PASSWORD <= len(data.password) <= MAX_PASSWORD:
+        errors["password"] = (
+            f"A password has at least {MIN_PASSWORD} characters (at most {MAX_PASSWORD})."
+        )
+    if data.language not in LANGUAGES:
+        errors["language"] = f"Use one of: {', '.join(LANGUAGES)}."
+    wanted = sorted(set(data.groups))
+    groups = list(session.scalars(select(Group).where(Group.name.in_(wanted)))) if wanted else []
+    unknown = sorted(set(wanted) - {g.name for g in groups})
+    if unknown:
+        errors["groups"] = f"There is no group {', '.join(repr(n) for n in unknown)}."
+    return groups
+
+
+def create_group(session: Session, name: str, description: str) -> Group:
+    """A new group. Groups are never renamed: process definitions refer to them by name."""
+    name = name.strip()
+    description = description.strip()
+    errors: dict[str, str] = {}
+    if not GROUP_NAME.match(name):
+        errors["name"] = (
+            "Start with a letter; use letters, digits, '_' and '-' (at most 64 characters)."
+        )
+    elif session.scalar(select(Group.id).where(func.lower(Group.name) == name.lower())) is not None:
+        errors["name"] = f"There is a group '{name}' already."
+    if len(description) > 255:
+        errors["description"] = "At most 255 characters."
+    if errors:
+        raise AccountInvalid(errors)
+    group = Group(name=name, description=description)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def update_group(
+    session: Session, group: Group, *, description: str, supervisor: str, members: list[str]
+) -> Group:
+    """Change a group's description, supervisor (an active user or none) and members."""
+    description = description.strip()
+    supervisor = supervisor.strip()
+    errors: dict[str, str] = {}
+    if len(description) > 255:
+        errors["description"] = "At most 255 characters."
+    if supervisor:
+        chief = session.scalar(select(User).where(User.username == supervisor))
+        if chief is None or not chief.is_active:
+            errors["supervisor"] = f"There is no active user '{supervisor}'."
+    wanted = sorted(set(members))
+    users = list(session.scalars(select(User).where(User.username.in_(wanted)))) if wanted else []
+    unknown = sorted(set(wanted) - {u.username for u in users})
+    if unknown:
+        errors["members"] = f"There is no user {', '.join(repr(n) for n in unknown)}."
+    if errors:
+        raise AccountInvalid(errors)
+    group.description = description
+    group.supervisor = supervisor or None
+    group.members = users
+    session.flush()
+    return group

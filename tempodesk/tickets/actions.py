@@ -1,0 +1,356 @@
+"""An agent presses an action button: check, store the bodies, ask the workflow.
+
+The same path serves the desk and the API. The checks here spare the agent a round trip and
+keep unknown agents or groups out; the workflow's Update validator decides.
+
+The composer's side lives here too: files attached to the action's text (stored on its claim
+check, checked before anything is written), the agent's drafts of an action's form (deleted
+once the action succeeded), what each long-text field of an action does (reply, portal reply,
+internal note) and where a reply leaves from (mailbox address and signature).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from statemachines import ActionSpec, FieldErrors, actions_for, clean_fields
+from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Attachment, Draft, Group, Message, Ticket, User, utcnow
+from tempodesk.core.settings import Settings
+from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
+from tempodesk.mail import mailboxes, sanitize_filename
+from tempodesk.tickets import processes, queries
+from tempodesk.tickets.intake import AttachmentData
+
+log = logging.getLogger(__name__)
+
+MAX_ATTACHMENTS = 20  # files per action
+MAX_DRAFT_CHARS = 200_000  # all the values of one draft together
+_CONTENT_TYPE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
+)
+
+
+class AttachmentTooLarge(ValueError):
+    """A file (or all of them) is over the limit; nothing was stored."""
+
+
+class Actions:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], engine: TemporalFacade):
+        self.settings = settings
+        self.sessions = sessions
+        self.engine = engine
+
+    def available(self, session: Session, ticket: Ticket, actor: Actor) -> list[ActionSpec]:
+        """The buttons this actor gets on this ticket now."""
+        definition = processes.definition(session, ticket.process_name, ticket.process_version)
+        if definition.state(ticket.state).final:
+            return []
+        return actions_for(definition, ticket.state, actor, ticket.assignee)
+
+    def perform(
+        self,
+        actor: Actor,
+        number: str,
+        action_id: str,
+        values: dict[str, Any],
+        *,
+        expected_state: str | None = None,
+        request_id: str | None = None,
+        attachments: list[AttachmentData] | None = None,
+    ) -> PerformActionResult:
+        """Perform an action; raises TicketNotFound, ActionRejected, FieldErrors or
+        AttachmentTooLarge. Files go with the action's (first) long text; a successful action
+        deletes the actor's draft of it."""
+        files = self.check_attachments(attachments or [])
+        with self.sessions() as session:
+            ticket = queries.find_ticket(session, number, actor)
+            if ticket is None:
+                raise TicketNotFound(number)
+            definition = processes.definition(session, ticket.process_name, ticket.process_version)
+            action = definition.action(action_id)
+            if action is None or action not in definition.actions_in(ticket.state):
+                raise ActionRejected(
+                    "not_available",
+                    f"The action '{action_id}' is not available while the ticket is "
+                    f"'{ticket.state_label}'.",
+                )
+            if action not in self.available(session, ticket, actor):
+                raise ActionRejected(
+                    "forbidden",
+                    f"You may not '{action.label}' tickets in state '{ticket.state_label}'.",
+                )
+            clean = clean_fields(action, values, claimed=False)
+            self._check_references(session, action, clean)
+            if files and not any(f.type == "longtext" and clean.get(f.id) for f in action.fields):
+                raise FieldErrors({_files_field(action): "Write a text to go with the files."})
+        claimed = self._store_bodies(number, action, clean, actor, files)
+        result = self.engine.perform_action(
+            number,
+            PerformActionInput(
+                action=action.id, actor=actor, fields=claimed, expected_state=expected_state
+            ),
+            request_id=request_id,
+        )
+        try:
+            with transaction(self.sessions) as session:
+                discard_draft(session, actor.username, number, action.id)
+        except SQLAlchemyError:  # the action is done; a stale draft must not hide that
+            log.warning(
+                "could not delete %s's draft of %s on %s", actor.username, action.id, number
+            )
+        return result
+
+    def check_attachments(self, files: list[AttachmentData]) -> list[AttachmentData]:
+        """Sizes and count checked, names made safe, never inline: before anything is stored."""
+        limit = self.settings.max_attachment_bytes
+        if len(files) > MAX_ATTACHMENTS:
+            raise AttachmentTooLarge(f"Attach at most {MAX_ATTACHMENTS} files.")
+        for part in files:
+            if len(part.data) > limit:
+                raise AttachmentTooLarge(
+                    f"'{sanitize_filename(part.filename)}' is larger than {_mb(limit)}."
+                )
+        if sum(len(part.data) for part in files) > self.settings.max_upload_bytes:
+            raise AttachmentTooLarge(
+                f"All files together may be at most {_mb(self.settings.max_upload_bytes)}."
+            )
+        return [
+            AttachmentData(
+                filename=sanitize_filename(part.filename),
+                content_type=part.content_type
+                if _CONTENT_TYPE.match(part.content_type or "")
+                else "application/octet-stream",
+                data=part.data,
+                inline=False,
+            )
+            for part in files
+            if part.data or part.filename
+        ]
+
+    def _check_references(
+        self, session: Session, action: ActionSpec, values: dict[str, Any]
+    ) -> None:
+        errors: dict[str, str] = {}
+        for spec in action.fields:
+            value = values.get(spec.id)
+            if value is None:
+                continue
+            kind, name = spec.type, value
+            if spec.type == "recipient":
+                prefix, _, name = value.partition(":")
+                kind = "agent" if prefix == "user" else "group"
+            if (
+                kind == "agent"
+                and session.scalar(
+                    select(User.id).where(User.username == name).where(User.is_active.is_(True))
+                )
+                is None
+            ):
+                errors[spec.id] = f"There is no active agent '{name}'."
+            elif (
+                kind == "group"
+                and session.scalar(select(Group.id).where(Group.name == name)) is None
+            ):
+                errors[spec.id] = f"There is no group '{name}'."
+        if errors:
+            raise FieldErrors(errors)
+
+    def _store_bodies(
+        self,
+        number: str,
+        action: ActionSpec,
+        values: dict[str, Any],
+        actor: Actor,
+        files: list[AttachmentData] | None = None,
+    ) -> dict[str, Any]:
+        """Store long texts as messages (claim checks) and put their ids in their place.
+
+        Files become attachments of the first stored text, in the same transaction: the mail
+        activity sends them with it, the timeline links them.
+        """
+        claimed = dict(values)
+        longtexts = [f for f in action.fields if f.type == "longtext" and values.get(f.id)]
+        if not longtexts:
+            return claimed
+        with transaction(self.sessions) as session:
+            subject = session.scalar(select(Ticket.subject).where(Ticket.number == number)) or ""
+            for index, spec in enumerate(longtexts):
+                message = Message(
+                    ticket_number=number,
+                    author=actor.username,
+                    sender_role="agent",
+                    subject=subject,
+                    body=values[spec.id].replace("\r\n", "\n"),
+                )
+                if index == 0:
+                    for part in files or []:
+                        message.attachments.append(
+                            Attachment(
+                                filename=part.filename,
+                                content_type=part.content_type,
+                                size=len(part.data),
+                                sha256=hashlib.sha256(part.data).hexdigest(),
+                                inline=False,
+                                data=part.data,
+                            )
+                        )
+                session.add(message)
+                session.flush()
+                claimed[spec.id] = message.id
+        return claimed
+
+    def customer_message(
+        self, number: str, body: str, *, author: str, channel: str, idempotency_key: str = ""
+    ) -> int:
+        """Store a message from the customer and tell the ticket's workflow."""
+        if not body.strip():
+            raise FieldErrors({"body": "Enter a message."})
+        if len(body) > self.settings.max_message_chars:
+            raise FieldErrors({"body": f"At most {self.settings.max_message_chars} characters."})
+        with transaction(self.sessions) as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            if ticket is None:
+                raise TicketNotFound(number)
+            existing = (
+                session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
+                if idempotency_key
+                else None
+            )
+            if existing is not None and existing.ticket_number != number:
+                raise FieldErrors({"idempotency_key": "This key was used for another ticket."})
+            if existing is not None:
+                message = existing
+            else:
+                message = Message(
+                    ticket_number=number,
+                    idempotency_key=idempotency_key or None,
+                    author=author,
+                    sender_role="customer",
+                    channel=channel,
+                    subject=ticket.subject,
+                    body=body.replace("\r\n", "\n"),
+                )
+                session.add(message)
+                session.flush()
+        self.engine.customer_message(
+            number, CustomerMessageInput(message_id=message.id, author=author, channel=channel)
+        )
+        return message.id
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def _files_field(action: ActionSpec) -> str:
+    """The field an error about attached files is shown at: the first long text."""
+    return next((f.id for f in action.fields if f.type == "longtext"), "attachments")
+
+
+# --------------------------------------------------------------------------------- composer
+
+
+def field_roles(action: ActionSpec) -> dict[str, str]:
+    """What each long-text field of an action becomes: "reply" (emailed to the customer),
+    "portal" (shown to the customer in the portal) or "note" (only agents see it)."""
+    roles: dict[str, str] = {}
+    for effect in action.effects:
+        if effect.type == "send_email":
+            roles.setdefault(effect.arg("body_field"), "reply")
+        elif effect.type == "portal_reply":
+            roles.setdefault(effect.arg("body_field"), "portal")
+        elif effect.type == "add_note":
+            roles.setdefault(effect.arg("body_field"), "note")
+        elif effect.type == "forward" and effect.arg("note_field"):
+            roles.setdefault(effect.arg("note_field"), "note")
+    return {k: v for k, v in roles.items() if k}
+
+
+@dataclass
+class ReplySender:
+    """Where a reply to this ticket leaves from (as the send_mail activity will send it)."""
+
+    address: str
+    name: str
+    signature: str
+    mailbox: str = ""
+
+
+def reply_sender(session: Session, settings: Settings, ticket: Ticket) -> ReplySender:
+    """The ticket's mailbox (address, sender name, signature), else the global sender."""
+    default = ReplySender(settings.mail_from, settings.mail_from_name, "")
+    if not ticket.mailbox:
+        return default
+    channel = mailboxes.channel(session, ticket.mailbox)
+    if channel is None:
+        return default
+    box = mailboxes.row(session, ticket.mailbox)
+    return ReplySender(
+        address=channel.address or default.address,
+        name=(box.from_name if box else "") or default.name,
+        signature=box.signature if box else "",
+        mailbox=channel.label or channel.name,
+    )
+
+
+def drafts_for(session: Session, username: str, number: str) -> dict[str, dict[str, Any]]:
+    """The agent's drafts on this ticket: action id -> the form's field values."""
+    return {
+        d.action: dict(d.fields or {})
+        for d in session.scalars(
+            select(Draft).where(Draft.username == username).where(Draft.ticket_number == number)
+        )
+    }
+
+
+def clean_draft(action: ActionSpec, raw: Any) -> dict[str, Any]:
+    """Only the action's own fields, as the form sends them (text, or lists of text)."""
+    if not isinstance(raw, dict):
+        raise FieldErrors({"fields": "Send the fields as an object."})
+    fields: dict[str, Any] = {}
+    for spec in action.fields:
+        value = raw.get(spec.id)
+        if isinstance(value, str) and value != "":
+            fields[spec.id] = value.replace("\r\n", "\n")
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            fields[spec.id] = list(value)
+    size = sum(len(v) if isinstance(v, str) else sum(map(len, v)) for v in fields.values())
+    if size > MAX_DRAFT_CHARS:
+        raise FieldErrors({"fields": f"A draft may be at most {MAX_DRAFT_CHARS} characters."})
+    return fields
+
+
+def save_draft(
+    session: Session, username: str, number: str, action_id: str, fields: dict[str, Any]
+) -> bool:
+    """Keep what the agent typed; an empty form deletes the draft. True if one is kept."""
+    draft = session.get(Draft, (username, number, action_id))
+    if not fields:
+        if draft is not None:
+            session.delete(draft)
+        return False
+    if draft is None:
+        draft = Draft(username=username, ticket_number=number, action=action_id)
+        session.add(draft)
+    draft.fields = fields
+    draft.updated_at = utcnow()
+    return True
+
+
+def discard_draft(session: Session, username: str, number: str, action_id: str) -> None:
+    session.execute(
+        delete(Draft)
+        .where(Draft.username == username)
+        .where(Draft.ticket_number == number)
+        .where(Draft.action == action_id)
+    )

@@ -1,0 +1,388 @@
+"""Ticket lists: the built-in views, saved filters, sorting, keyset pages and full-text search.
+
+One place answers "which tickets, in which order" for the desk's lists, the search page and
+the API, always inside ``queries.visible_tickets`` (an agent never sees a state their groups
+may not see). Search uses PostgreSQL full-text search (``search_vector``, a stored
+``to_tsvector('simple', search_text)`` with a GIN index) or SQLite FTS5 (``ticket_fts``),
+both maintained from ``tickets.search_text``, which the projection keeps up to date (built
+by ``search_text``). Diacritics never matter: "novakova" finds "Nováková" in both (FTS5
+folds them itself; for PostgreSQL's ``simple`` configuration the text carries its words also
+without them, and the query is folded).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from tempodesk.contracts import Actor
+from tempodesk.core.db import aware
+from tempodesk.core.models import Follow, SavedFilter, Ticket, TicketRead
+from tempodesk.tickets import queries
+
+OPEN = ("new", "open", "pending", "resolved")
+SEARCH_TEXT_MAX = 200_000
+
+
+@dataclass(frozen=True)
+class View:
+    key: str
+    label: str
+    criteria: Mapping[str, Any]
+
+
+#: Built-in views, in the default order of the desk's left panel.
+BUILT_IN: tuple[View, ...] = (
+    View("mine", "Mine", {"assignee": "me", "category": list(OPEN)}),
+    View("unassigned", "Unassigned", {"assignee": "none", "category": list(OPEN)}),
+    View("my_groups", "My groups", {"group": "mine", "category": list(OPEN)}),
+    View("unread", "Unread", {"unread": True, "category": list(OPEN)}),
+    View("followed", "Followed", {"followed": True}),
+    View("open", "All open", {"category": list(OPEN)}),
+    View("waiting", "Waiting for customer", {"category": ["pending"]}),
+    View("spam", "Spam", {"state": ["spam"]}),
+    View("all", "All tickets", {}),
+)
+BY_KEY = {view.key: view for view in BUILT_IN}
+SORTS = ("newest", "oldest", "updated", "priority")
+CRITERIA_KEYS = {
+    "state",
+    "category",
+    "assignee",
+    "group",
+    "priority",
+    "channel",
+    "process",
+    "mailbox",
+    "fields",
+    "text",
+    "unread",
+    "followed",
+    "customer",
+}
+
+
+class BadQuery(ValueError):
+    """A cursor or criteria that were not made by us; the message says which."""
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+    total: int | None = None
+    unread: set[str] = field(default_factory=set)
+
+
+def clean_criteria(raw: Any) -> dict[str, Any]:
+    """Criteria as stored in a saved filter: only known keys, lists of strings."""
+    if not isinstance(raw, Mapping):
+        raise BadQuery("Criteria are a mapping.")
+    unknown = set(raw) - CRITERIA_KEYS
+    if unknown:
+        raise BadQuery(f"Unknown criteria: {', '.join(sorted(unknown))}.")
+    clean: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value in (None, "", [], {}):
+            continue
+        if key in ("unread", "followed"):
+            clean[key] = bool(value)
+        elif key == "fields":
+            if not isinstance(value, Mapping):
+                raise BadQuery("'fields' maps a field name to a value.")
+            clean[key] = {str(k)[:64]: str(v)[:200] for k, v in value.items()}
+        elif key in ("assignee", "group", "text", "customer", "process", "mailbox"):
+            clean[key] = str(value)[:200]
+        else:
+            values = value if isinstance(value, list) else [value]
+            clean[key] = [str(v)[:64] for v in values][:50]
+    return clean
+
+
+def apply(
+    session: Session, stmt: Select[Ticket], criteria: Mapping[str, Any], actor: Actor
+) -> Select[Ticket]:
+    """Narrow a ticket query by criteria (built-in views and saved filters alike)."""
+    for key, value in criteria.items():
+        if key == "state":
+            stmt = stmt.where(Ticket.state.in_(value))
+        elif key == "category":
+            stmt = stmt.where(Ticket.state_category.in_(value))
+        elif key == "assignee":
+            if value == "me":
+                stmt = stmt.where(Ticket.assignee == actor.username)
+            elif value == "none":
+                stmt = stmt.where(Ticket.assignee.is_(None))
+            else:
+                stmt = stmt.where(Ticket.assignee == value)
+        elif key == "group":
+            groups = list(actor.groups) if value == "mine" else [value]
+            stmt = stmt.where(Ticket.group_name.in_(groups))
+        elif key == "priority":
+            stmt = stmt.where(Ticket.priority.in_([int(v) for v in value if str(v).isdigit()]))
+        elif key == "channel":
+            stmt = stmt.where(Ticket.channel.in_(value))
+        elif key == "process":
+            stmt = stmt.where(Ticket.process_name == value)
+        elif key == "mailbox":
+            stmt = stmt.where(Ticket.mailbox == value)
+        elif key == "customer":
+            pattern = f"%{_like(value.lower())}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(Ticket.customer_email).like(pattern, escape="\\"),
+                    func.lower(Ticket.customer_name).like(pattern, escape="\\"),
+                )
+            )
+        elif key == "fields":
+            for name, wanted in value.items():
+                stmt = stmt.where(Ticket.fields[name].as_string() == wanted)
+        elif key == "text":
+            stmt = stmt.where(matches(session, value))
+        elif key == "unread" and value:
+            stmt = stmt.where(unread_clause(actor.username))
+        elif key == "followed" and value:
+            # IN (the agent's few follows) rather than EXISTS per ticket: SQLite would probe
+            # the follows of every visible ticket (~90 ms at 100k tickets) instead.
+            followed = select(Follow.ticket_number).where(Follow.username == actor.username)
+            stmt = stmt.where(Ticket.number.in_(followed))
+    return stmt
+
+
+def unread_clause(username: str) -> ColumnElement[bool]:
+    """Tickets with events the agent has not seen (never opened counts as unread)."""
+    read = (
+        select(TicketRead.seen_seq)
+        .where(TicketRead.ticket_number == Ticket.number)
+        .where(TicketRead.username == username)
+        .scalar_subquery()
+    )
+    return func.coalesce(read, 0) < Ticket.event_seq
+
+
+def matches(session: Session, query: str) -> ColumnElement[bool]:
+    """Full-text match of a user's words (all must occur; the last may be a prefix)."""
+    words = _words(query)
+    if not words:
+        return literal_column("1") == literal_column("1")
+    if session.get_bind().dialect.name == "postgresql":
+        terms = " & ".join(
+            _pg_term(w) + (":*" if i == len(words) - 1 else "") for i, w in enumerate(words)
+        )
+        # tickets.search_vector: to_tsvector('simple', search_text), stored (migration 0005).
+        return literal_column("tickets.search_vector").op("@@")(
+            func.to_tsquery(literal_column("'simple'"), terms)
+        )
+    fts = " ".join(
+        '"' + w.replace('"', '""') + '"' + ("*" if i == len(words) - 1 else "")
+        for i, w in enumerate(words)
+    )
+    return Ticket.id.in_(
+        select(literal_column("rowid"))
+        .select_from(text("ticket_fts"))
+        .where(text("ticket_fts MATCH :fts").bindparams(fts=fts))
+    )
+
+
+def _words(query: str) -> list[str]:
+    return [w for w in re.findall(r"[\w@.+-]+", fold(query)) if w.strip(".+-")][:12]
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Nováková" → "novakova"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(parts: Iterable[str]) -> str:
+    """What search reads for a ticket: the ``parts`` (number, subject, customer, order, message
+    bodies) one per line, at most ``SEARCH_TEXT_MAX`` characters, then a last line with every
+    word that has diacritics written without them (once each)."""
+    text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_MAX]
+    folded = dict.fromkeys(
+        plain for word in re.findall(r"\w+", text) if (plain := fold(word)) != word.lower()
+    )
+    return f"{text}\n{' '.join(folded)}" if folded else text
+
+
+def _pg_term(word: str) -> str:
+    # to_tsquery syntax: quote the lexeme so punctuation in e-mails and numbers stays literal.
+    return "'" + word.replace("\\", "").replace("'", "''") + "'"
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ------------------------------------------------------------------ sorting and pages
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    if sort == "oldest":
+        return (Ticket.id.asc(),)
+    if sort == "updated":
+        return (Ticket.updated_at.desc(), Ticket.id.desc())
+    if sort == "priority":
+        return (Ticket.priority.desc(), Ticket.id.desc())
+    return (Ticket.id.desc(),)
+
+
+def _after(sort: str, cursor: Mapping[str, Any]) -> ColumnElement[bool]:
+    last_id = int(cursor["id"])
+    if sort == "oldest":
+        return Ticket.id > last_id
+    if sort == "updated":
+        when = datetime.fromisoformat(cursor["k"])
+        return or_(Ticket.updated_at < when, and_(Ticket.updated_at == when, Ticket.id < last_id))
+    if sort == "priority":
+        level = int(cursor["k"])
+        return or_(Ticket.priority < level, and_(Ticket.priority == level, Ticket.id < last_id))
+    return Ticket.id < last_id
+
+
+def _cursor_for(sort: str, ticket: Ticket) -> str:
+    key: Any = None
+    if sort == "updated":
+        key = (aware(ticket.updated_at) or datetime.min).isoformat()
+    elif sort == "priority":
+        key = ticket.priority
+    raw = json.dumps({"s": sort, "k": key, "id": ticket.id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, sort: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadQuery("The cursor is not valid.") from None
+    if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("id"), int):
+        raise BadQuery("The cursor is not valid for this list.")
+    return data
+
+
+def page(
+    session: Session,
+    actor: Actor,
+    criteria: Mapping[str, Any],
+    *,
+    sort: str = "newest",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """One page of a list, keyset-paginated in the chosen order."""
+    if sort not in SORTS:
+        raise BadQuery(f"Sort by one of {', '.join(SORTS)}.")
+    stmt = apply(session, queries.visible_tickets(session, actor), criteria, actor)
+    if cursor:
+        stmt = stmt.where(_after(sort, _read_cursor(cursor, sort)))
+    rows = list(session.scalars(stmt.order_by(*_order(sort)).limit(limit + 1)))
+    items = rows[:limit]
+    next_cursor = _cursor_for(sort, rows[limit - 1]) if len(rows) > limit else None
+    return Page(items, next_cursor, unread=unread_among(session, actor, items))
+
+
+def count(
+    session: Session, actor: Actor, criteria: Mapping[str, Any], *, cap: int | None = None
+) -> int:
+    """How many tickets a list holds (at most ``cap + 1`` counted, if a cap is given)."""
+    return counts(session, actor, {"": criteria}, cap=cap)[""]
+
+
+def counts(
+    session: Session,
+    actor: Actor,
+    lists_by_key: Mapping[str, Mapping[str, Any]],
+    *,
+    cap: int | None = None,
+) -> dict[str, int]:
+    """The sizes of several lists at once (the desk's left panel).
+
+    The visibility rules are worked out once for all of them. With ``cap``, each count stops
+    at ``cap + 1`` rows, so a huge list costs no more than a page of a thousand.
+    """
+    visible = queries.visible_tickets(session, actor)
+    result: dict[str, int] = {}
+    for key, criteria in lists_by_key.items():
+        stmt: Select[Any] = apply(session, visible, criteria, actor)
+        if cap is not None:
+            stmt = stmt.with_only_columns(Ticket.id).limit(cap + 1)
+        result[key] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return result
+
+
+def unread_among(session: Session, actor: Actor, tickets: list[Ticket]) -> set[str]:
+    if not tickets:
+        return set()
+    seen = dict(
+        session.execute(
+            select(TicketRead.ticket_number, TicketRead.seen_seq)
+            .where(TicketRead.username == actor.username)
+            .where(TicketRead.ticket_number.in_([t.number for t in tickets]))
+        ).all()
+    )
+    return {t.number for t in tickets if seen.get(t.number, 0) < t.event_seq}
+
+
+# ------------------------------------------------------------------ saved filters
+
+
+def filters_for(session: Session, actor: Actor) -> list[SavedFilter]:
+    """The agent's own filters and those shared with one of their groups."""
+    rows = session.scalars(select(SavedFilter).order_by(SavedFilter.name, SavedFilter.id))
+    mine = set(actor.groups)
+    return [
+        f
+        for f in rows
+        if f.owner == actor.username
+        or (actor.is_admin and f.shared_with)
+        or mine & set(f.shared_with)
+    ]
+
+
+def criteria_of(session: Session, actor: Actor, key: str) -> tuple[str, dict[str, Any]]:
+    """(label, criteria) of a panel entry: "view:<key>" or "filter:<id>"."""
+    kind, _, name = key.partition(":")
+    if kind == "view" and name in BY_KEY:
+        return BY_KEY[name].label, dict(BY_KEY[name].criteria)
+    if kind == "filter" and name.isdigit():
+        for saved in filters_for(session, actor):
+            if saved.id == int(name):
+                return saved.name, dict(saved.criteria)
+    raise BadQuery(f"There is no list '{key}'.")
+
+
+def mark_read(session: Session, username: str, ticket: Ticket) -> None:
+    """The agent has seen the ticket up to its latest event."""
+    row = session.get(TicketRead, (username, ticket.number))
+    if row is None:
+        session.add(
+            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
+        )
+    elif row.seen_seq < ticket.event_seq:
+        row.seen_seq = ticket.event_seq
+
+
+def mark_unread(session: Session, username: str, number: str) -> None:
+    row = session.get(TicketRead, (username, number))
+    if row is not None:
+        row.seen_seq = 0

@@ -1,0 +1,233 @@
+"""Read queries over the projection, shared by the desk and the API.
+
+Every read goes through ``visible_tickets`` so an agent never sees a ticket whose state their
+groups may not see, whichever page or endpoint asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from statemachines import ProcessDefinition, may_see
+from tempodesk.contracts import Actor, TicketSnapshot
+from tempodesk.core.db import aware
+from tempodesk.core.models import (
+    Attachment,
+    Contact,
+    Message,
+    ProcessVersion,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tempodesk.tickets import processes
+
+
+def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """A WHERE clause keeping the tickets whose state the actor may see (None: all of them)."""
+    if actor.is_admin:
+        return None
+    # Published versions are few; tickets are many: ask the small table.
+    pairs = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
+    clauses = []
+    restricted = False
+    for name, version in pairs:
+        definition = processes.definition(session, name, version)
+        visible = [s.id for s in definition.states if may_see(definition, s.id, actor)]
+        if len(visible) != len(definition.states):
+            restricted = True
+        if visible:
+            clauses.append(
+                and_(
+                    Ticket.process_name == name,
+                    Ticket.process_version == version,
+                    Ticket.state.in_(visible),
+                )
+            )
+    if not restricted:
+        return None
+    return or_(*clauses) if clauses else false()
+
+
+def visible_tickets(session: Session, actor: Actor) -> Select[Ticket]:
+    stmt = select(Ticket)
+    clause = visibility_clause(session, actor)
+    return stmt if clause is None else stmt.where(clause)
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    definition: ProcessDefinition
+    events: list[TicketEvent]
+    messages: dict[int, Message]
+    other_tickets: list[Ticket] = field(default_factory=list)
+
+
+def find_ticket(session: Session, number: str, actor: Actor) -> Ticket | None:
+    """Just the ticket row, if it exists and the actor may see it."""
+    return session.scalar(visible_tickets(session, actor).where(Ticket.number == number))
+
+
+def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None:
+    """The ticket with its timeline, or None if unknown or not visible to the actor."""
+    ticket = session.scalar(
+        visible_tickets(session, actor)
+        .where(Ticket.number == number)
+        .options(selectinload(Ticket.contact).selectinload(Contact.organisation))
+        .options(selectinload(Ticket.order))
+    )
+    if ticket is None:
+        return None
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    events = list(
+        session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_number == number).order_by(TicketEvent.seq)
+        )
+    )
+    messages = {
+        m.id: m
+        for m in session.scalars(
+            select(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.attached.is_(True))
+            .options(selectinload(Message.attachments).defer(Attachment.data))
+        )
+    }
+    others: list[Ticket] = []
+    if ticket.contact_id is not None:
+        others = list(
+            session.scalars(
+                visible_tickets(session, actor)
+                .where(Ticket.contact_id == ticket.contact_id)
+                .where(Ticket.id != ticket.id)
+                .order_by(Ticket.id.desc())
+                .limit(10)
+            )
+        )
+    return TicketView(ticket, definition, events, messages, others)
+
+
+def snapshot_of(ticket: Ticket) -> TicketSnapshot:
+    """The workflow's view of a ticket rebuilt from its projection (to restore a closed one)."""
+    return TicketSnapshot(
+        number=ticket.number,
+        subject=ticket.subject,
+        state=ticket.state,
+        state_label=ticket.state_label,
+        state_category=ticket.state_category,
+        process_name=ticket.process_name,
+        process_version=ticket.process_version,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        assignee=ticket.assignee,
+        group=ticket.group_name,
+        contact_id=ticket.contact_id,
+        order_id=ticket.order_id,
+        customer_email=ticket.customer_email,
+        customer_name=ticket.customer_name,
+        fields=dict(ticket.fields or {}),
+        seq=ticket.event_seq,
+        created_at=iso(ticket.created_at) or "",
+        updated_at=iso(ticket.updated_at) or "",
+        state_entered_at=iso(ticket.updated_at) or "",
+        mailbox=ticket.mailbox or "",
+    )
+
+
+def event_message_ids(event: TicketEvent) -> list[int]:
+    ids = event.data.get("message_ids") if isinstance(event.data, dict) else None
+    if isinstance(ids, list):
+        return [i for i in ids if isinstance(i, int)]
+    return [event.message_id] if event.message_id else []
+
+
+def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "workflow_id": ticket.workflow_id,
+        "subject": ticket.subject,
+        "state": ticket.state,
+        "state_label": ticket.state_label,
+        "state_category": ticket.state_category,
+        "assignee": ticket.assignee,
+        "group": ticket.group_name,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "customer_email": ticket.customer_email,
+        "customer_name": ticket.customer_name,
+        "process": {"name": ticket.process_name, "version": ticket.process_version},
+        "fields": dict(ticket.fields or {}),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "url": f"{public_url}/desk/tickets/{ticket.number}",
+    }
+
+
+def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
+    ticket = view.ticket
+    data = ticket_summary(ticket, public_url)
+    contact = ticket.contact
+    data["customer"] = {
+        "id": contact.id if contact else None,
+        "name": (contact.name if contact else "") or ticket.customer_name,
+        "email": (contact.email if contact else None) or ticket.customer_email or None,
+        "phone": contact.phone if contact else None,
+        "organisation": contact.organisation.name if contact and contact.organisation else None,
+        "account_owner": contact.account_owner if contact else None,
+    }
+    data["order"] = (
+        {
+            "number": ticket.order.number,
+            "status": ticket.order.status,
+            "total": ticket.order.total,
+            "placed_at": iso(ticket.order.placed_at),
+            "items": ticket.order.items,
+        }
+        if ticket.order
+        else None
+    )
+    data["messages"] = [
+        {
+            "id": m.id,
+            "sender_role": m.sender_role,
+            "channel": m.channel,
+            "internal": m.internal,
+            "author": m.author,
+            "subject": m.subject,
+            "body": m.body,
+            "created_at": iso(m.created_at),
+            "delivery_status": m.delivery_status,
+        }
+        for m in sorted(view.messages.values(), key=lambda m: m.id)
+    ]
+    data["events"] = [
+        {
+            "seq": e.seq,
+            "kind": e.kind,
+            "action": e.action,
+            "actor": e.actor,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "message_ids": event_message_ids(e),
+            "data": e.data,
+            "at": iso(e.at),
+        }
+        for e in view.events
+    ]
+    return data
+
+
+def iso(value: Any) -> str | None:
+    value = aware(value)
+    return value.isoformat() if value is not None else None
+
+
+def active_agents(session: Session) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.username))
+    )

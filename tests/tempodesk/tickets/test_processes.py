@@ -1,0 +1,163 @@
+"""Publishing process definitions: every check that needs the database, versions, drafts."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import yaml
+
+from statemachines import DefinitionError, bundled
+from tempodesk.core.db import transaction
+from tempodesk.core.models import MessageTemplate, TemplateText
+from tempodesk.messaging import templates
+from tempodesk.tickets import processes
+from tests.helpers import Stack
+
+
+def support_copy(name: str | None = None) -> dict:
+    data: dict = yaml.safe_load(bundled("support"))
+    data["name"] = name or f"copy_{uuid.uuid4().hex[:8]}"
+    return data
+
+
+def problems(stack: Stack, data: dict) -> list[str]:
+    with stack.sessions() as session:
+        checked = processes.check(session, yaml.safe_dump(data, sort_keys=False))
+    return [str(p) for p in checked.problems]
+
+
+def test_the_bundled_processes_are_published_with_their_templates(stack: Stack) -> None:
+    with stack.sessions() as session:
+        assert {"support", "returns"} <= set(processes.names(session))
+        assert {"assigned_to_you", "closed_no_answer", "repair_quote"} <= {
+            t.name for t in templates.all_templates(session)
+        }
+
+
+def test_a_template_that_does_not_exist_is_reported(stack: Stack) -> None:
+    data = support_copy()
+    data["actions"]["close"]["effects"] = [
+        {"type": "send_template", "template": "ghost", "to": "customer"}
+    ]
+    assert "actions.close.effects[0].template: There is no template 'ghost'." in problems(
+        stack, data
+    )
+
+
+def test_a_template_reading_a_field_no_action_sets_is_reported(stack: Stack) -> None:
+    name = f"tpl_{uuid.uuid4().hex[:8]}"
+    with transaction(stack.sessions) as session:
+        templates.save(
+            session,
+            name,
+            channel="email",
+            description="test",
+            texts={"en": ("Warranty", "Warranty until {{ ticket.fields.warranty_until }}")},
+            author="test",
+        )
+    data = support_copy()
+    data["actions"]["close"]["effects"] = [
+        {"type": "send_template", "template": name, "to": "customer"}
+    ]
+    assert (
+        f"actions.close.effects[0].template: The template '{name}' uses the field "
+        "'warranty_until', which no action sets." in problems(stack, data)
+    )
+
+
+def test_a_template_failing_against_a_sample_ticket_is_reported(stack: Stack) -> None:
+    name = f"broken_{uuid.uuid4().hex[:8]}"
+    with transaction(stack.sessions) as session:
+        # Stored behind the editor's back (e.g. an old row): publishing still catches it.
+        template = MessageTemplate(name=name, channel="email")
+        template.texts.append(
+            TemplateText(language="en", subject="x", body="{{ order.items[3].name }}")
+        )
+        session.add(template)
+    data = support_copy()
+    data["actions"]["close"]["effects"] = [
+        {"type": "send_template", "template": name, "to": "customer"}
+    ]
+    [problem] = [p for p in problems(stack, data) if name in p]
+    assert problem.startswith(
+        f"actions.close.effects[0].template: The template '{name}' (en body) does not render "
+        "against a sample ticket: "
+    )
+
+
+def test_rights_naming_an_unknown_group_are_reported(stack: Stack) -> None:
+    data = support_copy()
+    data["states"]["spam"]["visible_to"] = ["Moderators"]
+    assert "states.spam.visible_to: Unknown group 'Moderators'." in problems(stack, data)
+
+
+def test_publishing_makes_immutable_versions_and_the_same_document_twice_is_one(
+    stack: Stack,
+) -> None:
+    data = support_copy()
+    with transaction(stack.sessions) as session:
+        first = processes.publish(session, yaml.safe_dump(data), author="admin")
+        again = processes.publish(session, yaml.safe_dump(data), author="admin")
+        data["states"]["open"]["label"] = "In progress"
+        second = processes.publish(session, yaml.safe_dump(data), author="admin")
+        assert (first.version, again.version, second.version) == (1, 1, 2)
+        assert processes.definition(session, data["name"], 1).state("open").label == "Open"
+        diff = processes.diff(session, data["name"], 1, 2)
+    assert "-    label: Open" in diff and "+    label: In progress" in diff
+
+
+def test_a_definition_with_problems_is_not_published(stack: Stack) -> None:
+    data = support_copy()
+    data["actions"]["reply"]["target"] = "limbo"
+    with transaction(stack.sessions) as session, pytest.raises(DefinitionError):
+        processes.publish(session, yaml.safe_dump(data), author="admin")
+    with stack.sessions() as session:
+        assert processes.latest(session, data["name"]) is None
+
+
+def test_drafts_keep_unfinished_work_and_report_its_problems(stack: Stack) -> None:
+    data = support_copy()
+    with transaction(stack.sessions) as session:
+        processes.publish(session, yaml.safe_dump(data), author="admin")
+        data["actions"]["reply"]["target"] = "limbo"
+        checked = processes.save_draft(session, data["name"], yaml.safe_dump(data), "admin")
+        assert "actions.reply.target: Unknown target state 'limbo'." in [
+            str(p) for p in checked.problems
+        ]
+        assert "limbo" in processes.draft_text(session, data["name"])
+        processes.discard_draft(session, data["name"])
+        assert "limbo" not in processes.draft_text(session, data["name"])
+
+
+def test_export_reads_back_as_the_same_version(stack: Stack) -> None:
+    with stack.sessions() as session:
+        text = processes.export(session, "returns")
+        checked = processes.check(session, text)
+    assert checked.ok and checked.definition is not None and checked.definition.name == "returns"
+
+
+def test_bundled_processes_never_replace_an_admins_version(stack: Stack) -> None:
+    data = yaml.safe_load(bundled("returns"))
+    data["name"] = name = f"bundled_{uuid.uuid4().hex[:6]}"
+    with transaction(stack.sessions) as session:
+        processes.publish(session, yaml.safe_dump(data, sort_keys=False), author="alice")
+        before = processes.latest(session, name)
+        processes.ensure_bundled(session)
+        assert processes.latest(session, name) == before
+
+
+def test_the_diagram_is_drawn_by_python_statemachine() -> None:
+    diagram = processes.diagram(bundled("returns"))
+    assert diagram.startswith("stateDiagram-v2")
+    assert "inspecting --> awaiting_payment : Quote repair" in diagram
+
+
+@pytest.mark.parametrize("name", sorted(templates.BUNDLED))
+def test_every_bundled_template_speaks_every_language_and_renders(name: str) -> None:
+    spec = templates.BUNDLED[name]
+    assert set(spec["texts"]) == set(templates.LANGUAGES)
+    for subject, body in spec["texts"].values():
+        assert (
+            templates.check_text(spec["channel"], subject, body, templates.sample_context()) == []
+        )

@@ -1,0 +1,1 @@
+"""Room for the customer portal (issue: customers follow and answer their requests)."""
