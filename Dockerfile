@@ -29,4 +29,4 @@ USER 10001:10001
 EXPOSE 8000
 # gthread workers: a few processes, each with a few threads (the Flask views block on
 # Temporal updates). No --preload: each worker must build its own Temporal client thread.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "60", "--graceful-timeout", "30", "--access-logfile", "-", "web.wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "60", "--graceful-timeout", "30", "--access-logfile", "-", "tempodesk.app.wsgi:app"]

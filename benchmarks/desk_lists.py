@@ -1574,11 +1574,12 @@ class Bench:
     # -- probes through the web layer (Flask test client: no sockets)
 
     def http_probes(self) -> list[Probe]:
+        from tempodesk.app.runtime import Runtime
         from web import create_app
 
-        app = create_app(settings=self.settings)
-        runtime = app.extensions["tempodesk"]
+        runtime = Runtime(self.settings)
         self.cleanup.callback(runtime.close)
+        app = create_app(runtime=runtime)
         self.web_capture = Capture(runtime.db)
         t = self.targets
         probes: list[Probe] = []

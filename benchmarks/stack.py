@@ -231,7 +231,7 @@ def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> 
 
     runtime = Runtime(settings)
     cleanup.callback(runtime.close)
-    app = create_app(settings=settings, runtime=runtime)
+    app = create_app(runtime=runtime)
     server: BaseWSGIServer = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler
     )

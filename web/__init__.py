@@ -13,12 +13,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from tempodesk.app.runtime import Runtime
 from tempodesk.core.models import User
-from tempodesk.core.settings import Settings, get_settings
 from tempodesk.core.temporal import EngineUnavailable
 from web import i18n
 from web.i18n import N_, translate_message
+from web.services import Services
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -29,15 +28,10 @@ CSP = (
 )
 
 
-def create_app(
-    test_config: dict[str, Any] | None = None,
-    *,
-    settings: Settings | None = None,
-    runtime: Runtime | None = None,
-) -> Flask:
-    """The app factory; tests pass their own settings (or a whole runtime) and config."""
-    settings = settings or (runtime.settings if runtime else get_settings())
-    runtime = runtime or Runtime(settings)
+def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) -> Flask:
+    """The app factory. The composition root (``tempodesk.app``) builds ``runtime``: the
+    settings, the database and the Temporal facade this app uses; tests pass their own."""
+    settings = runtime.settings
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.session_secret(),
@@ -86,10 +80,9 @@ def create_app(
     return app
 
 
-def runtime() -> Runtime:
-    from flask import current_app
-
-    rt: Runtime = current_app.extensions["tempodesk"]
+def runtime() -> Services:
+    """What the app was built with (``create_app(runtime=...)``)."""
+    rt: Services = current_app.extensions["tempodesk"]
     return rt
 
 

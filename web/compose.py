@@ -35,10 +35,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from statemachines import ActionSpec, FieldErrors
 from tempodesk.contracts import Actor
 from tempodesk.core.models import CannedAnswer, Contact, Ticket
+from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
-from tempodesk.people import accounts, customers
+from tempodesk.people import accounts, common, contacts, orders
 from tempodesk.tickets import actions, processes, queries
+from tempodesk.tickets import entry as ticket_entry
 from tempodesk.tickets.actions import AttachmentTooLarge
 from tempodesk.tickets.intake import AttachmentData, IntakeInvalid
 from web import db, release_db, runtime
@@ -102,7 +104,7 @@ class Composer:
     canned: list[CannedAnswer]
     templates: list[tuple[str, str]]
     drafts: dict[str, dict[str, Any]]
-    sender: actions.ReplySender
+    sender: mailboxes.ReplySender
     customer_email: str
     max_attachment_mb: float
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -128,7 +130,7 @@ def _composer(ticket: Ticket) -> Composer:
         canned=canned.visible_to(session, _actor()),
         templates=canned.email_templates(session),
         drafts=actions.drafts_for(session, current_user.username, ticket.number),
-        sender=actions.reply_sender(session, settings, ticket),
+        sender=mailboxes.reply_sender(session, settings, ticket),
         customer_email=ticket.customer_email,  # where the workflow sends a reply
         max_attachment_mb=settings.max_attachment_bytes / (1024 * 1024),
     )
@@ -259,13 +261,13 @@ def draft_insert(number: str, action_id: str) -> Any:
 # ---------------------------------------------------------------------------- new tickets
 
 
-def _entry_from_form() -> customers.TicketEntry:
+def _entry_from_form() -> ticket_entry.TicketEntry:
     form = request.form
     try:
         priority = int(form.get("priority", "2"))
     except ValueError:
         priority = 0
-    return customers.TicketEntry(
+    return ticket_entry.TicketEntry(
         kind=form.get("kind", ""),
         email=form.get("email", "").strip(),
         phone=form.get("phone", "").strip(),
@@ -280,19 +282,19 @@ def _entry_from_form() -> customers.TicketEntry:
 
 
 def _new_ticket_page(
-    entry: customers.TicketEntry, errors: dict[str, str] | None = None, status: int = 200
+    entry: ticket_entry.TicketEntry, errors: dict[str, str] | None = None, status: int = 200
 ) -> Any:
     session = db()
     found: Contact | None = None
     if entry.email or entry.phone:
-        found = customers.lookup_contact(session, entry.email, entry.phone)
-    order = customers.find_order(session, entry.order_number) if entry.order_number else None
+        found = contacts.lookup_contact(session, entry.email, entry.phone)
+    order = orders.find_order(session, entry.order_number) if entry.order_number else None
     return (
         render_template(
             "compose/new_ticket.html",
             entry=entry,
             errors=errors or {},
-            kinds=customers.ENTRY_KINDS,
+            kinds=ticket_entry.ENTRY_KINDS,
             priorities=translated_priorities(),
             processes=processes.names(session),
             found=found,
@@ -308,12 +310,12 @@ def new_ticket() -> Any:
     """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
     if request.method == "GET":
         if request.args.get("order"):
-            entry = customers.entry_from_order(db(), request.args["order"])
+            entry = ticket_entry.entry_from_order(db(), request.args["order"])
         elif request.args.get("contact", "").isdigit():
-            entry = customers.entry_from_contact(db(), int(request.args["contact"]))
+            entry = ticket_entry.entry_from_contact(db(), int(request.args["contact"]))
         else:
-            entry = customers.TicketEntry()
-        if request.args.get("kind") in customers.ENTRY_KINDS:
+            entry = ticket_entry.TicketEntry()
+        if request.args.get("kind") in ticket_entry.ENTRY_KINDS:
             entry.kind = request.args["kind"]
         entry.submission = str(uuid.uuid4())
         return _new_ticket_page(entry)
@@ -323,8 +325,8 @@ def new_ticket() -> Any:
     if request.form.get("lookup"):
         return _new_ticket_page(entry)
     try:
-        new = customers.new_ticket_from_entry(db(), entry, current_user.username)
-    except customers.CustomerInvalid as exc:
+        new = ticket_entry.new_ticket_from_entry(db(), entry, current_user.username)
+    except common.CustomerInvalid as exc:
         return _new_ticket_page(entry, exc.errors, 422)
     release_db()
     try:

@@ -2,7 +2,7 @@
 
 Each has a list with search, a page with everything about it (tickets the agent may see, all
 communication, orders with their items), and create/edit forms; contacts can be merged;
-orders arrive from the shop through the API (``web.api_orders``) or a CSV upload here. The
+orders arrive from the shop through the API (``web.api.orders``) or a CSV upload here. The
 ticket page's customer panel is filled by ``customer_panel`` (a template helper).
 
 Thin views: every rule is in ``tempodesk.people.customers``.
@@ -28,7 +28,10 @@ from flask_login import current_user, login_required
 from tempodesk.contracts import Actor
 from tempodesk.core.models import Contact, Organisation, Ticket
 from tempodesk.messaging.templates import LANGUAGES
-from tempodesk.people import accounts, customers
+from tempodesk.people import accounts, common, merge
+from tempodesk.people import contacts as contact_store
+from tempodesk.people import orders as order_store
+from tempodesk.people import organisations as organisation_store
 from tempodesk.tickets import queries
 from web import db, release_db, runtime
 from web.i18n import gettext as _
@@ -53,11 +56,11 @@ def _page() -> int:
 
 @bp.app_context_processor
 def _panel_helpers() -> dict[str, Any]:
-    return {"customer_panel": _customer_panel, "account_owner_of": customers.account_owner}
+    return {"customer_panel": _customer_panel, "account_owner_of": contact_store.account_owner}
 
 
-def _customer_panel(ticket: Ticket) -> customers.CustomerPanel:
-    return customers.customer_panel(db(), _actor(), ticket)
+def _customer_panel(ticket: Ticket) -> queries.CustomerPanel:
+    return queries.customer_panel(db(), _actor(), ticket)
 
 
 # ------------------------------------------------------------------------------- contacts
@@ -67,14 +70,16 @@ def _customer_panel(ticket: Ticket) -> customers.CustomerPanel:
 def contacts() -> Any:
     query = request.args.get("q", "")
     return render_template(
-        "people/contacts.html", query=query, paged=customers.search_contacts(db(), query, _page())
+        "people/contacts.html",
+        query=query,
+        paged=contact_store.search_contacts(db(), query, _page()),
     )
 
 
 @bp.route("/contacts/lookup")
 def contact_lookup() -> Any:
     """Who a new ticket with this email (else phone) would belong to (JSON)."""
-    found = customers.lookup_contact(
+    found = contact_store.lookup_contact(
         db(), request.args.get("email", ""), request.args.get("phone", "")
     )
     if found is None:
@@ -92,7 +97,7 @@ def contact_lookup() -> Any:
 
 
 def _contact_or_404(contact_id: int) -> Contact:
-    contact = customers.get_contact(db(), contact_id)
+    contact = contact_store.get_contact(db(), contact_id)
     if contact is None:
         abort(404)
     return contact
@@ -102,22 +107,22 @@ def _contact_or_404(contact_id: int) -> Contact:
 def contact(contact_id: int) -> Any:
     found = _contact_or_404(contact_id)
     session, actor = db(), _actor()
-    tickets = customers.tickets_of(session, actor, [found.id])
+    tickets = queries.tickets_of(session, actor, [found.id])
     return render_template(
         "people/contact.html",
         contact=found,
-        owner=customers.account_owner(found),
+        owner=contact_store.account_owner(found),
         tickets=tickets,
         subjects={t.number: t.subject for t in tickets},
-        messages=customers.messages_of(session, actor, found.id),
-        orders=customers.orders_of(session, found.id),
+        messages=queries.messages_of(session, actor, found.id),
+        orders=contact_store.orders_of(session, found.id),
     )
 
 
-def _contact_form() -> customers.ContactData:
+def _contact_form() -> contact_store.ContactData:
     form = request.form
     organisation = form.get("organisation_id", "")
-    return customers.ContactData(
+    return contact_store.ContactData(
         name=form.get("name", ""),
         email=form.get("email", ""),
         phone=form.get("phone", ""),
@@ -128,7 +133,7 @@ def _contact_form() -> customers.ContactData:
 
 
 def _contact_editor(
-    data: customers.ContactData,
+    data: contact_store.ContactData,
     contact: Contact | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -139,7 +144,7 @@ def _contact_editor(
             data=data,
             contact=contact,
             errors=errors or {},
-            organisations=customers.all_organisations(db()),
+            organisations=organisation_store.all_organisations(db()),
             agents=queries.active_agents(db()),
             languages=LANGUAGES,
         ),
@@ -150,7 +155,7 @@ def _contact_editor(
 @bp.route("/contacts/new", methods=["GET", "POST"])
 def contact_new() -> Any:
     if request.method == "GET":
-        data = customers.ContactData(
+        data = contact_store.ContactData(
             email=request.args.get("email", ""),
             phone=request.args.get("phone", ""),
             name=request.args.get("name", ""),
@@ -158,8 +163,8 @@ def contact_new() -> Any:
         return _contact_editor(data, None)
     data = _contact_form()
     try:
-        created = customers.save_contact(db(), data)
-    except customers.CustomerInvalid as exc:
+        created = contact_store.save_contact(db(), data)
+    except common.CustomerInvalid as exc:
         db().rollback()
         return _contact_editor(data, None, exc.errors, 422)
     db().commit()
@@ -171,11 +176,11 @@ def contact_new() -> Any:
 def contact_edit(contact_id: int) -> Any:
     found = _contact_or_404(contact_id)
     if request.method == "GET":
-        return _contact_editor(customers.contact_data(found), found)
+        return _contact_editor(contact_store.contact_data(found), found)
     data = _contact_form()
     try:
-        customers.save_contact(db(), data, found)
-    except customers.CustomerInvalid as exc:
+        contact_store.save_contact(db(), data, found)
+    except common.CustomerInvalid as exc:
         db().rollback()
         return _contact_editor(data, found, exc.errors, 422)
     db().commit()
@@ -193,7 +198,7 @@ def contact_merge(contact_id: int) -> Any:
             "people/contact_merge.html",
             contact=found,
             query=query,
-            candidates=customers.merge_candidates(db(), found, query),
+            candidates=contact_store.merge_candidates(db(), found, query),
             errors={},
         )
     raw = request.form.get("duplicate_id", "")
@@ -201,16 +206,16 @@ def contact_merge(contact_id: int) -> Any:
     actor = _actor()
     release_db()
     try:
-        report = customers.merge_contacts(
+        report = merge.merge_contacts(
             runtime().sessions, runtime().temporal, contact_id, duplicate_id, actor
         )
-    except customers.CustomerInvalid as exc:
+    except common.CustomerInvalid as exc:
         return (
             render_template(
                 "people/contact_merge.html",
                 contact=_contact_or_404(contact_id),
                 query=query,
-                candidates=customers.merge_candidates(db(), _contact_or_404(contact_id), query),
+                candidates=contact_store.merge_candidates(db(), _contact_or_404(contact_id), query),
                 errors=exc.errors,
             ),
             422,
@@ -237,7 +242,7 @@ def organisations() -> Any:
     return render_template(
         "people/organisations.html",
         query=query,
-        paged=customers.search_organisations(db(), query, _page()),
+        paged=organisation_store.search_organisations(db(), query, _page()),
     )
 
 
@@ -251,18 +256,18 @@ def _organisation_or_404(organisation_id: int) -> Organisation:
 @bp.route("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int) -> Any:
     found = _organisation_or_404(organisation_id)
-    members = customers.members_of(db(), found.id)
+    members = organisation_store.members_of(db(), found.id)
     return render_template(
         "people/organisation.html",
         organisation=found,
         members=members,
-        tickets=customers.tickets_of(db(), _actor(), [m.id for m in members]),
+        tickets=queries.tickets_of(db(), _actor(), [m.id for m in members]),
         names={m.id: m.name or m.email or m.phone for m in members},
     )
 
 
 def _organisation_editor(
-    data: customers.OrganisationData,
+    data: organisation_store.OrganisationData,
     organisation: Organisation | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -279,8 +284,8 @@ def _organisation_editor(
     )
 
 
-def _organisation_form() -> customers.OrganisationData:
-    return customers.OrganisationData(
+def _organisation_form() -> organisation_store.OrganisationData:
+    return organisation_store.OrganisationData(
         name=request.form.get("name", ""), account_owner=request.form.get("account_owner", "")
     )
 
@@ -288,11 +293,11 @@ def _organisation_form() -> customers.OrganisationData:
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new() -> Any:
     if request.method == "GET":
-        return _organisation_editor(customers.OrganisationData(), None)
+        return _organisation_editor(organisation_store.OrganisationData(), None)
     data = _organisation_form()
     try:
-        created = customers.save_organisation(db(), data)
-    except customers.CustomerInvalid as exc:
+        created = organisation_store.save_organisation(db(), data)
+    except common.CustomerInvalid as exc:
         db().rollback()
         return _organisation_editor(data, None, exc.errors, 422)
     db().commit()
@@ -304,12 +309,12 @@ def organisation_new() -> Any:
 def organisation_edit(organisation_id: int) -> Any:
     found = _organisation_or_404(organisation_id)
     if request.method == "GET":
-        data = customers.OrganisationData(found.name, found.account_owner or "")
+        data = organisation_store.OrganisationData(found.name, found.account_owner or "")
         return _organisation_editor(data, found)
     data = _organisation_form()
     try:
-        customers.save_organisation(db(), data, found)
-    except customers.CustomerInvalid as exc:
+        organisation_store.save_organisation(db(), data, found)
+    except common.CustomerInvalid as exc:
         db().rollback()
         return _organisation_editor(data, found, exc.errors, 422)
     db().commit()
@@ -323,8 +328,8 @@ def organisation_edit(organisation_id: int) -> Any:
 @bp.route("/orders")
 def orders() -> Any:
     query = request.args.get("q", "")
-    paged = customers.search_orders(db(), query, _page())
-    exact = customers.find_order(db(), query) if query.strip() else None
+    paged = order_store.search_orders(db(), query, _page())
+    exact = order_store.find_order(db(), query) if query.strip() else None
     if exact is not None and request.args.get("go"):
         return redirect(url_for("people.order", number=exact.number))
     return render_template("people/orders.html", query=query, paged=paged)
@@ -332,13 +337,13 @@ def orders() -> Any:
 
 @bp.route("/orders/<number>")
 def order(number: str) -> Any:
-    found = customers.find_order(db(), number)
+    found = order_store.find_order(db(), number)
     if found is None:
         abort(404)
     return render_template(
         "people/order.html",
         order=found,
-        tickets=customers.tickets_of_order(db(), _actor(), found.id),
+        tickets=queries.tickets_of_order(db(), _actor(), found.id),
     )
 
 
@@ -347,18 +352,18 @@ def orders_import() -> Any:
     """Upload the shop's CSV export: all rows are checked first; one bad row imports none."""
     if request.method == "GET":
         return render_template(
-            "people/orders_import.html", report=None, columns=customers.CSV_COLUMNS
+            "people/orders_import.html", report=None, columns=order_store.CSV_COLUMNS
         )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a CSV file to import."), "error")
         return (
             render_template(
-                "people/orders_import.html", report=None, columns=customers.CSV_COLUMNS
+                "people/orders_import.html", report=None, columns=order_store.CSV_COLUMNS
             ),
             422,
         )
-    report = customers.import_orders_csv(db(), upload.read())
+    report = order_store.import_orders_csv(db(), upload.read())
     if report.imported:
         db().commit()
         current_app.logger.info(
@@ -367,6 +372,8 @@ def orders_import() -> Any:
     else:
         db().rollback()
     return (
-        render_template("people/orders_import.html", report=report, columns=customers.CSV_COLUMNS),
+        render_template(
+            "people/orders_import.html", report=report, columns=order_store.CSV_COLUMNS
+        ),
         200 if report.imported else 422,
     )

@@ -297,10 +297,11 @@ def web() -> None:
     """Serve the web app (Werkzeug, for development; production runs gunicorn)."""
     from werkzeug.serving import run_simple
 
+    from tempodesk.app.runtime import Runtime
     from web import create_app
 
     settings = get_settings()
-    app = create_app(settings=settings)
+    app = create_app(runtime=Runtime(settings))
     run_simple(settings.web_host, settings.web_port, app, threaded=True, use_reloader=False)
 
 

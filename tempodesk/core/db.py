@@ -65,3 +65,9 @@ def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its UTC offset (None stays None)."""
+    value = aware(value)
+    return value.isoformat() if value is not None else None

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tempodesk.core.models import Channel, Group, InboundMessage, Mailbox, ProcessVersion, User
+from tempodesk.core.models import (
+    Channel,
+    Group,
+    InboundMessage,
+    Mailbox,
+    ProcessVersion,
+    Ticket,
+    User,
+)
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import seal, unseal
 from tempodesk.mail import MailRejected, parse
@@ -454,3 +462,30 @@ def mail_headers(raw: bytes) -> tuple[list[tuple[str, str]], str]:
         if values:
             shown.append((name, ", ".join(values)))
     return shown, ""
+
+
+@dataclass
+class ReplySender:
+    """Where a reply to this ticket leaves from (as the send_mail activity will send it)."""
+
+    address: str
+    name: str
+    signature: str
+    mailbox: str = ""
+
+
+def reply_sender(session: Session, settings: Settings, ticket: Ticket) -> ReplySender:
+    """The ticket's mailbox (address, sender name, signature), else the global sender."""
+    default = ReplySender(settings.mail_from, settings.mail_from_name, "")
+    if not ticket.mailbox:
+        return default
+    found = channel(session, ticket.mailbox)
+    if found is None:
+        return default
+    box = row(session, ticket.mailbox)
+    return ReplySender(
+        address=found.address or default.address,
+        name=(box.from_name if box else "") or default.name,
+        signature=box.signature if box else "",
+        mailbox=found.label or found.name,
+    )

@@ -40,7 +40,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from pathlib import Path
 
 import nh3
 
+from tempodesk.core.files import safe_filename
 from tempodesk.people.addresses import normalize_email
 
 __all__ = [
@@ -80,7 +80,6 @@ IN_PROCESS_HTML_CHARS = 16 * 1024
 SANITIZE_TIMEOUT_SECONDS = 0.8
 # html_to_text is pure Python; past this the body text comes from the first part only.
 MAX_HTML_FOR_TEXT = 1024 * 1024
-MAX_FILENAME_CHARS = 150
 # Beyond these the stdlib's parameter splitting gets quadratic; no real mail comes close.
 MAX_PARAM_HEADER_BYTES = 16 * 1024
 MAX_PARAM_SEPARATORS = 100
@@ -620,8 +619,6 @@ def _parse_date(value: str, defects: list[str]) -> datetime | None:
 # Filenames
 
 
-_UNSAFE_FILENAME_CHARS = re.compile(r'[<>:"|?*]')
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 _DEFAULT_EXTENSIONS = {
     "application/pdf": ".pdf",
     "image/png": ".png",
@@ -641,25 +638,9 @@ _DEFAULT_EXTENSIONS = {
 
 
 def sanitize_filename(name: str | None) -> str:
-    """A filename safe to show and to offer for download: never empty, never a path.
-
-    Keeps only the last path component (``/`` and ``\\``), drops control and format characters
-    (NUL, bidi overrides that disguise ``exe.pdf``), replaces characters Windows forbids,
-    collapses whitespace, strips leading dots (no hidden or relative names) and cuts to 150
-    characters, keeping a short extension. Nothing left gives ``"attachment"``.
-    """
-    text = unicodedata.normalize("NFC", _fix_surrogates(_decode_words(name or "")))
-    text = re.split(r"[/\\]", text)[-1]
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    text = _UNSAFE_FILENAME_CHARS.sub("_", text)
-    text = " ".join(text.split()).lstrip(". ").rstrip(" ")
-    if len(text) > MAX_FILENAME_CHARS:
-        stem, dot, extension = text.rpartition(".")
-        if dot and stem and 0 < len(extension) <= 16:
-            text = stem[: MAX_FILENAME_CHARS - len(extension) - 1].rstrip() + "." + extension
-        else:
-            text = text[:MAX_FILENAME_CHARS].rstrip()
-    return text or "attachment"
+    """A filename from a mail header made safe (``tempodesk.core.files.safe_filename``), its
+    encoded words and raw 8-bit bytes decoded first."""
+    return safe_filename(_fix_surrogates(_decode_words(name or "")))
 
 
 # ---------------------------------------------------------------------------------------------

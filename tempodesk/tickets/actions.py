@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -24,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from statemachines import ActionSpec, FieldErrors, actions_for, clean_fields
 from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
 from tempodesk.core.db import transaction
+from tempodesk.core.files import safe_content_type, safe_filename
 from tempodesk.core.models import Attachment, Draft, Group, Message, Ticket, User, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
-from tempodesk.mail import mailboxes, sanitize_filename
 from tempodesk.tickets import processes, queries
 from tempodesk.tickets.intake import AttachmentData
 
@@ -35,9 +33,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 20  # files per action
 MAX_DRAFT_CHARS = 200_000  # all the values of one draft together
-_CONTENT_TYPE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
-)
 
 
 class AttachmentTooLarge(ValueError):
@@ -118,7 +113,7 @@ class Actions:
         for part in files:
             if len(part.data) > limit:
                 raise AttachmentTooLarge(
-                    f"'{sanitize_filename(part.filename)}' is larger than {_mb(limit)}."
+                    f"'{safe_filename(part.filename)}' is larger than {_mb(limit)}."
                 )
         if sum(len(part.data) for part in files) > self.settings.max_upload_bytes:
             raise AttachmentTooLarge(
@@ -126,10 +121,8 @@ class Actions:
             )
         return [
             AttachmentData(
-                filename=sanitize_filename(part.filename),
-                content_type=part.content_type
-                if _CONTENT_TYPE.match(part.content_type or "")
-                else "application/octet-stream",
+                filename=safe_filename(part.filename),
+                content_type=safe_content_type(part.content_type),
                 data=part.data,
                 inline=False,
             )
@@ -274,33 +267,6 @@ def field_roles(action: ActionSpec) -> dict[str, str]:
         elif effect.type == "forward" and effect.arg("note_field"):
             roles.setdefault(effect.arg("note_field"), "note")
     return {k: v for k, v in roles.items() if k}
-
-
-@dataclass
-class ReplySender:
-    """Where a reply to this ticket leaves from (as the send_mail activity will send it)."""
-
-    address: str
-    name: str
-    signature: str
-    mailbox: str = ""
-
-
-def reply_sender(session: Session, settings: Settings, ticket: Ticket) -> ReplySender:
-    """The ticket's mailbox (address, sender name, signature), else the global sender."""
-    default = ReplySender(settings.mail_from, settings.mail_from_name, "")
-    if not ticket.mailbox:
-        return default
-    channel = mailboxes.channel(session, ticket.mailbox)
-    if channel is None:
-        return default
-    box = mailboxes.row(session, ticket.mailbox)
-    return ReplySender(
-        address=channel.address or default.address,
-        name=(box.from_name if box else "") or default.name,
-        signature=box.signature if box else "",
-        mailbox=channel.label or channel.name,
-    )
 
 
 def drafts_for(session: Session, username: str, number: str) -> dict[str, dict[str, Any]]:

@@ -9,21 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statemachines import ProcessDefinition, may_see
 from tempodesk.contracts import Actor, TicketSnapshot
-from tempodesk.core.db import aware
+from tempodesk.core.db import iso
 from tempodesk.core.models import (
     Attachment,
     Contact,
     Message,
+    Order,
+    Organisation,
     ProcessVersion,
     Ticket,
     TicketEvent,
     User,
 )
+from tempodesk.people.contacts import account_owner, get_contact, orders_of
 from tempodesk.tickets import processes
 
 
@@ -222,12 +225,84 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
     return data
 
 
-def iso(value: Any) -> str | None:
-    value = aware(value)
-    return value.isoformat() if value is not None else None
-
-
 def active_agents(session: Session) -> list[User]:
     return list(
         session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.username))
+    )
+
+
+# What the desk shows of a customer's tickets
+MAX_MESSAGES = 200  # "all communication" on a contact's page: the newest ones
+
+
+def tickets_of(session: Session, actor: Actor, contact_ids: list[int]) -> list[Ticket]:
+    """The tickets of these contacts that the agent may see, newest first."""
+    if not contact_ids:
+        return []
+    return list(
+        session.scalars(
+            visible_tickets(session, actor)
+            .where(Ticket.contact_id.in_(contact_ids))
+            .order_by(Ticket.id.desc())
+        )
+    )
+
+
+def messages_of(session: Session, actor: Actor, contact_id: int) -> list[Message]:
+    """All communication with a contact: the messages on their visible tickets, newest first."""
+    visible = (
+        visible_tickets(session, actor)
+        .where(Ticket.contact_id == contact_id)
+        .with_only_columns(Ticket.number)
+    )
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.ticket_number.in_(visible.scalar_subquery()))
+            .where(Message.attached.is_(True))
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(MAX_MESSAGES)
+        )
+    )
+
+
+@dataclass
+class CustomerPanel:
+    """What the ticket page shows about the customer, next to the timeline."""
+
+    contact: Contact | None
+    organisation: Organisation | None
+    account_owner: str
+    orders: list[Order]
+    tickets: int  # how many tickets of theirs the agent may see
+
+
+def customer_panel(session: Session, actor: Actor, ticket: Ticket) -> CustomerPanel:
+    contact = get_contact(session, ticket.contact_id) if ticket.contact_id else None
+    orders = orders_of(session, contact.id) if contact else []
+    count = (
+        session.scalar(
+            select(func.count()).select_from(
+                visible_tickets(session, actor).where(Ticket.contact_id == contact.id).subquery()
+            )
+        )
+        if contact
+        else 0
+    )
+    return CustomerPanel(
+        contact=contact,
+        organisation=contact.organisation if contact else None,
+        account_owner=account_owner(contact),
+        orders=orders,
+        tickets=count or 0,
+    )
+
+
+def tickets_of_order(session: Session, actor: Actor, order_id: int) -> list[Ticket]:
+    return list(
+        session.scalars(
+            visible_tickets(session, actor)
+            .where(Ticket.order_id == order_id)
+            .order_by(Ticket.id.desc())
+        )
     )

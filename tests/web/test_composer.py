@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Attachment, CannedAnswer, Draft, Message
+from tempodesk.mail import mailboxes
 from tests.helpers import Stack, csrf_token
 
 
@@ -366,7 +367,6 @@ def test_reply_and_note_forms_say_who_reads_them_and_where_the_reply_leaves_from
 
 def test_reply_leaves_from_the_tickets_mailbox_with_its_signature(stack: Stack) -> None:
     from tempodesk.core.models import Channel, Mailbox, Ticket
-    from tempodesk.tickets import actions
 
     name = f"shop-{uuid.uuid4().hex[:6]}"
     with transaction(stack.sessions) as session:
@@ -377,8 +377,8 @@ def test_reply_leaves_from_the_tickets_mailbox_with_its_signature(stack: Stack) 
             Mailbox(channel_id=channel.id, enabled=False, from_name="Shop", signature="Shop team")
         )
     with stack.sessions() as session:
-        sender = actions.reply_sender(session, stack.settings, Ticket(mailbox=name))
-        default = actions.reply_sender(session, stack.settings, Ticket(mailbox=None))
+        sender = mailboxes.reply_sender(session, stack.settings, Ticket(mailbox=name))
+        default = mailboxes.reply_sender(session, stack.settings, Ticket(mailbox=None))
     assert (sender.address, sender.name, sender.signature) == (
         f"{name}@shop.example",
         "Shop",

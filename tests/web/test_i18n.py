@@ -22,8 +22,7 @@ from statemachines import bundled
 from statemachines.definition import EFFECTS, PRIORITIES
 from tempodesk.core.models import User
 from tempodesk.messaging import canned, templates
-from tempodesk.people import customers
-from tempodesk.tickets import lists, marks
+from tempodesk.tickets import entry, lists, marks
 from tests.helpers import Stack, csrf_token
 from web import i18n
 
@@ -125,7 +124,7 @@ def test_texts_of_the_pure_modules_are_listed_for_translation() -> None:
         *(view.label for view in lists.BUILT_IN),
         *marks.MODE_LABELS.values(),
         *marks.SORT_LABELS.values(),
-        *(label for label, _, _ in customers.ENTRY_KINDS.values()),
+        *(label for label, _, _ in entry.ENTRY_KINDS.values()),
         *canned.SHARING.values(),
         *(text for _, text in templates.VARIABLES),
         *(rule.doc for rule in EFFECTS.values()),

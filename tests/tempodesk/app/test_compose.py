@@ -1,4 +1,4 @@
-"""The deployment files agree with the code: docker-compose.yml, the Dockerfile, web/wsgi.py.
+"""The deployment files agree with the code: docker-compose.yml, the Dockerfile, the WSGI entry.
 
 Plain file checks (no Docker): every service the code expects exists, the Tempodesk services
 share one set of real settings pointing at the right services, the search attributes the
@@ -278,7 +278,7 @@ def test_web_runs_gunicorn_with_the_wsgi_app_on_its_published_port() -> None:
     command = service(WEB)["command"]
     words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
     assert words[0] == "gunicorn"
-    assert words[-1] == "web.wsgi:app"
+    assert words[-1] == "tempodesk.app.wsgi:app"
     bind = words[words.index("--bind") + 1]
     host, port = host_port(bind)
     assert host == "0.0.0.0"
@@ -287,7 +287,7 @@ def test_web_runs_gunicorn_with_the_wsgi_app_on_its_published_port() -> None:
 
 def test_wsgi_module_defines_app_from_the_factory() -> None:
     """Parsed, not imported: importing would build an app against the default settings."""
-    tree = ast.parse((ROOT / "web" / "wsgi.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "tempodesk" / "app" / "wsgi.py").read_text(encoding="utf-8"))
     imports_factory = any(
         isinstance(node, ast.ImportFrom)
         and node.module == "web"

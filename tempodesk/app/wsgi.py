@@ -1,4 +1,4 @@
-"""The WSGI entry point for production: ``gunicorn web.wsgi:app``.
+"""The WSGI entry point for production: ``gunicorn tempodesk.app.wsgi:app``.
 
 Settings come from the ``TEMPODESK_*`` environment, as for every other Tempodesk process.
 Each gunicorn worker imports this module after the fork (do not use ``--preload``), so each
@@ -7,6 +7,8 @@ gets its own database pool and its own Temporal client thread.
 
 from __future__ import annotations
 
+from tempodesk.app.runtime import Runtime
+from tempodesk.core.settings import get_settings
 from web import create_app
 
-app = create_app()
+app = create_app(runtime=Runtime(get_settings()))

@@ -1,0 +1,171 @@
+"""Contacts: created and edited by agents (validated, every problem per field), found the one
+way intake links them (``find_contact``), and their account owners.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from tempodesk.core.models import Contact, Order, Organisation
+from tempodesk.messaging.templates import LANGUAGES
+from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
+from tempodesk.people.common import CustomerInvalid, Paged, agent_exists, like_pattern, paged
+
+
+@dataclass
+class ContactData:
+    """What an agent sets on a contact."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    organisation_id: int | None = None
+    account_owner: str = ""
+    language: str = "en"
+
+
+def contact_data(contact: Contact) -> ContactData:
+    return ContactData(
+        name=contact.name,
+        email=contact.email or "",
+        phone=contact.phone or "",
+        organisation_id=contact.organisation_id,
+        account_owner=contact.account_owner or "",
+        language=contact.language,
+    )
+
+
+def check_contact(
+    session: Session, data: ContactData, contact_id: int | None = None
+) -> tuple[ContactData, dict[str, str]]:
+    """The input normalised, and every problem per field."""
+    errors: dict[str, str] = {}
+    name = " ".join(data.name.split())
+    email = normalize_email(data.email)
+    phone = normalize_phone(data.phone)
+    if len(name) > 200:
+        errors["name"] = "At most 200 characters."
+    if email and not is_valid_email(email):
+        errors["email"] = "Enter a valid email address."
+    elif email:
+        other = session.scalar(select(Contact.id).where(Contact.email == email))
+        if other is not None and other != contact_id:
+            errors["email"] = "Another contact has this email address (merge them instead)."
+    if data.phone.strip() and not phone:
+        errors["phone"] = "Enter a valid phone number."
+    if not email and not phone and "email" not in errors and "phone" not in errors:
+        errors["email"] = "Enter an email address or a phone number."
+    if data.organisation_id is not None and session.get(Organisation, data.organisation_id) is None:
+        errors["organisation_id"] = "There is no such organisation."
+    if data.account_owner and not agent_exists(session, data.account_owner):
+        errors["account_owner"] = f"There is no active agent '{data.account_owner}'."
+    if data.language not in LANGUAGES:
+        errors["language"] = f"Use one of {', '.join(LANGUAGES)}."
+    clean = ContactData(
+        name=name,
+        email=email,
+        phone=phone,
+        organisation_id=data.organisation_id,
+        account_owner=data.account_owner,
+        language=data.language,
+    )
+    return clean, errors
+
+
+def save_contact(session: Session, data: ContactData, contact: Contact | None = None) -> Contact:
+    """Create or update a contact; CustomerInvalid with every problem if the input is bad."""
+    clean, errors = check_contact(session, data, contact.id if contact else None)
+    if errors:
+        raise CustomerInvalid(errors)
+    if contact is None:
+        contact = Contact()
+        session.add(contact)
+    contact.name = clean.name
+    contact.email = clean.email or None
+    contact.phone = clean.phone or None
+    contact.organisation_id = clean.organisation_id
+    contact.account_owner = clean.account_owner or None
+    contact.language = clean.language
+    session.flush()
+    return contact
+
+
+def search_contacts(session: Session, query: str, page: int = 1) -> Paged[Contact]:
+    """Contacts whose name, email or phone contain the query, by name."""
+    stmt = select(Contact).options(selectinload(Contact.organisation))
+    query = query.strip()
+    if query:
+        clauses = [
+            func.lower(Contact.name).like(like_pattern(query), escape="\\"),
+            func.lower(Contact.email).like(like_pattern(query), escape="\\"),
+        ]
+        digits = re.sub(r"\D", "", query)
+        if len(digits) >= 3:
+            clauses.append(Contact.phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*clauses))
+    return paged(session, stmt.order_by(Contact.name, Contact.id), page)
+
+
+def lookup_contact(session: Session, email: str, phone: str) -> Contact | None:
+    """The contact a new ticket with this email (else phone) would be linked to."""
+    email, phone = normalize_email(email), normalize_phone(phone)
+    contact = None
+    if email:
+        contact = session.scalar(select(Contact).where(Contact.email == email))
+    if contact is None and phone:
+        contact = session.scalar(
+            select(Contact).where(Contact.phone == phone).order_by(Contact.id).limit(1)
+        )
+    return contact
+
+
+def get_contact(session: Session, contact_id: int) -> Contact | None:
+    return session.scalar(
+        select(Contact).where(Contact.id == contact_id).options(selectinload(Contact.organisation))
+    )
+
+
+def orders_of(session: Session, contact_id: int) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.contact_id == contact_id)
+            .order_by(Order.placed_at.desc().nulls_last(), Order.id.desc())
+        )
+    )
+
+
+def account_owner(contact: Contact | None) -> str:
+    """The contact's own account owner, else their organisation's."""
+    if contact is None:
+        return ""
+    return contact.account_owner or (
+        contact.organisation.account_owner or "" if contact.organisation else ""
+    )
+
+
+def merge_candidates(session: Session, contact: Contact, query: str = "") -> list[Contact]:
+    """Contacts that may be duplicates of this one: the search, else same name or phone."""
+    if query.strip():
+        found = search_contacts(session, query).items
+    else:
+        clauses = []
+        if contact.name:
+            clauses.append(func.lower(Contact.name) == contact.name.lower())
+        if contact.phone:
+            clauses.append(Contact.phone == contact.phone)
+        if contact.email:
+            local = contact.email.split("@")[0].split("+")[0]
+            clauses.append(func.lower(Contact.email).like(like_pattern(local), escape="\\"))
+        found = (
+            list(session.scalars(select(Contact).where(or_(*clauses)).limit(50))) if clauses else []
+        )
+    return [c for c in found if c.id != contact.id]
+
+
+def contact_label(contact: Contact) -> str:
+    return contact.name or contact.email or contact.phone or f"#{contact.id}"

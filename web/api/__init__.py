@@ -1,0 +1,9 @@
+"""REST API v1: JSON in and out, ``Authorization: Bearer <token>`` (see README.md).
+
+One module per resource; importing them adds their routes to the blueprint.
+"""
+
+from web.api import inbound, orders, processes, tickets
+from web.api.common import bp
+
+__all__ = ["bp", "inbound", "orders", "processes", "tickets"]

@@ -1,0 +1,234 @@
+"""Tickets in REST API v1: create, list, read, the actions an agent may take now, perform one,
+and add a customer's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from statemachines import FieldErrors
+from tempodesk.contracts import CustomerRef
+from tempodesk.core.temporal import ActionRejected, TicketNotFound
+from tempodesk.tickets import lists, queries
+from tempodesk.tickets.intake import IntakeInvalid, NewTicket
+from web import db, error_response, release_db, runtime
+from web.api.common import ApiInvalid, api_actor, api_user, bp, json_body, text_field
+
+_REJECTION_STATUS = {
+    "not_available": 409,
+    "state_changed": 409,
+    "closed": 409,
+    "not_ready": 409,
+    "forbidden": 403,
+    "invalid_fields": 422,
+}
+
+
+@bp.route("/tickets", methods=["POST"])
+def create_ticket() -> Any:
+    body = json_body()
+    customer = body.get("customer")
+    if not isinstance(customer, dict):
+        raise ApiInvalid(
+            "invalid",
+            "'customer' must be an object with at least an email.",
+            422,
+            fields={"customer": "Required."},
+        )
+    priority = body.get("priority", 2)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise ApiInvalid(
+            "invalid", "'priority' must be 1 to 4.", 422, fields={"priority": "1 to 4."}
+        )
+    key = text_field(body, "idempotency_key")
+    user = api_user()
+    release_db()
+    try:
+        created = runtime().intake.create_ticket(
+            NewTicket(
+                subject=text_field(body, "subject"),
+                body=text_field(body, "body"),
+                customer=CustomerRef(
+                    email=text_field(customer, "email"),
+                    name=text_field(customer, "name"),
+                    phone=text_field(customer, "phone"),
+                ),
+                channel=text_field(body, "channel", "api"),
+                order_number=text_field(body, "order_number"),
+                process=text_field(body, "process"),
+                priority=priority,
+                # Keys are per API user: two integrations cannot collide on "1".
+                idempotency_key=f"api:{user.id}:{key}" if key else "",
+            ),
+            accept_if_down=True,
+        )
+    except IntakeInvalid as exc:
+        return error_response(422, "invalid", "The ticket cannot be created.", fields=exc.errors)
+    url = f"{runtime().settings.public_url}/desk/tickets/{created.number}"
+    payload: dict[str, Any] = {
+        "number": created.number,
+        "workflow_id": created.workflow_id,
+        "state": created.state,
+        "url": url,
+    }
+    if created.queued:
+        # Stored and numbered, but the ticket engine did not answer: the worker starts it.
+        payload.update(state=None, queued=True)
+    response = jsonify(payload)
+    if not created.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 202 if created.queued else 201
+
+
+@bp.route("/tickets", methods=["GET"])
+def list_tickets() -> Any:
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
+    except ValueError:
+        raise ApiInvalid("bad_request", "'limit' must be a number from 1 to 200.") from None
+    view = request.args.get("view", "all")
+    if view not in lists.BY_KEY:
+        raise ApiInvalid("bad_request", f"'view' is one of {', '.join(lists.BY_KEY)}.")
+    try:
+        criteria = dict(lists.BY_KEY[view].criteria)
+        criteria.update(
+            lists.clean_criteria(
+                {
+                    "state": request.args.getlist("state"),
+                    "assignee": request.args.get("assignee"),
+                    "group": request.args.get("group"),
+                    "priority": request.args.getlist("priority"),
+                    "channel": request.args.getlist("channel"),
+                    "text": request.args.get("q"),
+                    "fields": {
+                        key.removeprefix("field."): value
+                        for key, value in request.args.items()
+                        if key.startswith("field.") and len(key) > 6
+                    },
+                }
+            )
+        )
+        page = lists.page(
+            db(),
+            api_actor(),
+            criteria,
+            sort=request.args.get("sort", "newest"),
+            limit=limit,
+            cursor=request.args.get("cursor") or None,
+        )
+    except lists.BadQuery as exc:
+        raise ApiInvalid("bad_request", str(exc)) from None
+    base = runtime().settings.public_url
+    return jsonify(
+        {
+            "items": [queries.ticket_summary(t, base) for t in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+def _visible(number: str) -> queries.TicketView:
+    view = queries.get_ticket(db(), number, api_actor())
+    if view is None:
+        raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
+    return view
+
+
+@bp.route("/tickets/<number>", methods=["GET"])
+def get_ticket(number: str) -> Any:
+    return jsonify(queries.ticket_detail(_visible(number), runtime().settings.public_url))
+
+
+@bp.route("/tickets/<number>/actions", methods=["GET"])
+def list_actions(number: str) -> Any:
+    ticket = queries.find_ticket(db(), number, api_actor())
+    if ticket is None:
+        raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
+    actions = runtime().actions.available(db(), ticket, api_actor())
+    return jsonify([_action_json(a) for a in actions])
+
+
+def _action_json(action: Any) -> dict[str, Any]:
+    return {
+        "name": action.id,
+        "label": action.label,
+        "target": action.target,
+        "confirm": action.confirm or None,
+        "fields": [
+            {
+                "name": f.id,
+                "type": f.type,
+                "label": f.label,
+                "required": f.required,
+                "choices": [{"value": c.value, "label": c.label} for c in f.choices] or None,
+            }
+            for f in action.fields
+        ],
+    }
+
+
+@bp.route("/tickets/<number>/actions/<name>", methods=["POST"])
+def perform_action(number: str, name: str) -> Any:
+    body = json_body() if request.content_length else {}
+    fields = body.get("fields", {})
+    if not isinstance(fields, dict):
+        raise ApiInvalid("invalid", "'fields' must be an object.", 422)
+    expected = body.get("expected_state")
+    request_id = body.get("request_id")
+    actor = api_actor()
+    release_db()
+    try:
+        result = runtime().actions.perform(
+            actor,
+            number,
+            name,
+            fields,
+            expected_state=expected if isinstance(expected, str) else None,
+            request_id=f"api-{actor.username}-{request_id}"[:200]
+            if isinstance(request_id, str) and request_id
+            else None,
+        )
+    except TicketNotFound:
+        raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404) from None
+    except FieldErrors as exc:
+        return error_response(
+            422, "invalid_fields", "Some fields are not valid.", fields=exc.errors
+        )
+    except ActionRejected as exc:
+        status = _REJECTION_STATUS.get(exc.code, 409)
+        extra = {"fields": exc.field_errors} if exc.field_errors else {}
+        return error_response(status, exc.code, exc.message, **extra)
+    view = _visible(number)
+    return jsonify(
+        {
+            "state": result.state,
+            "state_label": result.state_label,
+            "ticket": queries.ticket_detail(view, runtime().settings.public_url),
+        }
+    )
+
+
+@bp.route("/tickets/<number>/messages", methods=["POST"])
+def add_customer_message(number: str) -> Any:
+    """Record a message from the customer (e.g. from a chat integration)."""
+    body = json_body()
+    if queries.find_ticket(db(), number, api_actor()) is None:
+        raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
+    key = text_field(body, "idempotency_key")
+    user = api_user()
+    release_db()
+    try:
+        message_id = runtime().actions.customer_message(
+            number,
+            text_field(body, "body"),
+            author=text_field(body, "author"),
+            channel=text_field(body, "channel", "api"),
+            idempotency_key=f"api:{user.id}:{key}" if key else "",
+        )
+    except FieldErrors as exc:
+        return error_response(422, "invalid", "The message cannot be added.", fields=exc.errors)
+    except TicketNotFound:
+        return error_response(409, "closed", "This ticket is closed; it takes no more messages.")
+    return jsonify({"message_id": message_id}), 202
