@@ -30,6 +30,7 @@ from tempodesk.contracts import (
     TemplateDelivery,
 )
 from tempodesk.core.db import transaction
+from tempodesk.core.ids import notice_message_id, reply_message_id, template_key
 from tempodesk.core.models import AutoMailLog, Contact, Follow, Group, Message, Ticket, User, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
@@ -76,11 +77,6 @@ def _bracketed(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
 
-def message_id_for(ticket_number: str, event_seq: int, message_id: int, domain: str) -> str:
-    """The RFC 5322 Message-ID of a ticket's outbound message: stable across retries."""
-    return f"<{ticket_number}.{event_seq}.{message_id}@{domain}>"
-
-
 class MailActivities:
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings):
         self.sessions = session_factory
@@ -90,7 +86,7 @@ class MailActivities:
     def send_mail(self, input: SendMailInput) -> SendMailResult:
         """Send one stored message to the customer by SMTP."""
         settings = self.settings
-        smtp_id = message_id_for(
+        smtp_id = reply_message_id(
             input.ticket_number, input.event_seq, input.message_id, settings.message_id_domain
         )
         with self.sessions() as session:
@@ -350,9 +346,7 @@ class MailActivities:
         self, input: SendTemplateInput, address: str, subject: str, text: str, index: int
     ) -> int:
         """The rendered mail as a message on the ticket, once per recipient (idempotent)."""
-        key = (
-            f"tpl:{input.ticket_number}:{input.event_seq}:{input.effect_index}:{address.lower()}"
-        )[:200]
+        key = template_key(input.ticket_number, input.event_seq, input.effect_index, address)
         with transaction(self.sessions) as session:
             existing = session.scalar(select(Message).where(Message.idempotency_key == key))
             if existing is not None:
@@ -381,9 +375,12 @@ class MailActivities:
         sender: Sender,
     ) -> TemplateDelivery:
         settings = self.settings
-        smtp_id = (
-            f"<{input.ticket_number}.{input.event_seq}.e{input.effect_index}.{message_id}"
-            f"@{settings.message_id_domain}>"
+        smtp_id = notice_message_id(
+            input.ticket_number,
+            input.event_seq,
+            input.effect_index,
+            message_id,
+            settings.message_id_domain,
         )
         with self.sessions() as session:
             message = session.get(Message, message_id)

@@ -19,9 +19,9 @@ from tempodesk.contracts import (
     MigrateProcessResult,
     MigrationResult,
     MigrationStartInput,
-    ticket_workflow_id,
 )
 from tempodesk.core.db import transaction
+from tempodesk.core.ids import migrate_update_id, ticket_workflow_id
 from tempodesk.core.models import ProcessMigration, ProcessMigrationItem, User, utcnow
 from tempodesk.tickets import processes
 
@@ -88,7 +88,7 @@ class MigrationActivities:
             result: MigrateProcessResult = await handle.execute_update(
                 UPDATE_MIGRATE_PROCESS,
                 request,
-                id=f"migration-{migration_id}",
+                id=migrate_update_id(migration_id),
                 result_type=MigrateProcessResult,
             )
         except WorkflowUpdateFailedError as exc:

@@ -23,6 +23,7 @@ import psycopg
 from temporalio.client import Client
 
 from benchmarks.load import ApiClient
+from tempodesk.core.ids import ticket_workflow_id
 
 #: PostgreSQL flushes an idle backend's statistics after PGSTAT_IDLE_INTERVAL (10 s).
 STATS_SETTLE_S = 11.0
@@ -58,7 +59,7 @@ async def _history_lengths(address: str, namespace: str, numbers: list[str]) -> 
     client = await Client.connect(address, namespace=namespace)
     lengths = []
     for number in numbers:
-        history = await client.get_workflow_handle(f"ticket-{number}").fetch_history()
+        history = await client.get_workflow_handle(ticket_workflow_id(number)).fetch_history()
         lengths.append(len(history.events))
     return lengths
 

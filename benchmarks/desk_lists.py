@@ -24,7 +24,8 @@ hours. What is seeded:
   processes, versions, states, groups, assignees, priorities and channels, each with 2-4
   messages of generated text (a seeded Zipf vocabulary of ~6,000 words, with a few planted
   rare words), 2-5 timeline events, ``event_seq``, and ``search_text`` built exactly as
-  ``TicketStore._index_text`` builds it (checked on a sample by running that very code);
+  ``activities.projection.index_search_text`` builds it (checked on a sample by running that
+  very code);
 - read marks and follows for the agents (the unread and followed views).
 
 PostgreSQL rows go in with COPY (psycopg), the secondary indexes (the GIN index included)
@@ -76,7 +77,7 @@ import psycopg
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.tickets import TicketStore
+from activities.projection import index_search_text
 from benchmarks.load import CpuMeter, percentile
 from benchmarks.run import _interference, machine_info, positive_int, prepare_process, run_reported
 from benchmarks.stack import StackOptions, _create_database
@@ -806,7 +807,8 @@ class Generator:
                 )
             event_seq = len(events)
 
-            # search_text exactly as TicketStore._index_text builds it (checked after seeding).
+            # search_text exactly as activities.projection.index_search_text builds it (checked
+            # after seeding).
             parts = [number, subject, customer_name, customer_email]
             if contact_id is not None:
                 parts += [name, email or "", phone or ""]
@@ -1046,14 +1048,14 @@ def seed_sqlite(path: Path, rows: SeedRows) -> dict[str, float]:
 
 
 def verify_search_text(sessions: sessionmaker[Session], numbers: list[str]) -> dict[str, Any]:
-    """Run the projection's own ``_index_text`` on a sample: it must find nothing to change."""
+    """Run the projection's own ``index_search_text`` on a sample: nothing may change."""
     mismatches = []
     with sessions() as session:
         for number in numbers:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             assert ticket is not None, number
             before = ticket.search_text
-            TicketStore._index_text(session, number)
+            index_search_text(session, number)
             if ticket.search_text != before:
                 mismatches.append(number)
         session.rollback()

@@ -683,7 +683,8 @@ class MailBench:
 
     def stop_polling(self) -> dict[str, Any]:
         """Signal the mailbox workflow to stop, wait for it; return its run's history size."""
-        from tempodesk.contracts import SIGNAL_STOP, mailbox_workflow_id
+        from tempodesk.contracts import SIGNAL_STOP
+        from tempodesk.core.ids import mailbox_workflow_id
 
         async def stop(client: Client) -> dict[str, Any]:
             handle = client.get_workflow_handle(mailbox_workflow_id(MAILBOX))

@@ -1,13 +1,16 @@
 """Who may see a state and perform an action, and whether an action's fields are valid.
 
 Used by the web before it sends an Update and by the workflow's Update validator, which is
-the authority: the web's check only spares the agent a round trip.
+the authority: the web's check only spares the agent a round trip. Both ask ``check_action``,
+which answers with the action or a coded ``Rejection``: the workflow puts the code and its
+parameters in its error, and the web shows the text for that code in the agent's language.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -23,6 +26,115 @@ class ActorLike(Protocol):
     def groups(self) -> Sequence[str]: ...
     @property
     def is_admin(self) -> bool: ...
+
+
+#: English texts of the rejections (history, logs and the API say these; the web translates by
+#: code: web/i18n.py lists the same texts as msgids). ``%(name)s`` takes ``Rejection.params``.
+REJECTION_TEXTS = {
+    "not_ready": "The ticket is still being created; try again in a moment.",
+    "state_changed": (
+        "The ticket has meanwhile moved to '%(state)s'; reload it to see what changed."
+    ),
+    "not_available": "The action '%(action)s' is not available while the ticket is '%(state)s'.",
+    "forbidden": "You may not '%(action)s' tickets in state '%(state)s'.",
+    "assignee_only": (
+        "You may not '%(action)s' tickets in state '%(state)s'. Only %(assignee)s, the "
+        "assignee, may act on this ticket."
+    ),
+    "no_customer_email": "This customer has no email address to reply to.",
+    "invalid_fields": "Some fields are not filled in correctly.",
+    "closed": "This ticket is closed; it takes no more actions.",
+}
+#: The broad kind of each rejection: the REST API's error code (and HTTP status) and the
+#: type of the workflow's error (kept as they were before codes, for old histories).
+REJECTION_KINDS = {
+    "not_ready": "not_ready",
+    "state_changed": "state_changed",
+    "not_available": "not_available",
+    "forbidden": "forbidden",
+    "assignee_only": "forbidden",
+    "no_customer_email": "not_available",
+    "invalid_fields": "invalid_fields",
+    "closed": "closed",
+}
+#: The effects that write to the customer by email: a customer without an address has none.
+EMAILS_CUSTOMER = frozenset({"send_email", "portal_reply"})
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why an action is refused: a code from ``REJECTION_TEXTS``, the values of its text, and
+    for ``invalid_fields`` the problem of each field."""
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The English text (history, logs, the API)."""
+        return REJECTION_TEXTS[self.code] % self.params
+
+    @property
+    def kind(self) -> str:
+        return REJECTION_KINDS[self.code]
+
+    def as_details(self) -> dict[str, Any]:
+        """What the workflow's error carries, for the caller to rebuild it (``from_details``)."""
+        return {"code": self.code, "params": self.params, "fields": self.field_errors}
+
+    @classmethod
+    def from_details(cls, details: Any) -> Rejection | None:
+        if not isinstance(details, dict) or details.get("code") not in REJECTION_TEXTS:
+            return None
+        params = details.get("params") or {}
+        fields = details.get("fields") or {}
+        return cls(
+            str(details["code"]),
+            {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {},
+            {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {},
+        )
+
+
+def check_action(
+    definition: ProcessDefinition,
+    state_id: str,
+    action_id: str,
+    actor: ActorLike,
+    *,
+    assignee: str | None,
+    customer_email: str,
+    expected_state: str | None = None,
+    ready: bool = True,
+) -> ActionSpec | Rejection:
+    """The action, if this actor may press it on a ticket in this state now; else why not.
+
+    The fields are checked apart (``clean_fields``): the web holds texts, the workflow the
+    ids of their stored messages."""
+    if not ready:
+        return Rejection("not_ready")
+    state = definition.state(state_id)
+    if expected_state is not None and expected_state != state.id:
+        return Rejection("state_changed", {"state": state.label})
+    action = definition.action(action_id)
+    if action is None or action not in definition.actions_in(state.id):
+        return Rejection("not_available", {"action": action_id, "state": state.label})
+    where = {"action": action.label, "state": state.label}
+    kind = getattr(actor, "kind", "agent")
+    if kind not in ("agent", "system") or not may_perform(
+        definition, state.id, action, actor, assignee
+    ):
+        if (
+            definition.assignee_only
+            and assignee
+            and kind in ("agent", "system")
+            and may_perform(definition, state.id, action, actor)
+        ):
+            return Rejection("assignee_only", {**where, "assignee": assignee})
+        return Rejection("forbidden", where)
+    if any(e.type in EMAILS_CUSTOMER for e in action.effects) and not customer_email:
+        return Rejection("no_customer_email")
+    return action
 
 
 def may_see(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> bool:

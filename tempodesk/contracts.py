@@ -9,7 +9,7 @@ Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
@@ -27,9 +27,11 @@ SIGNAL_RELINK_CONTACT = "relink_contact"
 QUERY_SNAPSHOT = "snapshot"
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
+ACT_OPEN_TICKET = "open_ticket"
+ACT_PROJECT = "project_ticket"
+# Before the one-step opening: still registered, for tickets whose first task replays them.
 ACT_LINK_CUSTOMER = "link_customer"
 ACT_CHOOSE_ASSIGNEE = "choose_assignee"
-ACT_PROJECT = "project_ticket"
 ACT_SEND_MAIL = "send_mail"
 ACT_SEND_TEMPLATE = "send_template"
 ACT_MIGRATE_TICKETS = "migrate_tickets"
@@ -37,10 +39,6 @@ ACT_POLL_MAILBOX = "poll_mailbox"
 MAILBOX_WORKFLOW = "MailboxWorkflow"
 SIGNAL_POLL_NOW = "poll_now"
 SIGNAL_STOP = "stop"
-
-
-def mailbox_workflow_id(name: str) -> str:
-    return f"mailbox-{name}"
 
 
 SA_STATE = SearchAttributeKey.for_keyword("TicketState")
@@ -51,6 +49,17 @@ SA_GROUP = SearchAttributeKey.for_keyword("AssignedGroup")
 SA_PRIORITY = SearchAttributeKey.for_int("Priority")
 SA_CUSTOMER_EMAIL = SearchAttributeKey.for_keyword("CustomerEmail")
 SA_PROCESS = SearchAttributeKey.for_keyword("TicketProcess")
+#: What the workflow keeps indexed: every search attribute, set by the workflow alone.
+TICKET_SEARCH_ATTRIBUTES = (
+    SA_NUMBER,
+    SA_STATE,
+    SA_STATE_CATEGORY,
+    SA_ASSIGNEE,
+    SA_GROUP,
+    SA_PRIORITY,
+    SA_CUSTOMER_EMAIL,
+    SA_PROCESS,
+)
 
 #: name -> type, as `temporal server start-dev --search-attribute` and the operator CLI want it.
 SEARCH_ATTRIBUTES: dict[str, str] = {
@@ -63,10 +72,6 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     SA_CUSTOMER_EMAIL.name: "Keyword",
     SA_PROCESS.name: "Keyword",
 }
-
-
-def ticket_workflow_id(number: str) -> str:
-    return f"ticket-{number}"
 
 
 @dataclass
@@ -181,6 +186,28 @@ class TicketStartInput:
     create_contact: bool = True  # an unknown sender becomes a contact
     # A closed ticket's new run (restored from the database) after the customer wrote again.
     reopen: bool = False
+    # The message that started this run (a start by another workflow cannot carry a signal).
+    first_message: CustomerMessageInput | None = None
+
+    @classmethod
+    def reopening(
+        cls,
+        process: PinnedProcess,
+        ticket: TicketSnapshot,
+        first_message: CustomerMessageInput | None = None,
+    ) -> TicketStartInput:
+        """A new run of a closed ticket's workflow, restored from its projection, reopened."""
+        return cls(
+            number=ticket.number,
+            subject=ticket.subject,
+            channel=ticket.channel,
+            customer=CustomerRef(email=ticket.customer_email, name=ticket.customer_name),
+            process=process,
+            restored=ticket,
+            reopen=True,
+            mailbox=ticket.mailbox,
+            first_message=first_message,
+        )
 
 
 @dataclass
@@ -195,6 +222,11 @@ class ConfirmCreatedInput:
     """Sent with the start (update-with-start): answered once the ticket is in the database."""
 
     number: str
+
+
+@dataclass
+class ConfirmCreatedResult:
+    state: str
 
 
 @dataclass
@@ -238,8 +270,9 @@ class TicketEventRecord:
 
 
 @dataclass
-class MessageAttachment:
-    """What the projection records about a stored message once the workflow has used it."""
+class MessageLink:
+    """A stored message put on the ticket's timeline by the workflow (the projection sets
+    what it is: a customer's message, a reply, a note, a sent template)."""
 
     message_id: int
     channel: str
@@ -254,7 +287,38 @@ class MessageAttachment:
 class ProjectionInput:
     snapshot: TicketSnapshot
     events: list[TicketEventRecord] = field(default_factory=list)
-    messages: list[MessageAttachment] = field(default_factory=list)
+    messages: list[MessageLink] = field(default_factory=list)
+
+
+@dataclass
+class OpenTicketInput:
+    """A new ticket's first step, one transaction: link the customer and the order, choose
+    the assignee, write the projection (``created`` is the snapshot before linking, with its
+    first event and message), forget the pending start."""
+
+    created: ProjectionInput
+    customer: CustomerRef
+    order_number: str = ""
+    create_contact: bool = True
+    assignment_channel: str = ""  # the mailbox it came through, else its channel
+
+
+@dataclass
+class OpenTicketResult:
+    link: LinkCustomerResult
+    assignment: AssignmentResult
+
+    def applied_to(self, ticket: TicketSnapshot) -> TicketSnapshot:
+        """The ticket linked and assigned: what the projection wrote, what the workflow keeps."""
+        return replace(
+            ticket,
+            contact_id=self.link.contact_id,
+            order_id=self.link.order_id,
+            customer_email=self.link.customer_email,
+            customer_name=self.link.customer_name,
+            assignee=self.assignment.assignee,
+            group=self.assignment.group,
+        )
 
 
 @dataclass

@@ -287,7 +287,7 @@ def _new_ticket_page(
     session = db()
     found: Contact | None = None
     if entry.email or entry.phone:
-        found = contacts.lookup_contact(session, entry.email, entry.phone)
+        found = contacts.find_contact(session, entry.email, entry.phone)
     order = orders.find_order(session, entry.order_number) if entry.order_number else None
     return (
         render_template(

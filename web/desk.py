@@ -36,6 +36,7 @@ from web.i18n import (
     LANGUAGES,
     force_locale,
     inbound_status,
+    rejection_text,
     translate_message,
     translated_priorities,
 )
@@ -589,7 +590,7 @@ def perform(number: str, action_id: str) -> Any:
             return _ticket_page(
                 number, open_action=action_id, values=values, errors=exc.field_errors, status=422
             )
-        flash(translate_message(exc.message), "error")
+        flash(rejection_text(exc.rejection), "error")
         return _ticket_page(
             number, open_action=action_id, values=values, status=_STATUS_FOR.get(exc.code, 409)
         )

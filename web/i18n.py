@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
     # ``{% trans %}`` blocks collapse their whitespace, so a long sentence may wrap.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["msg"] = translate_message
+    app.jinja_env.filters["rejection"] = rejection_text
     app.jinja_env.globals.update(
         ui_languages=LANGUAGES,
         current_language=current_language,
@@ -302,19 +303,8 @@ MESSAGES = [
     N_("Enter an email address (or a phone number)."),
     N_("Enter a valid phone number."),
     N_("There is no process '%(process)s'."),
-    # tempodesk.tickets.actions and the workflow
+    # tempodesk.tickets.actions
     N_("Write a text to go with the files."),
-    N_("The ticket is still being created; try again in a moment."),
-    N_("The ticket has meanwhile moved to '%(state)s'; reload it to see what changed."),
-    N_("The action '%(action)s' is not available while the ticket is '%(state)s'."),
-    N_(
-        "You may not '%(action)s' tickets in state '%(state)s'. Only %(assignee)s, the "
-        "assignee, may act on this ticket."
-    ),
-    N_("You may not '%(action)s' tickets in state '%(state)s'."),
-    N_("This customer has no email address to reply to."),
-    N_("Some fields are not filled in correctly."),
-    N_("This ticket is closed; it takes no more actions."),
     N_("The ticket engine did not answer in time."),
     # tempodesk.people.customers
     N_("Another contact has this email address (merge them instead)."),
@@ -365,6 +355,42 @@ MESSAGES = [
     N_("no ticket or no template '%(template)s'"),
     N_("the template failed: %(problem)s"),
 ]
+
+#: Why the workflow (or the web, asking the same ``statemachines.check_action``) refused an
+#: action, by the rejection's code. The texts equal ``statemachines.REJECTION_TEXTS`` (a test
+#: keeps them so); the web translates by the code, never by matching the English.
+REJECTIONS = {
+    "not_ready": N_("The ticket is still being created; try again in a moment."),
+    "state_changed": N_(
+        "The ticket has meanwhile moved to '%(state)s'; reload it to see what changed."
+    ),
+    "not_available": N_(
+        "The action '%(action)s' is not available while the ticket is '%(state)s'."
+    ),
+    "forbidden": N_("You may not '%(action)s' tickets in state '%(state)s'."),
+    "assignee_only": N_(
+        "You may not '%(action)s' tickets in state '%(state)s'. Only %(assignee)s, the "
+        "assignee, may act on this ticket."
+    ),
+    "no_customer_email": N_("This customer has no email address to reply to."),
+    "invalid_fields": N_("Some fields are not filled in correctly."),
+    "closed": N_("This ticket is closed; it takes no more actions."),
+}
+
+
+def rejection_text(rejection: Any) -> str:
+    """A ``statemachines.Rejection`` in the request's language: the text of its code, with
+    its parameters (state and action labels of the shipped processes) translated too."""
+    params = {key: translate_label(str(value)) for key, value in rejection.params.items()}
+    return gettext(REJECTIONS[rejection.code], **params)
+
+
+def translate_label(text: str) -> str:
+    """A label that may be a msgid (the shipped processes' states and actions, built-in
+    lists), in the request's language; any other text as it is."""
+    plain, _ = _tables()
+    return gettext(text) if text in plain else text
+
 
 # ------------------------------------------------------------------ the shipped processes
 
@@ -429,7 +455,8 @@ _FIELD_KEY = re.compile(r"[\w.\[\]]+")
 @cache
 def _tables() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
     """The plain msgids, and a pattern for each msgid with placeholders (longest first)."""
-    plain = frozenset(m for m in [*LABELS, *MESSAGES] if "%(" not in m) | _shipped_process_texts()
+    plain = frozenset(m for m in [*LABELS, *MESSAGES, *REJECTIONS.values()] if "%(" not in m)
+    plain |= _shipped_process_texts()
     patterns = []
     for msgid in sorted((m for m in MESSAGES if "%(" in m), key=len, reverse=True):
         pieces = _PLACEHOLDER.split(msgid)
@@ -471,11 +498,6 @@ def _translate_part(part: str) -> str:
     if colon and _FIELD_KEY.fullmatch(key):
         return f"{key}: {_translate(message, parts=False)}"
     return _translate(part, parts=False)
-
-
-def translate_errors(errors: dict[str, str]) -> dict[str, str]:
-    """Field errors from a pure module, each in the request's language."""
-    return {key: translate_message(value) for key, value in errors.items()}
 
 
 def _label(labels: dict[str, str], key: Any) -> str:

@@ -79,7 +79,7 @@ def contacts() -> Any:
 @bp.route("/contacts/lookup")
 def contact_lookup() -> Any:
     """Who a new ticket with this email (else phone) would belong to (JSON)."""
-    found = contact_store.lookup_contact(
+    found = contact_store.find_contact(
         db(), request.args.get("email", ""), request.args.get("phone", "")
     )
     if found is None:

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
+from tempodesk.core.ids import web_form_key
 from tempodesk.tickets.intake import IntakeInvalid, NewTicket
 from web import release_db, runtime
 from web.i18n import lazy_gettext
@@ -75,7 +76,7 @@ def new() -> Any:
                     customer=CustomerRef(email=form.email.data or "", name=form.name.data or ""),
                     channel="web",
                     order_number=form.order_number.data or "",
-                    idempotency_key=f"web:{submission}",
+                    idempotency_key=web_form_key(submission),
                     process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
                 ),
                 # The customer gets their number even while the ticket engine is away.

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 class Runtime:
     """Built once per process and shared by its threads."""
 
-    def __init__(self, settings: Settings, *, engine: TemporalFacade | None = None):
+    def __init__(self, settings: Settings, *, temporal: TemporalFacade | None = None):
         self.settings = settings
-        self._engine = engine
+        self._temporal = temporal
 
     @cached_property
     def db(self) -> Engine:
@@ -35,7 +35,7 @@ class Runtime:
 
     @cached_property
     def temporal(self) -> TemporalFacade:
-        return self._engine or TemporalFacade(self.settings)
+        return self._temporal or TemporalFacade(self.settings)
 
     @cached_property
     def intake(self) -> Intake:
@@ -52,7 +52,7 @@ class Runtime:
         return Actions(self.settings, self.sessions, self.temporal)
 
     def close(self) -> None:
-        if "temporal" in self.__dict__ and self._engine is None:
+        if "temporal" in self.__dict__ and self._temporal is None:
             self.temporal.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -24,11 +24,13 @@ from tempodesk.contracts import (
     MAIL_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     MailboxPollInput,
-    mailbox_workflow_id,
 )
 from tempodesk.core.db import make_engine, make_session_factory
+from tempodesk.core.ids import mailbox_workflow_id
 from tempodesk.core.settings import Settings
+from tempodesk.core.temporal import TicketEngine
 from tempodesk.mail import mailboxes
+from tempodesk.tickets.pending import resume_pending
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
@@ -62,9 +64,10 @@ def build_workers(
         task_queue=TICKET_TASK_QUEUE,
         workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow],
         activities=[
+            store.open_ticket,
+            store.project,
             store.link_customer,
             store.choose_assignee,
-            store.project,
             migration.migrate_tickets,
             mailbox.poll_mailbox,
         ],
@@ -113,7 +116,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
         await ensure_mailbox_workflows(client, sessions)
-        resumer = asyncio.create_task(resume_pending_starts(runtime, settings, stop))
+        resumer = asyncio.create_task(
+            resume_pending_starts(sessions, settings, TicketEngine(client), stop)
+        )
         await stop.wait()
         await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
@@ -122,12 +127,14 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     engine.dispose()
 
 
-async def resume_pending_starts(runtime: Runtime, settings: Settings, stop: asyncio.Event) -> None:
+async def resume_pending_starts(
+    sessions: sessionmaker[Session], settings: Settings, engine: TicketEngine, stop: asyncio.Event
+) -> None:
     """Now and then, start the tickets the web accepted while Temporal did not answer (or
-    whose web process died before Temporal confirmed them): ``Intake.resume_pending``."""
+    whose web process died before Temporal confirmed them): ``pending.resume_pending``."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(runtime.intake.resume_pending)
+            await resume_pending(sessions, settings, engine)
         except Exception:  # the database may be away too: try again next round
             log.exception("resuming accepted tickets failed; trying again later")
         with contextlib.suppress(TimeoutError):

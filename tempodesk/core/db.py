@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,6 +48,35 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits at the end of the block, or rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def upsert(
+    session: Session,
+    model: type[Any],
+    values: dict[str, Any],
+    *,
+    on: Iterable[str],
+    update: Iterable[str] = (),
+    where: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> None:
+    """``INSERT ... ON CONFLICT (on) DO UPDATE`` the ``update`` columns from the new row (only
+    ``where(new_row)`` holds, if given), or ``DO NOTHING`` without ``update``: one statement,
+    race-free, on PostgreSQL and SQLite alike (both speak ON CONFLICT; SQLAlchemy has a
+    construct per dialect)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values)
+    columns = list(update)
+    if columns:
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(on),
+                set_={name: stmt.excluded[name] for name in columns},
+                where=where(stmt.excluded) if where is not None else None,
+            )
+        )
+    else:
+        session.execute(stmt.on_conflict_do_nothing(index_elements=list(on)))
 
 
 def upgrade(url: str) -> None:

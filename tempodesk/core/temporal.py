@@ -1,15 +1,20 @@
-"""The Temporal client facade: the only way the web and the CLI reach ticket workflows.
+"""Ticket workflows as the rest of Tempodesk reaches them: by name, with domain errors.
 
-Flask views are synchronous; the Temporal client is asyncio. The facade owns one background
-event loop (a daemon thread) with one client, created once, and offers blocking methods.
-Errors come back as the domain exceptions below, never as Temporal's own.
+- ``TicketEngine`` does it with one ``temporalio`` client, asynchronously: the worker process
+  uses it on its own client (one client per process).
+- ``TemporalFacade`` is the same for threads (Flask views, the CLI): it owns one background
+  event loop (a daemon thread) with one client, created once, and offers blocking methods.
+
+Workflows, updates, signals and queries are named by the constants of
+``tempodesk.contracts``, so nothing here imports workflow code. Errors come back as the
+exceptions below, never as Temporal's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
@@ -19,25 +24,15 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from statemachines import Rejection
 from tempodesk.contracts import (
     MAILBOX_WORKFLOW,
     MIGRATION_WORKFLOW,
     QUERY_SNAPSHOT,
-    SA_CUSTOMER_EMAIL,
-    SA_NUMBER,
-    SA_PRIORITY,
-    SA_PROCESS,
-    SA_STATE,
-    SA_STATE_CATEGORY,
     SIGNAL_CUSTOMER_MESSAGE,
     SIGNAL_POLL_NOW,
     SIGNAL_RELINK_CONTACT,
@@ -46,8 +41,8 @@ from tempodesk.contracts import (
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
     ConfirmCreatedInput,
+    ConfirmCreatedResult,
     CustomerMessageInput,
-    CustomerRef,
     MailboxPollInput,
     MigrationStartInput,
     PerformActionInput,
@@ -56,7 +51,11 @@ from tempodesk.contracts import (
     RelinkContactInput,
     TicketSnapshot,
     TicketStartInput,
+)
+from tempodesk.core.ids import (
+    create_update_id,
     mailbox_workflow_id,
+    migration_workflow_id,
     ticket_workflow_id,
 )
 from tempodesk.core.settings import Settings
@@ -73,17 +72,20 @@ class TicketNotFound(LookupError):
 
 
 class ActionRejected(Exception):
-    """The workflow refused an action. ``code`` is one of: not_available, forbidden,
-    invalid_fields, state_changed, not_ready, closed."""
+    """The ticket refused an action; ``rejection`` says why (a code and its parameters, see
+    ``statemachines.check_action``). ``code`` is its broad kind, as the REST API reports it:
+    not_available, forbidden, invalid_fields, state_changed, not_ready, closed."""
 
-    def __init__(self, code: str, message: str, field_errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field_errors = field_errors or {}
+    def __init__(self, rejection: Rejection):
+        super().__init__(rejection.message)
+        self.rejection = rejection
+        self.code = rejection.kind
+        self.message = rejection.message
+        self.field_errors = rejection.field_errors
 
 
-_REJECTIONS = {
+#: What the workflow's error types meant before rejections carried their code.
+_KINDS_BY_TYPE = {
     "ActionNotAvailable": "not_available",
     "ActionForbidden": "forbidden",
     "InvalidFields": "invalid_fields",
@@ -92,8 +94,149 @@ _REJECTIONS = {
 }
 
 
+def _rejection(error: ApplicationError) -> Rejection:
+    details = error.details[0] if error.details else None
+    found = Rejection.from_details(details)
+    if found is not None:
+        return found
+    # A worker older than coded rejections: its type, and the field errors as details.
+    code = _KINDS_BY_TYPE.get(error.type or "", "not_available")
+    fields = details if isinstance(details, dict) and code == "invalid_fields" else {}
+    return Rejection(code, {"action": "", "state": ""}, {str(k): str(v) for k, v in fields.items()})
+
+
+def _engine_error(exc: RPCError) -> EngineUnavailable:
+    return EngineUnavailable(f"The ticket engine refused the request: {exc.message}")
+
+
+class TicketEngine:
+    """Ticket, mailbox and migration workflows through one client (async)."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    async def start_ticket(self, start: TicketStartInput) -> ConfirmCreatedResult:
+        """Start the ticket's workflow, or join it if a retried request already did; answers
+        once the ticket is in the database, so it can be read at once. The workflow sets its
+        search attributes itself."""
+        operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            TICKET_WORKFLOW,
+            start,
+            id=ticket_workflow_id(start.number),
+            task_queue=TICKET_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A retried creation must never restart a ticket that has since been closed.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"{start.number}: {start.subject[:150]}",
+        )
+        try:
+            result: ConfirmCreatedResult = await self.client.execute_update_with_start_workflow(
+                UPDATE_CONFIRM_CREATED,
+                ConfirmCreatedInput(start.number),
+                start_workflow_operation=operation,
+                id=create_update_id(start.number),
+                result_type=ConfirmCreatedResult,
+            )
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable(
+                "The ticket engine did not confirm the ticket in time."
+            ) from None
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+        return result
+
+    async def perform_action(
+        self, number: str, request: PerformActionInput, request_id: str | None = None
+    ) -> PerformActionResult:
+        """Ask the ticket's workflow to perform an action. The same ``request_id`` twice (a
+        double click) performs it once and answers twice."""
+        handle = self.client.get_workflow_handle(ticket_workflow_id(number))
+        try:
+            result: PerformActionResult = await handle.execute_update(
+                UPDATE_PERFORM_ACTION, request, id=request_id, result_type=PerformActionResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            if isinstance(exc.cause, ApplicationError):
+                raise ActionRejected(_rejection(exc.cause)) from None
+            raise
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise ActionRejected(Rejection("closed")) from None
+            raise _engine_error(exc) from None
+        return result
+
+    async def signal_ticket(self, number: str, name: str, arg: Any) -> None:
+        """A fact for a running ticket; TicketNotFound if its workflow has ended."""
+        try:
+            await self.client.get_workflow_handle(ticket_workflow_id(number)).signal(name, arg)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise TicketNotFound(number) from None
+            raise _engine_error(exc) from None
+
+    async def reopen_ticket(
+        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
+    ) -> None:
+        """A closed ticket's customer wrote again: start a new run of its workflow (same id),
+        restored from the database and reopened, with the message as its first signal."""
+        try:
+            await self.client.start_workflow(
+                TICKET_WORKFLOW,
+                TicketStartInput.reopening(process, snapshot),
+                id=ticket_workflow_id(snapshot.number),
+                task_queue=TICKET_TASK_QUEUE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                start_signal=SIGNAL_CUSTOMER_MESSAGE,
+                start_signal_args=[message],
+            )
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+
+    async def ensure_mailbox(self, name: str, *, poll_now: bool = True) -> None:
+        """Start the mailbox's polling workflow if it does not run (and wake it: check now)."""
+        try:
+            await self.client.start_workflow(
+                MAILBOX_WORKFLOW,
+                MailboxPollInput(name),
+                id=mailbox_workflow_id(name),
+                task_queue=TICKET_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                start_signal=SIGNAL_POLL_NOW if poll_now else None,
+            )
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+
+    async def start_migration(self, migration_id: int) -> None:
+        """Start the durable walk over a planned process migration."""
+        try:
+            await self.client.start_workflow(
+                MIGRATION_WORKFLOW,
+                MigrationStartInput(migration_id),
+                id=migration_workflow_id(migration_id),
+                task_queue=TICKET_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+
+    async def snapshot(self, number: str) -> TicketSnapshot:
+        """The live state of a running ticket, straight from its workflow."""
+        try:
+            result: TicketSnapshot = await self.client.get_workflow_handle(
+                ticket_workflow_id(number)
+            ).query(QUERY_SNAPSHOT, result_type=TicketSnapshot)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise TicketNotFound(number) from None
+            raise _engine_error(exc) from None
+        return result
+
+
 class TemporalFacade:
-    """Blocking access to ticket workflows from threads (Flask, CLI)."""
+    """``TicketEngine`` for threads (Flask, CLI): blocking calls on a background event loop."""
 
     def __init__(self, settings: Settings, *, timeout: float = 30.0):
         self.settings = settings
@@ -103,7 +246,7 @@ class TemporalFacade:
             target=self._loop.run_forever, name="temporal-client", daemon=True
         )
         self._thread.start()
-        self._client: Client | None = None
+        self._engine: TicketEngine | None = None
         self._connecting = asyncio.Lock()
 
     def close(self) -> None:
@@ -118,217 +261,58 @@ class TemporalFacade:
             future.cancel()
             raise EngineUnavailable("The ticket engine did not answer in time.") from None
 
-    async def client(self) -> Client:
+    async def engine(self) -> TicketEngine:
         async with self._connecting:
-            if self._client is None:
+            if self._engine is None:
                 try:
-                    self._client = await Client.connect(
+                    client = await Client.connect(
                         self.settings.temporal_target, namespace=self.settings.temporal_namespace
                     )
                 except Exception as exc:
                     raise EngineUnavailable(f"The ticket engine is unavailable: {exc}") from None
-            return self._client
+                self._engine = TicketEngine(client)
+            return self._engine
 
-    # ------------------------------------------------------------------ tickets
+    async def _with_engine(self, call: Callable[[TicketEngine], Awaitable[T]]) -> T:
+        return await call(await self.engine())
 
-    def start_ticket(self, start: TicketStartInput) -> TicketSnapshot:
-        """Start the ticket's workflow, or join it if a retried request already did.
+    def run(self, call: Callable[[TicketEngine], Awaitable[T]]) -> T:
+        """``await call(engine)`` on the facade's loop, from any thread."""
+        return self._call(self._with_engine(call))
 
-        Returns once the ticket is in the database, so it can be read at once.
-        """
-        return self._call(self._start_ticket(start))
-
-    async def _start_ticket(self, start: TicketStartInput) -> TicketSnapshot:
-        client = await self.client()
-        workflow_id = ticket_workflow_id(start.number)
-        state = _initial_state(start)
-        operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            TICKET_WORKFLOW,  # by name: the web does not import workflow code
-            start,
-            id=workflow_id,
-            task_queue=TICKET_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            # A retried creation must never restart a ticket that has since been closed.
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(SA_NUMBER, start.number),
-                    SearchAttributePair(SA_STATE, state[0]),
-                    SearchAttributePair(SA_STATE_CATEGORY, state[1]),
-                    SearchAttributePair(SA_PRIORITY, start.priority),
-                    SearchAttributePair(SA_CUSTOMER_EMAIL, start.customer.email or "-"),
-                    SearchAttributePair(
-                        SA_PROCESS, f"{start.process.name}:{start.process.version}"
-                    ),
-                ]
-            ),
-            static_summary=f"{start.number}: {start.subject[:150]}",
-        )
-        try:
-            snapshot: TicketSnapshot = await client.execute_update_with_start_workflow(
-                UPDATE_CONFIRM_CREATED,
-                ConfirmCreatedInput(start.number),
-                start_workflow_operation=operation,
-                id=f"create-{start.number}",
-                result_type=TicketSnapshot,
-            )
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise EngineUnavailable(
-                "The ticket engine did not confirm the ticket in time."
-            ) from None
-        except RPCError as exc:
-            raise _engine_error(exc) from None
-        return snapshot
+    def start_ticket(self, start: TicketStartInput) -> ConfirmCreatedResult:
+        return self._call(self._with_engine(lambda e: e.start_ticket(start)))
 
     def perform_action(
         self, number: str, request: PerformActionInput, request_id: str | None = None
     ) -> PerformActionResult:
-        """Ask the ticket's workflow to perform an action.
-
-        The same ``request_id`` twice (a double click) performs it once and answers twice.
-        """
-        return self._call(self._perform_action(number, request, request_id))
-
-    async def _perform_action(
-        self, number: str, request: PerformActionInput, request_id: str | None
-    ) -> PerformActionResult:
-        client = await self.client()
-        handle = client.get_workflow_handle(ticket_workflow_id(number))
-        try:
-            result: PerformActionResult = await handle.execute_update(
-                UPDATE_PERFORM_ACTION, request, id=request_id, result_type=PerformActionResult
-            )
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError):
-                details = cause.details[0] if cause.details else None
-                raise ActionRejected(
-                    _REJECTIONS.get(cause.type or "", "not_available"),
-                    cause.message,
-                    details if isinstance(details, dict) else None,
-                ) from None
-            raise
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise EngineUnavailable("The ticket engine did not answer in time.") from None
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise ActionRejected(
-                    "closed", "This ticket is closed; it takes no more actions."
-                ) from None
-            raise _engine_error(exc) from None
-        return result
+        return self._call(
+            self._with_engine(lambda e: e.perform_action(number, request, request_id))
+        )
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
-        self._call(self._signal(number, SIGNAL_RELINK_CONTACT, relink))
+        self._call(
+            self._with_engine(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink))
+        )
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""
-        self._call(self._signal(number, SIGNAL_CUSTOMER_MESSAGE, message))
-
-    async def _signal(self, number: str, name: str, arg: Any) -> None:
-        client = await self.client()
-        try:
-            await client.get_workflow_handle(ticket_workflow_id(number)).signal(name, arg)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise TicketNotFound(number) from None
-            raise _engine_error(exc) from None
+        self._call(
+            self._with_engine(lambda e: e.signal_ticket(number, SIGNAL_CUSTOMER_MESSAGE, message))
+        )
 
     def reopen_ticket(
         self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
     ) -> None:
-        """A closed ticket's customer wrote again: start a new run of its workflow (same id),
-        restored from the database and reopened, with the message as its first signal."""
-        self._call(self._reopen_ticket(process, snapshot, message))
-
-    async def _reopen_ticket(
-        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
-    ) -> None:
-        client = await self.client()
-        start = TicketStartInput(
-            number=snapshot.number,
-            subject=snapshot.subject,
-            channel=snapshot.channel,
-            customer=CustomerRef(email=snapshot.customer_email, name=snapshot.customer_name),
-            process=process,
-            restored=snapshot,
-            reopen=True,
-            mailbox=snapshot.mailbox,
-        )
-        try:
-            await client.start_workflow(
-                TICKET_WORKFLOW,
-                start,
-                id=ticket_workflow_id(snapshot.number),
-                task_queue=TICKET_TASK_QUEUE,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                start_signal=SIGNAL_CUSTOMER_MESSAGE,
-                start_signal_args=[message],
-            )
-        except RPCError as exc:
-            raise _engine_error(exc) from None
+        self._call(self._with_engine(lambda e: e.reopen_ticket(process, snapshot, message)))
 
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
-        self._call(self._ensure_mailbox(name))
-
-    async def _ensure_mailbox(self, name: str) -> None:
-        client = await self.client()
-        try:
-            await client.start_workflow(
-                MAILBOX_WORKFLOW,
-                MailboxPollInput(name),
-                id=mailbox_workflow_id(name),
-                task_queue=TICKET_TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                start_signal=SIGNAL_POLL_NOW,
-            )
-        except RPCError as exc:
-            raise _engine_error(exc) from None
+        self._call(self._with_engine(lambda e: e.ensure_mailbox(name)))
 
     def start_migration(self, migration_id: int) -> None:
-        """Start the durable walk over a planned process migration."""
-        self._call(self._start_migration(migration_id))
-
-    async def _start_migration(self, migration_id: int) -> None:
-        client = await self.client()
-        try:
-            await client.start_workflow(
-                MIGRATION_WORKFLOW,
-                MigrationStartInput(migration_id),
-                id=f"process-migration-{migration_id}",
-                task_queue=TICKET_TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
-        except RPCError as exc:
-            raise _engine_error(exc) from None
+        self._call(self._with_engine(lambda e: e.start_migration(migration_id)))
 
     def snapshot(self, number: str) -> TicketSnapshot:
-        """The live state of a running ticket, straight from its workflow."""
-        return self._call(self._snapshot(number))
-
-    async def _snapshot(self, number: str) -> TicketSnapshot:
-        client = await self.client()
-        try:
-            result: TicketSnapshot = await client.get_workflow_handle(
-                ticket_workflow_id(number)
-            ).query(QUERY_SNAPSHOT, result_type=TicketSnapshot)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise TicketNotFound(number) from None
-            raise _engine_error(exc) from None
-        return result
-
-
-def _initial_state(start: TicketStartInput) -> tuple[str, str]:
-    from statemachines import compile_pinned
-
-    definition = compile_pinned(start.process.document).definition
-    state = definition.state(definition.initial)
-    return state.id, state.category
-
-
-def _engine_error(exc: RPCError) -> EngineUnavailable:
-    return EngineUnavailable(f"The ticket engine refused the request: {exc.message}")
+        return self._call(self._with_engine(lambda e: e.snapshot(number)))

@@ -19,7 +19,7 @@ from email.policy import compat32
 from email.utils import getaddresses
 
 from tempodesk.mail.parse import ParsedMail, normalize_message_id
-from tempodesk.people.addresses import is_automated_address, normalize_email
+from tempodesk.people.addresses import base_address, is_automated_address, normalize_email
 
 __all__ = [
     "FILTERS",
@@ -27,7 +27,6 @@ __all__ = [
     "Classification",
     "FilterContext",
     "auto_response_check",
-    "base_address",
     "bounce_detection",
     "classify",
     "followup_detection",
@@ -105,19 +104,6 @@ class Classification:
 
 
 Filter = Callable[[ParsedMail, FilterContext, Classification], None]
-
-
-def base_address(address: str) -> str:
-    """The address without its plus tag: ``jana+shop@example.com`` → ``jana@example.com``.
-
-    Used to recognise one person (and our own mailboxes) behind sub-addresses.
-    """
-    normalized = normalize_email(address)
-    local, at, domain = normalized.rpartition("@")
-    if not at:
-        return normalized
-    base = local.split("+", 1)[0]
-    return f"{base}@{domain}" if base else normalized
 
 
 def _domain(address: str) -> str:

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from tempodesk.contracts import CustomerMessageInput, CustomerRef
-from tempodesk.core.db import aware, transaction
+from tempodesk.core.db import aware, transaction, upsert
+from tempodesk.core.ids import inbound_key
 from tempodesk.core.models import Contact, InboundMessage, Message, Ticket, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import TemporalFacade, TicketNotFound
@@ -41,13 +41,17 @@ from tempodesk.mail import (
     FilterContext,
     MailRejected,
     ParsedMail,
-    base_address,
     classify,
     mailboxes,
     normalize_message_id,
     parse,
 )
-from tempodesk.people.addresses import is_automated_address, is_valid_email, normalize_email
+from tempodesk.people.addresses import (
+    base_address,
+    is_automated_address,
+    is_valid_email,
+    normalize_email,
+)
 from tempodesk.tickets import processes, queries
 from tempodesk.tickets.intake import (
     AttachmentData,
@@ -79,12 +83,12 @@ class InboundService:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        engine: TemporalFacade,
+        temporal: TemporalFacade,
         intake: Intake,
     ):
         self.settings = settings
         self.sessions = sessions
-        self.engine = engine
+        self.temporal = temporal
         self.intake = intake
 
     # ------------------------------------------------------------------ entry point
@@ -187,7 +191,7 @@ class InboundService:
                 body=f"{body}\n\n[Released from quarantine by {author}.]",
                 customer=CustomerRef(email=sender, name=name[:200]),
                 channel="email",
-                idempotency_key=f"inbound:{inbound_id}",
+                idempotency_key=inbound_key(inbound_id),
                 email=extras,
             )
         )
@@ -209,29 +213,25 @@ class InboundService:
     ) -> InboundMessage:
         """The raw bytes, durable before anything else happens; the existing row on a repeat."""
         with transaction(self.sessions) as session:
-            insert = (
-                postgresql.insert
-                if session.get_bind().dialect.name == "postgresql"
-                else sqlite.insert
-            )
-            session.execute(
-                insert(InboundMessage)
-                .values(
-                    mailbox=mailbox,
-                    dedupe_key=key,
-                    source=source,
-                    rfc_message_id=(parsed.message_id if parsed else "")[:1000],
-                    sender=(parsed.from_address if parsed else "")[:254],
-                    subject=(parsed.subject if parsed else "")[:300],
-                    raw=raw,
-                    size=len(raw),
-                    sha256=hashlib.sha256(raw).hexdigest(),
-                    imap_uid=uid,
-                    imap_uidvalidity=uidvalidity,
-                    status="stored",
-                    received_at=utcnow(),
-                )
-                .on_conflict_do_nothing(index_elements=["mailbox", "dedupe_key"])
+            upsert(
+                session,
+                InboundMessage,
+                {
+                    "mailbox": mailbox,
+                    "dedupe_key": key,
+                    "source": source,
+                    "rfc_message_id": (parsed.message_id if parsed else "")[:1000],
+                    "sender": (parsed.from_address if parsed else "")[:254],
+                    "subject": (parsed.subject if parsed else "")[:300],
+                    "raw": raw,
+                    "size": len(raw),
+                    "sha256": hashlib.sha256(raw).hexdigest(),
+                    "imap_uid": uid,
+                    "imap_uidvalidity": uidvalidity,
+                    "status": "stored",
+                    "received_at": utcnow(),
+                },
+                on=["mailbox", "dedupe_key"],
             )
             row = session.scalar(
                 select(InboundMessage)
@@ -383,7 +383,7 @@ class InboundService:
             auto_reply=auto_reply,
         )
         try:
-            self.engine.customer_message(ticket.number, signal)
+            self.temporal.customer_message(ticket.number, signal)
         except TicketNotFound:
             # Its workflow has ended (closed): a new run restores it from the database.
             with self.sessions() as session:
@@ -393,7 +393,7 @@ class InboundService:
                     session, current.process_name, current.process_version
                 )
                 snapshot = queries.snapshot_of(current)
-            self.engine.reopen_ticket(pinned, snapshot, signal)
+            self.temporal.reopen_ticket(pinned, snapshot, signal)
         return self._finish(inbound_id, "follow_up", ticket=ticket.number, message_id=message_id)
 
     @staticmethod
@@ -409,7 +409,7 @@ class InboundService:
         self, inbound_id: int, number: str, mail: ParsedMail, sender: str, auto_reply: bool
     ) -> int:
         """The follow-up's message (claim check), once per inbound message."""
-        key = f"inbound:{inbound_id}"
+        key = inbound_key(inbound_id)
         with transaction(self.sessions) as session:
             existing = session.scalar(select(Message).where(Message.idempotency_key == key))
             if existing is not None:
@@ -460,14 +460,14 @@ class InboundService:
                 customer=CustomerRef(email=sender, name=mail.from_name[:200]),
                 channel="email",
                 order_number=verdict.order_numbers[0] if verdict.order_numbers else "",
-                idempotency_key=f"inbound:{inbound_id}",
+                idempotency_key=inbound_key(inbound_id),
                 email=extras,
             )
         )
         reason = "spam: " + "; ".join(verdict.reasons) if extras.spam else note
         with self.sessions() as session:
             message_id = session.scalar(
-                select(Message.id).where(Message.idempotency_key == f"inbound:{inbound_id}")
+                select(Message.id).where(Message.idempotency_key == inbound_key(inbound_id))
             )
         return self._finish(
             inbound_id, "ticket", ticket=created.number, message_id=message_id, reason=reason

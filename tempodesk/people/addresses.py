@@ -15,6 +15,19 @@ def normalize_email(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
+def base_address(address: str) -> str:
+    """The address without its plus tag: ``jana+shop@example.com`` → ``jana@example.com``.
+
+    Used to recognise one person (and our own mailboxes) behind sub-addresses.
+    """
+    normalized = normalize_email(address)
+    local, at, domain = normalized.rpartition("@")
+    if not at:
+        return normalized
+    base = local.split("+", 1)[0]
+    return f"{base}@{domain}" if base else normalized
+
+
 def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and bool(_EMAIL.match(value))
 

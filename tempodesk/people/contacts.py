@@ -8,11 +8,17 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tempodesk.core.models import Contact, Order, Organisation
 from tempodesk.messaging.templates import LANGUAGES
-from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
+from tempodesk.people.addresses import (
+    base_address,
+    is_valid_email,
+    normalize_email,
+    normalize_phone,
+)
 from tempodesk.people.common import CustomerInvalid, Paged, agent_exists, like_pattern, paged
 
 
@@ -110,16 +116,47 @@ def search_contacts(session: Session, query: str, page: int = 1) -> Paged[Contac
     return paged(session, stmt.order_by(Contact.name, Contact.id), page)
 
 
-def lookup_contact(session: Session, email: str, phone: str) -> Contact | None:
-    """The contact a new ticket with this email (else phone) would be linked to."""
+def find_contact(session: Session, email: str, phone: str) -> Contact | None:
+    """Who a customer writing from this email (else calling from this phone) is: the one
+    lookup behind linking a ticket, the new-ticket preview, orders from the shop and mail.
+
+    Addresses are stored normalised (lower case), so the match ignores case; a plus tag is
+    ignored when nobody has the tagged address (``jana+shop@`` is ``jana@``); then the first
+    contact with this phone number."""
     email, phone = normalize_email(email), normalize_phone(phone)
     contact = None
     if email:
         contact = session.scalar(select(Contact).where(Contact.email == email))
+        base = base_address(email)
+        if contact is None and base != email:
+            contact = session.scalar(select(Contact).where(Contact.email == base))
     if contact is None and phone:
         contact = session.scalar(
             select(Contact).where(Contact.phone == phone).order_by(Contact.id).limit(1)
         )
+    return contact
+
+
+def find_or_create_contact(
+    session: Session, email: str, phone: str, name: str, *, create: bool = True
+) -> Contact | None:
+    """``find_contact``, else (with ``create``) a new contact; a found one gets the name and
+    phone it lacked. Safe when the same new customer arrives twice at once."""
+    email, phone, name = normalize_email(email), normalize_phone(phone), name.strip()
+    contact = find_contact(session, email, phone)
+    if contact is None and (email or phone) and create:
+        try:
+            with session.begin_nested():
+                contact = Contact(email=email or None, phone=phone or None, name=name)
+                session.add(contact)
+        except IntegrityError:  # created concurrently by the other request
+            contact = find_contact(session, email, phone)
+    if contact is not None:
+        if name and not contact.name:
+            contact.name = name
+        if phone and not contact.phone:
+            contact.phone = phone
+        session.flush()
     return contact
 
 
@@ -139,13 +176,19 @@ def orders_of(session: Session, contact_id: int) -> list[Order]:
     )
 
 
-def account_owner(contact: Contact | None) -> str:
-    """The contact's own account owner, else their organisation's."""
+def account_owners(contact: Contact | None) -> list[str]:
+    """Who looks after this customer, first first: the contact's own account owner, then
+    their organisation's. The one rule behind the customer panel and assignment."""
     if contact is None:
-        return ""
-    return contact.account_owner or (
-        contact.organisation.account_owner or "" if contact.organisation else ""
-    )
+        return []
+    organisation = contact.organisation
+    owners = [contact.account_owner, organisation.account_owner if organisation else None]
+    return [owner for owner in owners if owner]
+
+
+def account_owner(contact: Contact | None) -> str:
+    """The customer's account owner as the desk shows it (``account_owners``, the first)."""
+    return next(iter(account_owners(contact)), "")
 
 
 def merge_candidates(session: Session, contact: Contact, query: str = "") -> list[Contact]:

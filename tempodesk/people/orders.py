@@ -19,7 +19,7 @@ from tempodesk.core.db import iso
 from tempodesk.core.models import Contact, Order
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
 from tempodesk.people.common import CustomerInvalid, Paged, like_pattern, paged
-from tempodesk.people.contacts import lookup_contact
+from tempodesk.people.contacts import find_or_create_contact
 
 MAX_ITEMS = 500
 
@@ -184,17 +184,10 @@ def find_order(session: Session, number: str) -> Order | None:
 def upsert_order(session: Session, data: OrderData) -> tuple[Order, bool]:
     """Create or update the order with this number; (order, created). The customer's contact
     is found by email, else phone, else created."""
-    contact = lookup_contact(session, data.customer.email, data.customer.phone)
-    if contact is None:
-        contact = Contact(
-            email=data.customer.email or None,
-            phone=data.customer.phone or None,
-            name=data.customer.name,
-        )
-        session.add(contact)
-        session.flush()
-    elif data.customer.name and not contact.name:
-        contact.name = data.customer.name
+    contact = find_or_create_contact(
+        session, data.customer.email, data.customer.phone, data.customer.name
+    )
+    assert contact is not None  # parse_order requires an email or a phone
     order = session.scalar(select(Order).where(Order.number == data.number))
     created = order is None
     if order is None:

@@ -19,7 +19,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from statemachines import ActionSpec, FieldErrors, actions_for, clean_fields
+from statemachines import (
+    ActionSpec,
+    FieldErrors,
+    Rejection,
+    actions_for,
+    check_action,
+    clean_fields,
+)
 from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
 from tempodesk.core.db import transaction
 from tempodesk.core.files import safe_content_type, safe_filename
@@ -40,10 +47,12 @@ class AttachmentTooLarge(ValueError):
 
 
 class Actions:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], engine: TemporalFacade):
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], temporal: TemporalFacade
+    ):
         self.settings = settings
         self.sessions = sessions
-        self.engine = engine
+        self.temporal = temporal
 
     def available(self, session: Session, ticket: Ticket, actor: Actor) -> list[ActionSpec]:
         """The buttons this actor gets on this ticket now."""
@@ -72,24 +81,23 @@ class Actions:
             if ticket is None:
                 raise TicketNotFound(number)
             definition = processes.definition(session, ticket.process_name, ticket.process_version)
-            action = definition.action(action_id)
-            if action is None or action not in definition.actions_in(ticket.state):
-                raise ActionRejected(
-                    "not_available",
-                    f"The action '{action_id}' is not available while the ticket is "
-                    f"'{ticket.state_label}'.",
-                )
-            if action not in self.available(session, ticket, actor):
-                raise ActionRejected(
-                    "forbidden",
-                    f"You may not '{action.label}' tickets in state '{ticket.state_label}'.",
-                )
+            action = check_action(
+                definition,
+                ticket.state,
+                action_id,
+                actor,
+                assignee=ticket.assignee,
+                customer_email=ticket.customer_email,
+                expected_state=expected_state,
+            )
+            if isinstance(action, Rejection):
+                raise ActionRejected(action)
             clean = clean_fields(action, values, claimed=False)
             self._check_references(session, action, clean)
             if files and not any(f.type == "longtext" and clean.get(f.id) for f in action.fields):
                 raise FieldErrors({_files_field(action): "Write a text to go with the files."})
         claimed = self._store_bodies(number, action, clean, actor, files)
-        result = self.engine.perform_action(
+        result = self.temporal.perform_action(
             number,
             PerformActionInput(
                 action=action.id, actor=actor, fields=claimed, expected_state=expected_state
@@ -235,7 +243,7 @@ class Actions:
                 )
                 session.add(message)
                 session.flush()
-        self.engine.customer_message(
+        self.temporal.customer_message(
             number, CustomerMessageInput(message_id=message.id, author=author, channel=channel)
         )
         return message.id

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tempodesk.contracts import CustomerRef
+from tempodesk.core.ids import desk_entry_key
 from tempodesk.core.models import Contact
 from tempodesk.people.addresses import normalize_email, normalize_phone
 from tempodesk.people.common import CustomerInvalid
@@ -113,7 +114,7 @@ def new_ticket_from_entry(session: Session, entry: TicketEntry, agent: str) -> N
         channel=channel,
         order_number=order_number,
         priority=entry.priority,
-        idempotency_key=f"desk:{agent}:{entry.submission}" if entry.submission else "",
+        idempotency_key=desk_entry_key(agent, entry.submission) if entry.submission else "",
         created_by=agent,
         process=process or kind_process,
     )

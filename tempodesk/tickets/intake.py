@@ -1,47 +1,44 @@
 """Intake: a new request becomes a ticket, exactly once.
 
 1. Check the request (sizes, the email address) and refuse it whole if it is bad.
-2. In one transaction, look up the idempotency key; if it is new, reserve a ticket number,
-   store the customer's message (the claim check: its body never enters workflow history)
-   and the workflow's start input (``PendingStart``).
+2. In **one transaction**: pin the process, look up the idempotency key (an existing ticket
+   answers at once), else reserve a ticket number and store the customer's message (the
+   claim check: its body never enters workflow history) and the workflow's start input
+   (``tempodesk.tickets.pending``).
 3. Start the ticket's workflow with update-with-start (``USE_EXISTING``), which answers once
-   the ticket is projected into the database; then forget the pending start.
+   the ticket is projected into the database; the ticket's own opening step forgets the
+   pending start.
 
 A retry with the same key, at any point, finds the same number and joins the same workflow.
 A start Temporal never confirmed (it was away, the web process died) is made by the worker
-(``resume_pending``), so a stored request always becomes a ticket.
+(``pending.resume_pending``), so a stored request always becomes a ticket.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import string
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter
 
 from statemachines import PRIORITIES
-from tempodesk.contracts import CustomerRef, TicketStartInput, ticket_workflow_id
+from tempodesk.contracts import CustomerRef, PinnedProcess, TicketStartInput
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Attachment, Channel, Message, PendingStart, Ticket, TicketCounter
+from tempodesk.core.ids import ticket_workflow_id
+from tempodesk.core.models import Attachment, Channel, Message, Ticket
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
-from tempodesk.tickets import processes
+from tempodesk.tickets import pending, processes
+from tempodesk.tickets.numbers import allocate_number
 
 CHANNELS = ("api", "web", "email", "phone", "walk_in")
-
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +89,17 @@ class AttachmentData:
 
 
 @dataclass
+class Accepted:
+    """What the one intake transaction decided: a ticket that exists already (its state), or
+    the start input of one to start (``fresh`` if this very request reserved its number)."""
+
+    number: str
+    start: TicketStartInput | None = None
+    state: str = ""
+    fresh: bool = False
+
+
+@dataclass
 class CreatedTicket:
     number: str
     workflow_id: str
@@ -103,10 +111,12 @@ class CreatedTicket:
 
 
 class Intake:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], engine: TemporalFacade):
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], temporal: TemporalFacade
+    ):
         self.settings = settings
         self.sessions = sessions
-        self.engine = engine
+        self.temporal = temporal
 
     def validate(self, request: NewTicket) -> NewTicket:
         """Normalise the request or raise IntakeInvalid with every problem."""
@@ -159,169 +169,114 @@ class Intake:
     def create_ticket(self, request: NewTicket, *, accept_if_down: bool = False) -> CreatedTicket:
         """Create the ticket (or find the one this idempotency key created) and return it.
 
-        The request is stored, its number reserved and its start remembered (``PendingStart``)
-        in one transaction before Temporal is asked. With ``accept_if_down``, a ticket engine
-        that does not answer still gives a number (``queued``): the worker starts the ticket
-        when Temporal is back. Otherwise ``EngineUnavailable`` is raised (retrying with the
-        same idempotency key is safe either way)."""
-        request = self.validate(request)
-        with self.sessions() as session:
-            channel = request.email.mailbox if request.email else request.channel
-            process_name = request.process or self._process_for(session, channel)
-            try:
-                pinned = processes.pin(session, process_name)
-            except processes.UnknownProcess:
-                raise IntakeInvalid({"process": f"There is no process '{process_name}'."}) from None
-        key = request.idempotency_key or f"auto:{uuid.uuid4()}"
-        email = request.email
-
-        def start_input(number: str, message_id: int) -> TicketStartInput:
-            return TicketStartInput(
-                number=number,
-                subject=request.subject,
-                channel=request.channel,
-                customer=request.customer,
-                process=pinned,
-                message_id=message_id,
-                order_number=request.order_number,
-                priority=request.priority,
-                created_by=request.created_by,
-                mailbox=email.mailbox if email else "",
-                rfc_message_id=email.rfc_message_id if email else "",
-                spam=email.spam if email else False,
-                acknowledge=email.acknowledge if email else "",
-                create_contact=email.create_contact if email else True,
-            )
-
-        number, start, fresh = self._reserve(request, key, start_input)
-        with self.sessions() as session:
-            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-            if ticket is not None:
-                return CreatedTicket(number, ticket.workflow_id, ticket.state, created=False)
+        With ``accept_if_down``, a ticket engine that does not answer still gives a number
+        (``queued``): the worker starts the ticket when Temporal is back. Otherwise
+        ``EngineUnavailable`` is raised (retrying with the same idempotency key is safe)."""
+        accepted = self.accept(request)
+        number = accepted.number
+        if accepted.start is None:
+            return CreatedTicket(number, ticket_workflow_id(number), accepted.state, created=False)
         try:
-            snapshot = self.engine.start_ticket(start)
+            confirmed = self.temporal.start_ticket(accepted.start)
         except EngineUnavailable:
             if not accept_if_down:
                 raise
-            return CreatedTicket(number, ticket_workflow_id(number), "", fresh, queued=True)
-        self._started(number)
-        return CreatedTicket(number, ticket_workflow_id(number), snapshot.state, created=fresh)
-
-    def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:
-        """Start the tickets accepted but not confirmed started at least ``older_than`` ago
-        (``resume_pending_seconds`` by default: younger ones may still be waiting in their
-        web request) because the engine was down or the web process died after storing the
-        request. Returns how many were started now; stops at the first one the engine does
-        not answer for (starting one twice is harmless: it is update-with-start by number)."""
-        if older_than is None:
-            older_than = timedelta(seconds=self.settings.resume_pending_seconds)
-        cutoff = datetime.now(UTC) - older_than
-        with self.sessions() as session:
-            waiting = list(
-                session.scalars(
-                    select(PendingStart)
-                    .where(PendingStart.created_at <= cutoff)
-                    .order_by(PendingStart.created_at)
-                    .limit(limit)
-                )
+            return CreatedTicket(
+                number, ticket_workflow_id(number), "", accepted.fresh, queued=True
             )
-        started = 0
-        for pending in waiting:
-            with self.sessions() as session:
-                exists = session.scalar(
-                    select(Ticket.id).where(Ticket.number == pending.ticket_number)
-                )
-            if exists is None:
-                try:
-                    self.engine.start_ticket(_decode_start(pending.payload))
-                except EngineUnavailable as exc:
-                    self._attempted(pending.ticket_number, str(exc))
-                    log.warning("ticket %s still waits for the engine", pending.ticket_number)
-                    break
-                except Exception as exc:  # kept (with the reason) for ops; the rest go on
-                    self._attempted(pending.ticket_number, f"{type(exc).__name__}: {exc}")
-                    log.exception("ticket %s could not be started", pending.ticket_number)
-                    continue
-                started += 1
-                log.info(
-                    "started ticket %s, accepted while the engine was away", pending.ticket_number
-                )
-            self._started(pending.ticket_number)
-        return started
+        return CreatedTicket(
+            number, ticket_workflow_id(number), confirmed.state, created=accepted.fresh
+        )
 
-    def _attempted(self, number: str, error: str) -> None:
-        with transaction(self.sessions) as session:
-            session.execute(
-                update(PendingStart)
-                .where(PendingStart.ticket_number == number)
-                .values(attempts=PendingStart.attempts + 1, last_error=error[:2000])
-            )
-
-    def _started(self, number: str) -> None:
-        with transaction(self.sessions) as session:
-            session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
-
-    def _process_for(self, session: Session, channel: str) -> str:
-        configured = session.scalar(select(Channel.process_name).where(Channel.name == channel))
-        return configured or self.settings.default_process
-
-    def _reserve(
-        self,
-        request: NewTicket,
-        key: str,
-        start_input: Callable[[str, int], TicketStartInput],
-    ) -> tuple[str, TicketStartInput, bool]:
-        """(number, the workflow's start input, newly reserved?) for this key: the message,
-        the number and the pending start in one transaction."""
+    def accept(self, request: NewTicket) -> Accepted:
+        """Check the request, then its one transaction (see the module's docstring); a request
+        with the same key at the same moment makes the second attempt read what the first
+        wrote. Raises IntakeInvalid."""
+        request = self.validate(request)
+        key = request.idempotency_key or f"auto:{uuid.uuid4()}"
         for _ in range(3):
             try:
                 with transaction(self.sessions) as session:
-                    found = session.execute(
-                        select(Message.ticket_number, Message.id).where(
-                            Message.idempotency_key == key
-                        )
-                    ).first()
-                    if found is not None:
-                        pending = session.get(PendingStart, found[0])
-                        if pending is not None:
-                            return found[0], _decode_start(pending.payload), False
-                        return found[0], start_input(found[0], found[1]), False
-                    number = allocate_number(session, self.settings.ticket_number_template)
-                    message = Message(
-                        ticket_number=number,
-                        idempotency_key=key,
-                        channel=request.channel,
-                        sender_role="customer",
-                        author=request.customer.email or request.customer.phone,
-                        subject=request.subject,
-                        body=request.body,
-                    )
-                    if request.email is not None:
-                        store_email_parts(message, request.email)
-                    session.add(message)
-                    session.flush()
-                    start = start_input(number, message.id)
-                    session.add(PendingStart(ticket_number=number, payload=_encode_start(start)))
-                    return number, start, True
+                    return self._accept(session, request, key)
             except IntegrityError:
                 continue  # the same key was reserved concurrently: read it on the next pass
         raise RuntimeError("Could not reserve a ticket number.")
 
+    def _accept(self, session: Session, request: NewTicket, key: str) -> Accepted:
+        found = session.execute(
+            select(Message.ticket_number, Message.id).where(Message.idempotency_key == key)
+        ).first()
+        if found is not None:
+            number, message_id = found
+            state = session.scalar(select(Ticket.state).where(Ticket.number == number))
+            if state is not None:
+                return Accepted(number, state=state)
+            start = pending.recall(session, number)
+            if start is None:  # accepted by a version that kept no start input
+                start = self._start_input(request, self._pin(session, request), number, message_id)
+            return Accepted(number, start=start)
+        pinned = self._pin(session, request)
+        number = allocate_number(session, self.settings.ticket_number_template)
+        message = Message(
+            ticket_number=number,
+            idempotency_key=key,
+            channel=request.channel,
+            sender_role="customer",
+            author=request.customer.email or request.customer.phone,
+            subject=request.subject,
+            body=request.body,
+        )
+        if request.email is not None:
+            store_email_parts(message, request.email)
+        session.add(message)
+        session.flush()
+        start = self._start_input(request, pinned, number, message.id)
+        pending.remember(session, start)
+        return Accepted(number, start=start, fresh=True)
 
-def _encode_start(start: TicketStartInput) -> str:
-    """The start input as Temporal's JSON (what the workflow would receive)."""
-    [payload] = DataConverter.default.payload_converter.to_payloads([start])
-    return payload.data.decode("utf-8")
+    def _pin(self, session: Session, request: NewTicket) -> PinnedProcess:
+        """The process the request names, else its channel's (a mailbox is a channel), else
+        the default."""
+        channel = request.email.mailbox if request.email else request.channel
+        name = request.process or (
+            session.scalar(select(Channel.process_name).where(Channel.name == channel))
+            or self.settings.default_process
+        )
+        try:
+            return processes.pin(session, name)
+        except processes.UnknownProcess:
+            raise IntakeInvalid({"process": f"There is no process '{name}'."}) from None
 
+    @staticmethod
+    def _start_input(
+        request: NewTicket, pinned: PinnedProcess, number: str, message_id: int
+    ) -> TicketStartInput:
+        email = request.email
+        return TicketStartInput(
+            number=number,
+            subject=request.subject,
+            channel=request.channel,
+            customer=request.customer,
+            process=pinned,
+            message_id=message_id,
+            order_number=request.order_number,
+            priority=request.priority,
+            created_by=request.created_by,
+            mailbox=email.mailbox if email else "",
+            rfc_message_id=email.rfc_message_id if email else "",
+            spam=email.spam if email else False,
+            acknowledge=email.acknowledge if email else "",
+            create_contact=email.create_contact if email else True,
+        )
 
-def _decode_start(text: str) -> TicketStartInput:
-    payload = Payload(metadata={"encoding": b"json/plain"}, data=text.encode("utf-8"))
-    [start] = DataConverter.default.payload_converter.from_payloads([payload], [TicketStartInput])
-    assert isinstance(start, TicketStartInput)
-    return start
-
-
-_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
+    def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:
+        """``pending.resume_pending`` through this process's facade (the worker runs it on its
+        own client)."""
+        return self.temporal.run(
+            lambda engine: pending.resume_pending(
+                self.sessions, self.settings, engine, older_than=older_than, limit=limit
+            )
+        )
 
 
 def store_email_parts(message: Message, email: EmailExtras) -> None:
@@ -341,38 +296,3 @@ def store_email_parts(message: Message, email: EmailExtras) -> None:
                 data=part.data,
             )
         )
-
-
-class _Sequence:
-    def __format__(self, spec: str) -> str:
-        return "#"
-
-
-def check_number_template(template: str) -> None:
-    """Refuse templates with unknown placeholders or without a sequence."""
-    names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
-    if "seq" not in names or names - {"seq", "year", "month"}:
-        raise ValueError("The ticket number template needs {seq} and may use {year}, {month}.")
-    sample = template.format(year=2026, month="01", seq=1)
-    if not _NUMBER.match(sample):
-        raise ValueError("Ticket numbers may contain only letters, digits, '.', '_' and '-'.")
-
-
-def allocate_number(session: Session, template: str) -> str:
-    """The next ticket number; sequences restart whenever the rest of the template changes."""
-    check_number_template(template)
-    now = datetime.now(UTC)
-    scope = template.format(year=now.year, month=f"{now.month:02d}", seq=_Sequence())[:64]
-    insert_stmt = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    session.execute(
-        insert_stmt(TicketCounter).values(scope=scope, value=0).on_conflict_do_nothing()
-    )
-    value = session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.scope == scope)
-        .values(value=TicketCounter.value + 1)
-        .returning(TicketCounter.value)
-    ).scalar_one()
-    return template.format(year=now.year, month=f"{now.month:02d}", seq=value)

@@ -23,6 +23,7 @@ from statemachines import (
     ActionSpec,
     FieldErrors,
     ProcessDefinition,
+    Rejection,
     actions_for,
     may_see,
 )
@@ -486,6 +487,7 @@ class BulkOutcome:
     number: str
     done: bool
     message: str
+    rejection: Rejection | None = None  # why the ticket refused (the page translates its code)
 
 
 def bulk_actions(session: Session, actor: Actor) -> list[BulkAction]:
@@ -580,7 +582,8 @@ def _bulk_one(
         return hidden
     except ActionRejected as exc:
         detail = "; ".join(exc.field_errors.values())
-        return BulkOutcome(number, False, exc.message + (f" ({detail})" if detail else ""))
+        message = exc.message + (f" ({detail})" if detail else "")
+        return BulkOutcome(number, False, message, exc.rejection)
     except FieldErrors as exc:
         return BulkOutcome(number, False, " ".join(exc.errors.values()))
     except EngineUnavailable:

@@ -12,7 +12,7 @@ from tempodesk.contracts import (
     AssignmentInput,
     CustomerRef,
     LinkCustomerInput,
-    MessageAttachment,
+    MessageLink,
     ProjectionInput,
     TicketEventRecord,
     TicketSnapshot,
@@ -102,7 +102,7 @@ def test_projection_attaches_only_messages_stored_for_that_ticket(any_stack: Sta
     own = add_message(any_stack, number)
     foreign = add_message(any_stack, "SOMEONE-ELSE")
     attachments = [
-        MessageAttachment(mid, "note", "agent", True, author="agent1") for mid in (own, foreign)
+        MessageLink(mid, "note", "agent", True, author="agent1") for mid in (own, foreign)
     ]
     store(any_stack).project(ProjectionInput(snapshot(number, 1, "new"), [], attachments))
     with any_stack.sessions() as session:
@@ -114,7 +114,7 @@ def test_delivery_status_never_goes_back_from_sent_to_queued(any_stack: Stack) -
     number = f"P-{uuid.uuid4().hex[:8]}"
     mid = add_message(any_stack, number)
     activities = store(any_stack)
-    sent = MessageAttachment(mid, "email", "agent", False, delivery_status="sent")
+    sent = MessageLink(mid, "email", "agent", False, delivery_status="sent")
     activities.project(ProjectionInput(snapshot(number, 2, "open"), [], [sent]))
     activities.project(
         ProjectionInput(snapshot(number, 1, "open"), [], [replace(sent, delivery_status="queued")])

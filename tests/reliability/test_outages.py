@@ -135,7 +135,7 @@ def process_stack(tmp_path: Path, temporal: TemporalDevServer) -> Iterator[Stack
         temporal_namespace="reliability",
         ticket_number_template=f"RK{uuid.uuid4().hex[:4]}-{{seq}}",
     )
-    runtime = Runtime(settings, engine=TemporalFacade(settings, timeout=45))
+    runtime = Runtime(settings, temporal=TemporalFacade(settings, timeout=45))
     built = build_stack(settings, runtime=runtime, worker=False)
     yield built
     close_stack(built)

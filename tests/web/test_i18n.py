@@ -18,7 +18,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from statemachines import bundled
+from statemachines import REJECTION_TEXTS, Rejection, bundled
 from statemachines.definition import EFFECTS, PRIORITIES
 from tempodesk.core.models import User
 from tempodesk.messaging import canned, templates
@@ -118,7 +118,7 @@ def entries(catalog: Catalog) -> dict[object, object]:
 
 
 def test_texts_of_the_pure_modules_are_listed_for_translation() -> None:
-    listed = set(i18n.LABELS) | set(i18n.MESSAGES)
+    listed = set(i18n.LABELS) | set(i18n.MESSAGES) | set(i18n.REJECTIONS.values())
     texts = [
         *PRIORITIES.values(),
         *(view.label for view in lists.BUILT_IN),
@@ -265,6 +265,26 @@ def test_placeholder_messages_are_matched_and_translated(stack: Stack) -> None:
         assert i18n.translate_message("At most 200 characters.") == "At most 200 characters."
 
 
+def test_rejections_are_translated_by_their_code_not_by_their_english() -> None:
+    assert i18n.REJECTIONS == REJECTION_TEXTS  # one text per code, in both rooms
+
+
+def test_a_rejection_reads_in_czech_with_the_shipped_labels_translated(stack: Stack) -> None:
+    rejection = Rejection("forbidden", {"action": "Mark as spam", "state": "New"})
+    with stack.app.test_request_context("/desk/", headers={"Accept-Language": "cs"}):
+        text = i18n.rejection_text(rejection)
+        assert text == i18n.gettext(
+            i18n.REJECTIONS["forbidden"],
+            action=i18n.gettext("Mark as spam"),
+            state=i18n.gettext("New"),
+        )
+        assert "Mark as spam" not in text and "You may not" not in text
+        # The English text of a rejection is no longer matched: only its code translates it.
+        assert i18n.translate_message(rejection.message) == rejection.message
+    with stack.app.test_request_context("/desk/", headers={"Accept-Language": "en"}):
+        assert i18n.rejection_text(rejection) == rejection.message
+
+
 def test_shipped_process_texts_are_extracted_with_fields_choices_and_questions() -> None:
     texts = i18n.process_texts(yaml.safe_load(bundled("support")))
     for text in (
@@ -299,9 +319,9 @@ def test_czech_desk_shows_the_shipped_process_in_czech_and_admin_labels_as_writt
 
     with stack.app.test_request_context("/desk/", headers={"Accept-Language": "cs"}):
         assert i18n.translate_message("Our own state") == "Our own state"
-        # A known text inside a message is translated as well.
-        refused = i18n.translate_message(
-            "The action 'Mark as spam' is not available while the ticket is 'Closed'."
+        # A known label inside a rejection is translated as well.
+        refused = i18n.rejection_text(
+            Rejection("not_available", {"action": "Mark as spam", "state": "Closed"})
         )
         assert catalog.get("Mark as spam").string in refused
         assert catalog.get("Closed").string in refused

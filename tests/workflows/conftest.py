@@ -11,7 +11,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest_asyncio
@@ -27,6 +27,7 @@ from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
     ACT_CHOOSE_ASSIGNEE,
     ACT_LINK_CUSTOMER,
+    ACT_OPEN_TICKET,
     ACT_PROJECT,
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
@@ -38,6 +39,8 @@ from tempodesk.contracts import (
     CustomerRef,
     LinkCustomerInput,
     LinkCustomerResult,
+    OpenTicketInput,
+    OpenTicketResult,
     PinnedProcess,
     ProjectionInput,
     SendMailInput,
@@ -47,8 +50,8 @@ from tempodesk.contracts import (
     TemplateDelivery,
     TicketSnapshot,
     TicketStartInput,
-    ticket_workflow_id,
 )
+from tempodesk.core.ids import create_update_id, ticket_workflow_id
 from tests.helpers import GUARDED_PROCESS
 from workflows.ticket import TicketWorkflow
 
@@ -84,11 +87,27 @@ class Stubs:
         def choose_assignee(input: AssignmentInput) -> AssignmentResult:
             return AssignmentResult("agent1", "Support", "account_owner")
 
+        @activity.defn(name=ACT_OPEN_TICKET)
+        def open_ticket(input: OpenTicketInput) -> OpenTicketResult:
+            opened = OpenTicketResult(
+                link_customer(
+                    LinkCustomerInput("", input.customer, input.order_number, input.create_contact)
+                ),
+                choose_assignee(AssignmentInput("", input.assignment_channel, 7)),
+            )
+            created = input.created
+            events = [
+                replace(e, data={**e.data, "assignment": opened.assignment.reason})
+                for e in created.events
+            ]
+            project(ProjectionInput(opened.applied_to(created.snapshot), events, created.messages))
+            return opened
+
         @activity.defn(name=ACT_PROJECT)
         def project(input: ProjectionInput) -> None:
             self.projections.setdefault(input.snapshot.number, []).append(input)
 
-        return [link_customer, choose_assignee, project]
+        return [open_ticket, link_customer, choose_assignee, project]
 
     def mail_activities(self) -> list[Any]:
         @activity.defn(name=ACT_SEND_MAIL)
@@ -142,6 +161,7 @@ class WorkflowEnv:
         return TicketStartInput(**values)
 
     async def create(self, start: TicketStartInput) -> TicketSnapshot:
+        """Create the ticket as intake does; the ticket as the workflow projected it."""
         operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             TicketWorkflow.run,
             start,
@@ -150,13 +170,15 @@ class WorkflowEnv:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-        snapshot: TicketSnapshot = await self.client.execute_update_with_start_workflow(
+        confirmed = await self.client.execute_update_with_start_workflow(
             TicketWorkflow.confirm_created,
             ConfirmCreatedInput(start.number),
             start_workflow_operation=operation,
-            id=f"create-{start.number}",
+            id=create_update_id(start.number),
         )
-        return snapshot
+        projected = self.stubs.latest(start.number)
+        assert confirmed.state == projected.state
+        return projected
 
     def guarded(self) -> PinnedProcess:
         return self.pinned(GUARDED_PROCESS)

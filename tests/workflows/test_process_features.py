@@ -20,8 +20,8 @@ from tempodesk.contracts import (
     PerformActionInput,
     PinnedProcess,
     TicketSnapshot,
-    ticket_workflow_id,
 )
+from tempodesk.core.ids import ticket_workflow_id
 from tests.helpers import GUARDED_PROCESS
 from tests.workflows.conftest import WorkflowEnv
 from tests.workflows.test_ticket_workflow import act, handle, rejection, update_events, wait_for
@@ -181,7 +181,9 @@ async def test_migration_carries_over_continue_as_new(wf: WorkflowEnv) -> None:
 
 
 async def test_a_merged_contact_is_relinked_on_the_ticket(wf: WorkflowEnv) -> None:
-    from tempodesk.contracts import RelinkContactInput
+    from tempodesk.contracts import (
+        RelinkContactInput,
+    )
 
     start = wf.start_input()
     await wf.create(start)

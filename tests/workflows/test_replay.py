@@ -21,8 +21,8 @@ from tempodesk.contracts import (
     CustomerMessageInput,
     MigrateProcessInput,
     PerformActionInput,
-    ticket_workflow_id,
 )
+from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
 from workflows.ticket import TicketWorkflow
 

@@ -20,8 +20,8 @@ from tempodesk.contracts import (
     PerformActionInput,
     PerformActionResult,
     TicketSnapshot,
-    ticket_workflow_id,
 )
+from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
 from workflows.ticket import TicketWorkflow
 
@@ -134,7 +134,9 @@ async def test_missing_required_field_is_rejected_with_the_field_error(wf: Workf
     before = await update_events(wf, start.number)
     cause = await rejection(wf, start.number, PerformActionInput("reply", AGENT, {}))
     assert cause.type == "InvalidFields"
-    assert cause.details[0] == {"body": "This field is required."}
+    details = cause.details[0]
+    assert details["code"] == "invalid_fields"
+    assert details["fields"] == {"body": "This field is required."}
     assert await update_events(wf, start.number) == before
 
 

@@ -25,8 +25,8 @@ from tempodesk.contracts import (
     CustomerMessageInput,
     PerformActionInput,
     TicketSnapshot,
-    ticket_workflow_id,
 )
+from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import Stubs, WorkflowEnv
 from workflows.ticket import TicketWorkflow
 

@@ -10,6 +10,7 @@ from flask import jsonify, request
 
 from statemachines import FieldErrors
 from tempodesk.contracts import CustomerRef
+from tempodesk.core.ids import api_key
 from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.tickets import lists, queries
 from tempodesk.tickets.intake import IntakeInvalid, NewTicket
@@ -60,7 +61,7 @@ def create_ticket() -> Any:
                 process=text_field(body, "process"),
                 priority=priority,
                 # Keys are per API user: two integrations cannot collide on "1".
-                idempotency_key=f"api:{user.id}:{key}" if key else "",
+                idempotency_key=api_key(user.id, key) if key else "",
             ),
             accept_if_down=True,
         )
@@ -225,7 +226,7 @@ def add_customer_message(number: str) -> Any:
             text_field(body, "body"),
             author=text_field(body, "author"),
             channel=text_field(body, "channel", "api"),
-            idempotency_key=f"api:{user.id}:{key}" if key else "",
+            idempotency_key=api_key(user.id, key) if key else "",
         )
     except FieldErrors as exc:
         return error_response(422, "invalid", "The message cannot be added.", fields=exc.errors)

@@ -12,7 +12,6 @@ from tempodesk.mail import (
     FilterContext,
     ParsedMail,
     auto_response_check,
-    base_address,
     bounce_detection,
     classify,
     content_digest,
@@ -25,6 +24,7 @@ from tempodesk.mail import (
     spam_check,
 )
 from tempodesk.mail.filters import KINDS
+from tempodesk.people.addresses import base_address
 
 CRAFTED = Path(__file__).resolve().parents[2] / "corpus" / "crafted"
 CONTEXT = FilterContext(

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tempodesk.core.db import transaction
-from tempodesk.tickets.intake import allocate_number, check_number_template
+from tempodesk.tickets.numbers import allocate_number, check_number_template
 from tests.helpers import Stack
 
 

@@ -1,0 +1,144 @@
+"""The ticket projection: what the workflow knows about a ticket, written to the database.
+
+Every write is guarded so a retried or late one never moves a ticket backwards: the ticket
+row only if its event sequence is newer, events once per sequence number, messages attached
+only to the ticket they were stored for, delivery statuses never downgraded. Only the
+workflow's activities call this (the web never writes a ticket: tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord, TicketSnapshot
+from tempodesk.core.db import upsert
+from tempodesk.core.ids import ticket_workflow_id
+from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent
+from tempodesk.tickets import lists
+
+# A later delivery status never gives way to an earlier one.
+_DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}
+
+
+def write_projection(session: Session, input: ProjectionInput) -> None:
+    """The ticket row, its new events and its messages, in the caller's transaction."""
+    snap = input.snapshot
+    _write_ticket(session, snap)
+    for event in input.events:
+        _write_event(session, snap.number, event)
+    for link in input.messages:
+        _attach(session, snap.number, link)
+    if input.messages or any(e.kind == "created" for e in input.events):
+        index_search_text(session, snap.number)
+
+
+def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
+    values: dict[str, Any] = {
+        "number": snap.number,
+        "workflow_id": ticket_workflow_id(snap.number),
+        "event_seq": snap.seq,
+        "subject": snap.subject,
+        "state": snap.state,
+        "state_label": snap.state_label,
+        "state_category": snap.state_category,
+        "process_name": snap.process_name,
+        "process_version": snap.process_version,
+        "channel": snap.channel,
+        "priority": snap.priority,
+        "assignee": snap.assignee,
+        "group_name": snap.group,
+        "contact_id": snap.contact_id,
+        "order_id": snap.order_id,
+        "customer_email": snap.customer_email,
+        "customer_name": snap.customer_name,
+        "mailbox": snap.mailbox or None,
+        "fields": snap.fields,
+        "created_at": _parse_time(snap.created_at),
+        "updated_at": _parse_time(snap.updated_at),
+    }
+    upsert(
+        session,
+        Ticket,
+        values,
+        on=["number"],
+        update=[k for k in values if k not in ("number", "created_at")],
+        where=lambda new: Ticket.event_seq < new.event_seq,
+    )
+
+
+def _write_event(session: Session, number: str, event: TicketEventRecord) -> None:
+    upsert(
+        session,
+        TicketEvent,
+        {
+            "ticket_number": number,
+            "seq": event.seq,
+            "kind": event.kind,
+            "action": event.action,
+            "actor": event.actor,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "message_id": event.message_id,
+            "data": event.data,
+            "at": _parse_time(event.at),
+        },
+        on=["ticket_number", "seq"],
+    )
+
+
+def _attach(session: Session, number: str, link: MessageLink) -> None:
+    """Put a stored message on the timeline. Only a message stored for this very ticket."""
+    message = session.scalar(
+        select(Message)
+        .where(Message.id == link.message_id)
+        .where(Message.ticket_number == number)
+        .with_for_update()
+    )
+    if message is None:
+        return
+    changes: dict[str, Any] = {
+        "attached": True,
+        "channel": link.channel,
+        "sender_role": link.sender_role,
+        "internal": link.internal,
+        "author": link.author or message.author,
+        "recipient": link.recipient or message.recipient,
+    }
+    status = link.delivery_status
+    if _DELIVERY_RANK.get(status, 0) > _DELIVERY_RANK.get(message.delivery_status, 0):
+        changes["delivery_status"] = status
+    session.execute(update(Message).where(Message.id == message.id).values(**changes))
+
+
+def index_search_text(session: Session, number: str) -> None:
+    """What full-text search finds a ticket by: its number, subject, customer, order and
+    every message on it (agents search internal notes too)."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        return
+    parts = [ticket.number, ticket.subject, ticket.customer_name, ticket.customer_email]
+    if ticket.contact_id is not None:
+        contact = session.get(Contact, ticket.contact_id)
+        if contact is not None:
+            parts += [contact.name, contact.email or "", contact.phone or ""]
+    if ticket.order_id is not None:
+        order = session.get(Order, ticket.order_id)
+        if order is not None:
+            parts.append(order.number)
+    parts += session.scalars(
+        select(Message.body)
+        .where(Message.ticket_number == number)
+        .where(Message.attached.is_(True))
+        .order_by(Message.id)
+    )
+    text = lists.search_text(parts)
+    if text != ticket.search_text:
+        ticket.search_text = text
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)

@@ -1,0 +1,73 @@
+"""Every id format Tempodesk makes, in one place: workflow ids, Update ids, idempotency keys
+of stored messages, and the Message-IDs of the mail we send.
+
+Pure and deterministic (workflow code imports this module through the sandbox): no clock,
+no randomness, no I/O. Changing a format changes what a retry finds, so each is stable.
+"""
+
+from __future__ import annotations
+
+
+def ticket_workflow_id(number: str) -> str:
+    """One workflow per ticket, for all its runs (a reopened ticket is a new run of it)."""
+    return f"ticket-{number}"
+
+
+def mailbox_workflow_id(name: str) -> str:
+    return f"mailbox-{name}"
+
+
+def migration_workflow_id(migration_id: int) -> str:
+    return f"process-migration-{migration_id}"
+
+
+def create_update_id(number: str) -> str:
+    """The ``confirm_created`` Update sent with the start: a retried creation joins it."""
+    return f"create-{number}"
+
+
+def migrate_update_id(migration_id: int) -> str:
+    """The ``migrate_process`` Update of one migration: sent twice, it is performed once."""
+    return f"migration-{migration_id}"
+
+
+# Idempotency keys: what makes a retried request find what the first one stored.
+#: Keys are stored in ``messages.idempotency_key`` (VARCHAR(200)).
+KEY_MAX = 200
+
+
+def api_key(user_id: int, key: str) -> str:
+    """A key an API client sent, scoped to its user (another user's key never collides)."""
+    return f"api:{user_id}:{key}"
+
+
+def web_form_key(submission: str) -> str:
+    """The public form: a UUID put in the form when it was shown (a double submit files one)."""
+    return f"web:{submission}"
+
+
+def desk_entry_key(agent: str, submission: str) -> str:
+    """An agent's "New ticket" form, likewise."""
+    return f"desk:{agent}:{submission}"
+
+
+def inbound_key(inbound_id: int) -> str:
+    """The message made of a stored inbound mail (new ticket or follow-up): once per mail."""
+    return f"inbound:{inbound_id}"
+
+
+def template_key(number: str, event_seq: int, effect_index: int, address: str) -> str:
+    """A template rendered for one recipient by one effect of one event: stored once."""
+    return f"tpl:{number}:{event_seq}:{effect_index}:{address.lower()}"[:KEY_MAX]
+
+
+def reply_message_id(number: str, event_seq: int, message_id: int, domain: str) -> str:
+    """The RFC 5322 Message-ID of a reply: the same on every retry, so it is sent once."""
+    return f"<{number}.{event_seq}.{message_id}@{domain}>"
+
+
+def notice_message_id(
+    number: str, event_seq: int, effect_index: int, message_id: int, domain: str
+) -> str:
+    """The Message-ID of a template mail (one per effect and recipient)."""
+    return f"<{number}.{event_seq}.e{effect_index}.{message_id}@{domain}>"

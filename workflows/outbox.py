@@ -1,0 +1,173 @@
+"""Sending what a ticket queued: replies and templates, each by an activity on the mail queue.
+
+``deliver`` runs one queued mail to its end (sent, or failed for good) and says what the
+timeline records about it; the ticket's workflow records and projects. Retries, timeouts and
+permanent failures are set here, once for every kind of mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from tempodesk.contracts import (
+        ACT_SEND_MAIL,
+        ACT_SEND_TEMPLATE,
+        MAIL_TASK_QUEUE,
+        MessageLink,
+        OutboundMail,
+        SendMailInput,
+        SendMailResult,
+        SendTemplateInput,
+        SendTemplateResult,
+        TicketSnapshot,
+    )
+
+# SMTP: client timeout (settings.smtp_timeout_seconds) < start-to-close; a 1-hour outage
+# never exhausts the retry window; a 5xx from the server is permanent (no retry).
+MAIL_START_TO_CLOSE = timedelta(seconds=60)
+MAIL_SCHEDULE_TO_CLOSE = timedelta(days=3)
+MAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["PermanentDeliveryFailure"],
+)
+
+
+@dataclass
+class TimelineEntry:
+    """An event the ticket's timeline gets for a delivery."""
+
+    kind: str
+    message_id: int | None
+    data: dict[str, Any]
+
+
+@dataclass
+class Delivered:
+    links: list[MessageLink] = field(default_factory=list)
+    entries: list[TimelineEntry] = field(default_factory=list)
+
+
+async def deliver(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
+    """Send one queued mail; a failure is reported, never raised."""
+    if mail.kind == "template":
+        return await _deliver_template(mail, ticket)
+    return await _deliver_reply(mail, ticket)
+
+
+def _failure(exc: ActivityError) -> str:
+    cause = exc.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+
+
+async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
+    """Render and send a template to its recipients (each once, under its own Message-ID)."""
+    try:
+        result: SendTemplateResult = await workflow.execute_activity(
+            ACT_SEND_TEMPLATE,
+            SendTemplateInput(
+                ticket_number=ticket.number,
+                event_seq=mail.event_seq,
+                template=mail.template,
+                to_role=mail.to_role,
+                effect_index=mail.effect_index,
+                actor=mail.author,
+                action_id=mail.action_id,
+                action_label=mail.action_label,
+                fields=mail.fields,
+                message_id=mail.message_id or None,
+                auto_submitted=mail.auto_submitted or "auto-generated",
+            ),
+            result_type=SendTemplateResult,
+            task_queue=MAIL_TASK_QUEUE,
+            start_to_close_timeout=MAIL_START_TO_CLOSE,
+            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+            retry_policy=MAIL_RETRY,
+        )
+    except ActivityError as exc:
+        result = SendTemplateResult(skipped=f"failed: {_failure(exc)}")
+    delivered = Delivered()
+    for delivery in result.deliveries:
+        delivered.links.append(
+            MessageLink(
+                message_id=delivery.message_id,
+                channel="email",
+                sender_role="system",
+                internal=mail.to_role != "customer",
+                author="system",
+                recipient=delivery.recipient,
+                delivery_status=delivery.status,
+            )
+        )
+        delivered.entries.append(
+            TimelineEntry(
+                "template_sent" if delivery.status == "sent" else "template_failed",
+                delivery.message_id,
+                {
+                    "template": mail.template,
+                    "to": delivery.recipient,
+                    "role": mail.to_role,
+                    "smtp_message_id": delivery.smtp_message_id,
+                    "detail": delivery.detail[:500],
+                },
+            )
+        )
+    if not result.deliveries:
+        delivered.entries.append(
+            TimelineEntry(
+                "template_skipped",
+                None,
+                {"template": mail.template, "role": mail.to_role, "detail": result.skipped},
+            )
+        )
+    return delivered
+
+
+async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
+    """Send a queued reply; a permanent failure is shown on the ticket, never retried."""
+    subject = ticket.subject
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    try:
+        result: SendMailResult = await workflow.execute_activity(
+            ACT_SEND_MAIL,
+            SendMailInput(
+                ticket_number=ticket.number,
+                event_seq=mail.event_seq,
+                message_id=mail.message_id,
+                to=mail.to,
+                subject=f"[{ticket.number}] {subject}",
+                in_reply_to=ticket.customer_message_id,
+            ),
+            result_type=SendMailResult,
+            task_queue=MAIL_TASK_QUEUE,
+            start_to_close_timeout=MAIL_START_TO_CLOSE,
+            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+            retry_policy=MAIL_RETRY,
+        )
+        status, detail, smtp_id = result.status, result.detail, result.smtp_message_id
+    except ActivityError as exc:
+        status, detail, smtp_id = "failed", _failure(exc), ""
+    link = MessageLink(
+        message_id=mail.message_id,
+        channel="email",
+        sender_role="agent",
+        internal=False,
+        author=mail.author,
+        recipient=mail.to,
+        delivery_status=status,
+    )
+    entry = TimelineEntry(
+        "email_sent" if status == "sent" else "email_failed",
+        mail.message_id,
+        {"to": mail.to, "smtp_message_id": smtp_id, "detail": detail[:500]},
+    )
+    return Delivered([link], [entry])
