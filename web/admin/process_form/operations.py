@@ -17,7 +17,6 @@ _OPERATION = re.compile(
     r"|remove_(?:field|effect):[^:]*:\d+)$"
 )
 
-
 _ACTION_KEY_ORDER = (
     "label",
     "target",
