@@ -1,0 +1,181 @@
+"""Admin pages for users (who may sign in, their rights, groups and language) and groups
+(description, supervisor, members).
+
+Every form reads only the fields listed here: a crafted POST with more fields changes nothing
+else. The rules (checks, rights, hashing) live in ``tempodesk.people.users``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tempodesk.messaging import templates  # the languages a user may choose
+from tempodesk.people import users
+from tempodesk.people.users import AccountInvalid, UserData
+from web import db
+from web.admin import bp
+from web.i18n import LANGUAGES
+from web.i18n import gettext as _
+
+
+def _checked(name: str) -> bool:
+    return request.form.get(name) == "on"
+
+
+@bp.route("/users")
+def users_list() -> Any:
+    return render_template("admin/users/list.html", users=users.all_users(db()))
+
+
+def _user_data() -> UserData:
+    """Only these fields of the form are read (never a username, id or hash)."""
+    return UserData(
+        display_name=request.form.get("display_name", ""),
+        email=request.form.get("email", ""),
+        password=request.form.get("password", ""),
+        is_admin=_checked("is_admin"),
+        is_active=_checked("is_active"),
+        groups=request.form.getlist("groups"),
+        language=request.form.get("language", ""),
+    )
+
+
+def _user_form(
+    user: Any, data: UserData, errors: dict[str, str], *, username: str = "", status: int = 200
+) -> Any:
+    return (
+        render_template(
+            "admin/users/edit.html",
+            user=user,
+            username=user.username if user else username,
+            data=data,
+            errors=errors,
+            groups=users.all_groups(db()),
+            languages=templates.LANGUAGES,
+            language_names=LANGUAGES,  # each language named in itself
+            min_password=users.MIN_PASSWORD,
+            is_self=user is not None and user.id == current_user.id,
+        ),
+        status,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> Any:
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        data = _user_data()
+        data.is_active = True
+        session = db()
+        try:
+            users.create_user(session, username, data)
+        except AccountInvalid as exc:
+            session.rollback()
+            data.password = ""
+            return _user_form(None, data, exc.errors, username=username, status=422)
+        session.commit()
+        flash(_("The user '%(username)s' can now sign in.", username=username), "success")
+        return redirect(url_for("admin.users_list"))
+    return _user_form(None, UserData(), {})
+
+
+@bp.route("/users/<username>", methods=["GET", "POST"])
+def user_edit(username: str) -> Any:
+    session = db()
+    user = users.get_user(session, username)
+    if user is None:
+        abort(404)
+    if request.method == "POST":
+        data = _user_data()
+        try:
+            users.update_user(session, user, data, acting=current_user)
+        except AccountInvalid as exc:
+            session.rollback()
+            data.password = ""
+            return _user_form(user, data, exc.errors, status=422)
+        session.commit()
+        flash(_("The user '%(username)s' is saved.", username=username), "success")
+        return redirect(url_for("admin.users_list"))
+    data = UserData(
+        display_name=user.display_name,
+        email=user.email,
+        is_admin=user.is_admin,
+        is_active=user.is_active,
+        groups=[g.name for g in user.groups],
+        language=user.language,
+    )
+    return _user_form(user, data, {})
+
+
+@bp.route("/groups", methods=["GET", "POST"])
+def groups_list() -> Any:
+    session = db()
+    errors: dict[str, str] = {}
+    values = {"name": "", "description": ""}
+    if request.method == "POST":
+        values = {
+            "name": request.form.get("name", "").strip(),
+            "description": request.form.get("description", ""),
+        }
+        try:
+            group = users.create_group(session, values["name"], values["description"])
+        except AccountInvalid as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(
+                _("The group '%(name)s' is created; now add its members.", name=group.name),
+                "success",
+            )
+            return redirect(url_for("admin.group_edit", name=group.name))
+    return (
+        render_template(
+            "admin/users/groups.html",
+            groups=users.all_groups(session),
+            values=values,
+            errors=errors,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/groups/<name>", methods=["GET", "POST"])
+def group_edit(name: str) -> Any:
+    session = db()
+    group = users.get_group(session, name)
+    if group is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    description = group.description
+    supervisor = group.supervisor or ""
+    members = [u.username for u in group.members]
+    if request.method == "POST":
+        description = request.form.get("description", "")
+        supervisor = request.form.get("supervisor", "")
+        members = request.form.getlist("members")
+        try:
+            users.update_group(
+                session, group, description=description, supervisor=supervisor, members=members
+            )
+        except AccountInvalid as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(_("The group '%(name)s' is saved.", name=name), "success")
+            return redirect(url_for("admin.groups_list"))
+    values = {"description": description, "supervisor": supervisor, "members": members}
+    return (
+        render_template(
+            "admin/users/group.html",
+            group=group,
+            values=values,
+            errors=errors,
+            users=users.all_users(session),
+        ),
+        422 if errors else 200,
+    )
