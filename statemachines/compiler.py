@@ -17,7 +17,9 @@ from statemachine import StateChart
 from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.io import load
 
-from .definition import CUSTOMER_MESSAGE, DefinitionError, Problem, ProcessDefinition, from_json
+from .definition import CUSTOMER_MESSAGE, ProcessDefinition
+from .formats import from_json
+from .problems import DefinitionError, Problem
 
 
 def to_statechart(definition: ProcessDefinition) -> dict[str, Any]:
