@@ -13,18 +13,14 @@ from .definition import (
     RECIPIENTS,
     STATE_CATEGORIES,
     ActionSpec,
-    DefinitionError,
     FieldSpec,
-    Problem,
     ProcessDefinition,
     StateSpec,
-    from_json,
-    load_text,
-    parse_definition,
-    parse_duration,
-    read_yaml,
-    to_yaml,
 )
+from .durations import parse_duration
+from .formats import from_json, load_text, read_yaml, to_yaml
+from .parsing import parse_definition
+from .problems import DefinitionError, Problem
 from .rules import (
     REJECTION_TEXTS,
     FieldErrors,

@@ -3,13 +3,13 @@
 The definition becomes the library's own declarative document (``statemachine.io``'s native
 JSON format) and is loaded with the library's restricted evaluator (never ``trusted``). The
 machine decides; it acts on nothing. Each transition calls ``record`` on the bound model,
-which only notes what happened, and the workflow carries out the action's effects.
+which does nothing: the workflow carries out the action's effects and keeps the timeline.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +17,9 @@ from statemachine import StateChart
 from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.io import load
 
-from .definition import CUSTOMER_MESSAGE, DefinitionError, Problem, ProcessDefinition, from_json
+from .definition import CUSTOMER_MESSAGE, ProcessDefinition
+from .formats import from_json
+from .problems import DefinitionError, Problem
 
 
 def to_statechart(definition: ProcessDefinition) -> dict[str, Any]:
@@ -53,14 +55,13 @@ def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) + "Process"
 
 
-@dataclass
 class Transitions:
-    """The model a machine is bound to: it records transitions and nothing else."""
+    """The model a machine is bound to. Every transition of the document calls ``record``
+    (the diagram shows it on transitions within a state); it keeps nothing, as the workflow
+    records what happened on the ticket's timeline."""
 
-    log: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def record(self, event: Any, source: Any, target: Any, **_: Any) -> None:
-        self.log.append((str(getattr(event, "id", event)), source.id, target.id))
+    def record(self, **_: Any) -> None:
+        """The machine decides; the workflow acts and records."""
 
 
 def build_machine_class(definition: ProcessDefinition) -> type[StateChart]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from .definition import _DATE, PRIORITIES, ActionSpec, FieldSpec, ProcessDefinition
+from .definition import PRIORITIES, ActionSpec, FieldSpec, ProcessDefinition
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ActorLike(Protocol):

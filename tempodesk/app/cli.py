@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -24,6 +26,9 @@ from tempodesk.core.settings import Settings, get_settings
 from tempodesk.mail import mailboxes
 from tempodesk.people import accounts
 from tempodesk.tickets import processes
+
+if TYPE_CHECKING:
+    from tempodesk.app.devserver import TemporalDevServer
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -308,43 +313,14 @@ def web() -> None:
 @main.command()
 def dev() -> None:
     """Run everything on this machine: Temporal dev server, worker, web app and mail catcher."""
-    from tempodesk.app.devserver import PortBusy, TemporalDevServer, require_free
     from tempodesk.mail.sink import MailSink
 
     settings = get_settings()
     var = settings.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)
-    try:
-        require_free(settings.web_port, "the web app", "TEMPODESK_WEB_PORT")
-        require_free(settings.smtp_port, "the mail catcher", "TEMPODESK_SMTP_PORT")
-        temporal = TemporalDevServer(
-            port=settings.temporal_port,
-            ui_port=settings.temporal_ui_port,
-            db_file=var / "temporal.db",
-            namespaces=(settings.temporal_namespace,),
-            log_file=var / "temporal.log",
-        )
-        require_free(settings.temporal_port, "Temporal", "TEMPODESK_TEMPORAL_PORT")
-        require_free(settings.temporal_ui_port, "the Temporal UI", "TEMPODESK_TEMPORAL_UI_PORT")
-    except PortBusy as exc:
-        raise click.ClickException(str(exc)) from None
-
-    upgrade(settings.db_url)
-    sessions = _sessions(settings)
-    with transaction(sessions) as session:
-        seeded = demo.seed_demo(session, mail_domain=settings.message_id_domain)
-    if seeded:
-        demo.remember(var / "demo-logins.json", seeded)
-    remembered = demo.recall(var / "demo-logins.json")
-
+    temporal = _dev_temporal(settings, var)
+    seeded, remembered = _dev_data(settings, var)
     sink = MailSink(settings.smtp_port, var / "mail-sink")
-    env = {
-        **os.environ,
-        "TEMPODESK_VAR_DIR": str(var),
-        "TEMPODESK_MAIL_SINK_DIR": str(var / "mail-sink"),
-        "TEMPODESK_SMTP_HOST": "127.0.0.1",
-        "TEMPODESK_SMTP_PORT": str(settings.smtp_port),
-    }
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -357,38 +333,94 @@ def dev() -> None:
         sink.start()
         click.echo(f"Starting Temporal (data in {var / 'temporal.db'}) ...")
         temporal.start()
-        for command in ("worker", "web"):
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "tempodesk.app.cli", command],
-                    env=env,
-                    start_new_session=True,
-                )
-            )
+        _start_children(_dev_env(settings, var), children)
         _wait_for_web(settings, children)
         if seeded:
             _demo_tickets(settings)
         _banner(settings, remembered)
-        while not stopping:
-            if any(child.poll() is not None for child in children):
-                click.echo("A Tempodesk process stopped unexpectedly; shutting down.", err=True)
-                break
-            time.sleep(0.5)
+        _watch(children, lambda: stopping)
     except KeyboardInterrupt:
         pass
     finally:
         click.echo("\nStopping ...")
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in reversed(children):
-            try:
-                child.wait(20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_children(children)
         temporal.stop()
         sink.stop()
         click.echo("Stopped. Your data stays in var/; `make dev` carries on where you left.")
+
+
+def _dev_temporal(settings: Settings, var: Path) -> TemporalDevServer:
+    """The Temporal dev server, once every port `tempodesk dev` needs is known to be free."""
+    from tempodesk.app.devserver import PortBusy, TemporalDevServer, require_free
+
+    try:
+        require_free(settings.web_port, "the web app", "TEMPODESK_WEB_PORT")
+        require_free(settings.smtp_port, "the mail catcher", "TEMPODESK_SMTP_PORT")
+        require_free(settings.temporal_port, "Temporal", "TEMPODESK_TEMPORAL_PORT")
+        require_free(settings.temporal_ui_port, "the Temporal UI", "TEMPODESK_TEMPORAL_UI_PORT")
+    except PortBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    return TemporalDevServer(
+        port=settings.temporal_port,
+        ui_port=settings.temporal_ui_port,
+        db_file=var / "temporal.db",
+        namespaces=(settings.temporal_namespace,),
+        log_file=var / "temporal.log",
+    )
+
+
+def _dev_data(settings: Settings, var: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Migrate and seed the demo data on a first run: (what was seeded now, the logins kept)."""
+    upgrade(settings.db_url)
+    with transaction(_sessions(settings)) as session:
+        seeded = demo.seed_demo(session, mail_domain=settings.message_id_domain)
+    if seeded:
+        demo.remember(var / "demo-logins.json", seeded)
+    return seeded, demo.recall(var / "demo-logins.json")
+
+
+def _dev_env(settings: Settings, var: Path) -> dict[str, str]:
+    """The environment of the worker and the web app: same var/, mail to the catcher."""
+    return {
+        **os.environ,
+        "TEMPODESK_VAR_DIR": str(var),
+        "TEMPODESK_MAIL_SINK_DIR": str(var / "mail-sink"),
+        "TEMPODESK_SMTP_HOST": "127.0.0.1",
+        "TEMPODESK_SMTP_PORT": str(settings.smtp_port),
+    }
+
+
+def _start_children(env: dict[str, str], children: list[subprocess.Popen[bytes]]) -> None:
+    """Start the worker and the web app, each added to ``children`` as soon as it runs."""
+    for command in ("worker", "web"):
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tempodesk.app.cli", command],
+                env=env,
+                start_new_session=True,
+            )
+        )
+
+
+def _watch(children: list[subprocess.Popen[bytes]], stopping: Callable[[], bool]) -> None:
+    """Wait until asked to stop, or until a child process dies."""
+    while not stopping():
+        if any(child.poll() is not None for child in children):
+            click.echo("A Tempodesk process stopped unexpectedly; shutting down.", err=True)
+            break
+        time.sleep(0.5)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each child, the last started first; killed if not gone within 20 s."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in reversed(children):
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _wait_for_web(settings: Settings, children: list[subprocess.Popen[bytes]]) -> None:

@@ -15,6 +15,10 @@ from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, 
 from tempodesk.people import accounts
 from tempodesk.tickets import processes
 
+DEMO_GROUPS = (
+    ("Support", "First-line support"),
+    ("Billing", "Invoices, payments and refunds"),
+)
 DEMO_USERS = (
     ("admin", "Ada Admin", True, ["Support", "Billing"]),
     ("agent1", "Alice Agent", False, ["Support"]),
@@ -30,12 +34,22 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     processes.ensure_bundled(session)
     if session.scalar(select(User.id).limit(1)) is not None:
         return {}
-    for name, description in (
-        ("Support", "First-line support"),
-        ("Billing", "Invoices, payments and refunds"),
-    ):
+    for name, description in DEMO_GROUPS:
         session.add(Group(name=name, description=description))
     session.flush()
+    logins = _add_users(session, mail_domain)
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    token = accounts.create_token(session, admin, name="demo")
+    jana, petr, eva = _add_customers(session)
+    _add_orders(session, jana, petr, eva)
+    _add_channels(session, mail_domain)
+    session.flush()
+    return {"logins": logins, "token": token}
+
+
+def _add_users(session: Session, mail_domain: str) -> dict[str, str]:
+    """The demo agents, each with a fresh password: {username: password}."""
     logins = {}
     for username, display, is_admin, groups in DEMO_USERS:
         password = secrets.token_urlsafe(9)
@@ -49,10 +63,12 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
             groups=groups,
         )
         logins[username] = password
-    admin = session.scalar(select(User).where(User.username == "admin"))
-    assert admin is not None
-    token = accounts.create_token(session, admin, name="demo")
+    return logins
 
+
+def _add_customers(session: Session) -> tuple[Contact, Contact, Contact]:
+    """An organisation and three contacts: one with an account owner, one in the
+    organisation, one known by phone only."""
     acme = Organisation(name="Acme Trading s.r.o.", account_owner="agent2")
     session.add(acme)
     session.flush()
@@ -61,6 +77,11 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     eva = Contact(name="Eva Dvořáková", phone="+420605111222")
     session.add_all([jana, petr, eva])
     session.flush()
+    return jana, petr, eva
+
+
+def _add_orders(session: Session, jana: Contact, petr: Contact, eva: Contact) -> None:
+    """One order of each demo contact (the demo tickets name ORD-1001 and ORD-1002)."""
     session.add_all(
         [
             Order(
@@ -92,6 +113,10 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
             ),
         ]
     )
+
+
+def _add_channels(session: Session, mail_domain: str) -> None:
+    """The channels requests come in by: web form, API, phone, shop counter, a mailbox."""
     session.add_all(
         [
             Channel(name="web", kind="web", label="Web form", group_name="Support"),
@@ -108,8 +133,6 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
             ),
         ]
     )
-    session.flush()
-    return {"logins": logins, "token": token}
 
 
 def remember(path: Path, seeded: dict[str, Any]) -> None:

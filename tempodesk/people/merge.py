@@ -53,49 +53,11 @@ def merge_contacts(
     """
     if keep_id == duplicate_id:
         raise CustomerInvalid({"duplicate_id": "A contact cannot be merged into itself."})
-    with sessions() as session:
-        keep, duplicate = session.get(Contact, keep_id), session.get(Contact, duplicate_id)
-        if keep is None or duplicate is None:
-            raise CustomerInvalid({"duplicate_id": "Choose an existing contact."})
-        email = keep.email or duplicate.email or ""
-        name = keep.name or duplicate.name
-        removed = contact_label(duplicate)
-        numbers = list(
-            session.scalars(
-                select(Ticket.number).where(Ticket.contact_id == duplicate_id).order_by(Ticket.id)
-            )
-        )
+    relink, removed, numbers = _plan(sessions, keep_id, duplicate_id, actor)
     report = MergeReport(kept=keep_id, removed=removed)
-    for number in numbers:
-        relink = RelinkContactInput(
-            contact_id=keep_id, customer_email=email, customer_name=name, actor=actor.username
-        )
-        try:
-            temporal.relink_contact(number, relink)
-            report.relinked.append(number)
-        except TicketNotFound:
-            report.closed.append(number)
+    _tell_workflows(temporal, numbers, relink, report)
     with transaction(sessions) as session:
-        keep, duplicate = session.get(Contact, keep_id), session.get(Contact, duplicate_id)
-        if keep is None or duplicate is None:
-            raise CustomerInvalid({"duplicate_id": "One of the contacts was removed meanwhile."})
-        moved = session.execute(
-            update(Order).where(Order.contact_id == duplicate_id).values(contact_id=keep_id)
-        )
-        report.orders = cast(CursorResult[Any], moved).rowcount or 0
-        relink_ended_tickets(session, report.closed, duplicate_id, keep_id, email, name)
-        taken = {
-            "email": duplicate.email,
-            "phone": duplicate.phone,
-            "name": duplicate.name,
-            "organisation_id": duplicate.organisation_id,
-            "account_owner": duplicate.account_owner,
-        }
-        session.delete(duplicate)
-        session.flush()  # the duplicate's email is free for the kept contact now
-        for attribute, value in taken.items():
-            if value and not getattr(keep, attribute):
-                setattr(keep, attribute, value)
+        _merge_rows(session, duplicate_id, relink, report)
     log.info(
         "%s merged contact %s (%s) into contact %s: %d open and %d closed tickets, %d orders",
         actor.username,
@@ -107,6 +69,71 @@ def merge_contacts(
         report.orders,
     )
     return report
+
+
+def _plan(
+    sessions: sessionmaker[Session], keep_id: int, duplicate_id: int, actor: Actor
+) -> tuple[RelinkContactInput, str, list[str]]:
+    """(what the duplicate's tickets are told, the duplicate's label, those tickets' numbers),
+    read in a session that is closed before Temporal is called."""
+    with sessions() as session:
+        keep, duplicate = session.get(Contact, keep_id), session.get(Contact, duplicate_id)
+        if keep is None or duplicate is None:
+            raise CustomerInvalid({"duplicate_id": "Choose an existing contact."})
+        relink = RelinkContactInput(
+            contact_id=keep_id,
+            customer_email=keep.email or duplicate.email or "",
+            customer_name=keep.name or duplicate.name,
+            actor=actor.username,
+        )
+        numbers = list(
+            session.scalars(
+                select(Ticket.number).where(Ticket.contact_id == duplicate_id).order_by(Ticket.id)
+            )
+        )
+        return relink, contact_label(duplicate), numbers
+
+
+def _tell_workflows(
+    temporal: TemporalFacade, numbers: list[str], relink: RelinkContactInput, report: MergeReport
+) -> None:
+    """Signal each ticket's workflow; one that has ended goes to ``report.closed``."""
+    for number in numbers:
+        try:
+            temporal.relink_contact(number, relink)
+            report.relinked.append(number)
+        except TicketNotFound:
+            report.closed.append(number)
+
+
+def _merge_rows(
+    session: Session, duplicate_id: int, relink: RelinkContactInput, report: MergeReport
+) -> None:
+    """Move the orders and the ended tickets to the kept contact, fill its empty details from
+    the duplicate, and delete the duplicate."""
+    keep_id = relink.contact_id
+    keep, duplicate = session.get(Contact, keep_id), session.get(Contact, duplicate_id)
+    if keep is None or duplicate is None:
+        raise CustomerInvalid({"duplicate_id": "One of the contacts was removed meanwhile."})
+    moved = session.execute(
+        update(Order).where(Order.contact_id == duplicate_id).values(contact_id=keep_id)
+    )
+    report.orders = cast(CursorResult[Any], moved).rowcount or 0
+    relink_ended_tickets(
+        session, report.closed, duplicate_id, keep_id, relink.customer_email, relink.customer_name
+    )
+    taken = {
+        "email": duplicate.email,
+        "phone": duplicate.phone,
+        "name": duplicate.name,
+        "organisation_id": duplicate.organisation_id,
+        "account_owner": duplicate.account_owner,
+    }
+    session.delete(duplicate)
+    session.flush()  # the duplicate's email is free for the kept contact now
+    for attribute, value in taken.items():
+        if value and not getattr(keep, attribute):
+            setattr(keep, attribute, value)
 
 
 def relink_ended_tickets(

@@ -263,15 +263,36 @@ def import_orders_csv(session: Session, raw: bytes) -> ImportReport:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return ImportReport([ImportRow(1, "", "error", "The file is not UTF-8 text.")], False)
+        return _refused("The file is not UTF-8 text.")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        return ImportReport(
-            [ImportRow(1, "", "error", f"Missing column(s): {', '.join(missing)}.")], False
-        )
+        return _refused(f"Missing column(s): {', '.join(missing)}.")
     reader.fieldnames = header
+    parsed = _check_rows(reader)
+    if not parsed:
+        return _refused("The file has no orders.")
+    if any(row.outcome == "error" for row, _ in parsed):
+        for row, _ in parsed:
+            if row.outcome == "ok":
+                row.outcome, row.reason = "skipped", "Not imported: the file has errors."
+        return ImportReport([row for row, _ in parsed], False)
+    for row, checked in parsed:
+        assert checked is not None
+        _, created = upsert_order(session, checked)
+        row.outcome = "created" if created else "updated"
+    return ImportReport([row for row, _ in parsed], True)
+
+
+def _refused(reason: str) -> ImportReport:
+    """The whole file refused before any row was read (the header is line 1)."""
+    return ImportReport([ImportRow(1, "", "error", reason)], False)
+
+
+def _check_rows(reader: csv.DictReader[str]) -> list[tuple[ImportRow, OrderData | None]]:
+    """Every non-empty row checked: ("ok", the order) or ("error", None); stops at
+    MAX_CSV_ROWS and at a line that is not CSV."""
     parsed: list[tuple[ImportRow, OrderData | None]] = []
     seen: dict[str, int] = {}
     try:
@@ -285,51 +306,46 @@ def import_orders_csv(session: Session, raw: bytes) -> ImportReport:
             values = {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)}
             if not any(values.values()):
                 continue
-            number = values.get("number", "")
-            problems: dict[str, str] = {}
-            items: list[dict[str, Any]] = []
-            try:
-                items = parse_items_text(values.get("items", ""))
-            except ValueError as exc:
-                problems["items"] = str(exc)
-            try:
-                data = parse_order(
-                    {
-                        "number": number,
-                        "customer": {
-                            "email": values.get("customer_email", ""),
-                            "name": values.get("customer_name", ""),
-                            "phone": values.get("customer_phone", ""),
-                        },
-                        "placed_at": values.get("placed_at", ""),
-                        "status": values.get("status", ""),
-                        "total": values.get("total", ""),
-                    }
-                )
-            except CustomerInvalid as exc:
-                problems = {**exc.errors, **problems}
-            if problems:
-                reason = "; ".join(f"{k}: {v}" for k, v in problems.items())
-                parsed.append((ImportRow(line, number, "error", reason), None))
-                continue
-            data.items = items
-            if data.number in seen:
-                reason = f"The order {data.number} is on line {seen[data.number]} already."
-                parsed.append((ImportRow(line, number, "error", reason), None))
-                continue
-            seen[data.number] = line
-            parsed.append((ImportRow(line, data.number, "ok"), data))
+            parsed.append(_check_row(line, values, seen))
     except csv.Error as exc:
         parsed.append((ImportRow(reader.line_num, "", "error", f"Not valid CSV: {exc}"), None))
-    if not parsed:
-        return ImportReport([ImportRow(1, "", "error", "The file has no orders.")], False)
-    if any(row.outcome == "error" for row, _ in parsed):
-        for row, _ in parsed:
-            if row.outcome == "ok":
-                row.outcome, row.reason = "skipped", "Not imported: the file has errors."
-        return ImportReport([row for row, _ in parsed], False)
-    for row, checked in parsed:
-        assert checked is not None
-        _, created = upsert_order(session, checked)
-        row.outcome = "created" if created else "updated"
-    return ImportReport([row for row, _ in parsed], True)
+    return parsed
+
+
+def _check_row(
+    line: int, values: dict[str, str], seen: dict[str, int]
+) -> tuple[ImportRow, OrderData | None]:
+    """One row as the API's order, with every problem; ``seen`` (number -> line) catches an
+    order listed twice."""
+    number = values.get("number", "")
+    problems: dict[str, str] = {}
+    items: list[dict[str, Any]] = []
+    try:
+        items = parse_items_text(values.get("items", ""))
+    except ValueError as exc:
+        problems["items"] = str(exc)
+    try:
+        data = parse_order(
+            {
+                "number": number,
+                "customer": {
+                    "email": values.get("customer_email", ""),
+                    "name": values.get("customer_name", ""),
+                    "phone": values.get("customer_phone", ""),
+                },
+                "placed_at": values.get("placed_at", ""),
+                "status": values.get("status", ""),
+                "total": values.get("total", ""),
+            }
+        )
+    except CustomerInvalid as exc:
+        problems = {**exc.errors, **problems}
+    if problems:
+        reason = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        return ImportRow(line, number, "error", reason), None
+    data.items = items
+    if data.number in seen:
+        reason = f"The order {data.number} is on line {seen[data.number]} already."
+        return ImportRow(line, number, "error", reason), None
+    seen[data.number] = line
+    return ImportRow(line, data.number, "ok"), data

@@ -193,12 +193,12 @@ def test_compiles_to_a_python_statemachine_document() -> None:
 
 def test_machine_moves_along_actions_and_customer_messages() -> None:
     compiled = compile_definition(load_text(bundled("support")))
-    machine, record = compiled.machine("new")
+    machine, _ = compiled.machine("new")
     assert move(machine, "reply") == "waiting_for_customer"
     assert move(machine, "customer_message") == "open"
     assert move(machine, "comment") == "open"
     assert move(machine, "close") == "closed"
-    assert [entry[0] for entry in record.log] == ["reply", "customer_message", "comment", "close"]
+    assert machine.is_terminated  # closed is final: the ticket's workflow ends
 
 
 def test_machine_refuses_an_action_that_is_not_available() -> None:

@@ -1,0 +1,55 @@
+"""SQLAlchemy models: the projection of tickets plus the reference data around them.
+
+Tickets, their events and the metadata of their messages are written only by the
+workflow's projection activity (see activities/tickets.py). The web process writes
+reference data (users, tokens), and *claim checks*: a message body stored before the
+workflow is asked to attach it, so bodies never travel through workflow history.
+
+One module per concept; every model is imported here, so ``from tempodesk.core.models
+import X`` works for each and every mapper (relationships across modules name their target)
+is known to ``Base`` before the first query. Alembic compares ``Base.metadata``.
+"""
+
+from .base import Base, utcnow
+from .channels import AutoMailLog, Channel, InboundMessage, Mailbox
+from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
+from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
+from .people import ApiToken, Contact, Group, Membership, Order, Organisation, User
+from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AutoMailLog",
+    "Base",
+    "CannedAnswer",
+    "Channel",
+    "Contact",
+    "DeskLayout",
+    "Draft",
+    "Follow",
+    "Group",
+    "InboundMessage",
+    "Mailbox",
+    "Membership",
+    "Message",
+    "MessageTemplate",
+    "Order",
+    "Organisation",
+    "PendingStart",
+    "Presence",
+    "ProcessDraft",
+    "ProcessMigration",
+    "ProcessMigrationItem",
+    "ProcessVersion",
+    "SavedFilter",
+    "TemplateRevision",
+    "TemplateText",
+    "Ticket",
+    "TicketCounter",
+    "TicketEvent",
+    "TicketRead",
+    "User",
+    "utcnow",
+]

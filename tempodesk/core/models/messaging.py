@@ -1,0 +1,79 @@
+"""What agents and processes send: message templates with their texts and revisions, canned
+answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class MessageTemplate(Base):
+    """An email or SMS template that process actions send; texts per language."""
+
+    __tablename__ = "message_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email")  # email | sms
+    description: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+    texts: Mapped[list[TemplateText]] = relationship(
+        back_populates="template", cascade="all, delete-orphan", order_by="TemplateText.language"
+    )
+
+    def text(self, language: str, fallback: str = "en") -> TemplateText | None:
+        by_language = {t.language: t for t in self.texts}
+        return (
+            by_language.get(language) or by_language.get(fallback) or next(iter(self.texts), None)
+        )
+
+
+class TemplateText(Base):
+    __tablename__ = "template_texts"
+    __table_args__ = (UniqueConstraint("template_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("message_templates.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    template: Mapped[MessageTemplate] = relationship(back_populates="texts")
+
+
+class TemplateRevision(Base):
+    """Audit log: every saved version of every template text."""
+
+    __tablename__ = "template_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_name: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedAnswer(Base):
+    """A ready answer agents insert with one click; rendered like a template (sandboxed)."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), default=None
+    )  # None: shared with everyone (or the groups below)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")

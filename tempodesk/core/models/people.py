@@ -1,0 +1,143 @@
+"""People: the agents who sign in (users, groups, API tokens) and the customers (organisations,
+contacts) with their orders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class User(Base):
+    """An agent or admin who signs in to the desk."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary="memberships", back_populates="members", order_by="Group.name"
+    )
+
+    # What Flask-Login expects of a user (is_active is the column above).
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class Group(Base):
+    """A team of agents (e.g. "Support", "Billing"): a queue to assign to and a unit of rights."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    # Who gets the "supervisor" copies of templates sent about this group's tickets.
+    supervisor: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+
+    members: Mapped[list[User]] = relationship(
+        secondary="memberships", back_populates="groups", order_by="User.username"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated rights: "api" (the ticket API as its user), "inbound" (post raw mail).
+    scopes: Mapped[str] = mapped_column(String(100), default="api", server_default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    account_owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+
+
+class Contact(Base):
+    """A customer. Email addresses are stored lower-cased; phones as digits with a leading +."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), default=None
+    )
+    account_owner: Mapped[str | None] = mapped_column(
+        ForeignKey("users.username", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # A permanent delivery failure (RFC 3464 bounce) to this address.
+    bounced_at: Mapped[datetime | None] = mapped_column(default=None)
+    bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Order(Base):
+    """An order from the shop (which lives elsewhere), imported so tickets can link to it."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
+    )
+    placed_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(40), default="")
+    total: Mapped[str] = mapped_column(String(40), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    contact: Mapped[Contact | None] = relationship()

@@ -1,0 +1,172 @@
+"""Tickets: the projection of each ticket workflow, its messages (claim checks first),
+attachments and timeline events, the number counters and the starts not yet confirmed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+if TYPE_CHECKING:  # SQLAlchemy finds these by name among Base's models
+    from .people import Contact, Order
+
+
+class TicketCounter(Base):
+    """Ticket number sequences, one per scope (the template rendered without the sequence)."""
+
+    __tablename__ = "ticket_counters"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """The projection of one ticket workflow; ``event_seq`` orders every write."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_state_category_id", "state_category", "id"),
+        Index("ix_tickets_assignee_id", "assignee", "id"),
+        Index("ix_tickets_group_name_id", "group_name", "id"),
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[str] = mapped_column(String(64))
+    state_label: Mapped[str] = mapped_column(String(100), default="")
+    state_category: Mapped[str] = mapped_column(String(16))
+    process_name: Mapped[str] = mapped_column(String(64))
+    process_version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+    group_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, default=None
+    )
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), default=None
+    )
+    customer_email: Mapped[str] = mapped_column(String(254), default="")
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    mailbox: Mapped[str | None] = mapped_column(String(64), default=None)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Subject, customer, order number and every message, for full-text search (projection).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact | None] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+
+class Message(Base):
+    """A ticket's message: the customer's request, a reply, an internal note.
+
+    The body is written first (a claim check, by intake or by the web before an Update);
+    the projection attaches it to the ticket's timeline and fills in what it is.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    attached: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16), default="")
+    sender_role: Mapped[str] = mapped_column(String(16), default="")  # customer|agent|system
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    author: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivery_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    delivery_detail: Mapped[str] = mapped_column(Text, default="")
+    # The Message-ID we sent it under, or the one it arrived with (threading looks up both).
+    smtp_message_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    html: Mapped[str | None] = mapped_column(Text, default=None)  # sanitised on ingest
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"), default=None
+    )
+    auto_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", order_by="Attachment.id"
+    )
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's timeline; (ticket_number, seq) makes its write idempotent."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_number", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(64), default=None)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    from_state: Mapped[str | None] = mapped_column(String(64), default=None)
+    to_state: Mapped[str | None] = mapped_column(String(64), default=None)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[Message | None] = relationship()
+
+
+class Attachment(Base):
+    """A file that came with a message; served only as a download, never inline."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class PendingStart(Base):
+    """A ticket whose workflow is not confirmed started yet: written with the reservation,
+    deleted once Temporal confirms. The worker starts what is left (Temporal was down, the
+    web process died), so an accepted request always becomes a ticket."""
+
+    __tablename__ = "pending_starts"
+
+    ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)  # the TicketStartInput, as Temporal's JSON
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
