@@ -159,14 +159,15 @@ class Attachment(Base):
 
 
 class PendingStart(Base):
-    """A ticket whose workflow is not confirmed started yet: written with the reservation,
-    deleted once Temporal confirms. The worker starts what is left (Temporal was down, the
-    web process died), so an accepted request always becomes a ticket."""
+    """A ticket whose workflow has not opened it yet: written with the reservation, deleted by
+    the ticket's opening step (``open_ticket``). The worker starts what is left (Temporal was
+    down, the web process died), so an accepted request always becomes a ticket. The process
+    is kept by name and version (its document is in ``process_versions``)."""
 
     __tablename__ = "pending_starts"
 
     ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
-    payload: Mapped[str] = mapped_column(Text)  # the TicketStartInput, as Temporal's JSON
+    payload: Mapped[str] = mapped_column(Text)  # the TicketStartInput as Temporal's JSON
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
