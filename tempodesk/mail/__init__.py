@@ -17,22 +17,12 @@ from tempodesk.mail.filters import (
     order_detection,
     spam_check,
 )
-from tempodesk.mail.parse import (
-    HTML_TOO_COMPLEX,
-    HTML_TOO_LARGE,
-    Attachment,
-    MailRejected,
-    ParsedMail,
-    content_digest,
-    dedupe_key,
-    html_to_text,
-    normalize_message_id,
-    parse,
-    parse_id_list,
-    sanitize_filename,
-    sanitize_html,
-    trim_quoted,
-)
+from tempodesk.mail.parsing.attachments import Attachment, sanitize_filename
+from tempodesk.mail.parsing.headers import normalize_message_id, parse_id_list
+from tempodesk.mail.parsing.html import HTML_TOO_COMPLEX, HTML_TOO_LARGE, sanitize_html
+from tempodesk.mail.parsing.parsed import MailRejected, ParsedMail, content_digest, dedupe_key
+from tempodesk.mail.parsing.parser import parse
+from tempodesk.mail.parsing.plaintext import html_to_text, trim_quoted
 
 __all__ = [
     "HTML_TOO_COMPLEX",

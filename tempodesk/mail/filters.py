@@ -18,7 +18,8 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
-from tempodesk.mail.parse import ParsedMail, normalize_message_id
+from tempodesk.mail.parsing.headers import normalize_message_id
+from tempodesk.mail.parsing.parsed import ParsedMail
 from tempodesk.people.addresses import base_address, is_automated_address, normalize_email
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""The IMAP client behind Tempodesk's mailbox poller (stdlib imaplib, no extra dependency).
+"""The IMAP client behind Tempodesk's mailbox poller, on the stdlib's imaplib.
+
+Why not imapclient: ARCHITECTURE.md ("Email in"). The wire format (folder names, FETCH
+answers, reading while idling) is in :mod:`tempodesk.mail.imap_wire`.
 
 Rule 1 of RELIABILITY.md shapes every method here: nothing we do while *reading* may change
 what the mailbox owner sees, and the only acknowledgement, `mark_processed`, is a separate
@@ -20,27 +23,38 @@ credentials), `ImapUnavailable` (the network, the server or TLS: try again later
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import imaplib
-import io
 import re
-import select
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, TypeAlias, cast
+from typing import Literal, TypeAlias
+
+from tempodesk.mail.imap_wire import (
+    MAX_UID,
+    Data,
+    Fetched,
+    byte_items,
+    check_keyword,
+    check_mailbox_name,
+    check_uid,
+    error_text,
+    joined_text,
+    line_text,
+    mailbox_arg,
+    parse_fetch,
+    read_line,
+    response_code,
+    wait_readable,
+)
 
 Security = Literal["tls", "starttls", "none"]
 
-# imaplib answers (typ, data); data mixes bytes, (bytes, literal) tuples and None.
-_Data: TypeAlias = list[Any]
-_Command: TypeAlias = Callable[[imaplib.IMAP4], tuple[str, _Data]]
+_Command: TypeAlias = Callable[[imaplib.IMAP4], tuple[str, Data]]
 
 PROCESSED_KEYWORD = "$TempodeskProcessed"
-MAX_UID = 2**32 - 1
 # RFC 2177: servers may drop an IDLE after 30 minutes, so never idle longer than 29.
 IDLE_MAX_SECONDS = 29 * 60
 
@@ -79,33 +93,6 @@ class ImapShortRead(ImapProtocolError):
         self.announced = announced
 
 
-@dataclass
-class _Fetched:
-    """One message's FETCH response: its text without literals, plus the literals."""
-
-    text: bytes = b""
-    literals: list[tuple[bytes, int, bytes]] = field(default_factory=list)
-
-    @property
-    def uid(self) -> int | None:
-        found = re.search(rb"\bUID (\d+)", self.text)
-        return int(found.group(1)) if found else None
-
-    def number(self, name: bytes) -> int | None:
-        found = re.search(rb"\b" + re.escape(name) + rb" (\d+)", self.text)
-        return int(found.group(1)) if found else None
-
-    def flags(self) -> list[str] | None:
-        found = re.search(rb"\bFLAGS \(([^)]*)\)", self.text)
-        return found.group(1).decode("ascii", "replace").split() if found else None
-
-    def literal(self, name: bytes) -> tuple[int, bytes] | None:
-        for key, declared, data in self.literals:
-            if key.upper() == name:
-                return declared, data
-        return None
-
-
 class ImapMailbox:
     """One IMAP folder, opened as a context manager: connect, log in, SELECT.
 
@@ -139,7 +126,7 @@ class ImapMailbox:
     ) -> None:
         if security not in ("tls", "starttls", "none"):
             raise ValueError(f"security must be tls, starttls or none, not {security!r}")
-        _check_mailbox_name(folder)
+        check_mailbox_name(folder)
         self.host = host
         self.port = port
         self.security = security
@@ -239,7 +226,7 @@ class ImapMailbox:
                     self._say(f"TLS certificate not trusted ({exc.verify_message})")
                 ) from exc
             if isinstance(exc, OSError | EOFError | imaplib.IMAP4.error):
-                raise ImapUnavailable(self._say(f"cannot connect: {_text(exc)}")) from exc
+                raise ImapUnavailable(self._say(f"cannot connect: {error_text(exc)}")) from exc
             raise
 
     def _login(self, conn: imaplib.IMAP4) -> None:
@@ -265,9 +252,11 @@ class ImapMailbox:
         except ImapError:
             raise
         except imaplib.IMAP4.abort as exc:
-            raise ImapUnavailable(self._say(f"connection lost at login: {_text(exc)}")) from None
+            raise ImapUnavailable(
+                self._say(f"connection lost at login: {error_text(exc)}")
+            ) from None
         except imaplib.IMAP4.error as exc:
-            answer = _text(exc)
+            answer = error_text(exc)
             if re.search(r"\[(UNAVAILABLE|INUSE|LIMIT)\]", answer, re.IGNORECASE):
                 raise ImapUnavailable(self._say(f"login refused for now: {answer}")) from None
             raise ImapAuthError(self._say(f"login failed: {answer}")) from None
@@ -283,7 +272,7 @@ class ImapMailbox:
     def _select(self) -> None:
         conn = self._require()
         try:
-            typ, data = conn.select(_mailbox_arg(self.folder))
+            typ, data = conn.select(mailbox_arg(self.folder))
         except imaplib.IMAP4.readonly:
             raise ImapProtocolError(
                 self._say(f"folder {self.folder!r} is read-only; mail could never be acknowledged")
@@ -292,15 +281,15 @@ class ImapMailbox:
             raise self._translate(exc, "SELECT") from exc
         if typ != "OK":
             raise ImapProtocolError(
-                self._say(f"cannot select folder {self.folder!r}: {_joined(data)}")
+                self._say(f"cannot select folder {self.folder!r}: {joined_text(data)}")
             )
-        validity = _code(conn, "UIDVALIDITY")
+        validity = response_code(conn, "UIDVALIDITY")
         if validity is None or not validity.isdigit():
             raise ImapProtocolError(self._say(f"SELECT {self.folder!r} gave no UIDVALIDITY"))
         self._uidvalidity = int(validity)
-        uidnext = _code(conn, "UIDNEXT")
+        uidnext = response_code(conn, "UIDNEXT")
         self._uidnext = int(uidnext) if uidnext and uidnext.isdigit() else None
-        flags = _code(conn, "PERMANENTFLAGS")
+        flags = response_code(conn, "PERMANENTFLAGS")
         self._permanent_flags = (
             frozenset(flags.strip("()").upper().split()) if flags is not None else None
         )
@@ -328,9 +317,9 @@ class ImapMailbox:
         self._require()
         if self._uidnext is None:
             data = self._ok(
-                "STATUS", lambda conn: conn.status(_mailbox_arg(self.folder), "(UIDNEXT)")
+                "STATUS", lambda conn: conn.status(mailbox_arg(self.folder), "(UIDNEXT)")
             )
-            found = re.search(rb"UIDNEXT (\d+)", b" ".join(_bytes(data)))
+            found = re.search(rb"UIDNEXT (\d+)", b" ".join(byte_items(data)))
             if not found:
                 raise ImapProtocolError(self._say("the server reports no UIDNEXT"))
             self._uidnext = int(found.group(1))
@@ -348,7 +337,7 @@ class ImapMailbox:
             return []
         data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
         try:
-            found = {int(word) for chunk in _bytes(data) for word in chunk.split()}
+            found = {int(word) for chunk in byte_items(data) for word in chunk.split()}
         except ValueError:
             raise ImapProtocolError(self._say(f"malformed SEARCH answer {data!r}")) from None
         return sorted(uid for uid in found if uid > last_uid)[:limit]
@@ -388,15 +377,6 @@ class ImapMailbox:
             )
         return raw
 
-    def is_processed(self, uid: int, keyword: str = PROCESSED_KEYWORD) -> bool:
-        """Whether `mark_processed` already flagged this message (flag names are
-        case-insensitive in IMAP)."""
-        _check_keyword(keyword)
-        flags = self._fetch_one(uid, "(FLAGS)").flags()
-        if flags is None:
-            raise ImapProtocolError(self._say(f"no FLAGS for UID {uid}"))
-        return keyword.upper() in {flag.upper() for flag in flags}
-
     # -- acknowledging -------------------------------------------------------------------
 
     def mark_processed(
@@ -416,10 +396,10 @@ class ImapMailbox:
         A crash between COPY and EXPUNGE can leave a second copy in `move_to` on the rerun;
         that is the price of never losing one.
         """
-        _check_uid(uid)
-        _check_keyword(keyword)
+        check_uid(uid)
+        check_keyword(keyword)
         if move_to is not None:
-            _check_mailbox_name(move_to)
+            check_mailbox_name(move_to)
             if move_to == self.folder:
                 raise ValueError("move_to must differ from the folder being read")
         if self._keyword_storable(keyword):
@@ -451,24 +431,26 @@ class ImapMailbox:
 
     def _uid_into(self, command: str, uid: int, target: str) -> None:
         """UID COPY/MOVE, creating the target when the server says it does not exist."""
-        typ, data = self._uid_raw(command, str(uid), _mailbox_arg(target))
+        typ, data = self._uid_raw(command, str(uid), mailbox_arg(target))
         if typ == "NO" and not self._folder_exists(target):
             self._create(target)
-            typ, data = self._uid_raw(command, str(uid), _mailbox_arg(target))
+            typ, data = self._uid_raw(command, str(uid), mailbox_arg(target))
         if typ != "OK":
             raise ImapProtocolError(
-                self._say(f"UID {command} {uid} to {target!r} refused: {_joined(data)}")
+                self._say(f"UID {command} {uid} to {target!r} refused: {joined_text(data)}")
             )
 
     def _folder_exists(self, name: str) -> bool:
-        data = self._ok("LIST", lambda conn: conn.list('""', _mailbox_arg(name)))
+        data = self._ok("LIST", lambda conn: conn.list('""', mailbox_arg(name)))
         return any(item for item in data if item)
 
     def _create(self, name: str) -> None:
-        typ, data = self._call("CREATE", lambda conn: conn.create(_mailbox_arg(name)))
-        if typ != "OK" and "ALREADYEXISTS" not in _joined(data).upper():
-            raise ImapProtocolError(self._say(f"cannot create folder {name!r}: {_joined(data)}"))
-        self._call("SUBSCRIBE", lambda conn: conn.subscribe(_mailbox_arg(name)))
+        typ, data = self._call("CREATE", lambda conn: conn.create(mailbox_arg(name)))
+        if typ != "OK" and "ALREADYEXISTS" not in joined_text(data).upper():
+            raise ImapProtocolError(
+                self._say(f"cannot create folder {name!r}: {joined_text(data)}")
+            )
+        self._call("SUBSCRIBE", lambda conn: conn.subscribe(mailbox_arg(name)))
 
     # -- waiting -------------------------------------------------------------------------
 
@@ -492,41 +474,44 @@ class ImapMailbox:
         tag = f"TDIDLE{self._idle_tags}".encode()
         try:
             conn.send(tag + b" IDLE\r\n")
-            while True:
-                line = self._read_line()
-                if line.startswith(b"+"):
-                    break
-                if line.startswith(tag + b" "):
-                    raise ImapProtocolError(self._say(f"IDLE refused: {_line(line)}"))
-                self._note(line)
+            self._until_idling(tag)
             deadline = time.monotonic() + min(max(timeout, 0.0), IDLE_MAX_SECONDS)
             while not self._new_mail:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._wait_readable(remaining):
+                if remaining <= 0 or not wait_readable(conn, remaining):
                     break
                 self._note(self._read_line())
             conn.send(b"DONE\r\n")
-            while True:
-                line = self._read_line()
-                if line.startswith(tag + b" "):
-                    if line[len(tag) + 1 :].upper().startswith(b"OK"):
-                        break
-                    raise ImapProtocolError(self._say(f"IDLE ended badly: {_line(line)}"))
-                self._note(line)
+            self._until_idle_done(tag)
         except (OSError, EOFError, imaplib.IMAP4.error) as exc:
             raise self._translate(exc, "IDLE") from exc
         news, self._new_mail = self._new_mail, False
         return news
 
+    def _until_idling(self, tag: bytes) -> None:
+        """Read up to the server's go-ahead (`+`) for IDLE, noting what comes before it."""
+        while True:
+            line = self._read_line()
+            if line.startswith(b"+"):
+                return
+            if line.startswith(tag + b" "):
+                raise ImapProtocolError(self._say(f"IDLE refused: {line_text(line)}"))
+            self._note(line)
+
+    def _until_idle_done(self, tag: bytes) -> None:
+        """Read up to IDLE's tagged answer after DONE, noting what comes before it."""
+        while True:
+            line = self._read_line()
+            if line.startswith(tag + b" "):
+                if line[len(tag) + 1 :].upper().startswith(b"OK"):
+                    return
+                raise ImapProtocolError(self._say(f"IDLE ended badly: {line_text(line)}"))
+            self._note(line)
+
     def _read_line(self) -> bytes:
-        conn = self._require()
-        line = conn.readline()
+        line = read_line(self._require())
         if not line:
             raise ImapUnavailable(self._say("the server closed the connection"))
-        literal = re.search(rb"\{(\d+)\}\r\n$", line)
-        if literal:  # an untagged answer carrying a literal: keep the stream in step
-            conn.read(int(literal.group(1)))
-            line = line + self._read_line()
         return line
 
     def _note(self, line: bytes) -> None:
@@ -540,26 +525,7 @@ class ImapMailbox:
         elif found:
             self._exists = max(self._exists - 1, 0)
         elif re.match(rb"\* BYE\b", line, re.IGNORECASE):
-            raise ImapUnavailable(self._say(f"the server hung up: {_line(line)}"))
-
-    def _wait_readable(self, seconds: float) -> bool:
-        conn = self._require()
-        sock = conn.sock
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
-        # Data imaplib's buffered reader already holds is invisible to select(); peek at it
-        # without blocking (a timeout inside the reader would break it for good).
-        previous = sock.gettimeout()
-        sock.settimeout(0.0)
-        try:
-            if cast(io.BufferedReader, conn.file).peek(1):
-                return True
-        except (BlockingIOError, ssl.SSLWantReadError):
-            pass
-        finally:
-            sock.settimeout(previous)
-        readable, _, _ = select.select([sock], [], [], seconds)
-        return bool(readable)
+            raise ImapUnavailable(self._say(f"the server hung up: {line_text(line)}"))
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -580,10 +546,10 @@ class ImapMailbox:
         if isinstance(exc, imaplib.IMAP4.readonly):
             return ImapProtocolError(self._say(f"folder became read-only during {action}"))
         if isinstance(exc, imaplib.IMAP4.abort | OSError | EOFError):
-            return ImapUnavailable(self._say(f"connection lost during {action}: {_text(exc)}"))
-        return ImapProtocolError(self._say(f"{action} failed: {_text(exc)}"))
+            return ImapUnavailable(self._say(f"connection lost during {action}: {error_text(exc)}"))
+        return ImapProtocolError(self._say(f"{action} failed: {error_text(exc)}"))
 
-    def _call(self, action: str, command: _Command) -> tuple[str, _Data]:
+    def _call(self, action: str, command: _Command) -> tuple[str, Data]:
         conn = self._require()
         try:
             typ, data = command(conn)
@@ -592,25 +558,25 @@ class ImapMailbox:
         self._drain()
         return typ, data
 
-    def _ok(self, action: str, command: _Command) -> _Data:
+    def _ok(self, action: str, command: _Command) -> Data:
         typ, data = self._call(action, command)
         if typ != "OK":
-            raise ImapProtocolError(self._say(f"{action} answered {typ}: {_joined(data)}"))
+            raise ImapProtocolError(self._say(f"{action} answered {typ}: {joined_text(data)}"))
         return data
 
-    def _uid_raw(self, command: str, *args: str) -> tuple[str, _Data]:
+    def _uid_raw(self, command: str, *args: str) -> tuple[str, Data]:
         return self._call(f"UID {command}", lambda conn: conn.uid(command, *args))
 
-    def _uid(self, command: str, *args: str) -> _Data:
+    def _uid(self, command: str, *args: str) -> Data:
         typ, data = self._uid_raw(command, *args)
         if typ != "OK":
-            raise ImapProtocolError(self._say(f"UID {command} answered {typ}: {_joined(data)}"))
+            raise ImapProtocolError(self._say(f"UID {command} answered {typ}: {joined_text(data)}"))
         return data
 
-    def _fetch_one(self, uid: int, items: str) -> _Fetched:
-        _check_uid(uid)
+    def _fetch_one(self, uid: int, items: str) -> Fetched:
+        check_uid(uid)
         # Other clients' flag changes can arrive as unsolicited FETCH answers: pick ours.
-        for message in _parse_fetch(self._uid("FETCH", str(uid), items)):
+        for message in parse_fetch(self._uid("FETCH", str(uid), items)):
             if message.uid == uid:
                 return message
         raise ImapMessageMissing(self._say(f"UID {uid} is not in {self.folder!r}"))
@@ -631,94 +597,3 @@ class ImapMailbox:
                 self._exists = int(count)
         for name in ("RECENT", "FETCH", "OK", "COPYUID", "FLAGS", "PERMANENTFLAGS", "UNSEEN"):
             responses.pop(name, None)
-
-
-def _parse_fetch(data: _Data) -> list[_Fetched]:
-    """Group imaplib's flat FETCH data into messages.
-
-    imaplib hands each literal over as a (text before it, literal) tuple and the text after
-    the last literal as bytes; a new message always starts with `<number> (`, a continuation
-    never does (it starts with a space or `)`)."""
-    messages: list[_Fetched] = []
-    for item in data:
-        if item is None:
-            continue
-        text = item[0] if isinstance(item, tuple) else item
-        if not messages or re.match(rb"\d+ \(", text):
-            messages.append(_Fetched())
-        current = messages[-1]
-        current.text += text
-        if isinstance(item, tuple):
-            found = re.search(rb"([^\s(]+) \{(\d+)\}$", text)
-            if found:
-                current.literals.append((found.group(1), int(found.group(2)), item[1]))
-    return messages
-
-
-def _code(conn: imaplib.IMAP4, name: str) -> str | None:
-    """A response code from SELECT (UIDVALIDITY, UIDNEXT, PERMANENTFLAGS)."""
-    _typ, data = conn.response(name)
-    value = data[-1] if data else None
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else None
-
-
-def _bytes(data: _Data) -> list[bytes]:
-    return [item for item in data if isinstance(item, bytes)]
-
-
-def _joined(data: _Data) -> str:
-    return " ".join(item.decode("utf-8", "replace") for item in data if isinstance(item, bytes))
-
-
-def _text(exc: BaseException) -> str:
-    """imaplib puts the server's answer into its exceptions as bytes; make it readable."""
-    if exc.args and isinstance(exc.args[0], bytes):
-        return exc.args[0].decode("utf-8", "replace")
-    return str(exc) or type(exc).__name__
-
-
-def _line(line: bytes) -> str:
-    return line.decode("utf-8", "replace").strip()
-
-
-def _check_uid(uid: int) -> None:
-    if not 0 < uid <= MAX_UID:
-        raise ValueError(f"not a UID: {uid}")
-
-
-def _check_keyword(keyword: str) -> None:
-    # An IMAP atom, and not a system flag (those start with a backslash).
-    if not re.fullmatch(r"[\x21-\x7e]+", keyword) or re.search(r'[(){%*"\\\]]', keyword):
-        raise ValueError(f"not a valid IMAP keyword: {keyword!r}")
-
-
-def _check_mailbox_name(name: str) -> None:
-    if not name or any(ch in name for ch in "\r\n\0"):
-        raise ValueError(f"not a valid folder name: {name!r}")
-
-
-def encode_mailbox_name(name: str) -> str:
-    """IMAP's modified UTF-7 (RFC 3501 5.1.3): "Erledigt ✓" -> "Erledigt &JxM-"."""
-    out: list[str] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).rstrip(b"=")
-            out.append("&" + encoded.replace(b"/", b",").decode("ascii") + "-")
-            pending.clear()
-
-    for ch in name:
-        if 0x20 <= ord(ch) <= 0x7E:
-            flush()
-            out.append("&-" if ch == "&" else ch)
-        else:
-            pending.append(ch)
-    flush()
-    return "".join(out)
-
-
-def _mailbox_arg(name: str) -> str:
-    """A folder name as a quoted IMAP string (imaplib sends arguments as they are)."""
-    encoded = encode_mailbox_name(name)
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -113,49 +113,11 @@ def save(
     smtp_password: str | None = None,
 ) -> Mailbox:
     """Create or update a mailbox. ``None`` passwords keep the stored ones (never shown back)."""
-    errors: dict[str, str] = {}
-    if not _NAME.match(name):
-        errors["name"] = "Use a-z, 0-9, - and _, starting with a letter."
     address = normalize_email(address)
-    if not is_valid_email(address):
-        errors["address"] = "Enter the mailbox's email address."
-    if values.get("imap_security", "tls") not in SECURITY:
-        errors["imap_security"] = "Use tls, starttls or none."
-    if values.get("smtp_security", "starttls") not in SECURITY:
-        errors["smtp_security"] = "Use tls, starttls or none."
-    if values.get("closed_policy", "reopen_within") not in CLOSED_POLICIES:
-        errors["closed_policy"] = "Use reopen, new or reopen_within."
-    for key, low, high in (
-        ("imap_port", 1, 65535),
-        ("smtp_port", 1, 65535),
-        ("poll_seconds", 10, 86400),
-        ("reopen_days", 0, 3650),
-        ("max_message_mb", 1, 150),
-    ):
-        if key in values and not (isinstance(values[key], int) and low <= values[key] <= high):
-            errors[key] = f"Use a whole number from {low} to {high}."
-    pattern = values.get("order_pattern")
-    if pattern is not None:
-        try:
-            if re.compile(pattern).groups != 1:
-                errors["order_pattern"] = "The pattern needs exactly one (group): the number."
-        except re.error as exc:
-            errors["order_pattern"] = f"Not a valid pattern: {exc}."
+    errors = _invalid(name, address, values)
     if errors:
         raise MailboxInvalid(errors)
-    found = session.scalar(select(Channel).where(Channel.name == name))
-    if found is None:
-        found = Channel(name=name, kind="email", label=values.get("label") or name)
-        session.add(found)
-        session.flush()
-    elif found.kind != "email":
-        raise MailboxInvalid({"name": f"'{name}' is a {found.kind} channel, not a mailbox."})
-    found.address = address
-    if "label" in values:
-        found.label = values["label"] or name
-    for key in ("group_name", "owner", "process_name"):
-        if key in values:
-            setattr(found, key, values[key] or None)
+    found = _email_channel(session, name, address, values)
     box = session.scalar(select(Mailbox).where(Mailbox.channel_id == found.id))
     if box is None:
         box = Mailbox(channel_id=found.id)
@@ -170,6 +132,59 @@ def save(
         box.smtp_secret = seal(smtp_password, secret)
     session.flush()
     return box
+
+
+_RANGES = (
+    ("imap_port", 1, 65535),
+    ("smtp_port", 1, 65535),
+    ("poll_seconds", 10, 86400),
+    ("reopen_days", 0, 3650),
+    ("max_message_mb", 1, 150),
+)
+
+
+def _invalid(name: str, address: str, values: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with a mailbox's settings, by field (empty: nothing)."""
+    errors: dict[str, str] = {}
+    if not _NAME.match(name):
+        errors["name"] = "Use a-z, 0-9, - and _, starting with a letter."
+    if not is_valid_email(address):
+        errors["address"] = "Enter the mailbox's email address."
+    if values.get("imap_security", "tls") not in SECURITY:
+        errors["imap_security"] = "Use tls, starttls or none."
+    if values.get("smtp_security", "starttls") not in SECURITY:
+        errors["smtp_security"] = "Use tls, starttls or none."
+    if values.get("closed_policy", "reopen_within") not in CLOSED_POLICIES:
+        errors["closed_policy"] = "Use reopen, new or reopen_within."
+    for key, low, high in _RANGES:
+        if key in values and not (isinstance(values[key], int) and low <= values[key] <= high):
+            errors[key] = f"Use a whole number from {low} to {high}."
+    pattern = values.get("order_pattern")
+    if pattern is not None:
+        try:
+            if re.compile(pattern).groups != 1:
+                errors["order_pattern"] = "The pattern needs exactly one (group): the number."
+        except re.error as exc:
+            errors["order_pattern"] = f"Not a valid pattern: {exc}."
+    return errors
+
+
+def _email_channel(session: Session, name: str, address: str, values: dict[str, Any]) -> Channel:
+    """The mailbox's channel, created when new, with its address, label and routing written."""
+    found = session.scalar(select(Channel).where(Channel.name == name))
+    if found is None:
+        found = Channel(name=name, kind="email", label=values.get("label") or name)
+        session.add(found)
+        session.flush()
+    elif found.kind != "email":
+        raise MailboxInvalid({"name": f"'{name}' is a {found.kind} channel, not a mailbox."})
+    found.address = address
+    if "label" in values:
+        found.label = values["label"] or name
+    for key in ("group_name", "owner", "process_name"):
+        if key in values:
+            setattr(found, key, values[key] or None)
+    return found
 
 
 _MAILBOX_FIELDS = {

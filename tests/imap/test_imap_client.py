@@ -1,4 +1,5 @@
-"""tempodesk.mail.imap against a real (private) Dovecot: what the mailbox poller relies on."""
+"""tempodesk.mail.imap (and imap_wire) against a real (private) Dovecot: what the mailbox
+poller relies on."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ from tempodesk.mail.imap import (
     ImapProtocolError,
     ImapShortRead,
     ImapUnavailable,
-    encode_mailbox_name,
 )
+from tempodesk.mail.imap_wire import encode_mailbox_name
 from tests.dovecot import DovecotServer
 from tests.imap.conftest import Account
 
 Build = Callable[..., ImapMailbox]
+
+
+def server_flags(dovecot: DovecotServer, account: Account, uid: int) -> tuple[str, ...]:
+    """The message's flags as the server keeps them, read in a session of its own."""
+    return next(found for u, found, _ in dovecot.messages(account.name) if u == uid)
 
 
 def message(n: int, body: str = "") -> bytes:
@@ -93,7 +99,6 @@ def test_fetching_never_sets_seen(dovecot: DovecotServer, account: Account, mail
     with mailbox() as box:
         box.size(uid)
         box.fetch(uid)
-        box.is_processed(uid)
     [(_, flags, _)] = dovecot.messages(account.name)
     assert "\\Seen" not in flags
 
@@ -108,7 +113,7 @@ def test_mail_someone_already_read_is_still_fetched(
     with mailbox() as box:
         assert box.uids_after(0) == [uid]
         assert box.fetch(uid) == raw
-        assert not box.is_processed(uid)
+        assert PROCESSED_KEYWORD not in server_flags(dovecot, account, uid)
 
 
 def test_a_five_megabyte_message_round_trips_byte_exact(
@@ -135,7 +140,7 @@ def test_a_uid_that_is_gone_raises_message_missing(
 ) -> None:
     uid = dovecot.append(account.name, message(1))
     with mailbox() as box:
-        for read in (box.size, box.fetch, box.is_processed):
+        for read in (box.size, box.fetch):
             with pytest.raises(ImapMessageMissing):
                 read(uid + 1)
 
@@ -244,9 +249,9 @@ def test_mark_processed_without_a_folder_flags_the_message_in_place(
 ) -> None:
     uid = dovecot.append(account.name, message(1))
     with mailbox() as box:
-        assert not box.is_processed(uid)
+        assert PROCESSED_KEYWORD not in server_flags(dovecot, account, uid)
         box.mark_processed(uid)
-        assert box.is_processed(uid)
+        assert PROCESSED_KEYWORD in server_flags(dovecot, account, uid)
         box.mark_processed(uid)  # repeating is harmless
     [(_, flags, _)] = dovecot.messages(account.name)
     assert set(flags) == {PROCESSED_KEYWORD}

@@ -28,7 +28,7 @@ from tempodesk.mail import (
     trim_quoted,
 )
 from tempodesk.mail.filters import KINDS
-from tempodesk.mail.parse import REJECT_KINDS
+from tempodesk.mail.parsing.parsed import REJECT_KINDS
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FILES = sorted(
