@@ -34,6 +34,13 @@ ACT_LINK_CUSTOMER = "link_customer"
 ACT_CHOOSE_ASSIGNEE = "choose_assignee"
 ACT_SEND_MAIL = "send_mail"
 ACT_SEND_TEMPLATE = "send_template"
+ACT_MIGRATION_ITEMS = "migration_items"
+ACT_MIGRATE_TICKET = "migrate_ticket"
+ACT_FINISH_MIGRATION = "finish_migration"
+ACT_FETCH_MAIL = "fetch_mail"
+ACT_ACK_MAIL = "ack_mail"
+ACT_REOPENING = "reopening"
+# Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"
 MAILBOX_WORKFLOW = "MailboxWorkflow"
@@ -435,12 +442,80 @@ class MailboxPollInput:
 
 
 @dataclass
+class MailRoute:
+    """What one stored mail asks of a ticket: a new ticket to start, or a message for it."""
+
+    number: str
+    start: TicketStartInput | None = None
+    message: CustomerMessageInput | None = None
+
+
+@dataclass
 class MailboxPollResult:
     fetched: int = 0
     more: bool = False  # a full batch: poll again at once
     next_poll_seconds: int = 60
     error: str = ""
     stopped: bool = False  # the mailbox was disabled or removed
+    # What the mailbox workflow delivers, in arrival order, before the mail is flagged:
+    routes: list[MailRoute] = field(default_factory=list)
+    uidvalidity: int = 0
+    uids: list[int] = field(default_factory=list)  # stored and routed: flag them afterwards
+    last_uid: int = 0  # read up to here (mail deleted meanwhile included); 0: nothing read
+
+
+@dataclass
+class MailboxAckInput:
+    """Flag (or move) the mail whose routes were delivered, and remember how far we read."""
+
+    mailbox: str
+    uidvalidity: int
+    uids: list[int] = field(default_factory=list)
+    last_uid: int = 0
+
+
+@dataclass
+class ReopeningInput:
+    number: str
+    message_id: int
+
+
+@dataclass
+class ReopeningResult:
+    """A closed ticket's new run (restored from the database), or None: nothing to reopen
+    (the message is on its timeline already, or the ticket is unknown)."""
+
+    start: TicketStartInput | None = None
+
+
+@dataclass
+class MigrationItemsInput:
+    migration_id: int
+    limit: int = 500
+
+
+@dataclass
+class MigrationItem:
+    item_id: int
+    number: str
+
+
+@dataclass
+class MigrationItemsResult:
+    items: list[MigrationItem] = field(default_factory=list)
+
+
+@dataclass
+class MigrateTicketInput:
+    migration_id: int
+    item_id: int
+    number: str
+
+
+@dataclass
+class MigrateTicketResult:
+    status: str  # migrated | rejected
+    message: str = ""
 
 
 @dataclass

@@ -1,23 +1,51 @@
 """MailboxWorkflow: one per mailbox, polling it on a durable timer, forever.
 
-Each poll is one activity that fetches new mail by IMAP UID, hands every message to intake
-(stored first, routed second) and only then flags it on the server; see activities/mailbox.py.
-Between polls the workflow sleeps on a Temporal timer; the `poll_now` signal (e.g. from an
-IMAP IDLE watcher or the admin's "check now" button) wakes it early, `stop` ends it.
+Each poll fetches new mail by IMAP UID, stores and routes every message (an activity), then
+**delivers the routes from workflow code**: a new ticket is started as a child workflow (it
+outlives this one: ``ABANDON``), a customer's message is signalled to its ticket, a ticket
+whose workflow has ended is reopened by a new run carrying the message. Only then is the
+mail flagged on the server (a second activity). Between polls the workflow sleeps on a
+Temporal timer; the ``poll_now`` signal (the admin's "check now") wakes it early, ``stop``
+ends it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from tempodesk.contracts import ACT_POLL_MAILBOX, MailboxPollInput, MailboxPollResult
+    from tempodesk.contracts import (
+        ACT_ACK_MAIL,
+        ACT_FETCH_MAIL,
+        ACT_POLL_MAILBOX,
+        ACT_REOPENING,
+        SIGNAL_CUSTOMER_MESSAGE,
+        TICKET_TASK_QUEUE,
+        TICKET_WORKFLOW,
+        CustomerMessageInput,
+        MailboxAckInput,
+        MailboxPollInput,
+        MailboxPollResult,
+        MailRoute,
+        ReopeningInput,
+        ReopeningResult,
+        TicketStartInput,
+    )
+    from tempodesk.core.ids import ticket_workflow_id
 
 POLLS_PER_RUN = 200  # then continue-as-new: the history of a mailbox never grows unbounded
+IMAP_START_TO_CLOSE = timedelta(minutes=15)
+IMAP_HEARTBEAT = timedelta(minutes=2)
+IMAP_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+# Runs started before the workflow delivered routes itself replay the old poll activity.
+ROUTES_IN_WORKFLOW = "routes-in-workflow"
 
 
 @workflow.defn
@@ -31,14 +59,7 @@ class MailboxWorkflow:
         for _ in range(POLLS_PER_RUN):
             if self._stop:
                 return
-            result: MailboxPollResult = await workflow.execute_activity(
-                ACT_POLL_MAILBOX,
-                input,
-                result_type=MailboxPollResult,
-                start_to_close_timeout=timedelta(minutes=15),
-                heartbeat_timeout=timedelta(minutes=2),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-            )
+            result = await self._poll(input)
             if result.stopped:
                 return
             if result.more and not self._stop:
@@ -61,3 +82,77 @@ class MailboxWorkflow:
     @workflow.signal
     def stop(self) -> None:
         self._stop = True
+
+    async def _poll(self, input: MailboxPollInput) -> MailboxPollResult:
+        if not workflow.patched(ROUTES_IN_WORKFLOW):
+            return await _imap(ACT_POLL_MAILBOX, input)
+        result = await _imap(ACT_FETCH_MAIL, input)
+        await self._deliver(result.routes)
+        if result.uids or result.last_uid:
+            ack = MailboxAckInput(input.mailbox, result.uidvalidity, result.uids, result.last_uid)
+            await _imap(ACT_ACK_MAIL, ack)
+        return result
+
+    async def _deliver(self, routes: list[MailRoute]) -> None:
+        """New tickets all at once; then the messages, one after another in arrival order
+        (a message may be for a ticket started just before)."""
+        await asyncio.gather(*(self._start(r.start) for r in routes if r.start is not None))
+        for route in routes:
+            if route.message is not None:
+                await self._tell(route.number, route.message)
+
+    async def _start(self, start: TicketStartInput, *, reuse: bool = False) -> bool:
+        """Start a ticket's workflow; False if it runs already (an earlier delivery, or the
+        worker's resume loop, started it)."""
+        try:
+            await workflow.start_child_workflow(
+                TICKET_WORKFLOW,
+                start,
+                id=ticket_workflow_id(start.number),
+                task_queue=TICKET_TASK_QUEUE,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                if reuse
+                else WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"{start.number}: {start.subject[:150]}",
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def _tell(self, number: str, message: CustomerMessageInput) -> None:
+        """Signal the message; a ticket whose workflow has ended gets a new run with it."""
+        for _ in range(3):
+            try:
+                await workflow.get_external_workflow_handle(ticket_workflow_id(number)).signal(
+                    SIGNAL_CUSTOMER_MESSAGE, message
+                )
+                return
+            except FailureError:
+                pass  # its workflow has ended (closed): reopen it with this message
+            reopening: ReopeningResult = await workflow.execute_local_activity(
+                ACT_REOPENING,
+                ReopeningInput(number, message.message_id),
+                result_type=ReopeningResult,
+                start_to_close_timeout=timedelta(seconds=15),
+            )
+            if reopening.start is None:
+                return  # the message is on its timeline already
+            reopening.start.first_message = message
+            if await self._start(reopening.start, reuse=True):
+                return
+            # A run started meanwhile: it takes the signal on the next pass.
+        workflow.logger.warning("could not deliver message %s to %s", message.message_id, number)
+
+
+async def _imap(name: str, arg: MailboxPollInput | MailboxAckInput) -> MailboxPollResult:
+    """An activity that talks to the IMAP server: long, heartbeating, retried gently."""
+    result: MailboxPollResult | None = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=MailboxPollResult,
+        start_to_close_timeout=IMAP_START_TO_CLOSE,
+        heartbeat_timeout=IMAP_HEARTBEAT,
+        retry_policy=IMAP_RETRY,
+    )
+    return result or MailboxPollResult()

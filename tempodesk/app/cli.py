@@ -235,9 +235,7 @@ def mailbox_poll(name: str) -> None:
     settings = get_settings()
     runtime = Runtime(settings)
     try:
-        result = MailboxActivities(settings, runtime.sessions, lambda: runtime.inbound).poll_once(
-            name
-        )
+        result = MailboxActivities(settings, runtime.sessions, runtime.inbound).poll_once(name)
     finally:
         runtime.close()
     if result.stopped:

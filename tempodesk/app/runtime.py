@@ -45,7 +45,7 @@ class Runtime:
     def inbound(self) -> InboundService:
         from tempodesk.mail.inbound import InboundService
 
-        return InboundService(self.settings, self.sessions, self.temporal, self.intake)
+        return InboundService(self.settings, self.sessions, self.intake, self.temporal)
 
     @cached_property
     def actions(self) -> Actions:

@@ -1,4 +1,9 @@
-"""The worker: ticket workflows with their local database activities, and the mail queue."""
+"""The worker: ticket, mailbox and migration workflows with their activities, and the mail queue.
+
+One worker process holds **one Temporal client and one database engine**: the workers of
+both task queues, the activities (through ``activities.dispatch``, the one door that uses
+the client from an activity) and the loop that starts accepted tickets all share them.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +16,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
-from activities.migration import MigrationActivities
+from activities.migration import MigrationStore
 from activities.tickets import TicketStore
-from tempodesk.app.runtime import Runtime
-from tempodesk.contracts import (
-    MAIL_TASK_QUEUE,
-    TICKET_TASK_QUEUE,
-    MailboxPollInput,
-)
+from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory
-from tempodesk.core.ids import mailbox_workflow_id
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import TicketEngine
 from tempodesk.mail import mailboxes
+from tempodesk.mail.inbound import InboundService
+from tempodesk.tickets.intake import Intake
 from tempodesk.tickets.pending import resume_pending
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 # share their compiled-machine cache across workflows. All of them are deterministic.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "statemachine", "statemachines", "tempodesk.contracts", "yaml"
+        "statemachine", "statemachines", "tempodesk.contracts", "tempodesk.core.ids", "yaml"
     )
 )
 
@@ -51,14 +52,15 @@ def build_workers(
     settings: Settings,
     sessions: sessionmaker[Session],
     executor: ThreadPoolExecutor,
-    runtime: Runtime | None = None,
 ) -> list[Worker]:
-    """The two workers of a Tempodesk worker process (one per task queue)."""
+    """The two workers of a Tempodesk worker process (one per task queue); call it on the
+    loop that runs them."""
     store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
-    migration = MigrationActivities(client, sessions)
-    shared = runtime or Runtime(settings)
-    mailbox = MailboxActivities(settings, sessions, lambda: shared.inbound)
+    inbound = InboundService(settings, sessions, Intake(settings, sessions))
+    mailbox = MailboxActivities(settings, sessions, inbound)
+    migrations = MigrationStore(sessions)
+    dispatch = Dispatch(client, migrations, mailbox, asyncio.get_running_loop())
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
@@ -68,8 +70,14 @@ def build_workers(
             store.project,
             store.link_customer,
             store.choose_assignee,
-            migration.migrate_tickets,
-            mailbox.poll_mailbox,
+            mailbox.fetch_mail,
+            mailbox.ack_mail,
+            mailbox.reopening,
+            migrations.items,
+            migrations.finish,
+            dispatch.migrate_ticket,
+            dispatch.migrate_tickets,
+            dispatch.poll_mailbox,
         ],
         activity_executor=executor,
         workflow_runner=SANDBOX,
@@ -110,20 +118,17 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
-    runtime = Runtime(settings)
+    tickets = TicketEngine(client)
     with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
-        workers = build_workers(client, settings, sessions, executor, runtime)
+        workers = build_workers(client, settings, sessions, executor)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
-        await ensure_mailbox_workflows(client, sessions)
-        resumer = asyncio.create_task(
-            resume_pending_starts(sessions, settings, TicketEngine(client), stop)
-        )
+        await ensure_mailbox_workflows(tickets, sessions)
+        resumer = asyncio.create_task(resume_pending_starts(sessions, settings, tickets, stop))
         await stop.wait()
         await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
-    runtime.close()
     engine.dispose()
 
 
@@ -141,15 +146,9 @@ async def resume_pending_starts(
             await asyncio.wait_for(stop.wait(), settings.resume_pending_seconds)
 
 
-async def ensure_mailbox_workflows(client: Client, sessions: sessionmaker[Session]) -> None:
+async def ensure_mailbox_workflows(tickets: TicketEngine, sessions: sessionmaker[Session]) -> None:
     """Every enabled mailbox with IMAP settings has its polling workflow (idempotent)."""
     with sessions() as session:
         names = mailboxes.pollable(session)
     for name in names:
-        await client.start_workflow(
-            MailboxWorkflow.run,
-            MailboxPollInput(name),
-            id=mailbox_workflow_id(name),
-            task_queue=TICKET_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        await tickets.ensure_mailbox(name, poll_now=False)

@@ -47,7 +47,6 @@ from tempodesk.contracts import (
     MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
-    PinnedProcess,
     RelinkContactInput,
     TicketSnapshot,
     TicketStartInput,
@@ -176,16 +175,15 @@ class TicketEngine:
                 raise TicketNotFound(number) from None
             raise _engine_error(exc) from None
 
-    async def reopen_ticket(
-        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
-    ) -> None:
-        """A closed ticket's customer wrote again: start a new run of its workflow (same id),
-        restored from the database and reopened, with the message as its first signal."""
+    async def reopen_ticket(self, start: TicketStartInput, message: CustomerMessageInput) -> None:
+        """A closed ticket's customer wrote again: start a new run of its workflow (same id,
+        ``TicketStartInput.reopening``), with the message as its first signal; a run that
+        started meanwhile gets the signal instead."""
         try:
             await self.client.start_workflow(
                 TICKET_WORKFLOW,
-                TicketStartInput.reopening(process, snapshot),
-                id=ticket_workflow_id(snapshot.number),
+                start,
+                id=ticket_workflow_id(start.number),
                 task_queue=TICKET_TASK_QUEUE,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -301,11 +299,6 @@ class TemporalFacade:
         self._call(
             self._with_engine(lambda e: e.signal_ticket(number, SIGNAL_CUSTOMER_MESSAGE, message))
         )
-
-    def reopen_ticket(
-        self, process: PinnedProcess, snapshot: TicketSnapshot, message: CustomerMessageInput
-    ) -> None:
-        self._call(self._with_engine(lambda e: e.reopen_ticket(process, snapshot, message)))
 
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""

@@ -11,6 +11,7 @@ rule below names its source.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -35,6 +36,7 @@ __all__ = [
     "loop_detection",
     "order_detection",
     "spam_check",
+    "tag_pattern",
 ]
 
 # Ordered by severity: a later filter may raise the kind, never lower it. A DSN usually also
@@ -510,3 +512,17 @@ def classify(mail: ParsedMail, context: FilterContext) -> Classification:
     for step in FILTERS:
         step(mail, context, result)
     return result
+
+
+def tag_pattern(template: str) -> str:
+    """A regex for "[<ticket number>]" in subjects, derived from the number template."""
+    pattern = ""
+    for literal, field_name, _spec, _ in string.Formatter().parse(template):
+        pattern += re.escape(literal)
+        if field_name == "year":
+            pattern += r"\d{4}"
+        elif field_name == "month":
+            pattern += r"\d{2}"
+        elif field_name == "seq":
+            pattern += r"\d+"
+    return r"\[(" + pattern + r")\]"

@@ -112,8 +112,13 @@ class CreatedTicket:
 
 class Intake:
     def __init__(
-        self, settings: Settings, sessions: sessionmaker[Session], temporal: TemporalFacade
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        temporal: TemporalFacade | None = None,
     ):
+        """``temporal``: the facade of a process that starts tickets itself (web, CLI); the
+        worker's activities only accept requests (its workflows start the tickets)."""
         self.settings = settings
         self.sessions = sessions
         self.temporal = temporal
@@ -172,6 +177,8 @@ class Intake:
         With ``accept_if_down``, a ticket engine that does not answer still gives a number
         (``queued``): the worker starts the ticket when Temporal is back. Otherwise
         ``EngineUnavailable`` is raised (retrying with the same idempotency key is safe)."""
+        if self.temporal is None:
+            raise RuntimeError("This process starts no tickets (it has no facade).")
         accepted = self.accept(request)
         number = accepted.number
         if accepted.start is None:
@@ -272,6 +279,8 @@ class Intake:
     def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:
         """``pending.resume_pending`` through this process's facade (the worker runs it on its
         own client)."""
+        if self.temporal is None:
+            raise RuntimeError("This process starts no tickets (it has no facade).")
         return self.temporal.run(
             lambda engine: pending.resume_pending(
                 self.sessions, self.settings, engine, older_than=older_than, limit=limit

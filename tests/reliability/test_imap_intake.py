@@ -7,6 +7,7 @@ separate process that dies between storing a message and flagging it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,16 +19,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from activities.mailbox import MailboxActivities
-from tempodesk.contracts import MailboxPollResult
+from tempodesk.contracts import SIGNAL_STOP, MailboxPollResult
 from tempodesk.core.db import transaction
 from tempodesk.core.failpoints import ENV as FAILPOINT
+from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
 from tempodesk.core.models import Contact, InboundMessage, Ticket
+from tempodesk.core.temporal import TicketEngine
 from tempodesk.mail import mailboxes
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
-from tests.web.test_inbound_email import mail, mails_to, someone
+from tests.web.test_inbound_email import mail, mails_to, someone, ticket, wait_for_state
 
 PROCESSED = "$TempodeskProcessed"
 
@@ -81,9 +85,7 @@ def box(stack: Stack, dovecot: DovecotServer) -> Iterator[Box]:
 
 
 def poll(stack: Stack, name: str) -> MailboxPollResult:
-    return MailboxActivities(
-        stack.settings, stack.sessions, lambda: stack.runtime.inbound
-    ).poll_once(name)
+    return MailboxActivities(stack.settings, stack.sessions, stack.runtime.inbound).poll_once(name)
 
 
 def inbound_rows(stack: Stack, mailbox: str) -> list[InboundMessage]:
@@ -276,10 +278,89 @@ def test_the_mailbox_workflow_polls_by_itself(
 ) -> None:
     dovecot.append(box.user, mail(someone(), subject="Found by the workflow"))
     stack.runtime.temporal.ensure_mailbox(box.name)
+    # Stored and routed, delivered (the ticket is opened by its workflow), then flagged.
     for _ in range(200):
         rows = inbound_rows(stack, box.name)
-        if rows and rows[0].status == "ticket":
+        if rows and rows[0].status == "ticket" and PROCESSED in flags(dovecot, box.user)[0]:
             break
         time.sleep(0.1)
     assert [r.subject for r in rows] == ["Found by the workflow"]
     assert PROCESSED in flags(dovecot, box.user)[0]
+    with stack.sessions() as session:
+        opened = session.scalar(select(Ticket).where(Ticket.number == rows[0].ticket_number))
+    assert opened is not None and opened.subject == "Found by the workflow"
+
+    async def stop(engine: TicketEngine) -> Any:
+        handle = engine.client.get_workflow_handle(mailbox_workflow_id(box.name))
+        await handle.signal(SIGNAL_STOP)
+        await asyncio.wait_for(handle.result(), 30)
+        return (await handle.describe()).status
+
+    assert stack.runtime.temporal.run(stop) == WorkflowExecutionStatus.COMPLETED
+
+
+def test_a_reply_in_the_same_batch_as_its_first_mail_continues_that_ticket(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    # "Forgot the attachment": the customer answers their own mail before we polled once.
+    sender = someone()
+    first = f"<first-{uuid.uuid4().hex}@customer.example>"
+    dovecot.append(box.user, mail(sender, subject="Kettle", message_id=first))
+    dovecot.append(
+        box.user, mail(sender, subject="Re: Kettle", body="Photo.", headers={"In-Reply-To": first})
+    )
+    assert poll(stack, box.name).fetched == 2
+    rows = inbound_rows(stack, box.name)
+    assert [r.status for r in rows] == ["ticket", "follow_up"]
+    assert rows[0].ticket_number == rows[1].ticket_number
+    for _ in range(150):
+        messages = ticket(stack, rows[0].ticket_number)["messages"]
+        written = [m["body"].strip() for m in messages if m["sender_role"] == "customer"]
+        if len(written) == 2:
+            break
+        time.sleep(0.05)
+    assert written == ["It stopped heating.", "Photo."]
+
+
+def test_the_mailbox_workflow_reopens_a_closed_ticket_with_the_reply(
+    stack: Stack, dovecot: DovecotServer, box: Box, sink: Any
+) -> None:
+    sender = someone()
+    dovecot.append(box.user, mail(sender, subject="Broken lid"))
+    poll(stack, box.name)
+    number = inbound_rows(stack, box.name)[0].ticket_number
+    closed = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/close_without_reply",
+        json={"fields": {"reason": "duplicate"}},
+        headers=stack.api(),
+    )
+    assert closed.status_code == 200 and closed.get_json()["state"] == "closed"
+    wait_for_ended(stack, number)
+    acknowledgement = mails_to(sink, sender, 1)[0]
+    dovecot.append(
+        box.user,
+        mail(
+            sender,
+            subject=f"Re: {acknowledgement.subject}",
+            body="It broke again.",
+            headers={"In-Reply-To": acknowledgement.message_id},
+        ),
+    )
+    stack.runtime.temporal.ensure_mailbox(box.name)  # the workflow delivers this one
+    reopened = wait_for_state(stack, number, "open")
+    assert reopened["messages"][-1]["body"].strip() == "It broke again."
+    assert [e["kind"] for e in reopened["events"]][-2:] == ["reopened", "customer_message"]
+
+
+def wait_for_ended(stack: Stack, number: str) -> None:
+    """Until the ticket's workflow has completed (its run is over, not just closed)."""
+
+    async def status(engine: TicketEngine) -> Any:
+        handle = engine.client.get_workflow_handle(ticket_workflow_id(number))
+        return (await handle.describe()).status
+
+    for _ in range(200):
+        if stack.runtime.temporal.run(status) == WorkflowExecutionStatus.COMPLETED:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the workflow of {number} never ended")

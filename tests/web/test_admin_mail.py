@@ -315,9 +315,9 @@ def test_a_wrong_imap_password_shows_as_the_last_error_on_both_pages(
     assert f"The mailbox &#39;{name}&#39; is saved." in page
     assert "not answering" not in page  # its polling workflow was started
     try:
-        result = MailboxActivities(
-            stack.settings, stack.sessions, lambda: stack.runtime.inbound
-        ).poll_once(name)
+        result = MailboxActivities(stack.settings, stack.sessions, stack.runtime.inbound).poll_once(
+            name
+        )
         assert result.error and result.fetched == 0
         error = _box(stack, name).last_error
         assert error and "login" in error

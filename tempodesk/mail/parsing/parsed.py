@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tempodesk.mail.parsing.attachments import Attachment
+from tempodesk.mail.parsing.headers import normalize_message_id
+from tempodesk.people.addresses import base_address, normalize_email
 
 REJECT_KINDS = frozenset(
     {"too_large", "header_too_large", "too_many_parts", "too_deep", "unparseable", "no_sender"}
@@ -71,17 +73,18 @@ def content_digest(raw: bytes) -> str:
 
 
 def dedupe_key(raw: bytes, parsed: ParsedMail | None) -> str:
-    """The durable dedupe key of an inbound message (RELIABILITY rule 2, R5).
+    """The durable dedupe key of an inbound message (RELIABILITY rule 2, R5), unique per
+    mailbox: the same message delivered twice is one stored row.
 
-    ``mid:<normalised Message-ID>`` when the message has a sane one (at most 900 characters,
-    so the key still fits Temporal's 1,000-character id limit), else ``sha256:<digest>`` of the
-    raw bytes — never random, so a message without Message-ID delivered twice still collapses.
-
-    A Message-ID is chosen by the sender, so it is not proof of identity (R5 g): the caller
-    combines this key with the sender address, and a key it has seen with different content
-    (:func:`content_digest`) goes to a new ticket or quarantine, never into the first one.
+    ``mid:`` and a SHA-256 of the normalised Message-ID *with the sender's address* when the
+    message has a sane Message-ID (at most 900 characters): a Message-ID is chosen by the
+    sender, so the same one from someone else is a different message, never a write into the
+    first one's ticket (R5 g). Else ``raw:`` and the digest of the raw bytes: never random,
+    so a message without a Message-ID delivered twice still collapses.
     """
-    message_id = parsed.message_id if parsed is not None else ""
-    if message_id and len(message_id) <= 900:
-        return f"mid:{message_id}"
-    return f"sha256:{content_digest(raw)}"
+    if parsed is not None:
+        message_id = normalize_message_id(parsed.message_id)
+        if message_id and len(message_id) <= 900:
+            sender = base_address(normalize_email(parsed.from_address))
+            return "mid:" + hashlib.sha256(f"{message_id}|{sender}".encode()).hexdigest()
+    return "raw:" + content_digest(raw)

@@ -570,11 +570,12 @@ def test_crafted_reply_to_only_mail_is_attributed_to_reply_to() -> None:
 
 
 def test_two_messages_sharing_a_message_id_differ_in_sender_and_content() -> None:
-    # R5 g: the Message-ID alone must not route Mallory's mail into Alice's ticket. The caller
-    # combines the key with the sender and the content digest; both tell the messages apart.
+    # R5 g: the Message-ID alone must not route Mallory's mail into Alice's ticket: the dedupe
+    # key counts the sender in, and the content digest tells the messages apart too.
     first = (CRAFTED / "duplicate-message-id-a.eml").read_bytes()
     second = (CRAFTED / "duplicate-message-id-b.eml").read_bytes()
     a, b = parse(first), parse(second)
-    assert dedupe_key(first, a) == dedupe_key(second, b)
+    assert a.message_id == b.message_id
+    assert dedupe_key(first, a) != dedupe_key(second, b)
     assert content_digest(first) != content_digest(second)
     assert classify(a, CONTEXT).sender != classify(b, CONTEXT).sender
