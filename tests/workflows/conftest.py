@@ -25,10 +25,16 @@ from statemachines import bundled, load_text
 from tempodesk.app.devserver import TemporalDevServer
 from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
+    ACT_ACK_MAIL,
     ACT_CHOOSE_ASSIGNEE,
+    ACT_FETCH_MAIL,
+    ACT_FINISH_MIGRATION,
     ACT_LINK_CUSTOMER,
+    ACT_MIGRATE_TICKET,
+    ACT_MIGRATION_ITEMS,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_REOPENING,
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
@@ -39,10 +45,22 @@ from tempodesk.contracts import (
     CustomerRef,
     LinkCustomerInput,
     LinkCustomerResult,
+    MailboxAckInput,
+    MailboxPollInput,
+    MailboxPollResult,
+    MigrateTicketInput,
+    MigrateTicketResult,
+    MigrationItem,
+    MigrationItemsInput,
+    MigrationItemsResult,
+    MigrationResult,
+    MigrationStartInput,
     OpenTicketInput,
     OpenTicketResult,
     PinnedProcess,
     ProjectionInput,
+    ReopeningInput,
+    ReopeningResult,
     SendMailInput,
     SendMailResult,
     SendTemplateInput,
@@ -53,6 +71,8 @@ from tempodesk.contracts import (
 )
 from tempodesk.core.ids import create_update_id, ticket_workflow_id
 from tests.helpers import GUARDED_PROCESS
+from workflows.mailbox import MailboxWorkflow
+from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
 
 NAMESPACE = "workflows"
@@ -66,6 +86,11 @@ class Stubs:
     sent: list[SendMailInput] = field(default_factory=list)
     templates: list[SendTemplateInput] = field(default_factory=list)
     refuse_mail_to: set[str] = field(default_factory=set)
+    # What the mailbox and migration workflows are given (tests/workflows/test_replay.py).
+    polls: list[MailboxPollResult] = field(default_factory=list)
+    acks: list[MailboxAckInput] = field(default_factory=list)
+    migration_items: list[MigrationItem] = field(default_factory=list)
+    migrated: list[MigrateTicketInput] = field(default_factory=list)
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -107,7 +132,45 @@ class Stubs:
         def project(input: ProjectionInput) -> None:
             self.projections.setdefault(input.snapshot.number, []).append(input)
 
-        return [open_ticket, link_customer, choose_assignee, project]
+        return [open_ticket, link_customer, choose_assignee, project, *self.other_activities()]
+
+    def other_activities(self) -> list[Any]:
+        """Stand-ins for the mailbox's and the migration's activities."""
+
+        @activity.defn(name=ACT_FETCH_MAIL)
+        def fetch_mail(input: MailboxPollInput) -> MailboxPollResult:
+            return self.polls.pop(0) if self.polls else MailboxPollResult(next_poll_seconds=1)
+
+        @activity.defn(name=ACT_ACK_MAIL)
+        def ack_mail(input: MailboxAckInput) -> None:
+            self.acks.append(input)
+
+        @activity.defn(name=ACT_REOPENING)
+        def reopening(input: ReopeningInput) -> ReopeningResult:
+            return ReopeningResult(None)
+
+        @activity.defn(name=ACT_MIGRATION_ITEMS)
+        def migration_items(input: MigrationItemsInput) -> MigrationItemsResult:
+            found, self.migration_items = self.migration_items, []
+            return MigrationItemsResult(found)
+
+        @activity.defn(name=ACT_MIGRATE_TICKET)
+        def migrate_ticket(input: MigrateTicketInput) -> MigrateTicketResult:
+            self.migrated.append(input)
+            return MigrateTicketResult("migrated")
+
+        @activity.defn(name=ACT_FINISH_MIGRATION)
+        def finish_migration(input: MigrationStartInput) -> MigrationResult:
+            return MigrationResult(migrated=len(self.migrated))
+
+        return [
+            fetch_mail,
+            ack_mail,
+            reopening,
+            migration_items,
+            migrate_ticket,
+            finish_migration,
+        ]
 
     def mail_activities(self) -> list[Any]:
         @activity.defn(name=ACT_SEND_MAIL)
@@ -192,7 +255,7 @@ async def wf(temporal: TemporalDevServer) -> AsyncIterator[WorkflowEnv]:
         tickets = Worker(
             client,
             task_queue=TICKET_TASK_QUEUE,
-            workflows=[TicketWorkflow],
+            workflows=[TicketWorkflow, MailboxWorkflow, ProcessMigrationWorkflow],
             activities=stubs.activities(),
             activity_executor=executor,
             workflow_runner=SANDBOX,

@@ -1,29 +1,42 @@
 """Workflow code must keep replaying the histories of tickets already in flight.
 
-``histories/*.json`` are real histories recorded from earlier versions of TicketWorkflow;
-every change to the workflow must still replay them (or guard itself with
-``workflow.patched``). To add fresh recordings after a deliberate, patched change, run:
+``histories/*.json`` are real histories recorded from earlier versions of the workflows:
+TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening, v3 after
+it), MailboxWorkflow and ProcessMigrationWorkflow (v0 when their activities drove the
+tickets, v1 since the workflows do). Every change to a workflow must still replay them (or
+guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched change, run:
 ``TEMPODESK_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_replay.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import Replayer
 
 from tempodesk.app.worker import SANDBOX
 from tempodesk.contracts import (
+    TICKET_TASK_QUEUE,
     Actor,
     CustomerMessageInput,
+    MailboxPollInput,
+    MailboxPollResult,
+    MailRoute,
     MigrateProcessInput,
+    MigrationItem,
+    MigrationStartInput,
     PerformActionInput,
+    TicketStartInput,
 )
-from tempodesk.core.ids import ticket_workflow_id
+from tempodesk.core.ids import mailbox_workflow_id, migration_workflow_id, ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
+from workflows.mailbox import MailboxWorkflow
+from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -31,7 +44,10 @@ AGENT = Actor("agent1", ["Support"])
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[TicketWorkflow], workflow_runner=SANDBOX)
+    return Replayer(
+        workflows=[TicketWorkflow, MailboxWorkflow, ProcessMigrationWorkflow],
+        workflow_runner=SANDBOX,
+    )
 
 
 def recorded() -> list[Path]:
@@ -101,17 +117,95 @@ async def walk_a_ticket_through_a_migration(wf: WorkflowEnv) -> str:
     return start.number
 
 
+async def walk_a_closed_ticket_through_its_reopening(wf: WorkflowEnv) -> str:
+    """Opened, closed (its run ends), then a new run restored and reopened with a message as
+    its first (the mailbox workflow's way of reopening: a start cannot carry a signal)."""
+    start = wf.start_input()
+    await wf.create(start)
+    workflow_id = ticket_workflow_id(start.number)
+    handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, workflow_id)
+    await handle.execute_update(
+        TicketWorkflow.perform_action,
+        PerformActionInput("close_without_reply", AGENT, {"reason": "duplicate"}),
+    )
+    await handle.result()
+    restored = wf.stubs.latest(start.number)
+    message = CustomerMessageInput(message_id=9, author="jana@example.com", channel="email")
+    await wf.client.start_workflow(
+        TicketWorkflow.run,
+        TicketStartInput.reopening(start.process, restored, first_message=message),
+        id=workflow_id,
+        task_queue=TICKET_TASK_QUEUE,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    reopened = wf.client.get_workflow_handle_for(TicketWorkflow.run, workflow_id)
+    await reopened.execute_update(
+        TicketWorkflow.perform_action,
+        PerformActionInput("close_without_reply", AGENT, {"reason": "duplicate"}),
+    )
+    await reopened.result()
+    return start.number
+
+
+async def walk_a_mailbox_through_a_poll(wf: WorkflowEnv) -> str:
+    """One poll: a new ticket (a child workflow) and a message for it, then the flags."""
+    start = wf.start_input(channel="email", mailbox="support")
+    message = CustomerMessageInput(message_id=2, author="jana@example.com", channel="email")
+    wf.stubs.polls.append(
+        MailboxPollResult(
+            fetched=2,
+            next_poll_seconds=1,
+            routes=[MailRoute(start.number, start=start), MailRoute(start.number, message=message)],
+            uidvalidity=1,
+            uids=[1, 2],
+            last_uid=2,
+        )
+    )
+    name = f"replay-{start.number.lower()}"
+    handle = await wf.client.start_workflow(
+        MailboxWorkflow.run,
+        MailboxPollInput(name),
+        id=mailbox_workflow_id(name),
+        task_queue=TICKET_TASK_QUEUE,
+    )
+    while not any(ack.mailbox == name for ack in wf.stubs.acks):
+        await asyncio.sleep(0.05)
+    await handle.signal(MailboxWorkflow.stop)
+    await handle.result()
+    assert [e.kind for e in wf.stubs.events(start.number)][:2] == ["created", "customer_message"]
+    return mailbox_workflow_id(name)
+
+
+async def walk_a_migration(wf: WorkflowEnv) -> str:
+    """Two tickets asked, one activity each, then the migration ends."""
+    wf.stubs.migration_items = [MigrationItem(1, "T-1"), MigrationItem(2, "T-2")]
+    migration_id = 100_000 + next(wf.counter)
+    handle = await wf.client.start_workflow(
+        ProcessMigrationWorkflow.run,
+        MigrationStartInput(migration_id),
+        id=migration_workflow_id(migration_id),
+        task_queue=TICKET_TASK_QUEUE,
+    )
+    assert (await handle.result()).migrated >= 2
+    return migration_workflow_id(migration_id)
+
+
+#: name -> (the walk, whether it returns a ticket number or a workflow id)
 WALKS = {
-    "ticket-full-walk-v2": walk_a_ticket_through_every_kind_of_step,
-    "ticket-migration-v2": walk_a_ticket_through_a_migration,
+    "ticket-full-walk-v3": walk_a_ticket_through_every_kind_of_step,
+    "ticket-migration-v3": walk_a_ticket_through_a_migration,
+    "ticket-reopened-v3": walk_a_closed_ticket_through_its_reopening,
+    "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
+    "process-migration-v1": walk_a_migration,
 }
 
 
 @pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("name", WALKS)
 async def test_a_fresh_history_of_every_step_replays(wf: WorkflowEnv, name: str) -> None:
-    number = await WALKS[name](wf)
-    handle = wf.client.get_workflow_handle(ticket_workflow_id(number))
+    walked = await WALKS[name](wf)
+    workflow_id = walked if walked.startswith(("mailbox-", "process-")) else None
+    handle = wf.client.get_workflow_handle(workflow_id or ticket_workflow_id(walked))
     history = await handle.fetch_history()
     await replayer().replay_workflow(history)
     if os.environ.get("TEMPODESK_RECORD_HISTORIES"):
