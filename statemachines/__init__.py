@@ -19,6 +19,7 @@ from .definition import (
 )
 from .durations import parse_duration
 from .formats import from_json, load_text, read_yaml, to_yaml
+from .migration import MigrationRefused, migration_target
 from .parsing import parse_definition
 from .problems import DefinitionError, Problem
 from .rules import (
@@ -55,6 +56,7 @@ __all__ = [
     "DefinitionError",
     "FieldErrors",
     "FieldSpec",
+    "MigrationRefused",
     "Problem",
     "ProcessDefinition",
     "Rejection",
@@ -70,6 +72,7 @@ __all__ = [
     "load_text",
     "may_perform",
     "may_see",
+    "migration_target",
     "move",
     "parse_definition",
     "parse_duration",

@@ -167,6 +167,31 @@ class TicketSnapshot:
     state_entry: int = 0  # counts state changes, so a timer knows its state was left
     mailbox: str = ""  # the mailbox it came through (replies go out from it)
 
+    @classmethod
+    def opening(
+        cls, start: TicketStartInput, state: str, label: str, category: str, now: str
+    ) -> TicketSnapshot:
+        """A new ticket as it starts: in its process's initial state, not linked yet."""
+        return cls(
+            number=start.number,
+            subject=start.subject,
+            state=state,
+            state_label=label,
+            state_category=category,
+            process_name=start.process.name,
+            process_version=start.process.version,
+            channel=start.channel,
+            priority=start.priority,
+            customer_email=start.customer.email,
+            customer_name=start.customer.name,
+            created_at=now,
+            updated_at=now,
+            first_message_id=start.message_id,
+            state_entered_at=now,
+            mailbox=start.mailbox,
+            customer_message_id=start.rfc_message_id,
+        )
+
 
 @dataclass
 class TicketStartInput:

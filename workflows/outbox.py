@@ -73,19 +73,7 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
     try:
         result: SendTemplateResult = await workflow.execute_activity(
             ACT_SEND_TEMPLATE,
-            SendTemplateInput(
-                ticket_number=ticket.number,
-                event_seq=mail.event_seq,
-                template=mail.template,
-                to_role=mail.to_role,
-                effect_index=mail.effect_index,
-                actor=mail.author,
-                action_id=mail.action_id,
-                action_label=mail.action_label,
-                fields=mail.fields,
-                message_id=mail.message_id or None,
-                auto_submitted=mail.auto_submitted or "auto-generated",
-            ),
+            _template_input(mail, ticket),
             result_type=SendTemplateResult,
             task_queue=MAIL_TASK_QUEUE,
             start_to_close_timeout=MAIL_START_TO_CLOSE,
@@ -129,6 +117,22 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
             )
         )
     return delivered
+
+
+def _template_input(mail: OutboundMail, ticket: TicketSnapshot) -> SendTemplateInput:
+    return SendTemplateInput(
+        ticket_number=ticket.number,
+        event_seq=mail.event_seq,
+        template=mail.template,
+        to_role=mail.to_role,
+        effect_index=mail.effect_index,
+        actor=mail.author,
+        action_id=mail.action_id,
+        action_label=mail.action_label,
+        fields=mail.fields,
+        message_id=mail.message_id or None,
+        auto_submitted=mail.auto_submitted or "auto-generated",
+    )
 
 
 async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:

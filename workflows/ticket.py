@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -25,10 +25,12 @@ with workflow.unsafe.imports_passed_through():
         CompiledProcess,
         DefinitionError,
         FieldErrors,
+        MigrationRefused,
         Rejection,
         check_action,
         clean_fields,
         compile_pinned,
+        migration_target,
         move,
         public_field_values,
     )
@@ -37,16 +39,7 @@ with workflow.unsafe.imports_passed_through():
         ACT_LINK_CUSTOMER,
         ACT_OPEN_TICKET,
         ACT_PROJECT,
-        SA_ASSIGNEE,
-        SA_CUSTOMER_EMAIL,
-        SA_GROUP,
-        SA_NUMBER,
-        SA_PRIORITY,
-        SA_PROCESS,
-        SA_STATE,
-        SA_STATE_CATEGORY,
         SYSTEM,
-        TICKET_SEARCH_ATTRIBUTES,
         AssignmentInput,
         AssignmentResult,
         ConfirmCreatedInput,
@@ -70,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         TicketStartInput,
     )
     from workflows.effects import Pressed, apply_effects
+    from workflows.indexing import SearchIndex
     from workflows.outbox import deliver
 
 LOCAL_TIMEOUT = timedelta(seconds=15)
@@ -88,7 +82,6 @@ REJECTION_TYPES = {
 }
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
 ONE_STEP_OPEN = "one-step-open"  # before: three local activities (link, assign, project)
-INDEX_IDENTITY = "index-identity"  # before: the starter set number and email, once
 STATE_TIMEOUTS = "state-timeouts"  # before: no state had a timer
 
 
@@ -106,7 +99,10 @@ class TicketWorkflow:
         self._pinned = input.process
         self._process = compile_pinned(input.process.document)
         self._ready = input.restored is not None
-        self._t = input.restored or self._new_snapshot(input)
+        initial = self._process.definition.state(self._process.definition.initial)
+        self._t = input.restored or TicketSnapshot.opening(
+            input, initial.id, initial.label, initial.category, workflow.now().isoformat()
+        )
         self._machine, _ = self._process.machine(self._t.state)
         self._lock = asyncio.Lock()
         self._events: list[TicketEventRecord] = []
@@ -114,35 +110,11 @@ class TicketWorkflow:
         self._outbox: list[OutboundMail] = list(input.outbox)
         self._seen: list[int] = list(input.seen_messages)
         self._events_this_run = 0
-        self._indexed: dict[str, Any] = {}
+        self._search = SearchIndex()
         if input.reopen and input.restored is not None:
             # A closed ticket's customer wrote again: this new run reopens it before anything
             # else is handled (the message that started the run included).
             self._reopen()
-
-    def _new_snapshot(self, input: TicketStartInput) -> TicketSnapshot:
-        now = workflow.now().isoformat()
-        definition = self._process.definition
-        initial = definition.state(definition.initial)
-        return TicketSnapshot(
-            number=input.number,
-            subject=input.subject,
-            state=initial.id,
-            state_label=initial.label,
-            state_category=initial.category,
-            process_name=input.process.name,
-            process_version=input.process.version,
-            channel=input.channel,
-            priority=input.priority,
-            customer_email=input.customer.email,
-            customer_name=input.customer.name,
-            created_at=now,
-            updated_at=now,
-            first_message_id=input.message_id,
-            state_entered_at=now,
-            mailbox=input.mailbox,
-            customer_message_id=input.rfc_message_id,
-        )
 
     @workflow.run
     async def run(self, input: TicketStartInput) -> TicketResult:
@@ -216,7 +188,7 @@ class TicketWorkflow:
         self._t = opened.applied_to(self._t)
         self._events.clear()
         self._links.clear()
-        self._index()
+        self._search.upsert(self._t)
         await self._opened(input, seq)
 
     def _record_created(self, input: TicketStartInput, data: dict[str, Any]) -> int:
@@ -494,25 +466,10 @@ class TicketWorkflow:
             raise ApplicationError(
                 f"The new version cannot run: {exc}", type="InvalidDefinition"
             ) from None
-        definition = compiled.definition
-        ids = {s.id for s in definition.states}
-        target = input.state_map.get(self._t.state) or (
-            self._t.state if self._t.state in ids else ""
-        )
-        if not target:
-            raise ApplicationError(
-                f"The new version has no state '{self._t.state}'; map it to one.",
-                type="UnmappedState",
-            )
-        if target not in ids:
-            raise ApplicationError(
-                f"The new version has no state '{target}'.", type="UnmappedState"
-            )
-        if definition.state(target).final:
-            raise ApplicationError(
-                f"'{target}' is a final state; close the ticket with an action instead.",
-                type="UnmappedState",
-            )
+        try:
+            target = migration_target(compiled.definition, self._t.state, input.state_map)
+        except MigrationRefused as exc:
+            raise ApplicationError(str(exc), type="UnmappedState") from None
         return compiled, target
 
     @workflow.signal
@@ -619,39 +576,9 @@ class TicketWorkflow:
         )
         return self._t.seq
 
-    def _index(self) -> None:
-        """Upsert the search attributes that changed since the last upsert. Only the workflow
-        sets them (the starter sets none)."""
-        t = self._t
-        wanted: dict[str, Any] = {
-            SA_NUMBER.name: t.number,
-            SA_STATE.name: t.state,
-            SA_STATE_CATEGORY.name: t.state_category,
-            SA_ASSIGNEE.name: t.assignee,
-            SA_GROUP.name: t.group,
-            SA_PRIORITY.name: t.priority,
-            SA_CUSTOMER_EMAIL.name: t.customer_email or "-",
-            SA_PROCESS.name: f"{t.process_name}:{t.process_version}",
-        }
-        if not self._indexed:
-            current = workflow.info().typed_search_attributes
-            for key in TICKET_SEARCH_ATTRIBUTES:
-                self._indexed[key.name] = current.get(key)
-        updates: list[SearchAttributeUpdate[Any]] = []
-        for key in TICKET_SEARCH_ATTRIBUTES:
-            value = wanted[key.name]
-            if self._indexed.get(key.name) == value:
-                continue
-            if key in (SA_NUMBER, SA_CUSTOMER_EMAIL) and not workflow.patched(INDEX_IDENTITY):
-                continue  # tickets started before: their starter set these two
-            self._indexed[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))
-        if updates:
-            workflow.upsert_search_attributes(updates)
-
     async def _project(self) -> None:
         """Write the snapshot and the new events to the database before anyone is answered."""
-        self._index()
+        self._search.upsert(self._t)
         events, links = list(self._events), list(self._links)
         await workflow.execute_local_activity(
             ACT_PROJECT,

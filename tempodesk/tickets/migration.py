@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from statemachines import MigrationRefused, migration_target
 from tempodesk.core.models import ProcessMigration, ProcessMigrationItem, Ticket
 from tempodesk.tickets import processes
 
@@ -32,12 +33,14 @@ def candidates(session: Session, name: str, to_version: int) -> list[Ticket]:
 
 
 def states_to_map(session: Session, name: str, to_version: int) -> dict[str, list[str]]:
-    """For the editor: the states open tickets are in, per version, that need a decision."""
+    """For the editor: the states open tickets are in that need a decision (the version has
+    no such state, or it is final: ``statemachines.migration_target``'s rule)."""
     target = processes.definition(session, name, to_version)
-    known = {s.id for s in target.states}
     needed: dict[str, list[str]] = {}
     for ticket in candidates(session, name, to_version):
-        if ticket.state not in known or target.state(ticket.state).final:
+        try:
+            migration_target(target, ticket.state, {})
+        except MigrationRefused:
             needed.setdefault(ticket.state, []).append(ticket.number)
     return needed
 

@@ -1,10 +1,11 @@
-"""Workflow code must keep replaying the histories of tickets already in flight.
+"""Workflow code must keep replaying the histories of workflows already in flight.
 
 ``histories/*.json`` are real histories recorded from earlier versions of the workflows:
 TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening, v3 after
 it), MailboxWorkflow and ProcessMigrationWorkflow (v0 when their activities drove the
 tickets, v1 since the workflows do). Every change to a workflow must still replay them (or
-guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched change, run:
+guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched
+change, run:
 ``TEMPODESK_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_replay.py``.
 """
 
