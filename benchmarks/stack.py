@@ -265,7 +265,7 @@ def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> 
 
 def _create_database(options: StackOptions, tmp: Path, cleanup: contextlib.ExitStack) -> str:
     if options.database == "sqlite":
-        return f"sqlite:///{tmp / 'tempodesk.core.db'}"
+        return f"sqlite:///{tmp / 'tempodesk.db'}"
     name = f"tempodesk_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

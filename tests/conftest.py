@@ -100,7 +100,7 @@ def sqlite_stack(
     tmp = tmp_path_factory.mktemp("sqlite")
     settings = make_settings(
         tmp,
-        f"sqlite:///{tmp / 'tempodesk.core.db'}",
+        f"sqlite:///{tmp / 'tempodesk.db'}",
         temporal,
         temporal_namespace="sqlite",
         ticket_number_template="SQ-{year}-{seq:05d}",

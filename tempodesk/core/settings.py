@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         """The SQLAlchemy URL, with the psycopg 3 driver for PostgreSQL."""
-        url = self.database_url or f"sqlite:///{self.var_dir.resolve() / 'tempodesk.core.db'}"
+        url = self.database_url or f"sqlite:///{self.var_dir.resolve() / 'tempodesk.db'}"
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         elif url.startswith("postgres://"):

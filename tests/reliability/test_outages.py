@@ -130,7 +130,7 @@ def process_stack(tmp_path: Path, temporal: TemporalDevServer) -> Iterator[Stack
     """A stack whose worker is a real `tempodesk worker` process (see ``spawn_worker``)."""
     settings = make_settings(
         tmp_path,
-        f"sqlite:///{tmp_path / 'tempodesk.core.db'}",
+        f"sqlite:///{tmp_path / 'tempodesk.db'}",
         temporal,
         temporal_namespace="reliability",
         ticket_number_template=f"RK{uuid.uuid4().hex[:4]}-{{seq}}",
@@ -232,7 +232,7 @@ def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> Non
     first.start()
     settings = Settings(  # type: ignore[call-arg]
         var_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'tempodesk.core.db'}",
+        database_url=f"sqlite:///{tmp_path / 'tempodesk.db'}",
         temporal_address=first.address,
         smtp_port=free_port(),
         secret_key="test",

@@ -33,7 +33,7 @@ def test_db_upgrade_migrates_and_publishes_the_default_process(
     result = runner.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "Database is up to date" in result.output
-    assert (tmp_path / "tempodesk.core.db").exists()
+    assert (tmp_path / "tempodesk.db").exists()
 
 
 def test_seed_demo_prints_logins_once(runner: CliRunner) -> None:
@@ -51,7 +51,7 @@ def test_create_token_prints_a_token_that_authenticates(runner: CliRunner, tmp_p
     result = runner.invoke(main, ["create-token", "agent1"])
     assert result.exit_code == 0, result.output
     token = result.output.strip()
-    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.core.db'}"))
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.db'}"))
     with sessions() as session:
         user = accounts.user_for_token(session, token)
         assert user is not None and user.username == "agent1"
@@ -71,7 +71,7 @@ def test_create_user_with_a_password_from_the_environment(
     monkeypatch.setenv("TEMPODESK_NEW_PASSWORD", "a-long-password")
     result = runner.invoke(main, ["create-user", "carol", "--group", "Billing", "--name", "Carol"])
     assert result.exit_code == 0, result.output
-    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.core.db'}"))
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.db'}"))
     with sessions() as session:
         user = accounts.authenticate(session, "carol", "a-long-password")
         assert user is not None and [g.name for g in user.groups] == ["Billing"]
