@@ -182,3 +182,83 @@ def test_each_import_contract_breaks_on_a_forged_violation(tmp_path: Path, case:
     assert result.returncode == 1
     assert [line for line in broken if line.startswith(contract)], result.stdout[-3000:]
     assert "forged" in result.stdout
+
+
+# ---------------------------------------------------------------- one client per worker
+
+#: Calls that build a Temporal client or a database engine (or something that holds one).
+BUILDERS = {"connect", "TemporalFacade", "Runtime", "make_engine", "create_engine"}
+
+
+def builder_calls(module: str) -> list[tuple[str, str]]:
+    """(function, builder) for each call of a ``BUILDERS`` name in the module."""
+    found: list[tuple[str, str]] = []
+
+    def visit(node: ast.AST, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = scope
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{scope}.{child.name}" if scope else child.name
+            if isinstance(child, ast.Call):
+                func = child.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in BUILDERS:
+                    found.append((name, called))
+            visit(child, name)
+
+    visit(ast.parse(source_of(module).read_text(encoding="utf-8")), "")
+    return found
+
+
+def test_a_worker_process_holds_one_client_and_one_engine() -> None:
+    """run_worker connects one client and makes one engine; nothing its workflows and
+    activities reach builds another (the facade's lazy connect is reached only through a
+    facade, and none is built there)."""
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    reached = sorted(
+        m
+        for m in graph.find_upstream_modules("tempodesk.app.worker") | {"tempodesk.app.worker"}
+        if m.split(".")[0] in PACKAGES
+    )
+    assert not any(m.startswith("web") or m == "tempodesk.app.runtime" for m in reached)
+    calls = {m: builder_calls(m) for m in reached}
+    assert sorted(calls.pop("tempodesk.app.worker")) == [
+        ("run_worker", "connect"),
+        ("run_worker", "make_engine"),
+    ]
+    assert calls.pop("tempodesk.core.temporal") == [("TemporalFacade.engine", "connect")]
+    assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
+    assert {m: c for m, c in calls.items() if c} == {}
+
+
+# ---------------------------------------------------------------- rooms stay small
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+#: Modules or functions ("module:function") over the limits, each with its reason; the same
+#: list is in ARCHITECTURE.md ("Sizes"). Empty is the goal.
+OVERSIZE: dict[str, str] = {}
+
+
+def application_modules() -> list[Path]:
+    return sorted(
+        p
+        for package in PACKAGES
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts
+    )
+
+
+def test_no_module_over_600_lines_and_no_function_over_60() -> None:
+    over = []
+    for path in application_modules():
+        name = str(path.relative_to(ROOT))
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > MAX_MODULE_LINES and name not in OVERSIZE:
+            over.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES and f"{name}:{node.name}" not in OVERSIZE:
+                    over.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert over == []
