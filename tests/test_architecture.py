@@ -16,6 +16,7 @@ import ast
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
@@ -35,20 +36,22 @@ def state_writes(source: str, filename: str = "<source>") -> list[tuple[str, str
     assignment to one of ``TICKET_STATE`` on any object, an UPDATE/INSERT of the tickets
     table, or ``.values(state=...)``. ``function`` is the enclosing function's dotted name
     within the module ("" at module level)."""
-    found: list[tuple[str, str]] = []
+    return [
+        (scope, f"{filename}:{getattr(node, 'lineno', 0)} {hit}")
+        for scope, node in scoped(ast.parse(source, filename))
+        if (hit := _write(node))
+    ]
 
-    def visit(node: ast.AST, scope: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            name = scope
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{scope}.{child.name}" if scope else child.name
-            hit = _write(child)
-            if hit:
-                found.append((name, f"{filename}:{child.lineno} {hit}"))
-            visit(child, name)
 
-    visit(ast.parse(source, filename), "")
-    return found
+def scoped(tree: ast.AST, scope: str = "") -> Iterator[tuple[str, ast.AST]]:
+    """Every node below ``tree`` with the dotted name of the function or class it is in (a
+    definition is in itself)."""
+    for child in ast.iter_child_nodes(tree):
+        name = scope
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name = f"{scope}.{child.name}" if scope else child.name
+        yield name, child
+        yield from scoped(child, name)
 
 
 def _write(node: ast.AST) -> str:
@@ -192,21 +195,13 @@ BUILDERS = {"connect", "TemporalFacade", "Runtime", "make_engine", "create_engin
 
 def builder_calls(module: str) -> list[tuple[str, str]]:
     """(function, builder) for each call of a ``BUILDERS`` name in the module."""
-    found: list[tuple[str, str]] = []
-
-    def visit(node: ast.AST, scope: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            name = scope
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{scope}.{child.name}" if scope else child.name
-            if isinstance(child, ast.Call):
-                func = child.func
-                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if called in BUILDERS:
-                    found.append((name, called))
-            visit(child, name)
-
-    visit(ast.parse(source_of(module).read_text(encoding="utf-8")), "")
+    found = []
+    for scope, node in scoped(ast.parse(source_of(module).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in BUILDERS:
+                found.append((scope, called))
     return found
 
 

@@ -70,16 +70,9 @@ def _send_email(
     message_id = pressed.values.get(args["body_field"])
     if message_id is None:
         return Outcome(ticket)
-    link = MessageLink(
-        message_id=message_id,
-        channel="email",
-        sender_role="agent",
-        internal=False,
-        author=pressed.actor,
-        recipient=ticket.customer_email,
-        delivery_status="queued",
-    )
-    mail = OutboundMail(message_id, pressed.seq, to=ticket.customer_email, author=pressed.actor)
+    to = ticket.customer_email
+    link = _link(pressed, message_id, "email", recipient=to, delivery_status="queued")
+    mail = OutboundMail(message_id, pressed.seq, to=to, author=pressed.actor)
     return Outcome(ticket, links=[link], outbox=[mail], message_ids=[message_id])
 
 
@@ -90,14 +83,8 @@ def _portal_reply(
     message_id = pressed.values.get(args["body_field"])
     if message_id is None:
         return Outcome(ticket)
-    link = MessageLink(
-        message_id=message_id,
-        channel="portal",
-        sender_role="agent",
-        internal=False,
-        author=pressed.actor,
-    )
     mail = _template(pressed, index, args["template"], "customer", message_id)
+    link = _link(pressed, message_id, "portal")
     return Outcome(ticket, links=[link], outbox=[mail], message_ids=[message_id])
 
 
@@ -168,14 +155,22 @@ def _note(ticket: TicketSnapshot, pressed: Pressed, field_id: str) -> Outcome:
     message_id = pressed.values.get(field_id)
     if message_id is None:
         return Outcome(ticket)
-    link = MessageLink(
-        message_id=message_id,
-        channel="note",
-        sender_role="agent",
-        internal=True,
-        author=pressed.actor,
-    )
+    link = _link(pressed, message_id, "note", internal=True)
     return Outcome(ticket, links=[link], message_ids=[message_id])
+
+
+def _link(
+    pressed: Pressed, message_id: int, channel: str, *, internal: bool = False, **more: Any
+) -> MessageLink:
+    """An agent's stored text put on the timeline as what the effect makes of it."""
+    return MessageLink(
+        message_id=message_id,
+        channel=channel,
+        sender_role="agent",
+        internal=internal,
+        author=pressed.actor,
+        **more,
+    )
 
 
 def _template(

@@ -179,43 +179,42 @@ class TicketEngine:
         """A closed ticket's customer wrote again: start a new run of its workflow (same id,
         ``TicketStartInput.reopening``), with the message as its first signal; a run that
         started meanwhile gets the signal instead."""
-        try:
-            await self.client.start_workflow(
-                TICKET_WORKFLOW,
-                start,
-                id=ticket_workflow_id(start.number),
-                task_queue=TICKET_TASK_QUEUE,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                start_signal=SIGNAL_CUSTOMER_MESSAGE,
-                start_signal_args=[message],
-            )
-        except RPCError as exc:
-            raise _engine_error(exc) from None
+        await self._start(
+            TICKET_WORKFLOW,
+            start,
+            id=ticket_workflow_id(start.number),
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal=SIGNAL_CUSTOMER_MESSAGE,
+            start_signal_args=[message],
+        )
 
     async def ensure_mailbox(self, name: str, *, poll_now: bool = True) -> None:
         """Start the mailbox's polling workflow if it does not run (and wake it: check now)."""
-        try:
-            await self.client.start_workflow(
-                MAILBOX_WORKFLOW,
-                MailboxPollInput(name),
-                id=mailbox_workflow_id(name),
-                task_queue=TICKET_TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                start_signal=SIGNAL_POLL_NOW if poll_now else None,
-            )
-        except RPCError as exc:
-            raise _engine_error(exc) from None
+        await self._start(
+            MAILBOX_WORKFLOW,
+            MailboxPollInput(name),
+            id=mailbox_workflow_id(name),
+            start_signal=SIGNAL_POLL_NOW if poll_now else None,
+        )
 
     async def start_migration(self, migration_id: int) -> None:
         """Start the durable walk over a planned process migration."""
+        await self._start(
+            MIGRATION_WORKFLOW,
+            MigrationStartInput(migration_id),
+            id=migration_workflow_id(migration_id),
+        )
+
+    async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
+        """Start a workflow on the tickets' queue, or join the one running under ``id``."""
         try:
             await self.client.start_workflow(
-                MIGRATION_WORKFLOW,
-                MigrationStartInput(migration_id),
-                id=migration_workflow_id(migration_id),
+                workflow,
+                arg,
+                id=id,
                 task_queue=TICKET_TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                **options,
             )
         except RPCError as exc:
             raise _engine_error(exc) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,19 +96,9 @@ class Router:
         self.sessions = sessions
         self.intake = intake
 
-    def _finish(
-        self,
-        inbound_id: int,
-        outcome: str,
-        *,
-        ticket: str | None = None,
-        message_id: int | None = None,
-        reason: str = "",
-    ) -> Routed:
-        recorded = record_outcome(
-            self.sessions, inbound_id, outcome, ticket=ticket, message_id=message_id, reason=reason
-        )
-        return Routed(recorded)
+    def _finish(self, inbound_id: int, outcome: str, **recorded: Any) -> Routed:
+        """``record_outcome``, nothing to deliver (yet: a route is added by the caller)."""
+        return Routed(record_outcome(self.sessions, inbound_id, outcome, **recorded))
 
     def route(
         self,

@@ -11,7 +11,6 @@ internal note) and where a reply leaves from (mailbox address and signature).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -30,11 +29,11 @@ from statemachines import (
 from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
 from tempodesk.core.db import transaction
 from tempodesk.core.files import safe_content_type, safe_filename
-from tempodesk.core.models import Attachment, Draft, Group, Message, Ticket, User, utcnow
+from tempodesk.core.models import Draft, Group, Message, Ticket, User, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
-from tempodesk.tickets.intake import AttachmentData
+from tempodesk.tickets.intake import AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
 
@@ -194,17 +193,7 @@ class Actions:
                     body=values[spec.id].replace("\r\n", "\n"),
                 )
                 if index == 0:
-                    for part in files or []:
-                        message.attachments.append(
-                            Attachment(
-                                filename=part.filename,
-                                content_type=part.content_type,
-                                size=len(part.data),
-                                sha256=hashlib.sha256(part.data).hexdigest(),
-                                inline=False,
-                                data=part.data,
-                            )
-                        )
+                    attach_files(message, files or [])
                 session.add(message)
                 session.flush()
                 claimed[spec.id] = message.id

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -293,7 +294,12 @@ def store_email_parts(message: Message, email: EmailExtras) -> None:
     message.html = email.html
     message.smtp_message_id = email.rfc_message_id or None
     message.inbound_id = email.inbound_id
-    for part in email.attachments:
+    attach_files(message, email.attachments)
+
+
+def attach_files(message: Message, files: Iterable[AttachmentData]) -> None:
+    """Store files with a message (a mail's attachments, an agent's files with a reply)."""
+    for part in files:
         message.attachments.append(
             Attachment(
                 filename=part.filename,
