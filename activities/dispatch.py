@@ -38,7 +38,7 @@ from tempodesk.contracts import (
     MigrationStartInput,
 )
 from tempodesk.core.ids import migrate_update_id, ticket_workflow_id
-from tempodesk.core.temporal import TicketEngine
+from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail.inbound import deliver
 
 LEGACY_CONCURRENCY = 4
@@ -124,9 +124,9 @@ class Dispatch:
         workflow delivered its routes did it (they replay this). A thread-pool activity, like
         the fetch it wraps; deliveries run on the worker's loop, through its client."""
         result = self.mail.fetch_mail(input)
-        engine = TicketEngine(self.client)
+        temporal = AsyncFacade(self.client)
         for route in result.routes:
-            delivery = deliver(engine, route, self.mail.inbound.reopening)
+            delivery = deliver(temporal, route, self.mail.inbound.reopening)
             asyncio.run_coroutine_threadsafe(delivery, self.loop).result()
         if result.uids or result.last_uid:
             ack = MailboxAckInput(input.mailbox, result.uidvalidity, result.uids, result.last_uid)

@@ -221,7 +221,7 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
         ("run_worker", "connect"),
         ("run_worker", "make_engine"),
     ]
-    assert calls.pop("tempodesk.core.temporal") == [("TemporalFacade.engine", "connect")]
+    assert calls.pop("tempodesk.core.temporal") == [("TemporalFacade.connected", "connect")]
     assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
     assert {m: c for m, c in calls.items() if c} == {}
 

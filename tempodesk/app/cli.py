@@ -442,8 +442,8 @@ def _demo_tickets(settings: Settings) -> None:
     from tempodesk.core.temporal import TemporalFacade
     from tempodesk.tickets.intake import Intake, NewTicket
 
-    engine = TemporalFacade(settings)
-    intake = Intake(settings, _sessions(settings), engine)
+    temporal = TemporalFacade(settings)
+    intake = Intake(settings, _sessions(settings), temporal)
     try:
         intake.create_ticket(
             NewTicket(
@@ -467,7 +467,7 @@ def _demo_tickets(settings: Settings) -> None:
             )
         )
     finally:
-        engine.close()
+        temporal.close()
 
 
 def _banner(settings: Settings, remembered: dict[str, object]) -> None:

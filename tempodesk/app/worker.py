@@ -27,7 +27,7 @@ from activities.tickets import TicketStore
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory
 from tempodesk.core.settings import Settings
-from tempodesk.core.temporal import TicketEngine
+from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail import mailboxes
 from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
@@ -118,13 +118,13 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
-    tickets = TicketEngine(client)
+    temporal = AsyncFacade(client)
     with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
         workers = build_workers(client, settings, sessions, executor)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
-        await ensure_mailbox_workflows(tickets, sessions)
-        resumer = asyncio.create_task(resume_pending_starts(sessions, settings, tickets, stop))
+        await ensure_mailbox_workflows(temporal, sessions)
+        resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
         await stop.wait()
         await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
@@ -133,22 +133,22 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
 
 
 async def resume_pending_starts(
-    sessions: sessionmaker[Session], settings: Settings, engine: TicketEngine, stop: asyncio.Event
+    sessions: sessionmaker[Session], settings: Settings, temporal: AsyncFacade, stop: asyncio.Event
 ) -> None:
     """Now and then, start the tickets the web accepted while Temporal did not answer (or
     whose web process died before Temporal confirmed them): ``pending.resume_pending``."""
     while not stop.is_set():
         try:
-            await resume_pending(sessions, settings, engine)
+            await resume_pending(sessions, settings, temporal)
         except Exception:  # the database may be away too: try again next round
             log.exception("resuming accepted tickets failed; trying again later")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.resume_pending_seconds)
 
 
-async def ensure_mailbox_workflows(tickets: TicketEngine, sessions: sessionmaker[Session]) -> None:
+async def ensure_mailbox_workflows(temporal: AsyncFacade, sessions: sessionmaker[Session]) -> None:
     """Every enabled mailbox with IMAP settings has its polling workflow (idempotent)."""
     with sessions() as session:
         names = mailboxes.pollable(session)
     for name in names:
-        await tickets.ensure_mailbox(name, poll_now=False)
+        await temporal.ensure_mailbox(name, poll_now=False)

@@ -1,6 +1,6 @@
 """Ticket workflows as the rest of Tempodesk reaches them: by name, with domain errors.
 
-- ``TicketEngine`` does it with one ``temporalio`` client, asynchronously: the worker process
+- ``AsyncFacade`` does it with one ``temporalio`` client, asynchronously: the worker process
   uses it on its own client (one client per process).
 - ``TemporalFacade`` is the same for threads (Flask views, the CLI): it owns one background
   event loop (a daemon thread) with one client, created once, and offers blocking methods.
@@ -108,7 +108,7 @@ def _engine_error(exc: RPCError) -> EngineUnavailable:
     return EngineUnavailable(f"The ticket engine refused the request: {exc.message}")
 
 
-class TicketEngine:
+class AsyncFacade:
     """Ticket, mailbox and migration workflows through one client (async)."""
 
     def __init__(self, client: Client):
@@ -233,7 +233,7 @@ class TicketEngine:
 
 
 class TemporalFacade:
-    """``TicketEngine`` for threads (Flask, CLI): blocking calls on a background event loop."""
+    """``AsyncFacade`` for threads (Flask, CLI): blocking calls on a background event loop."""
 
     def __init__(self, settings: Settings, *, timeout: float = 30.0):
         self.settings = settings
@@ -243,7 +243,7 @@ class TemporalFacade:
             target=self._loop.run_forever, name="temporal-client", daemon=True
         )
         self._thread.start()
-        self._engine: TicketEngine | None = None
+        self._async: AsyncFacade | None = None
         self._connecting = asyncio.Lock()
 
     def close(self) -> None:
@@ -258,53 +258,50 @@ class TemporalFacade:
             future.cancel()
             raise EngineUnavailable("The ticket engine did not answer in time.") from None
 
-    async def engine(self) -> TicketEngine:
+    async def connected(self) -> AsyncFacade:
+        """The async facade on this facade's client (connected on first use)."""
         async with self._connecting:
-            if self._engine is None:
+            if self._async is None:
                 try:
                     client = await Client.connect(
                         self.settings.temporal_target, namespace=self.settings.temporal_namespace
                     )
                 except Exception as exc:
                     raise EngineUnavailable(f"The ticket engine is unavailable: {exc}") from None
-                self._engine = TicketEngine(client)
-            return self._engine
+                self._async = AsyncFacade(client)
+            return self._async
 
-    async def _with_engine(self, call: Callable[[TicketEngine], Awaitable[T]]) -> T:
-        return await call(await self.engine())
+    async def _on_loop(self, call: Callable[[AsyncFacade], Awaitable[T]]) -> T:
+        return await call(await self.connected())
 
-    def run(self, call: Callable[[TicketEngine], Awaitable[T]]) -> T:
-        """``await call(engine)`` on the facade's loop, from any thread."""
-        return self._call(self._with_engine(call))
+    def run(self, call: Callable[[AsyncFacade], Awaitable[T]]) -> T:
+        """``await call(temporal)`` on the facade's loop, from any thread."""
+        return self._call(self._on_loop(call))
 
     def start_ticket(self, start: TicketStartInput) -> ConfirmCreatedResult:
-        return self._call(self._with_engine(lambda e: e.start_ticket(start)))
+        return self._call(self._on_loop(lambda e: e.start_ticket(start)))
 
     def perform_action(
         self, number: str, request: PerformActionInput, request_id: str | None = None
     ) -> PerformActionResult:
-        return self._call(
-            self._with_engine(lambda e: e.perform_action(number, request, request_id))
-        )
+        return self._call(self._on_loop(lambda e: e.perform_action(number, request, request_id)))
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
-        self._call(
-            self._with_engine(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink))
-        )
+        self._call(self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink)))
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""
         self._call(
-            self._with_engine(lambda e: e.signal_ticket(number, SIGNAL_CUSTOMER_MESSAGE, message))
+            self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_CUSTOMER_MESSAGE, message))
         )
 
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
-        self._call(self._with_engine(lambda e: e.ensure_mailbox(name)))
+        self._call(self._on_loop(lambda e: e.ensure_mailbox(name)))
 
     def start_migration(self, migration_id: int) -> None:
-        self._call(self._with_engine(lambda e: e.start_migration(migration_id)))
+        self._call(self._on_loop(lambda e: e.start_migration(migration_id)))
 
     def snapshot(self, number: str) -> TicketSnapshot:
-        return self._call(self._with_engine(lambda e: e.snapshot(number)))
+        return self._call(self._on_loop(lambda e: e.snapshot(number)))

@@ -38,7 +38,7 @@ from tempodesk.core.db import transaction, upsert
 from tempodesk.core.ids import inbound_key
 from tempodesk.core.models import InboundMessage, Message, Ticket, utcnow
 from tempodesk.core.settings import Settings
-from tempodesk.core.temporal import TemporalFacade, TicketEngine, TicketNotFound
+from tempodesk.core.temporal import AsyncFacade, TemporalFacade, TicketNotFound
 from tempodesk.mail import mailboxes
 from tempodesk.mail.extracts import body_text, extras_of
 from tempodesk.mail.parsing.parsed import MailRejected, ParsedMail, content_digest, dedupe_key
@@ -184,7 +184,7 @@ class InboundService:
             return
         if self.temporal is None:
             raise RuntimeError("This process delivers no mail to tickets (it has no facade).")
-        self.temporal.run(lambda engine: deliver(engine, route, self.reopening))
+        self.temporal.run(lambda temporal: deliver(temporal, route, self.reopening))
 
     def _store(
         self,
@@ -256,7 +256,7 @@ class InboundService:
 
 
 async def deliver(
-    engine: TicketEngine,
+    temporal: AsyncFacade,
     route: MailRoute,
     reopening: Callable[[str, int], TicketStartInput | None],
 ) -> None:
@@ -264,16 +264,16 @@ async def deliver(
     new ticket, or signal the message; a ticket whose workflow has ended is reopened by a
     new run that gets the message as its first signal."""
     if route.start is not None:
-        await engine.start_ticket(route.start)
+        await temporal.start_ticket(route.start)
         return
     message = route.message
     assert message is not None
     try:
-        await engine.signal_ticket(route.number, SIGNAL_CUSTOMER_MESSAGE, message)
+        await temporal.signal_ticket(route.number, SIGNAL_CUSTOMER_MESSAGE, message)
     except TicketNotFound:
         start = await asyncio.to_thread(reopening, route.number, message.message_id)
         if start is not None:
-            await engine.reopen_ticket(start, message)
+            await temporal.reopen_ticket(start, message)
 
 
 def _parse(raw: bytes, max_bytes: int, mailbox: str) -> tuple[ParsedMail | None, str]:

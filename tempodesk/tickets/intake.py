@@ -283,8 +283,8 @@ class Intake:
         if self.temporal is None:
             raise RuntimeError("This process starts no tickets (it has no facade).")
         return self.temporal.run(
-            lambda engine: pending.resume_pending(
-                self.sessions, self.settings, engine, older_than=older_than, limit=limit
+            lambda temporal: pending.resume_pending(
+                self.sessions, self.settings, temporal, older_than=older_than, limit=limit
             )
         )
 

@@ -25,7 +25,7 @@ from tempodesk.contracts import TicketStartInput
 from tempodesk.core.db import transaction
 from tempodesk.core.models import PendingStart, Ticket
 from tempodesk.core.settings import Settings
-from tempodesk.core.temporal import EngineUnavailable, TicketEngine
+from tempodesk.core.temporal import AsyncFacade, EngineUnavailable
 from tempodesk.tickets import processes
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def attempted(sessions: sessionmaker[Session], number: str, error: str) -> None:
 async def resume_pending(
     sessions: sessionmaker[Session],
     settings: Settings,
-    engine: TicketEngine,
+    temporal: AsyncFacade,
     *,
     older_than: timedelta | None = None,
     limit: int = 100,
@@ -101,7 +101,7 @@ async def resume_pending(
     started = 0
     for start in await asyncio.to_thread(waiting, sessions, older_than, limit):
         try:
-            await engine.start_ticket(start)
+            await temporal.start_ticket(start)
         except EngineUnavailable as exc:
             await asyncio.to_thread(attempted, sessions, start.number, str(exc))
             log.warning("ticket %s still waits for the engine", start.number)

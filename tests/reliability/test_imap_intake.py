@@ -27,7 +27,7 @@ from tempodesk.core.db import transaction
 from tempodesk.core.failpoints import ENV as FAILPOINT
 from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
 from tempodesk.core.models import Contact, InboundMessage, Ticket
-from tempodesk.core.temporal import TicketEngine
+from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail import mailboxes
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
@@ -290,8 +290,8 @@ def test_the_mailbox_workflow_polls_by_itself(
         opened = session.scalar(select(Ticket).where(Ticket.number == rows[0].ticket_number))
     assert opened is not None and opened.subject == "Found by the workflow"
 
-    async def stop(engine: TicketEngine) -> Any:
-        handle = engine.client.get_workflow_handle(mailbox_workflow_id(box.name))
+    async def stop(temporal: AsyncFacade) -> Any:
+        handle = temporal.client.get_workflow_handle(mailbox_workflow_id(box.name))
         await handle.signal(SIGNAL_STOP)
         await asyncio.wait_for(handle.result(), 30)
         return (await handle.describe()).status
@@ -355,8 +355,8 @@ def test_the_mailbox_workflow_reopens_a_closed_ticket_with_the_reply(
 def wait_for_ended(stack: Stack, number: str) -> None:
     """Until the ticket's workflow has completed (its run is over, not just closed)."""
 
-    async def status(engine: TicketEngine) -> Any:
-        handle = engine.client.get_workflow_handle(ticket_workflow_id(number))
+    async def status(temporal: AsyncFacade) -> Any:
+        handle = temporal.client.get_workflow_handle(ticket_workflow_id(number))
         return (await handle.describe()).status
 
     for _ in range(200):
