@@ -29,8 +29,9 @@ class ActorLike(Protocol):
     def is_admin(self) -> bool: ...
 
 
-#: English texts of the rejections (history, logs and the API say these; the web translates by
-#: code: web/i18n.py lists the same texts as msgids). ``%(name)s`` takes ``Rejection.params``.
+#: English texts of the rejections (history, logs and the API say these; the web translates
+#: by code: web/i18n/texts.py lists the same texts as msgids). ``%(name)s`` takes
+#: ``Rejection.params``.
 REJECTION_TEXTS = {
     "not_ready": "The ticket is still being created; try again in a moment.",
     "state_changed": (

@@ -61,6 +61,7 @@ def index() -> Any:
 from web.admin import canned as _canned  # noqa: E402,F401
 from web.admin import mail as _mail  # noqa: E402,F401
 from web.admin import migrations as _migrations  # noqa: E402,F401
+from web.admin import process_editors as _process_editors  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
 from web.admin import templates as _templates  # noqa: E402,F401
 from web.admin import users as _users  # noqa: E402,F401

@@ -1,0 +1,260 @@
+"""The English texts the pure modules make, listed as msgids so that extraction finds them.
+
+``statemachines``, ``workflows`` and ``tempodesk`` keep making English texts (field errors,
+the workflow's rejections, built-in list names, labels of a definition's ids) because they
+end in history, logs and the API. Each is marked here with ``N_``; ``web.i18n.translate``
+shows them in the request's language.
+"""
+
+from __future__ import annotations
+
+
+def N_(text: str) -> str:
+    """Mark a text for extraction without translating it here (it is translated later)."""
+    return text
+
+
+#: statemachines.PRIORITIES and the built-in lists (tempodesk.tickets.lists), sorts and view
+#: modes (tempodesk.tickets.marks), ways a request comes in (tempodesk.people.customers),
+#: canned answer sharing (tempodesk.messaging.canned), template variables
+#: (tempodesk.messaging.templates) and effect descriptions (statemachines.EFFECTS):
+#: shown in menus, tables and help texts. A test checks that every
+#: one of them is listed here.
+LABELS = [
+    # priorities
+    N_("Low"),
+    N_("Normal"),
+    N_("High"),
+    N_("Urgent"),
+    # built-in lists
+    N_("Mine"),
+    N_("Unassigned"),
+    N_("My groups"),
+    N_("Unread"),
+    N_("Followed"),
+    N_("All open"),
+    N_("Waiting for customer"),
+    N_("Spam"),
+    N_("All tickets"),
+    # sorts and view modes
+    N_("Newest first"),
+    N_("Oldest first"),
+    N_("Recently updated"),
+    N_("Highest priority"),
+    N_("Table"),
+    N_("Compact list"),
+    N_("Split view"),
+    # how a request came in (an agent's new ticket)
+    N_("Phone call"),
+    N_("Walk-in"),
+    N_("Returned parcel"),
+    N_("Email"),
+    N_("Web form"),
+    N_("Other (API)"),
+    # who sees a canned answer
+    N_("Everyone"),
+    N_("Chosen groups"),
+    N_("One agent (personal)"),
+    # outcomes of an orders CSV import; delivery of a mail
+    N_("created"),
+    N_("updated"),
+    N_("error"),
+    N_("skipped"),
+    N_("sent"),
+    N_("failed"),
+    # template variables
+    N_("The ticket number, e.g. HD-2026-000123"),
+    N_("The subject of the request"),
+    N_("The state as agents see it"),
+    N_("The state as the customer sees it"),
+    N_("Low, Normal, High or Urgent"),
+    N_("Username of the assignee (empty if none)"),
+    N_("The group the ticket is assigned to"),
+    N_("web, api, email, phone or walk_in"),
+    N_("When the ticket was created (UTC)"),
+    N_("The ticket on the agent desk"),
+    N_("A field stored on the ticket by a set_field effect"),
+    N_("The customer"),
+    N_("The linked order, if any"),
+    N_("The agent who pressed the action (or the assignee)"),
+    N_("The action that sent the template and its fields"),
+    N_("The reply text, for portal replies"),
+    N_("Where the customer reads the ticket in the portal"),
+    N_("The name of the helpdesk (the sender name)"),
+    # what each effect of a process action does
+    N_("Reply to the customer by email with the text of a long-text field."),
+    N_("Post the reply in the customer portal only; the email (from a template) just links to it."),
+    N_(
+        "Send an email or SMS template to the customer, the assignee, the group, a supervisor "
+        "or the followers."
+    ),
+    N_("Send a template to everyone following the ticket."),
+    N_("Add an internal note (agents only) from a long-text field."),
+    N_("Assign to the agent or group chosen in a field."),
+    N_("Forward to a specialist or a group with a note for them."),
+    N_("Set the priority from a field."),
+    N_(
+        "Store a field's value on the ticket (its type or any custom field), searchable; "
+        "'name' is the ticket field (the field's id by default)."
+    ),
+]
+
+
+#: Identifiers of process definitions shown with a name in the UI (the id stays the value).
+CATEGORY_LABELS = {
+    "new": N_("new"),
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "merged": N_("merged"),
+}
+
+
+FIELD_TYPE_LABELS = {
+    "text": N_("short text"),
+    "longtext": N_("long text"),
+    "select": N_("choice"),
+    "multiselect": N_("several choices"),
+    "checkbox": N_("checkbox"),
+    "number": N_("number"),
+    "date": N_("date"),
+    "agent": N_("agent"),
+    "group": N_("group"),
+    "recipient": N_("agent or group"),
+    "priority": N_("priority"),
+}
+
+
+STYLE_LABELS = {"default": N_("default"), "primary": N_("primary"), "danger": N_("danger")}
+
+
+RECIPIENT_LABELS = {
+    "customer": N_("customer"),
+    "assignee": N_("assignee"),
+    "group": N_("group"),
+    "supervisor": N_("supervisor"),
+    "followers": N_("followers"),
+}
+
+
+#: What became of an inbound mail (tempodesk.mail.inbound), as the admin pages say it.
+INBOUND_STATUSES = {
+    "stored": N_("stored"),
+    "ticket": N_("ticket"),
+    "follow_up": N_("follow up"),
+    "ignored": N_("ignored"),
+    "quarantined": N_("quarantined"),
+}
+
+
+MIGRATION_STATUSES = {
+    "pending": N_("pending"),
+    "migrated": N_("migrated"),
+    "rejected": N_("rejected"),
+}
+
+
+#: Field errors of action forms (statemachines.rules.clean_fields), of the public form and
+#: new tickets (tempodesk.tickets.intake), of contacts, organisations and orders
+#: (tempodesk.people.customers), of saved filters and lists (tempodesk.tickets.marks,
+#: tempodesk.tickets.lists), and
+#: the workflow's reasons to refuse an action (workflows.ticket, tempodesk.tickets.actions).
+MESSAGES = [
+    # statemachines.rules.clean_fields
+    N_("This field is required."),
+    N_("Enter some text."),
+    N_("Enter text."),
+    N_("At most %(max)s characters."),
+    N_("Choose one of the offered values."),
+    N_("Choose among the offered values."),
+    N_("Expected true or false."),
+    N_("Enter a number."),
+    N_("Enter a date as YYYY-MM-DD."),
+    N_("Enter a real date as YYYY-MM-DD."),
+    N_("Choose an agent."),
+    N_("Choose a group."),
+    N_("Choose an agent or a group."),
+    N_("Choose a priority."),
+    N_("The action '%(action)s' has no field '%(field)s'."),
+    # tempodesk.tickets.intake
+    N_("Enter a subject."),
+    N_("Enter a message."),
+    N_("Enter a valid email address."),
+    N_("Enter an email address (or a phone number)."),
+    N_("Enter a valid phone number."),
+    N_("There is no process '%(process)s'."),
+    # tempodesk.tickets.actions
+    N_("Write a text to go with the files."),
+    N_("The ticket engine did not answer in time."),
+    # tempodesk.people.customers
+    N_("Another contact has this email address (merge them instead)."),
+    N_("Enter an email address or a phone number."),
+    N_("There is no such organisation."),
+    N_("There is no active agent '%(agent)s'."),
+    N_("A contact cannot be merged into itself."),
+    N_("Choose an existing contact."),
+    N_("One of the contacts was removed meanwhile."),
+    N_("Enter a name."),
+    N_("There is an organisation with this name already."),
+    N_("Choose how the request came in."),
+    N_("There is no order %(order)s."),
+    N_("The file is not UTF-8 text."),
+    N_("Missing column(s): %(columns)s."),
+    N_("At most %(max)s rows per file."),
+    N_("The order %(order)s is on line %(line)s already."),
+    N_("The file has no orders."),
+    N_("Not imported: the file has errors."),
+    N_("Enter the order number."),
+    N_("Use letters, digits and . _ - (no spaces)."),
+    N_("Give the customer's email address (or phone)."),
+    N_("Use an ISO date, e.g. 2026-11-02 or 2026-11-02T10:15:00Z."),
+    # tempodesk.tickets.marks and tempodesk.tickets.lists
+    N_("Give the filter a name."),
+    N_("You may share a filter only with groups you belong to."),
+    N_("Only its owner (or an admin, if it is shared) may change this filter."),
+    N_("Only its owner (or an admin) may delete this filter."),
+    N_("There is no list '%(list)s'."),
+    N_("The panel holds at most %(max)s lists."),
+    N_("Unknown state category: %(categories)s."),
+    N_("The cursor is not valid."),
+    N_("The cursor is not valid for this list."),
+    N_("Sort by one of %(sorts)s."),
+    N_("No such ticket (or you may not see it)."),
+    N_("It cannot be assigned while it is “%(state)s”."),
+    N_("The ticket engine did not answer; try it again."),
+    N_("Done: the ticket is now “%(state)s”."),
+    # tempodesk.people.users (an agent's own profile)
+    N_("Use one of: %(languages)s."),
+    # the timeline (workflows.ticket, activities)
+    N_("the spam filter flagged it"),
+    N_("timeout after %(after)s"),
+    N_("No order %(order)s was found."),
+    N_("Order %(order)s belongs to another customer."),
+    N_("nobody to send to as %(role)s"),
+    N_("automatic mail cap reached for the customer"),
+    N_("no ticket or no template '%(template)s'"),
+    N_("the template failed: %(problem)s"),
+]
+
+
+#: Why the workflow (or the web, asking the same ``statemachines.check_action``) refused an
+#: action, by the rejection's code. The texts equal ``statemachines.REJECTION_TEXTS`` (a test
+#: keeps them so); the web translates by the code, never by matching the English.
+REJECTIONS = {
+    "not_ready": N_("The ticket is still being created; try again in a moment."),
+    "state_changed": N_(
+        "The ticket has meanwhile moved to '%(state)s'; reload it to see what changed."
+    ),
+    "not_available": N_(
+        "The action '%(action)s' is not available while the ticket is '%(state)s'."
+    ),
+    "forbidden": N_("You may not '%(action)s' tickets in state '%(state)s'."),
+    "assignee_only": N_(
+        "You may not '%(action)s' tickets in state '%(state)s'. Only %(assignee)s, the "
+        "assignee, may act on this ticket."
+    ),
+    "no_customer_email": N_("This customer has no email address to reply to."),
+    "invalid_fields": N_("Some fields are not filled in correctly."),
+    "closed": N_("This ticket is closed; it takes no more actions."),
+}
