@@ -4,13 +4,13 @@
   note (``compose.js`` fetches them; without JavaScript the Insert button adds the text to the
   agent's draft and reloads the page).
 - Drafts of an action's form, saved as the agent types and deleted by a successful action
-  (``tempodesk.tickets.actions``), discarded with a button.
+  (``tempodesk.tickets.composer``), discarded with a button.
 - Files attached to an action (``uploaded_files``, used by the shared perform view), and the
   upload size limit of the endpoints that take files.
 - "New ticket" for a walk-in, a phone call, a returned parcel or an order.
 
-Thin views: the rules live in ``tempodesk.messaging.canned``, ``tempodesk.tickets.actions`` and
-``tempodesk.people.customers``.
+Thin views: the rules live in ``tempodesk.messaging.canned``, ``tempodesk.tickets.composer``,
+``tempodesk.tickets.actions`` and ``tempodesk.people.customers``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
 from tempodesk.people import accounts, common, contacts, orders
-from tempodesk.tickets import actions, processes, queries
+from tempodesk.tickets import composer, processes, queries
 from tempodesk.tickets import entry as ticket_entry
 from tempodesk.tickets.actions import AttachmentTooLarge
 from tempodesk.tickets.intake import AttachmentData, IntakeInvalid
@@ -111,7 +111,7 @@ class Composer:
 
     def roles_of(self, action: ActionSpec) -> dict[str, str]:
         if action.id not in self.roles:
-            self.roles[action.id] = actions.field_roles(action)
+            self.roles[action.id] = composer.field_roles(action)
         return self.roles[action.id]
 
     def has_text(self, action: ActionSpec) -> bool:
@@ -129,7 +129,7 @@ def _composer(ticket: Ticket) -> Composer:
     return Composer(
         canned=canned.visible_to(session, _actor()),
         templates=canned.email_templates(session),
-        drafts=actions.drafts_for(session, current_user.username, ticket.number),
+        drafts=composer.drafts_for(session, current_user.username, ticket.number),
         sender=mailboxes.reply_sender(session, settings, ticket),
         customer_email=ticket.customer_email,  # where the workflow sends a reply
         max_attachment_mb=settings.max_attachment_bytes / (1024 * 1024),
@@ -201,7 +201,9 @@ def draft_save(number: str, action_id: str) -> Any:
     action = _action_of(ticket, action_id)
     body = request.get_json(silent=True)
     try:
-        fields = actions.clean_draft(action, body.get("fields") if isinstance(body, dict) else None)
+        fields = composer.clean_draft(
+            action, body.get("fields") if isinstance(body, dict) else None
+        )
     except FieldErrors as exc:
         return jsonify(
             {
@@ -211,7 +213,7 @@ def draft_save(number: str, action_id: str) -> Any:
                 }
             }
         ), 422
-    kept = actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    kept = composer.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
     return jsonify({"saved": kept})
 
@@ -220,7 +222,7 @@ def draft_save(number: str, action_id: str) -> Any:
 def draft_discard(number: str, action_id: str) -> Any:
     """Throw the draft away (the "Discard draft" button of an action's form)."""
     ticket = _visible_ticket(number)
-    actions.discard_draft(db(), current_user.username, ticket.number, action_id)
+    composer.discard_draft(db(), current_user.username, ticket.number, action_id)
     db().commit()
     flash(_("The draft is discarded."), "success")
     return redirect(url_for("desk.ticket", number=ticket.number))
@@ -249,11 +251,11 @@ def draft_insert(number: str, action_id: str) -> Any:
     current = str(raw.get(target.id) or "").rstrip()
     raw[target.id] = f"{current}\n\n{text}" if current else text
     try:
-        fields = actions.clean_draft(action, raw)
+        fields = composer.clean_draft(action, raw)
     except FieldErrors as exc:
         flash("; ".join(translate_message(e) for e in exc.errors.values()), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
-    actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    composer.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
     return redirect(url_for("desk.ticket", number=ticket.number, _anchor=f"action-{action.id}"))
 
