@@ -1,7 +1,7 @@
 """Admin pages for mail: mailboxes (settings, IMAP state, "check mail now") and the
 quarantine (inbound mail that did not become a ticket, to reprocess or release).
 
-Forms read only the fields ``tempodesk.mail.mailboxes.read_form`` lists; passwords are write-only
+Forms read only the fields ``tempodesk.mail.admin.read_form`` lists; passwords are write-only
 (the form says whether one is stored, never what it is). Waiting on Temporal happens with the
 database connection given back (``release_db``).
 """
@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from tempodesk.core.models import InboundMessage
 from tempodesk.core.temporal import EngineUnavailable
+from tempodesk.mail import admin as mail_admin
 from tempodesk.mail import mailboxes
 from tempodesk.people import users
 from tempodesk.tickets import processes
@@ -42,30 +43,30 @@ ENGINE_DOWN = lazy_gettext(
 
 @bp.route("/mailboxes")
 def mailboxes_list() -> Any:
-    return render_template("admin/mail/mailboxes.html", mailboxes=mailboxes.summaries(db()))
+    return render_template("admin/mail/mailboxes.html", mailboxes=mail_admin.summaries(db()))
 
 
 @bp.route("/mailboxes/new", methods=["GET", "POST"])
 def mailbox_new() -> Any:
     if request.method == "POST":
         name = request.form.get("name", "").strip()
-        form = mailboxes.read_form(request.form)
+        form = mail_admin.read_form(request.form)
         errors: dict[str, str] = {}
         if name in RESERVED_NAMES:
             errors["name"] = _("'%(name)s' is reserved; choose another.", name=name)
         elif mailboxes.channel(db(), name) is not None:
             errors["name"] = _("There is a mailbox '%(name)s' already.", name=name)
         return _save(name, form, errors, is_new=True)
-    return _editor("", mailboxes.form_defaults(), {}, is_new=True)
+    return _editor("", mail_admin.form_defaults(), {}, is_new=True)
 
 
 @bp.route("/mailboxes/<name>", methods=["GET", "POST"])
 def mailbox_edit(name: str) -> Any:
-    values = mailboxes.form_values(db(), name)
+    values = mail_admin.form_values(db(), name)
     if values is None:
         abort(404)
     if request.method == "POST":
-        return _save(name, mailboxes.read_form(request.form), {}, is_new=False)
+        return _save(name, mail_admin.read_form(request.form), {}, is_new=False)
     return _editor(name, values, {})
 
 
@@ -93,9 +94,9 @@ def mailbox_poll(name: str) -> Any:
     return redirect(url_for("admin.mailbox_edit", name=name))
 
 
-def _save(name: str, form: mailboxes.MailboxForm, errors: dict[str, str], *, is_new: bool) -> Any:
+def _save(name: str, form: mail_admin.MailboxForm, errors: dict[str, str], *, is_new: bool) -> Any:
     session = db()
-    errors = {**errors, **mailboxes.check_form(session, form)}
+    errors = {**errors, **mail_admin.check_form(session, form)}
     try:
         mailboxes.save(
             session,
@@ -110,7 +111,7 @@ def _save(name: str, form: mailboxes.MailboxForm, errors: dict[str, str], *, is_
         errors = {**exc.errors, **errors}
     if errors:
         session.rollback()
-        values = {**mailboxes.form_defaults(), **form.values, "address": form.address}
+        values = {**mail_admin.form_defaults(), **form.values, "address": form.address}
         typed = form.imap_password or form.smtp_password
         return _editor(name, values, errors, is_new=is_new, status=422, retype=bool(typed))
     session.commit()
@@ -149,7 +150,7 @@ def _editor(
             errors=errors,
             is_new=is_new,
             retype=retype,
-            stored=mailboxes.stored_passwords(session, name) if not is_new else {},
+            stored=mail_admin.stored_passwords(session, name) if not is_new else {},
             box=None if is_new else mailboxes.row(session, name),
             groups=users.all_groups(session),
             agents=[u for u in users.all_users(session) if u.is_active],
@@ -169,19 +170,19 @@ def _editor(
 @bp.route("/quarantine")
 def quarantine() -> Any:
     status = request.args.get("status", "quarantined")
-    if status not in mailboxes.REVIEWABLE:
+    if status not in mail_admin.REVIEWABLE:
         status = "quarantined"
     mailbox = request.args.get("mailbox", "")
     before = request.args.get("before", type=int)
     limit = 100
-    rows = mailboxes.inbound_page(db(), status=status, mailbox=mailbox, before=before, limit=limit)
+    rows = mail_admin.inbound_page(db(), status=status, mailbox=mailbox, before=before, limit=limit)
     return render_template(
         "admin/mail/quarantine.html",
         rows=rows,
         status=status,
         mailbox=mailbox,
-        statuses=mailboxes.REVIEWABLE,
-        mailbox_names=[m.name for m in mailboxes.summaries(db())],
+        statuses=mail_admin.REVIEWABLE,
+        mailbox_names=[m.name for m in mail_admin.summaries(db())],
         older=rows[-1].id if len(rows) == limit else None,
     )
 
@@ -196,13 +197,13 @@ def _inbound(inbound_id: int) -> InboundMessage:
 @bp.route("/quarantine/<int:inbound_id>")
 def quarantined(inbound_id: int) -> Any:
     message = _inbound(inbound_id)
-    headers, problem = mailboxes.mail_headers(message.raw)
+    headers, problem = mail_admin.mail_headers(message.raw)
     return render_template(
         "admin/mail/message.html",
         message=message,
         headers=headers,
         problem=problem,
-        actionable=message.status in mailboxes.ACTIONABLE,
+        actionable=message.status in mail_admin.ACTIONABLE,
     )
 
 
@@ -265,7 +266,7 @@ def quarantined_release(inbound_id: int) -> Any:
 
 def _reviewable(inbound_id: int) -> bool:
     message = _inbound(inbound_id)
-    if message.status in mailboxes.ACTIONABLE:
+    if message.status in mail_admin.ACTIONABLE:
         return True
     flash(
         _("This message is already handled (%(status)s).", status=inbound_status(message.status)),
