@@ -64,6 +64,12 @@ BUILT_IN: tuple[View, ...] = (
 )
 BY_KEY = {view.key: view for view in BUILT_IN}
 SORTS = ("newest", "oldest", "updated", "priority")
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "updated": "Recently updated",
+    "priority": "Highest priority",
+}
 CRITERIA_KEYS = {
     "state",
     "category",
@@ -357,18 +363,6 @@ def filters_for(session: Session, actor: Actor) -> list[SavedFilter]:
         or (actor.is_admin and f.shared_with)
         or mine & set(f.shared_with)
     ]
-
-
-def criteria_of(session: Session, actor: Actor, key: str) -> tuple[str, dict[str, Any]]:
-    """(label, criteria) of a panel entry: "view:<key>" or "filter:<id>"."""
-    kind, _, name = key.partition(":")
-    if kind == "view" and name in BY_KEY:
-        return BY_KEY[name].label, dict(BY_KEY[name].criteria)
-    if kind == "filter" and name.isdigit():
-        for saved in filters_for(session, actor):
-            if saved.id == int(name):
-                return saved.name, dict(saved.criteria)
-    raise BadQuery(f"There is no list '{key}'.")
 
 
 def mark_read(session: Session, username: str, ticket: Ticket) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from tempodesk.tickets import lists, marks
+from tempodesk.tickets import lists, marks, panel
 from web import db
 from web.desk.common import bp, current_actor
 from web.i18n import gettext as _
@@ -60,7 +60,7 @@ def _save_filter(saved: Any) -> Any:
             session, actor, name=name, criteria=criteria, shared_with=shared, existing=saved
         )
         if saved is None:
-            marks.add_entry(session, actor, f"filter:{result.id}")
+            panel.add_entry(session, actor, f"filter:{result.id}")
     except marks.FilterInvalid as exc:
         session.rollback()
         return _filter_page(
