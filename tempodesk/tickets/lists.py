@@ -1,4 +1,5 @@
-"""Ticket lists: the built-in views, saved filters, sorting, keyset pages and full-text search.
+"""Ticket lists: the built-in views, criteria (as saved filters keep them), sorting, keyset
+pages, counts and full-text search.
 
 One place answers "which tickets, in which order" for the desk's lists, the search page and
 the API, always inside ``queries.visible_tickets`` (an agent never sees a state their groups
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
-from tempodesk.core.models import Follow, SavedFilter, Ticket, TicketRead
+from tempodesk.core.models import Follow, Ticket, TicketRead
 from tempodesk.tickets import queries
 
 OPEN = ("new", "open", "pending", "resolved")
@@ -347,22 +348,6 @@ def unread_among(session: Session, actor: Actor, tickets: list[Ticket]) -> set[s
         ).all()
     )
     return {t.number for t in tickets if seen.get(t.number, 0) < t.event_seq}
-
-
-# ------------------------------------------------------------------ saved filters
-
-
-def filters_for(session: Session, actor: Actor) -> list[SavedFilter]:
-    """The agent's own filters and those shared with one of their groups."""
-    rows = session.scalars(select(SavedFilter).order_by(SavedFilter.name, SavedFilter.id))
-    mine = set(actor.groups)
-    return [
-        f
-        for f in rows
-        if f.owner == actor.username
-        or (actor.is_admin and f.shared_with)
-        or mine & set(f.shared_with)
-    ]
 
 
 def mark_read(session: Session, username: str, ticket: Ticket) -> None:

@@ -31,12 +31,10 @@ from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
 from tempodesk.core.models import (
     Channel,
-    DeskLayout,
     Follow,
     Group,
     Presence,
     ProcessVersion,
-    SavedFilter,
     Ticket,
     User,
     utcnow,
@@ -48,7 +46,6 @@ from tempodesk.tickets.actions import Actions
 PRESENCE_WINDOW = timedelta(seconds=60)
 ACTIVITIES = ("viewing", "composing")
 BULK_MAX = 100
-NAME_MAX = 100
 
 
 # ------------------------------------------------------------------ criteria in forms
@@ -165,82 +162,6 @@ def filter_options(session: Session, actor: Actor) -> FilterOptions:
         processes=processes.names(session),
         mailboxes=[name for name, kind in channels if kind == "email"],
     )
-
-
-# ------------------------------------------------------------------ saved filters
-
-
-class FilterInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-def shareable_groups(session: Session, actor: Actor) -> list[str]:
-    """Agents share with their own groups; admins with any group."""
-    if actor.is_admin:
-        return list(session.scalars(select(Group.name).order_by(Group.name)))
-    return sorted(actor.groups)
-
-
-def visible_filter(session: Session, actor: Actor, filter_id: int) -> SavedFilter | None:
-    return next((f for f in lists.filters_for(session, actor) if f.id == filter_id), None)
-
-
-def may_edit(actor: Actor, saved: SavedFilter) -> bool:
-    """Your own filters; a shared one also by an admin."""
-    return saved.owner == actor.username or (actor.is_admin and bool(saved.shared_with))
-
-
-def save_filter(
-    session: Session,
-    actor: Actor,
-    *,
-    name: str,
-    criteria: Mapping[str, Any],
-    shared_with: Iterable[str],
-    existing: SavedFilter | None = None,
-) -> SavedFilter:
-    """Create a filter (owned by the actor), or change one they may edit."""
-    errors: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not name:
-        errors["name"] = "Give the filter a name."
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"At most {NAME_MAX} characters."
-    groups = sorted({g for g in shared_with if g})
-    allowed = set(shareable_groups(session, actor))
-    if set(groups) - allowed:
-        errors["shared_with"] = "You may share a filter only with groups you belong to."
-    try:
-        clean = lists.clean_criteria(dict(criteria))
-    except lists.BadQuery as exc:
-        errors["criteria"] = str(exc)
-        clean = {}
-    if existing is not None and not may_edit(actor, existing):
-        errors["owner"] = "Only its owner (or an admin, if it is shared) may change this filter."
-    if errors:
-        raise FilterInvalid(errors)
-    saved = existing or SavedFilter(owner=actor.username)
-    saved.name = name
-    saved.criteria = clean
-    saved.shared_with = groups
-    if existing is None:
-        session.add(saved)
-    session.flush()
-    return saved
-
-
-def delete_filter(session: Session, actor: Actor, saved: SavedFilter) -> None:
-    if not may_edit(actor, saved):
-        raise FilterInvalid({"owner": "Only its owner (or an admin) may delete this filter."})
-    key = f"filter:{saved.id}"
-    # Take it out of every panel too: SQLite may hand the same id to a later filter.
-    for layout in session.scalars(select(DeskLayout)):
-        if key in (layout.views or []):
-            layout.views = [k for k in layout.views if k != key]
-    session.delete(saved)
-    session.flush()
 
 
 # ------------------------------------------------------------------ the ticket page

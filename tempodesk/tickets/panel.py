@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tempodesk.contracts import Actor
 from tempodesk.core.models import DeskLayout, utcnow
-from tempodesk.tickets import lists
+from tempodesk.tickets import lists, saved_filters
 
 MODES = ("table", "compact", "split")
 MODE_LABELS = {"table": "Table", "compact": "Compact list", "split": "Split view"}
@@ -73,7 +73,7 @@ def criteria_of(session: Session, actor: Actor, key: str) -> tuple[str, dict[str
     if kind == "view" and name in lists.BY_KEY:
         return lists.BY_KEY[name].label, dict(lists.BY_KEY[name].criteria)
     if kind == "filter" and name.isdigit():
-        for saved in lists.filters_for(session, actor):
+        for saved in saved_filters.filters_for(session, actor):
             if saved.id == int(name):
                 return saved.name, dict(saved.criteria)
     raise lists.BadQuery(f"There is no list '{key}'.")
@@ -90,7 +90,7 @@ def resolve(session: Session, actor: Actor, key: str) -> tuple[str, dict[str, An
 def _known(session: Session, actor: Actor) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every list the agent may put in the panel: key -> (label, criteria)."""
     known = {f"view:{v.key}": (v.label, dict(v.criteria)) for v in lists.BUILT_IN}
-    for saved in lists.filters_for(session, actor):
+    for saved in saved_filters.filters_for(session, actor):
         known[f"filter:{saved.id}"] = (saved.name, dict(saved.criteria))
     return known
 
@@ -115,7 +115,7 @@ def panel(session: Session, actor: Actor, *, with_counts: bool = True) -> list[P
 def addable(session: Session, actor: Actor) -> list[tuple[str, str]]:
     """(key, label) of the views and filters the agent could add to their panel."""
     options = [(f"view:{v.key}", v.label) for v in lists.BUILT_IN]
-    for saved in lists.filters_for(session, actor):
+    for saved in saved_filters.filters_for(session, actor):
         owner = "" if saved.owner == actor.username else f" (shared by {saved.owner})"
         options.append((f"filter:{saved.id}", f"{saved.name}{owner}"))
     shown = set(panel_keys(session, actor, dict(options)))

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from tempodesk.contracts import Actor
-from tempodesk.tickets import lists, marks, panel, queries
+from tempodesk.tickets import lists, marks, panel, queries, saved_filters
 from web import db
 from web.desk.common import bp, current_actor, safe_next
 from web.i18n import gettext as _
@@ -87,9 +87,9 @@ def _render_list(
         modes=panel.MODE_LABELS,
         panel=_panel(session, actor),
         addable=[(k, _list_label(k, label)) for k, label in panel.addable(session, actor)],
-        filters={f.id: f for f in lists.filters_for(session, actor)},
-        may_edit=lambda saved: marks.may_edit(actor, saved),
-        shareable=marks.shareable_groups(session, actor),
+        filters={f.id: f for f in saved_filters.filters_for(session, actor)},
+        may_edit=lambda saved: saved_filters.may_edit(actor, saved),
+        shareable=saved_filters.shareable_groups(session, actor),
         bulk_actions=marks.bulk_actions(session, actor),
         agents=queries.active_agents(session),
         priorities=translated_priorities(),
