@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from tempodesk.tickets import lists, marks, panel, saved_filters
+from tempodesk.tickets import filter_form, lists, panel, saved_filters
 from web import db
 from web.desk.common import bp, current_actor
 from web.i18n import gettext as _
@@ -30,8 +30,8 @@ def _filter_page(
             saved=saved,
             name=name,
             shared=shared,
-            form_values=marks.criteria_to_form(criteria),
-            options=marks.filter_options(session, actor),
+            form_values=filter_form.criteria_to_form(criteria),
+            options=filter_form.filter_options(session, actor),
             shareable=saved_filters.shareable_groups(session, actor),
             errors=errors or {},
         ),
@@ -43,7 +43,7 @@ def _filter_form() -> tuple[str, dict[str, Any] | None, list[str], dict[str, str
     errors: dict[str, str] = {}
     criteria: dict[str, Any] | None
     try:
-        criteria = marks.criteria_from_form(request.form.to_dict(flat=False))
+        criteria = filter_form.criteria_from_form(request.form.to_dict(flat=False))
     except lists.BadQuery as exc:
         criteria, errors["criteria"] = None, str(exc)
     return request.form.get("name", ""), criteria, request.form.getlist("shared_with"), errors

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from tempodesk.contracts import Actor
-from tempodesk.tickets import lists, marks, panel, queries, saved_filters
+from tempodesk.tickets import filter_form, lists, marks, panel, queries, saved_filters
 from web import db
 from web.desk.common import bp, current_actor, safe_next
 from web.i18n import gettext as _
@@ -79,8 +79,8 @@ def _render_list(
         query=query,
         filtered=filtered,
         criteria=criteria,
-        form_values=marks.criteria_to_form(criteria),
-        options=marks.filter_options(session, actor),
+        form_values=filter_form.criteria_to_form(criteria),
+        options=filter_form.filter_options(session, actor),
         sort=sort,
         sorts=lists.SORT_LABELS,
         mode=layout.mode,
@@ -113,7 +113,7 @@ def index() -> Any:
     filtered = bool(request.args.get("filter"))
     if filtered:
         try:
-            criteria = marks.criteria_from_form(request.args.to_dict(flat=False))
+            criteria = filter_form.criteria_from_form(request.args.to_dict(flat=False))
         except lists.BadQuery as exc:
             abort(400, str(exc))
     return _render_list(key=key, label=label, criteria=criteria, filtered=filtered)
