@@ -11,7 +11,8 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from tempodesk.contracts import Actor
-from tempodesk.tickets import filter_form, lists, marks, panel, queries, saved_filters
+from tempodesk.tickets import bulk as ticket_bulk
+from tempodesk.tickets import filter_form, lists, panel, queries, saved_filters
 from web import db
 from web.desk.common import bp, current_actor, safe_next
 from web.i18n import gettext as _
@@ -90,7 +91,7 @@ def _render_list(
         filters={f.id: f for f in saved_filters.filters_for(session, actor)},
         may_edit=lambda saved: saved_filters.may_edit(actor, saved),
         shareable=saved_filters.shareable_groups(session, actor),
-        bulk_actions=marks.bulk_actions(session, actor),
+        bulk_actions=ticket_bulk.bulk_actions(session, actor),
         agents=queries.active_agents(session),
         priorities=translated_priorities(),
         more_url=more,
