@@ -240,9 +240,6 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# ------------------------------------------------------------------ sorting and pages
-
-
 def _order(sort: str) -> tuple[Any, ...]:
     if sort == "oldest":
         return (Ticket.id.asc(),)
@@ -348,20 +345,3 @@ def unread_among(session: Session, actor: Actor, tickets: list[Ticket]) -> set[s
         ).all()
     )
     return {t.number for t in tickets if seen.get(t.number, 0) < t.event_seq}
-
-
-def mark_read(session: Session, username: str, ticket: Ticket) -> None:
-    """The agent has seen the ticket up to its latest event."""
-    row = session.get(TicketRead, (username, ticket.number))
-    if row is None:
-        session.add(
-            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
-        )
-    elif row.seen_seq < ticket.event_seq:
-        row.seen_seq = ticket.event_seq
-
-
-def mark_unread(session: Session, username: str, number: str) -> None:
-    row = session.get(TicketRead, (username, number))
-    if row is not None:
-        row.seen_seq = 0

@@ -1,10 +1,9 @@
-"""The agent's desk around the ticket lists: the left panel, saved filters, presence, follows
-and bulk actions.
+"""Each agent's marks on tickets: the tickets they follow, how far they have read each one,
+and where they are (presence: viewing or composing on a ticket within the last minute).
 
-The web's views parse a request and call these. Tickets are read only through
-``tempodesk.tickets.lists`` and ``tempodesk.tickets.queries`` (an agent never sees a ticket
-or a state their groups may not see), and a bulk action is one ``Actions.perform`` per
-ticket: each ticket's workflow still decides through its own Update.
+The marks are the agent's own desk data, never a ticket: opening a ticket marks it read up to
+its latest event, and the ticket page's header shows whether the agent follows it and who
+else is on it. The lists read them back as criteria (the unread and followed views).
 """
 
 from __future__ import annotations
@@ -17,19 +16,11 @@ from sqlalchemy.orm import Session
 
 from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
-from tempodesk.core.models import (
-    Follow,
-    Presence,
-    Ticket,
-    utcnow,
-)
+from tempodesk.core.models import Follow, Presence, Ticket, TicketRead, utcnow
 from tempodesk.tickets import lists
 
 PRESENCE_WINDOW = timedelta(seconds=60)
 ACTIVITIES = ("viewing", "composing")
-
-
-# ------------------------------------------------------------------ the ticket page
 
 
 @dataclass(frozen=True)
@@ -50,6 +41,35 @@ class Seen:
 class TicketHeader:
     following: bool
     others: list[Seen] = field(default_factory=list)
+
+
+def is_following(session: Session, username: str, number: str) -> bool:
+    return session.get(Follow, (number, username)) is not None
+
+
+def set_following(session: Session, username: str, number: str, follow: bool) -> None:
+    row = session.get(Follow, (number, username))
+    if follow and row is None:
+        session.add(Follow(ticket_number=number, username=username))
+    elif not follow and row is not None:
+        session.delete(row)
+
+
+def mark_read(session: Session, username: str, ticket: Ticket) -> None:
+    """The agent has seen the ticket up to its latest event."""
+    row = session.get(TicketRead, (username, ticket.number))
+    if row is None:
+        session.add(
+            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
+        )
+    elif row.seen_seq < ticket.event_seq:
+        row.seen_seq = ticket.event_seq
+
+
+def mark_unread(session: Session, username: str, number: str) -> None:
+    row = session.get(TicketRead, (username, number))
+    if row is not None:
+        row.seen_seq = 0
 
 
 def note_presence(
@@ -89,18 +109,6 @@ def others_present(
     # Compared in Python: SQLite keeps datetimes as text without a zone.
     seen = [Seen(r.username, r.activity) for r in rows if (aware(r.seen_at) or cutoff) > cutoff]
     return sorted(seen, key=lambda s: (s.activity != "composing", s.username))
-
-
-def is_following(session: Session, username: str, number: str) -> bool:
-    return session.get(Follow, (number, username)) is not None
-
-
-def set_following(session: Session, username: str, number: str, follow: bool) -> None:
-    row = session.get(Follow, (number, username))
-    if follow and row is None:
-        session.add(Follow(ticket_number=number, username=username))
-    elif not follow and row is not None:
-        session.delete(row)
 
 
 def ticket_header(session: Session, actor: Actor, ticket: Ticket) -> TicketHeader:

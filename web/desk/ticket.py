@@ -72,7 +72,7 @@ def follow(number: str) -> Any:
 @bp.route("/tickets/<number>/unread", methods=["POST"])
 def mark_unread(number: str) -> Any:
     ticket = find_or_404(number)
-    lists.mark_unread(db(), current_actor().username, ticket.number)
+    marks.mark_unread(db(), current_actor().username, ticket.number)
     db().commit()
     flash(_("%(number)s is marked unread.", number=ticket.number), "success")
     return redirect(safe_next(url_for("desk.index")))
@@ -112,7 +112,7 @@ def ticket(number: str) -> Any:
     found = queries.find_ticket(session, number, actor)
     if found is None:
         abort(404)
-    lists.mark_read(session, actor.username, found)
+    marks.mark_read(session, actor.username, found)
     marks.note_presence(session, actor.username, found.number, "viewing")
     try:
         session.commit()
