@@ -16,7 +16,8 @@ from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Me
 from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.mail import trim_quoted
 from tempodesk.tickets import lists, marks, queries
-from web import compose, db, release_db, runtime
+from web import db, release_db, runtime
+from web.compose.composer import uploaded_files
 from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
 from web.i18n import gettext as _
 from web.i18n import inbound_status, rejection_text, translate_message, translated_priorities
@@ -176,7 +177,7 @@ def perform(number: str, action_id: str) -> Any:
         flash(_("There is no action '%(action)s'.", action=action_id), "error")
         return _ticket_page(number, status=409)
     values = coerce_form(action, request.form.to_dict(flat=False))
-    files = compose.uploaded_files()  # the composer's attachments (web/compose.py); 413 if big
+    files = uploaded_files()  # the composer's attachments (web/compose/composer.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
     release_db()
