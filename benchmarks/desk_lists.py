@@ -85,7 +85,7 @@ from tempodesk.contracts import Actor
 from tempodesk.core.models import Group, Membership, ProcessVersion, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.people import accounts
-from tempodesk.tickets import lists, marks, processes, queries
+from tempodesk.tickets import lists, panel, processes, queries
 
 log = logging.getLogger("benchmarks")
 
@@ -1241,7 +1241,7 @@ class Bare:
 
     def count_sql(self, criteria: dict[str, Any], actor: Actor) -> tuple[str, list[Any]]:
         where, params = self.where(criteria, actor)
-        capped = f"SELECT id FROM tickets WHERE {where} LIMIT {marks.COUNT_CAP + 1}"
+        capped = f"SELECT id FROM tickets WHERE {where} LIMIT {panel.COUNT_CAP + 1}"
         return f"SELECT count(*) FROM ({capped}) AS capped", params
 
     def ticket_page(self, number: str) -> int:
@@ -1410,7 +1410,7 @@ class Bench:
     def _count(self, actor: Actor, criteria: dict[str, Any]) -> int:
         with self.sessions() as session:
             # As the desk's panel counts (a saved filter may search): "999+" beyond the cap.
-            return lists.count(session, actor, criteria, cap=marks.COUNT_CAP)
+            return lists.count(session, actor, criteria, cap=panel.COUNT_CAP)
 
     def _ticket(self, actor: Actor, number: str) -> int:
         with self.sessions() as session:

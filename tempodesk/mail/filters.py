@@ -142,10 +142,6 @@ def _content_type(mail: ParsedMail) -> tuple[str, dict[str, str]]:
         return "text/plain", {}
 
 
-# ---------------------------------------------------------------------------------------------
-# identify_sender
-
-
 def identify_sender(mail: ParsedMail, context: FilterContext, result: Classification) -> None:
     """Who wrote: From, falling back to Reply-To, then Sender (Zammad ``identify_sender``)."""
     if mail.from_address:
@@ -159,10 +155,6 @@ def identify_sender(mail: ParsedMail, context: FilterContext, result: Classifica
             result.sender, result.sender_name = address, mail.from_name
             result.reasons.append(f"sender: From has no usable address; using {label}")
             return
-
-
-# ---------------------------------------------------------------------------------------------
-# loop_detection
 
 
 _LOOP_WORDS = frozenset({"yes", "true", "1"})
@@ -195,10 +187,6 @@ def loop_detection(mail: ParsedMail, context: FilterContext, result: Classificat
         auto = _token(mail.header("auto-submitted"))
         if precedence in _BULKY_PRECEDENCE or auto not in ("", "no"):
             result.mark("loop", f"loop: our own notification came back ({mail.message_id})")
-
-
-# ---------------------------------------------------------------------------------------------
-# auto_response_check
 
 
 # osTicket TicketFilter::isAutoReply and Zammad auto_response_check.rb, merged:
@@ -287,10 +275,6 @@ def auto_response_check(mail: ParsedMail, context: FilterContext, result: Classi
         result.reasons.append("mailing list: List-Id/List-Unsubscribe present (RFC 2369, 2919)")
     if _AUTO_REPLY_SUBJECT.match(mail.subject):
         automatic(f"subject looks like an automatic reply (heuristic): {mail.subject[:60]!r}")
-
-
-# ---------------------------------------------------------------------------------------------
-# bounce_detection
 
 
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
@@ -388,10 +372,6 @@ def bounce_detection(mail: ParsedMail, context: FilterContext, result: Classific
                 break
 
 
-# ---------------------------------------------------------------------------------------------
-# spam_check
-
-
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
@@ -460,10 +440,6 @@ def spam_check(mail: ParsedMail, context: FilterContext, result: Classification)
         result.reasons.append(f"spam (heuristic): {heuristic}")
     if len(heuristics) >= 2:
         result.mark("spam", "spam: several heuristics together")
-
-
-# ---------------------------------------------------------------------------------------------
-# followup_detection and order_detection
 
 
 def _matches(pattern: str, text: str) -> list[str]:

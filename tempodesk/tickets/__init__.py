@@ -1,4 +1,5 @@
-"""Tickets as the web and the worker's activities use them: intake, actions, read queries and
-lists, the published processes and their migration, and each agent's marks (follows, read
-marks, presence, the desk's panel).
+"""Tickets as the web and the worker's activities use them: intake, actions and the
+composer's drafts, read queries and lists (saved filters, the filter form), bulk actions, the
+published processes and their migration, the desk's panel, and each agent's marks (follows,
+read marks, presence).
 """

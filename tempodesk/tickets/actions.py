@@ -3,10 +3,9 @@
 The same path serves the desk and the API. The checks here spare the agent a round trip and
 keep unknown agents or groups out; the workflow's Update validator decides.
 
-The composer's side lives here too: files attached to the action's text (stored on its claim
-check, checked before anything is written), the agent's drafts of an action's form (deleted
-once the action succeeded), what each long-text field of an action does (reply, portal reply,
-internal note) and where a reply leaves from (mailbox address and signature).
+Files attached to the action's text are checked here before anything is written and stored
+on its claim check. A successful action deletes the agent's draft of its form (the drafts
+are the composer's: ``tempodesk.tickets.composer``).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,16 +28,16 @@ from statemachines import (
 from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
 from tempodesk.core.db import transaction
 from tempodesk.core.files import safe_content_type, safe_filename
-from tempodesk.core.models import Draft, Group, Message, Ticket, User, utcnow
+from tempodesk.core.models import Group, Message, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
+from tempodesk.tickets.composer import discard_draft
 from tempodesk.tickets.intake import AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 20  # files per action
-MAX_DRAFT_CHARS = 200_000  # all the values of one draft together
 
 
 class AttachmentTooLarge(ValueError):
@@ -245,75 +244,3 @@ def _mb(size: int) -> str:
 def _files_field(action: ActionSpec) -> str:
     """The field an error about attached files is shown at: the first long text."""
     return next((f.id for f in action.fields if f.type == "longtext"), "attachments")
-
-
-# --------------------------------------------------------------------------------- composer
-
-
-def field_roles(action: ActionSpec) -> dict[str, str]:
-    """What each long-text field of an action becomes: "reply" (emailed to the customer),
-    "portal" (shown to the customer in the portal) or "note" (only agents see it)."""
-    roles: dict[str, str] = {}
-    for effect in action.effects:
-        if effect.type == "send_email":
-            roles.setdefault(effect.arg("body_field"), "reply")
-        elif effect.type == "portal_reply":
-            roles.setdefault(effect.arg("body_field"), "portal")
-        elif effect.type == "add_note":
-            roles.setdefault(effect.arg("body_field"), "note")
-        elif effect.type == "forward" and effect.arg("note_field"):
-            roles.setdefault(effect.arg("note_field"), "note")
-    return {k: v for k, v in roles.items() if k}
-
-
-def drafts_for(session: Session, username: str, number: str) -> dict[str, dict[str, Any]]:
-    """The agent's drafts on this ticket: action id -> the form's field values."""
-    return {
-        d.action: dict(d.fields or {})
-        for d in session.scalars(
-            select(Draft).where(Draft.username == username).where(Draft.ticket_number == number)
-        )
-    }
-
-
-def clean_draft(action: ActionSpec, raw: Any) -> dict[str, Any]:
-    """Only the action's own fields, as the form sends them (text, or lists of text)."""
-    if not isinstance(raw, dict):
-        raise FieldErrors({"fields": "Send the fields as an object."})
-    fields: dict[str, Any] = {}
-    for spec in action.fields:
-        value = raw.get(spec.id)
-        if isinstance(value, str) and value != "":
-            fields[spec.id] = value.replace("\r\n", "\n")
-        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            fields[spec.id] = list(value)
-    size = sum(len(v) if isinstance(v, str) else sum(map(len, v)) for v in fields.values())
-    if size > MAX_DRAFT_CHARS:
-        raise FieldErrors({"fields": f"A draft may be at most {MAX_DRAFT_CHARS} characters."})
-    return fields
-
-
-def save_draft(
-    session: Session, username: str, number: str, action_id: str, fields: dict[str, Any]
-) -> bool:
-    """Keep what the agent typed; an empty form deletes the draft. True if one is kept."""
-    draft = session.get(Draft, (username, number, action_id))
-    if not fields:
-        if draft is not None:
-            session.delete(draft)
-        return False
-    if draft is None:
-        draft = Draft(username=username, ticket_number=number, action=action_id)
-        session.add(draft)
-    draft.fields = fields
-    draft.updated_at = utcnow()
-    return True
-
-
-def discard_draft(session: Session, username: str, number: str, action_id: str) -> None:
-    session.execute(
-        delete(Draft)
-        .where(Draft.username == username)
-        .where(Draft.ticket_number == number)
-        .where(Draft.action == action_id)
-    )

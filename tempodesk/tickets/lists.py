@@ -1,4 +1,5 @@
-"""Ticket lists: the built-in views, saved filters, sorting, keyset pages and full-text search.
+"""Ticket lists: the built-in views, criteria (as saved filters keep them), sorting, keyset
+pages, counts and full-text search.
 
 One place answers "which tickets, in which order" for the desk's lists, the search page and
 the API, always inside ``queries.visible_tickets`` (an agent never sees a state their groups
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
-from tempodesk.core.models import Follow, SavedFilter, Ticket, TicketRead
+from tempodesk.core.models import Follow, Ticket, TicketRead
 from tempodesk.tickets import queries
 
 OPEN = ("new", "open", "pending", "resolved")
@@ -64,6 +65,12 @@ BUILT_IN: tuple[View, ...] = (
 )
 BY_KEY = {view.key: view for view in BUILT_IN}
 SORTS = ("newest", "oldest", "updated", "priority")
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "updated": "Recently updated",
+    "priority": "Highest priority",
+}
 CRITERIA_KEYS = {
     "state",
     "category",
@@ -233,9 +240,6 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# ------------------------------------------------------------------ sorting and pages
-
-
 def _order(sort: str) -> tuple[Any, ...]:
     if sort == "oldest":
         return (Ticket.id.asc(),)
@@ -341,48 +345,3 @@ def unread_among(session: Session, actor: Actor, tickets: list[Ticket]) -> set[s
         ).all()
     )
     return {t.number for t in tickets if seen.get(t.number, 0) < t.event_seq}
-
-
-# ------------------------------------------------------------------ saved filters
-
-
-def filters_for(session: Session, actor: Actor) -> list[SavedFilter]:
-    """The agent's own filters and those shared with one of their groups."""
-    rows = session.scalars(select(SavedFilter).order_by(SavedFilter.name, SavedFilter.id))
-    mine = set(actor.groups)
-    return [
-        f
-        for f in rows
-        if f.owner == actor.username
-        or (actor.is_admin and f.shared_with)
-        or mine & set(f.shared_with)
-    ]
-
-
-def criteria_of(session: Session, actor: Actor, key: str) -> tuple[str, dict[str, Any]]:
-    """(label, criteria) of a panel entry: "view:<key>" or "filter:<id>"."""
-    kind, _, name = key.partition(":")
-    if kind == "view" and name in BY_KEY:
-        return BY_KEY[name].label, dict(BY_KEY[name].criteria)
-    if kind == "filter" and name.isdigit():
-        for saved in filters_for(session, actor):
-            if saved.id == int(name):
-                return saved.name, dict(saved.criteria)
-    raise BadQuery(f"There is no list '{key}'.")
-
-
-def mark_read(session: Session, username: str, ticket: Ticket) -> None:
-    """The agent has seen the ticket up to its latest event."""
-    row = session.get(TicketRead, (username, ticket.number))
-    if row is None:
-        session.add(
-            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
-        )
-    elif row.seen_seq < ticket.event_seq:
-        row.seen_seq = ticket.event_seq
-
-
-def mark_unread(session: Session, username: str, number: str) -> None:
-    row = session.get(TicketRead, (username, number))
-    if row is not None:
-        row.seen_seq = 0

@@ -1,398 +1,26 @@
-"""The agent's desk around the ticket lists: the left panel, saved filters, presence, follows
-and bulk actions.
+"""Each agent's marks on tickets: the tickets they follow, how far they have read each one,
+and where they are (presence: viewing or composing on a ticket within the last minute).
 
-The web's views parse a request and call these. Tickets are read only through
-``tempodesk.tickets.lists`` and ``tempodesk.tickets.queries`` (an agent never sees a ticket
-or a state their groups may not see), and a bulk action is one ``Actions.perform`` per
-ticket: each ticket's workflow still decides through its own Update.
+The marks are the agent's own desk data, never a ticket: opening a ticket marks it read up to
+its latest event, and the ticket page's header shows whether the agent follows it and who
+else is on it. The lists read them back as criteria (the unread and followed views).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from statemachines import (
-    PRIORITIES,
-    STATE_CATEGORIES,
-    ActionSpec,
-    FieldErrors,
-    ProcessDefinition,
-    Rejection,
-    actions_for,
-    may_see,
-)
 from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
-from tempodesk.core.models import (
-    Channel,
-    DeskLayout,
-    Follow,
-    Group,
-    Presence,
-    ProcessVersion,
-    SavedFilter,
-    Ticket,
-    User,
-    utcnow,
-)
-from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
-from tempodesk.tickets import lists, processes, queries
-from tempodesk.tickets.actions import Actions
+from tempodesk.core.models import Follow, Presence, Ticket, TicketRead, utcnow
+from tempodesk.tickets import lists
 
-MODES = ("table", "compact", "split")
-MODE_LABELS = {"table": "Table", "compact": "Compact list", "split": "Split view"}
-SORT_LABELS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "updated": "Recently updated",
-    "priority": "Highest priority",
-}
-DEFAULT_PANEL = tuple(f"view:{view.key}" for view in lists.BUILT_IN)
-PANEL_MAX = 40
-COUNT_CAP = 999  # the panel shows "999+" beyond: counting a huge list exactly buys nothing
 PRESENCE_WINDOW = timedelta(seconds=60)
 ACTIVITIES = ("viewing", "composing")
-BULK_MAX = 100
-NAME_MAX = 100
-
-
-# ------------------------------------------------------------------ the left panel
-
-
-@dataclass(frozen=True)
-class Layout:
-    views: list[str]
-    mode: str
-
-
-@dataclass(frozen=True)
-class PanelEntry:
-    key: str
-    label: str
-    count: int | None = None
-
-    @property
-    def count_text(self) -> str:
-        if self.count is None:
-            return ""
-        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
-
-
-def layout_of(session: Session, username: str) -> Layout:
-    """The agent's panel and view mode (the built-in views in a table until they change it)."""
-    row = session.get(DeskLayout, username)
-    if row is None:
-        return Layout(list(DEFAULT_PANEL), "table")
-    views = [v for v in row.views if isinstance(v, str)] if isinstance(row.views, list) else []
-    return Layout(views, row.mode if row.mode in MODES else "table")
-
-
-def _store(
-    session: Session, username: str, *, views: list[str] | None = None, mode: str = ""
-) -> None:
-    row = session.get(DeskLayout, username)
-    if row is None:
-        row = DeskLayout(username=username, views=list(DEFAULT_PANEL), mode="table")
-        session.add(row)
-    if views is not None:
-        row.views = list(views)  # a new list: JSON columns only notice reassignment
-    if mode:
-        row.mode = mode
-    row.updated_at = utcnow()
-
-
-def resolve(session: Session, actor: Actor, key: str) -> tuple[str, dict[str, Any]] | None:
-    """(label, criteria) of a panel entry, or None if it does not exist for this agent."""
-    try:
-        return lists.criteria_of(session, actor, key)
-    except lists.BadQuery:
-        return None
-
-
-def _known(session: Session, actor: Actor) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Every list the agent may put in the panel: key -> (label, criteria)."""
-    known = {f"view:{v.key}": (v.label, dict(v.criteria)) for v in lists.BUILT_IN}
-    for saved in lists.filters_for(session, actor):
-        known[f"filter:{saved.id}"] = (saved.name, dict(saved.criteria))
-    return known
-
-
-def panel_keys(session: Session, actor: Actor, known: Mapping[str, Any] | None = None) -> list[str]:
-    """The agent's panel entries that still exist for them (a deleted or unshared filter
-    simply drops out)."""
-    known = _known(session, actor) if known is None else known
-    return [key for key in dict.fromkeys(layout_of(session, actor.username).views) if key in known]
-
-
-def panel(session: Session, actor: Actor, *, with_counts: bool = True) -> list[PanelEntry]:
-    """The left panel: the agent's entries in their order, each with its ticket count."""
-    known = _known(session, actor)
-    keys = panel_keys(session, actor, known)
-    sizes: dict[str, int] = {}
-    if with_counts:
-        sizes = lists.counts(session, actor, {k: known[k][1] for k in keys}, cap=COUNT_CAP)
-    return [PanelEntry(k, known[k][0], sizes.get(k)) for k in keys]
-
-
-def addable(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    """(key, label) of the views and filters the agent could add to their panel."""
-    options = [(f"view:{v.key}", v.label) for v in lists.BUILT_IN]
-    for saved in lists.filters_for(session, actor):
-        owner = "" if saved.owner == actor.username else f" (shared by {saved.owner})"
-        options.append((f"filter:{saved.id}", f"{saved.name}{owner}"))
-    shown = set(panel_keys(session, actor, dict(options)))
-    return [(k, label) for k, label in options if k not in shown]
-
-
-def add_entry(session: Session, actor: Actor, key: str) -> list[str]:
-    """Put a view or a visible filter at the end of the panel."""
-    if resolve(session, actor, key) is None:
-        raise lists.BadQuery(f"There is no list '{key}'.")
-    keys = panel_keys(session, actor)
-    if key not in keys:
-        if len(keys) >= PANEL_MAX:
-            raise lists.BadQuery(f"The panel holds at most {PANEL_MAX} lists.")
-        keys.append(key)
-    _store(session, actor.username, views=keys)
-    return keys
-
-
-def remove_entry(session: Session, actor: Actor, key: str) -> list[str]:
-    keys = [k for k in panel_keys(session, actor) if k != key]
-    _store(session, actor.username, views=keys)
-    return keys
-
-
-def move_entry(session: Session, actor: Actor, key: str, offset: int) -> list[str]:
-    """Move one entry up (negative offset) or down the panel."""
-    keys = panel_keys(session, actor)
-    if key in keys:
-        old = keys.index(key)
-        new = min(max(old + offset, 0), len(keys) - 1)
-        keys.insert(new, keys.pop(old))
-        _store(session, actor.username, views=keys)
-    return keys
-
-
-def reorder(session: Session, actor: Actor, order: Sequence[Any]) -> list[str]:
-    """Put the panel in the given order (drag and drop). Unknown keys are ignored and entries
-    the order leaves out keep their place at the end, so a stale page loses nothing."""
-    current = panel_keys(session, actor)
-    wanted = [k for k in dict.fromkeys(order) if isinstance(k, str) and k in current]
-    keys = wanted + [k for k in current if k not in wanted]
-    _store(session, actor.username, views=keys)
-    return keys
-
-
-def reset_panel(session: Session, actor: Actor) -> None:
-    _store(session, actor.username, views=list(DEFAULT_PANEL))
-
-
-def set_mode(session: Session, actor: Actor, mode: str) -> None:
-    if mode not in MODES:
-        raise lists.BadQuery(f"The view mode is one of {', '.join(MODES)}.")
-    _store(session, actor.username, mode=mode)
-
-
-# ------------------------------------------------------------------ criteria in forms
-
-_FORM_LISTS = ("state", "category", "priority", "channel")
-_FORM_TEXTS = ("assignee", "group", "process", "mailbox", "customer", "text")
-_TRUE = {"1", "on", "true", "yes"}
-
-
-def criteria_from_form(form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Criteria from the filter form (a query string or a posted form, as lists of values).
-
-    Field pairs come as ``field_name`` / ``field_value``; checked boxes as "on".
-    """
-
-    def one(key: str) -> str:
-        values = form.get(key) or []
-        return str(values[0]).strip() if values else ""
-
-    raw: dict[str, Any] = {
-        key: [str(v).strip() for v in form.get(key) or [] if str(v).strip()] for key in _FORM_LISTS
-    }
-    raw.update({key: one(key) for key in _FORM_TEXTS})
-    names, values = form.get("field_name") or [], form.get("field_value") or []
-    raw["fields"] = {
-        str(n).strip(): str(v).strip()
-        for n, v in zip(names, values, strict=False)
-        if str(n).strip() and str(v).strip()
-    }
-    for flag in ("unread", "followed"):
-        if one(flag).lower() in _TRUE:
-            raw[flag] = True
-    criteria = lists.clean_criteria(raw)
-    bad = [c for c in criteria.get("category", []) if c not in STATE_CATEGORIES]
-    if bad:
-        raise lists.BadQuery(f"Unknown state category: {', '.join(bad)}.")
-    return criteria
-
-
-def criteria_to_form(criteria: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The inverse of ``criteria_from_form``: what the form shows, or hidden inputs carry."""
-    form: dict[str, list[str]] = {}
-    for key in _FORM_LISTS:
-        if criteria.get(key):
-            form[key] = [str(v) for v in criteria[key]]
-    for key in _FORM_TEXTS:
-        if criteria.get(key):
-            form[key] = [str(criteria[key])]
-    fields = criteria.get("fields") or {}
-    if fields:
-        form["field_name"] = [str(k) for k in fields]
-        form["field_value"] = [str(v) for v in fields.values()]
-    for flag in ("unread", "followed"):
-        if criteria.get(flag):
-            form[flag] = ["on"]
-    return form
-
-
-@dataclass
-class FilterOptions:
-    """The choices the filter form offers (only states the agent may see)."""
-
-    states: list[tuple[str, str]]
-    categories: Sequence[str]
-    priorities: Mapping[int, str]
-    agents: list[User]
-    groups: list[str]
-    channels: list[str]
-    processes: list[str]
-    mailboxes: list[str]
-
-
-def _definitions(session: Session) -> list[ProcessDefinition]:
-    pairs = session.execute(
-        select(ProcessVersion.name, ProcessVersion.version).order_by(
-            ProcessVersion.name, ProcessVersion.version.desc()
-        )
-    ).all()
-    return [processes.definition(session, name, version) for name, version in pairs]
-
-
-def state_colours(session: Session, actor: Actor) -> list[tuple[str, int, str, str]]:
-    """``(process, version, state, colour)`` for every state of every published version
-    that ``actor`` may see, the colour as the definition gives it (``#rrggbb``; its
-    category's colour by default)."""
-    rows = session.execute(
-        select(ProcessVersion.name, ProcessVersion.version).order_by(
-            ProcessVersion.name, ProcessVersion.version
-        )
-    ).all()
-    found = []
-    for name, version in rows:
-        definition = processes.definition(session, name, version)
-        for state in definition.states:
-            if state.colour and may_see(definition, state.id, actor):
-                found.append((name, version, state.id, state.colour))
-    return found
-
-
-def filter_options(session: Session, actor: Actor) -> FilterOptions:
-    states: dict[str, str] = {}
-    for definition in _definitions(session):
-        for state in definition.states:
-            if may_see(definition, state.id, actor):
-                states.setdefault(state.id, state.label)
-    channels = list(session.execute(select(Channel.name, Channel.kind).order_by(Channel.name)))
-    return FilterOptions(
-        states=sorted(states.items(), key=lambda item: item[1].lower()),
-        categories=STATE_CATEGORIES,
-        priorities=PRIORITIES,
-        agents=queries.active_agents(session),
-        groups=list(session.scalars(select(Group.name).order_by(Group.name))),
-        channels=[name for name, _ in channels],
-        processes=processes.names(session),
-        mailboxes=[name for name, kind in channels if kind == "email"],
-    )
-
-
-# ------------------------------------------------------------------ saved filters
-
-
-class FilterInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-def shareable_groups(session: Session, actor: Actor) -> list[str]:
-    """Agents share with their own groups; admins with any group."""
-    if actor.is_admin:
-        return list(session.scalars(select(Group.name).order_by(Group.name)))
-    return sorted(actor.groups)
-
-
-def visible_filter(session: Session, actor: Actor, filter_id: int) -> SavedFilter | None:
-    return next((f for f in lists.filters_for(session, actor) if f.id == filter_id), None)
-
-
-def may_edit(actor: Actor, saved: SavedFilter) -> bool:
-    """Your own filters; a shared one also by an admin."""
-    return saved.owner == actor.username or (actor.is_admin and bool(saved.shared_with))
-
-
-def save_filter(
-    session: Session,
-    actor: Actor,
-    *,
-    name: str,
-    criteria: Mapping[str, Any],
-    shared_with: Iterable[str],
-    existing: SavedFilter | None = None,
-) -> SavedFilter:
-    """Create a filter (owned by the actor), or change one they may edit."""
-    errors: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not name:
-        errors["name"] = "Give the filter a name."
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"At most {NAME_MAX} characters."
-    groups = sorted({g for g in shared_with if g})
-    allowed = set(shareable_groups(session, actor))
-    if set(groups) - allowed:
-        errors["shared_with"] = "You may share a filter only with groups you belong to."
-    try:
-        clean = lists.clean_criteria(dict(criteria))
-    except lists.BadQuery as exc:
-        errors["criteria"] = str(exc)
-        clean = {}
-    if existing is not None and not may_edit(actor, existing):
-        errors["owner"] = "Only its owner (or an admin, if it is shared) may change this filter."
-    if errors:
-        raise FilterInvalid(errors)
-    saved = existing or SavedFilter(owner=actor.username)
-    saved.name = name
-    saved.criteria = clean
-    saved.shared_with = groups
-    if existing is None:
-        session.add(saved)
-    session.flush()
-    return saved
-
-
-def delete_filter(session: Session, actor: Actor, saved: SavedFilter) -> None:
-    if not may_edit(actor, saved):
-        raise FilterInvalid({"owner": "Only its owner (or an admin) may delete this filter."})
-    key = f"filter:{saved.id}"
-    # Take it out of every panel too: SQLite may hand the same id to a later filter.
-    for layout in session.scalars(select(DeskLayout)):
-        if key in (layout.views or []):
-            layout.views = [k for k in layout.views if k != key]
-    session.delete(saved)
-    session.flush()
-
-
-# ------------------------------------------------------------------ the ticket page
 
 
 @dataclass(frozen=True)
@@ -413,6 +41,35 @@ class Seen:
 class TicketHeader:
     following: bool
     others: list[Seen] = field(default_factory=list)
+
+
+def is_following(session: Session, username: str, number: str) -> bool:
+    return session.get(Follow, (number, username)) is not None
+
+
+def set_following(session: Session, username: str, number: str, follow: bool) -> None:
+    row = session.get(Follow, (number, username))
+    if follow and row is None:
+        session.add(Follow(ticket_number=number, username=username))
+    elif not follow and row is not None:
+        session.delete(row)
+
+
+def mark_read(session: Session, username: str, ticket: Ticket) -> None:
+    """The agent has seen the ticket up to its latest event."""
+    row = session.get(TicketRead, (username, ticket.number))
+    if row is None:
+        session.add(
+            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
+        )
+    elif row.seen_seq < ticket.event_seq:
+        row.seen_seq = ticket.event_seq
+
+
+def mark_unread(session: Session, username: str, number: str) -> None:
+    row = session.get(TicketRead, (username, number))
+    if row is not None:
+        row.seen_seq = 0
 
 
 def note_presence(
@@ -454,138 +111,8 @@ def others_present(
     return sorted(seen, key=lambda s: (s.activity != "composing", s.username))
 
 
-def is_following(session: Session, username: str, number: str) -> bool:
-    return session.get(Follow, (number, username)) is not None
-
-
-def set_following(session: Session, username: str, number: str, follow: bool) -> None:
-    row = session.get(Follow, (number, username))
-    if follow and row is None:
-        session.add(Follow(ticket_number=number, username=username))
-    elif not follow and row is not None:
-        session.delete(row)
-
-
 def ticket_header(session: Session, actor: Actor, ticket: Ticket) -> TicketHeader:
     return TicketHeader(
         following=is_following(session, actor.username, ticket.number),
         others=others_present(session, ticket.number, actor.username),
     )
-
-
-# ------------------------------------------------------------------ bulk actions
-
-
-@dataclass(frozen=True)
-class BulkAction:
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class BulkOutcome:
-    number: str
-    done: bool
-    message: str
-    rejection: Rejection | None = None  # why the ticket refused (the page translates its code)
-
-
-def bulk_actions(session: Session, actor: Actor) -> list[BulkAction]:
-    """Actions the bulk bar offers: those without required fields that the agent may perform
-    in some state they may see (each ticket's workflow still decides for itself)."""
-    found: dict[str, str] = {}
-    for definition in _definitions(session):
-        for state in definition.states:
-            if state.final or not may_see(definition, state.id, actor):
-                continue
-            for action in actions_for(definition, state.id, actor):
-                if not any(f.required for f in action.fields):
-                    found.setdefault(action.id, action.label)
-    return [BulkAction(k, v) for k, v in sorted(found.items(), key=lambda item: item[1].lower())]
-
-
-def assign_action(
-    definition: ProcessDefinition, state: str, actor: Actor, assignee: str | None
-) -> tuple[ActionSpec, str] | None:
-    """The action that assigns this ticket to an agent now, and its agent field."""
-    if definition.state(state).final:
-        return None
-    for action in actions_for(definition, state, actor, assignee):
-        for effect in action.effects:
-            spec = action.field(effect.arg("field")) if effect.type == "assign" else None
-            others_required = any(f.required for f in action.fields if f is not spec)
-            if spec is not None and spec.type == "agent" and not others_required:
-                return action, spec.id
-    return None
-
-
-def run_bulk(
-    service: Actions,
-    sessions: sessionmaker[Session],
-    actor: Actor,
-    numbers: Iterable[str],
-    *,
-    action_id: str = "",
-    agent: str = "",
-    request_id: str = "",
-    seen_states: Mapping[str, str] | None = None,
-) -> list[BulkOutcome]:
-    """Perform one action (or assign to ``agent``) on each ticket, each through its own
-    workflow Update, and say what happened to each. A ticket the agent may not see is
-    reported exactly like one that does not exist. With ``seen_states`` (number → the state
-    the agent's list showed), a ticket that has moved since is refused, not acted on."""
-    outcomes = []
-    seen = seen_states or {}
-    for number in list(dict.fromkeys(n.strip() for n in numbers if n.strip()))[:BULK_MAX]:
-        outcomes.append(
-            _bulk_one(
-                service, sessions, actor, number, action_id, agent, request_id, seen.get(number)
-            )
-        )
-    return outcomes
-
-
-def _bulk_one(
-    service: Actions,
-    sessions: sessionmaker[Session],
-    actor: Actor,
-    number: str,
-    action_id: str,
-    agent: str,
-    request_id: str,
-    seen_state: str | None,
-) -> BulkOutcome:
-    hidden = BulkOutcome(number, False, "No such ticket (or you may not see it).")
-    values: dict[str, Any] = {}
-    if agent:
-        with sessions() as session:
-            ticket = queries.find_ticket(session, number, actor)
-            if ticket is None:
-                return hidden
-            definition = processes.definition(session, ticket.process_name, ticket.process_version)
-            found = assign_action(definition, ticket.state, actor, ticket.assignee)
-            if found is None:
-                return BulkOutcome(
-                    number, False, f"It cannot be assigned while it is “{ticket.state_label}”."
-                )
-            action_id, values = found[0].id, {found[1]: agent}
-    try:
-        result = service.perform(
-            actor,
-            number,
-            action_id,
-            values,
-            expected_state=seen_state or None,
-            request_id=f"bulk-{actor.username}-{request_id}-{number}"[:200] if request_id else None,
-        )
-    except TicketNotFound:
-        return hidden
-    except ActionRejected as exc:
-        detail = "; ".join(exc.field_errors.values())
-        message = exc.message + (f" ({detail})" if detail else "")
-        return BulkOutcome(number, False, message, exc.rejection)
-    except FieldErrors as exc:
-        return BulkOutcome(number, False, " ".join(exc.errors.values()))
-    except EngineUnavailable:
-        return BulkOutcome(number, False, "The ticket engine did not answer; try it again.")
-    return BulkOutcome(number, True, f"Done: the ticket is now “{result.state_label}”.")

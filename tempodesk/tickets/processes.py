@@ -19,11 +19,12 @@ from statemachines import (
     compile_definition,
     from_json,
     load_text,
+    may_see,
     parse_definition,
     read_yaml,
     to_yaml,
 )
-from tempodesk.contracts import PinnedProcess
+from tempodesk.contracts import Actor, PinnedProcess
 from tempodesk.core.models import Group, ProcessDraft, ProcessVersion, utcnow
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import TemplateProblem, render
@@ -182,6 +183,34 @@ def published_stamp(session: Session) -> str:
         select(func.count(ProcessVersion.id), func.max(ProcessVersion.id))
     ).one()
     return f"{count}-{newest or 0}"
+
+
+def published_definitions(session: Session) -> list[ProcessDefinition]:
+    """Every published version's definition, by name, the newest version first."""
+    pairs = session.execute(
+        select(ProcessVersion.name, ProcessVersion.version).order_by(
+            ProcessVersion.name, ProcessVersion.version.desc()
+        )
+    ).all()
+    return [definition(session, name, version) for name, version in pairs]
+
+
+def state_colours(session: Session, actor: Actor) -> list[tuple[str, int, str, str]]:
+    """``(process, version, state, colour)`` for every state of every published version
+    that ``actor`` may see, the colour as the definition gives it (``#rrggbb``; its
+    category's colour by default)."""
+    rows = session.execute(
+        select(ProcessVersion.name, ProcessVersion.version).order_by(
+            ProcessVersion.name, ProcessVersion.version
+        )
+    ).all()
+    found = []
+    for name, version in rows:
+        process = definition(session, name, version)
+        for state in process.states:
+            if state.colour and may_see(process, state.id, actor):
+                found.append((name, version, state.id, state.colour))
+    return found
 
 
 @lru_cache(maxsize=128)

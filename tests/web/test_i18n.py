@@ -22,7 +22,7 @@ from statemachines import REJECTION_TEXTS, Rejection, bundled
 from statemachines.definition import EFFECTS, PRIORITIES
 from tempodesk.core.models import User
 from tempodesk.messaging import canned, templates
-from tempodesk.tickets import entry, lists, marks
+from tempodesk.tickets import entry, lists, panel
 from tests.helpers import Stack, csrf_token
 from web import i18n
 
@@ -122,8 +122,8 @@ def test_texts_of_the_pure_modules_are_listed_for_translation() -> None:
     texts = [
         *PRIORITIES.values(),
         *(view.label for view in lists.BUILT_IN),
-        *marks.MODE_LABELS.values(),
-        *marks.SORT_LABELS.values(),
+        *panel.MODE_LABELS.values(),
+        *lists.SORT_LABELS.values(),
         *(label for label, _, _ in entry.ENTRY_KINDS.values()),
         *canned.SHARING.values(),
         *(text for _, text in templates.VARIABLES),

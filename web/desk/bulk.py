@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from tempodesk.tickets import marks
+from tempodesk.tickets import bulk as ticket_bulk
 from web import db, release_db, runtime
 from web.desk.common import REQUEST_ID, bp, current_actor, safe_next
 from web.i18n import gettext as _
@@ -25,7 +25,7 @@ def bulk() -> Any:
     if not numbers:
         flash(_("Select at least one ticket first."), "error")
         return redirect(back)
-    offered = {a.id: a.label for a in marks.bulk_actions(db(), actor)}
+    offered = {a.id: a.label for a in ticket_bulk.bulk_actions(db(), actor)}
     if op == "assign" and not agent:
         flash(_("Choose the agent to assign the tickets to."), "error")
         return redirect(back)
@@ -40,7 +40,7 @@ def bulk() -> Any:
     # The state each ticket had on the agent's list: a ticket that has moved since (a
     # customer wrote, a colleague acted) is refused, as on its own page.
     seen = {n: request.form.get(f"seen:{n}", "") for n in numbers}
-    outcomes = marks.run_bulk(
+    outcomes = ticket_bulk.run_bulk(
         runtime().actions,
         runtime().sessions,
         actor,

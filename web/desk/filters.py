@@ -1,5 +1,5 @@
 """Saved filters: the current list's criteria saved under a name, personal or shared with
-groups; edited and deleted by whoever may (``marks.may_edit``)."""
+groups; edited and deleted by whoever may (``saved_filters.may_edit``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from tempodesk.tickets import lists, marks
+from tempodesk.tickets import filter_form, lists, panel, saved_filters
 from web import db
 from web.desk.common import bp, current_actor
 from web.i18n import gettext as _
@@ -30,9 +30,9 @@ def _filter_page(
             saved=saved,
             name=name,
             shared=shared,
-            form_values=marks.criteria_to_form(criteria),
-            options=marks.filter_options(session, actor),
-            shareable=marks.shareable_groups(session, actor),
+            form_values=filter_form.criteria_to_form(criteria),
+            options=filter_form.filter_options(session, actor),
+            shareable=saved_filters.shareable_groups(session, actor),
             errors=errors or {},
         ),
         status,
@@ -43,7 +43,7 @@ def _filter_form() -> tuple[str, dict[str, Any] | None, list[str], dict[str, str
     errors: dict[str, str] = {}
     criteria: dict[str, Any] | None
     try:
-        criteria = marks.criteria_from_form(request.form.to_dict(flat=False))
+        criteria = filter_form.criteria_from_form(request.form.to_dict(flat=False))
     except lists.BadQuery as exc:
         criteria, errors["criteria"] = None, str(exc)
     return request.form.get("name", ""), criteria, request.form.getlist("shared_with"), errors
@@ -55,13 +55,13 @@ def _save_filter(saved: Any) -> Any:
     name, criteria, shared, errors = _filter_form()
     try:
         if errors or criteria is None:
-            raise marks.FilterInvalid(errors)
-        result = marks.save_filter(
+            raise saved_filters.FilterInvalid(errors)
+        result = saved_filters.save_filter(
             session, actor, name=name, criteria=criteria, shared_with=shared, existing=saved
         )
         if saved is None:
-            marks.add_entry(session, actor, f"filter:{result.id}")
-    except marks.FilterInvalid as exc:
+            panel.add_entry(session, actor, f"filter:{result.id}")
+    except saved_filters.FilterInvalid as exc:
         session.rollback()
         return _filter_page(
             saved,
@@ -77,10 +77,10 @@ def _save_filter(saved: Any) -> Any:
 
 
 def _editable_filter(filter_id: int) -> Any:
-    saved = marks.visible_filter(db(), current_actor(), filter_id)
+    saved = saved_filters.visible_filter(db(), current_actor(), filter_id)
     if saved is None:
         abort(404)
-    if not marks.may_edit(current_actor(), saved):
+    if not saved_filters.may_edit(current_actor(), saved):
         abort(403)
     return saved
 
@@ -108,7 +108,7 @@ def update_filter(filter_id: int) -> Any:
 def delete_filter(filter_id: int) -> Any:
     saved = _editable_filter(filter_id)
     name = saved.name
-    marks.delete_filter(db(), current_actor(), saved)
+    saved_filters.delete_filter(db(), current_actor(), saved)
     db().commit()
     flash(_("Filter “%(name)s” deleted.", name=name), "success")
     return redirect(url_for("desk.index"))

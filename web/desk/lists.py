@@ -11,7 +11,8 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from tempodesk.contracts import Actor
-from tempodesk.tickets import lists, marks, queries
+from tempodesk.tickets import bulk as ticket_bulk
+from tempodesk.tickets import filter_form, lists, panel, queries, saved_filters
 from web import db
 from web.desk.common import bp, current_actor, safe_next
 from web.i18n import gettext as _
@@ -39,8 +40,8 @@ def _list_label(key: str, label: str) -> str:
     return translate_message(label) if key.startswith("view:") else label
 
 
-def _panel(session: Any, actor: Actor) -> list[marks.PanelEntry]:
-    return [replace(e, label=_list_label(e.key, e.label)) for e in marks.panel(session, actor)]
+def _panel(session: Any, actor: Actor) -> list[panel.PanelEntry]:
+    return [replace(e, label=_list_label(e.key, e.label)) for e in panel.panel(session, actor)]
 
 
 def _render_list(
@@ -66,7 +67,7 @@ def _render_list(
         )
     except lists.BadQuery as exc:
         abort(400, str(exc))
-    layout = marks.layout_of(session, actor.username)
+    layout = panel.layout_of(session, actor.username)
     endpoint = request.endpoint or "desk.index"
     more = (
         url_for(endpoint, **_args("cursor"), cursor=page.next_cursor) if page.next_cursor else None
@@ -79,18 +80,18 @@ def _render_list(
         query=query,
         filtered=filtered,
         criteria=criteria,
-        form_values=marks.criteria_to_form(criteria),
-        options=marks.filter_options(session, actor),
+        form_values=filter_form.criteria_to_form(criteria),
+        options=filter_form.filter_options(session, actor),
         sort=sort,
-        sorts=marks.SORT_LABELS,
+        sorts=lists.SORT_LABELS,
         mode=layout.mode,
-        modes=marks.MODE_LABELS,
+        modes=panel.MODE_LABELS,
         panel=_panel(session, actor),
-        addable=[(k, _list_label(k, label)) for k, label in marks.addable(session, actor)],
-        filters={f.id: f for f in lists.filters_for(session, actor)},
-        may_edit=lambda saved: marks.may_edit(actor, saved),
-        shareable=marks.shareable_groups(session, actor),
-        bulk_actions=marks.bulk_actions(session, actor),
+        addable=[(k, _list_label(k, label)) for k, label in panel.addable(session, actor)],
+        filters={f.id: f for f in saved_filters.filters_for(session, actor)},
+        may_edit=lambda saved: saved_filters.may_edit(actor, saved),
+        shareable=saved_filters.shareable_groups(session, actor),
+        bulk_actions=ticket_bulk.bulk_actions(session, actor),
         agents=queries.active_agents(session),
         priorities=translated_priorities(),
         more_url=more,
@@ -105,7 +106,7 @@ def index() -> Any:
     """A list from the panel (``view=view:mine`` or ``view=filter:12``), optionally narrowed
     by the filter form (``filter=1`` and the criteria, which then replace the list's own)."""
     key = _list_key(request.args.get("view"))
-    found = marks.resolve(db(), current_actor(), key)
+    found = panel.resolve(db(), current_actor(), key)
     if found is None:
         abort(404)
     label, criteria = found
@@ -113,7 +114,7 @@ def index() -> Any:
     filtered = bool(request.args.get("filter"))
     if filtered:
         try:
-            criteria = marks.criteria_from_form(request.args.to_dict(flat=False))
+            criteria = filter_form.criteria_from_form(request.args.to_dict(flat=False))
         except lists.BadQuery as exc:
             abort(400, str(exc))
     return _render_list(key=key, label=label, criteria=criteria, filtered=filtered)
@@ -126,7 +127,7 @@ def search() -> Any:
     key = request.args.get("view") or ""
     criteria: dict[str, Any] = {}
     if key:
-        found = marks.resolve(db(), current_actor(), _list_key(key))
+        found = panel.resolve(db(), current_actor(), _list_key(key))
         if found is None:
             abort(404)
         criteria = found[1]
@@ -145,7 +146,7 @@ def search() -> Any:
 @bp.route("/counts")
 def panel_counts() -> Any:
     """The panel's counts as JSON (marks.js refreshes them now and then)."""
-    return jsonify({e.key: e.count_text for e in marks.panel(db(), current_actor())})
+    return jsonify({e.key: e.count_text for e in panel.panel(db(), current_actor())})
 
 
 def _layout_change(change: Any) -> Any:
@@ -163,31 +164,31 @@ def _layout_change(change: Any) -> Any:
 @bp.route("/layout/add", methods=["POST"])
 def layout_add() -> Any:
     key = request.form.get("key", "")
-    return _layout_change(lambda s, a: marks.add_entry(s, a, key))
+    return _layout_change(lambda s, a: panel.add_entry(s, a, key))
 
 
 @bp.route("/layout/remove", methods=["POST"])
 def layout_remove() -> Any:
     key = request.form.get("key", "")
-    return _layout_change(lambda s, a: marks.remove_entry(s, a, key))
+    return _layout_change(lambda s, a: panel.remove_entry(s, a, key))
 
 
 @bp.route("/layout/move", methods=["POST"])
 def layout_move() -> Any:
     key = request.form.get("key", "")
     offset = -1 if request.form.get("direction") == "up" else 1
-    return _layout_change(lambda s, a: marks.move_entry(s, a, key, offset))
+    return _layout_change(lambda s, a: panel.move_entry(s, a, key, offset))
 
 
 @bp.route("/layout/reset", methods=["POST"])
 def layout_reset() -> Any:
-    return _layout_change(marks.reset_panel)
+    return _layout_change(panel.reset_panel)
 
 
 @bp.route("/layout/mode", methods=["POST"])
 def layout_mode() -> Any:
     mode = request.form.get("mode", "")
-    return _layout_change(lambda s, a: marks.set_mode(s, a, mode))
+    return _layout_change(lambda s, a: panel.set_mode(s, a, mode))
 
 
 @bp.route("/layout/order", methods=["POST"])
@@ -197,6 +198,6 @@ def layout_order() -> Any:
     order = body.get("views") if isinstance(body, dict) else None
     if not isinstance(order, list):
         return jsonify({"error": 'Send {"views": [...]}.'}), 400
-    views = marks.reorder(db(), current_actor(), order)
+    views = panel.reorder(db(), current_actor(), order)
     db().commit()
     return jsonify({"views": views})

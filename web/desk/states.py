@@ -9,7 +9,7 @@ from typing import Any
 from flask import make_response, request
 
 from tempodesk.contracts import Actor
-from tempodesk.tickets import marks, processes
+from tempodesk.tickets import processes
 from web import db
 from web.desk.common import bp, current_actor
 
@@ -40,7 +40,7 @@ def _state_css(session: Any, actor: Actor) -> str:
     # validator checks both), so nothing here can break out of a rule.
     return "".join(
         f".st-{name}-{version}-{state}{{--state-colour:{colour}}}\n"
-        for name, version, state, colour in marks.state_colours(session, actor)
+        for name, version, state, colour in processes.state_colours(session, actor)
     )
 
 

@@ -16,7 +16,8 @@ from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Me
 from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.mail import trim_quoted
 from tempodesk.tickets import lists, marks, queries
-from web import compose, db, release_db, runtime
+from web import db, release_db, runtime
+from web.compose.composer import uploaded_files
 from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
 from web.i18n import gettext as _
 from web.i18n import inbound_status, rejection_text, translate_message, translated_priorities
@@ -72,7 +73,7 @@ def follow(number: str) -> Any:
 @bp.route("/tickets/<number>/unread", methods=["POST"])
 def mark_unread(number: str) -> Any:
     ticket = find_or_404(number)
-    lists.mark_unread(db(), current_actor().username, ticket.number)
+    marks.mark_unread(db(), current_actor().username, ticket.number)
     db().commit()
     flash(_("%(number)s is marked unread.", number=ticket.number), "success")
     return redirect(safe_next(url_for("desk.index")))
@@ -112,7 +113,7 @@ def ticket(number: str) -> Any:
     found = queries.find_ticket(session, number, actor)
     if found is None:
         abort(404)
-    lists.mark_read(session, actor.username, found)
+    marks.mark_read(session, actor.username, found)
     marks.note_presence(session, actor.username, found.number, "viewing")
     try:
         session.commit()
@@ -176,7 +177,7 @@ def perform(number: str, action_id: str) -> Any:
         flash(_("There is no action '%(action)s'.", action=action_id), "error")
         return _ticket_page(number, status=409)
     values = coerce_form(action, request.form.to_dict(flat=False))
-    files = compose.uploaded_files()  # the composer's attachments (web/compose.py); 413 if big
+    files = uploaded_files()  # the composer's attachments (web/compose/composer.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
     release_db()

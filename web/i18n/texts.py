@@ -14,8 +14,8 @@ def N_(text: str) -> str:
     return text
 
 
-#: statemachines.PRIORITIES and the built-in lists (tempodesk.tickets.lists), sorts and view
-#: modes (tempodesk.tickets.marks), ways a request comes in (tempodesk.people.customers),
+#: statemachines.PRIORITIES and the built-in lists and sorts (tempodesk.tickets.lists), view
+#: modes (tempodesk.tickets.panel), ways a request comes in (tempodesk.tickets.entry),
 #: canned answer sharing (tempodesk.messaging.canned), template variables
 #: (tempodesk.messaging.templates) and effect descriptions (statemachines.EFFECTS):
 #: shown in menus, tables and help texts. A test checks that every
@@ -157,8 +157,8 @@ MIGRATION_STATUSES = {
 
 #: Field errors of action forms (statemachines.rules.clean_fields), of the public form and
 #: new tickets (tempodesk.tickets.intake), of contacts, organisations and orders
-#: (tempodesk.people.customers), of saved filters and lists (tempodesk.tickets.marks,
-#: tempodesk.tickets.lists), and
+#: (tempodesk.people), of saved filters, the panel, lists and bulk actions
+#: (tempodesk.tickets.saved_filters, panel, lists, bulk), and
 #: the workflow's reasons to refuse an action (workflows.ticket, tempodesk.tickets.actions).
 MESSAGES = [
     # statemachines.rules.clean_fields
@@ -187,7 +187,7 @@ MESSAGES = [
     # tempodesk.tickets.actions
     N_("Write a text to go with the files."),
     N_("The ticket engine did not answer in time."),
-    # tempodesk.people.customers
+    # tempodesk.people (contacts, organisations, orders, merge) and tempodesk.tickets.entry
     N_("Another contact has this email address (merge them instead)."),
     N_("Enter an email address or a phone number."),
     N_("There is no such organisation."),
@@ -209,7 +209,7 @@ MESSAGES = [
     N_("Use letters, digits and . _ - (no spaces)."),
     N_("Give the customer's email address (or phone)."),
     N_("Use an ISO date, e.g. 2026-11-02 or 2026-11-02T10:15:00Z."),
-    # tempodesk.tickets.marks and tempodesk.tickets.lists
+    # tempodesk.tickets.saved_filters, panel, lists and bulk
     N_("Give the filter a name."),
     N_("You may share a filter only with groups you belong to."),
     N_("Only its owner (or an admin, if it is shared) may change this filter."),

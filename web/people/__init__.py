@@ -5,7 +5,7 @@ communication, orders with their items), and create/edit forms; contacts can be 
 orders arrive from the shop through the API (``web.api.orders``) or a CSV upload here. The
 ticket page's customer panel is filled by ``customer_panel`` (a template helper).
 
-Thin views: every rule is in ``tempodesk.people.customers``.
+Thin views: every rule is in ``tempodesk.people`` (contacts, organisations, orders, merge).
 
 The blueprint ``bp`` and what the pages share are in ``blueprint``; a module per page group
 (``contacts``, ``organisations``, ``orders``) registers its routes on it when imported here.

@@ -1,4 +1,4 @@
-// The composer of the ticket page (see web/compose.py), and the contact look-up of
+// The composer of the ticket page (see web/compose/), and the contact look-up of
 // "New ticket". Everything here has a plain-form fallback: without JavaScript the Insert
 // button adds the text to the draft on the server, and the draft is saved on each submit.
 // No inline scripts or styles: the Content-Security-Policy forbids them.

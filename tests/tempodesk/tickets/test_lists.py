@@ -11,7 +11,7 @@ import pytest
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Follow, Ticket, User
 from tempodesk.people import accounts
-from tempodesk.tickets import lists
+from tempodesk.tickets import lists, marks
 from tests.helpers import Stack
 
 
@@ -124,7 +124,7 @@ def test_a_ticket_is_unread_until_opened_and_again_after_news(stack: Stack) -> N
     assert unread()
     with transaction(stack.sessions) as session:
         ticket = session.query(Ticket).filter_by(number=number).one()
-        lists.mark_read(session, "agent1", ticket)
+        marks.mark_read(session, "agent1", ticket)
     assert not unread()
     stack.client().post(
         f"/api/v1/tickets/{number}/actions/set_priority",
@@ -133,7 +133,7 @@ def test_a_ticket_is_unread_until_opened_and_again_after_news(stack: Stack) -> N
     )
     assert unread()
     with transaction(stack.sessions) as session:
-        lists.mark_unread(session, "agent1", number)
+        marks.mark_unread(session, "agent1", number)
     assert unread()
 
 

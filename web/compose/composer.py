@@ -1,79 +1,36 @@
-"""The composer of the ticket page, and new tickets entered by agents.
+"""The composer of the ticket page: what an action's form needs beyond the action itself.
 
 - Canned answers and email templates rendered for *this* ticket, to insert into a reply or a
   note (``compose.js`` fetches them; without JavaScript the Insert button adds the text to the
   agent's draft and reloads the page).
 - Drafts of an action's form, saved as the agent types and deleted by a successful action
-  (``tempodesk.tickets.actions``), discarded with a button.
-- Files attached to an action (``uploaded_files``, used by the shared perform view), and the
-  upload size limit of the endpoints that take files.
-- "New ticket" for a walk-in, a phone call, a returned parcel or an order.
+  (``tempodesk.tickets.composer``), discarded with a button.
+- Files attached to an action (``uploaded_files``, used by the desk's perform view).
 
-Thin views: the rules live in ``tempodesk.messaging.canned``, ``tempodesk.tickets.actions`` and
-``tempodesk.people.customers``.
+Thin views: the rules live in ``tempodesk.messaging.canned`` and ``tempodesk.tickets.composer``.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user, login_required
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from statemachines import ActionSpec, FieldErrors
-from tempodesk.contracts import Actor
-from tempodesk.core.models import CannedAnswer, Contact, Ticket
+from tempodesk.core.models import CannedAnswer, Ticket
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
-from tempodesk.people import accounts, common, contacts, orders
-from tempodesk.tickets import actions, processes, queries
-from tempodesk.tickets import entry as ticket_entry
+from tempodesk.tickets import composer, processes, queries
 from tempodesk.tickets.actions import AttachmentTooLarge
-from tempodesk.tickets.intake import AttachmentData, IntakeInvalid
-from web import db, release_db, runtime
+from tempodesk.tickets.intake import AttachmentData
+from web import db, runtime
+from web.compose.common import bp, current_actor
 from web.i18n import gettext as _
-from web.i18n import translate_message, translated_priorities
-
-bp = Blueprint("compose", __name__, url_prefix="/desk")
-
-#: Endpoints that take files: their requests may be as large as ``max_upload_bytes``.
-UPLOAD_ENDPOINTS = frozenset(
-    {"desk.perform", "compose.draft_discard", "compose.draft_insert", "people.orders_import"}
-)
-
-
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every page here needs a signed-in agent."""
-
-
-@bp.app_url_value_preprocessor
-def _upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    """Raise the request size limit for the endpoints that take files.
-
-    URL value preprocessors run before every ``before_request`` function, CSRFProtect's
-    included, which reads (and so parses) the form: a limit set in the view would be too late.
-    """
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = runtime().settings.max_upload_bytes
-
-
-def _actor() -> Actor:
-    return accounts.actor_for(current_user)
+from web.i18n import translate_message
 
 
 def uploaded_files() -> list[AttachmentData]:
@@ -94,9 +51,6 @@ def uploaded_files() -> list[AttachmentData]:
         raise RequestEntityTooLarge(str(exc)) from None
 
 
-# ---------------------------------------------------------------- the ticket page's composer
-
-
 @dataclass
 class Composer:
     """What the action forms of a ticket page need beyond the action itself."""
@@ -111,7 +65,7 @@ class Composer:
 
     def roles_of(self, action: ActionSpec) -> dict[str, str]:
         if action.id not in self.roles:
-            self.roles[action.id] = actions.field_roles(action)
+            self.roles[action.id] = composer.field_roles(action)
         return self.roles[action.id]
 
     def has_text(self, action: ActionSpec) -> bool:
@@ -127,9 +81,9 @@ def _composer(ticket: Ticket) -> Composer:
     session = db()
     settings = runtime().settings
     return Composer(
-        canned=canned.visible_to(session, _actor()),
+        canned=canned.visible_to(session, current_actor()),
         templates=canned.email_templates(session),
-        drafts=actions.drafts_for(session, current_user.username, ticket.number),
+        drafts=composer.drafts_for(session, current_user.username, ticket.number),
         sender=mailboxes.reply_sender(session, settings, ticket),
         customer_email=ticket.customer_email,  # where the workflow sends a reply
         max_attachment_mb=settings.max_attachment_bytes / (1024 * 1024),
@@ -137,7 +91,7 @@ def _composer(ticket: Ticket) -> Composer:
 
 
 def _visible_ticket(number: str) -> Ticket:
-    ticket = queries.find_ticket(db(), number, _actor())
+    ticket = queries.find_ticket(db(), number, current_actor())
     if ticket is None:
         abort(404)
     return ticket
@@ -155,7 +109,7 @@ def _render_insert(ticket: Ticket, choice: str) -> str:
     """The text of "canned:<id>" or "template:<name>" for this ticket (404 if not offered)."""
     kind, _colon, key = choice.partition(":")
     if kind == "canned" and key.isdigit():
-        answer = canned.get_visible(db(), _actor(), int(key))
+        answer = canned.get_visible(db(), current_actor(), int(key))
         if answer is None:
             abort(404)
         return canned.render_for_ticket(
@@ -201,7 +155,9 @@ def draft_save(number: str, action_id: str) -> Any:
     action = _action_of(ticket, action_id)
     body = request.get_json(silent=True)
     try:
-        fields = actions.clean_draft(action, body.get("fields") if isinstance(body, dict) else None)
+        fields = composer.clean_draft(
+            action, body.get("fields") if isinstance(body, dict) else None
+        )
     except FieldErrors as exc:
         return jsonify(
             {
@@ -211,7 +167,7 @@ def draft_save(number: str, action_id: str) -> Any:
                 }
             }
         ), 422
-    kept = actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    kept = composer.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
     return jsonify({"saved": kept})
 
@@ -220,7 +176,7 @@ def draft_save(number: str, action_id: str) -> Any:
 def draft_discard(number: str, action_id: str) -> Any:
     """Throw the draft away (the "Discard draft" button of an action's form)."""
     ticket = _visible_ticket(number)
-    actions.discard_draft(db(), current_user.username, ticket.number, action_id)
+    composer.discard_draft(db(), current_user.username, ticket.number, action_id)
     db().commit()
     flash(_("The draft is discarded."), "success")
     return redirect(url_for("desk.ticket", number=ticket.number))
@@ -249,104 +205,10 @@ def draft_insert(number: str, action_id: str) -> Any:
     current = str(raw.get(target.id) or "").rstrip()
     raw[target.id] = f"{current}\n\n{text}" if current else text
     try:
-        fields = actions.clean_draft(action, raw)
+        fields = composer.clean_draft(action, raw)
     except FieldErrors as exc:
         flash("; ".join(translate_message(e) for e in exc.errors.values()), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
-    actions.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    composer.save_draft(db(), current_user.username, ticket.number, action.id, fields)
     db().commit()
     return redirect(url_for("desk.ticket", number=ticket.number, _anchor=f"action-{action.id}"))
-
-
-# ---------------------------------------------------------------------------- new tickets
-
-
-def _entry_from_form() -> ticket_entry.TicketEntry:
-    form = request.form
-    try:
-        priority = int(form.get("priority", "2"))
-    except ValueError:
-        priority = 0
-    return ticket_entry.TicketEntry(
-        kind=form.get("kind", ""),
-        email=form.get("email", "").strip(),
-        phone=form.get("phone", "").strip(),
-        name=form.get("name", "").strip(),
-        subject=form.get("subject", ""),
-        body=form.get("body", ""),
-        order_number=form.get("order_number", "").strip(),
-        priority=priority,
-        process=form.get("process", ""),
-        submission=form.get("submission", "")[:64],
-    )
-
-
-def _new_ticket_page(
-    entry: ticket_entry.TicketEntry, errors: dict[str, str] | None = None, status: int = 200
-) -> Any:
-    session = db()
-    found: Contact | None = None
-    if entry.email or entry.phone:
-        found = contacts.find_contact(session, entry.email, entry.phone)
-    order = orders.find_order(session, entry.order_number) if entry.order_number else None
-    return (
-        render_template(
-            "compose/new_ticket.html",
-            entry=entry,
-            errors=errors or {},
-            kinds=ticket_entry.ENTRY_KINDS,
-            priorities=translated_priorities(),
-            processes=processes.names(session),
-            found=found,
-            looked_up=bool(entry.email or entry.phone),
-            order=order,
-        ),
-        status,
-    )
-
-
-@bp.route("/tickets/new", methods=["GET", "POST"])
-def new_ticket() -> Any:
-    """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
-    if request.method == "GET":
-        if request.args.get("order"):
-            entry = ticket_entry.entry_from_order(db(), request.args["order"])
-        elif request.args.get("contact", "").isdigit():
-            entry = ticket_entry.entry_from_contact(db(), int(request.args["contact"]))
-        else:
-            entry = ticket_entry.TicketEntry()
-        if request.args.get("kind") in ticket_entry.ENTRY_KINDS:
-            entry.kind = request.args["kind"]
-        entry.submission = str(uuid.uuid4())
-        return _new_ticket_page(entry)
-    entry = _entry_from_form()
-    if not entry.submission:
-        entry.submission = str(uuid.uuid4())
-    if request.form.get("lookup"):
-        return _new_ticket_page(entry)
-    try:
-        new = ticket_entry.new_ticket_from_entry(db(), entry, current_user.username)
-    except common.CustomerInvalid as exc:
-        return _new_ticket_page(entry, exc.errors, 422)
-    release_db()
-    try:
-        created = runtime().intake.create_ticket(new, accept_if_down=True)
-    except IntakeInvalid as exc:
-        return _new_ticket_page(entry, exc.errors, 422)
-    if created.queued:
-        flash(
-            _(
-                "Ticket %(number)s is stored; it appears on the desk as soon as the ticket "
-                "engine answers again.",
-                number=created.number,
-            ),
-            "success",
-        )
-        return redirect(url_for("desk.index"))
-    flash(
-        _("Ticket %(number)s is created.", number=created.number)
-        if created.created
-        else _("The ticket exists already."),
-        "success",
-    )
-    return redirect(url_for("desk.ticket", number=created.number))

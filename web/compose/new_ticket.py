@@ -1,0 +1,115 @@
+"""New tickets entered by agents: a request that came as a walk-in, a phone call, a returned
+parcel or an order, with the customer (and the order) looked up on the way.
+
+Thin views: the rules live in ``tempodesk.tickets.entry`` (the entry and its checks) and
+intake, which files the ticket (queued if the ticket engine is away).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tempodesk.core.models import Contact
+from tempodesk.people import common, contacts, orders
+from tempodesk.tickets import entry as ticket_entry
+from tempodesk.tickets import processes
+from tempodesk.tickets.intake import IntakeInvalid
+from web import db, release_db, runtime
+from web.compose.common import bp
+from web.i18n import gettext as _
+from web.i18n import translated_priorities
+
+
+def _entry_from_form() -> ticket_entry.TicketEntry:
+    form = request.form
+    try:
+        priority = int(form.get("priority", "2"))
+    except ValueError:
+        priority = 0
+    return ticket_entry.TicketEntry(
+        kind=form.get("kind", ""),
+        email=form.get("email", "").strip(),
+        phone=form.get("phone", "").strip(),
+        name=form.get("name", "").strip(),
+        subject=form.get("subject", ""),
+        body=form.get("body", ""),
+        order_number=form.get("order_number", "").strip(),
+        priority=priority,
+        process=form.get("process", ""),
+        submission=form.get("submission", "")[:64],
+    )
+
+
+def _new_ticket_page(
+    entry: ticket_entry.TicketEntry, errors: dict[str, str] | None = None, status: int = 200
+) -> Any:
+    session = db()
+    found: Contact | None = None
+    if entry.email or entry.phone:
+        found = contacts.find_contact(session, entry.email, entry.phone)
+    order = orders.find_order(session, entry.order_number) if entry.order_number else None
+    return (
+        render_template(
+            "compose/new_ticket.html",
+            entry=entry,
+            errors=errors or {},
+            kinds=ticket_entry.ENTRY_KINDS,
+            priorities=translated_priorities(),
+            processes=processes.names(session),
+            found=found,
+            looked_up=bool(entry.email or entry.phone),
+            order=order,
+        ),
+        status,
+    )
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new_ticket() -> Any:
+    """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
+    if request.method == "GET":
+        if request.args.get("order"):
+            entry = ticket_entry.entry_from_order(db(), request.args["order"])
+        elif request.args.get("contact", "").isdigit():
+            entry = ticket_entry.entry_from_contact(db(), int(request.args["contact"]))
+        else:
+            entry = ticket_entry.TicketEntry()
+        if request.args.get("kind") in ticket_entry.ENTRY_KINDS:
+            entry.kind = request.args["kind"]
+        entry.submission = str(uuid.uuid4())
+        return _new_ticket_page(entry)
+    entry = _entry_from_form()
+    if not entry.submission:
+        entry.submission = str(uuid.uuid4())
+    if request.form.get("lookup"):
+        return _new_ticket_page(entry)
+    try:
+        new = ticket_entry.new_ticket_from_entry(db(), entry, current_user.username)
+    except common.CustomerInvalid as exc:
+        return _new_ticket_page(entry, exc.errors, 422)
+    release_db()
+    try:
+        created = runtime().intake.create_ticket(new, accept_if_down=True)
+    except IntakeInvalid as exc:
+        return _new_ticket_page(entry, exc.errors, 422)
+    if created.queued:
+        flash(
+            _(
+                "Ticket %(number)s is stored; it appears on the desk as soon as the ticket "
+                "engine answers again.",
+                number=created.number,
+            ),
+            "success",
+        )
+        return redirect(url_for("desk.index"))
+    flash(
+        _("Ticket %(number)s is created.", number=created.number)
+        if created.created
+        else _("The ticket exists already."),
+        "success",
+    )
+    return redirect(url_for("desk.ticket", number=created.number))
