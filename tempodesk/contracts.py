@@ -18,6 +18,8 @@ TICKET_TASK_QUEUE = "tempodesk-tickets"
 MAIL_TASK_QUEUE = "tempodesk-mail"
 
 TICKET_WORKFLOW = "TicketWorkflow"
+#: ``TicketStartInput.opening`` of every start made now (see there).
+ONE_STEP = "one-step"
 UPDATE_PERFORM_ACTION = "perform_action"
 UPDATE_CONFIRM_CREATED = "confirm_created"
 UPDATE_MIGRATE_PROCESS = "migrate_process"
@@ -220,6 +222,11 @@ class TicketStartInput:
     reopen: bool = False
     # The message that started this run (a start by another workflow cannot carry a signal).
     first_message: CustomerMessageInput | None = None
+    # How the workflow opens and indexes the ticket: "" (a start made before the one-step
+    # opening: three local activities, the starter set number and email as search
+    # attributes) or ONE_STEP. Versioning by input, not by patch markers: a new ticket's
+    # history carries no marker events.
+    opening: str = ""
 
     @classmethod
     def reopening(
@@ -239,6 +246,7 @@ class TicketStartInput:
             reopen=True,
             mailbox=ticket.mailbox,
             first_message=first_message,
+            opening=ONE_STEP,
         )
 
 

@@ -23,14 +23,14 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
     )
 
-# Before: the starter set the number and the customer's email, once; those runs replay so.
-INDEX_IDENTITY = "index-identity"
-
 
 class SearchIndex:
-    """What was last upserted, so an upsert carries only what changed."""
+    """What was last upserted, so an upsert carries only what changed. ``identity``: this
+    workflow indexes the ticket's number and customer too (tickets started before the
+    one-step opening had their starter set those two, once; their histories replay so)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, identity: bool) -> None:
+        self._identity = identity
         self._indexed: dict[str, Any] = {}
 
     def upsert(self, ticket: TicketSnapshot) -> None:
@@ -53,7 +53,7 @@ class SearchIndex:
             value = wanted[key.name]
             if self._indexed.get(key.name) == value:
                 continue
-            if key in (SA_NUMBER, SA_CUSTOMER_EMAIL) and not workflow.patched(INDEX_IDENTITY):
+            if key in (SA_NUMBER, SA_CUSTOMER_EMAIL) and not self._identity:
                 continue
             self._indexed[key.name] = value
             updates.append(key.value_unset() if value is None else key.value_set(value))

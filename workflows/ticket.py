@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         ACT_LINK_CUSTOMER,
         ACT_OPEN_TICKET,
         ACT_PROJECT,
+        ONE_STEP,
         SYSTEM,
         AssignmentInput,
         AssignmentResult,
@@ -81,7 +82,6 @@ REJECTION_TYPES = {
     "invalid_fields": "InvalidFields",
 }
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
-ONE_STEP_OPEN = "one-step-open"  # before: three local activities (link, assign, project)
 STATE_TIMEOUTS = "state-timeouts"  # before: no state had a timer
 
 
@@ -110,7 +110,7 @@ class TicketWorkflow:
         self._outbox: list[OutboundMail] = list(input.outbox)
         self._seen: list[int] = list(input.seen_messages)
         self._events_this_run = 0
-        self._search = SearchIndex()
+        self._search = SearchIndex(identity=input.opening == ONE_STEP)
         if input.reopen and input.restored is not None:
             # A closed ticket's customer wrote again: this new run reopens it before anything
             # else is handled (the message that started the run included).
@@ -163,7 +163,7 @@ class TicketWorkflow:
     async def _open(self, input: TicketStartInput) -> None:
         """Link the customer and the order, choose the assignee and project the new ticket:
         one local activity, one database transaction."""
-        if not workflow.patched(ONE_STEP_OPEN):
+        if input.opening != ONE_STEP:
             await self._open_in_three_steps(input)
             return
         data: dict[str, Any] = {"channel": input.channel}
@@ -232,7 +232,8 @@ class TicketWorkflow:
             await self._mark_spam()
 
     async def _open_in_three_steps(self, input: TicketStartInput) -> None:
-        """How tickets opened before ``ONE_STEP_OPEN``: replayed, never chosen for new ones."""
+        """How tickets started before the one-step opening open (``TicketStartInput.opening``
+        is empty in their histories): replayed, never chosen for new ones."""
         link: LinkCustomerResult = await workflow.execute_local_activity(
             ACT_LINK_CUSTOMER,
             LinkCustomerInput(

@@ -38,6 +38,7 @@ from tempodesk.contracts import (
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
+    ONE_STEP,
     TICKET_TASK_QUEUE,
     AssignmentInput,
     AssignmentResult,
@@ -219,6 +220,7 @@ class WorkflowEnv:
             "customer": CustomerRef(email="jana@example.com", name="Jana"),
             "process": self.pinned(),
             "message_id": 1,
+            "opening": ONE_STEP,
         }
         values.update(overrides)
         return TicketStartInput(**values)
