@@ -94,12 +94,20 @@ class MailboxWorkflow:
         return result
 
     async def _deliver(self, routes: list[MailRoute]) -> None:
-        """New tickets all at once; then the messages, one after another in arrival order
-        (a message may be for a ticket started just before)."""
+        """New tickets all at once; then each ticket's messages one after another in arrival
+        order (a message may be for a ticket started just before), tickets side by side."""
         await asyncio.gather(*(self._start(r.start) for r in routes if r.start is not None))
+        told: dict[str, list[CustomerMessageInput]] = {}
         for route in routes:
             if route.message is not None:
-                await self._tell(route.number, route.message)
+                told.setdefault(route.number, []).append(route.message)
+        await asyncio.gather(
+            *(self._tell_all(number, messages) for number, messages in told.items())
+        )
+
+    async def _tell_all(self, number: str, messages: list[CustomerMessageInput]) -> None:
+        for message in messages:
+            await self._tell(number, message)
 
     async def _start(self, start: TicketStartInput, *, reuse: bool = False) -> bool:
         """Start a ticket's workflow; False if it runs already (an earlier delivery, or the

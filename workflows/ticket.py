@@ -121,12 +121,13 @@ class TicketWorkflow:
         if not self._ready:
             async with self._lock:
                 await self._open(input)
+        elif input.first_message is not None:
+            # Reopened for this message: the reopening and the message, one projection.
+            await self.customer_message(input.first_message)
         elif self._events:
             async with self._lock:
                 if self._events:
                     await self._project()
-        if input.first_message is not None:
-            await self.customer_message(input.first_message)
         while True:
             entry = self._t.state_entry
             try:
