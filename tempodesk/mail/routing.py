@@ -245,9 +245,12 @@ class Router:
             )
         )
         reason = "spam: " + "; ".join(verdict.reasons) if extras.spam else note
-        message_id = accepted.start.message_id if accepted.start else None
         routed = self._finish(
-            inbound_id, "ticket", ticket=accepted.number, message_id=message_id, reason=reason
+            inbound_id,
+            "ticket",
+            ticket=accepted.number,
+            message_id=accepted.message_id,
+            reason=reason,
         )
         if accepted.start is not None:
             routed.route = MailRoute(accepted.number, start=accepted.start)

@@ -98,6 +98,7 @@ class Accepted:
     start: TicketStartInput | None = None
     state: str = ""
     fresh: bool = False
+    message_id: int | None = None  # the customer's stored message
 
 
 @dataclass
@@ -218,11 +219,11 @@ class Intake:
             number, message_id = found
             state = session.scalar(select(Ticket.state).where(Ticket.number == number))
             if state is not None:
-                return Accepted(number, state=state)
+                return Accepted(number, state=state, message_id=message_id)
             start = pending.recall(session, number)
             if start is None:  # accepted by a version that kept no start input
                 start = self._start_input(request, self._pin(session, request), number, message_id)
-            return Accepted(number, start=start)
+            return Accepted(number, start=start, message_id=message_id)
         pinned = self._pin(session, request)
         number = allocate_number(session, self.settings.ticket_number_template)
         message = Message(
@@ -240,7 +241,7 @@ class Intake:
         session.flush()
         start = self._start_input(request, pinned, number, message.id)
         pending.remember(session, start)
-        return Accepted(number, start=start, fresh=True)
+        return Accepted(number, start=start, fresh=True, message_id=message.id)
 
     def _pin(self, session: Session, request: NewTicket) -> PinnedProcess:
         """The process the request names, else its channel's (a mailbox is a channel), else
