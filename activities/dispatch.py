@@ -68,8 +68,10 @@ class Dispatch:
                 self.migrations.plan, input.migration_id
             )
         plan = self._plans[input.migration_id]
-        if plan is None:
-            return MigrateTicketResult("rejected", "The migration was removed.")
+        if plan is None:  # migrations are never deleted; a wrong id must not loop
+            raise ApplicationError(
+                f"There is no migration {input.migration_id}.", non_retryable=True
+            )
         status, to_state, message = await self._update(input.number, plan)
         await asyncio.to_thread(self.migrations.record, input.item_id, status, to_state, message)
         return MigrateTicketResult(status, message)
@@ -126,7 +128,8 @@ class Dispatch:
         result = self.mail.fetch_mail(input)
         temporal = AsyncFacade(self.client)
         for route in result.routes:
-            delivery = deliver(temporal, route, self.mail.inbound.reopening)
+            documented = route.documented(result.processes)
+            delivery = deliver(temporal, documented, self.mail.inbound.restart)
             asyncio.run_coroutine_threadsafe(delivery, self.loop).result()
         if result.uids or result.last_uid:
             ack = MailboxAckInput(input.mailbox, result.uidvalidity, result.uids, result.last_uid)

@@ -14,7 +14,7 @@ mailbox must not hide mail from us.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,13 +23,13 @@ from temporalio import activity
 from tempodesk.contracts import (
     ACT_ACK_MAIL,
     ACT_FETCH_MAIL,
-    ACT_REOPENING,
+    ACT_RESTART,
     MailboxAckInput,
     MailboxPollInput,
     MailboxPollResult,
     MailRoute,
-    ReopeningInput,
-    ReopeningResult,
+    RestartInput,
+    RestartResult,
 )
 from tempodesk.core import failpoints
 from tempodesk.core.db import transaction
@@ -52,6 +52,7 @@ class _Batch:
 
     uidvalidity: int = 0
     routes: list[MailRoute] = field(default_factory=list)
+    processes: dict[str, str] = field(default_factory=dict)
     uids: list[int] = field(default_factory=list)
     last_uid: int = 0
     read: int = 0
@@ -89,6 +90,7 @@ class MailboxActivities:
             next_poll_seconds=box.poll_seconds,
             error=batch.error,
             routes=batch.routes,
+            processes=batch.processes,
             uidvalidity=batch.uidvalidity,
             uids=batch.uids,
             last_uid=batch.last_uid,
@@ -119,17 +121,17 @@ class MailboxActivities:
         if input.last_uid:
             self._record(box.id, last_uid=input.last_uid)
 
-    @activity.defn(name=ACT_REOPENING)
-    def reopening(self, input: ReopeningInput) -> ReopeningResult:
+    @activity.defn(name=ACT_RESTART)
+    def restart(self, input: RestartInput) -> RestartResult:
         """A closed ticket's new run for a message its ended workflow cannot take (or None)."""
-        return ReopeningResult(self.inbound.reopening(input.number, input.message_id))
+        return RestartResult(self.inbound.restart(input.number, input.message_id))
 
     def poll_once(self, name: str) -> MailboxPollResult:
         """One poll outside Temporal (`tempodesk mailbox poll`, tests): fetch and route,
         deliver the routes through the inbound service's facade, then flag."""
         result = self.fetch_mail(MailboxPollInput(name))
         for route in result.routes:
-            self.inbound.deliver_now(route)
+            self.inbound.deliver_now(route.documented(result.processes))
         if result.uids or result.last_uid:
             self.ack_mail(MailboxAckInput(name, result.uidvalidity, result.uids, result.last_uid))
         return result
@@ -149,17 +151,20 @@ class MailboxActivities:
             for uid in imap.uids_after(last, limit=BATCH):
                 _heartbeat(uid)
                 batch.read += 1
-                batch.last_uid = uid
                 try:
                     raw = _download(imap, box, uid)
                 except ImapMessageMissing:
-                    continue  # deleted by someone else since the search: nothing to store
+                    batch.last_uid = uid  # deleted by someone else since the search
+                    continue
                 routed = self.inbound.take(
                     name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
                 )
                 if routed.route is not None:
-                    batch.routes.append(routed.route)
+                    route = replace(routed.route, uid=uid).slimmed(batch.processes)
+                    batch.routes.append(route)
                 batch.uids.append(uid)
+                # Only now: a message that failed to download or store is read again.
+                batch.last_uid = uid
 
     def _start_after(self, imap: ImapMailbox, box: Mailbox) -> int:
         """The UID to read after: the last one flagged, unless UIDVALIDITY changed."""

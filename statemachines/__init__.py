@@ -19,11 +19,12 @@ from .definition import (
 )
 from .durations import parse_duration
 from .formats import from_json, load_text, read_yaml, to_yaml
-from .migration import MigrationRefused, migration_target
+from .migration import MigrationRefused, migration_target, target_problem
 from .parsing import parse_definition
 from .problems import DefinitionError, Problem
 from .rules import (
     REJECTION_TEXTS,
+    REJECTION_TYPES,
     FieldErrors,
     Rejection,
     actions_for,
@@ -50,6 +51,7 @@ __all__ = [
     "PRIORITIES",
     "RECIPIENTS",
     "REJECTION_TEXTS",
+    "REJECTION_TYPES",
     "STATE_CATEGORIES",
     "ActionSpec",
     "CompiledProcess",
@@ -78,6 +80,7 @@ __all__ = [
     "parse_duration",
     "public_field_values",
     "read_yaml",
+    "target_problem",
     "to_statechart",
     "to_yaml",
 ]

@@ -25,10 +25,18 @@ def migration_target(
     target = state_map.get(state_id) or (state_id if state_id in ids else "")
     if not target:
         raise MigrationRefused(f"The new version has no state '{state_id}'; map it to one.")
-    if target not in ids:
+    problem = target_problem(definition, target)
+    if problem == "unknown":
         raise MigrationRefused(f"The new version has no state '{target}'.")
-    if definition.state(target).final:
+    if problem == "final":
         raise MigrationRefused(
             f"'{target}' is a final state; close the ticket with an action instead."
         )
     return target
+
+
+def target_problem(definition: ProcessDefinition, target: str) -> str:
+    """Why a state cannot receive migrated tickets: "unknown", "final", or "" (it can)."""
+    if target not in {s.id for s in definition.states}:
+        return "unknown"
+    return "final" if definition.state(target).final else ""

@@ -63,19 +63,31 @@ REJECTION_KINDS = {
 EMAILS_CUSTOMER = frozenset({"send_email", "portal_reply"})
 
 
+#: The type of the workflow's error per kind of rejection (as before rejections had codes).
+REJECTION_TYPES = {
+    "not_ready": "NotReady",
+    "state_changed": "StateChanged",
+    "not_available": "ActionNotAvailable",
+    "forbidden": "ActionForbidden",
+    "invalid_fields": "InvalidFields",
+}
+
+
 @dataclass(frozen=True)
 class Rejection:
     """Why an action is refused: a code from ``REJECTION_TEXTS``, the values of its text, and
-    for ``invalid_fields`` the problem of each field."""
+    for ``invalid_fields`` the problem of each field. ``text``: the English text as a worker
+    older than these codes sent it (then ``params`` are unknown)."""
 
     code: str
     params: dict[str, str] = field(default_factory=dict)
     field_errors: dict[str, str] = field(default_factory=dict)
+    text: str = ""
 
     @property
     def message(self) -> str:
         """The English text (history, logs, the API)."""
-        return REJECTION_TEXTS[self.code] % self.params
+        return self.text or REJECTION_TEXTS[self.code] % self.params
 
     @property
     def kind(self) -> str:

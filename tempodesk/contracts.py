@@ -18,15 +18,13 @@ TICKET_TASK_QUEUE = "tempodesk-tickets"
 MAIL_TASK_QUEUE = "tempodesk-mail"
 
 TICKET_WORKFLOW = "TicketWorkflow"
-#: ``TicketStartInput.opening`` of every start made now (see there).
-ONE_STEP = "one-step"
 UPDATE_PERFORM_ACTION = "perform_action"
 UPDATE_CONFIRM_CREATED = "confirm_created"
 UPDATE_MIGRATE_PROCESS = "migrate_process"
 MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
 SIGNAL_RELINK_CONTACT = "relink_contact"
-QUERY_SNAPSHOT = "snapshot"
+QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal UI shows it)
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
 ACT_OPEN_TICKET = "open_ticket"
@@ -41,7 +39,7 @@ ACT_MIGRATE_TICKET = "migrate_ticket"
 ACT_FINISH_MIGRATION = "finish_migration"
 ACT_FETCH_MAIL = "fetch_mail"
 ACT_ACK_MAIL = "ack_mail"
-ACT_REOPENING = "reopening"
+ACT_RESTART = "restart_ticket"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"
@@ -220,21 +218,9 @@ class TicketStartInput:
     create_contact: bool = True  # an unknown sender becomes a contact
     # A closed ticket's new run (restored from the database) after the customer wrote again.
     reopen: bool = False
-    # The message that started this run (a start by another workflow cannot carry a signal).
-    first_message: CustomerMessageInput | None = None
-    # How the workflow opens and indexes the ticket: "" (a start made before the one-step
-    # opening: three local activities, the starter set number and email as search
-    # attributes) or ONE_STEP. Versioning by input, not by patch markers: a new ticket's
-    # history carries no marker events.
-    opening: str = ""
 
     @classmethod
-    def reopening(
-        cls,
-        process: PinnedProcess,
-        ticket: TicketSnapshot,
-        first_message: CustomerMessageInput | None = None,
-    ) -> TicketStartInput:
+    def reopening(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:
         """A new run of a closed ticket's workflow, restored from its projection, reopened."""
         return cls(
             number=ticket.number,
@@ -245,8 +231,6 @@ class TicketStartInput:
             restored=ticket,
             reopen=True,
             mailbox=ticket.mailbox,
-            first_message=first_message,
-            opening=ONE_STEP,
         )
 
 
@@ -479,8 +463,26 @@ class MailRoute:
     """What one stored mail asks of a ticket: a new ticket to start, or a message for it."""
 
     number: str
-    start: TicketStartInput | None = None
+    start: TicketStartInput | None = None  # its process document may be in ``processes``
     message: CustomerMessageInput | None = None
+    uid: int = 0  # the IMAP UID of the mail it came from
+
+    def slimmed(self, processes: dict[str, str]) -> MailRoute:
+        """This route with its process document moved into ``processes`` (one per batch)."""
+        if self.start is None or not self.start.process.document:
+            return self
+        process = self.start.process
+        processes[f"{process.name}:{process.version}"] = process.document
+        slim = replace(process, document="")
+        return replace(self, start=replace(self.start, process=slim))
+
+    def documented(self, processes: dict[str, str]) -> MailRoute:
+        """This route with its process document back from the batch's ``processes``."""
+        if self.start is None or self.start.process.document:
+            return self
+        process = self.start.process
+        document = processes[f"{process.name}:{process.version}"]
+        return replace(self, start=replace(self.start, process=replace(process, document=document)))
 
 
 @dataclass
@@ -492,6 +494,9 @@ class MailboxPollResult:
     stopped: bool = False  # the mailbox was disabled or removed
     # What the mailbox workflow delivers, in arrival order, before the mail is flagged:
     routes: list[MailRoute] = field(default_factory=list)
+    # The routes' process documents, once per batch ("name:version" -> the pinned document):
+    # 50 new tickets of one process carry it once, not 50 times.
+    processes: dict[str, str] = field(default_factory=dict)
     uidvalidity: int = 0
     uids: list[int] = field(default_factory=list)  # stored and routed: flag them afterwards
     last_uid: int = 0  # read up to here (mail deleted meanwhile included); 0: nothing read
@@ -508,13 +513,13 @@ class MailboxAckInput:
 
 
 @dataclass
-class ReopeningInput:
+class RestartInput:
     number: str
     message_id: int
 
 
 @dataclass
-class ReopeningResult:
+class RestartResult:
     """A closed ticket's new run (restored from the database), or None: nothing to reopen
     (the message is on its timeline already, or the ticket is unknown)."""
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,19 @@ def scoped(tree: ast.AST, scope: str = "") -> Iterator[tuple[str, ast.AST]]:
         yield from scoped(child, name)
 
 
+#: SQL that writes the tickets table, written as text.
+SQL_WRITE = re.compile(r"\b(update|insert\s+into|delete\s+from)\s+tickets\b", re.IGNORECASE)
+#: Calls that write the rows of the model given as an argument.
+WRITERS = {"update", "insert", "upsert", "delete"}
+
+
+def _is_ticket(node: ast.AST | None) -> bool:
+    """``Ticket`` or ``something.Ticket``."""
+    return (isinstance(node, ast.Name) and node.id == "Ticket") or (
+        isinstance(node, ast.Attribute) and node.attr == "Ticket"
+    )
+
+
 def _write(node: ast.AST) -> str:
     targets: list[ast.expr] = []
     if isinstance(node, ast.Assign):
@@ -64,16 +78,26 @@ def _write(node: ast.AST) -> str:
         for part in ast.walk(target):
             if isinstance(part, ast.Attribute) and part.attr in TICKET_STATE:
                 return f"assigns .{part.attr}"
-    if isinstance(node, ast.Call):
-        name = node.func.id if isinstance(node.func, ast.Name) else ""
-        attr = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-        first = node.args[0] if node.args else None
-        if (name or attr) in ("update", "insert") and (
-            isinstance(first, ast.Name) and first.id == "Ticket"
-        ):
-            return f"{name or attr}(Ticket)"
-        if attr == "values" and any(k.arg in TICKET_STATE for k in node.keywords):
-            return ".values() sets a ticket state"
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and SQL_WRITE.search(node.value)
+    ):
+        return "SQL writing tickets"
+    if not isinstance(node, ast.Call):
+        return ""
+    name = node.func.id if isinstance(node.func, ast.Name) else ""
+    attr = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+    if (name or attr) in WRITERS and any(_is_ticket(arg) for arg in node.args[:2]):
+        return f"{name or attr}(Ticket)"
+    if _is_ticket(node.func):
+        return "Ticket(...): a new ticket row"
+    if attr == "values" and any(k.arg in TICKET_STATE for k in node.keywords):
+        return ".values() sets a ticket state"
+    if name == "setattr" and len(node.args) > 1:
+        field = node.args[1]
+        if isinstance(field, ast.Constant) and field.value in TICKET_STATE:
+            return f"setattr(..., {field.value!r})"
     return ""
 
 
@@ -106,6 +130,22 @@ def test_the_check_finds_each_kind_of_state_write() -> None:
     assert state_writes("label = ticket.state_label\nform.state.data = 'x'\n") == [
         ("", "<source>:2 assigns .state")
     ]
+    # The project's own upsert helper, a qualified model, a new row, raw SQL, setattr.
+    more = (
+        "upsert(session, Ticket, {'state': 'closed'}, on=['number'])\n"
+        "session.execute(sa.update(models.Ticket))\n"
+        "session.add(Ticket(number='X'))\n"
+        "session.execute(text('UPDATE tickets SET state = 1'))\n"
+        "setattr(row, 'state', 'closed')\n"
+        "select(Ticket).where(Ticket.state == 'open')\n"
+    )
+    assert [hit.split(" ", 1)[1] for _, hit in state_writes(more)] == [
+        "upsert(Ticket)",
+        "update(Ticket)",
+        "Ticket(...): a new ticket row",
+        "SQL writing tickets",
+        "setattr(..., 'state')",
+    ]
 
 
 def test_nothing_the_web_reaches_writes_a_ticket_but_the_one_named_exception() -> None:
@@ -128,6 +168,9 @@ FORGED = {
     "layers": {"tempodesk/core/forged.py": "from tempodesk.tickets import intake\n"},
     "layers (web does not reach workflows)": {"web/forged.py": "import workflows.ticket\n"},
     "pure": {"workflows/forged.py": "import socket\n"},
+    "pure (no randomness or failpoints in workflows)": {
+        "workflows/forged.py": "import random\nfrom tempodesk.core import failpoints\n"
+    },
     "pure (no database in statemachines)": {
         "statemachines/forged.py": "from tempodesk.core import models\n"
     },
@@ -190,7 +233,15 @@ def test_each_import_contract_breaks_on_a_forged_violation(tmp_path: Path, case:
 # ---------------------------------------------------------------- one client per worker
 
 #: Calls that build a Temporal client or a database engine (or something that holds one).
-BUILDERS = {"connect", "TemporalFacade", "Runtime", "make_engine", "create_engine"}
+BUILDERS = {
+    "connect",
+    "Client",
+    "TemporalFacade",
+    "AsyncFacade",
+    "Runtime",
+    "make_engine",
+    "create_engine",
+}
 
 
 def builder_calls(module: str) -> list[tuple[str, str]]:
@@ -218,10 +269,16 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
     assert not any(m.startswith("web") or m == "tempodesk.app.runtime" for m in reached)
     calls = {m: builder_calls(m) for m in reached}
     assert sorted(calls.pop("tempodesk.app.worker")) == [
+        ("run_worker", "AsyncFacade"),  # on the client just connected
         ("run_worker", "connect"),
         ("run_worker", "make_engine"),
     ]
-    assert calls.pop("tempodesk.core.temporal") == [("TemporalFacade.connected", "connect")]
+    # The door wraps the worker's own client (Dispatch.client), never a new one.
+    assert calls.pop("activities.dispatch") == [("Dispatch.poll_mailbox", "AsyncFacade")]
+    assert calls.pop("tempodesk.core.temporal") == [
+        ("TemporalFacade.connected", "connect"),
+        ("TemporalFacade.connected", "AsyncFacade"),
+    ]
     assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
     assert {m: c for m, c in calls.items() if c} == {}
 

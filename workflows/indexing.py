@@ -24,13 +24,15 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-class SearchIndex:
-    """What was last upserted, so an upsert carries only what changed. ``identity``: this
-    workflow indexes the ticket's number and customer too (tickets started before the
-    one-step opening had their starter set those two, once; their histories replay so)."""
+#: The patch of the one-step opening: since it, the workflow indexes the ticket's number and
+#: customer too (before, the starter set those two, once; those histories replay so).
+ONE_STEP_OPEN_PATCH = "one-step-open"
 
-    def __init__(self, *, identity: bool) -> None:
-        self._identity = identity
+
+class SearchIndex:
+    """What was last upserted, so an upsert carries only what changed."""
+
+    def __init__(self) -> None:
         self._indexed: dict[str, Any] = {}
 
     def upsert(self, ticket: TicketSnapshot) -> None:
@@ -53,7 +55,7 @@ class SearchIndex:
             value = wanted[key.name]
             if self._indexed.get(key.name) == value:
                 continue
-            if key in (SA_NUMBER, SA_CUSTOMER_EMAIL) and not self._identity:
+            if key in (SA_NUMBER, SA_CUSTOMER_EMAIL) and not workflow.patched(ONE_STEP_OPEN_PATCH):
                 continue
             self._indexed[key.name] = value
             updates.append(key.value_unset() if value is None else key.value_set(value))

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ACT_ACK_MAIL,
         ACT_FETCH_MAIL,
         ACT_POLL_MAILBOX,
-        ACT_REOPENING,
+        ACT_RESTART,
         SIGNAL_CUSTOMER_MESSAGE,
         TICKET_TASK_QUEUE,
         TICKET_WORKFLOW,
@@ -34,13 +34,15 @@ with workflow.unsafe.imports_passed_through():
         MailboxPollInput,
         MailboxPollResult,
         MailRoute,
-        ReopeningInput,
-        ReopeningResult,
+        RestartInput,
+        RestartResult,
         TicketStartInput,
     )
     from tempodesk.core.ids import ticket_workflow_id
 
 POLLS_PER_RUN = 200  # then continue-as-new: the history of a mailbox never grows unbounded
+CHILDREN_PER_RUN = 500  # tickets started by one run (the server refuses past 2,000)
+NOT_FOUND = "ExternalWorkflowExecutionNotFound"  # a signal to a workflow that has ended
 IMAP_START_TO_CLOSE = timedelta(minutes=15)
 IMAP_HEARTBEAT = timedelta(minutes=2)
 IMAP_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
@@ -53,6 +55,9 @@ class MailboxWorkflow:
     def __init__(self) -> None:
         self._wake = False
         self._stop = False
+        # A started child counts against this run until it closes, even abandoned: a run
+        # that started many tickets continues as new long before the server's limit.
+        self._children = 0
 
     @workflow.run
     async def run(self, input: MailboxPollInput) -> None:
@@ -62,6 +67,8 @@ class MailboxWorkflow:
             result = await self._poll(input)
             if result.stopped:
                 return
+            if self._run_is_long():
+                break
             if result.more and not self._stop:
                 continue  # a backlog: drain it before sleeping
             with contextlib.suppress(TimeoutError):  # the poll interval passed
@@ -70,10 +77,11 @@ class MailboxWorkflow:
                     timeout=timedelta(seconds=max(result.next_poll_seconds, 1)),
                 )
             self._wake = False
-            if workflow.info().is_continue_as_new_suggested():
-                break
         if not self._stop:
             workflow.continue_as_new(input)
+
+    def _run_is_long(self) -> bool:
+        return self._children >= CHILDREN_PER_RUN or workflow.info().is_continue_as_new_suggested()
 
     @workflow.signal
     def poll_now(self) -> None:
@@ -87,31 +95,41 @@ class MailboxWorkflow:
         if not workflow.patched(ROUTES_IN_WORKFLOW):
             return await _imap(ACT_POLL_MAILBOX, input)
         result = await _imap(ACT_FETCH_MAIL, input)
-        await self._deliver(result.routes)
-        if result.uids or result.last_uid:
-            ack = MailboxAckInput(input.mailbox, result.uidvalidity, result.uids, result.last_uid)
-            await _imap(ACT_ACK_MAIL, ack)
+        undelivered = await self._deliver(result)
+        uids = [uid for uid in result.uids if uid not in undelivered]
+        last_uid = min([*undelivered, result.last_uid + 1]) - 1 if result.last_uid else 0
+        if uids or last_uid:
+            await _imap(
+                ACT_ACK_MAIL, MailboxAckInput(input.mailbox, result.uidvalidity, uids, last_uid)
+            )
         return result
 
-    async def _deliver(self, routes: list[MailRoute]) -> None:
+    async def _deliver(self, result: MailboxPollResult) -> set[int]:
         """New tickets all at once; then each ticket's messages one after another in arrival
-        order (a message may be for a ticket started just before), tickets side by side."""
-        await asyncio.gather(*(self._start(r.start) for r in routes if r.start is not None))
-        told: dict[str, list[CustomerMessageInput]] = {}
-        for route in routes:
+        order (a message may be for a ticket started just before), tickets side by side. The
+        UIDs of mail not delivered (they stay unflagged: the next poll routes them again)."""
+        starts = [(r.uid, r.documented(result.processes).start) for r in result.routes if r.start]
+        started = await asyncio.gather(*(self._start(start) for _, start in starts if start))
+        undelivered = {uid for (uid, _), ok in zip(starts, started, strict=True) if ok is None}
+        told: dict[str, list[MailRoute]] = {}
+        for route in result.routes:
             if route.message is not None:
-                told.setdefault(route.number, []).append(route.message)
-        await asyncio.gather(
-            *(self._tell_all(number, messages) for number, messages in told.items())
-        )
+                told.setdefault(route.number, []).append(route)
+        for failed in await asyncio.gather(*(self._tell_all(r) for r in told.values())):
+            undelivered |= failed
+        return undelivered
 
-    async def _tell_all(self, number: str, messages: list[CustomerMessageInput]) -> None:
-        for message in messages:
-            await self._tell(number, message)
+    async def _tell_all(self, routes: list[MailRoute]) -> set[int]:
+        """One ticket's messages, in order; after one fails, the rest wait for the next poll."""
+        for index, route in enumerate(routes):
+            assert route.message is not None
+            if not await self._tell(route.number, route.message):
+                return {r.uid for r in routes[index:]}
+        return set()
 
-    async def _start(self, start: TicketStartInput, *, reuse: bool = False) -> bool:
-        """Start a ticket's workflow; False if it runs already (an earlier delivery, or the
-        worker's resume loop, started it)."""
+    async def _start(self, start: TicketStartInput, *, reuse: bool = False) -> bool | None:
+        """Start a ticket's workflow: True if started, False if it runs already (an earlier
+        delivery, or the worker's resume loop, started it), None if the start failed."""
         try:
             await workflow.start_child_workflow(
                 TICKET_WORKFLOW,
@@ -126,31 +144,36 @@ class MailboxWorkflow:
             )
         except WorkflowAlreadyStartedError:
             return False
+        except FailureError as exc:
+            workflow.logger.warning("could not start %s: %s", start.number, exc)
+            return None
+        self._children += 1
         return True
 
-    async def _tell(self, number: str, message: CustomerMessageInput) -> None:
-        """Signal the message; a ticket whose workflow has ended gets a new run with it."""
+    async def _tell(self, number: str, message: CustomerMessageInput) -> bool:
+        """Signal the message; a ticket with no running workflow (closed, or accepted while
+        Temporal was away and not started yet) is started first (``restart``), then told.
+        False if it could not be delivered now."""
+        handle = workflow.get_external_workflow_handle(ticket_workflow_id(number))
         for _ in range(3):
             try:
-                await workflow.get_external_workflow_handle(ticket_workflow_id(number)).signal(
-                    SIGNAL_CUSTOMER_MESSAGE, message
-                )
-                return
-            except FailureError:
-                pass  # its workflow has ended (closed): reopen it with this message
-            reopening: ReopeningResult = await workflow.execute_local_activity(
-                ACT_REOPENING,
-                ReopeningInput(number, message.message_id),
-                result_type=ReopeningResult,
+                await handle.signal(SIGNAL_CUSTOMER_MESSAGE, message)
+                return True
+            except ApplicationError as exc:
+                if exc.type != NOT_FOUND:
+                    workflow.logger.warning("could not tell %s: %s", number, exc)
+                    return False
+            restart: RestartResult = await workflow.execute_local_activity(
+                ACT_RESTART,
+                RestartInput(number, message.message_id),
+                result_type=RestartResult,
                 start_to_close_timeout=timedelta(seconds=15),
             )
-            if reopening.start is None:
-                return  # the message is on its timeline already
-            reopening.start.first_message = message
-            if await self._start(reopening.start, reuse=True):
-                return
-            # A run started meanwhile: it takes the signal on the next pass.
-        workflow.logger.warning("could not deliver message %s to %s", message.message_id, number)
+            if restart.start is None:
+                return True  # the message is on its timeline already
+            if await self._start(restart.start, reuse=True) is None:
+                return False
+        return False
 
 
 async def _imap(name: str, arg: MailboxPollInput | MailboxAckInput) -> MailboxPollResult:

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from statemachines import (
         CUSTOMER_MESSAGE,
+        REJECTION_TYPES,
         ActionSpec,
         CompiledProcess,
         DefinitionError,
@@ -39,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         ACT_LINK_CUSTOMER,
         ACT_OPEN_TICKET,
         ACT_PROJECT,
-        ONE_STEP,
         SYSTEM,
         AssignmentInput,
         AssignmentResult,
@@ -64,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
         TicketStartInput,
     )
     from workflows.effects import Pressed, apply_effects
-    from workflows.indexing import SearchIndex
+    from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.outbox import deliver
 
 LOCAL_TIMEOUT = timedelta(seconds=15)
@@ -73,16 +73,12 @@ LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
 SEEN_MESSAGES_KEPT = 500
-#: The type of the workflow's error per kind of rejection (as before rejections had codes).
-REJECTION_TYPES = {
-    "not_ready": "NotReady",
-    "state_changed": "StateChanged",
-    "not_available": "ActionNotAvailable",
-    "forbidden": "ActionForbidden",
-    "invalid_fields": "InvalidFields",
-}
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
+# A patch, not the start input, decides: during a rolling deploy an old worker may run a
+# ticket started by new code, and the history, not the input, says which code ran.
 STATE_TIMEOUTS = "state-timeouts"  # before: no state had a timer
+ONE_STEP_OPEN = ONE_STEP_OPEN_PATCH  # before: three local activities; number and email
+#                                      indexed by the starter
 
 
 def refused(rejection: Rejection) -> ApplicationError:
@@ -110,7 +106,7 @@ class TicketWorkflow:
         self._outbox: list[OutboundMail] = list(input.outbox)
         self._seen: list[int] = list(input.seen_messages)
         self._events_this_run = 0
-        self._search = SearchIndex(identity=input.opening == ONE_STEP)
+        self._search = SearchIndex()
         if input.reopen and input.restored is not None:
             # A closed ticket's customer wrote again: this new run reopens it before anything
             # else is handled (the message that started the run included).
@@ -121,9 +117,6 @@ class TicketWorkflow:
         if not self._ready:
             async with self._lock:
                 await self._open(input)
-        elif input.first_message is not None:
-            # Reopened for this message: the reopening and the message, one projection.
-            await self.customer_message(input.first_message)
         elif self._events:
             async with self._lock:
                 if self._events:
@@ -155,7 +148,7 @@ class TicketWorkflow:
                     restored=self._t,
                     outbox=self._outbox,
                     seen_messages=self._seen,
-                    first_message=None,
+                    reopen=False,  # reopened once, when this ticket's run began
                 )
             )
 
@@ -164,7 +157,7 @@ class TicketWorkflow:
     async def _open(self, input: TicketStartInput) -> None:
         """Link the customer and the order, choose the assignee and project the new ticket:
         one local activity, one database transaction."""
-        if input.opening != ONE_STEP:
+        if not workflow.patched(ONE_STEP_OPEN):
             await self._open_in_three_steps(input)
             return
         data: dict[str, Any] = {"channel": input.channel}
@@ -233,8 +226,7 @@ class TicketWorkflow:
             await self._mark_spam()
 
     async def _open_in_three_steps(self, input: TicketStartInput) -> None:
-        """How tickets started before the one-step opening open (``TicketStartInput.opening``
-        is empty in their histories): replayed, never chosen for new ones."""
+        """How tickets opened before ``ONE_STEP_OPEN``: replayed, never chosen for new ones."""
         link: LinkCustomerResult = await workflow.execute_local_activity(
             ACT_LINK_CUSTOMER,
             LinkCustomerInput(

@@ -72,7 +72,7 @@ def build_workers(
             store.choose_assignee,
             mailbox.fetch_mail,
             mailbox.ack_mail,
-            mailbox.reopening,
+            mailbox.restart,
             migrations.items,
             migrations.finish,
             dispatch.migrate_ticket,

@@ -52,8 +52,13 @@ def desk_entry_key(agent: str, submission: str) -> str:
 
 
 def inbound_key(inbound_id: int) -> str:
-    """The message made of a stored inbound mail (new ticket or follow-up): once per mail."""
+    """The message a stored inbound mail opens a new ticket with: once per mail."""
     return f"inbound:{inbound_id}"
+
+
+def follow_up_key(inbound_id: int) -> str:
+    """The message a stored inbound mail adds to an existing ticket: once per mail."""
+    return f"inbound:{inbound_id}:follow-up"
 
 
 def template_key(number: str, event_seq: int, effect_index: int, address: str) -> str:

@@ -28,11 +28,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from statemachines import Rejection
+from statemachines import REJECTION_TYPES, Rejection
 from tempodesk.contracts import (
     MAILBOX_WORKFLOW,
     MIGRATION_WORKFLOW,
-    QUERY_SNAPSHOT,
     SIGNAL_CUSTOMER_MESSAGE,
     SIGNAL_POLL_NOW,
     SIGNAL_RELINK_CONTACT,
@@ -48,7 +47,6 @@ from tempodesk.contracts import (
     PerformActionInput,
     PerformActionResult,
     RelinkContactInput,
-    TicketSnapshot,
     TicketStartInput,
 )
 from tempodesk.core.ids import (
@@ -83,25 +81,17 @@ class ActionRejected(Exception):
         self.field_errors = rejection.field_errors
 
 
-#: What the workflow's error types meant before rejections carried their code.
-_KINDS_BY_TYPE = {
-    "ActionNotAvailable": "not_available",
-    "ActionForbidden": "forbidden",
-    "InvalidFields": "invalid_fields",
-    "StateChanged": "state_changed",
-    "NotReady": "not_ready",
-}
-
-
 def _rejection(error: ApplicationError) -> Rejection:
     details = error.details[0] if error.details else None
     found = Rejection.from_details(details)
     if found is not None:
         return found
-    # A worker older than coded rejections: its type, and the field errors as details.
-    code = _KINDS_BY_TYPE.get(error.type or "", "not_available")
+    # A worker older than coded rejections: its type, its text, the field errors as details.
+    kinds = {error_type: kind for kind, error_type in REJECTION_TYPES.items()}
+    code = kinds.get(error.type or "", "not_available")
     fields = details if isinstance(details, dict) and code == "invalid_fields" else {}
-    return Rejection(code, {"action": "", "state": ""}, {str(k): str(v) for k, v in fields.items()})
+    errors = {str(k): str(v) for k, v in fields.items()}
+    return Rejection(code, field_errors=errors, text=error.message)
 
 
 def _engine_error(exc: RPCError) -> EngineUnavailable:
@@ -175,10 +165,12 @@ class AsyncFacade:
                 raise TicketNotFound(number) from None
             raise _engine_error(exc) from None
 
-    async def reopen_ticket(self, start: TicketStartInput, message: CustomerMessageInput) -> None:
-        """A closed ticket's customer wrote again: start a new run of its workflow (same id,
-        ``TicketStartInput.reopening``), with the message as its first signal; a run that
-        started meanwhile gets the signal instead."""
+    async def start_with_message(
+        self, start: TicketStartInput, message: CustomerMessageInput
+    ) -> None:
+        """Start a ticket's run with a message as its first signal (signal-with-start): a
+        closed ticket's new run (``TicketStartInput.reopening``), or the first run of a
+        ticket accepted but not started; a run that started meanwhile gets the signal."""
         await self._start(
             TICKET_WORKFLOW,
             start,
@@ -218,18 +210,6 @@ class AsyncFacade:
             )
         except RPCError as exc:
             raise _engine_error(exc) from None
-
-    async def snapshot(self, number: str) -> TicketSnapshot:
-        """The live state of a running ticket, straight from its workflow."""
-        try:
-            result: TicketSnapshot = await self.client.get_workflow_handle(
-                ticket_workflow_id(number)
-            ).query(QUERY_SNAPSHOT, result_type=TicketSnapshot)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise TicketNotFound(number) from None
-            raise _engine_error(exc) from None
-        return result
 
 
 class TemporalFacade:
@@ -302,6 +282,3 @@ class TemporalFacade:
 
     def start_migration(self, migration_id: int) -> None:
         self._call(self._on_loop(lambda e: e.start_migration(migration_id)))
-
-    def snapshot(self, number: str) -> TicketSnapshot:
-        return self._call(self._on_loop(lambda e: e.snapshot(number)))

@@ -166,14 +166,20 @@ class InboundService:
         self.deliver_now(routed.route)
         return routed.outcome
 
-    def reopening(self, number: str, message_id: int) -> TicketStartInput | None:
-        """A closed ticket's new run, restored from its projection, to deliver a message its
-        ended workflow can no longer take; None if the message is on its timeline already
-        (an earlier delivery reopened it) or the ticket is unknown."""
+    def restart(self, number: str, message_id: int) -> TicketStartInput | None:
+        """The run to start so that a ticket with no running workflow can take a message: a
+        closed ticket's new run, restored from its projection and reopened; or the first run
+        of a ticket accepted while Temporal was away and not started yet (its pending start).
+        None: nothing to start (the message is on a timeline already, an auto-reply never
+        reopens a ticket, or the ticket is unknown)."""
         with self.sessions() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.attached:
+                return None
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-            attached = session.scalar(select(Message.attached).where(Message.id == message_id))
-            if ticket is None or attached:
+            if ticket is None:
+                return pending.recall(session, number)
+            if message.auto_reply:
                 return None
             pinned = processes.pin_version(session, ticket.process_name, ticket.process_version)
             return TicketStartInput.reopening(pinned, queries.snapshot_of(ticket))
@@ -184,7 +190,7 @@ class InboundService:
             return
         if self.temporal is None:
             raise RuntimeError("This process delivers no mail to tickets (it has no facade).")
-        self.temporal.run(lambda temporal: deliver(temporal, route, self.reopening))
+        self.temporal.run(lambda temporal: deliver(temporal, route, self.restart))
 
     def _store(
         self,
@@ -240,9 +246,7 @@ class InboundService:
             if row.status == "ticket":
                 start = pending.recall(session, number)
                 return Routed(outcome, MailRoute(number, start=start) if start else None)
-            message = session.scalar(
-                select(Message).where(Message.idempotency_key == inbound_key(row.id))
-            )
+            message = session.get(Message, row.message_id) if row.message_id else None
         if message is None:
             return Routed(outcome)
         told = CustomerMessageInput(
@@ -258,11 +262,12 @@ class InboundService:
 async def deliver(
     temporal: AsyncFacade,
     route: MailRoute,
-    reopening: Callable[[str, int], TicketStartInput | None],
+    restart: Callable[[str, int], TicketStartInput | None],
 ) -> None:
     """Tell the ticket (from a client: the web, the CLI, a replayed legacy poll): start the
-    new ticket, or signal the message; a ticket whose workflow has ended is reopened by a
-    new run that gets the message as its first signal."""
+    new ticket, or signal the message; a ticket with no running workflow (closed, or not
+    started yet) is started (``InboundService.restart``) with the message as its first
+    signal."""
     if route.start is not None:
         await temporal.start_ticket(route.start)
         return
@@ -271,9 +276,9 @@ async def deliver(
     try:
         await temporal.signal_ticket(route.number, SIGNAL_CUSTOMER_MESSAGE, message)
     except TicketNotFound:
-        start = await asyncio.to_thread(reopening, route.number, message.message_id)
+        start = await asyncio.to_thread(restart, route.number, message.message_id)
         if start is not None:
-            await temporal.reopen_ticket(start, message)
+            await temporal.start_with_message(start, message)
 
 
 def _parse(raw: bytes, max_bytes: int, mailbox: str) -> tuple[ParsedMail | None, str]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tempodesk.contracts import CustomerMessageInput, CustomerRef, MailRoute
 from tempodesk.core.db import aware, transaction
-from tempodesk.core.ids import inbound_key
+from tempodesk.core.ids import follow_up_key, inbound_key
 from tempodesk.core.models import Contact, InboundMessage, Message, PendingStart, Ticket, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
@@ -169,10 +169,15 @@ class Router:
         sender: str,
         target: Target,
     ) -> Routed:
+        auto_reply = verdict.kind == "auto_reply"
+        if target.closed and auto_reply:
+            # An out-of-office answering our closing mail must not reopen the ticket.
+            why = "; ".join(verdict.reasons)
+            reason = f"auto-reply to the closed ticket {target.number}: {why}"
+            return self._finish(inbound_id, "ignored", ticket=target.number, reason=reason)
         if target.closed and not _reopens(config, target):
             note = f"A reply to the closed ticket {target.number}."
             return self.new_ticket(inbound_id, config, mail, verdict, sender, note)
-        auto_reply = verdict.kind == "auto_reply"
         message_id = self._store_follow_up(inbound_id, target.number, mail, sender, auto_reply)
         message = CustomerMessageInput(
             message_id=message_id,
@@ -188,10 +193,21 @@ class Router:
     def _store_follow_up(
         self, inbound_id: int, number: str, mail: ParsedMail, sender: str, auto_reply: bool
     ) -> int:
-        """The follow-up's message (claim check), once per inbound message."""
-        key = inbound_key(inbound_id)
+        """The follow-up's message (claim check), once per inbound message. Its key is not
+        intake's (``inbound_key``): a mail first routed to a ticket and, after that ticket
+        closed, routed again as a new one must not find this message as its ticket."""
+        key = follow_up_key(inbound_id)
         with transaction(self.sessions) as session:
-            existing = session.scalar(select(Message).where(Message.idempotency_key == key))
+            existing = session.scalar(
+                select(Message).where(
+                    or_(
+                        Message.idempotency_key == key,
+                        # stored before follow-ups had their own key
+                        (Message.idempotency_key == inbound_key(inbound_id))
+                        & (Message.ticket_number == number),
+                    )
+                )
+            )
             if existing is not None:
                 return existing.id
             message = Message(

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import PRIORITIES
-from tempodesk.contracts import ONE_STEP, CustomerRef, PinnedProcess, TicketStartInput
+from tempodesk.contracts import CustomerRef, PinnedProcess, TicketStartInput
 from tempodesk.core.db import transaction
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.models import Attachment, Channel, Message, Ticket
@@ -276,7 +276,6 @@ class Intake:
             spam=email.spam if email else False,
             acknowledge=email.acknowledge if email else "",
             create_contact=email.create_contact if email else True,
-            opening=ONE_STEP,
         )
 
     def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:

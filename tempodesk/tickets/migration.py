@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from statemachines import MigrationRefused, migration_target
+from statemachines import MigrationRefused, migration_target, target_problem
 from tempodesk.core.models import ProcessMigration, ProcessMigrationItem, Ticket
 from tempodesk.tickets import processes
 
@@ -50,14 +50,14 @@ def plan(
 ) -> ProcessMigration:
     """Record a migration and its tickets; refuse a map that names unknown states."""
     target = processes.definition(session, name, to_version)
-    ids = {s.id: s for s in target.states}
     errors = []
     for old, new in sorted(state_map.items()):
-        if new not in ids:
+        problem = target_problem(target, new)
+        if problem == "unknown":
             errors.append(
                 f"'{old}' is mapped to '{new}', which version {to_version} does not have."
             )
-        elif ids[new].final:
+        elif problem == "final":
             errors.append(f"'{old}' is mapped to the final state '{new}'.")
     tickets = candidates(session, name, to_version)
     if not tickets:

@@ -29,6 +29,7 @@ from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
 from tempodesk.core.models import Contact, InboundMessage, Ticket
 from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail import mailboxes
+from tempodesk.mail.imap import ImapMailbox, ImapUnavailable
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
 from tests.web.test_inbound_email import mail, mails_to, someone, ticket, wait_for_state
@@ -347,9 +348,14 @@ def test_the_mailbox_workflow_reopens_a_closed_ticket_with_the_reply(
         ),
     )
     stack.runtime.temporal.ensure_mailbox(box.name)  # the workflow delivers this one
-    reopened = wait_for_state(stack, number, "open")
-    assert reopened["messages"][-1]["body"].strip() == "It broke again."
+    wait_for_state(stack, number, "open")
+    for _ in range(150):  # restarted (reopened), then told
+        reopened = ticket(stack, number)
+        if reopened["events"][-1]["kind"] == "customer_message":
+            break
+        time.sleep(0.05)
     assert [e["kind"] for e in reopened["events"]][-2:] == ["reopened", "customer_message"]
+    assert reopened["messages"][-1]["body"].strip() == "It broke again."
 
 
 def wait_for_ended(stack: Stack, number: str) -> None:
@@ -364,3 +370,29 @@ def wait_for_ended(stack: Stack, number: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"the workflow of {number} never ended")
+
+
+def test_a_message_that_fails_to_download_is_read_again_never_skipped(
+    stack: Stack, dovecot: DovecotServer, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for subject in ("first", "second", "third"):
+        dovecot.append(box.user, mail(someone(), subject=subject))
+    real_fetch = ImapMailbox.fetch
+
+    def fetch(self: ImapMailbox, uid: int) -> bytes:
+        if uid == 2:
+            raise ImapUnavailable("connection reset while fetching")
+        return real_fetch(self, uid)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ImapMailbox, "fetch", fetch)
+        failed = poll(stack, box.name)
+    assert failed.error and failed.uids == [1] and failed.last_uid == 1
+    assert [r.subject for r in inbound_rows(stack, box.name)] == ["first"]
+    with stack.sessions() as session:
+        stored = mailboxes.row(session, box.name)
+        assert stored is not None and stored.last_uid == 1
+    assert [PROCESSED in f for f in flags(dovecot, box.user)] == [True, False, False]
+    assert poll(stack, box.name).fetched == 2  # the second and the third, now
+    assert [r.subject for r in inbound_rows(stack, box.name)] == ["first", "second", "third"]
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))

@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tempodesk.contracts import CustomerRef
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Contact, InboundMessage, Message, Ticket, User
 from tempodesk.people import accounts
+from tempodesk.tickets.intake import NewTicket
 from tests.helpers import Stack
 
 SUPPORT = "support@tempodesk.localhost"
@@ -319,6 +321,62 @@ def test_a_reply_to_a_closed_ticket_reopens_it(stack: Stack, sink: Any) -> None:
         .status_code
         == 200
     )
+
+
+def test_an_auto_reply_to_a_closed_ticket_is_ignored_and_reopens_nothing(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    acknowledgement = mails_to(sink, sender, 1)[0]
+    closed = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/close_without_reply",
+        json={"fields": {"reason": "no_action"}},
+        headers=stack.api(),
+    )
+    assert closed.status_code == 200
+    out_of_office = mail(
+        sender,
+        subject="Out of office",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": acknowledgement.message_id},
+    )
+    result = post(stack, out_of_office).get_json()
+    assert result["outcome"] == "ignored" and result["ticket"] == number
+    assert result["reason"].startswith(f"auto-reply to the closed ticket {number}")
+    time.sleep(0.5)
+    current = ticket(stack, number)
+    assert current["state"] == "closed"
+    assert "reopened" not in [e["kind"] for e in current["events"]]
+
+
+def test_a_reply_to_a_ticket_accepted_but_not_started_yet_starts_it_with_the_reply(
+    stack: Stack,
+) -> None:
+    # Temporal was away when the form was sent: the number was given, the start waits.
+    sender = someone()
+    accepted = stack.runtime.intake.accept(
+        NewTicket(
+            subject="Kettle",
+            body="It stopped heating.",
+            customer=CustomerRef(email=sender),
+            channel="web",
+            idempotency_key=f"web:{uuid.uuid4()}",
+        )
+    )
+    assert accepted.start is not None and accepted.fresh
+    reply = mail(sender, subject=f"Re: [{accepted.number}] a photo", body="Here is a photo.")
+    result = post(stack, reply).get_json()
+    assert result["outcome"] == "follow_up" and result["ticket"] == accepted.number
+    for _ in range(150):  # started by the delivery, then told: both land on its timeline
+        found = stack.client().get(f"/api/v1/tickets/{accepted.number}", headers=stack.api())
+        current = found.get_json() if found.status_code == 200 else {"messages": []}
+        customer = [m for m in current["messages"] if m["sender_role"] == "customer"]
+        if len(customer) == 2 and len(current["events"]) == 2:
+            break
+        time.sleep(0.05)
+    written = [m["body"].strip() for m in customer]
+    assert written == ["It stopped heating.", "Here is a photo."]
+    assert [e["kind"] for e in current["events"]] == ["created", "customer_message"]
 
 
 def test_only_tokens_with_the_inbound_right_may_post_mail(stack: Stack) -> None:

@@ -34,11 +34,10 @@ from tempodesk.contracts import (
     ACT_MIGRATION_ITEMS,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
-    ACT_REOPENING,
+    ACT_RESTART,
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
-    ONE_STEP,
     TICKET_TASK_QUEUE,
     AssignmentInput,
     AssignmentResult,
@@ -60,8 +59,8 @@ from tempodesk.contracts import (
     OpenTicketResult,
     PinnedProcess,
     ProjectionInput,
-    ReopeningInput,
-    ReopeningResult,
+    RestartInput,
+    RestartResult,
     SendMailInput,
     SendMailResult,
     SendTemplateInput,
@@ -92,6 +91,7 @@ class Stubs:
     acks: list[MailboxAckInput] = field(default_factory=list)
     migration_items: list[MigrationItem] = field(default_factory=list)
     migrated: list[MigrateTicketInput] = field(default_factory=list)
+    restarts: dict[str, TicketStartInput] = field(default_factory=dict)
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -146,9 +146,9 @@ class Stubs:
         def ack_mail(input: MailboxAckInput) -> None:
             self.acks.append(input)
 
-        @activity.defn(name=ACT_REOPENING)
-        def reopening(input: ReopeningInput) -> ReopeningResult:
-            return ReopeningResult(None)
+        @activity.defn(name=ACT_RESTART)
+        def restart(input: RestartInput) -> RestartResult:
+            return RestartResult(self.restarts.pop(input.number, None))
 
         @activity.defn(name=ACT_MIGRATION_ITEMS)
         def migration_items(input: MigrationItemsInput) -> MigrationItemsResult:
@@ -167,7 +167,7 @@ class Stubs:
         return [
             fetch_mail,
             ack_mail,
-            reopening,
+            restart,
             migration_items,
             migrate_ticket,
             finish_migration,
@@ -220,7 +220,6 @@ class WorkflowEnv:
             "customer": CustomerRef(email="jana@example.com", name="Jana"),
             "process": self.pinned(),
             "message_id": 1,
-            "opening": ONE_STEP,
         }
         values.update(overrides)
         return TicketStartInput(**values)

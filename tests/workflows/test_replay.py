@@ -119,8 +119,8 @@ async def walk_a_ticket_through_a_migration(wf: WorkflowEnv) -> str:
 
 
 async def walk_a_closed_ticket_through_its_reopening(wf: WorkflowEnv) -> str:
-    """Opened, closed (its run ends), then a new run restored and reopened with a message as
-    its first (the mailbox workflow's way of reopening: a start cannot carry a signal)."""
+    """Opened, closed (its run ends), then a new run restored and reopened, then told the
+    customer's message (the mailbox workflow's way: start the run, then signal it)."""
     start = wf.start_input()
     await wf.create(start)
     workflow_id = ticket_workflow_id(start.number)
@@ -132,14 +132,14 @@ async def walk_a_closed_ticket_through_its_reopening(wf: WorkflowEnv) -> str:
     await handle.result()
     restored = wf.stubs.latest(start.number)
     message = CustomerMessageInput(message_id=9, author="jana@example.com", channel="email")
-    await wf.client.start_workflow(
+    reopened = await wf.client.start_workflow(
         TicketWorkflow.run,
-        TicketStartInput.reopening(start.process, restored, first_message=message),
+        TicketStartInput.reopening(start.process, restored),
         id=workflow_id,
         task_queue=TICKET_TASK_QUEUE,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
-    reopened = wf.client.get_workflow_handle_for(TicketWorkflow.run, workflow_id)
+    await reopened.signal(TicketWorkflow.customer_message, message)
     await reopened.execute_update(
         TicketWorkflow.perform_action,
         PerformActionInput("close_without_reply", AGENT, {"reason": "duplicate"}),

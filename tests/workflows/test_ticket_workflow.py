@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from tempodesk.contracts import (
@@ -15,11 +17,13 @@ from tempodesk.contracts import (
     SA_GROUP,
     SA_PRIORITY,
     SA_STATE,
+    TICKET_TASK_QUEUE,
     Actor,
     CustomerMessageInput,
     PerformActionInput,
     PerformActionResult,
     TicketSnapshot,
+    TicketStartInput,
 )
 from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
@@ -306,3 +310,31 @@ async def wait_for_async(predicate: Any, timeout: float = 15.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not reached in time")
+
+
+async def test_a_reopened_ticket_continues_as_new_without_reopening_again(
+    wf: WorkflowEnv,
+) -> None:
+    start = wf.start_input()
+    await wf.create(start)
+    await act(wf, start.number, "close_without_reply", reason="duplicate")
+    await handle(wf, start.number).result()
+    restored = wf.stubs.latest(start.number)
+    reopening = replace(
+        TicketStartInput.reopening(start.process, restored), continue_as_new_after=3
+    )
+    reopened = await wf.client.start_workflow(
+        TicketWorkflow.run,
+        reopening,
+        id=ticket_workflow_id(start.number),
+        task_queue=TICKET_TASK_QUEUE,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    first_run = (await reopened.describe()).run_id
+    await act(wf, start.number, "reply", body=91)  # reopened, replied: waiting; then a note
+    await act(wf, start.number, "comment", body=92)
+    await wait_for_async(lambda: run_changed(wf, start.number, first_run))
+    result = await act(wf, start.number, "comment", body=93)
+    assert result.state == "waiting_for_customer"  # the new run did not reopen it again
+    kinds = [e.kind for e in wf.stubs.events(start.number)]
+    assert kinds.count("reopened") == 1

@@ -70,6 +70,8 @@ def _translate_part(part: str) -> str:
 def rejection_text(rejection: Any) -> str:
     """A ``statemachines.Rejection`` in the request's language: the text of its code, with
     its parameters (state and action labels of the shipped processes) translated too."""
+    if rejection.text:  # from a worker older than rejection codes: its own English text
+        return translate_message(rejection.text)
     params = {key: translate_label(str(value)) for key, value in rejection.params.items()}
     return gettext(REJECTIONS[rejection.code], **params)
 

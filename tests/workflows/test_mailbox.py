@@ -1,0 +1,82 @@
+"""MailboxWorkflow delivering what a poll routed, with its activities stubbed by name."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import WorkflowHandle
+
+from tempodesk.contracts import (
+    TICKET_TASK_QUEUE,
+    CustomerMessageInput,
+    MailboxPollInput,
+    MailboxPollResult,
+    MailRoute,
+)
+from tempodesk.core.ids import mailbox_workflow_id
+from tests.workflows.conftest import WorkflowEnv
+from workflows.mailbox import MailboxWorkflow
+
+
+async def poll_once(wf: WorkflowEnv, name: str, result: MailboxPollResult) -> WorkflowHandle:
+    """Run the mailbox workflow until it has acknowledged this poll, then stop it."""
+    wf.stubs.polls.append(result)
+    handle = await wf.client.start_workflow(
+        MailboxWorkflow.run,
+        MailboxPollInput(name),
+        id=mailbox_workflow_id(name),
+        task_queue=TICKET_TASK_QUEUE,
+    )
+    while not any(ack.mailbox == name for ack in wf.stubs.acks):
+        await asyncio.sleep(0.05)
+    await handle.signal(MailboxWorkflow.stop)
+    await handle.result()
+    return handle
+
+
+async def test_routes_carry_each_process_document_once_and_tickets_open(
+    wf: WorkflowEnv,
+) -> None:
+    starts = [wf.start_input(channel="email", mailbox="m") for _ in range(3)]
+    processes: dict[str, str] = {}
+    routes = [
+        MailRoute(s.number, start=s, uid=i + 1).slimmed(processes) for i, s in enumerate(starts)
+    ]
+    assert len(processes) == 1 and all(r.start and not r.start.process.document for r in routes)
+    name = f"docs-{starts[0].number.lower()}"
+    result = MailboxPollResult(routes=routes, processes=processes, uids=[1, 2, 3], last_uid=3)
+    await poll_once(wf, name, result)
+    assert all(wf.stubs.events(s.number)[0].kind == "created" for s in starts)
+    [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
+    assert (ack.uids, ack.last_uid) == ([1, 2, 3], 3)
+
+
+async def test_a_message_for_a_ticket_not_started_yet_starts_it_then_tells_it(
+    wf: WorkflowEnv,
+) -> None:
+    # Accepted while Temporal was away: its pending start is what `restart` gives back.
+    pending = wf.start_input(channel="web")
+    wf.stubs.restarts[pending.number] = pending
+    message = CustomerMessageInput(message_id=2, author="jana@example.com", channel="email")
+    name = f"late-{pending.number.lower()}"
+    route = MailRoute(pending.number, message=message, uid=7)
+    await poll_once(wf, name, MailboxPollResult(routes=[route], uids=[7], last_uid=7))
+    while len(wf.stubs.events(pending.number)) < 2:
+        await asyncio.sleep(0.05)
+    kinds = [e.kind for e in wf.stubs.events(pending.number)]
+    assert kinds == ["created", "customer_message"]
+    [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
+    assert (ack.uids, ack.last_uid) == ([7], 7)
+
+
+async def test_a_message_already_on_a_timeline_is_not_delivered_again(wf: WorkflowEnv) -> None:
+    # The same route after a crash between delivering and flagging: the ticket's run has
+    # ended since, and `restart` finds the message on its timeline, so nothing is started.
+    number = wf.new_number()
+    message = CustomerMessageInput(message_id=3, author="jana@example.com")
+    name = f"again-{number.lower()}"
+    route = MailRoute(number, message=message, uid=4)
+    await poll_once(wf, name, MailboxPollResult(routes=[route], uids=[4], last_uid=4))
+    [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
+    assert (ack.uids, ack.last_uid) == ([4], 4)
+    assert wf.stubs.events(number) == []  # no run was started for it
