@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from html import escape
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -29,9 +29,19 @@ from tempodesk.contracts import (
     SendTemplateResult,
     TemplateDelivery,
 )
-from tempodesk.core.db import transaction
+from tempodesk.core.db import transaction, upsert
 from tempodesk.core.ids import notice_message_id, reply_message_id, template_key
-from tempodesk.core.models import AutoMailLog, Contact, Follow, Group, Message, Ticket, User, utcnow
+from tempodesk.core.models import (
+    AcknowledgementClaim,
+    AutoMailLog,
+    Contact,
+    Follow,
+    Group,
+    Message,
+    Ticket,
+    User,
+    utcnow,
+)
 from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import templates
@@ -169,10 +179,6 @@ class MailActivities:
             )
             channel = template.channel
             sender = self._sender(session, ticket.number)
-            if input.to_role == "customer":
-                recipients = self._within_caps(session, ticket.number, recipients, input)
-                if not recipients:
-                    return SendTemplateResult(skipped="automatic mail cap reached for the customer")
             rendered = {}
             for recipient in recipients:
                 try:
@@ -181,41 +187,36 @@ class MailActivities:
                     )
                 except TemplateProblem as exc:
                     return SendTemplateResult(skipped=f"the template failed: {exc}")
+            if input.to_role == "customer":
+                recipients = self._within_caps(session, ticket.number, recipients, input)
+                if not recipients:
+                    return SendTemplateResult(skipped="automatic mail cap reached for the customer")
         deliveries = []
         for index, recipient in enumerate(recipients):
             subject, text = rendered[recipient.address]
             message_id = self._store_notice(input, recipient.address, subject, text, index)
             if channel == "sms":
-                deliveries.append(
-                    TemplateDelivery(
-                        recipient.address, message_id, "failed", "", "No SMS gateway is configured."
-                    )
+                delivery = TemplateDelivery(
+                    recipient.address, message_id, "failed", "", "No SMS gateway is configured."
                 )
-                continue
-            delivery = self._send_notice(input, recipient.address, subject, message_id, sender)
+            else:
+                delivery = self._send_notice(input, recipient.address, subject, message_id, sender)
             deliveries.append(delivery)
             if delivery.status == "sent" and input.to_role == "customer":
                 self._log_auto_mail(input, recipient.address)
+            elif input.auto_submitted == "auto-replied" and input.to_role == "customer":
+                self._release_acknowledgement(input.ticket_number, recipient.address)
         return SendTemplateResult(deliveries=deliveries)
 
     def _within_caps(
         self, session: Session, number: str, recipients: list[Recipient], input: SendTemplateInput
     ) -> list[Recipient]:
-        """Leave out customers who got too much automatic mail already (loops die by themselves)."""
+        """Leave out customers who got too much automatic mail already (loops die by themselves),
+        and, for an acknowledgement, anyone another ticket acknowledged within the day."""
         now = utcnow()
         kept = []
         for recipient in recipients:
             address = recipient.address.lower()
-            if input.auto_submitted == "auto-replied":
-                recent = session.scalar(
-                    select(func.count())
-                    .select_from(AutoMailLog)
-                    .where(AutoMailLog.recipient == address)
-                    .where(AutoMailLog.kind == "auto-replied")
-                    .where(AutoMailLog.sent_at > now - ACK_WINDOW)
-                )
-                if recent:
-                    continue
             capped = False
             for window, cap in AUTO_CAPS:
                 count = session.scalar(
@@ -226,9 +227,44 @@ class MailActivities:
                     .where(AutoMailLog.sent_at > now - window)
                 )
                 capped = capped or (count or 0) >= cap
-            if not capped:
-                kept.append(recipient)
+            if capped:
+                continue
+            if input.auto_submitted == "auto-replied" and not self._claim_acknowledgement(
+                number, address
+            ):
+                continue
+            kept.append(recipient)
         return kept
+
+    def _claim_acknowledgement(self, number: str, address: str) -> bool:
+        """Take the address's acknowledgement for the day, in one statement: two tickets of one
+        customer opened at the same moment never both acknowledge (a check, then a send, then
+        a log would let both through). A retried activity finds its own claim."""
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            upsert(
+                session,
+                AcknowledgementClaim,
+                {"recipient": address, "ticket_number": number, "claimed_at": now},
+                on=["recipient"],
+                update=["ticket_number", "claimed_at"],
+                where=lambda _new: AcknowledgementClaim.claimed_at < now - ACK_WINDOW,
+            )
+            holder = session.scalar(
+                select(AcknowledgementClaim.ticket_number).where(
+                    AcknowledgementClaim.recipient == address
+                )
+            )
+        return holder == number
+
+    def _release_acknowledgement(self, number: str, address: str) -> None:
+        """An acknowledgement that did not go out leaves the day to the next ticket."""
+        with transaction(self.sessions) as session:
+            session.execute(
+                delete(AcknowledgementClaim)
+                .where(AcknowledgementClaim.recipient == address.lower())
+                .where(AcknowledgementClaim.ticket_number == number)
+            )
 
     def _log_auto_mail(self, input: SendTemplateInput, address: str) -> None:
         with transaction(self.sessions) as session:

@@ -123,4 +123,5 @@ def sink(stack: Stack):  # type: ignore[no-untyped-def]
     stack.sink.caught.clear()
     stack.sink.reject.clear()
     stack.sink.unavailable = False
+    stack.sink.delay = 0.0
     return stack.sink

@@ -6,6 +6,7 @@ the tests run it as the SMTP server the mail activity talks to.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import itertools
@@ -58,6 +59,8 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.sink.unavailable:
             return "451 4.3.0 Try again later"
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)  # a slow server: a window for races
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode()
         self.sink.store(str(envelope.mail_from), list(envelope.rcpt_tos), data)
@@ -73,6 +76,7 @@ class MailSink:
         self.caught: list[CaughtMail] = []
         self.reject: set[str] = set()  # recipients answered with 550 (permanent failure)
         self.unavailable = False  # answer 451 (temporary failure) to every message
+        self.delay = 0.0  # seconds before answering DATA
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)

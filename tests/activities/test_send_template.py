@@ -3,7 +3,9 @@ as automatic mail."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
@@ -113,3 +115,50 @@ def test_a_rejected_recipient_is_a_failed_delivery_not_a_retry(stack: Stack, sin
     sink.reject.add("agent2@tempodesk.localhost")
     [delivery] = send(stack, number, "assigned_to_you", "assignee").deliveries
     assert delivery.status == "failed" and "550" in delivery.detail
+
+
+def test_two_tickets_of_one_customer_opened_together_send_one_acknowledgement(
+    stack: Stack, sink: Any
+) -> None:
+    """The check and the send used to be two steps: while the first acknowledgement was on its
+    way (a slow SMTP server), the second ticket's check found nothing logged yet."""
+    customer = f"twice-{uuid.uuid4().hex[:6]}@example.com"
+    first, second = (a_ticket(stack, customer_email=customer, contact_id=None) for _ in "12")
+    sink.delay = 1.0
+    activities = MailActivities(stack.sessions, stack.settings)
+
+    def acknowledge(number: str) -> Any:
+        return activities.send_template(
+            SendTemplateInput(
+                number, 1, "ticket_received", "customer", auto_submitted="auto-replied"
+            )
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        one = pool.submit(acknowledge, first)
+        time.sleep(0.3)  # the first is talking to the SMTP server
+        two = pool.submit(acknowledge, second)
+        results = [one.result(), two.result()]
+    sent = [d for r in results for d in r.deliveries if d.status == "sent"]
+    assert len(sent) == 1
+    assert [r.skipped for r in results].count("automatic mail cap reached for the customer") == 1
+    time.sleep(sink.delay)
+    assert [m.recipients for m in sink.caught] == [[customer]]
+    # A retried activity of the ticket that holds the day sends nothing new.
+    holder = first if results[0].deliveries else second
+    assert acknowledge(holder).deliveries[0].message_id == sent[0].message_id
+    assert len(sink.caught) == 1
+
+
+def test_an_acknowledgement_that_failed_leaves_the_day_to_the_next_ticket(
+    stack: Stack, sink: Any
+) -> None:
+    customer = f"bounced-{uuid.uuid4().hex[:6]}@example.com"
+    first, second = (a_ticket(stack, customer_email=customer, contact_id=None) for _ in "12")
+    activities = MailActivities(stack.sessions, stack.settings)
+    ack = SendTemplateInput(first, 1, "ticket_received", "customer", auto_submitted="auto-replied")
+    sink.reject.add(customer)
+    assert activities.send_template(ack).deliveries[0].status == "failed"
+    sink.reject.clear()
+    ack.ticket_number = second
+    assert activities.send_template(ack).deliveries[0].status == "sent"

@@ -11,7 +11,7 @@ is known to ``Base`` before the first query. Alembic compares ``Base.metadata``.
 """
 
 from .base import Base, utcnow
-from .channels import AutoMailLog, Channel, InboundMessage, Mailbox
+from .channels import AcknowledgementClaim, AutoMailLog, Channel, InboundMessage, Mailbox
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
 from .people import ApiToken, Contact, Group, Membership, Order, Organisation, User
@@ -19,6 +19,7 @@ from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, Pro
 from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
+    "AcknowledgementClaim",
     "ApiToken",
     "Attachment",
     "AutoMailLog",

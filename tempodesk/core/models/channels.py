@@ -130,3 +130,14 @@ class AutoMailLog(Base):
     ticket_number: Mapped[str] = mapped_column(String(64), default="")
     kind: Mapped[str] = mapped_column(String(32), default="")
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AcknowledgementClaim(Base):
+    """Who got an acknowledgement lately: one row per address, claimed in one statement
+    before the mail goes out, so two new tickets of one customer never both acknowledge."""
+
+    __tablename__ = "acknowledgement_claims"
+
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
