@@ -161,7 +161,11 @@ def _http_error(exc: HTTPException) -> Any:
     if not wants_json() and message == type(exc).description:
         # Werkzeug's own (English) text: the page says it in the reader's language.
         message = GENERIC_ERRORS.get(status, message)
-    return error_response(status, codes.get(status, "error"), message)
+    response = make_response(error_response(status, codes.get(status, "error"), message))
+    for name, value in exc.get_headers():  # e.g. Allow on 405 (RFC 9110), Retry-After
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 #: The error pages' texts where Werkzeug's description would do (the API keeps Werkzeug's).
