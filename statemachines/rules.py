@@ -262,12 +262,15 @@ def _clean_value(spec: FieldSpec, value: Any, *, claimed: bool) -> Any:
             raise ValueError(f"At most {spec.max_length} characters.")
         return value.strip()
     if kind == "select":
-        if value not in {c.value for c in spec.choices}:
+        # A list: membership by equality, as a value sent as JSON may be unhashable.
+        if not isinstance(value, str) or value not in [c.value for c in spec.choices]:
             raise ValueError("Choose one of the offered values.")
         return value
     if kind == "multiselect":
-        allowed = {c.value for c in spec.choices}
-        if not isinstance(value, list) or not all(v in allowed for v in value):
+        allowed = [c.value for c in spec.choices]
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v in allowed for v in value
+        ):
             raise ValueError("Choose among the offered values.")
         return sorted(set(value), key=[c.value for c in spec.choices].index)
     if kind == "checkbox":

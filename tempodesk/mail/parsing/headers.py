@@ -28,6 +28,10 @@ MAX_MESSAGE_ID_CHARS = 998
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _LINE_END = re.compile(r"[\r\n]")
+# Whitespace between two encoded words, which RFC 2047 6.2 says is not part of the text (the
+# modern parser keeps it in display names: a long folded name would gain a space).
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?[^?\s]+\?[bBqQ]\?)")
+_JOINED_WORDS_DEFECT = "missing trailing whitespace after encoded-word"
 
 
 def unfold(value: str) -> str:
@@ -152,7 +156,8 @@ def address_list(name: str, raw_value: str, defects: list[str]) -> list[tuple[st
     pairs: list[tuple[str, str]] = []
     if not value.strip():
         return pairs
-    header = modern_header(name, value)
+    joined = _BETWEEN_WORDS.sub(r"\1", value)
+    header = modern_header(name, joined)
     if header is not None:
         try:
             for address in header.addresses:  # type: ignore[attr-defined]
@@ -162,7 +167,11 @@ def address_list(name: str, raw_value: str, defects: list[str]) -> list[tuple[st
                     pairs.append((one_line(fix_surrogates(address.display_name)), usable))
         except Exception:
             pairs = []
-        defects.extend(f"{name}: {type(defect).__name__}" for defect in header.defects)
+        defects.extend(
+            f"{name}: {type(defect).__name__}"
+            for defect in header.defects
+            if joined == value or str(defect) != _JOINED_WORDS_DEFECT
+        )
     if not pairs:
         try:
             found = email.utils.getaddresses([value])
