@@ -59,7 +59,7 @@ MAX_SEQUENCE_REPEAT = 10_000
 MAX_POWER = 1_000
 MAX_WIDTH = 1_000  # a field width, padding, indent or precision
 MAX_INT_BITS = 100_000  # about 30,000 digits; Python prints no more than 4,300 anyway
-CHILD_MEMORY_BYTES = 512 * 1024 * 1024
+CHILD_MEMORY_BYTES = 256 * 1024 * 1024  # an idle child uses 25 MB
 CHILDREN = 2  # per process: a slow template holds up only its own child
 _KILL_GRACE_SECONDS = 0.5  # the trace function answers first, with the clearer message
 
