@@ -3,6 +3,8 @@
 One worker process holds **one Temporal client and one database engine**: the workers of
 both task queues, the activities (through ``activities.dispatch``, the one door that uses
 the client from an activity) and the loop that starts accepted tickets all share them.
+Threads they do not share: each task queue has its own activity executor with a thread for
+every slot its worker may fill, so slow mail cannot starve projections, nor the other way round.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import compileall
 import contextlib
 import logging
 import signal
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,14 +50,36 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
+# Activity slots per task queue. Local activities (the ticket's projection, opening step,
+# customer link, assignment) run on their worker's executor too.
+TICKET_ACTIVITIES = 8  # mailbox polls, migrations
+TICKET_LOCAL_ACTIVITIES = 16
+MAIL_ACTIVITIES = 8  # send_mail, send_template
+
+
+def activity_executors() -> dict[str, ThreadPoolExecutor]:
+    """One thread pool per task queue, a thread for every slot of its worker: one kind of
+    activity cannot wait for threads another kind holds (a slow SMTP server, a template
+    that runs to its time limit, an IMAP server that does not answer)."""
+    return {
+        TICKET_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=TICKET_ACTIVITIES + TICKET_LOCAL_ACTIVITIES,
+            thread_name_prefix="activity-tickets",
+        ),
+        MAIL_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=MAIL_ACTIVITIES, thread_name_prefix="activity-mail"
+        ),
+    }
+
+
 def build_workers(
     client: Client,
     settings: Settings,
     sessions: sessionmaker[Session],
-    executor: ThreadPoolExecutor,
+    executors: Mapping[str, ThreadPoolExecutor],
 ) -> list[Worker]:
-    """The two workers of a Tempodesk worker process (one per task queue); call it on the
-    loop that runs them."""
+    """The two workers of a Tempodesk worker process (one per task queue, each with its
+    executor from :func:`activity_executors`); call it on the loop that runs them."""
     store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
@@ -79,16 +104,17 @@ def build_workers(
             dispatch.migrate_tickets,
             dispatch.poll_mailbox,
         ],
-        activity_executor=executor,
+        activity_executor=executors[TICKET_TASK_QUEUE],
         workflow_runner=SANDBOX,
-        max_concurrent_local_activities=16,
+        max_concurrent_activities=TICKET_ACTIVITIES,
+        max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
     )
     mailer = Worker(
         client,
         task_queue=MAIL_TASK_QUEUE,
         activities=[mail.send_mail, mail.send_template],
-        activity_executor=executor,
-        max_concurrent_activities=8,
+        activity_executor=executors[MAIL_TASK_QUEUE],
+        max_concurrent_activities=MAIL_ACTIVITIES,
     )
     return [tickets, mailer]
 
@@ -119,8 +145,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
     temporal = AsyncFacade(client)
-    with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
-        workers = build_workers(client, settings, sessions, executor)
+    executors = activity_executors()
+    try:
+        workers = build_workers(client, settings, sessions, executors)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
         await ensure_mailbox_workflows(temporal, sessions)
@@ -129,6 +156,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for executor in executors.values():
+            executor.shutdown()
     engine.dispose()
 
 

@@ -21,6 +21,7 @@ from email.utils import getaddresses
 
 from tempodesk.mail.parsing.headers import normalize_message_id
 from tempodesk.mail.parsing.parsed import ParsedMail
+from tempodesk.mail.patterns import ORDER_PATTERN_SECONDS, PatternFailed, find_all
 from tempodesk.people.addresses import base_address, is_automated_address, normalize_email
 
 __all__ = [
@@ -464,10 +465,14 @@ def followup_detection(mail: ParsedMail, context: FilterContext, result: Classif
 
 
 def order_detection(mail: ParsedMail, context: FilterContext, result: Classification) -> None:
-    """Order numbers mentioned in the subject, then the text; at most five, first seen first."""
-    found = _matches(context.order_pattern, mail.subject) + _matches(
-        context.order_pattern, mail.text
-    )
+    """Order numbers mentioned in the subject, then the text; at most five, first seen first.
+    A pattern that runs longer than ``ORDER_PATTERN_SECONDS`` finds none, and says so."""
+    texts = [mail.subject[:_MAX_SCANNED_TEXT], mail.text[:_MAX_SCANNED_TEXT]]
+    try:  # an admin's pattern: in a child that is killed when it backtracks without end
+        found = find_all(context.order_pattern, texts, ORDER_PATTERN_SECONDS)
+    except PatternFailed as exc:
+        result.reasons.append(f"order pattern: {exc}")
+        return
     result.order_numbers = list(dict.fromkeys(found))[:MAX_ORDER_NUMBERS]
 
 

@@ -19,6 +19,7 @@ from tempodesk.core.models import (
 )
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import seal, unseal
+from tempodesk.mail.patterns import pattern_problem
 from tempodesk.people.addresses import is_valid_email, normalize_email
 
 SECURITY = ("tls", "starttls", "none")
@@ -161,6 +162,8 @@ def _invalid(name: str, address: str, values: dict[str, Any]) -> dict[str, str]:
         try:
             if re.compile(pattern).groups != 1:
                 errors["order_pattern"] = "The pattern needs exactly one (group): the number."
+            elif problem := pattern_problem(pattern):
+                errors["order_pattern"] = problem
         except re.error as exc:
             errors["order_pattern"] = f"Not a valid pattern: {exc}."
     return errors

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from activities.mail import MailActivities
 from tempodesk.contracts import SendTemplateInput
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Follow, Group, Message, Ticket
+from tempodesk.core.models import Follow, Group, Message, MessageTemplate, TemplateText, Ticket
 from tests.helpers import Stack
 
 
@@ -162,3 +162,24 @@ def test_an_acknowledgement_that_failed_leaves_the_day_to_the_next_ticket(
     sink.reject.clear()
     ack.ticket_number = second
     assert activities.send_template(ack).deliveries[0].status == "sent"
+
+
+def test_a_template_that_would_build_a_huge_mail_is_a_recorded_failure_not_a_retry(
+    stack: Stack, sink: Any
+) -> None:
+    """A template saved before the size clamps existed (written straight to the table) must end
+    the send at once with the admin's reason, not hold a mail thread or retry for days."""
+    name = f"bomb_{uuid.uuid4().hex[:6]}"
+    with transaction(stack.sessions) as session:
+        template = MessageTemplate(name=name, channel="email")
+        template.texts.append(
+            TemplateText(language="en", subject="Hi", body="{{ 'x'.ljust(10**9) }}")
+        )
+        session.add(template)
+    number = a_ticket(stack)
+    started = time.monotonic()
+    result = send(stack, number, name, "assignee")
+    assert time.monotonic() - started < 3
+    assert result.deliveries == []
+    assert result.skipped == "the template failed: Not allowed: A width over 1000 is not allowed."
+    assert sink.caught == []

@@ -515,3 +515,21 @@ def test_release_and_reprocess_while_the_engine_is_down_change_nothing(
         page = client.get(response.location).get_data(as_text=True)
         assert f"The ticket engine is not answering, so the message was not {done}." in page
     assert _inbound(stack, raw).status == "quarantined"
+
+
+def test_an_order_pattern_that_backtracks_without_end_is_refused_at_save(stack: Stack) -> None:
+    client = stack.login("admin")
+    name = f"box-{_tag()}"
+    response = _post(client, "/admin/mailboxes/new", _fields(name=name, order_pattern=r"(a+)+$"))
+    assert response.status_code == 422
+    message = (
+        "The pattern takes too long on some text (nested repeats such as (a+)+ backtrack "
+        "without end); write it without them."
+    )
+    html = response.get_data(as_text=True)
+    assert (
+        f'<p class="field-error" id="order_pattern-error" role="alert">{escape(message)}</p>'
+        in (html)
+    )
+    with stack.sessions() as session:
+        assert mailboxes.channel(session, name) is None

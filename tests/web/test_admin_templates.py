@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +22,13 @@ HOSTILE = [
     "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
     "{{ config }}",
     "{{ lipsum.__globals__ }}",
+    # Issue 10 item 4: each built a string or number of any size in one C call.
+    "{{ 'x'.ljust(10**9) }}",
+    "{{ 'x'|center(10**9) }}",
+    "{{ '{:>1000000000}'.format(1) }}",
+    "{{ '%1000000000s'|format(1) }}",
+    "{{ (9**1000)**1000 }}",
+    "{{ range(10**9)|list }}",
 ]
 # What leaks look like: Python object reprs, a config, a module's globals, a huge string.
 LEAKS = ("<class", "<function", "<module", "<Config", "__builtins__", "object at 0x", "AAAAAAAAAA")
@@ -155,6 +163,29 @@ def test_the_preview_answers_hostile_templates_with_an_error_and_no_object(
     text = response.get_data(as_text=True)
     for leak in (*LEAKS, "49"):
         assert leak not in text
+
+
+@pytest.mark.parametrize("payload", HOSTILE[5:])
+def test_the_preview_answers_size_bombs_within_its_time_limit(stack: Stack, payload: str) -> None:
+    client = stack.login("admin")
+    _preview(client, subject="Hi", body="warm")  # the render child is started once per process
+    started = time.monotonic()
+    response = _preview(client, subject="Hi", body=payload)
+    assert time.monotonic() - started < templates.PREVIEW_SECONDS
+    assert response.get_json()["error"].startswith("Not allowed: ")
+
+
+def test_a_normal_template_previews_as_before(stack: Stack) -> None:
+    response = _preview(
+        stack.login("admin"),
+        subject="[{{ ticket.number }}] {{ '%-6s'|format(order.status) }}|",
+        body="{% for item in order.items %}{{ '{:>3}'.format(item.qty) }} {{ item.name }}"
+        "{% endfor %}\n{{ 'x'.ljust(3) }}|{{ 2 ** 10 }}",
+    )
+    assert response.get_json() == {
+        "subject": "[HD-2026-000123] shipped|",
+        "body": "  1 Electric kettlex  |1024",
+    }
 
 
 def test_customer_text_in_a_ticket_renders_literally_in_the_preview(stack: Stack) -> None:

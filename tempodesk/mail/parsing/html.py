@@ -76,6 +76,11 @@ def clean(html: str) -> str:
     return _CLEANER.clean(html)
 
 
+def serve_clean(payload: bytes) -> bytes:
+    """In the sanitiser's child: :func:`clean` applied to one request's HTML."""
+    return clean(payload.decode("utf-8", "replace")).encode("utf-8", "replace")
+
+
 def sanitize_html(html: str) -> str:
     """Customer HTML reduced to an allowlist fit to show agents (RELIABILITY R12, R13).
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import threading
 from pathlib import Path
 
+from temporalio.client import Client
+from temporalio.worker import Worker
+
 import workflows.ticket
-from tempodesk.app.worker import precompile_workflow_modules
+from tempodesk.app.worker import activity_executors, build_workers, precompile_workflow_modules
+from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tests.helpers import Stack
 
 
 def test_workflow_modules_get_fresh_bytecode_so_the_sandbox_never_compiles_them_per_ticket() -> (
@@ -23,3 +30,37 @@ def test_workflow_modules_get_fresh_bytecode_so_the_sandbox_never_compiles_them_
     assert int.from_bytes(header[4:8], "little") == 0
     assert int.from_bytes(header[8:12], "little") == int(source.stat().st_mtime) & 0xFFFFFFFF
     assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF
+
+
+def test_each_task_queue_has_its_own_executor_with_a_thread_for_every_slot(stack: Stack) -> None:
+    """Slow mail (SMTP, templates) cannot take the threads that ticket projections and
+    mailbox polls need, nor the other way round (issue 10 item 4)."""
+
+    async def build() -> list[Worker]:
+        client = await Client.connect(
+            stack.settings.temporal_target, namespace=stack.settings.temporal_namespace
+        )
+        return build_workers(client, stack.settings, stack.sessions, executors)
+
+    executors = activity_executors()
+    try:
+        workers = asyncio.run(build())
+        configs = {worker.task_queue: worker.config() for worker in workers}
+        assert set(configs) == {TICKET_TASK_QUEUE, MAIL_TASK_QUEUE}
+        for queue, config in configs.items():
+            assert config.get("activity_executor") is executors[queue]
+        mail, tickets = configs[MAIL_TASK_QUEUE], configs[TICKET_TASK_QUEUE]
+        release = threading.Event()
+        for _ in range(mail.get("max_concurrent_activities") or 0):  # every mail slot hangs
+            executors[MAIL_TASK_QUEUE].submit(release.wait, 30)
+        slots = (tickets.get("max_concurrent_activities") or 0) + (
+            tickets.get("max_concurrent_local_activities") or 0
+        )
+        assert slots > 0
+        together = threading.Barrier(slots, timeout=10)
+        running = [executors[TICKET_TASK_QUEUE].submit(together.wait) for _ in range(slots)]
+        assert sorted(f.result(timeout=15) for f in running) == list(range(slots))
+        release.set()
+    finally:
+        for executor in executors.values():
+            executor.shutdown(cancel_futures=True)

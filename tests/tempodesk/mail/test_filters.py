@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from tempodesk.mail import (
     spam_check,
 )
 from tempodesk.mail.filters import KINDS
+from tempodesk.mail.patterns import ORDER_PATTERN_SECONDS, pattern_problem
 from tempodesk.people.addresses import base_address
 
 CRAFTED = Path(__file__).resolve().parents[2] / "corpus" / "crafted"
@@ -496,6 +498,9 @@ def test_order_pattern_is_configurable() -> None:
     assert run(order_detection, mail(text="Order #12345"), context).order_numbers == ["12345"]
 
 
+BAD = r"(a+)+$"
+
+
 # ---------------------------------------------------------------------------------------------
 # classify over crafted mail
 
@@ -579,3 +584,25 @@ def test_two_messages_sharing_a_message_id_differ_in_sender_and_content() -> Non
     assert dedupe_key(first, a) != dedupe_key(second, b)
     assert content_digest(first) != content_digest(second)
     assert classify(a, CONTEXT).sender != classify(b, CONTEXT).sender
+
+
+def test_an_order_pattern_that_backtracks_stops_within_its_time_limit() -> None:
+    """An admin's pattern runs over customer text: ``(a+)+$`` against "aaaa…!" backtracks for
+    longer than the universe has left, and used to hold the mailbox's poll with it."""
+    context = FilterContext(own_addresses=frozenset(), own_domains=frozenset(), order_pattern=BAD)
+    started = time.monotonic()
+    result = run(order_detection, mail(subject="ORD-1", text="a" * 64 + "!"), context)
+    assert time.monotonic() - started < ORDER_PATTERN_SECONDS + 1.5
+    assert result.order_numbers == []
+    assert f"order pattern: stopped after {ORDER_PATTERN_SECONDS:g} s" in result.reasons
+    # The next message with an ordinary pattern is read as ever.
+    assert run(order_detection, mail(text="ORD-123")).order_numbers == ["ORD-123"]
+
+
+def test_an_order_pattern_that_backtracks_is_refused_at_save() -> None:
+    assert pattern_problem(BAD) == (
+        "The pattern takes too long on some text (nested repeats such as (a+)+ backtrack "
+        "without end); write it without them."
+    )
+    assert pattern_problem(r"\b(ORD-\d{3,})\b") is None
+    assert pattern_problem(r"#(\d{5})") is None
