@@ -38,7 +38,7 @@ from tempodesk.core.settings import Settings
 from tempodesk.core.vault import SecretUnreadable
 from tempodesk.mail import mailboxes
 from tempodesk.mail.imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
-from tempodesk.mail.inbound import InboundService
+from tempodesk.mail.inbound import InboundService, MailNotRouted
 
 log = logging.getLogger(__name__)
 
@@ -148,23 +148,33 @@ class MailboxActivities:
         with _connect(box, password) as imap:
             batch.uidvalidity = imap.uidvalidity
             last = self._start_after(imap, box)
+            held = False  # a message before this one is to be read again: last_uid stays
             for uid in imap.uids_after(last, limit=BATCH):
                 _heartbeat(uid)
                 batch.read += 1
                 try:
                     raw = _download(imap, box, uid)
                 except ImapMessageMissing:
-                    batch.last_uid = uid  # deleted by someone else since the search
+                    batch.last_uid = batch.last_uid if held else uid  # deleted meanwhile
                     continue
-                routed = self.inbound.take(
-                    name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
-                )
+                try:
+                    routed = self.inbound.take(
+                        name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+                    )
+                except MailNotRouted as exc:
+                    # Stored, not routed: shown to admins, tried again at the next poll (and
+                    # quarantined at its last attempt); the mail behind it goes on now.
+                    log.warning("mailbox %s: UID %s: %s", name, uid, exc)
+                    batch.error = f"UID {uid} not routed, {exc}"
+                    held = True
+                    continue
                 if routed.route is not None:
                     route = replace(routed.route, uid=uid).slimmed(batch.processes)
                     batch.routes.append(route)
                 batch.uids.append(uid)
-                # Only now: a message that failed to download or store is read again.
-                batch.last_uid = uid
+                # Only now: a message that failed to download, store or route is read again.
+                if not held:
+                    batch.last_uid = uid
 
     def _start_after(self, imap: ImapMailbox, box: Mailbox) -> int:
         """The UID to read after: the last one flagged, unless UIDVALIDITY changed."""
