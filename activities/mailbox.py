@@ -13,8 +13,10 @@ mailbox must not hide mail from us.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,12 +34,19 @@ from tempodesk.contracts import (
     RestartResult,
 )
 from tempodesk.core import failpoints
-from tempodesk.core.db import transaction
+from tempodesk.core.db import aware, transaction
 from tempodesk.core.models import Mailbox, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import SecretUnreadable
 from tempodesk.mail import mailboxes
-from tempodesk.mail.imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
+from tempodesk.mail.imap import (
+    PROCESSED_KEYWORD,
+    ImapError,
+    ImapMailbox,
+    ImapMessageMissing,
+    ImapShortRead,
+)
+from tempodesk.mail.imap_wire import MAX_UID
 from tempodesk.mail.inbound import InboundService, MailNotRouted
 
 log = logging.getLogger(__name__)
@@ -145,11 +154,13 @@ class MailboxActivities:
             return box
 
     def _fetch(self, name: str, box: Mailbox, password: str, batch: _Batch) -> None:
+        opened = utcnow()
         with _connect(box, password) as imap:
             batch.uidvalidity = imap.uidvalidity
-            last = self._start_after(imap, box)
+            last, rescan_below = self._start_after(imap, box, opened)
+            uids, rescanned = _next_uids(imap, box, last, rescan_below)
             held = False  # a message before this one is to be read again: last_uid stays
-            for uid in imap.uids_after(last, limit=BATCH):
+            for uid in uids:
                 _heartbeat(uid)
                 batch.read += 1
                 try:
@@ -175,25 +186,66 @@ class MailboxActivities:
                 # Only now: a message that failed to download, store or route is read again.
                 if not held:
                     batch.last_uid = uid
+            if rescanned and not held:  # the renumbered past is done: never search it again
+                batch.last_uid = max(batch.last_uid, rescan_below - 1)
 
-    def _start_after(self, imap: ImapMailbox, box: Mailbox) -> int:
-        """The UID to read after: the last one flagged, unless UIDVALIDITY changed."""
+    def _start_after(self, imap: ImapMailbox, box: Mailbox, opened: datetime) -> tuple[int, int]:
+        """The UID to read after (the last one flagged, unless UIDVALIDITY changed), and the
+        UID below which the folder is the renumbered past to re-scan (0: none)."""
         validity = imap.uidvalidity
         if box.uidvalidity == validity:
-            return box.last_uid
-        # First contact with a mailbox full of old mail: import only what arrives from now on,
-        # unless the admin asked for the backlog. UIDVALIDITY changed: every message again
-        # (dedupe keeps one of each).
-        first_contact = box.uidvalidity is None and not box.import_existing
-        last = imap.uidnext - 1 if first_contact else 0
-        self._record(box.id, uidvalidity=validity, last_uid=last)
-        return last
+            return box.last_uid, box.rescan_below
+        if box.uidvalidity is None:
+            # First contact with a mailbox full of old mail: import only what arrives from
+            # now on, unless the admin asked for the backlog.
+            last = 0 if box.import_existing else imap.uidnext - 1
+            self._record(
+                box.id, uidvalidity=validity, last_uid=last, first_contact_at=opened, rescan_below=0
+            )
+            return last, 0
+        # UIDVALIDITY changed (a restore, a migration): the same mail under new UIDs. Mail left
+        # alone at first contact was never stored, so no dedupe key would catch it: only the
+        # mail since first contact without our keyword is read again (``_next_uids``).
+        self._record(box.id, uidvalidity=validity, last_uid=0, rescan_below=imap.uidnext)
+        return 0, imap.uidnext
 
     def _record(self, box_id: int, **values: object) -> None:
         with transaction(self.sessions) as session:
             session.execute(
                 update(Mailbox).where(Mailbox.id == box_id).values(last_poll_at=utcnow(), **values)
             )
+
+
+def _next_uids(
+    imap: ImapMailbox, box: Mailbox, last: int, rescan_below: int
+) -> tuple[list[int], bool]:
+    """The UIDs to read next, at most a batch; and whether a re-scan of the renumbered past
+    (UIDs below ``rescan_below``) is over with them.
+
+    The past holds only mail that arrived since first contact (all of it with
+    ``import_existing``) and carries no processed keyword. SEARCH SINCE counts whole days in
+    the server's time zone, so the search starts a day early and each candidate's
+    INTERNALDATE is checked to the second."""
+    if last + 1 >= rescan_below:
+        return imap.uids_after(last, limit=BATCH), False
+    since = None if box.import_existing else aware(box.first_contact_at)
+    also = f"UNKEYWORD {PROCESSED_KEYWORD}"
+    if since is not None:
+        day = imaplib.Time2Internaldate(since - timedelta(days=1))[1:12]
+        also = f"SINCE {day} {also}"
+    found = [uid for uid in imap.uids_after(last, limit=MAX_UID, also=also) if uid < rescan_below]
+    past: list[int] = []
+    for start in range(0, len(found), BATCH):
+        chunk = found[start : start + BATCH]
+        if since is None:
+            past += chunk
+        else:
+            arrived = imap.arrived(chunk)
+            cut = since.replace(microsecond=0)
+            past += [uid for uid in chunk if uid in arrived and arrived[uid] >= cut]
+        if len(past) >= BATCH:
+            return past[:BATCH], False
+    return past + imap.uids_after(rescan_below - 1, limit=BATCH - len(past)), True
 
 
 def _connect(box: Mailbox, password: str) -> ImapMailbox:
