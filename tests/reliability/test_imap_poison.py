@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tempodesk.core.models import Attachment, Message, Ticket
-from tempodesk.mail import mailboxes
+from tempodesk.mail import inbound, mailboxes
 from tempodesk.mail.routing import Router
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
@@ -28,7 +28,7 @@ from tests.reliability.test_imap_intake import (
     poll,
     save_mailbox,
 )
-from tests.web.test_inbound_email import SUPPORT, mail, someone
+from tests.web.test_inbound_email import SUPPORT, mail, post, someone
 
 
 @pytest.fixture
@@ -170,3 +170,34 @@ def test_reprocessing_a_message_that_still_fails_quarantines_it_with_the_reason(
     assert outcome.outcome == "quarantined" and "still broken" in (outcome.reason or "")
     [again] = inbound_rows(stack, box.name)
     assert again.status == "quarantined" and "still broken" in again.reason
+
+
+def test_pushed_mail_that_fails_to_route_answers_503_until_it_is_quarantined(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def route(self: Router, inbound_id: int, config: Any, parsed: Any, into: Any) -> Any:
+        raise RuntimeError("a routing bug")
+
+    monkeypatch.setattr(Router, "route", route)
+    raw = mail(someone(), subject="Pushed poison")
+    answers = [post(stack, raw) for _ in range(3)]
+    assert [a.status_code for a in answers] == [503, 503, 202]
+    assert answers[0].headers["Retry-After"] == "60"
+    assert answers[0].get_json()["error"]["code"] == "not_routed"
+    assert answers[2].get_json()["outcome"] == "quarantined"
+    assert "RuntimeError: a routing bug" in answers[2].get_json()["reason"]
+
+
+def test_a_message_the_database_refuses_to_store_is_kept_raw_and_quarantined(
+    stack: Stack, dovecot: DovecotServer, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbound, "fit", lambda _column, value: value)  # a fitting bug
+    dovecot.append(box.user, mail(someone(), subject="word " * 80))  # 400 > VARCHAR(300)
+    dovecot.append(box.user, mail(someone(), subject="Behind it"))
+    assert poll(stack, box.name).error == ""
+    refused, behind = inbound_rows(stack, box.name)
+    assert refused.status == "quarantined" and refused.dedupe_key.startswith("raw:")
+    assert "cannot be stored: StringDataRightTruncation" in refused.reason
+    assert refused.subject == "" and refused.raw.startswith(b"From: ")
+    assert behind.status == "ticket"
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))
