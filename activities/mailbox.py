@@ -66,6 +66,7 @@ class _Batch:
     last_uid: int = 0
     read: int = 0
     error: str = ""
+    broken: bool = False  # the server failed us: wait for the next poll before reading on
 
 
 class MailboxActivities:
@@ -90,12 +91,12 @@ class MailboxActivities:
             # An outage or bad credentials: shown to admins, retried at the next poll (no retry
             # storm against a server that refuses us). What was routed before it is kept.
             log.warning("mailbox %s: %s", input.mailbox, exc)
-            batch.error = str(exc)
+            batch.error, batch.broken = str(exc), True
         self._record(box.id, last_error=batch.error)
         failpoints.hit("imap_after_store")
         return MailboxPollResult(
             fetched=batch.read,
-            more=batch.read == BATCH and not batch.error,
+            more=batch.read == BATCH and not batch.broken,
             next_poll_seconds=box.poll_seconds,
             error=batch.error,
             routes=batch.routes,
@@ -158,36 +159,48 @@ class MailboxActivities:
         with _connect(box, password) as imap:
             batch.uidvalidity = imap.uidvalidity
             last, rescan_below = self._start_after(imap, box, opened)
+            self._retry_stored(name, batch)
             uids, rescanned = _next_uids(imap, box, last, rescan_below)
-            held = False  # a message before this one is to be read again: last_uid stays
             for uid in uids:
                 _heartbeat(uid)
                 batch.read += 1
                 try:
                     raw = _download(imap, box, uid)
                 except ImapMessageMissing:
-                    batch.last_uid = batch.last_uid if held else uid  # deleted meanwhile
+                    batch.last_uid = uid  # deleted by someone else since the search
                     continue
-                try:
-                    routed = self.inbound.take(
-                        name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
-                    )
-                except MailNotRouted as exc:
-                    # Stored, not routed: shown to admins, tried again at the next poll (and
-                    # quarantined at its last attempt); the mail behind it goes on now.
-                    log.warning("mailbox %s: UID %s: %s", name, uid, exc)
-                    batch.error = f"UID {uid} not routed, {exc}"
-                    held = True
-                    continue
-                if routed.route is not None:
-                    route = replace(routed.route, uid=uid).slimmed(batch.processes)
-                    batch.routes.append(route)
-                batch.uids.append(uid)
-                # Only now: a message that failed to download, store or route is read again.
-                if not held:
-                    batch.last_uid = uid
-            if rescanned and not held:  # the renumbered past is done: never search it again
+                self._take(name, raw, uid, batch)
+                # Only now: a message that failed to download or store is read again.
+                batch.last_uid = uid
+            if rescanned:  # the renumbered past is done: never search it again
                 batch.last_uid = max(batch.last_uid, rescan_below - 1)
+
+    def _take(self, name: str, raw: bytes, uid: int, batch: _Batch) -> None:
+        """Store and route one message into the batch (its route, its UID to flag). One
+        that is stored but not routed stays unflagged and is retried from the database
+        (``_retry_stored``); the mail behind it goes on."""
+        try:
+            routed = self.inbound.take(
+                name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+            )
+        except MailNotRouted as exc:
+            log.warning("mailbox %s: UID %s: %s", name, uid, exc)
+            batch.error = f"UID {uid} not routed, {exc}"
+            return
+        if routed.route is not None:
+            batch.routes.append(replace(routed.route, uid=uid).slimmed(batch.processes))
+        batch.uids.append(uid)
+
+    def _retry_stored(self, name: str, batch: _Batch) -> None:
+        """Mail an earlier poll stored but could not route: routed again from its stored
+        bytes (each try counts; the last quarantines it), flagged once it has an outcome.
+        If its route cannot be delivered, the workflow acknowledges only up to before its
+        UID, so it is read again like any undelivered mail. Mail of a folder renumbered
+        since is left to the re-scan, which finds it (unflagged) under its new UID."""
+        for inbound_id in self.inbound.unrouted(name, limit=BATCH):
+            found = self.inbound.stored(inbound_id)
+            if found is not None and found[1] and found[2] == batch.uidvalidity:
+                self._take(name, found[0], found[1], batch)
 
     def _start_after(self, imap: ImapMailbox, box: Mailbox, opened: datetime) -> tuple[int, int]:
         """The UID to read after (the last one flagged, unless UIDVALIDITY changed), and the

@@ -168,6 +168,27 @@ class InboundService:
             reason = f"routing failed {attempts} attempts, the last with {describe(exc)}"
             return Routed(record_outcome(self.sessions, inbound_id, "quarantined", reason=reason))
 
+    def unrouted(self, mailbox: str, *, limit: int) -> list[int]:
+        """IMAP mail of this mailbox stored but not routed yet (routing failed; it is tried
+        again until its last attempt), oldest first."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(InboundMessage.id)
+                    .where(InboundMessage.mailbox == mailbox)
+                    .where(InboundMessage.source == "imap")
+                    .where(InboundMessage.status == "stored")
+                    .order_by(InboundMessage.id)
+                    .limit(limit)
+                )
+            )
+
+    def stored(self, inbound_id: int) -> tuple[bytes, int | None, int | None] | None:
+        """A stored message's raw bytes, IMAP UID and UIDVALIDITY (None: no such message)."""
+        with self.sessions() as session:
+            row = session.get(InboundMessage, inbound_id)
+            return None if row is None else (row.raw, row.imap_uid, row.imap_uidvalidity)
+
     def reprocess(self, inbound_id: int) -> InboundOutcome:
         """Run a stored (e.g. quarantined) message through the pipeline again (an admin). An
         error quarantines it again at once, with the error as its reason."""

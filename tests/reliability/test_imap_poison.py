@@ -1,9 +1,10 @@
 """One bad message never blocks its mailbox (issue 10, item 1; RELIABILITY R13).
 
 Real parts: a private Dovecot, PostgreSQL (whose VARCHAR limits raise, where SQLite's do
-not), the poll activity the MailboxWorkflow runs. An error routing one message is retried at
-the next polls, at most three attempts, then the message is quarantined with its reason; the
-mail behind it is routed and flagged meanwhile, and the mailbox says what went wrong.
+not), the poll activity the MailboxWorkflow runs. An error routing one message leaves it
+stored and unflagged; the next polls retry it from the database, and its third attempt
+quarantines it with its reason. The mail behind it is read, routed and flagged meanwhile,
+and the mailbox says what went wrong.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ def test_a_message_that_keeps_failing_is_quarantined_after_three_attempts_and_ma
             assert PROCESSED not in flags(dovecot, box.user)[0]  # taken again next poll
             health = stack.client().get("/healthz").get_json()
             assert health["failing_mailboxes"] >= 1 and "routing bug" not in str(health)
+        with stack.sessions() as session:  # stored, so reading goes on past it; it is
+            stored = mailboxes.row(session, box.name)  # retried from the database
+            assert stored is not None and stored.last_uid == attempt + 1
     assert poison.status == "quarantined"
     assert "RuntimeError: a routing bug" in poison.reason and "3 attempts" in poison.reason
     assert all(PROCESSED in f for f in flags(dovecot, box.user))
