@@ -9,6 +9,7 @@ and the mailbox says what went wrong.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -205,3 +206,38 @@ def test_a_message_the_database_refuses_to_store_is_kept_raw_and_quarantined(
     assert refused.subject == "" and refused.raw.startswith(b"From: ")
     assert behind.status == "ticket"
     assert all(PROCESSED in f for f in flags(dovecot, box.user))
+
+
+def test_the_mailbox_workflow_quarantines_a_poison_message_and_delivers_the_rest(
+    stack: Stack, dovecot: DovecotServer, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_route = Router.route
+
+    def route(self: Router, inbound_id: int, config: Any, parsed: Any, into: Any) -> Any:
+        if parsed.subject == "Poison":
+            raise RuntimeError("a routing bug")
+        return real_route(self, inbound_id, config, parsed, into)
+
+    monkeypatch.setattr(Router, "route", route)  # the worker runs in this process
+    dovecot.append(box.user, mail(someone(), subject="Poison"))
+    dovecot.append(box.user, mail(someone(), subject="Behind the poison"))
+    stack.runtime.temporal.ensure_mailbox(box.name)
+    deadline = time.monotonic() + 60  # three polls, 10 s apart
+    while time.monotonic() < deadline:
+        rows = inbound_rows(stack, box.name)
+        if (
+            rows
+            and rows[0].status == "quarantined"
+            and all(PROCESSED in f for f in flags(dovecot, box.user))
+        ):
+            break
+        time.sleep(0.5)
+    poison, behind = inbound_rows(stack, box.name)
+    assert (poison.status, poison.attempts) == ("quarantined", 3)
+    assert behind.status == "ticket" and behind.attempts == 1  # read once, at the first poll
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))
+    with stack.sessions() as session:
+        opened = session.scalar(select(Ticket).where(Ticket.number == behind.ticket_number))
+        stored = mailboxes.row(session, box.name)
+    assert opened is not None and opened.subject == "Behind the poison"
+    assert stored is not None and stored.last_uid == 2
