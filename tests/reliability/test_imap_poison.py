@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from tempodesk.app.cli import main
 from tempodesk.core.models import Attachment, Message, Ticket
 from tempodesk.mail import inbound, mailboxes
 from tempodesk.mail.routing import Router
@@ -66,6 +68,18 @@ def plain(sender: str, subject: str, message_id: str, **headers: str) -> bytes:
         f"From: {sender}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\n"
         f"Message-ID: {message_id}\r\n{extra}\r\nSee above.\r\n"
     ).encode()
+
+
+def cli_environment(stack: Stack) -> dict[str, str]:
+    """The environment the `tempodesk` command needs to work on this stack."""
+    return {
+        "TEMPODESK_DATABASE_URL": stack.settings.db_url,
+        "TEMPODESK_TEMPORAL_ADDRESS": stack.settings.temporal_target,
+        "TEMPODESK_TEMPORAL_NAMESPACE": stack.settings.temporal_namespace,
+        "TEMPODESK_SECRET_KEY": stack.settings.session_secret(),
+        "TEMPODESK_SMTP_PORT": str(stack.settings.smtp_port),
+        "TEMPODESK_VAR_DIR": str(stack.settings.var_dir),
+    }
 
 
 def mailbox_error(stack: Stack, name: str) -> str:
@@ -152,11 +166,16 @@ def test_a_message_that_keeps_failing_is_quarantined_after_three_attempts_and_ma
     assert "routing bug" not in str(health)  # no error strings for anonymous callers
 
     monkeypatch.setattr(Router, "route", real_route)  # the bug is fixed: reprocess it
-    outcome = stack.runtime.inbound.reprocess(poison.id)
-    assert outcome.outcome == "ticket"
+    for key, value in cli_environment(stack).items():
+        monkeypatch.setenv(key, value)
+    done = CliRunner().invoke(main, ["mailbox", "reprocess", box.name])
+    assert done.exit_code == 0, done.output
     with stack.sessions() as session:
         poisoned = session.scalars(select(Ticket).where(Ticket.subject == "Poison")).all()
-    assert [t.number for t in poisoned] == [outcome.ticket]
+    assert done.output.split() == [f"{poison.id}:", "ticket", poisoned[0].number]
+    assert len(poisoned) == 1  # exactly one ticket
+    again = CliRunner().invoke(main, ["mailbox", "reprocess", box.name])
+    assert again.output.strip() == f"{box.name}: nothing to reprocess."
 
 
 def test_reprocessing_a_message_that_still_fails_quarantines_it_with_the_reason(
