@@ -248,8 +248,8 @@ def _next_uids(
         also = f"SINCE {day} {also}"
     found = [uid for uid in imap.uids_after(last, limit=MAX_UID, also=also) if uid < rescan_below]
     past: list[int] = []
-    for start in range(0, len(found), BATCH):
-        chunk = found[start : start + BATCH]
+    for start in range(0, len(found), 10 * BATCH):  # INTERNALDATE answers are short
+        chunk = found[start : start + 10 * BATCH]
         if since is None:
             past += chunk
         else:
