@@ -67,6 +67,7 @@ class _Batch:
     read: int = 0
     error: str = ""
     broken: bool = False  # the server failed us: wait for the next poll before reading on
+    tried: set[int] = field(default_factory=set)  # UIDs taken in this batch already
 
 
 class MailboxActivities:
@@ -162,6 +163,9 @@ class MailboxActivities:
             self._retry_stored(name, batch)
             uids, rescanned = _next_uids(imap, box, last, rescan_below)
             for uid in uids:
+                if uid in batch.tried:  # retried from the database just now
+                    batch.last_uid = uid
+                    continue
                 _heartbeat(uid)
                 batch.read += 1
                 try:
@@ -179,6 +183,7 @@ class MailboxActivities:
         """Store and route one message into the batch (its route, its UID to flag). One
         that is stored but not routed stays unflagged and is retried from the database
         (``_retry_stored``); the mail behind it goes on."""
+        batch.tried.add(uid)
         try:
             routed = self.inbound.take(
                 name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity

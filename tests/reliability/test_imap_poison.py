@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tempodesk.app.cli import main
+from tempodesk.core.db import transaction
 from tempodesk.core.models import Attachment, Message, Ticket
 from tempodesk.mail import inbound, mailboxes
 from tempodesk.mail.routing import Router
@@ -260,3 +261,26 @@ def test_the_mailbox_workflow_quarantines_a_poison_message_and_delivers_the_rest
         stored = mailboxes.row(session, box.name)
     assert opened is not None and opened.subject == "Behind the poison"
     assert stored is not None and stored.last_uid == 2
+
+
+def test_a_stored_message_retried_and_read_again_in_one_poll_is_taken_once(
+    stack: Stack, dovecot: DovecotServer, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_route = Router.route
+
+    def route(self: Router, inbound_id: int, config: Any, parsed: Any, into: Any) -> Any:
+        raise RuntimeError("a routing bug")
+
+    dovecot.append(box.user, mail(someone(), subject="Stored, not routed"))
+    with monkeypatch.context() as patched:
+        patched.setattr(Router, "route", route)
+        poll(stack, box.name)
+    with transaction(stack.sessions) as session:  # e.g. its route was not delivered: the
+        found = mailboxes.row(session, box.name)  # workflow acknowledged up to before it
+        assert found is not None
+        found.last_uid = 0
+    monkeypatch.setattr(Router, "route", real_route)
+    assert poll(stack, box.name).error == ""
+    [row] = inbound_rows(stack, box.name)
+    assert (row.status, row.attempts) == ("ticket", 2)
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))
