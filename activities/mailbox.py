@@ -13,8 +13,10 @@ mailbox must not hide mail from us.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,13 +34,20 @@ from tempodesk.contracts import (
     RestartResult,
 )
 from tempodesk.core import failpoints
-from tempodesk.core.db import transaction
+from tempodesk.core.db import aware, transaction
 from tempodesk.core.models import Mailbox, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import SecretUnreadable
 from tempodesk.mail import mailboxes
-from tempodesk.mail.imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
-from tempodesk.mail.inbound import InboundService
+from tempodesk.mail.imap import (
+    PROCESSED_KEYWORD,
+    ImapError,
+    ImapMailbox,
+    ImapMessageMissing,
+    ImapShortRead,
+)
+from tempodesk.mail.imap_wire import MAX_UID
+from tempodesk.mail.inbound import InboundService, MailNotRouted
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +66,8 @@ class _Batch:
     last_uid: int = 0
     read: int = 0
     error: str = ""
+    broken: bool = False  # the server failed us: wait for the next poll before reading on
+    tried: set[int] = field(default_factory=set)  # UIDs taken in this batch already
 
 
 class MailboxActivities:
@@ -81,12 +92,12 @@ class MailboxActivities:
             # An outage or bad credentials: shown to admins, retried at the next poll (no retry
             # storm against a server that refuses us). What was routed before it is kept.
             log.warning("mailbox %s: %s", input.mailbox, exc)
-            batch.error = str(exc)
+            batch.error, batch.broken = str(exc), True
         self._record(box.id, last_error=batch.error)
         failpoints.hit("imap_after_store")
         return MailboxPollResult(
             fetched=batch.read,
-            more=batch.read == BATCH and not batch.error,
+            more=batch.read == BATCH and not batch.broken,
             next_poll_seconds=box.poll_seconds,
             error=batch.error,
             routes=batch.routes,
@@ -145,10 +156,16 @@ class MailboxActivities:
             return box
 
     def _fetch(self, name: str, box: Mailbox, password: str, batch: _Batch) -> None:
+        opened = utcnow()
         with _connect(box, password) as imap:
             batch.uidvalidity = imap.uidvalidity
-            last = self._start_after(imap, box)
-            for uid in imap.uids_after(last, limit=BATCH):
+            last, rescan_below = self._start_after(imap, box, opened)
+            self._retry_stored(name, batch)
+            uids, rescanned = _next_uids(imap, box, last, rescan_below)
+            for uid in uids:
+                if uid in batch.tried:  # retried from the database just now
+                    batch.last_uid = uid
+                    continue
                 _heartbeat(uid)
                 batch.read += 1
                 try:
@@ -156,34 +173,97 @@ class MailboxActivities:
                 except ImapMessageMissing:
                     batch.last_uid = uid  # deleted by someone else since the search
                     continue
-                routed = self.inbound.take(
-                    name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
-                )
-                if routed.route is not None:
-                    route = replace(routed.route, uid=uid).slimmed(batch.processes)
-                    batch.routes.append(route)
-                batch.uids.append(uid)
+                self._take(name, raw, uid, batch)
                 # Only now: a message that failed to download or store is read again.
                 batch.last_uid = uid
+            if rescanned:  # the renumbered past is done: never search it again
+                batch.last_uid = max(batch.last_uid, rescan_below - 1)
 
-    def _start_after(self, imap: ImapMailbox, box: Mailbox) -> int:
-        """The UID to read after: the last one flagged, unless UIDVALIDITY changed."""
+    def _take(self, name: str, raw: bytes, uid: int, batch: _Batch) -> None:
+        """Store and route one message into the batch (its route, its UID to flag). One
+        that is stored but not routed stays unflagged and is retried from the database
+        (``_retry_stored``); the mail behind it goes on."""
+        batch.tried.add(uid)
+        try:
+            routed = self.inbound.take(
+                name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+            )
+        except MailNotRouted as exc:
+            log.warning("mailbox %s: UID %s: %s", name, uid, exc)
+            batch.error = f"UID {uid} not routed, {exc}"
+            return
+        if routed.route is not None:
+            batch.routes.append(replace(routed.route, uid=uid).slimmed(batch.processes))
+        batch.uids.append(uid)
+
+    def _retry_stored(self, name: str, batch: _Batch) -> None:
+        """Mail an earlier poll stored but could not route: routed again from its stored
+        bytes (each try counts; the last quarantines it), flagged once it has an outcome.
+        If its route cannot be delivered, the workflow acknowledges only up to before its
+        UID, so it is read again like any undelivered mail. Mail of a folder renumbered
+        since is left to the re-scan, which finds it (unflagged) under its new UID."""
+        for inbound_id in self.inbound.unrouted(name, limit=BATCH):
+            found = self.inbound.stored(inbound_id)
+            if found is not None and found[1] and found[2] == batch.uidvalidity:
+                self._take(name, found[0], found[1], batch)
+
+    def _start_after(self, imap: ImapMailbox, box: Mailbox, opened: datetime) -> tuple[int, int]:
+        """The UID to read after (the last one flagged, unless UIDVALIDITY changed), and the
+        UID below which the folder is the renumbered past to re-scan (0: none)."""
         validity = imap.uidvalidity
         if box.uidvalidity == validity:
-            return box.last_uid
-        # First contact with a mailbox full of old mail: import only what arrives from now on,
-        # unless the admin asked for the backlog. UIDVALIDITY changed: every message again
-        # (dedupe keeps one of each).
-        first_contact = box.uidvalidity is None and not box.import_existing
-        last = imap.uidnext - 1 if first_contact else 0
-        self._record(box.id, uidvalidity=validity, last_uid=last)
-        return last
+            return box.last_uid, box.rescan_below
+        if box.uidvalidity is None:
+            # First contact with a mailbox full of old mail: import only what arrives from
+            # now on, unless the admin asked for the backlog.
+            last = 0 if box.import_existing else imap.uidnext - 1
+            self._record(
+                box.id, uidvalidity=validity, last_uid=last, first_contact_at=opened, rescan_below=0
+            )
+            return last, 0
+        # UIDVALIDITY changed (a restore, a migration): the same mail under new UIDs. Mail left
+        # alone at first contact was never stored, so no dedupe key would catch it: only the
+        # mail since first contact without our keyword is read again (``_next_uids``).
+        self._record(box.id, uidvalidity=validity, last_uid=0, rescan_below=imap.uidnext)
+        return 0, imap.uidnext
 
     def _record(self, box_id: int, **values: object) -> None:
         with transaction(self.sessions) as session:
             session.execute(
                 update(Mailbox).where(Mailbox.id == box_id).values(last_poll_at=utcnow(), **values)
             )
+
+
+def _next_uids(
+    imap: ImapMailbox, box: Mailbox, last: int, rescan_below: int
+) -> tuple[list[int], bool]:
+    """The UIDs to read next, at most a batch; and whether a re-scan of the renumbered past
+    (UIDs below ``rescan_below``) is over with them.
+
+    The past holds only mail that arrived since first contact (all of it with
+    ``import_existing``) and carries no processed keyword. SEARCH SINCE counts whole days in
+    the server's time zone, so the search starts a day early and each candidate's
+    INTERNALDATE is checked to the second."""
+    if last + 1 >= rescan_below:
+        return imap.uids_after(last, limit=BATCH), False
+    since = None if box.import_existing else aware(box.first_contact_at)
+    also = f"UNKEYWORD {PROCESSED_KEYWORD}"
+    if since is not None:
+        day = imaplib.Time2Internaldate(since - timedelta(days=1))[1:12]
+        also = f"SINCE {day} {also}"
+    found = [uid for uid in imap.uids_after(last, limit=MAX_UID, also=also) if uid < rescan_below]
+    past: list[int] = []
+    for start in range(0, len(found), 10 * BATCH):  # INTERNALDATE answers are short
+        chunk = found[start : start + 10 * BATCH]
+        if since is None:
+            past += chunk
+        else:
+            arrived = imap.arrived(chunk)
+            cut = since.replace(microsecond=0)
+            past += [uid for uid in chunk if uid in arrived and arrived[uid] >= cut]
+        if len(past) >= BATCH:
+            return past[:BATCH], False
+    return past + imap.uids_after(rescan_below - 1, limit=BATCH - len(past)), True
 
 
 def _connect(box: Mailbox, password: str) -> ImapMailbox:

@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -372,13 +373,19 @@ service imap-login {{
                 raise DovecotFailed(f"CREATE {folder}: {typ} {data!r}")
 
     def append(
-        self, user: str, raw: bytes, folder: str = "INBOX", flags: Iterable[str] = ()
+        self,
+        user: str,
+        raw: bytes,
+        folder: str = "INBOX",
+        flags: Iterable[str] = (),
+        arrived: datetime | None = None,
     ) -> int:
         """Deliver `raw` by IMAP APPEND and return its UID (from UIDPLUS' APPENDUID).
+        `arrived` sets its INTERNALDATE (mail that has been in the folder for a year).
 
         imaplib turns bare LF into CRLF, so tests that compare bytes should use CRLF."""
         with self.session(user) as conn:
-            data = _ok(conn.append(_quote(folder), " ".join(flags), None, raw), "APPEND")
+            data = _ok(conn.append(_quote(folder), " ".join(flags), arrived, raw), "APPEND")
         found = re.search(rb"\[APPENDUID \d+ (\d+)\]", b" ".join(_bytes(data)))
         if not found:
             raise DovecotFailed(f"APPEND answered without APPENDUID: {data!r}")

@@ -80,8 +80,15 @@ class WorkerThread:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
+            # Ready once it polls and has started the workflows of the mailboxes it found,
+            # so a test's new mailbox is not polled behind its back by a late startup.
+            started = asyncio.Event()
+            worker = asyncio.create_task(run_worker(self.settings, stop=self._stop, ready=started))
+            waiting = asyncio.create_task(started.wait())
+            await asyncio.wait({worker, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
             self._ready.set()
-            await run_worker(self.settings, stop=self._stop)
+            await worker
 
         try:
             asyncio.run(main())

@@ -247,6 +247,34 @@ def mailbox_poll(name: str) -> None:
     )
 
 
+@mailbox.command("reprocess")
+@click.argument("name")
+@click.option("--id", "ids", type=int, multiple=True, help="Only this message (repeatable).")
+def mailbox_reprocess(name: str, ids: tuple[int, ...]) -> None:
+    """Run NAME's quarantined mail through the pipeline again, e.g. after a fix."""
+    from tempodesk.app.runtime import Runtime
+    from tempodesk.core.models import InboundMessage
+
+    settings = get_settings()
+    runtime = Runtime(settings)
+    try:
+        with runtime.sessions() as session:
+            query = select(InboundMessage.id).where(InboundMessage.mailbox == name)
+            if ids:
+                query = query.where(InboundMessage.id.in_(ids))
+            else:
+                query = query.where(InboundMessage.status == "quarantined")
+            chosen = list(session.scalars(query.order_by(InboundMessage.id)))
+        for inbound_id in chosen:
+            outcome = runtime.inbound.reprocess(inbound_id)
+            said = " ".join(x for x in (outcome.ticket, outcome.reason) if x)
+            click.echo(f"{inbound_id}: {outcome.outcome} {said}".rstrip())
+    finally:
+        runtime.close()
+    if not chosen:
+        click.echo(f"{name}: nothing to reprocess.")
+
+
 @mailbox.command("list")
 def mailbox_list() -> None:
     """List the mailboxes (never their passwords)."""

@@ -133,8 +133,14 @@ def precompile_workflow_modules() -> None:
             log.info("workflow bytecode not written (%s)", exc)
 
 
-async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks."""
+async def run_worker(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks.
+    ``ready`` is set once the workers poll and every mailbox has its workflow."""
     precompile_workflow_modules()
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
     engine = make_engine(settings.db_url)
@@ -151,6 +157,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
         await ensure_mailbox_workflows(temporal, sessions)
+        if ready is not None:
+            ready.set()
         resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
         await stop.wait()
         await resumer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -77,6 +78,31 @@ def upsert(
         )
     else:
         session.execute(stmt.on_conflict_do_nothing(index_elements=list(on)))
+
+
+def column_length(column: Any) -> int | None:
+    """The length a string column holds (``Model.attr`` or ``Model.__table__.c.name``);
+    None for a column without a limit (Text). The models are the one place limits live."""
+    return getattr(getattr(column, "type", None), "length", None)
+
+
+def fit(column: Any, value: str) -> str:
+    """Text cut to what its column holds (a subject, a name: a shorter one still says it)."""
+    limit = column_length(column)
+    return value if limit is None or len(value) <= limit else value[:limit]
+
+
+def fit_id(column: Any, value: str) -> str:
+    """An identifier (Message-ID, Content-ID, a reference) fitted to its column: unchanged
+    when it fits, else its head and a SHA-256 of the whole. The same over-long id always
+    becomes the same value, so it can still be looked up (threading); two over-long ids that
+    share their head stay apart."""
+    limit = column_length(column)
+    if limit is None or len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    head = limit - len(digest) - 1
+    return f"{value[:head]}~{digest}" if head > 0 else digest[:limit]
 
 
 def upgrade(url: str) -> None:

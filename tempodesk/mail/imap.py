@@ -29,6 +29,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Literal, TypeAlias
 
@@ -36,6 +37,12 @@ from tempodesk.mail.imap_wire import (
     MAX_UID,
     Data,
     Fetched,
+    ImapAuthError,
+    ImapError,
+    ImapMessageMissing,
+    ImapProtocolError,
+    ImapShortRead,
+    ImapUnavailable,
     byte_items,
     check_keyword,
     check_mailbox_name,
@@ -57,40 +64,6 @@ _Command: TypeAlias = Callable[[imaplib.IMAP4], tuple[str, Data]]
 PROCESSED_KEYWORD = "$TempodeskProcessed"
 # RFC 2177: servers may drop an IDLE after 30 minutes, so never idle longer than 29.
 IDLE_MAX_SECONDS = 29 * 60
-
-
-class ImapError(Exception):
-    """Anything that went wrong talking to the IMAP server."""
-
-
-class ImapAuthError(ImapError):
-    """The server refused the credentials (or refuses to accept them on this connection)."""
-
-
-class ImapUnavailable(ImapError):
-    """No usable connection: refused, timed out, dropped, TLS failed or untrusted, or the
-    server says it is temporarily unavailable. Retrying later is the right answer."""
-
-
-class ImapProtocolError(ImapError):
-    """The server answered something we cannot work with (missing folder, read-only
-    mailbox, malformed response, a body shorter than announced)."""
-
-
-class ImapMessageMissing(ImapProtocolError):
-    """The UID is not (or no longer) in the folder, e.g. another client moved it."""
-
-
-class ImapShortRead(ImapProtocolError):
-    """A body came back shorter than the server announced. Retrying may help (a dropped
-    transfer); a server whose RFC822.SIZE is only an estimate fails the same way every time,
-    so a poller should quarantine the UID after a few attempts (rule 7), not block on it."""
-
-    def __init__(self, message: str, *, uid: int, received: int, announced: int) -> None:
-        super().__init__(message)
-        self.uid = uid
-        self.received = received
-        self.announced = announced
 
 
 class ImapMailbox:
@@ -325,8 +298,9 @@ class ImapMailbox:
             self._uidnext = int(found.group(1))
         return self._uidnext
 
-    def uids_after(self, last_uid: int, limit: int = 100) -> list[int]:
-        """UIDs above `last_uid`, oldest first, at most `limit` of them.
+    def uids_after(self, last_uid: int, limit: int = 100, *, also: str = "") -> list[int]:
+        """UIDs above `last_uid`, oldest first, at most `limit` of them; `also` adds search
+        keys of our own making (e.g. `SINCE 05-Dec-2026 UNKEYWORD $TempodeskProcessed`).
 
         `UID SEARCH UID n:*` always matches the highest UID in the folder, even when it is
         below n (RFC 3501: `*` is the largest UID in use), so the answer is filtered; without
@@ -335,12 +309,20 @@ class ImapMailbox:
             raise ValueError("last_uid must be >= 0 and limit >= 1")
         if last_uid >= MAX_UID:
             return []
-        data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
+        data = self._uid("SEARCH", f"UID {last_uid + 1}:* {also}".rstrip())
         try:
             found = {int(word) for chunk in byte_items(data) for word in chunk.split()}
         except ValueError:
             raise ImapProtocolError(self._say(f"malformed SEARCH answer {data!r}")) from None
         return sorted(uid for uid in found if uid > last_uid)[:limit]
+
+    def arrived(self, uids: list[int]) -> dict[int, datetime]:
+        """When the server received each message (INTERNALDATE), by UID."""
+        for uid in uids:
+            check_uid(uid)
+        data = self._uid("FETCH", ",".join(map(str, uids)), "(INTERNALDATE)") if uids else []
+        found = ((m.uid, m.arrived) for m in parse_fetch(data))
+        return {uid: when for uid, when in found if uid in uids and when is not None}
 
     def size(self, uid: int) -> int:
         """RFC822.SIZE, so the caller can refuse an oversized message without downloading it."""
@@ -597,3 +579,16 @@ class ImapMailbox:
                 self._exists = int(count)
         for name in ("RECENT", "FETCH", "OK", "COPYUID", "FLAGS", "PERMANENTFLAGS", "UNSEEN"):
             responses.pop(name, None)
+
+
+__all__ = [
+    "IDLE_MAX_SECONDS",
+    "PROCESSED_KEYWORD",
+    "ImapAuthError",
+    "ImapError",
+    "ImapMailbox",
+    "ImapMessageMissing",
+    "ImapProtocolError",
+    "ImapShortRead",
+    "ImapUnavailable",
+]

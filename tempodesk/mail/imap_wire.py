@@ -5,7 +5,8 @@ imaplib sends arguments as they are and hands answers back as flat lists of byte
 arguments checked before they reach a command line (no CR/LF injection, RFC 3501 atoms), FETCH
 answers grouped per message with their literals, response codes and error texts made readable,
 and, for IDLE (which Python 3.11's imaplib lacks), answers read off the connection only when
-there is something to read.
+there is something to read. The errors the client raises live here too (`tempodesk.mail.imap`
+exports them).
 """
 
 from __future__ import annotations
@@ -16,13 +17,49 @@ import io
 import re
 import select
 import ssl
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeAlias, cast
 
 # imaplib answers (typ, data); data mixes bytes, (bytes, literal) tuples and None.
 Data: TypeAlias = list[Any]
 
 MAX_UID = 2**32 - 1
+
+
+class ImapError(Exception):
+    """Anything that went wrong talking to the IMAP server."""
+
+
+class ImapAuthError(ImapError):
+    """The server refused the credentials (or refuses to accept them on this connection)."""
+
+
+class ImapUnavailable(ImapError):
+    """No usable connection: refused, timed out, dropped, TLS failed or untrusted, or the
+    server says it is temporarily unavailable. Retrying later is the right answer."""
+
+
+class ImapProtocolError(ImapError):
+    """The server answered something we cannot work with (missing folder, read-only
+    mailbox, malformed response, a body shorter than announced)."""
+
+
+class ImapMessageMissing(ImapProtocolError):
+    """The UID is not (or no longer) in the folder, e.g. another client moved it."""
+
+
+class ImapShortRead(ImapProtocolError):
+    """A body came back shorter than the server announced. Retrying may help (a dropped
+    transfer); a server whose RFC822.SIZE is only an estimate fails the same way every time,
+    so a poller should quarantine the UID after a few attempts (rule 7), not block on it."""
+
+    def __init__(self, message: str, *, uid: int, received: int, announced: int) -> None:
+        super().__init__(message)
+        self.uid = uid
+        self.received = received
+        self.announced = announced
 
 
 @dataclass
@@ -36,6 +73,13 @@ class Fetched:
     def uid(self) -> int | None:
         found = re.search(rb"\bUID (\d+)", self.text)
         return int(found.group(1)) if found else None
+
+    @property
+    def arrived(self) -> datetime | None:
+        """INTERNALDATE: when the server received the message."""
+        found = re.search(rb'\bINTERNALDATE "[^"]+"', self.text)
+        moment = imaplib.Internaldate2tuple(found.group(0)) if found else None
+        return datetime.fromtimestamp(time.mktime(moment), UTC) if moment else None
 
     def number(self, name: bytes) -> int | None:
         found = re.search(rb"\b" + re.escape(name) + rb" (\d+)", self.text)

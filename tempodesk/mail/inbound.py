@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tempodesk.contracts import (
@@ -34,7 +35,7 @@ from tempodesk.contracts import (
     MailRoute,
     TicketStartInput,
 )
-from tempodesk.core.db import transaction, upsert
+from tempodesk.core.db import fit, transaction, upsert
 from tempodesk.core.ids import inbound_key
 from tempodesk.core.models import InboundMessage, Message, Ticket, utcnow
 from tempodesk.core.settings import Settings
@@ -57,6 +58,27 @@ from tempodesk.tickets.intake import (
 log = logging.getLogger(__name__)
 
 FINAL = ("ticket", "follow_up", "ignored", "quarantined")
+# Attempts at routing one message before it is quarantined with its error (R13: N <= 3).
+MAX_ATTEMPTS = 3
+
+
+class MailNotRouted(Exception):
+    """Routing one stored message failed; it is tried again at the next poll, and
+    quarantined at its ``MAX_ATTEMPTS``-th attempt. The mail behind it goes on meanwhile."""
+
+    def __init__(self, inbound_id: int, attempts: int, reason: str):
+        super().__init__(f"attempt {attempts} of {MAX_ATTEMPTS}: {reason}")
+        self.inbound_id = inbound_id
+        self.attempts = attempts
+        self.reason = reason
+
+
+def describe(exc: BaseException) -> str:
+    """An error in one line for an admin: its class and first line; a database error's own
+    (its SQL and parameters, i.e. customer data, stay in the log)."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[0][:300] if lines else ''}"
 
 
 class InboundService:
@@ -106,21 +128,70 @@ class InboundService:
             reason = f"too large: {len(raw)} bytes, the limit is {config.max_bytes}"
             return Routed(record_outcome(self.sessions, row.id, "quarantined", reason=reason))
         parsed, problem = _parse(raw, config.max_bytes, mailbox)
-        row = self._store(
-            config.name, dedupe_key(raw, parsed), raw, parsed, source, uid, uidvalidity
-        )
+        try:
+            row = self._store(
+                config.name, dedupe_key(raw, parsed), raw, parsed, source, uid, uidvalidity
+            )
+        except DataError as exc:
+            # A value the database refuses (every field is fitted, so this is a bug): keep
+            # the raw bytes under their digest and quarantine them rather than block the box.
+            log.exception("storing a message for %s failed", mailbox)
+            key = "raw:" + content_digest(raw)
+            row = self._store(config.name, key, raw, None, source, uid, uidvalidity)
+            parsed, problem = None, f"cannot be stored: {describe(exc)}"
         if row.status in FINAL:
             return self._replay(row)
         if parsed is None:
             return Routed(record_outcome(self.sessions, row.id, "quarantined", reason=problem))
+        return self._route(row.id, row.attempts, config, parsed, into_ticket)
+
+    def _route(
+        self,
+        inbound_id: int,
+        attempts: int,
+        config: mailboxes.MailboxConfig,
+        parsed: ParsedMail,
+        into_ticket: str | None,
+    ) -> Routed:
+        """Route a stored message. What cannot become a ticket is quarantined at once; any
+        other error raises ``MailNotRouted`` (the caller moves on and tries again later) until
+        the message's ``MAX_ATTEMPTS``-th attempt, which quarantines it with the error."""
         try:
-            return self.router.route(row.id, config, parsed, into_ticket)
+            return self.router.route(inbound_id, config, parsed, into_ticket)
         except (IntakeInvalid, ValueError) as exc:
             reason = f"cannot become a ticket: {exc}"
-            return Routed(record_outcome(self.sessions, row.id, "quarantined", reason=reason))
+            return Routed(record_outcome(self.sessions, inbound_id, "quarantined", reason=reason))
+        except Exception as exc:
+            log.exception("routing inbound message %s failed (attempt %s)", inbound_id, attempts)
+            if attempts < MAX_ATTEMPTS:
+                raise MailNotRouted(inbound_id, attempts, describe(exc)) from exc
+            reason = f"routing failed {attempts} attempts, the last with {describe(exc)}"
+            return Routed(record_outcome(self.sessions, inbound_id, "quarantined", reason=reason))
+
+    def unrouted(self, mailbox: str, *, limit: int) -> list[int]:
+        """IMAP mail of this mailbox stored but not routed yet (routing failed; it is tried
+        again until its last attempt), oldest first."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(InboundMessage.id)
+                    .where(InboundMessage.mailbox == mailbox)
+                    .where(InboundMessage.source == "imap")
+                    .where(InboundMessage.status == "stored")
+                    .order_by(InboundMessage.id)
+                    .limit(limit)
+                )
+            )
+
+    def stored(self, inbound_id: int) -> tuple[bytes, int | None, int | None] | None:
+        """A stored message's raw bytes, IMAP UID and UIDVALIDITY (None: no such message)."""
+        with self.sessions() as session:
+            row = session.get(InboundMessage, inbound_id)
+            return None if row is None else (row.raw, row.imap_uid, row.imap_uidvalidity)
 
     def reprocess(self, inbound_id: int) -> InboundOutcome:
-        """Run a stored (e.g. quarantined) message through the pipeline again (an admin)."""
+        """Run a stored (e.g. quarantined) message through the pipeline again (an admin). An
+        error quarantines it again at once, with the error as its reason."""
         with transaction(self.sessions) as session:
             row = session.get(InboundMessage, inbound_id)
             if row is None:
@@ -129,12 +200,10 @@ class InboundService:
             mailbox, raw = row.mailbox, row.raw
         with self.sessions() as session:
             config = mailboxes.config(session, mailbox, self.settings)
-        try:
-            parsed = parse(raw, max_bytes=max(config.max_bytes, len(raw)))
-        except MailRejected as exc:
-            reason = f"{exc.kind}: {exc.reason}"
-            return record_outcome(self.sessions, inbound_id, "quarantined", reason=reason)
-        routed = self.router.route(inbound_id, config, parsed, None)
+        parsed, problem = _parse(raw, max(config.max_bytes, len(raw)), mailbox)
+        if parsed is None:
+            return record_outcome(self.sessions, inbound_id, "quarantined", reason=problem)
+        routed = self._route(inbound_id, MAX_ATTEMPTS, config, parsed, None)
         self.deliver_now(routed.route)
         return routed.outcome
 
@@ -203,6 +272,7 @@ class InboundService:
         uidvalidity: int | None,
     ) -> InboundMessage:
         """The raw bytes, durable before anything else happens; the existing row on a repeat."""
+        mail = parsed or ParsedMail()
         with transaction(self.sessions) as session:
             upsert(
                 session,
@@ -211,9 +281,9 @@ class InboundService:
                     "mailbox": mailbox,
                     "dedupe_key": key,
                     "source": source,
-                    "rfc_message_id": (parsed.message_id if parsed else "")[:1000],
-                    "sender": (parsed.from_address if parsed else "")[:254],
-                    "subject": (parsed.subject if parsed else "")[:300],
+                    "rfc_message_id": fit(InboundMessage.rfc_message_id, mail.message_id),
+                    "sender": fit(InboundMessage.sender, mail.from_address),
+                    "subject": fit(InboundMessage.subject, mail.subject),
                     "raw": raw,
                     "size": len(raw),
                     "sha256": content_digest(raw),
@@ -326,4 +396,12 @@ def _outcome(row: InboundMessage, duplicate: bool = False) -> InboundOutcome:
     return InboundOutcome(row.status, row.ticket_number, row.reason or None, row.id, duplicate)
 
 
-__all__ = ["FINAL", "InboundOutcome", "InboundService", "Routed", "deliver"]
+__all__ = [
+    "FINAL",
+    "MAX_ATTEMPTS",
+    "InboundOutcome",
+    "InboundService",
+    "MailNotRouted",
+    "Routed",
+    "deliver",
+]

@@ -17,9 +17,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tempodesk.contracts import CustomerMessageInput, CustomerRef, MailRoute
-from tempodesk.core.db import aware, transaction
+from tempodesk.core.db import aware, column_length, fit, fit_id, transaction
 from tempodesk.core.ids import follow_up_key, inbound_key
-from tempodesk.core.models import Contact, InboundMessage, Message, PendingStart, Ticket, utcnow
+from tempodesk.core.models import (
+    Contact,
+    InboundMessage,
+    Message,
+    Order,
+    PendingStart,
+    Ticket,
+    utcnow,
+)
 from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
 from tempodesk.mail.extracts import body_text, extras_of
@@ -216,7 +224,7 @@ class Router:
                 channel="email",
                 sender_role="customer",
                 author=sender,
-                subject=mail.subject[:300],
+                subject=fit(Message.subject, mail.subject),
                 body=body_text(mail),
                 auto_reply=auto_reply,
             )
@@ -249,13 +257,18 @@ class Router:
         body = body_text(mail)
         if note:
             body = f"{body}\n\n[{note}]"
+        # An order "number" no order could have is not linked (rather than failing the mail).
+        orders = [o for o in verdict.order_numbers if len(o) <= (column_length(Order.number) or 0)]
         accepted = self.intake.accept(
             NewTicket(
-                subject=" ".join(mail.subject.split())[:250] or "(no subject)",
+                subject=fit(Ticket.subject, " ".join(mail.subject.split()))[
+                    : self.settings.max_subject_chars
+                ]
+                or "(no subject)",
                 body=body,
-                customer=CustomerRef(email=sender, name=mail.from_name[:200]),
+                customer=CustomerRef(email=sender, name=fit(Ticket.customer_name, mail.from_name)),
                 channel="email",
-                order_number=verdict.order_numbers[0] if verdict.order_numbers else "",
+                order_number=orders[0] if orders else "",
                 idempotency_key=inbound_key(inbound_id),
                 email=extras,
             )
@@ -291,7 +304,11 @@ def _referenced(session: Session, references: list[str]) -> list[tuple[str, str,
     the opening mail of a ticket not opened yet."""
     if not references:
         return []
-    variants = references + [f"<{r}>" for r in references]
+    # Stored ids are fitted to their column (``fit_id``): look each reference up the same way.
+    column = Message.smtp_message_id
+    variants = [fit_id(column, r) for r in references] + [
+        fit_id(column, f"<{r}>") for r in references
+    ]
     waiting = select(PendingStart.ticket_number).scalar_subquery()
     rows = session.execute(
         select(Message.ticket_number, Message.recipient, Message.author)

@@ -216,10 +216,15 @@ def test_a_uidvalidity_change_makes_no_duplicates(
     stack: Stack, dovecot: DovecotServer, box: Box
 ) -> None:
     dovecot.append(box.user, mail(someone()))
+    dovecot.append(box.user, mail(someone()))
     poll(stack, box.name)
+    with dovecot.session(box.user) as conn:  # a restore that lost our keyword on one
+        conn.select("INBOX")
+        conn.uid("STORE", "2", "-FLAGS", f"({PROCESSED})")
     dovecot.recreate_folder(box.user)  # same messages, new UIDVALIDITY, UIDs from 1 again
-    assert poll(stack, box.name).fetched == 1
-    assert [r.status for r in inbound_rows(stack, box.name)] == ["ticket"]
+    assert poll(stack, box.name).fetched == 1  # the flagged one is not even read again
+    assert [r.status for r in inbound_rows(stack, box.name)] == ["ticket", "ticket"]
+    assert all(PROCESSED in f for f in flags(dovecot, box.user))
 
 
 def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, make_response, request
 
 from tempodesk.mail import mailboxes
-from web import db, release_db, runtime
+from tempodesk.mail.inbound import MAX_ATTEMPTS, MailNotRouted
+from web import db, error_response, release_db, runtime
 from web.api.common import ApiInvalid, bp
 
 
@@ -34,7 +35,20 @@ def inbound_email() -> Any:
     if not raw:
         raise ApiInvalid("bad_request", "The body is empty: send the raw message.")
     release_db()
-    outcome = runtime().inbound.receive(name, raw, source="api")
+    try:
+        outcome = runtime().inbound.receive(name, raw, source="api")
+    except MailNotRouted as exc:
+        # Stored, not routed: the sender's retry is the next attempt; the last one quarantines.
+        response = make_response(
+            error_response(
+                503,
+                "not_routed",
+                f"The message is stored but could not be processed ({exc}). Send it again "
+                f"later; after {MAX_ATTEMPTS} attempts it waits in quarantine for an admin.",
+            )
+        )
+        response.headers["Retry-After"] = "60"
+        return response
     return jsonify(
         {"outcome": outcome.outcome, "ticket": outcome.ticket, "reason": outcome.reason}
     ), 202

@@ -15,6 +15,7 @@ from statemachines import FieldErrors, ProcessDefinition, coerce_form
 from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Message, Ticket
 from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.mail import trim_quoted
+from tempodesk.mail.inbound import MailNotRouted
 from tempodesk.tickets import lists, marks, queries
 from web import db, release_db, runtime
 from web.compose.composer import uploaded_files
@@ -274,7 +275,11 @@ def import_eml(number: str) -> Any:
         return redirect(url_for("desk.ticket", number=number))
     raw = upload.read()
     release_db()
-    outcome = runtime().inbound.receive(mailbox, raw, source="import", into_ticket=number)
+    try:
+        outcome = runtime().inbound.receive(mailbox, raw, source="import", into_ticket=number)
+    except MailNotRouted as exc:  # stored; importing it again is the next attempt
+        flash(_("The mail could not be read: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("desk.ticket", number=number))
     if outcome.outcome == "follow_up" and outcome.ticket == number:
         flash(_("The mail was added to the ticket."), "success")
     elif outcome.outcome == "quarantined":

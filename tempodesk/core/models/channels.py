@@ -81,6 +81,12 @@ class Mailbox(Base):
     blocklist: Mapped[str] = mapped_column(Text, default="")  # one address or @domain per line
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When we first read the folder: mail that arrived before it was left alone unless
+    # import_existing, so after a UIDVALIDITY change only mail since then is read again.
+    first_contact_at: Mapped[datetime | None] = mapped_column(default=None)
+    # After a UIDVALIDITY change: UIDs below this are the renumbered past, re-scanned by
+    # arrival (since first contact) and without our processed keyword; 0: no re-scan.
+    rescan_below: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_poll_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
 

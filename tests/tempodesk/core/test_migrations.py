@@ -70,3 +70,69 @@ def test_upgrading_to_folded_search_indexes_existing_tickets_without_diacritics(
             assert ids == [ticket.id]
     finally:
         engine.dispose()
+
+
+def test_upgrading_to_first_contact_dates_it_by_the_first_mail_read(tmp_path: Path) -> None:
+    """Migration 0008 gives a mailbox polled before it a first contact (its first stored IMAP
+    mail, else its last poll), so a later UIDVALIDITY change does not import its past; a
+    mailbox never polled keeps none."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "0007")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for id_, name, validity, polled in (
+                (1, "mail", 7, "2026-03-01 10:00:00"),
+                (2, "quiet", 8, "2026-04-01 10:00:00"),
+                (3, "new", None, None),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO channels (id, name, kind, label, address)"
+                        " VALUES (:i, :n, 'email', '', '')"
+                    ),
+                    {"i": id_, "n": name},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO mailboxes (channel_id, enabled, imap_host, imap_port,"
+                        " imap_security, imap_username, imap_secret, imap_verify, folder,"
+                        " processed_folder, poll_seconds, import_existing, smtp_host, smtp_port,"
+                        " smtp_security, smtp_username, smtp_secret, from_name, signature,"
+                        " acknowledge, create_contacts, closed_policy, reopen_days,"
+                        " order_pattern, max_message_mb, blocklist, uidvalidity, last_uid,"
+                        " last_poll_at, last_error) VALUES (:i, 1, 'h', 993, 'tls', 'u', '', 1,"
+                        " 'INBOX', '', 60, 0, '', 587, 'starttls', '', '', '', '', 1, 1,"
+                        " 'reopen', 14, '', 25, '', :v, 0, :p, '')"
+                    ),
+                    {"i": id_, "v": validity, "p": polled},
+                )
+            for received, source in (
+                ("2026-02-01 09:00:00", "api"),
+                ("2026-02-02 09:00:00", "imap"),
+                ("2026-02-03 09:00:00", "imap"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO inbound_messages (mailbox, dedupe_key, source,"
+                        " rfc_message_id, sender, subject, raw, size, sha256, status, reason,"
+                        " attempts, received_at) VALUES ('mail', :k, :s, '', '', '', x'00', 1,"
+                        " '', 'ticket', '', 1, :r)"
+                    ),
+                    {"k": received, "s": source, "r": received},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT channel_id, first_contact_at, rescan_below FROM mailboxes ORDER BY 1")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(row[0], str(row[1])[:19] if row[1] else None, row[2]) for row in rows] == [
+        (1, "2026-02-02 09:00:00", 0),
+        (2, "2026-04-01 10:00:00", 0),
+        (3, None, 0),
+    ]
