@@ -429,7 +429,9 @@ PATHS: dict[str, Any] = {
     },
     "/inbound/email": {
         "post": _operation(
-            "A raw RFC 822 message pushed by a mail provider (a token with the inbound scope).",
+            "A raw RFC 822 message pushed by a mail provider (a token with the inbound scope). "
+            "A message that fails to route answers 503: push it again; the third failure "
+            "quarantines it (202, outcome quarantined).",
             {
                 "202": _answer("Durable; what became of it.", _ref("InboundOutcome")),
                 "400": _error("The body is empty."),
