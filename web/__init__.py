@@ -27,6 +27,8 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) -> Flask:
     """The app factory. The composition root (``tempodesk.app``) builds ``runtime``: the
@@ -41,6 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
         SESSION_COOKIE_NAME="tempodesk_session",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a long reply must not expire
         JSON_SORT_KEYS=False,
     )
@@ -125,6 +129,8 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if runtime().settings.secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

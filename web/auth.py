@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -14,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from tempodesk.people import accounts
 from web import db
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext
+from web.i18n import lazy_gettext, safe_path
 
 bp = Blueprint("auth", __name__)
 
@@ -37,16 +36,6 @@ class LoginForm(FlaskForm):
     remember = BooleanField(lazy_gettext("Keep me signed in"))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if not target:
-        return url_for("desk.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("desk.index")
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if current_user.is_authenticated:
@@ -57,8 +46,12 @@ def login() -> Any:
         if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
+        # A new session at sign-in: nothing from before (a fixed session, its CSRF token)
+        # carries over into the signed-in one.
+        session.clear()
         login_user(user, remember=bool(form.remember.data))
-        return redirect(_safe_next(request.args.get("next")))
+        # One rule for every "go back to" (web.i18n.safe_path): a path on this site only.
+        return redirect(safe_path(request.args.get("next"), url_for("desk.index")))
     return render_template("auth/login.html", form=form)
 
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     web_port: int = 8000
     base_url: str = Field("", description="Public base URL of the web app, for links in mail")
     secret_key: str = Field("", description="Flask session key; generated under var_dir if empty")
+    secure_cookies: bool = Field(
+        False,
+        description="Behind HTTPS: cookies only over HTTPS (Secure) and an HSTS header",
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

@@ -1,0 +1,77 @@
+"""Signing in: where it may send you, what it renews, how it is limited, the second factor."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tempodesk.app.runtime import Runtime
+from tests.helpers import Stack, csrf_token
+from web import create_app
+
+
+def sign_in(client: FlaskClient, stack: Stack, username: str, url: str = "/login", **extra: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    data = {"username": username, "password": stack.logins[username], "csrf_token": token}
+    data.update(extra)
+    return client.post(url, data=data)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%5Cevil.example",
+        "/%5C/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/%09/evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_never_leaves_the_site(stack: Stack, target: str) -> None:
+    response = sign_in(stack.client(), stack, "agent1", f"/login?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/desk/"
+
+
+def test_next_keeps_a_path_on_this_site(stack: Stack) -> None:
+    response = sign_in(stack.client(), stack, "agent1", "/login?next=/desk/profile")
+    assert response.headers["Location"] == "/desk/profile"
+
+
+def test_csrf_token_from_before_sign_in_no_longer_works_after(stack: Stack) -> None:
+    client = stack.client()
+    before = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={"username": "agent1", "password": stack.logins["agent1"], "csrf_token": before},
+    )
+    assert response.status_code == 302
+    refused = client.post("/logout", data={"csrf_token": before})
+    assert refused.status_code == 400
+    after = csrf_token(client.get("/desk/profile").get_data(as_text=True))
+    assert after != before
+    assert client.post("/logout", data={"csrf_token": after}).status_code == 302
+
+
+def secure_app(stack: Stack):  # type: ignore[no-untyped-def]
+    runtime = Runtime(stack.settings.model_copy(update={"secure_cookies": True}))
+    runtime.__dict__["sessions"] = stack.sessions
+    return create_app({"TESTING": True}, runtime=runtime)
+
+
+def test_secure_cookies_setting_marks_cookies_secure_and_sends_hsts(stack: Stack) -> None:
+    client = secure_app(stack).test_client()
+    response = sign_in(client, stack, "agent1", remember="y")
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=")[0] for c in cookies} >= {"tempodesk_session", "remember_token"}
+    for cookie in cookies:
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_without_the_setting_there_is_no_hsts(stack: Stack) -> None:
+    response = stack.client().get("/login")
+    assert "Strict-Transport-Security" not in response.headers
