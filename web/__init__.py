@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from tempodesk.core.models import User
 from tempodesk.core.temporal import EngineUnavailable
-from web import i18n
+from web import i18n, limits
 from web.i18n import N_, translate_message
 from web.services import Services
 
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     login_manager.localize_callback = i18n.gettext
     csrf.init_app(app)
     i18n.init_app(app)
+    limits.init_app(app, settings)
 
     from web import admin, api, auth, compose, desk, people, public
 

@@ -11,7 +11,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from tempodesk.people import accounts
-from web import db
+from web import db, limits, runtime
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext, safe_path
 
@@ -41,9 +41,16 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("desk.index"))
     form = LoginForm()
+    settings = runtime().settings
+    if request.method == "POST":
+        # Before the password is hashed (scrypt: the expensive part) and whatever the form.
+        limits.hit(settings.login_rate_limit, "login", limits.client_address())
     if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
+        limits.check(settings.login_failure_limit, "login-failed", username)
         user = accounts.authenticate(db(), form.username.data or "", form.password.data or "")
         if user is None:
+            limits.hit(settings.login_failure_limit, "login-failed", username)
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         # A new session at sign-in: nothing from before (a fixed session, its CSRF token)

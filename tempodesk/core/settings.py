@@ -37,6 +37,17 @@ class Settings(BaseSettings):
         description="Behind HTTPS: cookies only over HTTPS (Secure) and an HSTS header",
     )
 
+    rate_limit_storage_uri: str = Field(
+        "memory://",
+        description="Where rate-limit counters live (redis://... for several web processes)",
+    )
+    login_rate_limit: str = Field(
+        "20/minute;200/hour", description="Sign-in attempts per client address"
+    )
+    login_failure_limit: str = Field(
+        "5/minute;30/hour", description="Failed sign-ins per username (then 429 until it passes)"
+    )
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_username: str = ""

@@ -75,3 +75,53 @@ def test_secure_cookies_setting_marks_cookies_secure_and_sends_hsts(stack: Stack
 def test_without_the_setting_there_is_no_hsts(stack: Stack) -> None:
     response = stack.client().get("/login")
     assert "Strict-Transport-Security" not in response.headers
+
+
+def attempt(stack: Stack, address: str, username: str, password: str):  # type: ignore[no-untyped-def]
+    client = stack.app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def test_sign_in_attempts_per_address_are_limited_before_any_hashing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "login_rate_limit", "3/minute")
+    monkeypatch.setattr("tempodesk.people.accounts.check_password_hash", counting := Counter())
+    for _ in range(3):
+        assert attempt(stack, "192.0.2.10", "agent1", "wrong").status_code == 401
+    hashed = counting.calls
+    refused = attempt(stack, "192.0.2.10", "agent1", stack.logins["agent1"])
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert counting.calls == hashed  # refused before the expensive part
+    # Another address is not affected.
+    assert attempt(stack, "192.0.2.11", "agent1", stack.logins["agent1"]).status_code == 302
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, pwhash: str, password: str) -> bool:
+        from werkzeug.security import check_password_hash
+
+        self.calls += 1
+        return check_password_hash(pwhash, password)
+
+
+def test_failed_sign_ins_per_username_are_limited_from_any_address(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "login_failure_limit", "2/minute")
+    for address in ("198.51.100.1", "198.51.100.2"):
+        assert attempt(stack, address, "agent2", "guess").status_code == 401
+    refused = attempt(stack, "198.51.100.3", "Agent2", stack.logins["agent2"])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    # Successful sign-ins of another user do not count against it, nor are they limited.
+    for _ in range(3):
+        assert attempt(stack, "198.51.100.4", "agent1", stack.logins["agent1"]).status_code == 302
