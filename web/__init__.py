@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
@@ -119,10 +120,14 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The signed-in user, if their credentials are still those they signed in with."""
+    ident, _, epoch = user_id.partition(".")
+    if not ident.isdigit():
         return None
-    user = db().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    user = db().get(User, int(ident))
+    if user is None or not user.is_active or not hmac.compare_digest(epoch, user.auth_epoch):
+        return None
+    return user
 
 
 def _security_headers(response: Any) -> Any:

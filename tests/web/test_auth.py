@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tempodesk.app.runtime import Runtime
+from tempodesk.core.db import transaction
+from tempodesk.core.models import User
+from tempodesk.people import accounts
 from tests.helpers import Stack, csrf_token
 from web import create_app
 
@@ -125,3 +129,47 @@ def test_failed_sign_ins_per_username_are_limited_from_any_address(
     # Successful sign-ins of another user do not count against it, nor are they limited.
     for _ in range(3):
         assert attempt(stack, "198.51.100.4", "agent1", stack.logins["agent1"]).status_code == 302
+
+
+def remembered_client(stack: Stack, username: str) -> tuple[FlaskClient, str]:
+    """A signed-in client, and its remember-me cookie on its own."""
+    client = stack.client()
+    response = sign_in(client, stack, username, remember="y")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_"))
+    return client, cookie.split(";")[0].split("=", 1)[1]
+
+
+def with_only_remember_cookie(stack: Stack, value: str) -> FlaskClient:
+    client = stack.client()
+    client.set_cookie("remember_token", value, domain="localhost")
+    return client
+
+
+def set_password(stack: Stack, username: str, password: str) -> None:
+    with transaction(stack.sessions) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        accounts.set_password(user, password)
+
+
+def test_remember_me_signs_in_a_new_browser_session(stack: Stack) -> None:
+    _, remember = remembered_client(stack, "agent2")
+    assert with_only_remember_cookie(stack, remember).get("/desk/").status_code == 200
+
+
+def test_password_change_ends_remember_me_and_open_sessions(stack: Stack) -> None:
+    create_agent(stack, "rotating", "first-password")
+    client, remember = remembered_client(stack, "rotating")
+    assert client.get("/desk/").status_code == 200
+    set_password(stack, "rotating", "second-password")
+    assert with_only_remember_cookie(stack, remember).get("/desk/").status_code == 302
+    assert client.get("/desk/").status_code == 302
+    stack.logins["rotating"] = "second-password"
+    assert remembered_client(stack, "rotating")[0].get("/desk/").status_code == 200
+
+
+def create_agent(stack: Stack, username: str, password: str, *, is_admin: bool = False) -> None:
+    with transaction(stack.sessions) as session:
+        if session.scalar(select(User).where(User.username == username)) is None:
+            accounts.create_user(session, username, password, is_admin=is_admin)
+    stack.logins[username] = password

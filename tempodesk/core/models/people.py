@@ -4,6 +4,7 @@ contacts) with their orders.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,13 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session and the remember-me cookie hold: the id and a fragment of the
+        credentials, so that a new password ends every earlier sign-in."""
+        return f"{self.id}.{self.auth_epoch}"
+
+    @property
+    def auth_epoch(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def label(self) -> str:
