@@ -80,6 +80,8 @@ def make_settings(
         # the limits themselves with tight ones.
         "login_rate_limit": "100000/minute",
         "login_failure_limit": "100000/minute",
+        "public_form_rate_limit": "100000/minute",
+        "public_form_min_seconds": 0.0,
     }
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]

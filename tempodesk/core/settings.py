@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     login_failure_limit: str = Field(
         "5/minute;30/hour", description="Failed sign-ins per username (then 429 until it passes)"
     )
+    public_form_rate_limit: str = Field(
+        "5/minute;30/hour", description="Submissions of the public form per client address"
+    )
+    public_form_min_seconds: float = Field(
+        3.0, description="A public form sent sooner after it was shown is refused (a bot)"
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
