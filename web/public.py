@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import time
 from typing import Any
@@ -15,7 +17,7 @@ from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import web_form_key
-from tempodesk.tickets.intake import IntakeInvalid, NewTicket
+from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import limits, release_db, runtime
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext
@@ -118,6 +120,11 @@ def new() -> Any:
     return render_template("public/new.html", form=form), status
 
 
+def _fingerprint(form: RequestForm) -> str:
+    fields = (form.kind, form.name, form.email, form.subject, form.message, form.order_number)
+    return hashlib.sha256(json.dumps([f.data or "" for f in fields]).encode()).hexdigest()
+
+
 def _file(form: RequestForm) -> Any:
     nonce = _signer().loads(form.submission.data or "")
     release_db()
@@ -130,11 +137,19 @@ def _file(form: RequestForm) -> Any:
                 channel="web",
                 order_number=form.order_number.data or "",
                 idempotency_key=web_form_key(nonce),
+                fingerprint=_fingerprint(form),
                 process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
             ),
             # The customer gets their number even while the ticket engine is away.
             accept_if_down=True,
         )
+    except KeyReused:
+        # Sent before with other content (the back button): a new key files it anew.
+        _issue(form)
+        form.message.errors = [
+            _("This form was already sent with other content. Send it again to file it too.")
+        ]
+        return render_template("public/new.html", form=form), 422
     except IntakeInvalid as exc:
         for key, message in exc.errors.items():
             field = getattr(form, _FIELD_FOR.get(key, "message"))

@@ -217,3 +217,22 @@ def test_form_submissions_per_address_are_limited(
     assert statuses == [302, 302, 429]
     assert int(response.headers["Retry-After"]) >= 1
     assert tickets_from(stack, "flood@example.org") == 2
+
+
+def test_the_same_form_sent_again_with_other_content_files_nothing_under_the_first_number(
+    stack: Stack,
+) -> None:
+    client = stack.client()
+    page = client.get("/support/new").get_data(as_text=True)
+    fields = form_fields(page)
+    base = {"email": "backbutton@example.org", "subject": "First", "message": "One."}
+    first = client.post("/support/new", data={**fields, **base})
+    assert first.status_code == 302
+    changed = client.post("/support/new", data={**fields, **base, "subject": "Second"})
+    assert changed.status_code == 422
+    html = changed.get_data(as_text=True)
+    assert "already sent" in html
+    # A fresh key comes with the page: sending it again files the second request.
+    again = client.post("/support/new", data={**form_fields(html), **base, "subject": "Second"})
+    assert again.status_code == 302
+    assert tickets_from(stack, "backbutton@example.org") == 2

@@ -1,0 +1,28 @@
+"""sign-in and intake hardening: request fingerprints on idempotency keys
+
+Revision ID: 0010
+Revises: 0007
+Create Date: 2026-12-05 04:15:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # The hash of the request that used a message's idempotency key: the same key with
+    # another request is refused instead of answering with the first one's result.
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.add_column(sa.Column("request_fingerprint", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.drop_column("request_fingerprint")
