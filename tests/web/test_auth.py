@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -173,3 +176,81 @@ def create_agent(stack: Stack, username: str, password: str, *, is_admin: bool =
         if session.scalar(select(User).where(User.username == username)) is None:
             accounts.create_user(session, username, password, is_admin=is_admin)
     stack.logins[username] = password
+
+
+# ------------------------------------------------------------------ TOTP (admins)
+
+
+def enrol_totp(stack: Stack, username: str) -> str:
+    """Set up the second factor from the profile page; returns the secret shown there."""
+    client = stack.login(username)
+    profile = client.get("/desk/profile").get_data(as_text=True)
+    assert "Two-step sign-in" in profile
+    setup = client.post("/desk/profile/totp", data={"csrf_token": csrf_token(profile)})
+    assert setup.status_code == 200
+    html = setup.get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', html).group(1)  # type: ignore[union-attr]
+    assert "otpauth://totp/" in html
+    wrong = client.post(
+        "/desk/profile/totp/confirm", data={"csrf_token": csrf_token(html), "code": "000000"}
+    )
+    assert wrong.status_code == 422
+    confirmed = client.post(
+        "/desk/profile/totp/confirm",
+        data={"csrf_token": csrf_token(html), "code": pyotp.TOTP(secret).now()},
+    )
+    assert confirmed.status_code == 302
+    return secret
+
+
+def test_admin_enrols_totp_and_then_sign_in_asks_for_the_code(stack: Stack) -> None:
+    create_agent(stack, "otp-admin", "otp-admin-pass", is_admin=True)
+    secret = enrol_totp(stack, "otp-admin")
+    with stack.sessions() as session:
+        stored = session.scalar(select(User.totp_secret).where(User.username == "otp-admin"))
+    assert stored and secret not in stored  # sealed at rest
+
+    client = stack.client()
+    response = sign_in(client, stack, "otp-admin", "/login?next=/desk/profile")
+    assert response.status_code == 302 and response.headers["Location"] == "/login/code"
+    assert client.get("/desk/").status_code == 302  # not signed in by the password alone
+    page = client.get("/login/code").get_data(as_text=True)
+    bad = client.post("/login/code", data={"csrf_token": csrf_token(page), "code": "123456"})
+    assert bad.status_code == 401
+    good = client.post(
+        "/login/code", data={"csrf_token": csrf_token(page), "code": pyotp.TOTP(secret).now()}
+    )
+    assert good.status_code == 302 and good.headers["Location"] == "/desk/profile"
+    assert client.get("/desk/").status_code == 200
+
+
+def test_the_code_page_without_a_password_first_signs_nobody_in(stack: Stack) -> None:
+    client = stack.client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login/code", data={"csrf_token": csrf_token(page), "code": "1"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.get("/desk/").status_code == 302
+
+
+def test_wrong_codes_count_as_failed_sign_ins(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_agent(stack, "otp-limited", "otp-limited-pass", is_admin=True)
+    enrol_totp(stack, "otp-limited")
+    monkeypatch.setattr(stack.settings, "login_failure_limit", "2/minute")
+    client = stack.client()
+    sign_in(client, stack, "otp-limited")
+    page = client.get("/login/code").get_data(as_text=True)
+    codes = [
+        client.post("/login/code", data={"csrf_token": csrf_token(page), "code": "000000"})
+        for _ in range(3)
+    ]
+    assert [c.status_code for c in codes] == [401, 401, 429]
+
+
+def test_agents_are_not_offered_totp(stack: Stack) -> None:
+    client = stack.login("agent1")
+    profile = client.get("/desk/profile").get_data(as_text=True)
+    assert "Two-step sign-in" not in profile
+    refused = client.post("/desk/profile/totp", data={"csrf_token": csrf_token(profile)})
+    assert refused.status_code == 403

@@ -24,6 +24,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     password_hash: Mapped[str] = mapped_column(String(255), default="")
+    # The second factor's secret, sealed (tempodesk.core.vault); empty: none.
+    totp_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")

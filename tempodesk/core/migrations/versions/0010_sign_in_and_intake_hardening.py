@@ -1,4 +1,4 @@
-"""sign-in and intake hardening: request fingerprints on idempotency keys
+"""sign-in and intake hardening: request fingerprints on idempotency keys, TOTP secrets
 
 Revision ID: 0010
 Revises: 0007
@@ -21,8 +21,15 @@ def upgrade() -> None:
     # another request is refused instead of answering with the first one's result.
     with op.batch_alter_table("messages") as batch_op:
         batch_op.add_column(sa.Column("request_fingerprint", sa.String(length=64), nullable=True))
+    # An admin's second factor (sealed with the app's secret); empty: none.
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(
+            sa.Column("totp_secret", sa.String(length=255), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("totp_secret")
     with op.batch_alter_table("messages") as batch_op:
         batch_op.drop_column("request_fingerprint")
