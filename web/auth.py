@@ -108,6 +108,7 @@ def code() -> Any:
         settings = runtime().settings
         limits.check(settings.login_failure_limit, "login-failed", user.username)
         if accounts.check_totp(user, form.code.data or "", settings.session_secret()):
+            db().commit()  # the code is spent
             return _signed_in(user, pending["remember"], pending["next"])
         limits.hit(settings.login_failure_limit, "login-failed", user.username)
         flash(_("The code is not right. Enter the current one."), "error")

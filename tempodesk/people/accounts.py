@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import time
 from datetime import timedelta
 
 import pyotp
@@ -75,22 +77,39 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
 
 
-def _code_ok(secret: str, code: str) -> bool:
+def _code_step(secret: str, code: str) -> int | None:
+    """The time step ``code`` belongs to (now, or one step either side for clock drift)."""
     code = "".join(code.split())
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int(time.time())
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        if hmac.compare_digest(totp.at(at), code):
+            return at // totp.interval
+    return None
 
 
 def enable_totp(user: User, secret: str, code: str, app_secret: str) -> bool:
     """Turn the second factor on if ``code`` proves the app has ``secret``."""
-    if not _code_ok(secret, code):
+    if _code_step(secret, code) is None:
         return False
     user.totp_secret = vault.seal(secret, app_secret)
+    user.totp_last_step = 0
     return True
 
 
 def check_totp(user: User, code: str, app_secret: str) -> bool:
-    """Whether ``code`` is the user's current one (or the one before or after it)."""
-    return bool(user.totp_secret) and _code_ok(vault.unseal(user.totp_secret, app_secret), code)
+    """Whether ``code`` is the user's current one (or the one before or after it), not used
+    before: a code is spent by using it (RFC 6238, 5.2), so an overheard one is worthless."""
+    if not user.totp_secret:
+        return False
+    step = _code_step(vault.unseal(user.totp_secret, app_secret), code)
+    if step is None or step <= user.totp_last_step:
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def disable_totp(user: User, code: str, app_secret: str) -> bool:

@@ -254,3 +254,17 @@ def test_agents_are_not_offered_totp(stack: Stack) -> None:
     assert "Two-step sign-in" not in profile
     refused = client.post("/desk/profile/totp", data={"csrf_token": csrf_token(profile)})
     assert refused.status_code == 403
+
+
+def test_a_code_signs_in_once(stack: Stack) -> None:
+    create_agent(stack, "otp-replay", "otp-replay-pass", is_admin=True)
+    secret = enrol_totp(stack, "otp-replay")
+    code = pyotp.TOTP(secret).now()
+    statuses = []
+    for _ in range(2):
+        client = stack.client()
+        sign_in(client, stack, "otp-replay")
+        page = client.get("/login/code").get_data(as_text=True)
+        response = client.post("/login/code", data={"csrf_token": csrf_token(page), "code": code})
+        statuses.append(response.status_code)
+    assert statuses == [302, 401]

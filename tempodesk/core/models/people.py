@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -26,6 +26,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     # The second factor's secret, sealed (tempodesk.core.vault); empty: none.
     totp_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")

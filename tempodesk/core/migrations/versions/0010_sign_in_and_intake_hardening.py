@@ -26,10 +26,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("totp_secret", sa.String(length=255), nullable=False, server_default="")
         )
+        # The time step of the last code that signed in: a code signs in once.
+        batch_op.add_column(
+            sa.Column("totp_last_step", sa.BigInteger(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_secret")
     with op.batch_alter_table("messages") as batch_op:
         batch_op.drop_column("request_fingerprint")
