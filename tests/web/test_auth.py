@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pyotp
 import pytest
@@ -268,3 +269,17 @@ def test_a_code_signs_in_once(stack: Stack) -> None:
         response = client.post("/login/code", data={"csrf_token": csrf_token(page), "code": code})
         statuses.append(response.status_code)
     assert statuses == [302, 401]
+
+
+def test_an_unreachable_limit_store_falls_back_to_counting_in_this_process(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Down:
+        def __getattr__(self, name: str) -> Any:
+            raise ConnectionError("redis is away")
+
+    limiter = stack.app.extensions["tempodesk_limiter"]
+    monkeypatch.setattr(type(limiter), "limiter", property(lambda self: Down()))
+    monkeypatch.setattr(stack.settings, "login_rate_limit", "2/minute")
+    statuses = [attempt(stack, "192.0.2.77", "agent1", "wrong").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
