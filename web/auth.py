@@ -120,5 +120,6 @@ def code() -> Any:
 @login_required
 def logout() -> Any:
     logout_user()
+    session.clear()  # nothing of the signed-in session (its CSRF token) outlives it
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

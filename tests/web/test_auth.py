@@ -283,3 +283,14 @@ def test_an_unreachable_limit_store_falls_back_to_counting_in_this_process(
     monkeypatch.setattr(stack.settings, "login_rate_limit", "2/minute")
     statuses = [attempt(stack, "192.0.2.77", "agent1", "wrong").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+def test_signing_out_ends_the_whole_session(stack: Stack) -> None:
+    client = stack.login("agent1")
+    token = csrf_token(client.get("/desk/profile").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    reused = client.post(
+        "/login",
+        data={"username": "agent1", "password": stack.logins["agent1"], "csrf_token": token},
+    )
+    assert reused.status_code == 400
