@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
@@ -15,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from tempodesk.core.models import User
 from tempodesk.core.temporal import EngineUnavailable
-from web import i18n
+from web import i18n, limits
 from web.i18n import N_, translate_message
 from web.services import Services
 
@@ -26,6 +27,8 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) -> Flask:
@@ -41,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
         SESSION_COOKIE_NAME="tempodesk_session",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a long reply must not expire
         JSON_SORT_KEYS=False,
     )
@@ -54,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     login_manager.localize_callback = i18n.gettext
     csrf.init_app(app)
     i18n.init_app(app)
+    limits.init_app(app, settings)
 
     from web import admin, api, auth, compose, desk, people, public
 
@@ -114,10 +120,14 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The signed-in user, if their credentials are still those they signed in with."""
+    ident, _, epoch = user_id.partition(".")
+    if not ident.isdigit():
         return None
-    user = db().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    user = db().get(User, int(ident))
+    if user is None or not user.is_active or not hmac.compare_digest(epoch, user.auth_epoch):
+        return None
+    return user
 
 
 def _security_headers(response: Any) -> Any:
@@ -125,6 +135,8 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if runtime().settings.secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import json
+import secrets
+import time
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import web_form_key
-from tempodesk.tickets.intake import IntakeInvalid, NewTicket
-from web import release_db, runtime
+from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
+from web import limits, release_db, runtime
+from web.i18n import gettext as _
 from web.i18n import lazy_gettext
 
 bp = Blueprint("public", __name__, url_prefix="/support")
@@ -45,8 +50,11 @@ class RequestForm(FlaskForm):
     order_number = StringField(
         lazy_gettext("Order number (optional)"), validators=[Length(max=64, message=_AT_MOST)]
     )
-    # Generated when the form is shown: a resubmit (double click, reload) files one ticket.
+    # Issued when the form is shown, signed with the time and bound to this session: a
+    # resubmit (double click, reload) files one ticket, and nobody else can replay it.
     submission = HiddenField()
+    # Hidden from people (CSS); a bot that fills every field gives itself away.
+    website = StringField(lazy_gettext("Leave this empty"))
 
 
 _FIELD_FOR = {
@@ -60,37 +68,95 @@ _FIELD_FOR = {
 }
 
 
+#: Submissions a session keeps (a customer with several tabs open).
+KEPT_SUBMISSIONS = 5
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(runtime().settings.session_secret(), salt="support-form")
+
+
+def _issue(form: RequestForm) -> None:
+    """A new submission key for this session, signed with the time the form was shown."""
+    nonce = secrets.token_urlsafe(18)
+    session["support_forms"] = [*session.get("support_forms", []), nonce][-KEPT_SUBMISSIONS:]
+    form.submission.data = _signer().dumps(nonce)
+
+
+def _problem(form: RequestForm) -> str | None:
+    """Why this submission is not taken (a replayed or made-up key, a bot), else None."""
+    try:
+        nonce, issued = _signer().loads(
+            form.submission.data or "", max_age=86400, return_timestamp=True
+        )
+    except BadSignature:
+        nonce, issued = None, None
+    if nonce not in session.get("support_forms", []) or issued is None:
+        _issue(form)  # a fresh key: the customer only has to send the form again
+        return _("This form has expired. Please check it and send it again.")
+    if form.website.data:
+        return _("Your request could not be sent.")
+    if time.time() - issued.timestamp() < runtime().settings.public_form_min_seconds:
+        return _("That was very quick. Please check the form and send it again.")
+    return None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
     form = RequestForm()
     if not form.is_submitted():
-        form.submission.data = str(uuid.uuid4())
+        _issue(form)
+    else:
+        limits.hit(
+            runtime().settings.public_form_rate_limit, "support-form", limits.client_address()
+        )
     if form.validate_on_submit():
-        submission = (form.submission.data or "")[:64] or str(uuid.uuid4())
-        release_db()
-        try:
-            created = runtime().intake.create_ticket(
-                NewTicket(
-                    subject=form.subject.data or "",
-                    body=form.message.data or "",
-                    customer=CustomerRef(email=form.email.data or "", name=form.name.data or ""),
-                    channel="web",
-                    order_number=form.order_number.data or "",
-                    idempotency_key=web_form_key(submission),
-                    process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
-                ),
-                # The customer gets their number even while the ticket engine is away.
-                accept_if_down=True,
-            )
-        except IntakeInvalid as exc:
-            for key, message in exc.errors.items():
-                field = getattr(form, _FIELD_FOR.get(key, "message"))
-                field.errors = [*field.errors, message]  # translated by the page (msg)
+        problem = _problem(form)
+        if problem is not None:
+            form.message.errors = [*form.message.errors, problem]
             return render_template("public/new.html", form=form), 422
-        session["submitted_ticket"] = created.number
-        return redirect(url_for("public.submitted"))
+        return _file(form)
     status = 422 if form.is_submitted() else 200
     return render_template("public/new.html", form=form), status
+
+
+def _fingerprint(form: RequestForm) -> str:
+    fields = (form.kind, form.name, form.email, form.subject, form.message, form.order_number)
+    return hashlib.sha256(json.dumps([f.data or "" for f in fields]).encode()).hexdigest()
+
+
+def _file(form: RequestForm) -> Any:
+    nonce = _signer().loads(form.submission.data or "")
+    release_db()
+    try:
+        created = runtime().intake.create_ticket(
+            NewTicket(
+                subject=form.subject.data or "",
+                body=form.message.data or "",
+                customer=CustomerRef(email=form.email.data or "", name=form.name.data or ""),
+                channel="web",
+                order_number=form.order_number.data or "",
+                idempotency_key=web_form_key(nonce),
+                fingerprint=_fingerprint(form),
+                process=REQUEST_KINDS.get(form.kind.data or "", ("", ""))[1],
+            ),
+            # The customer gets their number even while the ticket engine is away.
+            accept_if_down=True,
+        )
+    except KeyReused:
+        # Sent before with other content (the back button): a new key files it anew.
+        _issue(form)
+        form.message.errors = [
+            _("This form was already sent with other content. Send it again to file it too.")
+        ]
+        return render_template("public/new.html", form=form), 422
+    except IntakeInvalid as exc:
+        for key, message in exc.errors.items():
+            field = getattr(form, _FIELD_FOR.get(key, "message"))
+            field.errors = [*field.errors, message]  # translated by the page (msg)
+        return render_template("public/new.html", form=form), 422
+    session["submitted_ticket"] = created.number
+    return redirect(url_for("public.submitted"))
 
 
 @bp.route("/submitted")

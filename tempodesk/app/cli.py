@@ -315,6 +315,18 @@ def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) 
     click.echo(f"Created {username}.")
 
 
+@main.command("reset-totp")
+@click.argument("username")
+def reset_totp(username: str) -> None:
+    """Turn off a user's two-step sign-in (they lost their authenticator app)."""
+    with transaction(_sessions(get_settings())) as session:
+        user = session.scalar(select(accounts.User).where(accounts.User.username == username))
+        if user is None:
+            raise click.ClickException(f"No user '{username}'.")
+        user.totp_secret = ""
+    click.echo(f"Two-step sign-in is off: {username} signs in with the password alone.")
+
+
 @main.command()
 def worker() -> None:
     """Run a worker: ticket workflows, their activities and the mail queue."""

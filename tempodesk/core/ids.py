@@ -36,9 +36,10 @@ def migrate_update_id(migration_id: int) -> str:
 KEY_MAX = 200
 
 
-def api_key(user_id: int, key: str) -> str:
-    """A key an API client sent, scoped to its user (another user's key never collides)."""
-    return f"api:{user_id}:{key}"
+def api_key(user_id: int, endpoint: str, key: str) -> str:
+    """A key an API client sent, scoped to its user and the endpoint ("tickets", "messages"):
+    another user's key, or the same key sent to another endpoint, never collides."""
+    return f"api:{user_id}:{endpoint}:{key}"
 
 
 def web_form_key(submission: str) -> str:

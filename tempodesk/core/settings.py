@@ -32,6 +32,27 @@ class Settings(BaseSettings):
     web_port: int = 8000
     base_url: str = Field("", description="Public base URL of the web app, for links in mail")
     secret_key: str = Field("", description="Flask session key; generated under var_dir if empty")
+    secure_cookies: bool = Field(
+        False,
+        description="Behind HTTPS: cookies only over HTTPS (Secure) and an HSTS header",
+    )
+
+    rate_limit_storage_uri: str = Field(
+        "memory://",
+        description="Where rate-limit counters live (redis://... for several web processes)",
+    )
+    login_rate_limit: str = Field(
+        "20/minute;200/hour", description="Sign-in attempts per client address"
+    )
+    login_failure_limit: str = Field(
+        "5/minute;30/hour", description="Failed sign-ins per username (then 429 until it passes)"
+    )
+    public_form_rate_limit: str = Field(
+        "5/minute;30/hour", description="Submissions of the public form per client address"
+    )
+    public_form_min_seconds: float = Field(
+        3.0, description="A public form sent sooner after it was shown is refused (a bot)"
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

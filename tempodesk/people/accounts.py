@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import time
 from datetime import timedelta
 
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tempodesk.contracts import Actor
+from tempodesk.core import vault
 from tempodesk.core.db import aware
 from tempodesk.core.models import ApiToken, Group, User, utcnow
 
@@ -57,6 +61,63 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+# Second factor (TOTP, RFC 6238) for admins: enrolled from the profile with an authenticator
+# app; its secret is sealed at rest with the app's secret key.
+TOTP_ISSUER = "Tempodesk"
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """What an authenticator app scans (or opens) to add the account."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def _code_step(secret: str, code: str) -> int | None:
+    """The time step ``code`` belongs to (now, or one step either side for clock drift)."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int(time.time())
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        if hmac.compare_digest(totp.at(at), code):
+            return at // totp.interval
+    return None
+
+
+def enable_totp(user: User, secret: str, code: str, app_secret: str) -> bool:
+    """Turn the second factor on if ``code`` proves the app has ``secret``."""
+    if _code_step(secret, code) is None:
+        return False
+    user.totp_secret = vault.seal(secret, app_secret)
+    user.totp_last_step = 0
+    return True
+
+
+def check_totp(user: User, code: str, app_secret: str) -> bool:
+    """Whether ``code`` is the user's current one (or the one before or after it), not used
+    before: a code is spent by using it (RFC 6238, 5.2), so an overheard one is worthless."""
+    if not user.totp_secret:
+        return False
+    step = _code_step(vault.unseal(user.totp_secret, app_secret), code)
+    if step is None or step <= user.totp_last_step:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def disable_totp(user: User, code: str, app_secret: str) -> bool:
+    """Turn the second factor off, proven by a current code."""
+    if not check_totp(user, code, app_secret):
+        return False
+    user.totp_secret = ""
+    return True
 
 
 def _digest(token: str) -> str:

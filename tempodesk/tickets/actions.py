@@ -33,7 +33,7 @@ from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
 from tempodesk.tickets.composer import discard_draft
-from tempodesk.tickets.intake import AttachmentData, attach_files
+from tempodesk.tickets.intake import KEY_REUSED, AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,14 @@ class Actions:
         return claimed
 
     def customer_message(
-        self, number: str, body: str, *, author: str, channel: str, idempotency_key: str = ""
+        self,
+        number: str,
+        body: str,
+        *,
+        author: str,
+        channel: str,
+        idempotency_key: str = "",
+        fingerprint: str = "",
     ) -> int:
         """Store a message from the customer and tell the ticket's workflow."""
         if not body.strip():
@@ -215,14 +222,18 @@ class Actions:
                 if idempotency_key
                 else None
             )
-            if existing is not None and existing.ticket_number != number:
-                raise FieldErrors({"idempotency_key": "This key was used for another ticket."})
+            if existing is not None and (
+                existing.ticket_number != number
+                or (fingerprint and existing.request_fingerprint not in (None, fingerprint))
+            ):
+                raise FieldErrors({"idempotency_key": KEY_REUSED})
             if existing is not None:
                 message = existing
             else:
                 message = Message(
                     ticket_number=number,
                     idempotency_key=idempotency_key or None,
+                    request_fingerprint=fingerprint or None,
                     author=author,
                     sender_role="customer",
                     channel=channel,

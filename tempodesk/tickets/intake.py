@@ -52,6 +52,16 @@ class IntakeInvalid(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+KEY_REUSED = "This key was used for a different request."
+
+
+class KeyReused(IntakeInvalid):
+    """The idempotency key belongs to another request (its fingerprint differs)."""
+
+    def __init__(self) -> None:
+        super().__init__({"idempotency_key": KEY_REUSED})
+
+
 @dataclass
 class NewTicket:
     subject: str
@@ -61,6 +71,8 @@ class NewTicket:
     order_number: str = ""
     priority: int = 2
     idempotency_key: str = ""
+    # A hash of the whole request (the caller's): the same key with another one is refused.
+    fingerprint: str = ""
     created_by: str = ""  # the agent who entered it, if any
     process: str = ""  # a published process; else the channel's; else the default
     email: EmailExtras | None = None  # what a ticket from a mailbox brings along
@@ -168,6 +180,7 @@ class Intake:
             order_number=order,
             priority=request.priority,
             idempotency_key=request.idempotency_key,
+            fingerprint=request.fingerprint,
             created_by=request.created_by,
             process=request.process.strip(),
             email=request.email,
@@ -213,10 +226,14 @@ class Intake:
 
     def _accept(self, session: Session, request: NewTicket, key: str) -> Accepted:
         found = session.execute(
-            select(Message.ticket_number, Message.id).where(Message.idempotency_key == key)
+            select(Message.ticket_number, Message.id, Message.request_fingerprint).where(
+                Message.idempotency_key == key
+            )
         ).first()
         if found is not None:
-            number, message_id = found
+            number, message_id, fingerprint = found
+            if fingerprint and request.fingerprint and fingerprint != request.fingerprint:
+                raise KeyReused()
             state = session.scalar(select(Ticket.state).where(Ticket.number == number))
             if state is not None:
                 return Accepted(number, state=state, message_id=message_id)
@@ -229,6 +246,7 @@ class Intake:
         message = Message(
             ticket_number=number,
             idempotency_key=key,
+            request_fingerprint=request.fingerprint or None,
             channel=request.channel,
             sender_role="customer",
             author=request.customer.email or request.customer.phone,

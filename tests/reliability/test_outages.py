@@ -79,7 +79,9 @@ def test_temporal_unreachable_requests_are_accepted_and_filed_once_it_is_back(
                 "email": "outage@example.org",
                 "subject": f"Outage form {key}",
                 "message": "Hello?",
-                "submission": str(uuid.uuid4()),
+                "submission": re.search(
+                    r'name="submission" type="hidden" value="([^"]+)"', page
+                ).group(1),  # type: ignore[union-attr]
             },
         )
         assert form.status_code == 302

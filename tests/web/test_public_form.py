@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pytest
 from sqlalchemy import func, select
 
 from tempodesk.core.models import Message, Ticket
@@ -110,3 +112,127 @@ def test_hostile_input_is_stored_as_text_and_shown_escaped(stack: Stack) -> None
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}" in html
     assert "49" not in html.split("Timeline")[1].split("Customer")[0]
+
+
+def tickets_from(stack: Stack, email: str) -> int:
+    with stack.sessions() as session:
+        return session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.customer_email == email)
+        )
+
+
+def test_a_submission_key_replayed_from_another_session_never_shows_its_ticket(
+    stack: Stack,
+) -> None:
+    first = stack.client()
+    page = first.get("/support/new").get_data(as_text=True)
+    stolen = form_fields(page)["submission"]
+    sent = first.post(
+        "/support/new",
+        data={
+            **form_fields(page),
+            "email": "owner@example.org",
+            "subject": "My private problem",
+            "message": "Details.",
+        },
+    )
+    number = re.search(
+        r'class="ticket-number">([^<]+)<',
+        first.get(sent.headers["Location"]).get_data(as_text=True),
+    ).group(1)  # type: ignore[union-attr]
+    other = stack.client()
+    other_page = other.get("/support/new").get_data(as_text=True)
+    replay = other.post(
+        "/support/new",
+        data={
+            **form_fields(other_page),
+            "submission": stolen,
+            "email": "snoop@example.org",
+            "subject": "Anything",
+            "message": "Show me a number.",
+        },
+    )
+    assert replay.status_code == 422
+    assert number not in replay.get_data(as_text=True)
+    assert number not in other.get("/support/submitted").get_data(as_text=True)
+    assert tickets_from(stack, "snoop@example.org") == 0
+
+
+def test_a_submission_key_the_client_made_up_is_refused(stack: Stack) -> None:
+    _, response = submit(
+        stack, submission="00000000-0000-0000-0000-000000000000", email="madeup@example.org"
+    )
+    assert response.status_code == 422
+    assert "send it again" in response.get_data(as_text=True)
+    assert tickets_from(stack, "madeup@example.org") == 0
+
+
+def test_a_filled_honeypot_files_nothing(stack: Stack) -> None:
+    _, response = submit(stack, website="http://cheap.example", email="bot@example.org")
+    assert response.status_code == 422
+    assert tickets_from(stack, "bot@example.org") == 0
+
+
+def test_a_form_sent_faster_than_a_person_types_is_refused_until_time_has_passed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "public_form_min_seconds", 1.5)
+    client, response = submit(stack, email="hasty@example.org")
+    assert response.status_code == 422
+    assert tickets_from(stack, "hasty@example.org") == 0
+    time.sleep(1.6)
+    page = response.get_data(as_text=True)  # the same form, as the customer sees it again
+    again = client.post(
+        "/support/new",
+        data={
+            **form_fields(page),
+            "email": "hasty@example.org",
+            "subject": "Quick",
+            "message": "Typed fast.",
+        },
+    )
+    assert again.status_code == 302
+    assert tickets_from(stack, "hasty@example.org") == 1
+
+
+def test_form_submissions_per_address_are_limited(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "public_form_rate_limit", "2/minute")
+    client = stack.client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    statuses = []
+    for n in range(3):
+        page = client.get("/support/new").get_data(as_text=True)
+        response = client.post(
+            "/support/new",
+            data={
+                **form_fields(page),
+                "email": "flood@example.org",
+                "subject": f"Flood {n}",
+                "message": "Again.",
+            },
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 429]
+    assert int(response.headers["Retry-After"]) >= 1
+    assert tickets_from(stack, "flood@example.org") == 2
+
+
+def test_the_same_form_sent_again_with_other_content_files_nothing_under_the_first_number(
+    stack: Stack,
+) -> None:
+    client = stack.client()
+    page = client.get("/support/new").get_data(as_text=True)
+    fields = form_fields(page)
+    base = {"email": "backbutton@example.org", "subject": "First", "message": "One."}
+    first = client.post("/support/new", data={**fields, **base})
+    assert first.status_code == 302
+    changed = client.post("/support/new", data={**fields, **base, "subject": "Second"})
+    assert changed.status_code == 422
+    html = changed.get_data(as_text=True)
+    assert "already sent" in html
+    # A fresh key comes with the page: sending it again files the second request.
+    again = client.post("/support/new", data={**form_fields(html), **base, "subject": "Second"})
+    assert again.status_code == 302
+    assert tickets_from(stack, "backbutton@example.org") == 2

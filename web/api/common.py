@@ -6,6 +6,8 @@ Errors are ``{"error": {"code": ..., "message": ...}}`` with the HTTP status say
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Blueprint, g, request
@@ -14,6 +16,7 @@ from werkzeug.exceptions import BadRequest
 from tempodesk.contracts import Actor
 from tempodesk.core.models import User
 from tempodesk.people import accounts
+from tempodesk.tickets.intake import KEY_REUSED
 from web import db, error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -68,6 +71,38 @@ class ApiInvalid(Exception):
 @bp.errorhandler(ApiInvalid)
 def _answer_invalid(exc: ApiInvalid) -> Any:
     return error_response(exc.status, exc.code, exc.message, **exc.extra)
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """The request as a hash (its path and its JSON, keys sorted): an idempotency key answers
+    only the request that used it first."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{request.path}\n{canonical}".encode()).hexdigest()
+
+
+#: Longest idempotency key a client may send (stored with a prefix in VARCHAR(200)).
+MAX_KEY = 150
+
+
+def idempotency_key(body: dict[str, Any]) -> str:
+    key = text_field(body, "idempotency_key")
+    if len(key) > MAX_KEY:
+        raise ApiInvalid(
+            "invalid",
+            f"'idempotency_key' is at most {MAX_KEY} characters.",
+            422,
+            fields={"idempotency_key": f"At most {MAX_KEY} characters."},
+        )
+    return key
+
+
+def key_reused() -> Any:
+    return error_response(
+        422,
+        "idempotency_key_reused",
+        "This idempotency key was used for a different request; use a new key.",
+        fields={"idempotency_key": KEY_REUSED},
+    )
 
 
 def text_field(body: dict[str, Any], key: str, default: str = "") -> str:

@@ -13,9 +13,19 @@ from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import api_key
 from tempodesk.core.temporal import ActionRejected, TicketNotFound
 from tempodesk.tickets import lists, queries
-from tempodesk.tickets.intake import IntakeInvalid, NewTicket
+from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import db, error_response, release_db, runtime
-from web.api.common import ApiInvalid, api_actor, api_user, bp, json_body, text_field
+from web.api.common import (
+    ApiInvalid,
+    api_actor,
+    api_user,
+    bp,
+    fingerprint,
+    idempotency_key,
+    json_body,
+    key_reused,
+    text_field,
+)
 
 _REJECTION_STATUS = {
     "not_available": 409,
@@ -43,7 +53,7 @@ def create_ticket() -> Any:
         raise ApiInvalid(
             "invalid", "'priority' must be 1 to 4.", 422, fields={"priority": "1 to 4."}
         )
-    key = text_field(body, "idempotency_key")
+    key = idempotency_key(body)
     user = api_user()
     release_db()
     try:
@@ -60,11 +70,14 @@ def create_ticket() -> Any:
                 order_number=text_field(body, "order_number"),
                 process=text_field(body, "process"),
                 priority=priority,
-                # Keys are per API user: two integrations cannot collide on "1".
-                idempotency_key=api_key(user.id, key) if key else "",
+                # Keys are per API user and endpoint: two integrations cannot collide on "1".
+                idempotency_key=api_key(user.id, "tickets", key) if key else "",
+                fingerprint=fingerprint(body),
             ),
             accept_if_down=True,
         )
+    except KeyReused:
+        return key_reused()
     except IntakeInvalid as exc:
         return error_response(422, "invalid", "The ticket cannot be created.", fields=exc.errors)
     url = f"{runtime().settings.public_url}/desk/tickets/{created.number}"
@@ -217,7 +230,7 @@ def add_customer_message(number: str) -> Any:
     body = json_body()
     if queries.find_ticket(db(), number, api_actor()) is None:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
-    key = text_field(body, "idempotency_key")
+    key = idempotency_key(body)
     user = api_user()
     release_db()
     try:
@@ -226,9 +239,12 @@ def add_customer_message(number: str) -> Any:
             text_field(body, "body"),
             author=text_field(body, "author"),
             channel=text_field(body, "channel", "api"),
-            idempotency_key=api_key(user.id, key) if key else "",
+            idempotency_key=api_key(user.id, "messages", key) if key else "",
+            fingerprint=fingerprint(body),
         )
     except FieldErrors as exc:
+        if "idempotency_key" in exc.errors:
+            return key_reused()
         return error_response(422, "invalid", "The message cannot be added.", fields=exc.errors)
     except TicketNotFound:
         return error_response(409, "closed", "This ticket is closed; it takes no more messages.")

@@ -4,10 +4,11 @@ contacts) with their orders.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -23,6 +24,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     password_hash: Mapped[str] = mapped_column(String(255), default="")
+    # The second factor's secret, sealed (tempodesk.core.vault); empty: none.
+    totp_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -37,7 +41,13 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session and the remember-me cookie hold: the id and a fragment of the
+        credentials, so that a new password ends every earlier sign-in."""
+        return f"{self.id}.{self.auth_epoch}"
+
+    @property
+    def auth_epoch(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def label(self) -> str:

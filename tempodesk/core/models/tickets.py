@@ -91,6 +91,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    # SHA-256 of the request that used the key: the same key with another request is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     attached: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16), default="")
     sender_role: Mapped[str] = mapped_column(String(16), default="")  # customer|agent|system
