@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(EngineUnavailable, _engine_unavailable)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InternalError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/", "index", _index)
@@ -197,8 +199,21 @@ def _engine_unavailable(exc: EngineUnavailable) -> Any:
     return response
 
 
+#: SQLSTATEs of InternalError that mean "the database takes no writes now" (read-only
+#: transaction, a hot standby): a 503, like a database that is away. Others stay 500s.
+READ_ONLY_STATES = {"25006", "25P02"}
+
+
 def _database_unavailable(exc: Exception) -> Any:
+    if isinstance(exc, InternalError) and _sqlstate(exc) not in READ_ONLY_STATES:
+        raise exc
     current_app.logger.error("database unavailable: %s", exc)
+    # The error page must not ask the database again (who is signed in, their language).
+    g._login_user = login_manager.anonymous_user()
+    session = g.pop("db", None)
+    if session is not None:
+        with suppress(Exception):
+            session.close()
     response = make_response(
         error_response(
             503,
@@ -208,6 +223,10 @@ def _database_unavailable(exc: Exception) -> Any:
     )
     response.headers["Retry-After"] = "5"
     return response
+
+
+def _sqlstate(exc: Exception) -> str:
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
 
 
 def _healthz() -> Any:
