@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_error_handler(InternalError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/readyz", "readyz", _readyz)
     app.add_url_rule("/", "index", _index)
     app.jinja_env.globals["settings"] = settings
     app.jinja_env.filters["when"] = _when
@@ -131,7 +132,7 @@ def _security_headers(response: Any) -> Any:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
@@ -230,7 +231,27 @@ def _sqlstate(exc: Exception) -> str:
 
 
 def _healthz() -> Any:
-    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes."""
+    """Liveness for anyone (a load balancer, a monitor): ok or degraded plus counts, never an
+    error text (hosts, user names and server replies are for /readyz)."""
+    health = _health()
+    return jsonify(
+        {
+            "status": "degraded" if health["mailbox_errors"] else "ok",
+            "quarantined_mail": health["quarantined_mail"],
+            "failing_mailboxes": len(health["mailbox_errors"]),
+        }
+    )
+
+
+def _readyz() -> Any:
+    """What an operator should look at, with the details: for a signed-in user or a token."""
+    if not _signed_in_or_token():
+        return error_response(401, "unauthorized", N_("Please sign in first."))
+    health = _health()
+    return jsonify({"status": "degraded" if health["mailbox_errors"] else "ok", **health})
+
+
+def _health() -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from tempodesk.core.models import Channel, InboundMessage, Mailbox
@@ -248,12 +269,24 @@ def _healthz() -> Any:
         .where(Mailbox.enabled.is_(True))
         .where(Mailbox.last_error != "")
     ).all()
-    return jsonify(
-        {
-            "status": "ok",
-            "quarantined_mail": quarantined or 0,
-            "mailbox_errors": {name: error for name, error in failing},
-        }
+    return {
+        "quarantined_mail": quarantined or 0,
+        "mailbox_errors": {name: error for name, error in failing},
+    }
+
+
+def _signed_in_or_token() -> bool:
+    from flask_login import current_user
+
+    from tempodesk.people import accounts
+
+    if current_user.is_authenticated:
+        return True
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (
+        scheme.lower() == "bearer"
+        and bool(token.strip())
+        and (accounts.user_for_token(db(), token.strip(), "api") is not None)
     )
 
 
