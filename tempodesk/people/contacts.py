@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -100,9 +100,14 @@ def save_contact(session: Session, data: ContactData, contact: Contact | None = 
     return contact
 
 
-def search_contacts(session: Session, query: str, page: int = 1) -> Paged[Contact]:
-    """Contacts whose name, email or phone contain the query, by name."""
+def search_contacts(
+    session: Session, query: str, page: int = 1, within: ColumnElement[bool] | None = None
+) -> Paged[Contact]:
+    """Contacts whose name, email or phone contain the query, by name (only those ``within``
+    holds for: the agent's scope, ``tempodesk.tickets.customer_scope``)."""
     stmt = select(Contact).options(selectinload(Contact.organisation))
+    if within is not None:
+        stmt = stmt.where(within)
     query = query.strip()
     if query:
         clauses = [
