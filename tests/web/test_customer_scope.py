@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
+from sqlalchemy import select
 
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Contact, Order, Organisation
-from tests.helpers import Stack
+from tempodesk.core.models import Contact, ContactChange, Order, Organisation
+from tests.helpers import Stack, csrf_token
 from tests.web.test_people import api_ticket
 
 
@@ -118,3 +120,36 @@ def test_merging_and_importing_need_the_customers_right(stack: Stack, customer: 
     agent2 = stack.login("agent2")
     assert agent2.get(f"/desk/contacts/{customer.contact_id}/merge").status_code in (403, 404)
     assert agent2.get("/desk/orders/import").status_code == 403
+
+
+def test_contact_edits_are_on_the_contacts_history(stack: Stack, customer: Customer) -> None:
+    agent1 = stack.login("agent1")
+    form = agent1.get(f"/desk/contacts/{customer.contact_id}/edit").get_data(as_text=True)
+    response = agent1.post(
+        f"/desk/contacts/{customer.contact_id}/edit",
+        data={
+            "csrf_token": csrf_token(form),
+            "name": "Renamed Customer",
+            "email": customer.email,
+            "phone": "+420 777 123 456",
+            "organisation_id": str(customer.organisation_id),
+            "account_owner": "",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    with stack.sessions() as session:
+        changes = {
+            c.field: c
+            for c in session.scalars(
+                select(ContactChange).where(ContactChange.contact_id == customer.contact_id)
+            )
+        }
+    assert set(changes) == {"name", "phone"}  # what did not change is not recorded
+    assert changes["name"].old_value.startswith("Scope ")
+    assert changes["name"].new_value == "Renamed Customer"
+    assert changes["phone"].old_value == "" and changes["phone"].new_value == "+420777123456"
+    assert changes["name"].changed_by == "agent1" and changes["name"].changed_at is not None
+    page = agent1.get(f"/desk/contacts/{customer.contact_id}").get_data(as_text=True)
+    assert "Renamed Customer" in page and "agent1" in page
+    assert str(escape(changes["name"].old_value)) in page  # old → new, on the contact's page

@@ -72,6 +72,7 @@ def contact(contact_id: int) -> Any:
         subjects={t.number: t.subject for t in tickets},
         messages=queries.messages_of(session, actor, found.id),
         orders=contact_store.orders_of(session, found.id),
+        history=contact_store.contact_history(session, found.id),
     )
 
 
@@ -137,7 +138,7 @@ def contact_edit(contact_id: int) -> Any:
         return _contact_editor(contact_store.contact_data(found), found)
     data = _contact_form()
     try:
-        contact_store.save_contact(db(), data, found)
+        contact_store.save_contact(db(), data, found, by=current_actor().username)
     except common.CustomerInvalid as exc:
         db().rollback()
         return _contact_editor(data, found, exc.errors, 422)
