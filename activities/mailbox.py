@@ -37,7 +37,13 @@ from tempodesk.core.models import Mailbox, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import SecretUnreadable
 from tempodesk.mail import mailboxes
-from tempodesk.mail.imap import ImapError, ImapMailbox, ImapMessageMissing, ImapShortRead
+from tempodesk.mail.imap import (
+    ImapError,
+    ImapMailbox,
+    ImapMessageMissing,
+    ImapShortRead,
+    ImapUnavailable,
+)
 from tempodesk.mail.inbound import InboundService
 
 log = logging.getLogger(__name__)
@@ -105,7 +111,7 @@ class MailboxActivities:
             return
         try:
             password = mailboxes.imap_password(box, self.settings)
-            with _connect(box, password) as imap:
+            with _connect(box, password, self.settings) as imap:
                 if imap.uidvalidity != input.uidvalidity:
                     return
                 for uid in input.uids:
@@ -145,7 +151,7 @@ class MailboxActivities:
             return box
 
     def _fetch(self, name: str, box: Mailbox, password: str, batch: _Batch) -> None:
-        with _connect(box, password) as imap:
+        with _connect(box, password, self.settings) as imap:
             batch.uidvalidity = imap.uidvalidity
             last = self._start_after(imap, box)
             for uid in imap.uids_after(last, limit=BATCH):
@@ -186,7 +192,9 @@ class MailboxActivities:
             )
 
 
-def _connect(box: Mailbox, password: str) -> ImapMailbox:
+def _connect(box: Mailbox, password: str, settings: Settings) -> ImapMailbox:
+    if mailboxes.refused_host(box.imap_host, settings):  # checked at save; DNS may move since
+        raise ImapUnavailable(f"IMAP {box.imap_host}: {mailboxes.PRIVATE_HOST}")
     return ImapMailbox(
         box.imap_host,
         box.imap_port,

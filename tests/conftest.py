@@ -76,6 +76,7 @@ def make_settings(
         "secret_key": "test-secret",
         "base_url": "http://desk.test",
         "smtp_timeout_seconds": 5.0,
+        "allow_private_mail_hosts": True,  # Dovecot and the SMTP sink listen on 127.0.0.1
     }
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     default_group: str = Field("", description="Group for tickets nobody else is assigned to")
     default_assignee: str = Field("", description="Agent for tickets nobody else is assigned to")
 
+    allow_private_mail_hosts: bool = Field(
+        False,
+        description="Let mailboxes use IMAP/SMTP hosts in private, loopback or link-local "
+        "ranges (an on-premises server); off, such hosts are refused at save and at connect",
+    )
+
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
     max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")
