@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -25,7 +26,7 @@ from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
-from tempodesk.core.db import make_engine, make_session_factory
+from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail import mailboxes
@@ -82,6 +83,7 @@ def build_workers(
         activity_executor=executor,
         workflow_runner=SANDBOX,
         max_concurrent_local_activities=16,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
     mailer = Worker(
         client,
@@ -89,8 +91,15 @@ def build_workers(
         activities=[mail.send_mail, mail.send_template],
         activity_executor=executor,
         max_concurrent_activities=8,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
     return [tickets, mailer]
+
+
+def activity_threads(settings: Settings) -> int:
+    """One activity thread per connection the process's pool can give, so no activity waits
+    for one (the pool is the one limit to size: ``TEMPODESK_DB_POOL_SIZE`` + overflow)."""
+    return settings.db_pool_size + settings.db_max_overflow
 
 
 def precompile_workflow_modules() -> None:
@@ -111,7 +120,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks."""
     precompile_workflow_modules()
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, **pool_options(settings))
     sessions = make_session_factory(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -119,7 +128,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
     temporal = AsyncFacade(client)
-    with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
+    with ThreadPoolExecutor(
+        max_workers=activity_threads(settings), thread_name_prefix="activity"
+    ) as executor:
         workers = build_workers(client, settings, sessions, executor)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)

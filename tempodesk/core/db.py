@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -37,6 +39,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """The one connection pool of a process, sized from the settings (``make_engine``)."""
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -21,6 +21,18 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(Path("var"), description="Where the embedded default keeps its data")
     database_url: str = Field("", description="SQLAlchemy URL; SQLite under var_dir if empty")
+    db_pool_size: int = Field(
+        10, ge=1, description="Connections each process (web process, worker) keeps open"
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, description="Connections a process may open beyond the pool under load"
+    )
+    worker_shutdown_seconds: float = Field(
+        45.0,
+        ge=0,
+        description="On SIGTERM the worker stops polling and lets activities in flight finish "
+        "this long (keep it below the deployment's stop grace period)",
+    )
 
     temporal_address: str = Field("", description="host:port of Temporal's frontend")
     temporal_namespace: str = "default"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
+from temporalio.client import Client
+
 import workflows.ticket
-from tempodesk.app.worker import precompile_workflow_modules
+from tempodesk.app.devserver import TemporalDevServer
+from tempodesk.app.worker import activity_threads, build_workers, precompile_workflow_modules
+from tempodesk.core.db import make_engine, make_session_factory, pool_options
+from tempodesk.core.settings import Settings
 
 
 def test_workflow_modules_get_fresh_bytecode_so_the_sandbox_never_compiles_them_per_ticket() -> (
@@ -23,3 +31,41 @@ def test_workflow_modules_get_fresh_bytecode_so_the_sandbox_never_compiles_them_
     assert int.from_bytes(header[4:8], "little") == 0
     assert int.from_bytes(header[8:12], "little") == int(source.stat().st_mtime) & 0xFFFFFFFF
     assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF
+
+
+def test_a_worker_sizes_its_one_pool_and_its_threads_from_the_settings(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        var_dir=tmp_path,
+        database_url="postgresql://u@127.0.0.1:1/none",
+        db_pool_size=6,
+        db_max_overflow=2,
+    )
+    engine = make_engine(settings.db_url, **pool_options(settings))
+    try:
+        assert engine.pool.size() == 6  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 2  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    # One activity thread per connection the pool can give: no activity waits for one.
+    assert activity_threads(settings) == 8
+
+
+def test_workers_finish_running_activities_on_shutdown(
+    tmp_path: Path, temporal: TemporalDevServer
+) -> None:
+    """graceful_shutdown_timeout: a deploy's SIGTERM lets activities in flight complete (the
+    compose stop_grace_period leaves room for it)."""
+    settings = Settings(  # type: ignore[call-arg]
+        var_dir=tmp_path,
+        temporal_address=temporal.address,
+        worker_shutdown_seconds=45,
+    )
+
+    async def built() -> list[timedelta]:
+        client = await Client.connect(settings.temporal_target, namespace="default")
+        sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            workers = build_workers(client, settings, sessions, executor)
+            return [w.config()["graceful_shutdown_timeout"] for w in workers]
+
+    assert asyncio.run(built()) == [timedelta(seconds=45)] * 2
