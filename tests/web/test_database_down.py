@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from tempodesk.app.devserver import free_port
 from tempodesk.app.runtime import Runtime
-from tempodesk.core.models import Presence, TicketRead
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Presence, TicketRead, User
+from tempodesk.people import accounts
 from tests.helpers import Stack, csrf_token
 from tests.web.test_desk import new_ticket
 from web import create_app
@@ -116,3 +118,16 @@ def test_opening_a_ticket_writes_nothing_the_page_reports_it_by_post(stack: Stac
         read = session.get(TicketRead, ("agent1", number))
         assert read is not None and read.seen_seq == int(seen.group(1)) > 0
         assert session.scalar(select(Presence.activity).where(Presence.ticket_number == number))
+
+
+def test_the_api_reads_from_a_read_only_database(stack: Stack, read_only_app: Flask) -> None:
+    number = new_ticket(stack)
+    with transaction(stack.sessions) as session:  # a token never used: its first use is noted
+        user = session.scalar(select(User).where(User.username == "agent1"))
+        assert user is not None
+        token = accounts.create_token(session, user, "read-only test")
+    response = read_only_app.test_client().get(
+        f"/api/v1/tickets/{number}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["number"] == number
