@@ -131,3 +131,20 @@ def test_the_api_reads_from_a_read_only_database(stack: Stack, read_only_app: Fl
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.get_json()["number"] == number
+
+
+def test_every_desk_and_admin_page_without_parameters_reads_from_a_read_only_database(
+    stack: Stack, read_only_app: Flask
+) -> None:
+    number = new_ticket(stack)
+    client = _signed_in(stack, read_only_app, "admin")
+    paths = sorted(
+        rule.rule
+        for rule in read_only_app.url_map.iter_rules()
+        if "GET" in (rule.methods or set())
+        and not rule.arguments
+        and rule.rule.startswith(("/desk", "/admin"))
+    )
+    paths += [f"/desk/tickets/{number}", f"/desk/tickets/{number}/preview"]
+    failed = {p: s for p in paths if (s := client.get(p).status_code) >= 500}
+    assert failed == {}
