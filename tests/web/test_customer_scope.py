@@ -153,3 +153,37 @@ def test_contact_edits_are_on_the_contacts_history(stack: Stack, customer: Custo
     page = agent1.get(f"/desk/contacts/{customer.contact_id}").get_data(as_text=True)
     assert "Renamed Customer" in page and "agent1" in page
     assert str(escape(changes["name"].old_value)) in page  # old → new, on the contact's page
+
+
+def test_the_new_ticket_form_shows_no_customer_out_of_scope(
+    stack: Stack, customer: Customer
+) -> None:
+    agent2 = stack.login("agent2")
+    for query in ({"contact": str(customer.contact_id)}, {"order": customer.order}):
+        page = agent2.get("/desk/tickets/new", query_string=query).get_data(as_text=True)
+        assert customer.email not in page and "Scope " not in page
+    page = agent2.get("/desk/tickets/new").get_data(as_text=True)
+    hidden = {"csrf_token": csrf_token(page)}
+    hidden["submission"] = str(uuid.uuid4())
+    looked_up = agent2.post(
+        "/desk/tickets/new",
+        data={**hidden, "kind": "phone", "email": customer.email, "lookup": "1"},
+    ).get_data(as_text=True)
+    assert "Scope " not in looked_up  # the contact's name is not shown back
+    refused = agent2.post(
+        "/desk/tickets/new",
+        data={
+            **hidden,
+            "kind": "walk_in",
+            "subject": "About an order",
+            "body": "Whose is it?",
+            "order_number": customer.order,
+            "priority": "2",
+        },
+    )
+    assert refused.status_code == 422
+    assert f"There is no order {customer.order}." in refused.get_data(as_text=True)
+    assert customer.email not in refused.get_data(as_text=True)
+    agent1 = stack.login("agent1")  # with the right: filled in
+    page = agent1.get("/desk/tickets/new", query_string={"order": customer.order})
+    assert customer.email in page.get_data(as_text=True)
