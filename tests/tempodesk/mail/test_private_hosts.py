@@ -61,3 +61,33 @@ def test_polling_refuses_a_host_that_became_private_without_the_setting(stack: S
         box = mailboxes.row(session, name)
         assert box is not None
         box.enabled = False
+
+
+def test_replies_never_go_to_a_private_mailbox_smtp_host_without_the_setting(
+    stack: Stack,
+) -> None:
+    from sqlalchemy import update
+
+    from activities.mail import MailActivities
+    from tempodesk.core.models import Ticket
+    from tests.web.test_desk import new_ticket
+
+    name = f"relay-{uuid.uuid4().hex[:8]}"
+    with transaction(stack.sessions) as session:
+        mailboxes.save(
+            session,
+            name,
+            stack.settings,
+            address=f"{name}@example.org",
+            values={"smtp_host": "10.9.8.7", "smtp_port": 2525, "enabled": False},
+        )
+    number = new_ticket(stack)
+    with transaction(stack.sessions) as session:  # as if the ticket came in through it
+        session.execute(update(Ticket).where(Ticket.number == number).values(mailbox=name))
+    strict = stack.settings.model_copy(update={"allow_private_mail_hosts": False})
+    with stack.sessions() as session:
+        allowed = MailActivities(stack.sessions, stack.settings)._sender(session, number)
+        refused = MailActivities(stack.sessions, strict)._sender(session, number)
+    assert (allowed.host, allowed.port) == ("10.9.8.7", 2525)
+    assert (refused.host, refused.port) == (strict.smtp_host, strict.smtp_port)
+    assert refused.address == f"{name}@example.org"  # still from the mailbox's address
