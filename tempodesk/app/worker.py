@@ -96,12 +96,6 @@ def build_workers(
     return [tickets, mailer]
 
 
-def activity_threads(settings: Settings) -> int:
-    """One activity thread per connection the process's pool can give, so no activity waits
-    for one (the pool is the one limit to size: ``TEMPODESK_DB_POOL_SIZE`` + overflow)."""
-    return settings.db_pool_size + settings.db_max_overflow
-
-
 def precompile_workflow_modules() -> None:
     """The workflow sandbox imports the workflow modules afresh for every new workflow run.
     Where Python writes no bytecode (``PYTHONDONTWRITEBYTECODE``, read-only installs that
@@ -120,7 +114,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks."""
     precompile_workflow_modules()
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    engine = make_engine(settings.db_url, **pool_options(settings))
+    engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -128,9 +122,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not main thread
             loop.add_signal_handler(sig, stop.set)
     temporal = AsyncFacade(client)
-    with ThreadPoolExecutor(
-        max_workers=activity_threads(settings), thread_name_prefix="activity"
-    ) as executor:
+    with ThreadPoolExecutor(max_workers=24, thread_name_prefix="activity") as executor:
         workers = build_workers(client, settings, sessions, executor)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)

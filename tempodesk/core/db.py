@@ -41,8 +41,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def pool_options(settings: Settings) -> dict[str, Any]:
-    """The one connection pool of a process, sized from the settings (``make_engine``)."""
+def pool_options(settings: Settings, *, worker: bool = False) -> dict[str, Any]:
+    """The one connection pool of a process, sized from the settings (``make_engine``): a
+    web process's, or a worker's (a fixed size: its activity threads beyond it wait)."""
+    if worker:
+        return {"pool_size": settings.worker_db_pool_size, "max_overflow": 0}
     return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
 
 

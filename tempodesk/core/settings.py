@@ -22,10 +22,13 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Where the embedded default keeps its data")
     database_url: str = Field("", description="SQLAlchemy URL; SQLite under var_dir if empty")
     db_pool_size: int = Field(
-        10, ge=1, description="Connections each process (web process, worker) keeps open"
+        10, ge=1, description="Connections a web process (or the CLI) keeps open"
     )
     db_max_overflow: int = Field(
-        10, ge=0, description="Connections a process may open beyond the pool under load"
+        10, ge=0, description="Connections a web process may open beyond its pool under load"
+    )
+    worker_db_pool_size: int = Field(
+        20, ge=1, description="The most connections a worker process opens (its one pool)"
     )
     worker_shutdown_seconds: float = Field(
         45.0,

@@ -345,13 +345,13 @@ TEMPORAL_SERVICES, TEMPORAL_STORES = 4, 2
 def connection_budget(workers: int = 3) -> dict[str, int]:
     """The most connections each part may open at once, as docker-compose.yml configures it."""
     env = app_env()
-    per_process = int(env["TEMPODESK_DB_POOL_SIZE"]) + int(env["TEMPODESK_DB_MAX_OVERFLOW"])
+    per_web = int(env["TEMPODESK_DB_POOL_SIZE"]) + int(env["TEMPODESK_DB_MAX_OVERFLOW"])
     command = service(WEB)["command"]
     web_processes = int(command[command.index("--workers") + 1])
     temporal = int(environment(TEMPORAL)["SQL_MAX_CONNS"])
     return {
-        "web": web_processes * per_process,
-        "workers": workers * per_process,
+        "web": web_processes * per_web,
+        "workers": workers * int(env["TEMPODESK_WORKER_DB_POOL_SIZE"]),
         "temporal": TEMPORAL_SERVICES * TEMPORAL_STORES * temporal,
         "migrate": 1,  # NullPool, one connection, done before the others start
     }

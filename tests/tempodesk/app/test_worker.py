@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 import workflows.ticket
 from tempodesk.app.devserver import TemporalDevServer
-from tempodesk.app.worker import activity_threads, build_workers, precompile_workflow_modules
+from tempodesk.app.worker import build_workers, precompile_workflow_modules
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 
@@ -33,21 +33,21 @@ def test_workflow_modules_get_fresh_bytecode_so_the_sandbox_never_compiles_them_
     assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF
 
 
-def test_a_worker_sizes_its_one_pool_and_its_threads_from_the_settings(tmp_path: Path) -> None:
+def test_a_worker_and_a_web_process_size_their_one_pool_from_the_settings(tmp_path: Path) -> None:
     settings = Settings(  # type: ignore[call-arg]
         var_dir=tmp_path,
         database_url="postgresql://u@127.0.0.1:1/none",
         db_pool_size=6,
         db_max_overflow=2,
+        worker_db_pool_size=12,
     )
-    engine = make_engine(settings.db_url, **pool_options(settings))
-    try:
-        assert engine.pool.size() == 6  # type: ignore[attr-defined]
-        assert engine.pool._max_overflow == 2  # type: ignore[attr-defined]
-    finally:
-        engine.dispose()
-    # One activity thread per connection the pool can give: no activity waits for one.
-    assert activity_threads(settings) == 8
+    for worker, size, overflow in ((True, 12, 0), (False, 6, 2)):
+        engine = make_engine(settings.db_url, **pool_options(settings, worker=worker))
+        try:
+            assert engine.pool.size() == size  # type: ignore[attr-defined]
+            assert engine.pool._max_overflow == overflow  # type: ignore[attr-defined]
+        finally:
+            engine.dispose()
 
 
 def test_workers_finish_running_activities_on_shutdown(
