@@ -304,7 +304,11 @@ class MailActivities:
             username=default.username,
             password=default.password,
         )
-        if box is not None and box.smtp_host:
+        if (
+            box is not None
+            and box.smtp_host
+            and not mailboxes.refused_host(box.smtp_host, settings)
+        ):
             sender.host, sender.port, sender.security = (
                 box.smtp_host,
                 box.smtp_port,

@@ -45,6 +45,7 @@ from tempodesk.mail.imap import (
     ImapMailbox,
     ImapMessageMissing,
     ImapShortRead,
+    ImapUnavailable,
 )
 from tempodesk.mail.imap_wire import MAX_UID
 from tempodesk.mail.inbound import InboundService, MailNotRouted
@@ -116,7 +117,7 @@ class MailboxActivities:
             return
         try:
             password = mailboxes.imap_password(box, self.settings)
-            with _connect(box, password) as imap:
+            with _connect(box, password, self.settings) as imap:
                 if imap.uidvalidity != input.uidvalidity:
                     return
                 for uid in input.uids:
@@ -157,7 +158,7 @@ class MailboxActivities:
 
     def _fetch(self, name: str, box: Mailbox, password: str, batch: _Batch) -> None:
         opened = utcnow()
-        with _connect(box, password) as imap:
+        with _connect(box, password, self.settings) as imap:
             batch.uidvalidity = imap.uidvalidity
             last, rescan_below = self._start_after(imap, box, opened)
             self._retry_stored(name, batch)
@@ -266,7 +267,9 @@ def _next_uids(
     return past + imap.uids_after(rescan_below - 1, limit=BATCH - len(past)), True
 
 
-def _connect(box: Mailbox, password: str) -> ImapMailbox:
+def _connect(box: Mailbox, password: str, settings: Settings) -> ImapMailbox:
+    if mailboxes.refused_host(box.imap_host, settings):  # checked at save; DNS may move since
+        raise ImapUnavailable(f"IMAP {box.imap_host}: {mailboxes.PRIVATE_HOST}")
     return ImapMailbox(
         box.imap_host,
         box.imap_port,

@@ -109,11 +109,26 @@ def link_customer(
         order = session.scalar(select(Order).where(func.upper(Order.number) == number.upper()))
         if order is None:
             result.order_note = f"No order {number} was found."
+        elif customer.order_needs_email:
+            _link_by_email(session, result, order, email)
         elif order.contact_id not in (None, result.contact_id):
             result.order_note = f"Order {order.number} belongs to another customer."
         else:
             result.order_id = order.id
     return result
+
+
+def _link_by_email(session: Session, result: LinkCustomerResult, order: Order, email: str) -> None:
+    """The anonymous form's rule: the order's customer's email is the sender's, exactly; the
+    timeline says which way it went."""
+    owner = session.get(Contact, order.contact_id) if order.contact_id is not None else None
+    if owner is not None and email and owner.email == email:
+        result.order_id = order.id
+        result.order_note = f"Order {order.number} is linked: its customer's email matches."
+    else:
+        result.order_note = (
+            f"Order {order.number} was not linked: its customer's email is not the sender's."
+        )
 
 
 def choose_assignee(

@@ -341,6 +341,7 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
         "web_host": "127.0.0.1",
         "web_port": web_port,
         "base_url": f"http://127.0.0.1:{web_port}",
+        "allow_private_mail_hosts": True,  # the mail benchmark's Dovecot is on loopback
     }
     settings = Settings(**values)  # type: ignore[arg-type]
     started = time.monotonic()

@@ -113,6 +113,9 @@ class CustomerRef:
     email: str = ""
     name: str = ""
     phone: str = ""
+    # Anyone may type anything on the anonymous form: an order number given there is linked
+    # only when the order's customer has exactly this email (the public form sets it).
+    order_needs_email: bool = False
 
 
 @dataclass

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -78,8 +79,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(EngineUnavailable, _engine_unavailable)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InternalError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/readyz", "readyz", _readyz)
     app.add_url_rule("/", "index", _index)
     app.jinja_env.globals["settings"] = settings
     app.jinja_env.filters["when"] = _when
@@ -141,7 +144,7 @@ def _security_headers(response: Any) -> Any:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
@@ -213,8 +216,21 @@ def _engine_unavailable(exc: EngineUnavailable) -> Any:
     return response
 
 
+#: SQLSTATEs of InternalError that mean "the database takes no writes now" (read-only
+#: transaction, a hot standby): a 503, like a database that is away. Others stay 500s.
+READ_ONLY_STATES = {"25006", "25P02"}
+
+
 def _database_unavailable(exc: Exception) -> Any:
+    if isinstance(exc, InternalError) and _sqlstate(exc) not in READ_ONLY_STATES:
+        raise exc
     current_app.logger.error("database unavailable: %s", exc)
+    # The error page must not ask the database again (who is signed in, their language).
+    g._login_user = login_manager.anonymous_user()
+    session = g.pop("db", None)
+    if session is not None:
+        with suppress(Exception):
+            session.close()
     response = make_response(
         error_response(
             503,
@@ -226,12 +242,35 @@ def _database_unavailable(exc: Exception) -> Any:
     return response
 
 
+def _sqlstate(exc: Exception) -> str:
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+
+
 def _healthz() -> Any:
-    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes
-    (counts only: anyone may ask, so no error text; admins read it on the mailbox pages)."""
+    """Liveness for anyone (a load balancer, a monitor): ok or degraded plus counts, never an
+    error text (hosts, user names and server replies are for /readyz)."""
+    health = _health()
+    return jsonify(
+        {
+            "status": "degraded" if health["mailbox_errors"] else "ok",
+            "quarantined_mail": health["quarantined_mail"],
+            "failing_mailboxes": len(health["mailbox_errors"]),
+        }
+    )
+
+
+def _readyz() -> Any:
+    """What an operator should look at, with the details: for a signed-in user or a token."""
+    if not _signed_in_or_token():
+        return error_response(401, "unauthorized", N_("Please sign in first."))
+    health = _health()
+    return jsonify({"status": "degraded" if health["mailbox_errors"] else "ok", **health})
+
+
+def _health() -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from tempodesk.core.models import InboundMessage, Mailbox
+    from tempodesk.core.models import Channel, InboundMessage, Mailbox
 
     session = db()
     session.execute(text("SELECT 1"))
@@ -240,14 +279,30 @@ def _healthz() -> Any:
         .select_from(InboundMessage)
         .where(InboundMessage.status == "quarantined")
     )
-    failing = session.scalar(
-        select(func.count())
-        .select_from(Mailbox)
+    failing = session.execute(
+        select(Channel.name, Mailbox.last_error)
+        .join(Mailbox, Mailbox.channel_id == Channel.id)
         .where(Mailbox.enabled.is_(True))
         .where(Mailbox.last_error != "")
-    )
-    return jsonify(
-        {"status": "ok", "quarantined_mail": quarantined or 0, "failing_mailboxes": failing or 0}
+    ).all()
+    return {
+        "quarantined_mail": quarantined or 0,
+        "mailbox_errors": {name: error for name, error in failing},
+    }
+
+
+def _signed_in_or_token() -> bool:
+    from flask_login import current_user
+
+    from tempodesk.people import accounts
+
+    if current_user.is_authenticated:
+        return True
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (
+        scheme.lower() == "bearer"
+        and bool(token.strip())
+        and (accounts.user_for_token(db(), token.strip(), "api") is not None)
     )
 
 

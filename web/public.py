@@ -133,7 +133,11 @@ def _file(form: RequestForm) -> Any:
             NewTicket(
                 subject=form.subject.data or "",
                 body=form.message.data or "",
-                customer=CustomerRef(email=form.email.data or "", name=form.name.data or ""),
+                customer=CustomerRef(
+                    email=form.email.data or "",
+                    name=form.name.data or "",
+                    order_needs_email=True,
+                ),
                 channel="web",
                 order_number=form.order_number.data or "",
                 idempotency_key=web_form_key(nonce),

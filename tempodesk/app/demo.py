@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
 from tempodesk.people import accounts
 from tempodesk.tickets import processes
+from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
 
 DEMO_GROUPS = (
     ("Support", "First-line support"),
     ("Billing", "Invoices, payments and refunds"),
+    (CUSTOMERS_GROUP, "Sees every contact, organisation and order (the customers right)"),
 )
 DEMO_USERS = (
     ("admin", "Ada Admin", True, ["Support", "Billing"]),
-    ("agent1", "Alice Agent", False, ["Support"]),
+    ("agent1", "Alice Agent", False, ["Support", CUSTOMERS_GROUP]),
     ("agent2", "Bob Agent", False, ["Billing"]),
 )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tempodesk.core.db import make_engine, make_session_factory
+from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import TemporalFacade
 from tempodesk.tickets.actions import Actions
@@ -27,7 +27,7 @@ class Runtime:
 
     @cached_property
     def db(self) -> Engine:
-        return make_engine(self.settings.db_url)
+        return make_engine(self.settings.db_url, **pool_options(self.settings))
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -16,6 +16,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -28,7 +29,7 @@ from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
-from tempodesk.core.db import make_engine, make_session_factory
+from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail import mailboxes
@@ -108,6 +109,7 @@ def build_workers(
         workflow_runner=SANDBOX,
         max_concurrent_activities=TICKET_ACTIVITIES,
         max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
     mailer = Worker(
         client,
@@ -115,6 +117,7 @@ def build_workers(
         activities=[mail.send_mail, mail.send_template],
         activity_executor=executors[MAIL_TASK_QUEUE],
         max_concurrent_activities=MAIL_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
     return [tickets, mailer]
 
@@ -143,7 +146,7 @@ async def run_worker(
     ``ready`` is set once the workers poll and every mailbox has its workflow."""
     precompile_workflow_modules()
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

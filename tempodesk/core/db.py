@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -38,6 +40,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
+
+
+def pool_options(settings: Settings, *, worker: bool = False) -> dict[str, Any]:
+    """The one connection pool of a process, sized from the settings (``make_engine``): a
+    web process's, or a worker's (a fixed size: its activity threads beyond it wait)."""
+    if worker:
+        return {"pool_size": settings.worker_db_pool_size, "max_overflow": 0}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

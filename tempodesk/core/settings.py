@@ -21,6 +21,21 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(Path("var"), description="Where the embedded default keeps its data")
     database_url: str = Field("", description="SQLAlchemy URL; SQLite under var_dir if empty")
+    db_pool_size: int = Field(
+        10, ge=1, description="Connections a web process (or the CLI) keeps open"
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, description="Connections a web process may open beyond its pool under load"
+    )
+    worker_db_pool_size: int = Field(
+        20, ge=1, description="The most connections a worker process opens (its one pool)"
+    )
+    worker_shutdown_seconds: float = Field(
+        45.0,
+        ge=0,
+        description="On SIGTERM the worker stops polling and lets activities in flight finish "
+        "this long (keep it below the deployment's stop grace period)",
+    )
 
     temporal_address: str = Field("", description="host:port of Temporal's frontend")
     temporal_namespace: str = "default"
@@ -76,6 +91,12 @@ class Settings(BaseSettings):
     )
     default_group: str = Field("", description="Group for tickets nobody else is assigned to")
     default_assignee: str = Field("", description="Agent for tickets nobody else is assigned to")
+
+    allow_private_mail_hosts: bool = Field(
+        False,
+        description="Let mailboxes use IMAP/SMTP hosts in private, loopback or link-local "
+        "ranges (an on-premises server); off, such hosts are refused at save and at connect",
+    )
 
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")

@@ -5,7 +5,9 @@ The admin's form and lists of mailboxes and of quarantined mail are ``tempodesk.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,34 @@ class MailboxInvalid(ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+PRIVATE_HOST = (
+    "This host is in a private, loopback or link-local range; set "
+    "TEMPODESK_ALLOW_PRIVATE_MAIL_HOSTS=true to use it."
+)
+
+
+def is_private_host(host: str) -> bool:
+    """Whether ``host`` is, or resolves to, an address that is not globally routable
+    (private, loopback, link-local such as a cloud metadata service, reserved). A host that
+    does not resolve is not: connecting to it fails by itself."""
+    if not host.strip():
+        return False
+    try:
+        infos = socket.getaddrinfo(host.strip(), None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if not address.is_global:
+            return True
+    return False
+
+
+def refused_host(host: str, settings: Settings) -> bool:
+    """A mailbox host the settings do not let us connect to (``is_private_host``)."""
+    return not settings.allow_private_mail_hosts and is_private_host(host)
 
 
 class UnknownMailbox(LookupError):
@@ -113,6 +143,9 @@ def save(
     """Create or update a mailbox. ``None`` passwords keep the stored ones (never shown back)."""
     address = normalize_email(address)
     errors = _invalid(name, address, values)
+    for key in ("imap_host", "smtp_host"):
+        if refused_host(str(values.get(key) or ""), settings):
+            errors[key] = PRIVATE_HOST
     if errors:
         raise MailboxInvalid(errors)
     found = _email_channel(session, name, address, values)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from tempodesk.core.models import Contact, Order, Organisation
+from tempodesk.core.models import Contact, ContactChange, Order, Organisation
 from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people.addresses import (
     base_address,
@@ -82,14 +82,19 @@ def check_contact(
     return clean, errors
 
 
-def save_contact(session: Session, data: ContactData, contact: Contact | None = None) -> Contact:
-    """Create or update a contact; CustomerInvalid with every problem if the input is bad."""
+def save_contact(
+    session: Session, data: ContactData, contact: Contact | None = None, *, by: str = ""
+) -> Contact:
+    """Create or update a contact; CustomerInvalid with every problem if the input is bad.
+    Each field an edit changes is recorded on the contact's history, with who (``by``)."""
     clean, errors = check_contact(session, data, contact.id if contact else None)
     if errors:
         raise CustomerInvalid(errors)
     if contact is None:
         contact = Contact()
         session.add(contact)
+    else:
+        _record_changes(session, contact, clean, by)
     contact.name = clean.name
     contact.email = clean.email or None
     contact.phone = clean.phone or None
@@ -100,9 +105,49 @@ def save_contact(session: Session, data: ContactData, contact: Contact | None = 
     return contact
 
 
-def search_contacts(session: Session, query: str, page: int = 1) -> Paged[Contact]:
-    """Contacts whose name, email or phone contain the query, by name."""
+def _record_changes(session: Session, contact: Contact, clean: ContactData, by: str) -> None:
+    before, after = contact_data(contact), clean
+    for field in ("name", "email", "phone", "organisation_id", "account_owner", "language"):
+        old, new = getattr(before, field), getattr(after, field)
+        if (old or None) == (new or None):
+            continue
+        if field == "organisation_id":
+            field, old, new = "organisation", _org_name(session, old), _org_name(session, new)
+        session.add(
+            ContactChange(
+                contact_id=contact.id,
+                changed_by=by,
+                field=field,
+                old_value=str(old or ""),
+                new_value=str(new or ""),
+            )
+        )
+
+
+def _org_name(session: Session, organisation_id: int | None) -> str:
+    found = session.get(Organisation, organisation_id) if organisation_id is not None else None
+    return found.name if found is not None else ""
+
+
+def contact_history(session: Session, contact_id: int) -> list[ContactChange]:
+    """The contact's changes, newest first."""
+    return list(
+        session.scalars(
+            select(ContactChange)
+            .where(ContactChange.contact_id == contact_id)
+            .order_by(ContactChange.changed_at.desc(), ContactChange.id.desc())
+        )
+    )
+
+
+def search_contacts(
+    session: Session, query: str, page: int = 1, within: ColumnElement[bool] | None = None
+) -> Paged[Contact]:
+    """Contacts whose name, email or phone contain the query, by name (only those ``within``
+    holds for: the agent's scope, ``tempodesk.tickets.customer_scope``)."""
     stmt = select(Contact).options(selectinload(Contact.organisation))
+    if within is not None:
+        stmt = stmt.where(within)
     query = query.strip()
     if query:
         clauses = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tempodesk.contracts import CustomerRef
@@ -221,9 +221,14 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
-def search_orders(session: Session, query: str, page: int = 1) -> Paged[Order]:
-    """Orders whose number (or customer's email or name) contains the query, newest first."""
+def search_orders(
+    session: Session, query: str, page: int = 1, within: ColumnElement[bool] | None = None
+) -> Paged[Order]:
+    """Orders whose number (or customer's email or name) contains the query, newest first
+    (only those ``within`` holds for)."""
     stmt = select(Order).options(selectinload(Order.contact))
+    if within is not None:
+        stmt = stmt.where(within)
     if query.strip():
         pattern = like_pattern(query.strip())
         stmt = stmt.outerjoin(Contact, Contact.id == Order.contact_id).where(

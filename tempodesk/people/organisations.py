@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tempodesk.core.models import Contact, Organisation
@@ -45,15 +45,20 @@ def save_organisation(
 
 
 def search_organisations(
-    session: Session, query: str, page: int = 1
+    session: Session,
+    query: str,
+    page: int = 1,
+    within: ColumnElement[bool] | None = None,
+    members_within: ColumnElement[bool] | None = None,
 ) -> Paged[tuple[Organisation, int]]:
-    """Organisations (with their number of contacts) whose name contains the query."""
-    members = (
-        select(func.count(Contact.id))
-        .where(Contact.organisation_id == Organisation.id)
-        .scalar_subquery()
-    )
-    stmt = select(Organisation, members).order_by(Organisation.name)
+    """Organisations (with their number of contacts) whose name contains the query; only
+    those ``within`` holds for, counting only the contacts ``members_within`` holds for."""
+    count = select(func.count(Contact.id)).where(Contact.organisation_id == Organisation.id)
+    if members_within is not None:
+        count = count.where(members_within)
+    stmt = select(Organisation, count.scalar_subquery()).order_by(Organisation.name)
+    if within is not None:
+        stmt = stmt.where(within)
     if query.strip():
         stmt = stmt.where(
             func.lower(Organisation.name).like(like_pattern(query.strip()), escape="\\")
@@ -68,15 +73,17 @@ def search_organisations(
     return Paged(rows, page, pages, total)
 
 
-def all_organisations(session: Session) -> list[Organisation]:
-    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+def all_organisations(
+    session: Session, within: ColumnElement[bool] | None = None
+) -> list[Organisation]:
+    stmt = select(Organisation).order_by(Organisation.name)
+    return list(session.scalars(stmt if within is None else stmt.where(within)))
 
 
-def members_of(session: Session, organisation_id: int) -> list[Contact]:
-    return list(
-        session.scalars(
-            select(Contact)
-            .where(Contact.organisation_id == organisation_id)
-            .order_by(Contact.name, Contact.id)
-        )
-    )
+def members_of(
+    session: Session, organisation_id: int, within: ColumnElement[bool] | None = None
+) -> list[Contact]:
+    stmt = select(Contact).where(Contact.organisation_id == organisation_id)
+    if within is not None:
+        stmt = stmt.where(within)
+    return list(session.scalars(stmt.order_by(Contact.name, Contact.id)))

@@ -175,7 +175,12 @@ class Intake:
         return NewTicket(
             subject=subject,
             body=body,
-            customer=CustomerRef(email=email, name=name, phone=phone),
+            customer=CustomerRef(
+                email=email,
+                name=name,
+                phone=phone,
+                order_needs_email=request.customer.order_needs_email,
+            ),
             channel=request.channel,
             order_number=order,
             priority=request.priority,

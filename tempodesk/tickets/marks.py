@@ -1,9 +1,10 @@
 """Each agent's marks on tickets: the tickets they follow, how far they have read each one,
 and where they are (presence: viewing or composing on a ticket within the last minute).
 
-The marks are the agent's own desk data, never a ticket: opening a ticket marks it read up to
-its latest event, and the ticket page's header shows whether the agent follows it and who
-else is on it. The lists read them back as criteria (the unread and followed views).
+The marks are the agent's own desk data, never a ticket: the ticket page's script marks it
+read up to the event it shows (the page's GET writes nothing), and the page's header shows
+whether the agent follows it and who else is on it. The lists read them back as criteria
+(the unread and followed views).
 """
 
 from __future__ import annotations
@@ -55,15 +56,15 @@ def set_following(session: Session, username: str, number: str, follow: bool) ->
         session.delete(row)
 
 
-def mark_read(session: Session, username: str, ticket: Ticket) -> None:
-    """The agent has seen the ticket up to its latest event."""
+def mark_read(session: Session, username: str, ticket: Ticket, upto: int | None = None) -> None:
+    """The agent has seen the ticket up to its event ``upto`` (what the page showed; never
+    beyond the latest event), or up to its latest event."""
+    seq = ticket.event_seq if upto is None else max(0, min(upto, ticket.event_seq))
     row = session.get(TicketRead, (username, ticket.number))
     if row is None:
-        session.add(
-            TicketRead(username=username, ticket_number=ticket.number, seen_seq=ticket.event_seq)
-        )
-    elif row.seen_seq < ticket.event_seq:
-        row.seen_seq = ticket.event_seq
+        session.add(TicketRead(username=username, ticket_number=ticket.number, seen_seq=seq))
+    elif row.seen_seq < seq:
+        row.seen_seq = seq
 
 
 def mark_unread(session: Session, username: str, number: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tempodesk.core.db import transaction
 from tempodesk.core.models import DeskLayout, User
 from tests.e2e.pages import shot, sign_in
-from tests.helpers import Stack
+from tests.helpers import Stack, csrf_token
 
 
 def new_ticket(stack: Stack, subject: str) -> str:
@@ -63,8 +63,16 @@ def test_agent_searches_opens_by_keyboard_sees_a_colleague_and_previews(
     numbers = [new_ticket(stack, f"{tag} number {i}") for i in range(3)]
     newest = numbers[-1]
     reset_layout(stack, "agent1")
-    # agent2 has the newest ticket open (opening the page records it).
-    assert stack.login("agent2").get(f"/desk/tickets/{newest}").status_code == 200
+    # agent2 has the newest ticket open (the page's script reports it; the GET writes nothing).
+    agent2 = stack.login("agent2")
+    opened = agent2.get(f"/desk/tickets/{newest}")
+    assert opened.status_code == 200
+    reported = agent2.post(
+        f"/desk/tickets/{newest}/presence",
+        json={"activity": "viewing"},
+        headers={"X-CSRFToken": csrf_token(opened.get_data(as_text=True))},
+    )
+    assert reported.status_code == 200
 
     sign_in(page, live_url, stack, "agent1")
     page.get_by_label("Search tickets").fill(tag)

@@ -239,6 +239,7 @@ def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(
         TEMPODESK_SECRET_KEY=stack.settings.session_secret(),
         TEMPODESK_SMTP_PORT=str(stack.settings.smtp_port),
         TEMPODESK_VAR_DIR=str(stack.settings.var_dir),
+        TEMPODESK_ALLOW_PRIVATE_MAIL_HOSTS="true",  # Dovecot listens on 127.0.0.1
         **{FAILPOINT: "imap_after_store"},
     )
     crashed = subprocess.run(

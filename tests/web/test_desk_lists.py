@@ -69,6 +69,21 @@ def page(client: FlaskClient, url: str, status: int = 200) -> str:
     return response.get_data(as_text=True)
 
 
+def open_ticket(client: FlaskClient, number: str) -> str:
+    """Open the ticket page as a browser does: the GET writes nothing, then the page's
+    script reports it read as far as shown, and the agent present (desk.js)."""
+    html = page(client, f"/desk/tickets/{number}")
+    seen = re.search(r'data-seen-seq="(\d+)"', html)
+    assert seen
+    response = client.post(
+        f"/desk/tickets/{number}/presence",
+        json={"activity": "viewing", "read": int(seen.group(1))},
+        headers={"X-CSRFToken": csrf_token(html)},
+    )
+    assert response.status_code == 200
+    return html
+
+
 def token_of(client: FlaskClient) -> str:
     return csrf_token(page(client, "/desk/?view=view:all&per=1"))
 
@@ -115,7 +130,7 @@ def _make_scenario(stack: Stack) -> dict[str, str]:
     act(stack, made["spam"], "mark_spam")
     act(stack, made["closed"], "close_without_reply", reason="duplicate")
     agent1 = stack.login("agent1")
-    page(agent1, f"/desk/tickets/{made['read']}")  # opening it marks it read
+    open_ticket(agent1, made["read"])  # opening it marks it read
     agent1.post(
         f"/desk/tickets/{made['unassigned']}/follow",
         data={"csrf_token": token_of(agent1), "follow": "1"},
@@ -567,7 +582,7 @@ def test_opening_marks_read_and_mark_unread_brings_it_back(stack: Stack) -> None
         rf'class="prio-2 unread" data-row data-number="{number}"',
         page(client, "/desk/?view=view:all"),
     )
-    page(client, f"/desk/tickets/{number}")
+    open_ticket(client, number)
     assert number not in listed(client, "view:unread")
     response = client.post(f"/desk/tickets/{number}/unread", data={"csrf_token": token_of(client)})
     assert response.status_code == 302 and response.headers["Location"].startswith("/desk/")
@@ -577,9 +592,9 @@ def test_opening_marks_read_and_mark_unread_brings_it_back(stack: Stack) -> None
 def test_presence_shows_who_else_is_looking_or_writing(any_stack: Stack) -> None:
     number = new_ticket(any_stack)
     agent2 = any_stack.login("agent2")
-    page(agent2, f"/desk/tickets/{number}")  # opening the page counts as looking at it
+    open_ticket(agent2, number)  # opening the page counts as looking at it
     agent1 = any_stack.login("agent1")
-    html = page(agent1, f"/desk/tickets/{number}")
+    html = open_ticket(agent1, number)
     assert re.search(r'id="presence" role="status" aria-live="polite"', html)
     assert "agent2 is looking at this ticket" in html
     assert "agent1 is" not in html  # never yourself
@@ -611,7 +626,7 @@ def test_presence_shows_who_else_is_looking_or_writing(any_stack: Stack) -> None
         row.seen_at = utcnow() - timedelta(seconds=61)
     assert "agent2 is" not in page(agent1, f"/desk/tickets/{number}")
     # Stale marks are pruned when the agent shows up on another ticket.
-    page(agent2, f"/desk/tickets/{new_ticket(any_stack)}")
+    open_ticket(agent2, new_ticket(any_stack))
     with any_stack.sessions() as session:
         assert session.get(Presence, (number, "agent2")) is None
         assert session.get(Presence, (number, "agent1")) is not None

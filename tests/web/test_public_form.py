@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from tempodesk.core.models import Message, Ticket
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Message, Order, Ticket, TicketEvent
 from tests.helpers import Stack, csrf_token
 
 
@@ -236,3 +239,44 @@ def test_the_same_form_sent_again_with_other_content_files_nothing_under_the_fir
     again = client.post("/support/new", data={**form_fields(html), **base, "subject": "Second"})
     assert again.status_code == 302
     assert tickets_from(stack, "backbutton@example.org") == 2
+
+
+def _ticket_of(stack: Stack, client, response) -> Ticket:  # type: ignore[no-untyped-def]
+    number = re.search(
+        r'class="ticket-number">([^<]+)<',
+        client.get(response.headers["Location"]).get_data(as_text=True),
+    ).group(1)  # type: ignore[union-attr]
+    with stack.sessions() as session:
+        ticket = session.scalar(
+            select(Ticket).where(Ticket.number == number).options(selectinload(Ticket.order))
+        )
+        assert ticket is not None
+        return ticket
+
+
+def _created_note(stack: Stack, number: str) -> str:
+    with stack.sessions() as session:
+        event = session.scalar(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_number == number)
+            .where(TicketEvent.kind == "created")
+        )
+        assert event is not None
+        return str(event.data.get("order_note", ""))
+
+
+def test_the_form_links_an_order_only_when_its_customer_email_matches(stack: Stack) -> None:
+    stray = f"ORD-STRAY-{uuid.uuid4().hex[:6]}"
+    with transaction(stack.sessions) as session:
+        session.add(Order(number=stray, contact_id=None, total="999 CZK"))
+    client, response = submit(stack, email="mallory@example.org", order_number=stray)
+    ticket = _ticket_of(stack, client, response)
+    assert ticket.order is None  # an order with no customer is nobody's to claim
+    assert "not linked" in _created_note(stack, ticket.number)
+    client, response = submit(stack, email="jana.novakova@example.com", order_number="ORD-1001")
+    ticket = _ticket_of(stack, client, response)
+    assert ticket.order is not None and ticket.order.number == "ORD-1001"
+    note = _created_note(stack, ticket.number)
+    assert "ORD-1001" in note and "email matches" in note
+    page = stack.login("agent1").get(f"/desk/tickets/{ticket.number}").get_data(as_text=True)
+    assert "email matches" in page

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, g, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest
 
 from tempodesk.contracts import Actor
@@ -35,7 +36,12 @@ def _authenticate() -> Any:
     if user is None:
         return error_response(401, "unauthorized", "The API token is not valid.")
     if db().dirty:
-        db().commit()  # last_used_at, refreshed at most every few minutes
+        try:
+            db().commit()  # last_used_at, refreshed at most every few minutes
+        except DBAPIError:
+            # A read-only (or failing) database: a bookkeeping write must not stop a read.
+            # A request that writes meets the same error again and answers 503.
+            db().rollback()
     g.api_user = user
     g.api_actor = accounts.actor_for(user)
     return None

@@ -12,12 +12,15 @@ from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
 from tempodesk.people import common, orders
+from tempodesk.tickets import customer_scope
 from web import db, error_response
-from web.api.common import bp, json_body
+from web.api.common import api_actor, bp, json_body
 
 
 @bp.route("/orders", methods=["POST"])
 def upsert_order() -> Any:
+    if not customer_scope.sees_all_customers(api_actor()):
+        return error_response(403, "forbidden", "Writing orders needs the customers right.")
     body = json_body()
     try:
         data = orders.parse_order(body)
@@ -39,6 +42,6 @@ def upsert_order() -> Any:
 @bp.route("/orders/<number>", methods=["GET"])
 def get_order(number: str) -> Any:
     order = orders.find_order(db(), number)
-    if order is None:
+    if order is None or not customer_scope.may_see_order(db(), api_actor(), order.id):
         return error_response(404, "not_found", f"No order {number}.")
     return jsonify(orders.order_json(order))

@@ -13,10 +13,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tempodesk.core.models import Contact
-from tempodesk.people import common, contacts, orders
+from tempodesk.core.models import Contact, Order
+from tempodesk.people import accounts, common, contacts, orders
+from tempodesk.tickets import customer_scope, processes
 from tempodesk.tickets import entry as ticket_entry
-from tempodesk.tickets import processes
 from tempodesk.tickets.intake import IntakeInvalid
 from web import db, release_db, runtime
 from web.compose.common import bp
@@ -51,7 +51,9 @@ def _new_ticket_page(
     found: Contact | None = None
     if entry.email or entry.phone:
         found = contacts.find_contact(session, entry.email, entry.phone)
-    order = orders.find_order(session, entry.order_number) if entry.order_number else None
+        if found is not None and not _may_see(contact_id=found.id):
+            found = None  # a customer out of the agent's scope is not shown back
+    order = _visible_order(entry.order_number)
     return (
         render_template(
             "compose/new_ticket.html",
@@ -68,14 +70,30 @@ def _new_ticket_page(
     )
 
 
+def _may_see(*, contact_id: int) -> bool:
+    actor = accounts.actor_for(current_user)
+    return customer_scope.may_see_contact(db(), actor, contact_id)
+
+
+def _visible_order(number: str) -> Order | None:
+    """The order with this number if the agent may see it (customer_scope), else None."""
+    found = orders.find_order(db(), number) if number.strip() else None
+    if found is None or not customer_scope.may_see_order(
+        db(), accounts.actor_for(current_user), found.id
+    ):
+        return None
+    return found
+
+
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new_ticket() -> Any:
     """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
     if request.method == "GET":
-        if request.args.get("order"):
-            entry = ticket_entry.entry_from_order(db(), request.args["order"])
-        elif request.args.get("contact", "").isdigit():
-            entry = ticket_entry.entry_from_contact(db(), int(request.args["contact"]))
+        order, contact = request.args.get("order", ""), request.args.get("contact", "")
+        if order and _visible_order(order) is not None:
+            entry = ticket_entry.entry_from_order(db(), order)
+        elif contact.isdigit() and _may_see(contact_id=int(contact)):
+            entry = ticket_entry.entry_from_contact(db(), int(contact))
         else:
             entry = ticket_entry.TicketEntry()
         if request.args.get("kind") in ticket_entry.ENTRY_KINDS:
@@ -87,6 +105,10 @@ def new_ticket() -> Any:
         entry.submission = str(uuid.uuid4())
     if request.form.get("lookup"):
         return _new_ticket_page(entry)
+    if entry.order_number and _visible_order(entry.order_number) is None:
+        # Unknown, or out of scope: the same answer (an order fills in its customer).
+        message = f"There is no order {entry.order_number}."  # as entry's check says it
+        return _new_ticket_page(entry, {"order_number": message}, 422)
     try:
         new = ticket_entry.new_ticket_from_entry(db(), entry, current_user.username)
     except common.CustomerInvalid as exc:

@@ -82,13 +82,18 @@ def mark_unread(number: str) -> Any:
 
 @bp.route("/tickets/<number>/presence", methods=["POST"])
 def presence(number: str) -> Any:
-    """The agent still has the ticket open (JSON ``{"activity": "viewing"|"composing"}``);
-    answers with the other agents seen on it in the last minute."""
+    """The agent still has the ticket open (JSON ``{"activity": "viewing"|"composing"}``,
+    plus ``"read": <event seq>`` once the page has loaded: it was read that far); answers
+    with the other agents seen on it in the last minute. The ticket page's GET writes
+    nothing, so a read-only database still serves it; its script posts here."""
     ticket = find_or_404(number)
     body = request.get_json(silent=True)
-    activity = body.get("activity") if isinstance(body, dict) else request.form.get("activity")
+    body = body if isinstance(body, dict) else request.form
+    activity, read = body.get("activity"), body.get("read")
     actor = current_actor()
     try:
+        if isinstance(read, int | str) and str(read).isdigit():
+            marks.mark_read(db(), actor.username, ticket, upto=int(read))
         marks.note_presence(db(), actor.username, ticket.number, str(activity or "viewing"))
         db().commit()
     except lists.BadQuery as exc:
@@ -108,18 +113,9 @@ def presence(number: str) -> Any:
 
 @bp.route("/tickets/<number>")
 def ticket(number: str) -> Any:
-    """The ticket page. Opening it marks the ticket read and tells the others who is here."""
-    session = db()
-    actor = current_actor()
-    found = queries.find_ticket(session, number, actor)
-    if found is None:
-        abort(404)
-    marks.mark_read(session, actor.username, found)
-    marks.note_presence(session, actor.username, found.number, "viewing")
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # another tab of the same agent wrote the same rows first
+    """The ticket page. It writes nothing: its script marks the ticket read and tells the
+    others who is here (``presence``), so the desk reads on while the database takes no
+    writes."""
     return _ticket_page(number)
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
 from tempodesk.contracts import Actor
 from tempodesk.core.models import Ticket
 from tempodesk.people import accounts
 from tempodesk.people import contacts as contact_store
-from tempodesk.tickets import queries
+from tempodesk.tickets import customer_scope, queries
 from web import db
 
 bp = Blueprint("people", __name__, url_prefix="/desk")
@@ -29,6 +29,12 @@ def _signed_in() -> None:
 def current_actor() -> Actor:
     """The signed-in agent as the people and ticket queries take them."""
     return accounts.actor_for(current_user)
+
+
+def require_customers_right() -> None:
+    """403 unless the agent holds the "customers" right (customer_scope.CUSTOMERS_GROUP)."""
+    if not customer_scope.sees_all_customers(current_actor()):
+        abort(403)
 
 
 def page_number() -> int:

@@ -14,10 +14,10 @@ from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people import common, merge
 from tempodesk.people import contacts as contact_store
 from tempodesk.people import organisations as organisation_store
-from tempodesk.tickets import queries
+from tempodesk.tickets import customer_scope, queries
 from web import db, release_db, runtime
 from web.i18n import gettext as _
-from web.people.blueprint import bp, current_actor, page_number
+from web.people.blueprint import bp, current_actor, page_number, require_customers_right
 
 
 @bp.route("/contacts")
@@ -26,7 +26,9 @@ def contacts() -> Any:
     return render_template(
         "people/contacts.html",
         query=query,
-        paged=contact_store.search_contacts(db(), query, page_number()),
+        paged=contact_store.search_contacts(
+            db(), query, page_number(), customer_scope.contacts_clause(db(), current_actor())
+        ),
     )
 
 
@@ -36,8 +38,8 @@ def contact_lookup() -> Any:
     found = contact_store.find_contact(
         db(), request.args.get("email", ""), request.args.get("phone", "")
     )
-    if found is None:
-        return jsonify({"found": False})
+    if found is None or not customer_scope.may_see_contact(db(), current_actor(), found.id):
+        return jsonify({"found": False})  # not one the agent may see: say nothing about them
     return jsonify(
         {
             "found": True,
@@ -52,7 +54,7 @@ def contact_lookup() -> Any:
 
 def _contact_or_404(contact_id: int) -> Contact:
     contact = contact_store.get_contact(db(), contact_id)
-    if contact is None:
+    if contact is None or not customer_scope.may_see_contact(db(), current_actor(), contact_id):
         abort(404)
     return contact
 
@@ -70,6 +72,7 @@ def contact(contact_id: int) -> Any:
         subjects={t.number: t.subject for t in tickets},
         messages=queries.messages_of(session, actor, found.id),
         orders=contact_store.orders_of(session, found.id),
+        history=contact_store.contact_history(session, found.id),
     )
 
 
@@ -98,7 +101,9 @@ def _contact_editor(
             data=data,
             contact=contact,
             errors=errors or {},
-            organisations=organisation_store.all_organisations(db()),
+            organisations=organisation_store.all_organisations(
+                db(), customer_scope.organisations_clause(db(), current_actor())
+            ),
             agents=queries.active_agents(db()),
             languages=LANGUAGES,
         ),
@@ -133,7 +138,7 @@ def contact_edit(contact_id: int) -> Any:
         return _contact_editor(contact_store.contact_data(found), found)
     data = _contact_form()
     try:
-        contact_store.save_contact(db(), data, found)
+        contact_store.save_contact(db(), data, found, by=current_actor().username)
     except common.CustomerInvalid as exc:
         db().rollback()
         return _contact_editor(data, found, exc.errors, 422)
@@ -144,7 +149,9 @@ def contact_edit(contact_id: int) -> Any:
 
 @bp.route("/contacts/<int:contact_id>/merge", methods=["GET", "POST"])
 def contact_merge(contact_id: int) -> Any:
-    """Merge a duplicate into this contact (any agent may; every merge is logged)."""
+    """Merge a duplicate into this contact (with the "customers" right; every merge is
+    logged): the candidates are searched among all contacts."""
+    require_customers_right()
     found = _contact_or_404(contact_id)
     query = request.values.get("q", "")
     if request.method == "GET":

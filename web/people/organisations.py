@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from tempodesk.core.models import Organisation
 from tempodesk.people import common
 from tempodesk.people import organisations as organisation_store
-from tempodesk.tickets import queries
+from tempodesk.tickets import customer_scope, queries
 from web import db
 from web.i18n import gettext as _
 from web.people.blueprint import bp, current_actor, page_number
@@ -23,13 +23,21 @@ def organisations() -> Any:
     return render_template(
         "people/organisations.html",
         query=query,
-        paged=organisation_store.search_organisations(db(), query, page_number()),
+        paged=organisation_store.search_organisations(
+            db(),
+            query,
+            page_number(),
+            customer_scope.organisations_clause(db(), current_actor()),
+            customer_scope.contacts_clause(db(), current_actor()),
+        ),
     )
 
 
 def _organisation_or_404(organisation_id: int) -> Organisation:
     found = db().get(Organisation, organisation_id)
-    if found is None:
+    if found is None or not customer_scope.may_see_organisation(
+        db(), current_actor(), organisation_id
+    ):
         abort(404)
     return found
 
@@ -37,7 +45,9 @@ def _organisation_or_404(organisation_id: int) -> Organisation:
 @bp.route("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int) -> Any:
     found = _organisation_or_404(organisation_id)
-    members = organisation_store.members_of(db(), found.id)
+    members = organisation_store.members_of(
+        db(), found.id, customer_scope.contacts_clause(db(), current_actor())
+    )
     return render_template(
         "people/organisation.html",
         organisation=found,

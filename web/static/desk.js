@@ -224,10 +224,18 @@
       );
     }
 
+    // The page itself wrote nothing (a GET never writes): the first ping tells the desk
+    // that the agent has now read the ticket as far as this page shows it.
+    let read = Number(region.dataset.seenSeq) || null;
+
     function ping() {
       const activity = Date.now() - lastTyped < 20000 ? "composing" : "viewing";
-      postJSON(region.dataset.url, { activity })
-        .then((data) => render(data.others || []))
+      const body = read === null ? { activity } : { activity, read };
+      postJSON(region.dataset.url, body)
+        .then((data) => {
+          read = null;
+          render(data.others || []);
+        })
         .catch(() => {});
     }
 
@@ -239,6 +247,7 @@
       if (quiet) ping(); // tell the others at once that a reply is being written
     });
     window.setInterval(ping, 20000);
+    ping();
   }
 
   // ---------------------------------------------------------------- keyboard

@@ -14,7 +14,16 @@ from .base import Base, utcnow
 from .channels import AcknowledgementClaim, AutoMailLog, Channel, InboundMessage, Mailbox
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
-from .people import ApiToken, Contact, Group, Membership, Order, Organisation, User
+from .people import (
+    ApiToken,
+    Contact,
+    ContactChange,
+    Group,
+    Membership,
+    Order,
+    Organisation,
+    User,
+)
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
 
@@ -27,6 +36,7 @@ __all__ = [
     "CannedAnswer",
     "Channel",
     "Contact",
+    "ContactChange",
     "DeskLayout",
     "Draft",
     "Follow",

@@ -1,5 +1,5 @@
 """People: the agents who sign in (users, groups, API tokens) and the customers (organisations,
-contacts) with their orders.
+contacts, each contact's history of changes) with their orders.
 """
 
 from __future__ import annotations
@@ -133,6 +133,23 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class ContactChange(Base):
+    """One field of a contact changed by an agent: who, when, old → new (the contact's
+    history, shown on its page)."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(64), default="")  # a username, kept if gone
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
 
 
 class Order(Base):

@@ -333,3 +333,44 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image() -> None:
     }
     assert {".venv", "var", ".git", "test-results", ".env"} <= ignored
     assert {".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__"} <= ignored
+
+
+#: PostgreSQL's default max_connections, less its superuser_reserved_connections (3).
+PG_CONNECTIONS = 100 - 3
+#: Temporal's services in auto-setup's one process (frontend, history, matching, worker),
+#: each with its own pool per datastore (default and visibility).
+TEMPORAL_SERVICES, TEMPORAL_STORES = 4, 2
+
+
+def connection_budget(workers: int = 3) -> dict[str, int]:
+    """The most connections each part may open at once, as docker-compose.yml configures it."""
+    env = app_env()
+    per_web = int(env["TEMPODESK_DB_POOL_SIZE"]) + int(env["TEMPODESK_DB_MAX_OVERFLOW"])
+    command = service(WEB)["command"]
+    web_processes = int(command[command.index("--workers") + 1])
+    temporal = int(environment(TEMPORAL)["SQL_MAX_CONNS"])
+    return {
+        "web": web_processes * per_web,
+        "workers": workers * int(env["TEMPODESK_WORKER_DB_POOL_SIZE"]),
+        "temporal": TEMPORAL_SERVICES * TEMPORAL_STORES * temporal,
+        "migrate": 1,  # NullPool, one connection, done before the others start
+    }
+
+
+def test_three_workers_stay_under_postgres_default_connection_limit() -> None:
+    budget = connection_budget(workers=3)
+    assert sum(budget.values()) <= PG_CONNECTIONS, budget
+
+
+def test_no_web_thread_waits_for_a_database_connection() -> None:
+    env = app_env()
+    per_process = int(env["TEMPODESK_DB_POOL_SIZE"]) + int(env["TEMPODESK_DB_MAX_OVERFLOW"])
+    command = service(WEB)["command"]
+    assert int(command[command.index("--threads") + 1]) <= per_process
+
+
+def test_worker_stop_grace_covers_its_graceful_shutdown() -> None:
+    grace = service(WORKER)["stop_grace_period"]
+    assert grace.endswith("s")
+    shutdown = Settings.model_fields["worker_shutdown_seconds"].default
+    assert int(app_env().get("TEMPODESK_WORKER_SHUTDOWN_SECONDS", shutdown)) < int(grace[:-1])
