@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core import limits
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -40,7 +42,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that refuse to store a string longer than its column (``limits.guard``)."""
+    return limits.guard(sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager
