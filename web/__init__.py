@@ -55,7 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     csrf.init_app(app)
     i18n.init_app(app)
 
-    from web import admin, api, auth, compose, desk, people, public
+    from web import admin, api, auth, compose, desk, edges, people, public
+
+    edges.init_app(app)
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
