@@ -288,8 +288,8 @@ def _read_cursor(cursor: str, sort: str) -> dict[str, Any]:
         raise BadQuery("The cursor is not valid for this list.")
     if sort == "updated":
         try:
-            datetime.fromisoformat(key)
-        except (TypeError, ValueError):
+            datetime.fromisoformat(str(key) if isinstance(key, str) else "")
+        except ValueError:
             raise BadQuery("The cursor is not valid for this list.") from None
     return data
 
