@@ -213,10 +213,12 @@ def _database_unavailable(exc: Exception) -> Any:
 
 
 def _healthz() -> Any:
-    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes."""
+    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes,
+    accepted tickets whose start was given up (``tempodesk pending retry``)."""
     from sqlalchemy import func, select
 
     from tempodesk.core.models import Channel, InboundMessage, Mailbox
+    from tempodesk.tickets import pending
 
     session = db()
     session.execute(text("SELECT 1"))
@@ -235,6 +237,7 @@ def _healthz() -> Any:
         {
             "status": "ok",
             "quarantined_mail": quarantined or 0,
+            "dead_letter_starts": pending.dead_count(session),
             "mailbox_errors": {name: error for name, error in failing},
         }
     )
