@@ -136,3 +136,13 @@ def test_a_malformed_cursor_is_400_in_the_api_and_the_desk(stack: Stack) -> None
         assert api.get_json()["error"]["code"] == "bad_request"
         page = desk.get(f"/desk/?view=all&sort={sort}&cursor={cursor}")
         assert page.status_code == 400, (sort, cursor)
+
+
+def test_an_order_whose_customer_phone_overflows_the_contact_is_422(any_stack: Stack) -> None:
+    response = any_stack.client().post(
+        "/api/v1/orders",
+        json={"number": f"ORD-{uuid.uuid4().hex[:8]}", "customer": {"phone": "2" * 40}},
+        headers=any_stack.api(),
+    )
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["fields"] == {"customer.phone": "At most 32 characters."}
