@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter, Map
 
 from tempodesk.core.limits import ColumnTooLong
 from web import error_response
@@ -18,9 +19,31 @@ from web.i18n import N_
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+#: The largest id a URL may name: what an INTEGER column holds (a larger one is a 404, not a
+#: database error).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number an id column can hold."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    """Before the blueprints are registered: their ``<int:...>`` rules use ``IdConverter``."""
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_refuse_unstorable_text)
     app.register_error_handler(ColumnTooLong, _too_long)
+
+
+def id_arg(raw: str | None) -> int | None:
+    """A query argument naming an id, or None if it is not one (``"²".isdigit()`` is true)."""
+    if raw and raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID:
+        return int(raw)
+    return None
 
 
 def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:

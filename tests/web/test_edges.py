@@ -146,3 +146,13 @@ def test_an_order_whose_customer_phone_overflows_the_contact_is_422(any_stack: S
     )
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["fields"] == {"customer.phone": "At most 32 characters."}
+
+
+def test_ids_and_page_numbers_no_column_can_hold_are_not_errors(stack: Stack) -> None:
+    agent = stack.login("agent1")
+    huge = "9" * 25
+    assert agent.get(f"/desk/contacts/{huge}").status_code == 404
+    assert agent.get(f"/desk/contacts/{2**31}").status_code == 404
+    assert agent.get("/desk/contacts?page=%C2%B2").status_code == 200  # "²".isdigit()
+    assert agent.get(f"/desk/contacts?page={huge}").status_code == 200
+    assert agent.get(f"/desk/tickets/new?contact={huge}").status_code == 200

@@ -20,6 +20,7 @@ from tempodesk.tickets import processes
 from tempodesk.tickets.intake import IntakeInvalid
 from web import db, release_db, runtime
 from web.compose.common import bp
+from web.edges import id_arg
 from web.i18n import gettext as _
 from web.i18n import translated_priorities
 
@@ -74,8 +75,8 @@ def new_ticket() -> Any:
     if request.method == "GET":
         if request.args.get("order"):
             entry = ticket_entry.entry_from_order(db(), request.args["order"])
-        elif request.args.get("contact", "").isdigit():
-            entry = ticket_entry.entry_from_contact(db(), int(request.args["contact"]))
+        elif (contact_id := id_arg(request.args.get("contact"))) is not None:
+            entry = ticket_entry.entry_from_contact(db(), contact_id)
         else:
             entry = ticket_entry.TicketEntry()
         if request.args.get("kind") in ticket_entry.ENTRY_KINDS:
