@@ -38,6 +38,15 @@ def too_long(value: str | None, column: Any) -> str | None:
     return f"At most {limit} characters."
 
 
+def fit(value: str, column: Any) -> str:
+    """A display copy shortened to its column (with an ellipsis); for values whose source of
+    truth lives elsewhere (the workflow's own state), never for keys or addresses."""
+    limit = max_chars(column)
+    if limit is None or len(value) <= limit:
+        return value
+    return value[: limit - 1] + "…"
+
+
 def check(values: Mapping[str, tuple[str | None, Any]]) -> dict[str, str]:
     """``{field: (value, column)}`` -> ``{field: message}`` for every value too long."""
     errors: dict[str, str] = {}
