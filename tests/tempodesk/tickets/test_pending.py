@@ -54,7 +54,7 @@ def row(stack: Stack, number: str) -> PendingStart | None:
 @pytest.mark.parametrize(
     "customer, reason",
     [
-        (CustomerRef(email="long.phone@example.com", phone="1" * 40), "contacts.phone"),
+        (CustomerRef(email="refused.phone@example.com", phone="1" * 40), "contacts.phone"),
         (CustomerRef(email="nul.name@example.com", name="Nul\x00Name"), "DataError"),
     ],
 )
@@ -77,8 +77,10 @@ def test_an_opening_the_database_refuses_fails_at_once_and_says_why(
 def test_a_poisoned_start_blocks_no_later_one_and_is_dead_lettered_after_n_rounds(
     stack: Stack,
 ) -> None:
-    poisoned = accept_unchecked(stack, CustomerRef(email="poison@example.com", phone="9" * 40))
-    good = accept_unchecked(stack, CustomerRef(email="good@example.com", name="Good"))
+    poisoned = accept_unchecked(
+        stack, CustomerRef(email="poisoned.start@example.com", phone="9" * 40)
+    )
+    good = accept_unchecked(stack, CustomerRef(email="later.good.start@example.com", name="Good"))
     healthz = stack.client().get("/healthz").get_json()["dead_letter_starts"]
     attempts = stack.settings.pending_start_attempts
     for round_ in range(1, attempts + 1):
