@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord, TicketSnapshot
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
+from tempodesk.core.limits import fit
 from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent
 from tempodesk.tickets import lists
 
@@ -37,13 +38,15 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
 
 
 def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
+    # Display copies are fitted to their columns: a definition published before its labels
+    # were checked must not make every later write of this ticket fail.
     values: dict[str, Any] = {
         "number": snap.number,
         "workflow_id": ticket_workflow_id(snap.number),
         "event_seq": snap.seq,
-        "subject": snap.subject,
+        "subject": fit(snap.subject, Ticket.subject),
         "state": snap.state,
-        "state_label": snap.state_label,
+        "state_label": fit(snap.state_label, Ticket.state_label),
         "state_category": snap.state_category,
         "process_name": snap.process_name,
         "process_version": snap.process_version,
@@ -54,7 +57,7 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "contact_id": snap.contact_id,
         "order_id": snap.order_id,
         "customer_email": snap.customer_email,
-        "customer_name": snap.customer_name,
+        "customer_name": fit(snap.customer_name, Ticket.customer_name),
         "mailbox": snap.mailbox or None,
         "fields": snap.fields,
         "created_at": _parse_time(snap.created_at),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.projection import write_projection
 from tempodesk.contracts import (
@@ -18,6 +20,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    OPENING_FAILED,
     AssignmentInput,
     AssignmentResult,
     CustomerRef,
@@ -28,10 +31,16 @@ from tempodesk.contracts import (
     ProjectionInput,
 )
 from tempodesk.core.db import transaction
+from tempodesk.core.limits import ColumnTooLong
 from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
 from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
+from tempodesk.tickets import pending
+
+# What the database refuses to store (a value too long, a NUL, a broken constraint): the same
+# step retried is refused again, so these fail the step at once instead of retrying forever.
+UNSTORABLE = (DataError, IntegrityError, ColumnTooLong)
 
 
 class TicketStore:
@@ -45,6 +54,22 @@ class TicketStore:
     def open_ticket(self, input: OpenTicketInput) -> OpenTicketResult:
         """A new ticket's first step, in one transaction: link the customer and the order,
         choose the assignee, write the projection and forget the pending start."""
+        number = input.created.snapshot.number
+        try:
+            return self._open(input)
+        except UNSTORABLE as exc:
+            # Retrying cannot store what the database refused: fail the opening for good,
+            # with the reason on the pending start (ops see it; the worker tries it again
+            # later, and dead-letters it after too many attempts).
+            reason = f"{type(exc).__name__}: {exc}"
+            pending.attempted(self.sessions, self.settings, number, reason)
+            raise ApplicationError(
+                f"Ticket {number} could not be opened: {reason}",
+                type=OPENING_FAILED,
+                non_retryable=True,
+            ) from None
+
+    def _open(self, input: OpenTicketInput) -> OpenTicketResult:
         created = input.created
         number = created.snapshot.number
         with transaction(self.sessions) as session:
@@ -79,10 +104,17 @@ class TicketStore:
 
     @activity.defn(name=ACT_LINK_CUSTOMER)
     def link_customer(self, input: LinkCustomerInput) -> LinkCustomerResult:
-        with transaction(self.sessions) as session:
-            return link_customer(
-                session, input.customer, input.order_number, create=input.create_contact
-            )
+        try:
+            with transaction(self.sessions) as session:
+                return link_customer(
+                    session, input.customer, input.order_number, create=input.create_contact
+                )
+        except UNSTORABLE as exc:
+            raise ApplicationError(
+                f"Ticket {input.number}: the customer could not be linked: {exc}",
+                type=OPENING_FAILED,
+                non_retryable=True,
+            ) from None
 
     @activity.defn(name=ACT_CHOOSE_ASSIGNEE)
     def choose_assignee(self, input: AssignmentInput) -> AssignmentResult:

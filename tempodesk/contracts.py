@@ -28,6 +28,8 @@ QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal U
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
 ACT_OPEN_TICKET = "open_ticket"
+# The error type of an opening the database refused (non-retryable: retried, it fails again).
+OPENING_FAILED = "OpeningFailed"
 ACT_PROJECT = "project_ticket"
 # Before the one-step opening: still registered, for tickets whose first task replays them.
 ACT_LINK_CUSTOMER = "link_customer"

@@ -62,7 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
-    from web import admin, api, auth, compose, desk, people, public
+    from web import admin, api, auth, compose, desk, edges, people, public
+
+    edges.init_app(app)
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -252,9 +254,10 @@ def _healthz() -> Any:
     health = _health()
     return jsonify(
         {
-            "status": "degraded" if health["mailbox_errors"] else "ok",
+            "status": _status(health),
             "quarantined_mail": health["quarantined_mail"],
             "failing_mailboxes": len(health["mailbox_errors"]),
+            "dead_letter_starts": health["dead_letter_starts"],
         }
     )
 
@@ -264,13 +267,18 @@ def _readyz() -> Any:
     if not _signed_in_or_token():
         return error_response(401, "unauthorized", N_("Please sign in first."))
     health = _health()
-    return jsonify({"status": "degraded" if health["mailbox_errors"] else "ok", **health})
+    return jsonify({"status": _status(health), **health})
+
+
+def _status(health: dict[str, Any]) -> str:
+    return "degraded" if health["mailbox_errors"] or health["dead_letter_starts"] else "ok"
 
 
 def _health() -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from tempodesk.core.models import Channel, InboundMessage, Mailbox
+    from tempodesk.tickets import pending
 
     session = db()
     session.execute(text("SELECT 1"))
@@ -287,6 +295,7 @@ def _health() -> dict[str, Any]:
     ).all()
     return {
         "quarantined_mail": quarantined or 0,
+        "dead_letter_starts": pending.dead_count(session),
         "mailbox_errors": {name: error for name, error in failing},
     }
 

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from statemachines import DefinitionError
 from tempodesk.app import demo
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
-from tempodesk.core.models import Channel
+from tempodesk.core.models import Channel, PendingStart
 from tempodesk.core.settings import Settings, get_settings
 from tempodesk.mail import mailboxes
 from tempodesk.people import accounts
+from tempodesk.tickets import pending as pending_starts
 from tempodesk.tickets import processes
 
 if TYPE_CHECKING:
@@ -293,6 +294,31 @@ def mailbox_list() -> None:
             state = "" if box is None or box.enabled else " (disabled)"
             error = f"  last error: {box.last_error}" if box and box.last_error else ""
             click.echo(f"{channel.name:12} {channel.address:32} {imap}{state}{error}")
+
+
+@main.group()
+def pending() -> None:
+    """Accepted tickets whose start has not succeeded yet."""
+
+
+@pending.command("list")
+def pending_list() -> None:
+    """List the starts that failed (dead-lettered or backing off), with their reasons."""
+    settings = get_settings()
+    with _sessions(settings)() as session:
+        for row in session.scalars(
+            select(PendingStart).where(PendingStart.attempts > 0).order_by(PendingStart.created_at)
+        ):
+            state = "dead" if row.dead_at else f"next try {row.next_attempt_at:%Y-%m-%d %H:%M}"
+            click.echo(f"{row.ticket_number:20} {row.attempts:3}  {state}  {row.last_error}")
+
+
+@pending.command("retry")
+@click.argument("number", required=False)
+def pending_retry(number: str | None) -> None:
+    """Try a failed start again (one ticket, or every one) at the worker's next round."""
+    count = pending_starts.retry(_sessions(get_settings()), number)
+    click.echo(f"{count} start(s) will be tried again.")
 
 
 @main.command("create-user")

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core import limits
 from tempodesk.core.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,7 +52,8 @@ def pool_options(settings: Settings, *, worker: bool = False) -> dict[str, Any]:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that refuse to store a string longer than its column (``limits.guard``)."""
+    return limits.guard(sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager

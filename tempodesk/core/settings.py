@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         description="The worker starts tickets accepted this long ago but not confirmed "
         "started (Temporal was away), looking this often",
     )
+    pending_start_attempts: int = Field(
+        5,
+        description="A ticket whose start failed this often is dead-lettered (shown on /healthz, "
+        "retried by `tempodesk pending retry`)",
+    )
     default_group: str = Field("", description="Group for tickets nobody else is assigned to")
     default_assignee: str = Field("", description="Agent for tickets nobody else is assigned to")
 

@@ -25,7 +25,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from statemachines import REJECTION_TYPES, Rejection
@@ -62,6 +62,16 @@ T = TypeVar("T")
 
 class EngineUnavailable(RuntimeError):
     """Temporal could not be reached or did not answer in time; the caller may retry."""
+
+
+class OpeningFailed(EngineUnavailable):
+    """The ticket's workflow could not open it (its opening step failed for good): nothing is
+    lost, the pending start keeps the reason and the worker tries it again later (so callers
+    answer as when the engine is away). ``recorded``: the opening step wrote the reason."""
+
+    def __init__(self, message: str, *, recorded: bool = True):
+        super().__init__(message)
+        self.recorded = recorded
 
 
 class TicketNotFound(LookupError):
@@ -114,8 +124,9 @@ class AsyncFacade:
             id=ticket_workflow_id(start.number),
             task_queue=TICKET_TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            # A retried creation must never restart a ticket that has since been closed.
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # A retried creation must never restart a ticket that has since been closed; a run
+            # whose opening failed (the database refused it) may be started again.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             static_summary=f"{start.number}: {start.subject[:150]}",
         )
         try:
@@ -129,6 +140,15 @@ class AsyncFacade:
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             raise EngineUnavailable(
                 "The ticket engine did not confirm the ticket in time."
+            ) from None
+        except WorkflowUpdateFailedError as exc:
+            # The run ended before the ticket was opened: its opening step failed for good
+            # (and recorded why on the pending start).
+            raise OpeningFailed(f"Ticket {start.number} could not be opened: {exc}") from None
+        except WorkflowAlreadyStartedError:
+            raise OpeningFailed(
+                f"Ticket {start.number}: its workflow has ended and may not start again.",
+                recorded=False,
             ) from None
         except RPCError as exc:
             raise _engine_error(exc) from None

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from tempodesk.core import limits
 from tempodesk.core.models import Contact, ContactChange, Order, Organisation
 from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people.addresses import (
@@ -49,12 +50,16 @@ def check_contact(
     session: Session, data: ContactData, contact_id: int | None = None
 ) -> tuple[ContactData, dict[str, str]]:
     """The input normalised, and every problem per field."""
-    errors: dict[str, str] = {}
     name = " ".join(data.name.split())
     email = normalize_email(data.email)
     phone = normalize_phone(data.phone)
-    if len(name) > 200:
-        errors["name"] = "At most 200 characters."
+    errors = limits.check(
+        {
+            "name": (name, Contact.name),
+            "email": (email, Contact.email),
+            "phone": (phone, Contact.phone),
+        }
+    )
     if email and not is_valid_email(email):
         errors["email"] = "Enter a valid email address."
     elif email:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.db import iso
+from tempodesk.core.limits import max_chars, too_long
 from tempodesk.core.models import Contact, Order
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
 from tempodesk.people.common import CustomerInvalid, Paged, like_pattern, paged
@@ -48,14 +49,14 @@ class OrderData:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _as_text(value: Any, key: str, errors: dict[str, str], limit: int) -> str:
+def _as_text(value: Any, key: str, errors: dict[str, str], limit: int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         errors[key] = "Must be text."
         return ""
     text = " ".join(str(value).split())
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         errors[key] = f"At most {limit} characters."
     return text
 
@@ -76,7 +77,7 @@ def parse_order(raw: Any) -> OrderData:
     errors: dict[str, str] = {}
     if not isinstance(raw, dict):
         raise CustomerInvalid({"order": "Send the order as an object."})
-    number = _as_text(raw.get("number"), "number", errors, 64)
+    number = _as_text(raw.get("number"), "number", errors, max_chars(Order.number))
     if not number and "number" not in errors:
         errors["number"] = "Enter the order number."
     elif number and not _ORDER_NUMBER.match(number):
@@ -86,14 +87,18 @@ def parse_order(raw: Any) -> OrderData:
     if not isinstance(customer, dict):
         errors["customer"] = "Must be an object with an email (or a phone) and a name."
     else:
-        email = normalize_email(_as_text(customer.get("email"), "customer.email", errors, 254))
+        email = normalize_email(
+            _as_text(customer.get("email"), "customer.email", errors, max_chars(Contact.email))
+        )
         phone_raw = _as_text(customer.get("phone"), "customer.phone", errors, 40)
         phone = normalize_phone(phone_raw)
-        name = _as_text(customer.get("name"), "customer.name", errors, 200)
+        name = _as_text(customer.get("name"), "customer.name", errors, max_chars(Contact.name))
         if email and not is_valid_email(email):
             errors["customer.email"] = "Enter a valid email address."
         if phone_raw and not phone:
             errors["customer.phone"] = "Enter a valid phone number."
+        elif message := too_long(phone, Contact.phone):  # its digits must fit the contact
+            errors["customer.phone"] = message
         if not email and not phone and "customer.email" not in errors:
             errors["customer.email"] = "Give the customer's email address (or phone)."
     placed_at = None
@@ -106,8 +111,8 @@ def parse_order(raw: Any) -> OrderData:
                 placed_at = parse_placed_at(placed_raw)
             except ValueError:
                 errors["placed_at"] = "Use an ISO date, e.g. 2026-11-02 or 2026-11-02T10:15:00Z."
-    status = _as_text(raw.get("status"), "status", errors, 40)
-    total = _as_text(raw.get("total"), "total", errors, 40)
+    status = _as_text(raw.get("status"), "status", errors, max_chars(Order.status))
+    total = _as_text(raw.get("total"), "total", errors, max_chars(Order.total))
     items = _parse_items(raw.get("items"), errors)
     if errors:
         raise CustomerInvalid(errors)

@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import PRIORITIES
 from tempodesk.contracts import CustomerRef, PinnedProcess, TicketStartInput
+from tempodesk.core import limits
 from tempodesk.core.db import transaction
 from tempodesk.core.ids import ticket_workflow_id
-from tempodesk.core.models import Attachment, Channel, Message, Ticket
+from tempodesk.core.limits import max_chars
+from tempodesk.core.models import Attachment, Channel, Contact, Message, Order, Ticket
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
@@ -141,10 +143,11 @@ class Intake:
         """Normalise the request or raise IntakeInvalid with every problem."""
         errors: dict[str, str] = {}
         subject = " ".join(request.subject.split())
+        longest_subject = min(self.settings.max_subject_chars, max_chars(Message.subject) or 0)
         if not subject:
             errors["subject"] = "Enter a subject."
-        elif len(subject) > self.settings.max_subject_chars:
-            errors["subject"] = f"At most {self.settings.max_subject_chars} characters."
+        elif len(subject) > longest_subject:
+            errors["subject"] = f"At most {longest_subject} characters."
         body = request.body.replace("\r\n", "\n")
         if not body.strip():
             errors["body"] = "Enter a message."
@@ -159,17 +162,24 @@ class Intake:
         if request.customer.phone and not phone:
             errors["phone"] = "Enter a valid phone number."
         name = " ".join(request.customer.name.split())
-        if len(name) > 200:
-            errors["name"] = "At most 200 characters."
         order = request.order_number.strip()
-        if len(order) > 64:
-            errors["order_number"] = "At most 64 characters."
+        # Each value against the column it ends up in (the contact, the order, the key).
+        errors = (
+            limits.check(
+                {
+                    "email": (email, Contact.email),
+                    "phone": (phone, Contact.phone),
+                    "name": (name, Contact.name),
+                    "order_number": (order, Order.number),
+                    "idempotency_key": (request.idempotency_key, Message.idempotency_key),
+                }
+            )
+            | errors
+        )
         if request.channel not in CHANNELS:
             errors["channel"] = f"Use one of: {', '.join(CHANNELS)}."
         if request.priority not in PRIORITIES:
             errors["priority"] = "Use 1 (low) to 4 (urgent)."
-        if len(request.idempotency_key) > 150:
-            errors["idempotency_key"] = "At most 150 characters."
         if errors:
             raise IntakeInvalid(errors)
         return NewTicket(

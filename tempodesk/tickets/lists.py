@@ -274,14 +274,29 @@ def _cursor_for(sort: str, ticket: Ticket) -> str:
 
 
 def _read_cursor(cursor: str, sort: str) -> dict[str, Any]:
+    if len(cursor) > 200:  # ours are far shorter
+        raise BadQuery("The cursor is not valid.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise BadQuery("The cursor is not valid.") from None
-    if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("id"), int):
+    if not isinstance(data, dict) or data.get("s") != sort or not _fits(data.get("id")):
         raise BadQuery("The cursor is not valid for this list.")
+    key = data.get("k")
+    if sort == "priority" and not _fits(key):
+        raise BadQuery("The cursor is not valid for this list.")
+    if sort == "updated":
+        try:
+            datetime.fromisoformat(str(key) if isinstance(key, str) else "")
+        except ValueError:
+            raise BadQuery("The cursor is not valid for this list.") from None
     return data
+
+
+def _fits(value: Any) -> bool:
+    """An integer a cursor may carry: what an id or a priority column can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
 
 
 def page(

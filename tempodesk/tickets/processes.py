@@ -25,7 +25,8 @@ from statemachines import (
     to_yaml,
 )
 from tempodesk.contracts import Actor, PinnedProcess
-from tempodesk.core.models import Group, ProcessDraft, ProcessVersion, utcnow
+from tempodesk.core import limits
+from tempodesk.core.models import Group, ProcessDraft, ProcessVersion, Ticket, utcnow
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import TemplateProblem, render
 
@@ -58,7 +59,7 @@ def check(session: Session, text: str) -> Checked:
         definition = load_text(text, known_groups=groups, known_templates=known)
     except DefinitionError as exc:
         return Checked(None, exc.problems)
-    problems: list[Problem] = []
+    problems = column_problems(definition)
     try:
         compile_definition(definition)
     except DefinitionError as exc:
@@ -91,6 +92,23 @@ def check(session: Session, text: str) -> Checked:
                         )
                     )
     return Checked(definition, problems)
+
+
+def column_problems(definition: ProcessDefinition) -> list[Problem]:
+    """What a ticket would have to store that its column cannot hold (a state's label goes
+    into every ticket entering that state): refused at save, not when a ticket gets there."""
+    problems = [
+        Problem("name", message)
+        for message in [limits.too_long(definition.name, ProcessVersion.name)]
+        if message
+    ]
+    for state in definition.states:
+        for value, column in ((state.id, Ticket.state), (state.label, Ticket.state_label)):
+            message = limits.too_long(value, column)
+            if message:
+                what = "label" if column is Ticket.state_label else "id"
+                problems.append(Problem(f"states.{state.id}", f"The {what} is too long: {message}"))
+    return problems
 
 
 def publish(session: Session, text: str, author: str = "") -> ProcessVersion:

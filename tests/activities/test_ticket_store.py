@@ -206,3 +206,18 @@ def test_assignment_falls_back_to_the_helpdesk_default(any_stack: Stack) -> None
     assert (result.assignee, result.group, result.reason) == ("agent2", "Support", "default")
     nobody = store(any_stack).choose_assignee(AssignmentInput("A-5", "web", None))
     assert (nobody.assignee, nobody.group) == (None, "Support")
+
+
+def test_a_state_label_published_before_it_was_checked_is_projected_shortened(
+    any_stack: Stack,
+) -> None:
+    """Definitions published before labels were checked at save may carry a longer one: the
+    ticket's row shows it shortened instead of the projection failing for ever."""
+    number = f"P-{uuid.uuid4().hex[:8]}"
+    label = "L" * 150
+    store(any_stack).project(
+        ProjectionInput(snapshot(number, 1, "new", state_label=label), [event(1, "created")])
+    )
+    with any_stack.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None and ticket.state_label == label[:99] + "…"

@@ -20,6 +20,7 @@ from tempodesk.tickets import entry as ticket_entry
 from tempodesk.tickets.intake import IntakeInvalid
 from web import db, release_db, runtime
 from web.compose.common import bp
+from web.edges import id_arg
 from web.i18n import gettext as _
 from web.i18n import translated_priorities
 
@@ -92,8 +93,8 @@ def new_ticket() -> Any:
         order, contact = request.args.get("order", ""), request.args.get("contact", "")
         if order and _visible_order(order) is not None:
             entry = ticket_entry.entry_from_order(db(), order)
-        elif contact.isdigit() and _may_see(contact_id=int(contact)):
-            entry = ticket_entry.entry_from_contact(db(), int(contact))
+        elif (contact_id := id_arg(contact)) is not None and _may_see(contact_id=contact_id):
+            entry = ticket_entry.entry_from_contact(db(), contact_id)
         else:
             entry = ticket_entry.TicketEntry()
         if request.args.get("kind") in ticket_entry.ENTRY_KINDS:

@@ -16,6 +16,7 @@ from tempodesk.people import accounts
 from tempodesk.people import contacts as contact_store
 from tempodesk.tickets import customer_scope, queries
 from web import db
+from web.edges import id_arg
 
 bp = Blueprint("people", __name__, url_prefix="/desk")
 
@@ -39,8 +40,7 @@ def require_customers_right() -> None:
 
 def page_number() -> int:
     """The page of a list the request asks for (``?page=``; the first if none or not a number)."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+    return id_arg(request.args.get("page")) or 1
 
 
 @bp.app_context_processor

@@ -173,3 +173,8 @@ class PendingStart(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # A start that failed waits until then (backing off per row, so it blocks no other).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Failed ``pending_start_attempts`` times: no longer tried until ops retry it
+    # (``tempodesk pending retry``); /healthz counts these.
+    dead_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -116,3 +116,32 @@ def test_process_publish_then_export_round_trips(runner: CliRunner, tmp_path: Pa
     )
     missing = runner.invoke(main, ["process", "export", "nothing"])
     assert missing.exit_code != 0 and "No process named 'nothing' is published." in missing.output
+
+
+def test_pending_list_shows_a_dead_lettered_opening_and_retry_brings_it_back(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from tempodesk.core.models import PendingStart
+
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.db'}"))
+    with sessions.begin() as session:
+        session.add(
+            PendingStart(
+                ticket_number="HD-1",
+                payload="{}",
+                attempts=5,
+                last_error="ColumnTooLong: contacts.phone: at most 32 characters",
+                dead_at=datetime.now(UTC),
+            )
+        )
+    listed = runner.invoke(main, ["pending", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "HD-1" in listed.output and "dead" in listed.output and "contacts.phone" in listed.output
+    retried = runner.invoke(main, ["pending", "retry", "HD-1"])
+    assert retried.exit_code == 0 and "1 start(s)" in retried.output
+    with sessions() as session:
+        row = session.get(PendingStart, "HD-1")
+        assert row is not None and row.dead_at is None and row.attempts == 0

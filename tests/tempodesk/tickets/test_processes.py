@@ -161,3 +161,12 @@ def test_every_bundled_template_speaks_every_language_and_renders(name: str) -> 
         assert (
             templates.check_text(spec["channel"], subject, body, templates.sample_context()) == []
         )
+
+
+def test_a_state_label_longer_than_its_column_is_refused_at_save(stack: Stack) -> None:
+    data = support_copy()
+    data["states"]["new"]["label"] = "N" * 101
+    found = problems(stack, data)
+    assert found == ["states.new: The label is too long: At most 100 characters."]
+    with transaction(stack.sessions) as session, pytest.raises(DefinitionError):
+        processes.publish(session, yaml.safe_dump(data, sort_keys=False), author="tests")
