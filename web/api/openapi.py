@@ -56,6 +56,10 @@ def _error(description: str) -> dict[str, Any]:
 # Every operation may meet these: a bad token, and a dependency that is really down.
 COMMON_ERRORS = {
     "401": _error("No token, or the token is not valid."),
+    "422": _error(
+        "A value is not valid: e.g. a text with a NUL character or a lone surrogate (in the "
+        "body or the query), or longer than the column that stores it; `fields` names it."
+    ),
     "503": _error("The database or the ticket engine is away; retry later (see Retry-After)."),
 }
 
