@@ -194,6 +194,16 @@ class TicketSnapshot:
 
 
 @dataclass
+class AnsweredRequest:
+    """An action performed under an Update id (the form's or the API's request id)."""
+
+    request_id: str
+    state: str
+    state_label: str
+    seq: int
+
+
+@dataclass
 class TicketStartInput:
     number: str
     subject: str
@@ -208,6 +218,9 @@ class TicketStartInput:
     restored: TicketSnapshot | None = None
     outbox: list[OutboundMail] = field(default_factory=list)
     seen_messages: list[int] = field(default_factory=list)
+    # The latest actions' Update ids and answers: Temporal dedupes an Update id only within
+    # one run, so a retry that reaches the next run is answered from here, not performed again.
+    answered: list[AnsweredRequest] = field(default_factory=list)
     # Continue-as-new after this many events in one run (0: only when Temporal suggests it).
     continue_as_new_after: int = 0
     # Email intake:

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
         TicketStartInput,
     )
+    from workflows.answers import Answers
     from workflows.effects import Pressed, apply_effects
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.outbox import deliver
@@ -105,6 +106,7 @@ class TicketWorkflow:
         self._links: list[MessageLink] = []
         self._outbox: list[OutboundMail] = list(input.outbox)
         self._seen: list[int] = list(input.seen_messages)
+        self._answers = Answers(input.answered)
         self._events_this_run = 0
         self._search = SearchIndex()
         if input.reopen and input.restored is not None:
@@ -148,6 +150,7 @@ class TicketWorkflow:
                     restored=self._t,
                     outbox=self._outbox,
                     seen_messages=self._seen,
+                    answered=self._answers.kept,
                     reopen=False,  # reopened once, when this ticket's run began
                 )
             )
@@ -340,14 +343,21 @@ class TicketWorkflow:
     @workflow.update
     async def perform_action(self, input: PerformActionInput) -> PerformActionResult:
         async with self._lock:
+            answered = self._answers.before()
+            if answered is not None:
+                return answered
             # Checked again: another action may have moved the ticket while this one waited.
             checked = self._check(input)
             if isinstance(checked, Rejection):
                 raise refused(checked)
-            return await self._perform(input, *checked)
+            result = await self._perform(input, *checked)
+            self._answers.remember(result)
+            return result
 
     @perform_action.validator
     def _validate_perform_action(self, input: PerformActionInput) -> None:
+        if self._answers.before() is not None:
+            return  # a retry of a request an earlier run performed: answered, not redone
         checked = self._check(input)
         if isinstance(checked, Rejection):
             raise refused(checked)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 
 from tempodesk.core.models import Message, Ticket
+from tempodesk.core.temporal import EngineUnavailable
 from tests.helpers import Stack
 
 
@@ -403,3 +404,39 @@ def test_assigning_mails_the_new_assignee(stack: Stack, sink: Any) -> None:
             break
         time.sleep(0.05)
     assert ticket["events"][-1]["data"]["to"] == "agent2@tempodesk.localhost"
+
+
+# ------------------------------------------------------------------ outcome unknown
+
+
+def test_an_action_whose_answer_was_lost_is_503_with_a_request_id_that_makes_the_retry_safe(
+    stack: Stack, monkeypatch: Any
+) -> None:
+    number = create(stack).get_json()["number"]
+    real = stack.runtime.temporal.perform_action
+
+    def accepted_then_lost(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # the workflow performed it; the answer never came back
+        raise EngineUnavailable("The ticket engine did not answer in time.")
+
+    monkeypatch.setattr(stack.runtime.temporal, "perform_action", accepted_then_lost)
+    note = {"fields": {"body": f"Checked the label {uuid.uuid4()}"}}
+    url = f"/api/v1/tickets/{number}/actions/comment"
+    lost = stack.client().post(url, json=note, headers=stack.api())
+    assert lost.status_code == 503 and lost.headers["Retry-After"]
+    error = lost.get_json()["error"]
+    assert error["code"] == "engine_unavailable" and error["request_id"]
+    monkeypatch.undo()
+    retried = stack.client().post(
+        url, json={**note, "request_id": error["request_id"]}, headers=stack.api()
+    )
+    assert retried.status_code == 200, retried.get_json()
+    with stack.sessions() as session:
+        notes = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.body == note["fields"]["body"])
+            .where(Message.attached.is_(True))
+        )
+    assert notes == 1
