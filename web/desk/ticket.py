@@ -166,6 +166,20 @@ def _state_label(definition: ProcessDefinition, state_id: str) -> str:
         return state_id
 
 
+def _outcome_unknown(number: str, action_id: str, values: dict[str, Any], request_id: str) -> Any:
+    """The engine did not answer and the action may have been performed: the form comes back
+    under the same request id, so sending it again is performed at most once."""
+    kept = request_id if REQUEST_ID.match(request_id) else ""
+    flash(
+        _(
+            "The ticket engine did not answer; the action may have been done. Send it "
+            "again to make sure: it is never done twice."
+        ),
+        "error",
+    )
+    return _ticket_page(number, open_action=action_id, values=values, status=503, request_id=kept)
+
+
 @bp.route("/tickets/<number>/actions/<action_id>", methods=["POST"])
 def perform(number: str, action_id: str) -> Any:
     session = db()
@@ -195,19 +209,7 @@ def perform(number: str, action_id: str) -> Any:
     except TicketNotFound:
         abort(404)
     except EngineUnavailable:
-        # It may have been performed: the form comes back under the same request id, so
-        # sending it again is performed at most once.
-        kept = request_id if REQUEST_ID.match(request_id) else ""
-        flash(
-            _(
-                "The ticket engine did not answer; the action may have been done. Send it "
-                "again to make sure: it is never done twice."
-            ),
-            "error",
-        )
-        return _ticket_page(
-            number, open_action=action_id, values=values, status=503, request_id=kept
-        )
+        return _outcome_unknown(number, action_id, values, request_id)
     except FieldErrors as exc:
         return _ticket_page(
             number, open_action=action_id, values=values, errors=exc.errors, status=422
