@@ -8,7 +8,6 @@ recognisable duplicate, never a different message.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import smtp
+from activities.smtp import Sender
 from tempodesk.contracts import (
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
@@ -53,20 +54,6 @@ from tempodesk.people.addresses import is_automated_address
 class Recipient:
     address: str
     language: str
-
-
-@dataclass
-class Sender:
-    """Where a ticket's mail comes from: its mailbox's address and SMTP, else the defaults."""
-
-    address: str
-    name: str
-    signature: str = ""
-    host: str = ""
-    port: int = 0
-    security: str = "none"
-    username: str = ""
-    password: str = ""
 
 
 # Automatic mail to one address (RFC 3834; Zammad's loop protection): per ticket at most 10 in
@@ -460,31 +447,4 @@ class MailActivities:
         return TemplateDelivery(address, message_id, "sent", smtp_id, detail)
 
     def _send(self, mail: EmailMessage, to: str, sender: Sender) -> str:
-        timeout = self.settings.smtp_timeout_seconds
-        try:
-            smtp_class = smtplib.SMTP_SSL if sender.security == "tls" else smtplib.SMTP
-            with smtp_class(sender.host, sender.port, timeout=timeout) as smtp:
-                if sender.security == "starttls":
-                    smtp.starttls()
-                if sender.username:
-                    smtp.login(sender.username, sender.password)
-                smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
-                return f"accepted by {sender.host}:{sender.port}"
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            raise self._failure(code, reply) from None
-        except smtplib.SMTPResponseException as exc:
-            raise self._failure(exc.smtp_code, exc.smtp_error) from None
-        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            # Connection refused, timeouts, dropped connections: retried with backoff.
-            raise ApplicationError(
-                f"SMTP server unavailable: {exc}", type="SmtpUnavailable"
-            ) from None
-
-    @staticmethod
-    def _failure(code: int, reply: bytes | str) -> ApplicationError:
-        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        message = f"SMTP {code}: {text}"
-        if 500 <= code < 600:
-            return ApplicationError(message, type="PermanentDeliveryFailure", non_retryable=True)
-        return ApplicationError(message, type="SmtpTemporaryFailure")
+        return smtp.send(self.sessions, mail, to, sender, self.settings.smtp_timeout_seconds)

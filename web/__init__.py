@@ -211,10 +211,11 @@ def _database_unavailable(exc: Exception) -> Any:
 
 
 def _healthz() -> Any:
-    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes."""
+    """Liveness plus what an operator should look at: quarantined mail, failing mailboxes,
+    SMTP servers refusing us (mail to them keeps retrying until an admin fixes it)."""
     from sqlalchemy import func, select
 
-    from tempodesk.core.models import Channel, InboundMessage, Mailbox
+    from tempodesk.core.models import Channel, InboundMessage, Mailbox, SmtpAlert
 
     session = db()
     session.execute(text("SELECT 1"))
@@ -229,11 +230,13 @@ def _healthz() -> Any:
         .where(Mailbox.enabled.is_(True))
         .where(Mailbox.last_error != "")
     ).all()
+    smtp = session.execute(select(SmtpAlert.server, SmtpAlert.error)).all()
     return jsonify(
         {
             "status": "ok",
             "quarantined_mail": quarantined or 0,
             "mailbox_errors": {name: error for name, error in failing},
+            "smtp_errors": {server: error for server, error in smtp},
         }
     )
 
