@@ -40,6 +40,7 @@ ACT_FINISH_MIGRATION = "finish_migration"
 ACT_FETCH_MAIL = "fetch_mail"
 ACT_ACK_MAIL = "ack_mail"
 ACT_RESTART = "restart_ticket"
+ACT_REDIRECT = "redirect_message"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"
@@ -291,6 +292,10 @@ class CustomerMessageInput:
     channel: str = ""
     rfc_message_id: str = ""
     auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
+    # What a closed ticket whose run still sends its last mail does with it (the mailbox's
+    # policy, decided when the mail was routed): "reopen", or "new" (a new ticket). Empty:
+    # it is recorded on the closed ticket (messages from elsewhere than a mailbox).
+    if_closed: str = ""
 
 
 @dataclass
@@ -536,6 +541,22 @@ class RestartResult:
     """A closed ticket's new run (restored from the database), or None: nothing to reopen
     (the message is on its timeline already, or the ticket is unknown)."""
 
+    start: TicketStartInput | None = None
+
+
+@dataclass
+class RedirectInput:
+    """A customer's mail reached a closed ticket whose policy says: a new ticket."""
+
+    number: str
+    message_id: int
+
+
+@dataclass
+class RedirectResult:
+    """The new ticket (accepted through intake) and its start input (None: started already)."""
+
+    number: str = ""
     start: TicketStartInput | None = None
 
 

@@ -73,6 +73,7 @@ def build_workers(
             mailbox.fetch_mail,
             mailbox.ack_mail,
             mailbox.restart,
+            mailbox.redirect,
             migrations.items,
             migrations.finish,
             dispatch.migrate_ticket,

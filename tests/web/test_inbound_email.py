@@ -411,3 +411,56 @@ def test_mail_above_the_mailbox_limit_is_413(stack: Stack) -> None:
             session.scalar(select(func.count()).select_from(Ticket).where(Ticket.subject == "x"))
             == 0
         )
+
+
+def test_a_reply_while_the_closed_ticket_still_sends_its_last_mail_reopens_it(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    mails_to(sink, sender, 1)  # the acknowledgement
+    sink.delay = 2.0  # the reply below takes a while to leave: the closed run is still busy
+    api = stack.client()
+    url = f"/api/v1/tickets/{number}/actions"
+    replied = api.post(f"{url}/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api())
+    assert replied.status_code == 200
+    assert api.post(f"{url}/close", json={}, headers=stack.api()).status_code == 200
+    result = post(stack, mail(sender, subject=f"Re: [{number}] still broken")).get_json()
+    assert result["outcome"] == "follow_up" and result["ticket"] == number
+    current = wait_for_state(stack, number, "open")  # the mailbox's policy: reopen
+    kinds = [e["kind"] for e in current["events"]]
+    assert kinds.index("reopened") == kinds.index("customer_message") - 1
+    assert current["messages"][-1]["body"].startswith("It stopped heating.")
+    mails_to(sink, sender, 2)  # and the reply still went out
+
+
+def test_a_reply_a_closed_ticket_redirects_becomes_one_new_ticket_with_a_note(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    reply = mail(sender, subject=f"Re: [{number}] still broken", body="Still cold.\n")
+    assert post(stack, reply).get_json()["outcome"] == "follow_up"
+    with stack.sessions() as session:
+        message_id = session.scalar(
+            select(Message.id)
+            .where(Message.ticket_number == number)
+            .where(Message.body.startswith("Still cold."))
+        )
+    assert message_id is not None
+    # What the ticket's run asks when the reply reaches it closed, in a "new ticket" mailbox:
+    inbound = stack.runtime.inbound
+    route = inbound.redirect(number, message_id)
+    assert route is not None and route.start is not None and route.number != number
+    again = inbound.redirect(number, message_id)  # a retried activity: the same new ticket
+    assert again is not None and again.number == route.number
+    inbound.deliver_now(route)
+    opened = ticket(stack, route.number)
+    assert opened["customer"]["email"] == sender
+    assert opened["messages"][0]["body"].startswith("Still cold.")
+    assert f"A reply to the closed ticket {number}." in opened["messages"][0]["body"]
+    with stack.sessions() as session:
+        row = session.scalar(
+            select(InboundMessage).where(InboundMessage.ticket_number == route.number)
+        )
+    assert row is not None and row.status == "ticket"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from tempodesk.contracts import (
     ACT_MIGRATION_ITEMS,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_REDIRECT,
     ACT_RESTART,
     ACT_SEND_MAIL,
     ACT_SEND_TEMPLATE,
@@ -59,6 +61,8 @@ from tempodesk.contracts import (
     OpenTicketResult,
     PinnedProcess,
     ProjectionInput,
+    RedirectInput,
+    RedirectResult,
     RestartInput,
     RestartResult,
     SendMailInput,
@@ -92,6 +96,8 @@ class Stubs:
     migration_items: list[MigrationItem] = field(default_factory=list)
     migrated: list[MigrateTicketInput] = field(default_factory=list)
     restarts: dict[str, TicketStartInput] = field(default_factory=dict)
+    redirects: dict[int, RedirectResult] = field(default_factory=dict)  # by message id
+    mail_delay: float = 0.0  # seconds each reply takes to send (a ticket draining its outbox)
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -150,6 +156,10 @@ class Stubs:
         def restart(input: RestartInput) -> RestartResult:
             return RestartResult(self.restarts.pop(input.number, None))
 
+        @activity.defn(name=ACT_REDIRECT)
+        def redirect(input: RedirectInput) -> RedirectResult:
+            return self.redirects.pop(input.message_id, RedirectResult())
+
         @activity.defn(name=ACT_MIGRATION_ITEMS)
         def migration_items(input: MigrationItemsInput) -> MigrationItemsResult:
             found, self.migration_items = self.migration_items, []
@@ -168,6 +178,7 @@ class Stubs:
             fetch_mail,
             ack_mail,
             restart,
+            redirect,
             migration_items,
             migrate_ticket,
             finish_migration,
@@ -176,6 +187,7 @@ class Stubs:
     def mail_activities(self) -> list[Any]:
         @activity.defn(name=ACT_SEND_MAIL)
         def send_mail(input: SendMailInput) -> SendMailResult:
+            time.sleep(self.mail_delay)
             if input.to in self.refuse_mail_to:
                 raise ApplicationError(
                     "SMTP 550: mailbox unavailable",
