@@ -29,7 +29,6 @@ from tempodesk.contracts import (
     MailboxPollInput,
     MailboxPollResult,
     MailRoute,
-    RedirectInput,
     RedirectResult,
     RestartInput,
     RestartResult,
@@ -125,7 +124,7 @@ class MailboxActivities:
             self._record(box.id, last_uid=input.last_uid)
 
     @activity.defn(name=ACT_REDIRECT)
-    def redirect(self, input: RedirectInput) -> RedirectResult:
+    def redirect(self, input: RestartInput) -> RedirectResult:
         """A reply to a closed ticket, made a new ticket as its mailbox's policy says."""
         route = self.inbound.redirect(input.number, input.message_id)
         return RedirectResult(route.number, route.start) if route else RedirectResult()

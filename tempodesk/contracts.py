@@ -40,6 +40,8 @@ ACT_FINISH_MIGRATION = "finish_migration"
 ACT_FETCH_MAIL = "fetch_mail"
 ACT_ACK_MAIL = "ack_mail"
 ACT_RESTART = "restart_ticket"
+ACT_PREPARE_TEMPLATE = "prepare_template"
+ACT_SEND_NOTICE = "send_notice"
 ACT_REDIRECT = "redirect_message"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
@@ -195,16 +197,6 @@ class TicketSnapshot:
 
 
 @dataclass
-class AnsweredRequest:
-    """An action performed under an Update id (the form's or the API's request id)."""
-
-    request_id: str
-    state: str
-    state_label: str
-    seq: int
-
-
-@dataclass
 class TicketStartInput:
     number: str
     subject: str
@@ -219,9 +211,8 @@ class TicketStartInput:
     restored: TicketSnapshot | None = None
     outbox: list[OutboundMail] = field(default_factory=list)
     seen_messages: list[int] = field(default_factory=list)
-    # The latest actions' Update ids and answers: Temporal dedupes an Update id only within
-    # one run, so a retry that reaches the next run is answered from here, not performed again.
-    answered: list[AnsweredRequest] = field(default_factory=list)
+    # The latest actions' answers by Update id: a retry reaching the next run is not redone.
+    answered: dict[str, PerformActionResult] = field(default_factory=dict)
     # Continue-as-new after this many events in one run (0: only when Temporal suggests it).
     continue_as_new_after: int = 0
     # Email intake:
@@ -292,10 +283,7 @@ class CustomerMessageInput:
     channel: str = ""
     rfc_message_id: str = ""
     auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
-    # What a closed ticket whose run still sends its last mail does with it (the mailbox's
-    # policy, decided when the mail was routed): "reopen", or "new" (a new ticket). Empty:
-    # it is recorded on the closed ticket (messages from elsewhere than a mailbox).
-    if_closed: str = ""
+    if_closed: str = ""  # closed, still sending: "reopen" | "new" ticket (mailbox policy)
 
 
 @dataclass
@@ -442,6 +430,25 @@ class SendTemplateResult:
 
 
 @dataclass
+class Notice:  # one recipient's copy of a template, rendered and stored as a message
+    recipient: str
+    message_id: int
+    channel: str = "email"  # email | sms
+
+
+@dataclass
+class PreparedTemplate:
+    notices: list[Notice] = field(default_factory=list)
+    skipped: str = ""  # why nobody is to be sent anything, if so
+
+
+@dataclass
+class SendNoticeInput:
+    template: SendTemplateInput
+    notice: Notice
+
+
+@dataclass
 class MigrateProcessInput:
     """Move a ticket to another published process version (an admin's explicit choice)."""
 
@@ -545,17 +552,7 @@ class RestartResult:
 
 
 @dataclass
-class RedirectInput:
-    """A customer's mail reached a closed ticket whose policy says: a new ticket."""
-
-    number: str
-    message_id: int
-
-
-@dataclass
-class RedirectResult:
-    """The new ticket (accepted through intake) and its start input (None: started already)."""
-
+class RedirectResult:  # the mail as a new ticket, its start input (None: started already)
     number: str = ""
     start: TicketStartInput | None = None
 

@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
         ACT_REDIRECT,
         TICKET_TASK_QUEUE,
         TICKET_WORKFLOW,
-        RedirectInput,
         RedirectResult,
+        RestartInput,
     )
     from tempodesk.core.ids import ticket_workflow_id
 
@@ -35,7 +35,7 @@ async def redirect(number: str, message_id: int) -> str:
     """Make the message a new ticket and start it; the new ticket's number."""
     found: RedirectResult = await workflow.execute_local_activity(
         ACT_REDIRECT,
-        RedirectInput(number, message_id),
+        RestartInput(number, message_id),
         result_type=RedirectResult,
         start_to_close_timeout=REDIRECT_TIMEOUT,
         retry_policy=REDIRECT_RETRY,

@@ -87,7 +87,7 @@ def build_workers(
     mailer = Worker(
         client,
         task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail, mail.send_template],
+        activities=[mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice],
         activity_executor=executor,
         max_concurrent_activities=8,
     )
