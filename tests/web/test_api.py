@@ -440,3 +440,31 @@ def test_an_action_whose_answer_was_lost_is_503_with_a_request_id_that_makes_the
             .where(Message.attached.is_(True))
         )
     assert notes == 1
+
+
+def test_a_message_to_a_closed_ticket_still_sending_its_last_mail_is_refused_as_closed(
+    stack: Stack, sink: Any
+) -> None:
+    number = create(stack).get_json()["number"]
+    client = stack.client()
+    sink.delay = 2.0  # the reply leaves slowly: the closed ticket's run is still busy
+    url = f"/api/v1/tickets/{number}"
+    replied = client.post(
+        f"{url}/actions/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api()
+    )
+    assert replied.status_code == 200
+    assert client.post(f"{url}/actions/close", json={}, headers=stack.api()).status_code == 200
+    late = client.post(
+        f"{url}/messages",
+        json={"body": "One more thing.", "author": "jana.novakova@example.com"},
+        headers=stack.api(),
+    )
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "closed"
+    with stack.sessions() as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.body == "One more thing.")
+        )
+    assert stored == 0
