@@ -266,6 +266,7 @@ class InboundService:
                 start = pending.recall(session, number)
                 return Routed(outcome, MailRoute(number, start=start) if start else None)
             message = session.get(Message, row.message_id) if row.message_id else None
+            config = mailboxes.config(session, row.mailbox, self.settings)
         if message is None:
             return Routed(outcome)
         told = CustomerMessageInput(
@@ -274,6 +275,7 @@ class InboundService:
             channel="email",
             rfc_message_id=message.smtp_message_id or "",
             auto_reply=message.auto_reply,
+            if_closed=config.if_closed,
         )
         return Routed(outcome, MailRoute(number, message=told))
 

@@ -199,9 +199,8 @@ class Router:
             channel="email",
             rfc_message_id=mail.message_id,
             auto_reply=auto_reply,
-            # Should the ticket close before it takes this (its run still sending its last
-            # mail), the policy still applies: a closed target got here only to be reopened.
-            if_closed="new" if config.closed_policy == "new" and not target.closed else "reopen",
+            # A target closed already got here only to be reopened.
+            if_closed="reopen" if target.closed else config.if_closed,
         )
         routed = self._finish(inbound_id, "follow_up", ticket=target.number, message_id=message_id)
         routed.route = MailRoute(target.number, message=message)

@@ -464,3 +464,28 @@ def test_a_reply_a_closed_ticket_redirects_becomes_one_new_ticket_with_a_note(
             select(InboundMessage).where(InboundMessage.ticket_number == route.number)
         )
     assert row is not None and row.status == "ticket"
+
+
+def test_a_follow_up_carries_what_its_mailbox_does_if_the_ticket_closes_first(
+    stack: Stack,
+) -> None:
+    from tempodesk.core.models import Channel, Mailbox
+
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    inbound = stack.runtime.inbound
+    first = inbound.take("support", mail(sender, subject=f"Re: [{number}] one"))
+    assert first.route is not None and first.route.message is not None
+    assert first.route.message.if_closed == "reopen"  # the default: reopen within 14 days
+    with transaction(stack.sessions) as session:
+        support = session.scalar(select(Channel).where(Channel.name == "support"))
+        assert support is not None
+        session.add(Mailbox(channel_id=support.id, enabled=False, closed_policy="new"))
+    try:
+        second = inbound.take("support", mail(sender, subject=f"Re: [{number}] two"))
+    finally:
+        with transaction(stack.sessions) as session:
+            box = session.scalar(select(Mailbox).where(Mailbox.channel_id == support.id))
+            session.delete(box)
+    assert second.route is not None and second.route.message is not None
+    assert second.route.message.if_closed == "new"
