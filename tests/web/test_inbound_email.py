@@ -489,3 +489,46 @@ def test_a_follow_up_carries_what_its_mailbox_does_if_the_ticket_closes_first(
             session.delete(box)
     assert second.route is not None and second.route.message is not None
     assert second.route.message.if_closed == "new"
+
+
+def test_a_reply_reaching_a_closing_ticket_in_a_new_ticket_mailbox_becomes_a_new_ticket(
+    stack: Stack, sink: Any
+) -> None:
+    from tempodesk.core.models import Channel, Mailbox
+
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    mails_to(sink, sender, 1)  # the acknowledgement
+    with transaction(stack.sessions) as session:
+        support = session.scalar(select(Channel).where(Channel.name == "support"))
+        assert support is not None
+        session.add(Mailbox(channel_id=support.id, enabled=False, closed_policy="new"))
+    try:
+        # Routed while the ticket is open; delivered once it is closed and still sending.
+        routed = stack.runtime.inbound.take(
+            "support", mail(sender, subject=f"Re: [{number}] late", body="Late news.\n")
+        )
+    finally:
+        with transaction(stack.sessions) as session:
+            session.delete(session.scalar(select(Mailbox).where(Mailbox.channel_id == support.id)))
+    assert routed.outcome.outcome == "follow_up"
+    sink.delay = 2.0
+    api = stack.client()
+    url = f"/api/v1/tickets/{number}/actions"
+    replied = api.post(f"{url}/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api())
+    assert replied.status_code == 200
+    assert api.post(f"{url}/close", json={}, headers=stack.api()).status_code == 200
+    stack.runtime.inbound.deliver_now(routed.route)
+    for _ in range(200):
+        events = ticket(stack, number)["events"]
+        if any(e["kind"] == "message_redirected" for e in events):
+            break
+        time.sleep(0.05)
+    [redirected] = [e for e in events if e["kind"] == "message_redirected"]
+    new_number = redirected["data"]["ticket"]
+    assert new_number != number and "customer_message" not in [e["kind"] for e in events]
+    opened = ticket(stack, new_number)
+    assert opened["messages"][0]["body"].startswith("Late news.")
+    page = stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert f'href="/desk/tickets/{new_number}"' in page
+    assert ticket(stack, number)["state"] == "closed"
