@@ -14,12 +14,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import smtplib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from tempodesk.core.db import transaction, upsert
@@ -27,6 +32,9 @@ from tempodesk.core.models import SmtpAlert, utcnow
 
 PERMANENT = "PermanentDeliveryFailure"
 CONFIGURATION = "SmtpConfiguration"
+# While a server is talked to, the activity heartbeats this often (seconds): every step may
+# take the client's whole timeout, yet a live attempt never looks dead to Temporal.
+BEAT_EVERY = 5.0
 
 
 @dataclass
@@ -53,13 +61,37 @@ def send(
     """Send ``mail`` to ``to``; the server's acceptance, or an ``ApplicationError`` typed as
     above (a configuration problem also raises the server's alert)."""
     try:
-        detail = _transmit(mail, to, sender, timeout)
+        with _beating(f"talking to {sender.server} for {to}"):
+            detail = _transmit(mail, to, sender, timeout)
     except ApplicationError as exc:
         if exc.type == CONFIGURATION:
             _raise_alert(sessions, sender.server, exc.message)
         raise
     _clear_alert(sessions, sender.server)
     return detail
+
+
+@contextmanager
+def _beating(detail: str) -> Iterator[None]:
+    """Heartbeat every ``BEAT_EVERY`` seconds from a side thread while the block runs (in
+    an activity; elsewhere nothing)."""
+    if not activity.in_activity():
+        yield
+        return
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(BEAT_EVERY):
+            activity.heartbeat(detail)
+
+    activity.heartbeat(detail)
+    ticker = threading.Thread(target=contextvars.copy_context().run, args=(beat,), daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
 
 
 def _transmit(mail: EmailMessage, to: str, sender: Sender, timeout: float) -> str:

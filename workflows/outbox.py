@@ -44,8 +44,8 @@ MAIL_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["PermanentDeliveryFailure"],
 )
-# Longer than the SMTP client's timeout (20 s): a live attempt beats between its steps; a
-# killed worker's attempt is retried after this, not after the whole start-to-close.
+# A live attempt beats every few seconds, even while a slow server answers (activities.smtp):
+# a killed worker's attempt is retried after this, not after the whole start-to-close.
 MAIL_HEARTBEAT = timedelta(seconds=30)
 # Patch: a template is prepared (rendered and stored for every recipient) by one activity,
 # then sent by one activity per recipient. Before: one activity rendered and sent them all.
@@ -207,6 +207,7 @@ async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivere
             task_queue=MAIL_TASK_QUEUE,
             start_to_close_timeout=MAIL_START_TO_CLOSE,
             schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+            heartbeat_timeout=MAIL_HEARTBEAT,
             retry_policy=MAIL_RETRY,
         )
         status, detail, smtp_id = result.status, result.detail, result.smtp_message_id

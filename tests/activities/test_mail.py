@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
+from activities import smtp
 from activities.mail import MailActivities
 from tempodesk.app.devserver import free_port
 from tempodesk.contracts import SendMailInput
@@ -177,3 +180,17 @@ def test_a_non_ascii_recipient_fails_at_once_when_the_server_has_no_smtputf8(
     assert caught.value.non_retryable and caught.value.type == "PermanentDeliveryFailure"
     assert "SMTPUTF8" in caught.value.message and "jiří@example.cz" in caught.value.message
     assert sink.caught == []
+
+
+def test_a_slow_server_conversation_keeps_heartbeating(
+    stack: Stack, sink: MailSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smtp, "BEAT_EVERY", 0.2)
+    number, message_id = stored_reply(stack)
+    sink.delay = 1.5  # a live but slow server: the attempt must not look dead meanwhile
+    env = ActivityEnvironment()
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    mail = MailActivities(stack.sessions, stack.settings)
+    assert env.run(mail.send_mail, send_input(number, message_id)).status == "sent"
+    assert len(beats) >= 5
