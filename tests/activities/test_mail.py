@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from html import escape
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -14,7 +16,7 @@ from activities.mail import MailActivities
 from tempodesk.app.devserver import free_port
 from tempodesk.contracts import SendMailInput
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Message
+from tempodesk.core.models import Message, SmtpAlert
 from tempodesk.mail.sink import MailSink
 from tests.helpers import Stack
 
@@ -108,8 +110,13 @@ def test_header_injection_in_a_subject_is_refused(stack: Stack, sink: MailSink) 
 
 
 def smtp_alerts(stack: Stack) -> dict[str, str]:
-    health = stack.client().get("/healthz").get_json()
-    alerts: dict[str, str] = health["smtp_errors"]
+    """What ops see: a count on /healthz (anyone), each server's answer on the admin page."""
+    with stack.sessions() as session:
+        alerts = {a.server: a.error for a in session.scalars(select(SmtpAlert))}
+    assert stack.client().get("/healthz").get_json()["failing_smtp_servers"] == len(alerts)
+    page = stack.login("admin").get("/admin/mailboxes").get_data(as_text=True)
+    for server, error in alerts.items():
+        assert f"<code>{server}</code>" in page and escape(error) in page
     return alerts
 
 
