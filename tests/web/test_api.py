@@ -468,3 +468,10 @@ def test_a_message_to_a_closed_ticket_still_sending_its_last_mail_is_refused_as_
             .where(Message.body == "One more thing.")
         )
     assert stored == 0
+    # The reply still leaves (and must not land in the next test's sink).
+    for _ in range(300):
+        sent = [m for m in list(sink.caught) if m.message["X-Tempodesk-Ticket"] == number]
+        if sent:
+            break
+        time.sleep(0.05)
+    assert [m.text().strip() for m in sent] == ["Reset it."]

@@ -532,3 +532,5 @@ def test_a_reply_reaching_a_closing_ticket_in_a_new_ticket_mailbox_becomes_a_new
     page = stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert f'href="/desk/tickets/{new_number}"' in page
     assert ticket(stack, number)["state"] == "closed"
+    mails_to(sink, sender, 2)  # the reply still left (the new ticket's acknowledgement: the
+    #                            address had today's already)
