@@ -8,23 +8,30 @@ recognisable duplicate, never a different message.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from html import escape
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import smtp
+from activities.smtp import Sender
 from tempodesk.contracts import (
+    ACT_PREPARE_TEMPLATE,
     ACT_SEND_MAIL,
+    ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
+    Notice,
+    PreparedTemplate,
     SendMailInput,
     SendMailResult,
+    SendNoticeInput,
     SendTemplateInput,
     SendTemplateResult,
     TemplateDelivery,
@@ -55,24 +62,17 @@ class Recipient:
     language: str
 
 
-@dataclass
-class Sender:
-    """Where a ticket's mail comes from: its mailbox's address and SMTP, else the defaults."""
-
-    address: str
-    name: str
-    signature: str = ""
-    host: str = ""
-    port: int = 0
-    security: str = "none"
-    username: str = ""
-    password: str = ""
-
-
 # Automatic mail to one address (RFC 3834; Zammad's loop protection): per ticket at most 10 in
 # 10 minutes and 25 in an hour; at most one acknowledgement per address per day.
 AUTO_CAPS = ((timedelta(minutes=10), 10), (timedelta(hours=1), 25))
 ACK_WINDOW = timedelta(hours=24)
+
+
+def _heartbeat(detail: str) -> None:
+    """Tell Temporal the activity lives (a killed worker's attempt is retried within the
+    heartbeat timeout, not after the whole start-to-close); nothing outside an activity."""
+    if activity.in_activity():
+        activity.heartbeat(detail)
 
 
 def html_from_text(text: str) -> str:
@@ -154,59 +154,84 @@ class MailActivities:
 
     @activity.defn(name=ACT_SEND_TEMPLATE)
     def send_template(self, input: SendTemplateInput) -> SendTemplateResult:
-        """Render a template for each recipient of a role and send it once to each."""
+        """Render a template for each recipient of a role and send it once to each, in one
+        activity: how runs started before ``prepare_template`` and ``send_notice`` do it."""
+        prepared = self.prepare_template(input)
+        if not prepared.notices:
+            return SendTemplateResult(skipped=prepared.skipped)
+        return SendTemplateResult(
+            deliveries=[self.send_notice(SendNoticeInput(input, n)) for n in prepared.notices]
+        )
+
+    @activity.defn(name=ACT_PREPARE_TEMPLATE)
+    def prepare_template(self, input: SendTemplateInput) -> PreparedTemplate:
+        """Resolve a role's recipients, render the template for each in their language and
+        store each copy as a message (once per recipient); send nothing."""
         with self.sessions() as session:
             ticket = session.scalar(select(Ticket).where(Ticket.number == input.ticket_number))
             template = templates.get(session, input.template)
             if ticket is None or template is None:
-                return SendTemplateResult(skipped=f"no ticket or no template '{input.template}'")
+                return PreparedTemplate(skipped=f"no ticket or no template '{input.template}'")
             recipients = self._recipients(session, ticket, input.to_role, input.actor)
             if not recipients:
-                return SendTemplateResult(skipped=f"nobody to send to as {input.to_role}")
-            agent = session.scalar(select(User).where(User.username == input.actor))
-            body = ""
-            if input.message_id:
-                stored = session.get(Message, input.message_id)
-                body = stored.body if stored and stored.ticket_number == ticket.number else ""
-            context = templates.ticket_context(
-                session,
-                ticket,
-                public_url=self.settings.public_url,
-                helpdesk_name=self.settings.mail_from_name,
-                agent=agent,
-                action={"id": input.action_id, "label": input.action_label, "fields": input.fields},
-                message_body=body,
-            )
-            channel = template.channel
-            sender = self._sender(session, ticket.number)
+                return PreparedTemplate(skipped=f"nobody to send to as {input.to_role}")
+            context = self._context(session, ticket, input)
             rendered = {}
             for recipient in recipients:
+                _heartbeat(f"rendering for {recipient.address}")
                 try:
                     rendered[recipient.address] = templates.render_template(
                         template, recipient.language, context
                     )
                 except TemplateProblem as exc:
-                    return SendTemplateResult(skipped=f"the template failed: {exc}")
+                    return PreparedTemplate(skipped=f"the template failed: {exc}")
             if input.to_role == "customer":
                 recipients = self._within_caps(session, ticket.number, recipients, input)
                 if not recipients:
-                    return SendTemplateResult(skipped="automatic mail cap reached for the customer")
-        deliveries = []
+                    return PreparedTemplate(skipped="automatic mail cap reached for the customer")
+        notices = []
         for index, recipient in enumerate(recipients):
             subject, text = rendered[recipient.address]
             message_id = self._store_notice(input, recipient.address, subject, text, index)
-            if channel == "sms":
-                delivery = TemplateDelivery(
-                    recipient.address, message_id, "failed", "", "No SMS gateway is configured."
-                )
-            else:
-                delivery = self._send_notice(input, recipient.address, subject, message_id, sender)
-            deliveries.append(delivery)
-            if delivery.status == "sent" and input.to_role == "customer":
-                self._log_auto_mail(input, recipient.address)
-            elif input.auto_submitted == "auto-replied" and input.to_role == "customer":
-                self._release_acknowledgement(input.ticket_number, recipient.address)
-        return SendTemplateResult(deliveries=deliveries)
+            notices.append(Notice(recipient.address, message_id, template.channel))
+        return PreparedTemplate(notices)
+
+    def _context(self, session: Session, ticket: Ticket, input: SendTemplateInput) -> Any:
+        agent = session.scalar(select(User).where(User.username == input.actor))
+        body = ""
+        if input.message_id:
+            stored = session.get(Message, input.message_id)
+            body = stored.body if stored and stored.ticket_number == ticket.number else ""
+        return templates.ticket_context(
+            session,
+            ticket,
+            public_url=self.settings.public_url,
+            helpdesk_name=self.settings.mail_from_name,
+            agent=agent,
+            action={"id": input.action_id, "label": input.action_label, "fields": input.fields},
+            message_body=body,
+        )
+
+    @activity.defn(name=ACT_SEND_NOTICE)
+    def send_notice(self, input: SendNoticeInput) -> TemplateDelivery:
+        """Send one stored copy of a template to its one recipient: a retry never reaches
+        anyone else, and a copy already sent is not sent again."""
+        template, notice = input.template, input.notice
+        _heartbeat(f"sending to {notice.recipient}")
+        if notice.channel == "sms":
+            return TemplateDelivery(
+                notice.recipient, notice.message_id, "failed", "", "No SMS gateway is configured."
+            )
+        with self.sessions() as session:
+            sender = self._sender(session, template.ticket_number)
+        delivery = self._send_notice(template, notice.recipient, notice.message_id, sender)
+        _heartbeat(f"{delivery.status}: {notice.recipient}")
+        if delivery.status == "sent" and template.to_role == "customer":
+            if delivery.detail != "already sent":
+                self._log_auto_mail(template, notice.recipient)
+        elif template.auto_submitted == "auto-replied" and template.to_role == "customer":
+            self._release_acknowledgement(template.ticket_number, notice.recipient)
+        return delivery
 
     def _within_caps(
         self, session: Session, number: str, recipients: list[Recipient], input: SendTemplateInput
@@ -407,12 +432,7 @@ class MailActivities:
             return message.id
 
     def _send_notice(
-        self,
-        input: SendTemplateInput,
-        address: str,
-        subject: str,
-        message_id: int,
-        sender: Sender,
+        self, input: SendTemplateInput, address: str, message_id: int, sender: Sender
     ) -> TemplateDelivery:
         settings = self.settings
         smtp_id = notice_message_id(
@@ -427,7 +447,7 @@ class MailActivities:
             assert message is not None
             if message.delivery_status == "sent":
                 return TemplateDelivery(address, message_id, "sent", smtp_id, "already sent")
-            body = message.body
+            body, subject = message.body, message.subject or ""
         mail = EmailMessage()
         mail["From"] = formataddr((sender.name, sender.address))
         try:
@@ -464,31 +484,4 @@ class MailActivities:
         return TemplateDelivery(address, message_id, "sent", smtp_id, detail)
 
     def _send(self, mail: EmailMessage, to: str, sender: Sender) -> str:
-        timeout = self.settings.smtp_timeout_seconds
-        try:
-            smtp_class = smtplib.SMTP_SSL if sender.security == "tls" else smtplib.SMTP
-            with smtp_class(sender.host, sender.port, timeout=timeout) as smtp:
-                if sender.security == "starttls":
-                    smtp.starttls()
-                if sender.username:
-                    smtp.login(sender.username, sender.password)
-                smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
-                return f"accepted by {sender.host}:{sender.port}"
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            raise self._failure(code, reply) from None
-        except smtplib.SMTPResponseException as exc:
-            raise self._failure(exc.smtp_code, exc.smtp_error) from None
-        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            # Connection refused, timeouts, dropped connections: retried with backoff.
-            raise ApplicationError(
-                f"SMTP server unavailable: {exc}", type="SmtpUnavailable"
-            ) from None
-
-    @staticmethod
-    def _failure(code: int, reply: bytes | str) -> ApplicationError:
-        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        message = f"SMTP {code}: {text}"
-        if 500 <= code < 600:
-            return ApplicationError(message, type="PermanentDeliveryFailure", non_retryable=True)
-        return ApplicationError(message, type="SmtpTemporaryFailure")
+        return smtp.send(self.sessions, mail, to, sender, self.settings.smtp_timeout_seconds)

@@ -25,11 +25,13 @@ from temporalio import activity
 from tempodesk.contracts import (
     ACT_ACK_MAIL,
     ACT_FETCH_MAIL,
+    ACT_REDIRECT,
     ACT_RESTART,
     MailboxAckInput,
     MailboxPollInput,
     MailboxPollResult,
     MailRoute,
+    RedirectResult,
     RestartInput,
     RestartResult,
 )
@@ -132,6 +134,12 @@ class MailboxActivities:
             return  # the next poll finds the same mail and routes it to the same place
         if input.last_uid:
             self._record(box.id, last_uid=input.last_uid)
+
+    @activity.defn(name=ACT_REDIRECT)
+    def redirect(self, input: RestartInput) -> RedirectResult:
+        """A reply to a closed ticket, made a new ticket as its mailbox's policy says."""
+        route = self.inbound.redirect(input.number, input.message_id)
+        return RedirectResult(route.number, route.start) if route else RedirectResult()
 
     @activity.defn(name=ACT_RESTART)
     def restart(self, input: RestartInput) -> RestartResult:

@@ -42,6 +42,9 @@ ACT_FINISH_MIGRATION = "finish_migration"
 ACT_FETCH_MAIL = "fetch_mail"
 ACT_ACK_MAIL = "ack_mail"
 ACT_RESTART = "restart_ticket"
+ACT_PREPARE_TEMPLATE = "prepare_template"
+ACT_SEND_NOTICE = "send_notice"
+ACT_REDIRECT = "redirect_message"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"
@@ -213,6 +216,8 @@ class TicketStartInput:
     restored: TicketSnapshot | None = None
     outbox: list[OutboundMail] = field(default_factory=list)
     seen_messages: list[int] = field(default_factory=list)
+    # The latest actions' answers by Update id: a retry reaching the next run is not redone.
+    answered: dict[str, PerformActionResult] = field(default_factory=dict)
     # Continue-as-new after this many events in one run (0: only when Temporal suggests it).
     continue_as_new_after: int = 0
     # Email intake:
@@ -283,6 +288,7 @@ class CustomerMessageInput:
     channel: str = ""
     rfc_message_id: str = ""
     auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
+    if_closed: str = ""  # closed, still sending: "reopen" | "new" ticket (mailbox policy)
 
 
 @dataclass
@@ -429,6 +435,25 @@ class SendTemplateResult:
 
 
 @dataclass
+class Notice:  # one recipient's copy of a template, rendered and stored as a message
+    recipient: str
+    message_id: int
+    channel: str = "email"  # email | sms
+
+
+@dataclass
+class PreparedTemplate:
+    notices: list[Notice] = field(default_factory=list)
+    skipped: str = ""  # why nobody is to be sent anything, if so
+
+
+@dataclass
+class SendNoticeInput:
+    template: SendTemplateInput
+    notice: Notice
+
+
+@dataclass
 class MigrateProcessInput:
     """Move a ticket to another published process version (an admin's explicit choice)."""
 
@@ -524,10 +549,13 @@ class RestartInput:
 
 
 @dataclass
-class RestartResult:
-    """A closed ticket's new run (restored from the database), or None: nothing to reopen
-    (the message is on its timeline already, or the ticket is unknown)."""
+class RestartResult:  # a closed ticket's new run; None: on its timeline already, or unknown
+    start: TicketStartInput | None = None
 
+
+@dataclass
+class RedirectResult:  # the mail as a new ticket, its start input (None: started already)
+    number: str = ""
     start: TicketStartInput | None = None
 
 
@@ -562,9 +590,7 @@ class MigrateTicketResult:
 
 
 @dataclass
-class RelinkContactInput:
-    """The ticket's customer is now another contact (duplicates merged, a sender identified)."""
-
+class RelinkContactInput:  # the customer is another contact (merged, a sender identified)
     contact_id: int
     customer_email: str
     customer_name: str

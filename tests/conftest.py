@@ -16,6 +16,7 @@ import pytest
 
 from tempodesk.app.devserver import TemporalDevServer, free_port
 from tempodesk.core.settings import Settings
+from tempodesk.mail.sink import MailSink
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack, build_stack, close_stack
 
@@ -127,8 +128,16 @@ def any_stack(request: pytest.FixtureRequest) -> Stack:
 
 @pytest.fixture
 def sink(stack: Stack):  # type: ignore[no-untyped-def]
-    stack.sink.caught.clear()
-    stack.sink.reject.clear()
-    stack.sink.unavailable = False
-    stack.sink.delay = 0.0
-    return stack.sink
+    _calm(stack.sink)
+    yield stack.sink
+    _calm(stack.sink)  # a misbehaving server must not outlive its test
+
+
+def _calm(sink: MailSink) -> None:
+    sink.caught.clear()
+    sink.reject.clear()
+    sink.unavailable = False
+    sink.delay = 0.0
+    sink.refuse_login = False
+    sink.refuse_connections = False
+    sink.smtputf8 = True

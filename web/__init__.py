@@ -258,6 +258,7 @@ def _healthz() -> Any:
             "quarantined_mail": health["quarantined_mail"],
             "failing_mailboxes": len(health["mailbox_errors"]),
             "dead_letter_starts": health["dead_letter_starts"],
+            "failing_smtp_servers": health["failing_smtp_servers"],
         }
     )
 
@@ -271,13 +272,14 @@ def _readyz() -> Any:
 
 
 def _status(health: dict[str, Any]) -> str:
-    return "degraded" if health["mailbox_errors"] or health["dead_letter_starts"] else "ok"
+    troubles = ("mailbox_errors", "dead_letter_starts", "failing_smtp_servers")
+    return "degraded" if any(health[key] for key in troubles) else "ok"
 
 
 def _health() -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from tempodesk.core.models import Channel, InboundMessage, Mailbox
+    from tempodesk.core.models import Channel, InboundMessage, Mailbox, SmtpAlert
     from tempodesk.tickets import pending
 
     session = db()
@@ -297,6 +299,8 @@ def _health() -> dict[str, Any]:
         "quarantined_mail": quarantined or 0,
         "dead_letter_starts": pending.dead_count(session),
         "mailbox_errors": {name: error for name, error in failing},
+        # A count: admins read the servers' answers on the mailboxes page.
+        "failing_smtp_servers": session.scalar(select(func.count()).select_from(SmtpAlert)) or 0,
     }
 
 

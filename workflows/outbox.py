@@ -17,15 +17,20 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from tempodesk.contracts import (
+        ACT_PREPARE_TEMPLATE,
         ACT_SEND_MAIL,
+        ACT_SEND_NOTICE,
         ACT_SEND_TEMPLATE,
         MAIL_TASK_QUEUE,
         MessageLink,
         OutboundMail,
+        PreparedTemplate,
         SendMailInput,
         SendMailResult,
+        SendNoticeInput,
         SendTemplateInput,
         SendTemplateResult,
+        TemplateDelivery,
         TicketSnapshot,
     )
 
@@ -39,6 +44,12 @@ MAIL_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["PermanentDeliveryFailure"],
 )
+# A live attempt beats every few seconds, even while a slow server answers (activities.smtp):
+# a killed worker's attempt is retried after this, not after the whole start-to-close.
+MAIL_HEARTBEAT = timedelta(seconds=30)
+# Patch: a template is prepared (rendered and stored for every recipient) by one activity,
+# then sent by one activity per recipient. Before: one activity rendered and sent them all.
+TEMPLATE_PER_RECIPIENT = "template-per-recipient"
 
 
 @dataclass
@@ -70,18 +81,22 @@ def _failure(exc: ActivityError) -> str:
 
 async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
     """Render and send a template to its recipients (each once, under its own Message-ID)."""
-    try:
-        result: SendTemplateResult = await workflow.execute_activity(
-            ACT_SEND_TEMPLATE,
-            _template_input(mail, ticket),
-            result_type=SendTemplateResult,
-            task_queue=MAIL_TASK_QUEUE,
-            start_to_close_timeout=MAIL_START_TO_CLOSE,
-            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
-            retry_policy=MAIL_RETRY,
-        )
-    except ActivityError as exc:
-        result = SendTemplateResult(skipped=f"failed: {_failure(exc)}")
+    request = _template_input(mail, ticket)
+    if workflow.patched(TEMPLATE_PER_RECIPIENT):
+        result = await _template_per_recipient(request)
+    else:
+        try:
+            result = await workflow.execute_activity(
+                ACT_SEND_TEMPLATE,
+                request,
+                result_type=SendTemplateResult,
+                task_queue=MAIL_TASK_QUEUE,
+                start_to_close_timeout=MAIL_START_TO_CLOSE,
+                schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+                retry_policy=MAIL_RETRY,
+            )
+        except ActivityError as exc:
+            result = SendTemplateResult(skipped=f"failed: {_failure(exc)}")
     delivered = Delivered()
     for delivery in result.deliveries:
         delivered.links.append(
@@ -117,6 +132,43 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
             )
         )
     return delivered
+
+
+async def _template_per_recipient(request: SendTemplateInput) -> SendTemplateResult:
+    """Prepare the copies, then send each by an activity of its own, one after another: a
+    retry reaches only its recipient, and one recipient's failure is only theirs."""
+    try:
+        prepared: PreparedTemplate = await workflow.execute_activity(
+            ACT_PREPARE_TEMPLATE,
+            request,
+            result_type=PreparedTemplate,
+            task_queue=MAIL_TASK_QUEUE,
+            start_to_close_timeout=MAIL_START_TO_CLOSE,
+            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+            heartbeat_timeout=MAIL_HEARTBEAT,
+            retry_policy=MAIL_RETRY,
+        )
+    except ActivityError as exc:
+        return SendTemplateResult(skipped=f"failed: {_failure(exc)}")
+    deliveries = []
+    for notice in prepared.notices:
+        try:
+            delivery: TemplateDelivery = await workflow.execute_activity(
+                ACT_SEND_NOTICE,
+                SendNoticeInput(request, notice),
+                result_type=TemplateDelivery,
+                task_queue=MAIL_TASK_QUEUE,
+                start_to_close_timeout=MAIL_START_TO_CLOSE,
+                schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+                heartbeat_timeout=MAIL_HEARTBEAT,
+                retry_policy=MAIL_RETRY,
+            )
+        except ActivityError as exc:
+            delivery = TemplateDelivery(
+                notice.recipient, notice.message_id, "failed", "", _failure(exc)
+            )
+        deliveries.append(delivery)
+    return SendTemplateResult(deliveries=deliveries, skipped=prepared.skipped)
 
 
 def _template_input(mail: OutboundMail, ticket: TicketSnapshot) -> SendTemplateInput:
@@ -155,6 +207,7 @@ async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivere
             task_queue=MAIL_TASK_QUEUE,
             start_to_close_timeout=MAIL_START_TO_CLOSE,
             schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+            heartbeat_timeout=MAIL_HEARTBEAT,
             retry_policy=MAIL_RETRY,
         )
         status, detail, smtp_id = result.status, result.detail, result.smtp_message_id

@@ -63,6 +63,8 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
         TicketStartInput,
     )
+    from workflows.answers import Answers
+    from workflows.closed import redirect
     from workflows.effects import Pressed, apply_effects
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.outbox import deliver
@@ -77,8 +79,7 @@ SEEN_MESSAGES_KEPT = 500
 # A patch, not the start input, decides: during a rolling deploy an old worker may run a
 # ticket started by new code, and the history, not the input, says which code ran.
 STATE_TIMEOUTS = "state-timeouts"  # before: no state had a timer
-ONE_STEP_OPEN = ONE_STEP_OPEN_PATCH  # before: three local activities; number and email
-#                                      indexed by the starter
+ONE_STEP_OPEN = ONE_STEP_OPEN_PATCH  # before: three local activities, indexed by the starter
 
 
 def refused(rejection: Rejection) -> ApplicationError:
@@ -105,12 +106,11 @@ class TicketWorkflow:
         self._links: list[MessageLink] = []
         self._outbox: list[OutboundMail] = list(input.outbox)
         self._seen: list[int] = list(input.seen_messages)
+        self._answers = Answers(input.answered)
         self._events_this_run = 0
         self._search = SearchIndex()
         if input.reopen and input.restored is not None:
-            # A closed ticket's customer wrote again: this new run reopens it before anything
-            # else is handled (the message that started the run included).
-            self._reopen()
+            self._reopen()  # the customer wrote again: before anything (their message too)
 
     @workflow.run
     async def run(self, input: TicketStartInput) -> TicketResult:
@@ -148,6 +148,7 @@ class TicketWorkflow:
                     restored=self._t,
                     outbox=self._outbox,
                     seen_messages=self._seen,
+                    answered=self._answers.kept,
                     reopen=False,  # reopened once, when this ticket's run began
                 )
             )
@@ -340,14 +341,20 @@ class TicketWorkflow:
     @workflow.update
     async def perform_action(self, input: PerformActionInput) -> PerformActionResult:
         async with self._lock:
+            if (answered := self._answers.before()) is not None:
+                return answered
             # Checked again: another action may have moved the ticket while this one waited.
             checked = self._check(input)
             if isinstance(checked, Rejection):
                 raise refused(checked)
-            return await self._perform(input, *checked)
+            result = await self._perform(input, *checked)
+            self._answers.remember(result)
+            return result
 
     @perform_action.validator
     def _validate_perform_action(self, input: PerformActionInput) -> None:
+        if self._answers.before() is not None:
+            return  # a retry of a request an earlier run performed: answered, not redone
         checked = self._check(input)
         if isinstance(checked, Rejection):
             raise refused(checked)
@@ -493,6 +500,15 @@ class TicketWorkflow:
         del self._seen[:-SEEN_MESSAGES_KEPT]
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
+            closed = self._finished and not input.auto_reply
+            if closed and input.if_closed == "reopen":
+                self._reopen()  # as a new run would, had this one ended already
+            elif closed and input.if_closed == "new":  # a new ticket; this one stays closed
+                number = await redirect(self._t.number, input.message_id)
+                if number:  # else (the mail unreadable now) it stays here
+                    actor = input.author or self._t.customer_email
+                    self._record("message_redirected", actor=actor, data={"ticket": number})
+                    return await self._project()
             before = self._t.state
             after = before
             if not self._finished and not input.auto_reply:

@@ -99,6 +99,7 @@ def build_workers(
             mailbox.fetch_mail,
             mailbox.ack_mail,
             mailbox.restart,
+            mailbox.redirect,
             migrations.items,
             migrations.finish,
             dispatch.migrate_ticket,
@@ -114,7 +115,7 @@ def build_workers(
     mailer = Worker(
         client,
         task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail, mail.send_template],
+        activities=[mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice],
         activity_executor=executors[MAIL_TASK_QUEUE],
         max_concurrent_activities=MAIL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),

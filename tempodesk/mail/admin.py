@@ -22,6 +22,7 @@ from tempodesk.core.models import (
     InboundMessage,
     Mailbox,
     ProcessVersion,
+    SmtpAlert,
     User,
 )
 from tempodesk.mail import MailRejected, parse
@@ -178,6 +179,11 @@ class MailboxSummary:
     last_poll_at: datetime | None
     last_error: str
     counts: dict[str, int]
+
+
+def smtp_alerts(session: Session) -> list[SmtpAlert]:
+    """SMTP servers refusing us (our login, sender or connection), the mail to them retrying."""
+    return list(session.scalars(select(SmtpAlert).order_by(SmtpAlert.server)))
 
 
 def summaries(session: Session) -> list[MailboxSummary]:

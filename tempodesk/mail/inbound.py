@@ -253,6 +253,25 @@ class InboundService:
             pinned = processes.pin_version(session, ticket.process_name, ticket.process_version)
             return TicketStartInput.reopening(pinned, queries.snapshot_of(ticket))
 
+    def redirect(self, number: str, message_id: int) -> MailRoute | None:
+        """A follow-up that reached a closed ticket whose mailbox makes such mail a new
+        ticket (``CustomerMessageInput.if_closed``): its mail accepted as a new ticket, and
+        the route that starts it (without a start: started already). None: no such mail."""
+        with self.sessions() as session:
+            message = session.get(Message, message_id)
+            row = session.get(InboundMessage, message.inbound_id or 0) if message else None
+            if row is None:
+                return None
+            inbound_id, raw = row.id, row.raw
+            config = mailboxes.config(session, row.mailbox, self.settings)
+        try:
+            parsed = parse(raw, max_bytes=max(config.max_bytes, len(raw)))
+            routed = self.router.redirect(inbound_id, config, parsed, number)
+        except (MailRejected, IntakeInvalid, ValueError) as exc:
+            log.warning("could not make message %s a new ticket: %s", message_id, exc)
+            return None  # it stays on the closed ticket
+        return routed.route or MailRoute(routed.outcome.ticket or "")
+
     def deliver_now(self, route: MailRoute | None) -> None:
         """Deliver a route through this process's facade (the web's and the CLI's way)."""
         if route is None:
@@ -317,6 +336,7 @@ class InboundService:
                 start = pending.recall(session, number)
                 return Routed(outcome, MailRoute(number, start=start) if start else None)
             message = session.get(Message, row.message_id) if row.message_id else None
+            config = mailboxes.config(session, row.mailbox, self.settings)
         if message is None:
             return Routed(outcome)
         told = CustomerMessageInput(
@@ -325,6 +345,7 @@ class InboundService:
             channel="email",
             rfc_message_id=message.smtp_message_id or "",
             auto_reply=message.auto_reply,
+            if_closed=config.if_closed,
         )
         return Routed(outcome, MailRoute(number, message=told))
 

@@ -83,6 +83,12 @@ class MailboxConfig:
     blocklist: frozenset[str] = field(default_factory=frozenset)
     own_addresses: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def if_closed(self) -> str:
+        """What a follow-up does to its ticket if it closes before taking it (its run still
+        sending its last mail): the policy, as at the moment of closing ("new" or "reopen")."""
+        return "new" if self.closed_policy == "new" else "reopen"
+
 
 def channel(session: Session, name: str) -> Channel | None:
     return session.scalar(

@@ -116,14 +116,7 @@ class Router:
         into_ticket: str | None,
     ) -> Routed:
         """Classify the mail with the named filters and send it where it belongs."""
-        context = FilterContext(
-            own_addresses=config.own_addresses,
-            own_domains=frozenset([self.settings.message_id_domain.lower()]),
-            tag_pattern=tag_pattern(self.settings.ticket_number_template),
-            order_pattern=config.order_pattern,
-            blocklist=config.blocklist,
-        )
-        verdict = classify(mail, context)
+        verdict = self._classify(config, mail)
         if verdict.kind == "loop":
             reason = "mail loop: " + "; ".join(verdict.reasons)
             return self._finish(inbound_id, "ignored", reason=reason)
@@ -139,6 +132,27 @@ class Router:
         if verdict.kind == "auto_reply":
             reason = "auto-reply: " + "; ".join(verdict.reasons)
             return self._finish(inbound_id, "ignored", reason=reason)
+        return self.new_ticket(inbound_id, config, mail, verdict, sender, note)
+
+    def _classify(self, config: mailboxes.MailboxConfig, mail: ParsedMail) -> Classification:
+        context = FilterContext(
+            own_addresses=config.own_addresses,
+            own_domains=frozenset([self.settings.message_id_domain.lower()]),
+            tag_pattern=tag_pattern(self.settings.ticket_number_template),
+            order_pattern=config.order_pattern,
+            blocklist=config.blocklist,
+        )
+        return classify(mail, context)
+
+    def redirect(
+        self, inbound_id: int, config: mailboxes.MailboxConfig, mail: ParsedMail, number: str
+    ) -> Routed:
+        """A follow-up that reached ``number`` after it closed, in a mailbox whose policy
+        makes such mail a new ticket: accept it as one (keyed by the inbound message, so
+        twice is one ticket)."""
+        verdict = self._classify(config, mail)
+        sender = normalize_email(verdict.sender or mail.from_address)
+        note = f"A reply to the closed ticket {number}."
         return self.new_ticket(inbound_id, config, mail, verdict, sender, note)
 
     def _follow_up_target(
@@ -193,6 +207,8 @@ class Router:
             channel="email",
             rfc_message_id=mail.message_id,
             auto_reply=auto_reply,
+            # A target closed already got here only to be reopened.
+            if_closed="reopen" if target.closed else config.if_closed,
         )
         routed = self._finish(inbound_id, "follow_up", ticket=target.number, message_id=message_id)
         routed.route = MailRoute(target.number, message=message)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from tempodesk.core.db import aware
 
@@ -67,8 +67,48 @@ class _Handler:
         return "250 Message accepted"
 
 
+class _SinkSMTP(SMTP):
+    """aiosmtpd's server, refusing the whole connection when the sink is told to."""
+
+    def __init__(self, sink: MailSink, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sink = sink
+
+    async def _handle_client(self) -> None:
+        if self.sink.refuse_connections:
+            await self.push("554 5.7.1 No SMTP service here for you")
+            if self.transport is not None:
+                self.transport.close()
+            return
+        await super()._handle_client()
+
+
+class _SinkController(Controller):
+    """Reads the sink's knobs at every connection (the server is made per connection)."""
+
+    def __init__(self, sink: MailSink, port: int):
+        super().__init__(_Handler(sink), hostname="127.0.0.1", port=port)
+        self.sink = sink
+
+    def factory(self) -> SMTP:
+        return _SinkSMTP(
+            self.sink,
+            self.handler,
+            enable_SMTPUTF8=self.sink.smtputf8,
+            auth_require_tls=False,
+            authenticator=self._authenticate,
+        )
+
+    def _authenticate(self, *_args: Any) -> AuthResult:
+        return AuthResult(success=not self.sink.refuse_login, handled=False)
+
+
 class MailSink:
-    """Receives mail on 127.0.0.1:``port``; keeps it in memory and, if given, in ``directory``."""
+    """Receives mail on 127.0.0.1:``port``; keeps it in memory and, if given, in ``directory``.
+
+    Its knobs make it a misbehaving server for the tests: recipients refused, temporary
+    failure, slowness, a refused login (535), a refused connection (554 greeting), no SMTPUTF8.
+    """
 
     def __init__(self, port: int, directory: Path | None = None):
         self.port = port
@@ -77,9 +117,12 @@ class MailSink:
         self.reject: set[str] = set()  # recipients answered with 550 (permanent failure)
         self.unavailable = False  # answer 451 (temporary failure) to every message
         self.delay = 0.0  # seconds before answering DATA
+        self.refuse_login = False  # AUTH answered 535 (wrong credentials)
+        self.refuse_connections = False  # greet with 554 and hang up
+        self.smtputf8 = True  # offer SMTPUTF8 (internationalised addresses)
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
+        self._controller = _SinkController(self, port)
         self._running = False
 
     def start(self) -> None:

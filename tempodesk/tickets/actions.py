@@ -215,7 +215,9 @@ class Actions:
             raise FieldErrors({"body": f"At most {self.settings.max_message_chars} characters."})
         with transaction(self.sessions) as session:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-            if ticket is None:
+            # Closed takes no more messages, whether its run has ended or still sends its
+            # last mail (a mailbox's reply follows the mailbox's policy instead).
+            if ticket is None or ticket.state_category == "closed":
                 raise TicketNotFound(number)
             existing = (
                 session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))

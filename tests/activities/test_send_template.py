@@ -8,10 +8,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.mail import MailActivities
-from tempodesk.contracts import SendTemplateInput
+from tempodesk.contracts import PreparedTemplate, SendNoticeInput, SendTemplateInput
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Follow, Group, Message, MessageTemplate, TemplateText, Ticket
 from tests.helpers import Stack
@@ -183,3 +186,35 @@ def test_a_template_that_would_build_a_huge_mail_is_a_recorded_failure_not_a_ret
     assert result.deliveries == []
     assert result.skipped == "the template failed: Not allowed: A width over 1000 is not allowed."
     assert sink.caught == []
+
+
+def test_each_recipient_has_an_activity_of_its_own_that_heartbeats_and_never_resends(
+    stack: Stack, sink: Any
+) -> None:
+    number = a_ticket(stack, group_name="Billing")  # members: admin, agent2
+    mail = MailActivities(stack.sessions, stack.settings)
+    request = SendTemplateInput(number, 3, "assigned_to_you", "group", 1, actor="nobody")
+    env = ActivityEnvironment()
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    prepared: PreparedTemplate = env.run(mail.prepare_template, request)
+    first, second = prepared.notices
+    assert {first.recipient, second.recipient} == {
+        "admin@tempodesk.localhost",
+        "agent2@tempodesk.localhost",
+    }
+    assert len(beats) >= 2 and sink.caught == []  # rendered and stored, nothing sent yet
+    assert env.run(mail.send_notice, SendNoticeInput(request, first)).status == "sent"
+    sink.unavailable = True  # the server falters before the second: only it is retried
+    with pytest.raises(ApplicationError) as caught:
+        env.run(mail.send_notice, SendNoticeInput(request, second))
+    assert not caught.value.non_retryable
+    sink.unavailable = False
+    assert env.run(mail.send_notice, SendNoticeInput(request, second)).status == "sent"
+    again = env.run(mail.send_notice, SendNoticeInput(request, first))  # a retried activity
+    assert again.status == "sent" and again.detail == "already sent"
+    assert sorted(r for m in sink.caught for r in m.recipients) == [
+        "admin@tempodesk.localhost",
+        "agent2@tempodesk.localhost",
+    ]
+    assert len(beats) >= 6  # every send heartbeats too

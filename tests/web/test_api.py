@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 
 from tempodesk.core.models import Message, Ticket
+from tempodesk.core.temporal import EngineUnavailable
 from tests.helpers import Stack
 
 
@@ -403,3 +404,74 @@ def test_assigning_mails_the_new_assignee(stack: Stack, sink: Any) -> None:
             break
         time.sleep(0.05)
     assert ticket["events"][-1]["data"]["to"] == "agent2@tempodesk.localhost"
+
+
+# ------------------------------------------------------------------ outcome unknown
+
+
+def test_an_action_whose_answer_was_lost_is_503_with_a_request_id_that_makes_the_retry_safe(
+    stack: Stack, monkeypatch: Any
+) -> None:
+    number = create(stack).get_json()["number"]
+    real = stack.runtime.temporal.perform_action
+
+    def accepted_then_lost(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # the workflow performed it; the answer never came back
+        raise EngineUnavailable("The ticket engine did not answer in time.")
+
+    monkeypatch.setattr(stack.runtime.temporal, "perform_action", accepted_then_lost)
+    note = {"fields": {"body": f"Checked the label {uuid.uuid4()}"}}
+    url = f"/api/v1/tickets/{number}/actions/comment"
+    lost = stack.client().post(url, json=note, headers=stack.api())
+    assert lost.status_code == 503 and lost.headers["Retry-After"]
+    error = lost.get_json()["error"]
+    assert error["code"] == "engine_unavailable" and error["request_id"]
+    monkeypatch.undo()
+    retried = stack.client().post(
+        url, json={**note, "request_id": error["request_id"]}, headers=stack.api()
+    )
+    assert retried.status_code == 200, retried.get_json()
+    with stack.sessions() as session:
+        notes = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.body == note["fields"]["body"])
+            .where(Message.attached.is_(True))
+        )
+    assert notes == 1
+
+
+def test_a_message_to_a_closed_ticket_still_sending_its_last_mail_is_refused_as_closed(
+    stack: Stack, sink: Any
+) -> None:
+    number = create(stack).get_json()["number"]
+    client = stack.client()
+    sink.delay = 2.0  # the reply leaves slowly: the closed ticket's run is still busy
+    url = f"/api/v1/tickets/{number}"
+    replied = client.post(
+        f"{url}/actions/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api()
+    )
+    assert replied.status_code == 200
+    assert client.post(f"{url}/actions/close", json={}, headers=stack.api()).status_code == 200
+    late = client.post(
+        f"{url}/messages",
+        json={"body": "One more thing.", "author": "jana.novakova@example.com"},
+        headers=stack.api(),
+    )
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "closed"
+    with stack.sessions() as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.ticket_number == number)
+            .where(Message.body == "One more thing.")
+        )
+    assert stored == 0
+    # The reply still leaves (and must not land in the next test's sink).
+    for _ in range(300):
+        sent = [m for m in list(sink.caught) if m.message["X-Tempodesk-Ticket"] == number]
+        if sent:
+            break
+        time.sleep(0.05)
+    assert [m.text().strip() for m in sent] == ["Reset it."]

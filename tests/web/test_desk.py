@@ -250,3 +250,35 @@ def test_state_colours_an_admin_defines_are_served_to_those_who_may_see_the_stat
     assert f".st-{name}-{version}-spam{{" not in billing.get_data(as_text=True)
     assert f".st-{name}-{version}-new{{" in billing.get_data(as_text=True)
     assert billing.headers["ETag"] != sheet.headers["ETag"]
+
+
+def test_an_action_whose_answer_was_lost_shows_the_form_again_under_the_same_request_id(
+    stack: Stack, monkeypatch: Any
+) -> None:
+    from tempodesk.core.temporal import EngineUnavailable
+
+    number = new_ticket(stack)
+    client = stack.login("agent1")
+    real = stack.runtime.temporal.perform_action
+
+    def accepted_then_lost(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # performed; the answer never came back
+        raise EngineUnavailable("The ticket engine did not answer in time.")
+
+    monkeypatch.setattr(stack.runtime.temporal, "perform_action", accepted_then_lost)
+    page = client.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    sent = action_form(page, "comment")
+    lost = client.post(
+        f"/desk/tickets/{number}/actions/comment", data={**sent, "body": "Label checked."}
+    )
+    assert lost.status_code == 503
+    again = action_form(lost.get_data(as_text=True), "comment")
+    assert again["request_id"] == sent["request_id"]  # sending it again is performed once
+    assert "Label checked." in lost.get_data(as_text=True)  # the agent's text is kept
+    monkeypatch.undo()
+    retried = client.post(
+        f"/desk/tickets/{number}/actions/comment", data={**again, "body": "Label checked."}
+    )
+    assert retried.status_code == 302
+    ticket = stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
+    assert [m["body"] for m in ticket["messages"]].count("Label checked.") == 1

@@ -411,3 +411,126 @@ def test_mail_above_the_mailbox_limit_is_413(stack: Stack) -> None:
             session.scalar(select(func.count()).select_from(Ticket).where(Ticket.subject == "x"))
             == 0
         )
+
+
+def test_a_reply_while_the_closed_ticket_still_sends_its_last_mail_reopens_it(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    mails_to(sink, sender, 1)  # the acknowledgement
+    sink.delay = 2.0  # the reply below takes a while to leave: the closed run is still busy
+    api = stack.client()
+    url = f"/api/v1/tickets/{number}/actions"
+    replied = api.post(f"{url}/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api())
+    assert replied.status_code == 200
+    assert api.post(f"{url}/close", json={}, headers=stack.api()).status_code == 200
+    result = post(stack, mail(sender, subject=f"Re: [{number}] still broken")).get_json()
+    assert result["outcome"] == "follow_up" and result["ticket"] == number
+    current = wait_for_state(stack, number, "open")  # the mailbox's policy: reopen
+    kinds = [e["kind"] for e in current["events"]]
+    assert kinds.index("reopened") == kinds.index("customer_message") - 1
+    assert current["messages"][-1]["body"].startswith("It stopped heating.")
+    mails_to(sink, sender, 2)  # and the reply still went out
+
+
+def test_a_reply_a_closed_ticket_redirects_becomes_one_new_ticket_with_a_note(
+    stack: Stack, sink: Any
+) -> None:
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    reply = mail(sender, subject=f"Re: [{number}] still broken", body="Still cold.\n")
+    assert post(stack, reply).get_json()["outcome"] == "follow_up"
+    with stack.sessions() as session:
+        message_id = session.scalar(
+            select(Message.id)
+            .where(Message.ticket_number == number)
+            .where(Message.body.startswith("Still cold."))
+        )
+    assert message_id is not None
+    # What the ticket's run asks when the reply reaches it closed, in a "new ticket" mailbox:
+    inbound = stack.runtime.inbound
+    route = inbound.redirect(number, message_id)
+    assert route is not None and route.start is not None and route.number != number
+    again = inbound.redirect(number, message_id)  # a retried activity: the same new ticket
+    assert again is not None and again.number == route.number
+    inbound.deliver_now(route)
+    opened = ticket(stack, route.number)
+    assert opened["customer"]["email"] == sender
+    assert opened["messages"][0]["body"].startswith("Still cold.")
+    assert f"A reply to the closed ticket {number}." in opened["messages"][0]["body"]
+    with stack.sessions() as session:
+        row = session.scalar(
+            select(InboundMessage).where(InboundMessage.ticket_number == route.number)
+        )
+    assert row is not None and row.status == "ticket"
+
+
+def test_a_follow_up_carries_what_its_mailbox_does_if_the_ticket_closes_first(
+    stack: Stack,
+) -> None:
+    from tempodesk.core.models import Channel, Mailbox
+
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    inbound = stack.runtime.inbound
+    first = inbound.take("support", mail(sender, subject=f"Re: [{number}] one"))
+    assert first.route is not None and first.route.message is not None
+    assert first.route.message.if_closed == "reopen"  # the default: reopen within 14 days
+    with transaction(stack.sessions) as session:
+        support = session.scalar(select(Channel).where(Channel.name == "support"))
+        assert support is not None
+        session.add(Mailbox(channel_id=support.id, enabled=False, closed_policy="new"))
+    try:
+        second = inbound.take("support", mail(sender, subject=f"Re: [{number}] two"))
+    finally:
+        with transaction(stack.sessions) as session:
+            box = session.scalar(select(Mailbox).where(Mailbox.channel_id == support.id))
+            session.delete(box)
+    assert second.route is not None and second.route.message is not None
+    assert second.route.message.if_closed == "new"
+
+
+def test_a_reply_reaching_a_closing_ticket_in_a_new_ticket_mailbox_becomes_a_new_ticket(
+    stack: Stack, sink: Any
+) -> None:
+    from tempodesk.core.models import Channel, Mailbox
+
+    sender = someone()
+    number = post(stack, mail(sender)).get_json()["ticket"]
+    mails_to(sink, sender, 1)  # the acknowledgement
+    with transaction(stack.sessions) as session:
+        support = session.scalar(select(Channel).where(Channel.name == "support"))
+        assert support is not None
+        session.add(Mailbox(channel_id=support.id, enabled=False, closed_policy="new"))
+    try:
+        # Routed while the ticket is open; delivered once it is closed and still sending.
+        routed = stack.runtime.inbound.take(
+            "support", mail(sender, subject=f"Re: [{number}] late", body="Late news.\n")
+        )
+    finally:
+        with transaction(stack.sessions) as session:
+            session.delete(session.scalar(select(Mailbox).where(Mailbox.channel_id == support.id)))
+    assert routed.outcome.outcome == "follow_up"
+    sink.delay = 2.0
+    api = stack.client()
+    url = f"/api/v1/tickets/{number}/actions"
+    replied = api.post(f"{url}/reply", json={"fields": {"body": "Reset it."}}, headers=stack.api())
+    assert replied.status_code == 200
+    assert api.post(f"{url}/close", json={}, headers=stack.api()).status_code == 200
+    stack.runtime.inbound.deliver_now(routed.route)
+    for _ in range(200):
+        events = ticket(stack, number)["events"]
+        if any(e["kind"] == "message_redirected" for e in events):
+            break
+        time.sleep(0.05)
+    [redirected] = [e for e in events if e["kind"] == "message_redirected"]
+    new_number = redirected["data"]["ticket"]
+    assert new_number != number and "customer_message" not in [e["kind"] for e in events]
+    opened = ticket(stack, new_number)
+    assert opened["messages"][0]["body"].startswith("Late news.")
+    page = stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert f'href="/desk/tickets/{new_number}"' in page
+    assert ticket(stack, number)["state"] == "closed"
+    mails_to(sink, sender, 2)  # the reply still left (the new ticket's acknowledgement: the
+    #                            address had today's already)

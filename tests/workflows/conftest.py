@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +34,12 @@ from tempodesk.contracts import (
     ACT_MIGRATE_TICKET,
     ACT_MIGRATION_ITEMS,
     ACT_OPEN_TICKET,
+    ACT_PREPARE_TEMPLATE,
     ACT_PROJECT,
+    ACT_REDIRECT,
     ACT_RESTART,
     ACT_SEND_MAIL,
+    ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
     TICKET_TASK_QUEUE,
@@ -55,14 +59,18 @@ from tempodesk.contracts import (
     MigrationItemsResult,
     MigrationResult,
     MigrationStartInput,
+    Notice,
     OpenTicketInput,
     OpenTicketResult,
     PinnedProcess,
+    PreparedTemplate,
     ProjectionInput,
+    RedirectResult,
     RestartInput,
     RestartResult,
     SendMailInput,
     SendMailResult,
+    SendNoticeInput,
     SendTemplateInput,
     SendTemplateResult,
     TemplateDelivery,
@@ -92,6 +100,10 @@ class Stubs:
     migration_items: list[MigrationItem] = field(default_factory=list)
     migrated: list[MigrateTicketInput] = field(default_factory=list)
     restarts: dict[str, TicketStartInput] = field(default_factory=dict)
+    redirects: dict[int, RedirectResult] = field(default_factory=dict)  # by message id
+    recipients: dict[str, list[str]] = field(default_factory=dict)  # a template's, by ticket
+    notices: list[SendNoticeInput] = field(default_factory=list)
+    mail_delay: float = 0.0  # seconds each reply takes to send (a ticket draining its outbox)
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -150,6 +162,10 @@ class Stubs:
         def restart(input: RestartInput) -> RestartResult:
             return RestartResult(self.restarts.pop(input.number, None))
 
+        @activity.defn(name=ACT_REDIRECT)
+        def redirect(input: RestartInput) -> RedirectResult:
+            return self.redirects.pop(input.message_id, RedirectResult())
+
         @activity.defn(name=ACT_MIGRATION_ITEMS)
         def migration_items(input: MigrationItemsInput) -> MigrationItemsResult:
             found, self.migration_items = self.migration_items, []
@@ -168,6 +184,7 @@ class Stubs:
             fetch_mail,
             ack_mail,
             restart,
+            redirect,
             migration_items,
             migrate_ticket,
             finish_migration,
@@ -176,6 +193,7 @@ class Stubs:
     def mail_activities(self) -> list[Any]:
         @activity.defn(name=ACT_SEND_MAIL)
         def send_mail(input: SendMailInput) -> SendMailResult:
+            time.sleep(self.mail_delay)
             if input.to in self.refuse_mail_to:
                 raise ApplicationError(
                     "SMTP 550: mailbox unavailable",
@@ -196,7 +214,25 @@ class Stubs:
                 ]
             )
 
-        return [send_mail, send_template]
+        @activity.defn(name=ACT_PREPARE_TEMPLATE)
+        def prepare_template(input: SendTemplateInput) -> PreparedTemplate:
+            self.templates.append(input)
+            to = self.recipients.get(input.ticket_number, [f"{input.to_role}@example.com"])
+            first = 9000 + 10 * len(self.templates)
+            return PreparedTemplate([Notice(a, first + i) for i, a in enumerate(to)])
+
+        @activity.defn(name=ACT_SEND_NOTICE)
+        def send_notice(input: SendNoticeInput) -> TemplateDelivery:
+            self.notices.append(input)
+            if input.notice.recipient in self.refuse_mail_to:
+                raise ApplicationError(
+                    "SMTP 550: mailbox unavailable",
+                    type="PermanentDeliveryFailure",
+                    non_retryable=True,
+                )
+            return TemplateDelivery(input.notice.recipient, input.notice.message_id, "sent")
+
+        return [send_mail, send_template, prepare_template, send_notice]
 
 
 @dataclass

@@ -193,3 +193,23 @@ async def test_a_merged_contact_is_relinked_on_the_ticket(wf: WorkflowEnv) -> No
     await wait_for(lambda: wf.stubs.latest(start.number).contact_id == 99)
     changed = wf.stubs.events(start.number)[-1]
     assert changed.kind == "contact_changed" and changed.data["to_contact"] == 99
+
+
+async def test_a_template_goes_to_each_recipient_by_an_activity_of_its_own(
+    wf: WorkflowEnv,
+) -> None:
+    start = wf.start_input()
+    await wf.create(start)
+    wf.stubs.recipients[start.number] = ["ok@example.com", "gone@example.com"]
+    wf.stubs.refuse_mail_to.add("gone@example.com")
+    await act(wf, start.number, "assign", agent="agent2")
+    await wait_for(
+        lambda: (
+            {"template_sent", "template_failed"} <= {e.kind for e in wf.stubs.events(start.number)}
+        )
+    )
+    sends = [n for n in wf.stubs.notices if n.template.ticket_number == start.number]
+    assert sorted(n.notice.recipient for n in sends) == ["gone@example.com", "ok@example.com"]
+    failed = [e for e in wf.stubs.events(start.number) if e.kind == "template_failed"]
+    assert [e.data["to"] for e in failed] == ["gone@example.com"]
+    assert "550" in failed[0].data["detail"]

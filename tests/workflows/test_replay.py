@@ -2,10 +2,13 @@
 
 ``histories/*.json`` are real histories recorded from earlier versions of the workflows:
 TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening, v3 after
-it), MailboxWorkflow and ProcessMigrationWorkflow (v0 when their activities drove the
-tickets, v1 since the workflows do). Every change to a workflow must still replay them (or
+it, v4 since templates go out per recipient; closing-reply v4: a reply that reached a closed
+ticket still sending its mail, made a new ticket), MailboxWorkflow and
+ProcessMigrationWorkflow (v0 when their activities drove the tickets, v1 since the
+workflows do). Every change to a workflow must still replay them (or
 guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched
-change, run:
+change, run (``-k`` the new walk only: a rerun overwrites the older recordings with the
+current code's):
 ``TEMPODESK_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_replay.py``.
 """
 
@@ -32,6 +35,7 @@ from tempodesk.contracts import (
     MigrationItem,
     MigrationStartInput,
     PerformActionInput,
+    RedirectResult,
     TicketStartInput,
 )
 from tempodesk.core.ids import mailbox_workflow_id, migration_workflow_id, ticket_workflow_id
@@ -148,6 +152,28 @@ async def walk_a_closed_ticket_through_its_reopening(wf: WorkflowEnv) -> str:
     return start.number
 
 
+async def walk_a_closing_ticket_through_a_late_reply(wf: WorkflowEnv) -> str:
+    """Replied and closed while the reply still leaves; the customer's reply then reaches
+    it in a mailbox that makes such mail a new ticket (a local activity, a child started)."""
+    start = wf.start_input()
+    await wf.create(start)
+    handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(start.number))
+    new = wf.start_input(message_id=12)
+    wf.stubs.redirects[12] = RedirectResult(new.number, new)
+    wf.stubs.mail_delay = 1.0
+    try:
+        for action, fields in (("reply", {"body": 11}), ("close", {})):
+            await handle.execute_update(
+                TicketWorkflow.perform_action, PerformActionInput(action, AGENT, fields)
+            )
+        late = CustomerMessageInput(message_id=12, author="jana@example.com", if_closed="new")
+        await handle.signal(TicketWorkflow.customer_message, late)
+        await handle.result()
+    finally:
+        wf.stubs.mail_delay = 0.0
+    return start.number
+
+
 async def walk_a_mailbox_through_a_poll(wf: WorkflowEnv) -> str:
     """One poll: a new ticket (a child workflow) and a message for it, then the flags."""
     start = wf.start_input(channel="email", mailbox="support")
@@ -196,6 +222,8 @@ WALKS = {
     "ticket-full-walk-v3": walk_a_ticket_through_every_kind_of_step,
     "ticket-migration-v3": walk_a_ticket_through_a_migration,
     "ticket-reopened-v3": walk_a_closed_ticket_through_its_reopening,
+    "ticket-full-walk-v4": walk_a_ticket_through_every_kind_of_step,
+    "ticket-closing-reply-v4": walk_a_closing_ticket_through_a_late_reply,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "process-migration-v1": walk_a_migration,
 }

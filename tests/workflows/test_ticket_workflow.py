@@ -338,3 +338,25 @@ async def test_a_reopened_ticket_continues_as_new_without_reopening_again(
     assert result.state == "waiting_for_customer"  # the new run did not reopen it again
     kinds = [e.kind for e in wf.stubs.events(start.number)]
     assert kinds.count("reopened") == 1
+
+
+async def test_a_request_repeated_after_continue_as_new_is_answered_not_performed_again(
+    wf: WorkflowEnv,
+) -> None:
+    start = wf.start_input(continue_as_new_after=3)
+    await wf.create(start)
+    first_run = (await handle(wf, start.number).describe()).run_id
+    note = PerformActionInput("comment", AGENT, {"body": 94}, expected_state="new")
+    first = await handle(wf, start.number).execute_update(
+        TicketWorkflow.perform_action, note, id="agent1-note-94"
+    )
+    for priority in (3, 4):
+        await act(wf, start.number, "set_priority", priority=priority)
+    await wait_for_async(lambda: run_changed(wf, start.number, first_run))
+    # The agent's retry after a 503 (same request id, its page still expecting "new"):
+    again = await handle(wf, start.number).execute_update(
+        TicketWorkflow.perform_action, note, id="agent1-note-94"
+    )
+    assert again == first
+    notes = [e for e in wf.stubs.events(start.number) if e.action == "comment"]
+    assert len(notes) == 1

@@ -37,7 +37,11 @@ ENGINE_DOWN = lazy_gettext(
 
 @bp.route("/mailboxes")
 def mailboxes_list() -> Any:
-    return render_template("admin/mail/mailboxes.html", mailboxes=mail_admin.summaries(db()))
+    return render_template(
+        "admin/mail/mailboxes.html",
+        mailboxes=mail_admin.summaries(db()),
+        smtp_alerts=mail_admin.smtp_alerts(db()),
+    )
 
 
 @bp.route("/mailboxes/new", methods=["GET", "POST"])

@@ -4,14 +4,15 @@ and add a customer's message.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, make_response, request
 
 from statemachines import FieldErrors
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import api_key
-from tempodesk.core.temporal import ActionRejected, TicketNotFound
+from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.tickets import lists, queries
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import db, error_response, release_db, runtime
@@ -190,7 +191,11 @@ def perform_action(number: str, name: str) -> Any:
     if not isinstance(fields, dict):
         raise ApiInvalid("invalid", "'fields' must be an object.", 422)
     expected = body.get("expected_state")
+    # Every action runs under a request id (the caller's, else ours): the same id again is
+    # performed once, so a retry after a 503 whose outcome was unknown cannot do it twice.
     request_id = body.get("request_id")
+    if not isinstance(request_id, str) or not request_id:
+        request_id = uuid.uuid4().hex
     actor = api_actor()
     release_db()
     try:
@@ -200,10 +205,10 @@ def perform_action(number: str, name: str) -> Any:
             name,
             fields,
             expected_state=expected if isinstance(expected, str) else None,
-            request_id=f"api-{actor.username}-{request_id}"[:200]
-            if isinstance(request_id, str) and request_id
-            else None,
+            request_id=f"api-{actor.username}-{request_id}"[:200],
         )
+    except EngineUnavailable:
+        return _outcome_unknown(request_id)
     except TicketNotFound:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404) from None
     except FieldErrors as exc:
@@ -222,6 +227,21 @@ def perform_action(number: str, name: str) -> Any:
             "ticket": queries.ticket_detail(view, runtime().settings.public_url),
         }
     )
+
+
+def _outcome_unknown(request_id: str) -> Any:
+    """503: the engine did not answer; the action may or may not have been performed."""
+    response = make_response(
+        error_response(
+            503,
+            "engine_unavailable",
+            "The ticket engine did not answer; the action may have been performed. Retry with "
+            "this request_id: it is performed at most once.",
+            request_id=request_id,
+        )
+    )
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.route("/tickets/<number>/messages", methods=["POST"])

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from statemachines import FieldErrors, ProcessDefinition, coerce_form
 from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Message, Ticket
-from tempodesk.core.temporal import ActionRejected, TicketNotFound
+from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.mail import trim_quoted
 from tempodesk.mail.inbound import MailNotRouted
 from tempodesk.tickets import lists, marks, queries
@@ -126,6 +126,7 @@ def _ticket_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    request_id: str = "",
 ) -> Any:
     session = db()
     actor = current_actor()
@@ -145,7 +146,7 @@ def _ticket_page(
             open_action=open_action,
             values=values or {},
             errors=errors or {},
-            request_id=str(uuid.uuid4()),
+            request_id=request_id or str(uuid.uuid4()),
             message_ids=queries.event_message_ids,
             trim=trim_quoted,
             state_label=lambda state_id: _state_label(view.definition, state_id),
@@ -160,6 +161,20 @@ def _state_label(definition: ProcessDefinition, state_id: str) -> str:
         return definition.state(state_id).label
     except KeyError:
         return state_id
+
+
+def _outcome_unknown(number: str, action_id: str, values: dict[str, Any], request_id: str) -> Any:
+    """The engine did not answer and the action may have been performed: the form comes back
+    under the same request id, so sending it again is performed at most once."""
+    kept = request_id if REQUEST_ID.match(request_id) else ""
+    flash(
+        _(
+            "The ticket engine did not answer; the action may have been done. Send it "
+            "again to make sure: it is never done twice."
+        ),
+        "error",
+    )
+    return _ticket_page(number, open_action=action_id, values=values, status=503, request_id=kept)
 
 
 @bp.route("/tickets/<number>/actions/<action_id>", methods=["POST"])
@@ -190,6 +205,8 @@ def perform(number: str, action_id: str) -> Any:
         )
     except TicketNotFound:
         abort(404)
+    except EngineUnavailable:
+        return _outcome_unknown(number, action_id, values, request_id)
     except FieldErrors as exc:
         return _ticket_page(
             number, open_action=action_id, values=values, errors=exc.errors, status=422

@@ -11,7 +11,14 @@ is known to ``Base`` before the first query. Alembic compares ``Base.metadata``.
 """
 
 from .base import Base, utcnow
-from .channels import AcknowledgementClaim, AutoMailLog, Channel, InboundMessage, Mailbox
+from .channels import (
+    AcknowledgementClaim,
+    AutoMailLog,
+    Channel,
+    InboundMessage,
+    Mailbox,
+    SmtpAlert,
+)
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
 from .people import (
@@ -55,6 +62,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SmtpAlert",
     "TemplateRevision",
     "TemplateText",
     "Ticket",

@@ -147,3 +147,16 @@ class AcknowledgementClaim(Base):
     recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SmtpAlert(Base):
+    """An SMTP server refusing us for a reason no retry of one mail fixes (our login, our
+    sender address, the connection refused): mail keeps retrying, ops see this on /healthz
+    until a mail goes through that server again."""
+
+    __tablename__ = "smtp_alerts"
+
+    server: Mapped[str] = mapped_column(String(300), primary_key=True)  # host:port
+    error: Mapped[str] = mapped_column(String(500))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
