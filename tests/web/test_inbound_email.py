@@ -527,6 +527,11 @@ def test_a_reply_reaching_a_closing_ticket_in_a_new_ticket_mailbox_becomes_a_new
     [redirected] = [e for e in events if e["kind"] == "message_redirected"]
     new_number = redirected["data"]["ticket"]
     assert new_number != number and "customer_message" not in [e["kind"] for e in events]
+    for _ in range(200):  # the new ticket's workflow projects it (a busy worker: later)
+        found = stack.client().get(f"/api/v1/tickets/{new_number}", headers=stack.api())
+        if found.status_code == 200 and found.get_json()["messages"]:
+            break
+        time.sleep(0.05)
     opened = ticket(stack, new_number)
     assert opened["messages"][0]["body"].startswith("Late news.")
     page = stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
