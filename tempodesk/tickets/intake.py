@@ -20,7 +20,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -182,23 +182,14 @@ class Intake:
             errors["priority"] = "Use 1 (low) to 4 (urgent)."
         if errors:
             raise IntakeInvalid(errors)
-        return NewTicket(
+        customer = replace(request.customer, email=email, name=name, phone=phone)
+        return replace(
+            request,
             subject=subject,
             body=body,
-            customer=CustomerRef(
-                email=email,
-                name=name,
-                phone=phone,
-                order_needs_email=request.customer.order_needs_email,
-            ),
-            channel=request.channel,
+            customer=customer,
             order_number=order,
-            priority=request.priority,
-            idempotency_key=request.idempotency_key,
-            fingerprint=request.fingerprint,
-            created_by=request.created_by,
             process=request.process.strip(),
-            email=request.email,
         )
 
     def create_ticket(self, request: NewTicket, *, accept_if_down: bool = False) -> CreatedTicket:
