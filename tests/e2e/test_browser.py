@@ -34,7 +34,7 @@ def test_customer_files_a_request_and_an_agent_answers_it(
     shot(page, "desk-list")
     page.get_by_role("link", name=number).first.click()
     expect(page.locator("#ticket-state")).to_have_text("New")
-    expect(page.get_by_text("Order ORD-1001")).to_be_visible()
+    expect(page.get_by_role("heading", name="Order ORD-1001")).to_be_visible()
     shot(page, "ticket-page")
 
     page.locator("summary", has_text="Reply").first.click()
