@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -52,6 +52,27 @@ MAIL_HEARTBEAT = timedelta(seconds=30)
 TEMPLATE_PER_RECIPIENT = "template-per-recipient"
 
 
+_R = TypeVar("_R")
+
+
+async def _on_mail_queue(
+    activity: str, arg: Any, result_type: type[_R], *, heartbeat: bool = True
+) -> _R:
+    """One activity on the mail queue, with the timeouts and retries all mail shares (the
+    first template activity predates heartbeats: its runs replay without one)."""
+    result: _R = await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        task_queue=MAIL_TASK_QUEUE,
+        start_to_close_timeout=MAIL_START_TO_CLOSE,
+        schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
+        heartbeat_timeout=MAIL_HEARTBEAT if heartbeat else None,
+        retry_policy=MAIL_RETRY,
+    )
+    return result
+
+
 @dataclass
 class TimelineEntry:
     """An event the ticket's timeline gets for a delivery."""
@@ -86,14 +107,11 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
         result = await _template_per_recipient(request)
     else:
         try:
-            result = await workflow.execute_activity(
+            result = await _on_mail_queue(
                 ACT_SEND_TEMPLATE,
                 request,
-                result_type=SendTemplateResult,
-                task_queue=MAIL_TASK_QUEUE,
-                start_to_close_timeout=MAIL_START_TO_CLOSE,
-                schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
-                retry_policy=MAIL_RETRY,
+                SendTemplateResult,
+                heartbeat=False,
             )
         except ActivityError as exc:
             result = SendTemplateResult(skipped=f"failed: {_failure(exc)}")
@@ -138,30 +156,20 @@ async def _template_per_recipient(request: SendTemplateInput) -> SendTemplateRes
     """Prepare the copies, then send each by an activity of its own, one after another: a
     retry reaches only its recipient, and one recipient's failure is only theirs."""
     try:
-        prepared: PreparedTemplate = await workflow.execute_activity(
+        prepared: PreparedTemplate = await _on_mail_queue(
             ACT_PREPARE_TEMPLATE,
             request,
-            result_type=PreparedTemplate,
-            task_queue=MAIL_TASK_QUEUE,
-            start_to_close_timeout=MAIL_START_TO_CLOSE,
-            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
-            heartbeat_timeout=MAIL_HEARTBEAT,
-            retry_policy=MAIL_RETRY,
+            PreparedTemplate,
         )
     except ActivityError as exc:
         return SendTemplateResult(skipped=f"failed: {_failure(exc)}")
     deliveries = []
     for notice in prepared.notices:
         try:
-            delivery: TemplateDelivery = await workflow.execute_activity(
+            delivery: TemplateDelivery = await _on_mail_queue(
                 ACT_SEND_NOTICE,
                 SendNoticeInput(request, notice),
-                result_type=TemplateDelivery,
-                task_queue=MAIL_TASK_QUEUE,
-                start_to_close_timeout=MAIL_START_TO_CLOSE,
-                schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
-                heartbeat_timeout=MAIL_HEARTBEAT,
-                retry_policy=MAIL_RETRY,
+                TemplateDelivery,
             )
         except ActivityError as exc:
             delivery = TemplateDelivery(
@@ -193,7 +201,7 @@ async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivere
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     try:
-        result: SendMailResult = await workflow.execute_activity(
+        result: SendMailResult = await _on_mail_queue(
             ACT_SEND_MAIL,
             SendMailInput(
                 ticket_number=ticket.number,
@@ -203,12 +211,7 @@ async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivere
                 subject=f"[{ticket.number}] {subject}",
                 in_reply_to=ticket.customer_message_id,
             ),
-            result_type=SendMailResult,
-            task_queue=MAIL_TASK_QUEUE,
-            start_to_close_timeout=MAIL_START_TO_CLOSE,
-            schedule_to_close_timeout=MAIL_SCHEDULE_TO_CLOSE,
-            heartbeat_timeout=MAIL_HEARTBEAT,
-            retry_policy=MAIL_RETRY,
+            SendMailResult,
         )
         status, detail, smtp_id = result.status, result.detail, result.smtp_message_id
     except ActivityError as exc:
