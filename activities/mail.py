@@ -29,6 +29,7 @@ from tempodesk.contracts import (
     SendTemplateResult,
     TemplateDelivery,
 )
+from tempodesk.core import failpoints
 from tempodesk.core.db import transaction, upsert
 from tempodesk.core.ids import notice_message_id, reply_message_id, template_key
 from tempodesk.core.models import (
@@ -469,6 +470,7 @@ class MailActivities:
                 if sender.username:
                     smtp.login(sender.username, sender.password)
                 smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
+                failpoints.hit("smtp_after_accept")  # R1 window (a): 250 OK, not reported
                 return f"accepted by {sender.host}:{sender.port}"
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))

@@ -27,6 +27,7 @@ from tempodesk.contracts import (
     OpenTicketResult,
     ProjectionInput,
 )
+from tempodesk.core import failpoints
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
@@ -67,6 +68,7 @@ class TicketStore:
                 ProjectionInput(opened.applied_to(created.snapshot), events, created.messages),
             )
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
+        failpoints.hit("projection_after_commit")
         return opened
 
     @activity.defn(name=ACT_PROJECT)
@@ -74,6 +76,7 @@ class TicketStore:
         """Write the ticket row, its new events and its messages; never move a ticket backwards."""
         with transaction(self.sessions) as session:
             write_projection(session, input)
+        failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
 
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 
