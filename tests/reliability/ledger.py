@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -27,6 +27,7 @@ from temporalio.service import RPCError
 from tempodesk.contracts import QUERY_SNAPSHOT, TicketSnapshot
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.models import InboundMessage, Message, PendingStart, Ticket
+from tempodesk.core.models.base import utcnow
 from tests.helpers import Stack
 
 LEDGER_FILE = "TEMPODESK_RELIABILITY_LEDGER"  # append each result here as a JSON line
@@ -74,6 +75,7 @@ class Ledger:
     notes: list[str] = field(default_factory=list)
     allowed_twice: int = 0  # mails the scenario may send twice (R1 window a, same Message-ID)
     sink_mark: int = 0
+    opened: datetime = field(default_factory=lambda: utcnow() - timedelta(seconds=5))
 
     def __post_init__(self) -> None:
         self.sink_mark = len(self.stack.sink.caught)
@@ -100,6 +102,7 @@ def _accounting(ledger: Ledger) -> tuple[dict[str, int], set[str]]:
     """Lost and duplicated items, per token; and every ticket the tokens reached."""
     lost = dup_tickets = dup_articles = 0
     reached: set[str] = set()
+    recorded: list[bytes] | None = None
     with ledger.stack.sessions() as session:
         for token in ledger.tokens:
             like = f"%{token}%"
@@ -119,13 +122,18 @@ def _accounting(ledger: Ledger) -> tuple[dict[str, int], set[str]]:
             reached |= numbers
             if numbers:
                 continue
-            recorded = session.scalar(
-                select(InboundMessage.id).where(
-                    InboundMessage.subject.like(like),
-                    InboundMessage.status.in_(FINAL_INBOUND),
-                )
-            )
-            lost += recorded is None  # neither a ticket, a message nor a record with a reason
+            if recorded is None:  # mail kept with a reason (ignored, quarantined): its bytes
+                recorded = [
+                    raw
+                    for raw in session.scalars(
+                        select(InboundMessage.raw).where(
+                            InboundMessage.status.in_(FINAL_INBOUND),
+                            InboundMessage.received_at >= ledger.opened,
+                        )
+                    )
+                ]
+            # neither a ticket, a message nor a record with a reason
+            lost += not any(token.encode() in raw for raw in recorded)
         waiting = set(
             session.scalars(
                 select(PendingStart.ticket_number).where(
@@ -222,7 +230,8 @@ def reconcile(ledger: Ledger, *, settle: float = 20.0) -> dict[str, Any]:
         time.sleep(0.3)
         result = count(ledger)
     result.update(ledger.measured)
-    result["notes"] = "; ".join(ledger.notes + ledger.violations)[:500]
+    noted = [str(ledger.measured.get("notes", "")), *ledger.notes, *ledger.violations]
+    result["notes"] = "; ".join(n for n in noted if n)[:500]
     _write(ledger, result)
     return result
 
