@@ -54,6 +54,12 @@ COLUMNS = (
 )
 
 
+def junit_name(nodeid: str) -> str:
+    """``tests/x/test_y.py::test_z[p]`` as JUnit names it: ``tests.x.test_y.test_z[p]``."""
+    path, _, name = nodeid.partition("::")
+    return f"{path.removesuffix('.py').replace('/', '.')}.{name}"
+
+
 def outcomes(junit: Path) -> dict[str, str]:
     """Test id → passed, failed, xfailed or skipped, from pytest's JUnit XML."""
     result: dict[str, str] = {}
@@ -99,11 +105,25 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def expected_failures(rows: list[dict[str, Any]], runs: list[dict[str, str]]) -> None:
+    """Mark the rows of tests expected to fail (``xfail``: a fix not merged yet); they are
+    shown, noted, and not held against the release (pytest fails the run once they pass)."""
+    for row in rows:
+        index = int(row.get("run", 1)) - 1
+        outcome = (
+            runs[index].get(junit_name(str(row.get("test", "")))) if index < len(runs) else None
+        )
+        if outcome == "xfailed":
+            row["xfail"] = True
+            row["notes"] = f"XFAIL (fix pending): {row.get('notes', '')}"
+
+
 def verdict(rows: list[dict[str, Any]], runs: list[dict[str, str]]) -> list[str]:
     """Why the release is not shippable (nothing: it is)."""
     problems = [
         f"run {row.get('run')} {row.get('scenario')}: {key} = {row[key]}"
         for row in rows
+        if not row.get("xfail")
         for key in GATE
         if row.get(key)
     ]
@@ -125,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         text = ledger.read_text() if ledger.exists() else ""
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    expected_failures(rows, runs)
     print("\n" + table(rows) + "\n")
     counts: dict[str, int] = {}
     for outcome in runs:

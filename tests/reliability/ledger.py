@@ -206,7 +206,7 @@ def count(ledger: Ledger) -> dict[str, Any]:
     return result
 
 
-def reconcile(ledger: Ledger, *, settle: float = 20.0) -> dict[str, Any]:
+def reconcile(ledger: Ledger, *, settle: float = 20.0, record: bool = True) -> dict[str, Any]:
     """The scoreboard counters once the system is quiet: counted again (projections and
     mail may still be on their way) until all are zero or ``settle`` seconds have passed;
     a zero that stays zero is checked once more after a pause, for late duplicates."""
@@ -223,7 +223,8 @@ def reconcile(ledger: Ledger, *, settle: float = 20.0) -> dict[str, Any]:
     result.update(ledger.measured)
     noted = [str(ledger.measured.get("notes", "")), *ledger.notes, *ledger.violations]
     result["notes"] = "; ".join(n for n in noted if n)[:500]
-    _write(ledger, result)
+    if record:
+        _write(ledger, result)
     return result
 
 
@@ -232,14 +233,16 @@ def _write(ledger: Ledger, result: dict[str, Any]) -> None:
     if not path:
         return
     row = {"run": os.environ.get(RUN, "1"), "scenario": ledger.scenario, "variant": ledger.variant}
+    row["test"] = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
     row.update(result)
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(row, default=str) + "\n")
 
 
-def assert_clean(ledger: Ledger, *, settle: float = 20.0) -> dict[str, Any]:
-    """Reconcile and assert every counter of the release gate is zero."""
-    result = reconcile(ledger, settle=settle)
+def assert_clean(ledger: Ledger, *, settle: float = 20.0, record: bool = True) -> dict[str, Any]:
+    """Reconcile and assert every counter of the release gate is zero (``record``: put the
+    result on the scoreboard; a scenario records its last look only)."""
+    result = reconcile(ledger, settle=settle, record=record)
     dirty = {k: result[k] for k in ZERO if result[k]}
     assert not dirty, f"{ledger.scenario} ledger: {dirty} ({result['notes']})"
     return result

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from benchmarks.reliability import table, verdict
+from benchmarks.reliability import expected_failures, table, verdict
 from tempodesk.core.db import transaction
 from tempodesk.core.models import Ticket
 from tests.helpers import Stack
@@ -71,3 +71,7 @@ def test_the_scoreboard_shows_every_row_and_blocks_a_release_on_any_nonzero() ->
         "run 2 R4: tickets_lost = 1",
         "run 1: t failed",
     ]
+    pending = dict(lossy, run="1", test="tests/reliability/test_x.py::test_y[a]")
+    runs = [{"tests.reliability.test_x.test_y[a]": "xfailed"}]
+    expected_failures([pending], runs)  # a fix not merged yet: shown, not held against it
+    assert pending["notes"].startswith("XFAIL") and verdict([pending], runs) == []
