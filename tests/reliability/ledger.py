@@ -233,7 +233,7 @@ def _write(ledger: Ledger, result: dict[str, Any]) -> None:
     if not path:
         return
     row = {"run": os.environ.get(RUN, "1"), "scenario": ledger.scenario, "variant": ledger.variant}
-    row["test"] = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    row["test"] = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]  # " (call)"
     row.update(result)
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(row, default=str) + "\n")
