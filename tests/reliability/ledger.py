@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -79,8 +80,8 @@ class Ledger:
 
     def __post_init__(self) -> None:
         self.sink_mark = len(self.stack.sink.caught)
-        if not self.variant:
-            self.variant = "full" if full_run() else "quick"
+        mode = "full" if full_run() else "quick"
+        self.variant = f"{self.variant}, {mode}" if self.variant else mode
 
     def token(self) -> str:
         """A fresh token for one submitted item: put it in its subject and its body."""
@@ -239,10 +240,17 @@ def _write(ledger: Ledger, result: dict[str, Any]) -> None:
         out.write(json.dumps(row, default=str) + "\n")
 
 
-def assert_clean(ledger: Ledger, *, settle: float = 20.0, record: bool = True) -> dict[str, Any]:
+def assert_clean(
+    ledger: Ledger, *, settle: float = 20.0, record: bool = True, pytrace: bool = True
+) -> dict[str, Any]:
     """Reconcile and assert every counter of the release gate is zero (``record``: put the
-    result on the scoreboard; a scenario records its last look only)."""
+    result on the scoreboard; a scenario records its last look only). ``pytrace=False``
+    fails without a traceback (pytest's source rendering has crashed after hostile input)."""
     result = reconcile(ledger, settle=settle, record=record)
     dirty = {k: result[k] for k in ZERO if result[k]}
-    assert not dirty, f"{ledger.scenario} ledger: {dirty} ({result['notes']})"
+    if dirty:
+        message = f"{ledger.scenario} ledger: {dirty} ({result['notes']})"
+        if not pytrace:
+            pytest.fail(message, pytrace=False)
+        raise AssertionError(message)
     return result
