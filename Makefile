@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: dev test lint bench bench-mail bench-desk translations venv clean
+.PHONY: dev test lint bench bench-mail bench-desk reliability translations venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench-mail: $(STAMP)
 	@scripts/ensure-postgres
 	@scripts/ensure-dovecot
 	@$(BIN)/python -m benchmarks.mail_intake
+
+## Reliability (RELIABILITY.md): every scenario R1–R19, full variants, three runs; prints the scoreboard.
+reliability: $(STAMP)
+	@scripts/ensure-postgres
+	@scripts/ensure-dovecot
+	@$(BIN)/python -m benchmarks.reliability
 
 ## Ticket lists and search (prints JSON): 100,000 seeded tickets, p50/p95 beside bare SQL.
 bench-desk: $(STAMP)

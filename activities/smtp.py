@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from tempodesk.core import failpoints
 from tempodesk.core.db import transaction, upsert
 from tempodesk.core.models import SmtpAlert, utcnow
 
@@ -112,6 +113,7 @@ def _transmit(mail: EmailMessage, to: str, sender: Sender, timeout: float) -> st
                         non_retryable=True,
                     )
             smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
+            failpoints.hit("smtp_after_accept")  # R1 window (a): 250 OK, not reported
             return f"accepted by {sender.server}"
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))

@@ -30,6 +30,7 @@ from tempodesk.contracts import (
     OpenTicketResult,
     ProjectionInput,
 )
+from tempodesk.core import failpoints
 from tempodesk.core.db import transaction
 from tempodesk.core.limits import ColumnTooLong
 from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
@@ -92,6 +93,7 @@ class TicketStore:
                 ProjectionInput(opened.applied_to(created.snapshot), events, created.messages),
             )
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
+        failpoints.hit("projection_after_commit")
         return opened
 
     @activity.defn(name=ACT_PROJECT)
@@ -99,6 +101,7 @@ class TicketStore:
         """Write the ticket row, its new events and its messages; never move a ticket backwards."""
         with transaction(self.sessions) as session:
             write_projection(session, input)
+        failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
 
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 

@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
-NAMESPACES = ("default", "sqlite", "workflows", "reliability")
+NAMESPACES = ("default", "sqlite", "workflows", "reliability", "faults")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ separate process that dies between storing a message and flagging it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 import pytest
@@ -32,6 +35,7 @@ from tempodesk.mail import mailboxes
 from tempodesk.mail.imap import ImapMailbox, ImapUnavailable
 from tests.dovecot import DovecotServer
 from tests.helpers import Stack
+from tests.reliability.ledger import Ledger, assert_clean
 from tests.web.test_inbound_email import mail, mails_to, someone, ticket, wait_for_state
 
 PROCESSED = "$TempodeskProcessed"
@@ -188,13 +192,17 @@ def test_an_auto_reply_gets_no_acknowledgement_and_a_bounce_marks_the_address(
 def test_the_same_message_delivered_twice_is_one_ticket(
     stack: Stack, dovecot: DovecotServer, box: Box
 ) -> None:
-    raw = mail(someone())
+    """R5 (b): the same message twice in the mailbox (two aliases, a list copy)."""
+    ledger = Ledger(stack, "R5", "twice in the mailbox")
+    token = ledger.token()
+    raw = mail(someone(), subject=f"Twice {token}", body=f"Once only {token}\n")
     dovecot.append(box.user, raw)
     dovecot.append(box.user, raw)
     assert poll(stack, box.name).fetched == 2
     [row] = inbound_rows(stack, box.name)
     assert row.status == "ticket"
     assert all(PROCESSED in f for f in flags(dovecot, box.user))
+    assert_clean(ledger)
 
 
 def test_first_contact_with_a_full_mailbox_imports_only_new_mail(
@@ -225,6 +233,23 @@ def test_a_uidvalidity_change_makes_no_duplicates(
     assert poll(stack, box.name).fetched == 1  # the flagged one is not even read again
     assert [r.status for r in inbound_rows(stack, box.name)] == ["ticket", "ticket"]
     assert all(PROCESSED in f for f in flags(dovecot, box.user))
+
+
+def test_a_uidvalidity_change_imports_no_mail_that_first_contact_skipped(
+    stack: Stack, dovecot: DovecotServer
+) -> None:
+    """R19: old mail skipped at first contact must not come in when UIDVALIDITY changes."""
+    tag = uuid.uuid4().hex[:8]
+    fresh = Box(f"imap-{tag}", f"box{tag}", f"help-{tag}@tempodesk.localhost")
+    dovecot.add_user(fresh.user, "secret-pass")
+    for n in range(3):
+        dovecot.append(fresh.user, mail(someone(), subject=f"old {n}"))
+    save_mailbox(stack, dovecot, fresh, "secret-pass", import_existing=False)
+    assert poll(stack, fresh.name).fetched == 0
+    dovecot.recreate_folder(fresh.user)
+    poll(stack, fresh.name)
+    imported = [r.subject for r in inbound_rows(stack, fresh.name)]
+    assert imported == [], f"imported without consent: {imported}"
 
 
 def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(
@@ -266,6 +291,10 @@ def test_a_worker_killed_between_storing_and_flagging_leaves_exactly_one_ticket(
 def test_an_imap_outage_is_recorded_and_polling_resumes(
     stack: Stack, dovecot: DovecotServer, box: Box
 ) -> None:
+    """R19: the password is rotated; the error is recorded, the mail waits and comes in."""
+    ledger = Ledger(stack, "R19", "credentials rotated")
+    token = ledger.token()
+    dovecot.append(box.user, mail(someone(), subject=f"Waiting {token}", body=f"{token}\n"))
     save_mailbox(stack, dovecot, box, "wrong-password")
     failed = poll(stack, box.name)
     assert failed.error and "wrong-password" not in failed.error
@@ -274,10 +303,11 @@ def test_an_imap_outage_is_recorded_and_polling_resumes(
         assert stored is not None and stored.last_error == failed.error
     save_mailbox(stack, dovecot, box, "secret-pass")
     dovecot.append(box.user, mail(someone()))
-    assert poll(stack, box.name).fetched == 1
+    assert poll(stack, box.name).fetched == 2
     with stack.sessions() as session:
         stored = mailboxes.row(session, box.name)
         assert stored is not None and stored.last_error == ""
+    assert_clean(ledger)
 
 
 def test_the_mailbox_workflow_polls_by_itself(
@@ -402,3 +432,51 @@ def test_a_message_that_fails_to_download_is_read_again_never_skipped(
     assert poll(stack, box.name).fetched == 2  # the second and the third, now
     assert [r.subject for r in inbound_rows(stack, box.name)] == ["first", "second", "third"]
     assert all(PROCESSED in f for f in flags(dovecot, box.user))
+
+
+# ------------------------------------------------------------------ poison messages (R13)
+
+
+def poison_then_normal(dovecot: DovecotServer, box: Box, ledger: Ledger, poison: bytes) -> str:
+    dovecot.append(box.user, poison)
+    token = ledger.token()
+    dovecot.append(box.user, mail(someone(), subject=f"Behind {token}", body=f"{token}\n"))
+    return token
+
+
+def test_a_message_the_parser_rejects_is_quarantined_and_mail_behind_it_flows(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    """R13: the parser refuses a message; it is kept with its bytes and reason, the next one
+    becomes a ticket in the same poll."""
+    ledger = Ledger(stack, "R13", "parser rejects")
+    poison = b"From: nobody\r\nSubject: " + ledger.token().encode() + b"\r\n\r\n\x00\xff"
+    poison_then_normal(dovecot, box, ledger, poison)
+    assert poll(stack, box.name).fetched == 2
+    first, second = inbound_rows(stack, box.name)
+    held = dovecot.messages(box.user)[0][2]  # as the server keeps it (it replaces NUL bytes)
+    assert first.status == "quarantined" and first.reason and first.raw == held
+    assert second.status == "ticket"
+    assert_clean(ledger)
+
+
+def test_a_message_that_breaks_storing_is_quarantined_after_bounded_retries(
+    stack: Stack, dovecot: DovecotServer, box: Box
+) -> None:
+    """R13: an inline part whose Content-ID is longer than its column makes the database
+    refuse the message; after at most three polls it is quarantined and the mail behind it
+    is a ticket."""
+    ledger = Ledger(stack, "R13", "Content-ID over its column")
+    message = EmailMessage()
+    message["From"], message["To"] = someone(), box.address
+    message["Subject"] = f"Poison {ledger.token()}"
+    message["Message-ID"] = make_msgid(domain="poison.example")
+    message.set_content("see the picture")
+    message.add_related(b"\x89PNG", maintype="image", subtype="png", cid=f"<{'c' * 300}@x>")
+    poison_then_normal(dovecot, box, ledger, message.as_bytes())
+    for _ in range(3):
+        with contextlib.suppress(Exception):  # the activity retries: it must get past it
+            poll(stack, box.name)
+    statuses = [r.status for r in inbound_rows(stack, box.name)]
+    assert statuses == ["quarantined", "ticket"] or statuses == ["ticket", "ticket"]
+    assert_clean(ledger)

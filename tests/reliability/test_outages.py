@@ -24,11 +24,14 @@ from sqlalchemy import func, select
 
 from tempodesk.app.devserver import TemporalDevServer, free_port
 from tempodesk.app.runtime import Runtime
+from tempodesk.core.failpoints import ENV as FAILPOINT
 from tempodesk.core.models import Message, PendingStart, Ticket
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import TemporalFacade
 from tests.conftest import make_settings
-from tests.helpers import Stack, build_stack, close_stack, csrf_token
+from tests.helpers import Stack, WorkerThread, build_stack, close_stack, csrf_token
+from tests.reliability.faults import TcpProxy
+from tests.reliability.ledger import Ledger, assert_clean
 from web import create_app
 
 
@@ -38,7 +41,7 @@ def post_ticket(stack: Stack, key: str, app: Any = None) -> Any:
         "/api/v1/tickets",
         json={
             "subject": f"Outage test {key}",
-            "body": "Still there?",
+            "body": f"Still there? {key}",
             "customer": {"email": "outage@example.org"},
             "idempotency_key": key,
         },
@@ -144,8 +147,10 @@ def process_stack(tmp_path: Path, temporal: TemporalDevServer) -> Iterator[Stack
     runtime.temporal.close()
 
 
-def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
+def spawn_worker(settings: Settings, failpoint: str = "") -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPODESK_")}
+    if failpoint:
+        env[FAILPOINT] = failpoint
     env.update(
         TEMPODESK_DATABASE_URL=settings.db_url,
         TEMPODESK_TEMPORAL_ADDRESS=settings.temporal_target,
@@ -162,37 +167,83 @@ def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
+def file(stack: Stack, key: str) -> str:
+    for _ in range(5):  # what a client does on 202 or 503: retry with the same key
+        response = post_ticket(stack, key)
+        if response.status_code == 201:
+            number: str = response.get_json()["number"]
+            return number
+        # 202: stored and numbered, not confirmed yet (the worker was just killed).
+        assert response.status_code in (202, 503), response.get_json()
+    raise AssertionError(f"{key} was never filed")
+
+
 def test_worker_killed_during_a_burst_loses_and_doubles_nothing(process_stack: Stack) -> None:
+    """R1: SIGKILL at a random moment of a burst of requests."""
     stack = process_stack
+    ledger = Ledger(stack, "R1", "kill mid-burst")
     worker = spawn_worker(stack.settings)
-    keys = [f"burst-{i}" for i in range(12)]
-
-    def file(key: str) -> str:
-        for _ in range(5):  # what a client does on 202 or 503: retry with the same key
-            response = post_ticket(stack, key)
-            if response.status_code == 201:
-                number: str = response.get_json()["number"]
-                return number
-            # 202: stored and numbered, not confirmed yet (the worker was just killed).
-            assert response.status_code in (202, 503), response.get_json()
-        raise AssertionError(f"{key} was never filed")
-
+    keys = [ledger.token() for i in range(12)]
     try:
         with ThreadPoolExecutor(4) as pool:
-            futures = [pool.submit(file, key) for key in keys]
+            futures = [pool.submit(file, stack, key) for key in keys]
             time.sleep(0.8)
             worker.send_signal(signal.SIGKILL)  # mid-burst, no goodbye
             worker.wait()
             time.sleep(1)
+            restarted = time.monotonic()
             worker = spawn_worker(stack.settings)
             numbers = [f.result(timeout=120) for f in futures]
+            ledger.measured["recovery_time"] = time.monotonic() - restarted
+        assert len(set(numbers)) == len(keys)
+        filed = tickets_for(stack, f"Outage test T-{ledger.run_tag}")
+        assert sorted(t.number for t in filed) == sorted(numbers)
+        assert all(t.state == "new" and t.event_seq == 1 for t in filed)
+        assert_clean(ledger)
     finally:
         worker.terminate()
         worker.wait(30)
-    assert len(set(numbers)) == len(keys)
-    filed = tickets_for(stack, "Outage test burst-")
-    assert sorted(t.number for t in filed) == sorted(numbers)
-    assert all(t.state == "new" and t.event_seq == 1 for t in filed)
+
+
+@pytest.mark.reliability
+def test_worker_killed_after_smtp_accepted_or_projection_committed_doubles_nothing_else(
+    process_stack: Stack,
+) -> None:
+    """R1 windows (a) after SMTP 250, (b) after the projection's COMMIT: the kill lands
+    exactly there (a failpoint); (a) may send the mail once more, with the same Message-ID."""
+    stack = process_stack
+    ledger = Ledger(stack, "R1", "kill in windows a+b")
+    worker = spawn_worker(stack.settings, failpoint="projection_after_commit")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(file, stack, ledger.token())
+            assert worker.wait(60) == 137  # died right after committing the new ticket
+            worker = spawn_worker(stack.settings)
+            number = pending.result(timeout=120)
+        worker.terminate()
+        worker.wait(30)
+        worker = spawn_worker(stack.settings, failpoint="smtp_after_accept")
+        reply = stack.client().post(
+            f"/api/v1/tickets/{number}/actions/reply",
+            json={"fields": {"body": "Sent by a worker that dies at once."}},
+            headers=stack.api(),
+        )
+        assert reply.status_code == 200, reply.get_json()
+        assert worker.wait(60) == 137  # the server said 250, the activity never returned
+        ledger.allowed_twice = 1
+        worker = spawn_worker(stack.settings)
+        text = "Sent by a worker that dies at once."
+        deadline = time.monotonic() + 120  # start-to-close (60 s), then the retry
+        mails: list[Any] = []
+        while len(mails) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            mails = [m for m in list(stack.sink.caught) if text in m.text()]
+        assert len(mails) == 2 and len({m.message_id for m in mails}) == 1
+        ledger.measured["notes"] = "window a: 1 kill, 1 mail sent twice with one Message-ID"
+        assert_clean(ledger, settle=30)
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
 
 def test_the_worker_files_by_itself_what_was_accepted_while_temporal_was_away(
@@ -240,8 +291,9 @@ def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> Non
         secret_key="test",
     )
     stack = build_stack(settings)
+    ledger = Ledger(stack, "R2", "restart")
     try:
-        number = post_ticket(stack, "before-restart").get_json()["number"]
+        number = post_ticket(stack, ledger.token()).get_json()["number"]
         first.stop()
         second = server()
         second.start()
@@ -261,6 +313,9 @@ def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> Non
             ticket = client.get(f"/api/v1/tickets/{number}", headers=stack.api()).get_json()
             assert ticket["priority"] == 4
             assert [e["kind"] for e in ticket["events"]] == ["created", "action"]
+            after = post_ticket(stack, ledger.token())  # and new tickets are filed again
+            assert after.status_code == 201, after.get_json()
+            assert_clean(ledger)
         finally:
             close_stack(stack)
             second.stop()
@@ -274,7 +329,9 @@ def test_temporal_restart_keeps_tickets_and_they_carry_on(tmp_path: Path) -> Non
 def test_reply_during_an_smtp_outage_is_delivered_once_when_it_is_back(
     stack: Stack, sink: Any
 ) -> None:
-    number = post_ticket(stack, f"smtp-{uuid.uuid4()}").get_json()["number"]
+    """R4 (b): the server answers 451 for a while, then takes the mail: delivered once."""
+    ledger = Ledger(stack, "R4", "451 then back")
+    number = ledger.ticket(post_ticket(stack, ledger.token()).get_json()["number"])
     sink.unavailable = True
     response = stack.client().post(
         f"/api/v1/tickets/{number}/actions/reply",
@@ -300,6 +357,63 @@ def test_reply_during_an_smtp_outage_is_delivered_once_when_it_is_back(
     assert [e["kind"] for e in ticket["events"]][-1] == "email_sent"
     time.sleep(1)
     assert len(sink.caught) == 1
+    assert_clean(ledger)
+
+
+@pytest.fixture
+def proxied_worker(stack: Stack, pg_url: str, temporal: TemporalDevServer) -> Iterator[Any]:
+    """The stack's database and mail sink with a worker of its own (namespace ``faults``)
+    that reaches PostgreSQL only through a fault proxy; the web app talks to it directly."""
+    host_port = pg_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    proxy = TcpProxy(host, int(port))
+    direct = stack.settings.model_copy(update={"temporal_namespace": "faults"})
+    through = direct.model_copy(
+        update={"database_url": pg_url.replace(host_port, f"127.0.0.1:{proxy.port}")}
+    )
+    runtime = Runtime(direct)
+    worker = WorkerThread(through).start()
+    app = create_app({"TESTING": True}, runtime=runtime)
+    yield (
+        proxy,
+        Stack(direct, runtime, app, stack.sink, worker, stack.logins, stack.token, stack.tokens),
+    )
+    proxy.up()
+    worker.stop()
+    runtime.close()
+    proxy.close()
+
+
+def test_database_away_during_a_projection_catches_up_without_loss_or_drift(
+    proxied_worker: Any,
+) -> None:
+    """R3 (a, d): the worker's database connections are cut mid-flight and refused for a
+    while; an agent's action and a new request wait for it and land once, the projection
+    matches the workflows afterwards."""
+    proxy, stack = proxied_worker
+    ledger = Ledger(stack, "R3", "connections cut, 3 s away")
+    number = ledger.ticket(file(stack, ledger.token()))
+    proxy.down()
+    with ThreadPoolExecutor(2) as pool:
+        action = pool.submit(
+            lambda: stack.client().post(
+                f"/api/v1/tickets/{number}/actions/set_priority",
+                json={"fields": {"priority": 4}},
+                headers=stack.api(),
+            )
+        )
+        new = pool.submit(file, stack, ledger.token())
+        time.sleep(3)
+        assert not action.done()  # the projection waits for the database
+        back = time.monotonic()
+        proxy.up()
+        assert action.result(timeout=60).status_code == 200
+        new.result(timeout=60)
+        ledger.measured["recovery_time"] = time.monotonic() - back
+    with stack.sessions() as session:
+        row = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert row is not None and row.priority == 4
+    assert_clean(ledger)
 
 
 def test_database_down_answers_503_not_a_stack_trace(stack: Stack) -> None:
