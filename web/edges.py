@@ -60,13 +60,19 @@ def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{path}[{index}]")
 
 
+#: Bodies read as form fields; any other body (raw mail, files) is left to its route, which may
+#: allow more than the app-wide MAX_CONTENT_LENGTH (touching request.form would apply that).
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _fields() -> Iterator[tuple[str, str]]:
-    for source in (request.args, request.form):
+    form = request.mimetype in _FORMS
+    for source in (request.args, request.form) if form else (request.args,):
         for key, values in source.lists():
             yield key, key
             for value in values:
                 yield key, value
-    for key, upload in request.files.items(multi=True):
+    for key, upload in request.files.items(multi=True) if form else ():
         yield key, upload.filename or ""
     if request.is_json:
         yield from _texts(request.get_json(silent=True), "")

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -242,8 +243,8 @@ def test_a_uidvalidity_change_imports_no_mail_that_first_contact_skipped(
     tag = uuid.uuid4().hex[:8]
     fresh = Box(f"imap-{tag}", f"box{tag}", f"help-{tag}@tempodesk.localhost")
     dovecot.add_user(fresh.user, "secret-pass")
-    for n in range(3):
-        dovecot.append(fresh.user, mail(someone(), subject=f"old {n}"))
+    for n in range(3):  # mail from before the helpdesk was connected
+        dovecot.append(fresh.user, mail(someone(), subject=f"old {n}"), arrived=yesterday())
     save_mailbox(stack, dovecot, fresh, "secret-pass", import_existing=False)
     assert poll(stack, fresh.name).fetched == 0
     dovecot.recreate_folder(fresh.user)
@@ -480,3 +481,7 @@ def test_a_message_that_breaks_storing_is_quarantined_after_bounded_retries(
     statuses = [r.status for r in inbound_rows(stack, box.name)]
     assert statuses == ["quarantined", "ticket"] or statuses == ["ticket", "ticket"]
     assert_clean(ledger)
+
+
+def yesterday() -> datetime:
+    return datetime.now(UTC) - timedelta(days=1)
