@@ -1,0 +1,263 @@
+"""The customer portal end to end: sign-in by an emailed one-time link, "my requests" in the
+customer's wording, one request's public history, and a reply into the ticket's workflow."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Message, PortalLink, utcnow
+from tempodesk.mail.sink import MailSink
+from tempodesk.people import portal_links
+from tests.helpers import Stack, csrf_token
+
+
+def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("the condition did not become true in time")
+
+
+def unique_email() -> str:
+    return f"portal-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def create(stack: Stack, email: str, subject: str = "Broken kettle", body: str = "Help") -> str:
+    response = stack.client().post(
+        "/api/v1/tickets",
+        json={"subject": subject, "body": body, "customer": {"email": email, "name": "Jana"}},
+        headers=stack.api(),
+    )
+    assert response.status_code == 201, response.get_json()
+    number: str = response.get_json()["number"]
+    return number
+
+
+def issue(stack: Stack, email: str) -> str:
+    with transaction(stack.sessions) as session:
+        issued = portal_links.issue_link(session, email, stack.settings.portal_link_minutes)
+        assert issued is not None
+        return issued[1]
+
+
+def open_link(client: FlaskClient, path: str) -> Any:
+    """Open a sign-in link and press its button, as a customer does."""
+    page = client.get(path)
+    if page.status_code != 200:
+        return page
+    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def portal_client(stack: Stack, email: str) -> FlaskClient:
+    client = stack.client()
+    response = open_link(client, f"/portal/login/{issue(stack, email)}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def ask_for_link(client: FlaskClient, email: str, next_path: str = "") -> Any:
+    page = client.get("/portal/login" + (f"?next={next_path}" if next_path else ""))
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post(
+        "/portal/login", data={"email": email, "csrf_token": token, "next": next_path}
+    )
+
+
+def link_in_mail(sink: MailSink, address: str) -> str:
+    found: list[Any] = []
+
+    def arrived() -> bool:
+        found[:] = [m for m in list(sink.caught) if address in m.recipients]
+        return bool(found)
+
+    eventually(arrived)
+    body = found[0].message.get_body(("plain",)).get_content()
+    match = re.search(r"http://desk\.test(/portal/login/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_a_customer_signs_in_by_the_link_mailed_to_them(stack: Stack, sink: MailSink) -> None:
+    email = unique_email()
+    number = create(stack, email)
+    client = stack.client()
+    target = f"/portal/tickets/{number}"
+    assert client.get(target).headers["Location"].startswith("/portal/login?next=")
+    asked = ask_for_link(client, email.upper(), target)
+    assert asked.status_code == 200 and "a sign-in link is on its way" in asked.get_data(True)
+    path = link_in_mail(sink, email)
+    with stack.sessions() as session:  # only the token's hash is stored
+        assert path.split("/")[-1].split("?")[0] not in {
+            link.token_hash for link in session.scalars(select(PortalLink))
+        }
+    signed_in = open_link(client, path)
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == target
+    assert number in client.get(target).get_data(as_text=True)
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(stack: Stack, sink: MailSink) -> None:
+    known, unknown = unique_email(), unique_email()
+    create(stack, known)
+    client = stack.client()
+    answers = [ask_for_link(client, address) for address in (known, unknown)]
+    assert [a.status_code for a in answers] == [200, 200]
+    texts = [
+        a.get_data(as_text=True).replace(address, "X")
+        for a, address in zip(answers, (known, unknown), strict=True)
+    ]
+    assert texts[0] == texts[1]
+    link_in_mail(sink, known)
+    time.sleep(0.5)
+    assert not [m for m in list(sink.caught) if unknown in m.recipients]
+
+
+def test_a_used_link_is_refused(any_stack: Stack) -> None:
+    email = unique_email()
+    create(any_stack, email)
+    path = f"/portal/login/{issue(any_stack, email)}"
+    assert open_link(any_stack.client(), path).status_code == 302
+    again = any_stack.client()
+    assert open_link(again, path).status_code == 410
+    assert again.get("/portal/tickets").status_code == 302  # not signed in
+
+
+def test_an_expired_link_is_refused(any_stack: Stack) -> None:
+    email = unique_email()
+    create(any_stack, email)
+    token = issue(any_stack, email)
+    with transaction(any_stack.sessions) as session:
+        link = session.scalar(select(PortalLink).order_by(PortalLink.id.desc()).limit(1))
+        assert link is not None
+        link.expires_at = utcnow() - timedelta(seconds=1)
+    client = any_stack.client()
+    assert open_link(client, f"/portal/login/{token}").status_code == 410
+    assert open_link(client, "/portal/login/made-up-token").status_code == 410
+    assert client.get("/portal/tickets").status_code == 302
+
+
+def test_link_requests_per_address_are_limited(
+    stack: Stack, sink: MailSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "portal_address_rate_limit", "2/minute")
+    email = unique_email()
+    client = stack.client()
+    codes = [ask_for_link(client, email).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_my_requests_lists_only_my_tickets_in_customer_wording(any_stack: Stack) -> None:
+    mine, theirs = unique_email(), unique_email()
+    first = create(any_stack, mine, subject="First kettle")
+    second = create(any_stack, mine, subject="Second kettle")
+    other = create(any_stack, theirs, subject="Somebody else's kettle")
+    page = portal_client(any_stack, mine).get("/portal/tickets").get_data(as_text=True)
+    assert page.index(second) < page.index(first)  # newest first
+    assert "Received" in page and ">New<" not in page  # the state's customer_label
+    assert other not in page and "Somebody else" not in page
+
+
+def test_another_customers_number_is_not_found(any_stack: Stack) -> None:
+    mine, theirs = unique_email(), unique_email()
+    create(any_stack, mine)
+    other = create(any_stack, theirs)
+    client = portal_client(any_stack, mine)
+    assert client.get(f"/portal/tickets/{other}").status_code == 404
+    assert client.get("/portal/tickets/NO-SUCH-1").status_code == 404
+    page = client.get(f"/portal/tickets/{other}")
+    token = csrf_token(client.get("/portal/tickets").get_data(as_text=True))
+    posted = client.post(f"/portal/tickets/{other}", data={"body": "x", "csrf_token": token})
+    assert posted.status_code == 404 and page.status_code == 404
+
+
+def test_the_request_page_shows_no_internal_note(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email, body="My kettle is broken")
+    for action, text in (("comment", "SECRET-NOTE customer is rude"), ("reply", "PUBLIC-REPLY")):
+        done = any_stack.client().post(
+            f"/api/v1/tickets/{number}/actions/{action}",
+            json={"fields": {"body": text}},
+            headers=any_stack.api(),
+        )
+        assert done.status_code == 200, done.get_json()
+    page = portal_client(any_stack, email).get(f"/portal/tickets/{number}").get_data(True)
+    assert "My kettle is broken" in page and "PUBLIC-REPLY" in page
+    assert "SECRET-NOTE" not in page and "agent1" not in page
+
+
+def test_a_portal_reply_reaches_the_desk_as_a_customer_message(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    sent = client.post(
+        f"/portal/tickets/{number}",
+        data={"body": "It still does not heat.", "csrf_token": csrf_token(page), "state": "closed"},
+    )
+    assert sent.status_code == 302
+
+    def on_the_desk() -> bool:
+        detail = any_stack.client().get(f"/api/v1/tickets/{number}", headers=any_stack.api())
+        return any(
+            m["body"] == "It still does not heat." and m["sender_role"] == "customer"
+            for m in detail.get_json()["messages"]
+        )
+
+    eventually(on_the_desk)
+    detail = any_stack.client().get(f"/api/v1/tickets/{number}", headers=any_stack.api())
+    assert detail.get_json()["state"] != "closed"  # a message, never a state write
+    desk = any_stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert "It still does not heat." in desk
+    with any_stack.sessions() as session:
+        stored = session.scalar(select(Message).where(Message.body == "It still does not heat."))
+        assert stored is not None and stored.channel == "portal" and stored.author == email
+
+
+def test_a_reply_to_a_closed_request_is_refused_on_the_page(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    closed = any_stack.client().post(
+        f"/api/v1/tickets/{number}/actions/close_without_reply",
+        json={"fields": {"reason": "no_action"}},
+        headers=any_stack.api(),
+    )
+    assert closed.status_code == 200, closed.get_json()
+    sent = client.post(
+        f"/portal/tickets/{number}", data={"body": "Late words", "csrf_token": csrf_token(page)}
+    )
+    assert sent.status_code == 409
+    assert "it takes no more messages" in sent.get_data(as_text=True)
+
+
+def test_a_forged_reply_without_csrf_token_is_refused(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    forged = client.post(f"/portal/tickets/{number}", data={"body": "forged"})
+    assert forged.status_code == 400
+    with any_stack.sessions() as session:
+        assert session.scalar(select(Message).where(Message.body == "forged")) is None
+
+
+def test_hostile_text_is_rendered_inert(any_stack: Stack) -> None:
+    email = unique_email()
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    number = create(any_stack, email, subject=hostile, body=hostile)
+    client = portal_client(any_stack, email)
+    for path in ("/portal/tickets", f"/portal/tickets/{number}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;" in page

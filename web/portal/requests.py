@@ -1,0 +1,85 @@
+"""The customer's requests: "my requests", one request's public history, a reply to it.
+
+A reply is a customer message into the ticket's workflow (the same path as the API's and
+a customer's email: ``Actions.customer_message``, a signal), never a write of the ticket.
+Someone else's number and an unknown one both answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+
+from statemachines import FieldErrors
+from tempodesk.core.temporal import TicketNotFound
+from tempodesk.tickets import queries
+from web import db, release_db, runtime
+from web.i18n import N_, lazy_gettext
+from web.i18n import gettext as _
+from web.portal.common import bp, signed_in_contact, to_sign_in
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        lazy_gettext("Your reply"), validators=[DataRequired(lazy_gettext("Enter a message."))]
+    )
+
+
+@bp.route("/")
+@bp.route("/tickets")
+def tickets() -> Any:
+    contact = signed_in_contact()
+    if contact is None:
+        return to_sign_in()
+    mine = queries.customer_tickets(db(), contact)
+    rows = [(t, queries.customer_label(db(), t)) for t in mine]
+    return render_template("portal/tickets.html", contact=contact, rows=rows)
+
+
+@bp.route("/tickets/<number>", methods=["GET", "POST"])
+def ticket(number: str) -> Any:
+    contact = signed_in_contact()
+    if contact is None:
+        return to_sign_in()
+    found = queries.customer_ticket(db(), contact, number)
+    if found is None:
+        abort(404)
+    form = ReplyForm()
+    status = 200
+    if form.validate_on_submit():
+        problem = _reply(number, contact.email or "", form.body.data or "")
+        if problem is None:
+            flash(_("Your reply was sent."), "info")
+            return redirect(url_for("portal.ticket", number=number))
+        status = 409 if problem == CLOSED else 422
+        form.body.errors = [*form.body.errors, _(CLOSED) if problem == CLOSED else problem]
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "portal/ticket.html",
+        contact=contact,
+        ticket=found,
+        label=queries.customer_label(db(), found),
+        history=queries.public_history(db(), number),
+        form=form,
+        closed=found.state_category == "closed",
+    ), status
+
+
+CLOSED = N_("This request is closed; it takes no more messages. Please write a new one.")
+
+
+def _reply(number: str, author: str, body: str) -> str | None:
+    """Send the reply into the ticket; why not (an English text the page translates)."""
+    release_db()
+    try:
+        runtime().actions.customer_message(number, body, author=author, channel="portal")
+    except FieldErrors as exc:
+        return "; ".join(exc.errors.values())
+    except TicketNotFound:
+        return CLOSED
+    return None
