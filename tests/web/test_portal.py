@@ -18,6 +18,7 @@ from tempodesk.core.db import transaction
 from tempodesk.core.models import Message, PortalLink, utcnow
 from tempodesk.mail.sink import MailSink
 from tempodesk.people import portal_links
+from tempodesk.tickets import processes
 from tests.helpers import Stack, csrf_token
 
 
@@ -261,3 +262,91 @@ def test_hostile_text_is_rendered_inert(any_stack: Stack) -> None:
         page = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;script&gt;" in page
+
+
+PORTAL_PROCESS = """
+name: portal_answers
+label: Answers in the portal (portal tests)
+initial: new
+states:
+  new:
+    label: New
+    customer_label: We are on it
+    category: new
+    actions: [answer]
+  answered:
+    label: Answered in the portal
+    customer_label: Answered
+    category: pending
+    actions: [answer, close]
+  closed:
+    label: Closed
+    category: closed
+actions:
+  close:
+    label: Close
+    target: closed
+  answer:
+    label: Answer in the portal
+    target: answered
+    fields:
+      - {id: body, type: longtext, label: Answer, required: true}
+    effects:
+      - {type: portal_reply, body_field: body, template: portal_reply}
+"""
+
+
+def test_the_link_a_portal_reply_mails_opens_the_answer_in_the_portal(
+    stack: Stack, sink: MailSink
+) -> None:
+    with transaction(stack.sessions) as session:
+        processes.publish(session, PORTAL_PROCESS, author="tests")
+    email = unique_email()
+    created = stack.client().post(
+        "/api/v1/tickets",
+        json={
+            "subject": "Kettle",
+            "body": "Help",
+            "customer": {"email": email},
+            "process": "portal_answers",
+        },
+        headers=stack.api(),
+    )
+    assert created.status_code == 201, created.get_json()
+    number = created.get_json()["number"]
+    answered = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/answer",
+        json={"fields": {"body": "ANSWER-ONLY-IN-PORTAL"}},
+        headers=stack.api(),
+    )
+    assert answered.status_code == 200, answered.get_json()
+    found: list[Any] = []
+
+    def mailed() -> bool:
+        found[:] = [m for m in list(sink.caught) if email in m.recipients]
+        return bool(found)
+
+    eventually(mailed)
+    text = found[0].message.get_body(("plain",)).get_content()
+    assert "ANSWER-ONLY-IN-PORTAL" not in text
+    match = re.search(r"http://desk\.test(/portal/tickets/\S+)", text)
+    assert match and match.group(1) == f"/portal/tickets/{number}", text
+    client = stack.client()
+    to_login = client.get(match.group(1))
+    assert to_login.status_code == 302
+    sink.caught.clear()
+    ask_for_link(client, email, match.group(1))
+    assert open_link(client, link_in_mail(sink, email)).headers["Location"] == match.group(1)
+    page = client.get(match.group(1)).get_data(as_text=True)
+    assert "ANSWER-ONLY-IN-PORTAL" in page and "Answered" in page
+
+
+def test_signing_out_of_the_portal_ends_the_customers_session(any_stack: Stack) -> None:
+    email = unique_email()
+    create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get("/portal/tickets")
+    assert page.status_code == 200
+    out = client.post("/portal/logout", data={"csrf_token": csrf_token(page.get_data(True))})
+    assert out.status_code == 302
+    assert client.get("/portal/tickets").status_code == 302
