@@ -350,3 +350,59 @@ def test_signing_out_of_the_portal_ends_the_customers_session(any_stack: Stack) 
     out = client.post("/portal/logout", data={"csrf_token": csrf_token(page.get_data(True))})
     assert out.status_code == 302
     assert client.get("/portal/tickets").status_code == 302
+
+
+def test_signing_in_to_the_portal_starts_a_new_session_with_a_new_csrf_token(
+    any_stack: Stack,
+) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = any_stack.client()
+    before = csrf_token(client.get("/portal/login").get_data(as_text=True))
+    assert open_link(client, f"/portal/login/{issue(any_stack, email)}").status_code == 302
+    stale = client.post(f"/portal/tickets/{number}", data={"body": "old", "csrf_token": before})
+    assert stale.status_code == 400
+
+
+def test_the_portal_and_the_desk_do_not_share_a_sign_in(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    agent = any_stack.login("agent1")
+    assert agent.get("/portal/tickets").status_code == 302
+    assert agent.get(f"/portal/tickets/{number}").status_code == 302
+    customer = portal_client(any_stack, email)
+    assert customer.get("/desk/").headers["Location"].startswith("/login")
+    assert customer.get(f"/desk/tickets/{number}").status_code == 302
+    assert customer.get(f"/api/v1/tickets/{number}").status_code == 401
+
+
+def test_a_double_submitted_reply_is_one_message(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    submission = re.search(r'name="submission" type="hidden" value="([^"]+)"', page)
+    assert submission, page
+    data = {"body": "Clicked twice", "csrf_token": csrf_token(page), "submission": submission[1]}
+    assert [client.post(f"/portal/tickets/{number}", data=data).status_code for _ in "12"] == [
+        302,
+        302,
+    ]
+    with any_stack.sessions() as session:
+        stored = session.scalars(select(Message).where(Message.ticket_number == number)).all()
+        assert [m.body for m in stored].count("Clicked twice") == 1
+
+
+def test_a_form_sent_again_with_other_text_asks_before_sending_it_too(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    submission = re.search(r'name="submission" type="hidden" value="([^"]+)"', page)
+    assert submission, page
+    data = {"csrf_token": csrf_token(page), "submission": submission[1]}
+    assert client.post(f"/portal/tickets/{number}", data={**data, "body": "One"}).status_code == 302
+    again = client.post(f"/portal/tickets/{number}", data={**data, "body": "Two"})
+    assert again.status_code == 422 and "already sent with other content" in again.get_data(True)
+    fresh = re.search(r'name="submission" type="hidden" value="([^"]+)"', again.get_data(True))
+    assert fresh and fresh[1] != submission[1]

@@ -7,14 +7,18 @@ Someone else's number and an unknown one both answer 404.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
 
 from statemachines import FieldErrors
+from tempodesk.core.ids import portal_reply_key
+from tempodesk.core.models import Contact
 from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets import queries
 from web import db, release_db, runtime
@@ -27,6 +31,8 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(
         lazy_gettext("Your reply"), validators=[DataRequired(lazy_gettext("Enter a message."))]
     )
+    # A nonce put in the form when it is shown: sent twice (a double click), one message.
+    submission = HiddenField(validators=[Length(max=64), Regexp(r"^[A-Za-z0-9_-]*$")])
 
 
 @bp.route("/")
@@ -51,14 +57,18 @@ def ticket(number: str) -> Any:
     form = ReplyForm()
     status = 200
     if form.validate_on_submit():
-        problem = _reply(number, contact.email or "", form.body.data or "")
+        problem = _reply(number, contact, form.body.data or "", form.submission.data or "")
         if problem is None:
             flash(_("Your reply was sent."), "info")
             return redirect(url_for("portal.ticket", number=number))
         status = 409 if problem == CLOSED else 422
-        form.body.errors = [*form.body.errors, _(CLOSED) if problem == CLOSED else problem]
+        if problem == REUSED:
+            form.submission.data = ""  # a fresh nonce: sent again, it is a new message
+        form.body.errors = [*form.body.errors, _(problem) if problem in OURS else problem]
     elif form.is_submitted():
         status = 422
+    if not form.submission.data:
+        form.submission.data = secrets.token_urlsafe(18)
     return render_template(
         "portal/ticket.html",
         contact=contact,
@@ -71,14 +81,27 @@ def ticket(number: str) -> Any:
 
 
 CLOSED = N_("This request is closed; it takes no more messages. Please write a new one.")
+REUSED = N_("This form was already sent with other content. Send it again to file it too.")
+OURS = (CLOSED, REUSED)
 
 
-def _reply(number: str, author: str, body: str) -> str | None:
+def _reply(number: str, contact: Contact, body: str, submission: str) -> str | None:
     """Send the reply into the ticket; why not (an English text the page translates)."""
+    key = portal_reply_key(contact.id, submission) if submission else ""
+    author = contact.email or ""
     release_db()
     try:
-        runtime().actions.customer_message(number, body, author=author, channel="portal")
+        runtime().actions.customer_message(
+            number,
+            body,
+            author=author,
+            channel="portal",
+            idempotency_key=key,
+            fingerprint=hashlib.sha256(f"{number}\n{body}".encode()).hexdigest(),
+        )
     except FieldErrors as exc:
+        if "idempotency_key" in exc.errors:
+            return REUSED
         return "; ".join(exc.errors.values())
     except TicketNotFound:
         return CLOSED
