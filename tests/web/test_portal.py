@@ -406,3 +406,10 @@ def test_a_form_sent_again_with_other_text_asks_before_sending_it_too(any_stack:
     assert again.status_code == 422 and "already sent with other content" in again.get_data(True)
     fresh = re.search(r'name="submission" type="hidden" value="([^"]+)"', again.get_data(True))
     assert fresh and fresh[1] != submission[1]
+
+
+def test_a_hostile_address_is_echoed_inert(any_stack: Stack) -> None:
+    answer = ask_for_link(any_stack.client(), '"><script>alert(1)</script>@example.com')
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
