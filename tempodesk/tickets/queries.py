@@ -341,16 +341,34 @@ def customer_label(session: Session, ticket: Ticket) -> str:
     return state.customer_label or state.label
 
 
+def _public(number: str) -> ColumnElement[bool]:
+    """The messages of a ticket a customer may read."""
+    return and_(
+        Message.ticket_number == number,
+        Message.attached.is_(True),
+        Message.internal.is_(False),
+        Message.sender_role.in_(("customer", "agent")),
+    )
+
+
 def public_history(session: Session, number: str) -> list[Message]:
     """What the customer may read of a ticket: their messages and the agents' public replies
-    (never internal notes, events, assignments or fields), oldest first."""
+    (never internal notes, events, assignments or fields), oldest first, with their
+    attachments' names (not their data)."""
     return list(
         session.scalars(
             select(Message)
-            .where(Message.ticket_number == number)
-            .where(Message.attached.is_(True))
-            .where(Message.internal.is_(False))
-            .where(Message.sender_role.in_(("customer", "agent")))
+            .where(_public(number))
+            .options(selectinload(Message.attachments).defer(Attachment.data))
             .order_by(Message.created_at, Message.id)
         )
+    )
+
+
+def public_attachment(session: Session, number: str, attachment_id: int) -> Attachment | None:
+    """An attachment of one of the ticket's public messages (None: of anything else)."""
+    return session.scalar(
+        select(Attachment)
+        .join(Message, Attachment.message_id == Message.id)
+        .where(Attachment.id == attachment_id, _public(number))
     )

@@ -413,3 +413,30 @@ def test_a_hostile_address_is_echoed_inert(any_stack: Stack) -> None:
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+
+
+def test_the_customer_downloads_the_attachments_of_their_request_only(any_stack: Stack) -> None:
+    from tests.web.test_inbound_email import mail, post
+
+    email, other = unique_email(), unique_email()
+    raw = mail(email, attachment=("invoice.pdf", b"%PDF-1.4 mine"))
+    answer = post(any_stack, raw)
+    assert answer.status_code in (200, 201, 202), answer.get_json()
+    number = answer.get_json()["ticket"]
+    client = portal_client(any_stack, email)
+
+    def listed() -> bool:
+        return "invoice.pdf" in client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+
+    eventually(listed)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    match = re.search(r'href="(/portal/tickets/[^"]+/attachments/\d+)"', page)
+    assert match, page
+    download = client.get(match[1])
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 mine"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    create(any_stack, other)
+    assert portal_client(any_stack, other).get(match[1]).status_code == 404
+    elsewhere = match[1].replace(number, create(any_stack, email))
+    assert client.get(elsewhere).status_code == 404

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -22,6 +22,7 @@ from tempodesk.core.models import Contact
 from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets import queries
 from web import db, release_db, runtime
+from web.desk.ticket import content_disposition
 from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.common import bp, signed_in_contact, to_sign_in
@@ -78,6 +79,25 @@ def ticket(number: str) -> Any:
         form=form,
         closed=found.state_category == "closed",
     ), status
+
+
+@bp.route("/tickets/<number>/attachments/<int:attachment_id>")
+def attachment(number: str, attachment_id: int) -> Any:
+    """An attachment of the request's public history, always as a download."""
+    contact = signed_in_contact()
+    if contact is None:
+        return to_sign_in()
+    if queries.customer_ticket(db(), contact, number) is None:
+        abort(404)
+    found = queries.public_attachment(db(), number, attachment_id)
+    if found is None:
+        abort(404)
+    response = make_response(found.data)
+    response.headers["Content-Type"] = "application/octet-stream"
+    response.headers["Content-Disposition"] = content_disposition(found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 CLOSED = N_("This request is closed; it takes no more messages. Please write a new one.")
