@@ -9,12 +9,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tempodesk.core.db import aware
 from tempodesk.core.models import Contact, PortalLink, utcnow
 from tempodesk.people.addresses import normalize_email
+
+#: How long a dead link's row stays (it tells "expired" from "unknown" to nobody but a log).
+KEEP_DEAD = timedelta(days=1)
 
 
 def _hash(token: str) -> str:
@@ -30,6 +33,8 @@ def issue_link(session: Session, email: str, minutes: int) -> tuple[Contact, str
     contact = session.scalar(select(Contact).where(Contact.email == address))
     if contact is None:
         return None
+    # Links dead for a day are worth nothing to anyone: they go as new ones come.
+    session.execute(delete(PortalLink).where(PortalLink.expires_at < utcnow() - KEEP_DEAD))
     token = secrets.token_urlsafe(32)
     session.add(
         PortalLink(

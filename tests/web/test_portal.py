@@ -158,6 +158,15 @@ def test_link_requests_per_address_are_limited(
     assert codes == [200, 200, 429]
 
 
+def test_link_requests_per_client_address_are_limited(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "portal_login_rate_limit", "2/minute")
+    client = stack.client()
+    codes = [ask_for_link(client, unique_email()).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
 def test_my_requests_lists_only_my_tickets_in_customer_wording(any_stack: Stack) -> None:
     mine, theirs = unique_email(), unique_email()
     first = create(any_stack, mine, subject="First kettle")
@@ -440,3 +449,17 @@ def test_the_customer_downloads_the_attachments_of_their_request_only(any_stack:
     assert portal_client(any_stack, other).get(match[1]).status_code == 404
     elsewhere = match[1].replace(number, create(any_stack, email))
     assert client.get(elsewhere).status_code == 404
+
+
+def test_links_dead_for_a_day_are_removed_when_a_new_one_is_issued(any_stack: Stack) -> None:
+    email = unique_email()
+    create(any_stack, email)
+    issue(any_stack, email)
+    with transaction(any_stack.sessions) as session:
+        old = session.scalar(select(PortalLink).order_by(PortalLink.id.desc()).limit(1))
+        assert old is not None
+        old.expires_at = utcnow() - timedelta(days=2)
+        old_hash = old.token_hash
+    issue(any_stack, email)
+    with any_stack.sessions() as session:  # (SQLite may give the new row the old id)
+        assert session.scalar(select(PortalLink).where(PortalLink.token_hash == old_hash)) is None
