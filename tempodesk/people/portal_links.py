@@ -16,7 +16,7 @@ from tempodesk.core.db import aware
 from tempodesk.core.models import Contact, PortalLink, utcnow
 from tempodesk.people.addresses import normalize_email
 
-#: How long a dead link's row stays (it tells "expired" from "unknown" to nobody but a log).
+#: How long the row of a used or expired link is kept before it is deleted.
 KEEP_DEAD = timedelta(days=1)
 
 
