@@ -463,3 +463,24 @@ def test_links_dead_for_a_day_are_removed_when_a_new_one_is_issued(any_stack: St
     issue(any_stack, email)
     with any_stack.sessions() as session:  # (SQLite may give the new row the old id)
         assert session.scalar(select(PortalLink).where(PortalLink.token_hash == old_hash)) is None
+
+
+def test_a_portal_reply_moves_the_request_as_the_process_says(any_stack: Stack) -> None:
+    email = unique_email()
+    number = create(any_stack, email)
+    replied = any_stack.client().post(
+        f"/api/v1/tickets/{number}/actions/reply",
+        json={"fields": {"body": "Is it plugged in?"}},
+        headers=any_stack.api(),
+    )
+    assert replied.status_code == 200, replied.get_json()
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    assert "Waiting for your reply" in page and "Is it plugged in?" in page
+    data = {"body": "Yes, it is.", "csrf_token": csrf_token(page)}
+    assert client.post(f"/portal/tickets/{number}", data=data).status_code == 302
+
+    def in_progress() -> bool:
+        return "In progress" in client.get("/portal/tickets").get_data(as_text=True)
+
+    eventually(in_progress)  # waiting_for_customer: on_customer_message -> open
