@@ -484,3 +484,56 @@ def test_a_portal_reply_moves_the_request_as_the_process_says(any_stack: Stack) 
         return "In progress" in client.get("/portal/tickets").get_data(as_text=True)
 
     eventually(in_progress)  # waiting_for_customer: on_customer_message -> open
+
+
+def test_a_portal_reply_carries_attachments_to_the_desk(any_stack: Stack) -> None:
+    import io
+
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    sent = client.post(
+        f"/portal/tickets/{number}",
+        data={
+            "body": "Photo attached.",
+            "csrf_token": csrf_token(page),
+            "attachments": (io.BytesIO(b"\x89PNG photo"), "../kettle<1>.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+
+    def listed() -> bool:
+        return "kettle_1_.png" in client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+
+    eventually(listed)
+    desk = any_stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert "Photo attached." in desk and "kettle_1_.png" in desk
+    with any_stack.sessions() as session:
+        stored = session.scalar(select(Message).where(Message.body == "Photo attached."))
+        assert stored is not None and [a.data for a in stored.attachments] == [b"\x89PNG photo"]
+
+
+def test_a_portal_attachment_over_the_limit_is_refused(
+    any_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(any_stack.settings, "max_attachment_bytes", 10)
+    email = unique_email()
+    number = create(any_stack, email)
+    client = portal_client(any_stack, email)
+    page = client.get(f"/portal/tickets/{number}").get_data(as_text=True)
+    sent = client.post(
+        f"/portal/tickets/{number}",
+        data={
+            "body": "Too big",
+            "csrf_token": csrf_token(page),
+            "attachments": (io.BytesIO(b"x" * 100), "big.bin"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 413
+    with any_stack.sessions() as session:
+        assert session.scalar(select(Message).where(Message.body == "Too big")) is None

@@ -11,8 +11,9 @@ import hashlib
 import secrets
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -21,11 +22,13 @@ from tempodesk.core.ids import portal_reply_key
 from tempodesk.core.models import Contact
 from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets import queries
+from tempodesk.tickets.actions import AttachmentTooLarge
+from tempodesk.tickets.intake import AttachmentData
 from web import db, release_db, runtime
 from web.desk.ticket import content_disposition
 from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
-from web.portal.common import bp, signed_in_contact, to_sign_in
+from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
 
 
 class ReplyForm(FlaskForm):
@@ -34,6 +37,31 @@ class ReplyForm(FlaskForm):
     )
     # A nonce put in the form when it is shown: sent twice (a double click), one message.
     submission = HiddenField(validators=[Length(max=64), Regexp(r"^[A-Za-z0-9_-]*$")])
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """A signed-in customer's reply may carry files: the request size limit is raised before
+    CSRFProtect reads the form (URL value preprocessors run before ``before_request``)."""
+    if endpoint == "portal.ticket" and session.get(CONTACT_KEY) is not None:
+        request.max_content_length = runtime().settings.max_upload_bytes
+
+
+def _uploaded_files() -> list[AttachmentData]:
+    """The reply's files, checked (count, sizes, names, types) before anything is stored."""
+    files = [
+        AttachmentData(
+            filename=upload.filename or "",
+            content_type=upload.mimetype or "application/octet-stream",
+            data=upload.read(),
+        )
+        for upload in request.files.getlist("attachments")
+        if upload.filename
+    ]
+    try:
+        return runtime().actions.check_attachments(files)
+    except AttachmentTooLarge as exc:
+        raise RequestEntityTooLarge(str(exc)) from None
 
 
 @bp.route("/")
@@ -107,8 +135,10 @@ OURS = (CLOSED, REUSED)
 
 def _reply(number: str, contact: Contact, body: str, submission: str) -> str | None:
     """Send the reply into the ticket; why not (an English text the page translates)."""
+    files = _uploaded_files()
     key = portal_reply_key(contact.id, submission) if submission else ""
     author = contact.email or ""
+    content = [number, body, *(hashlib.sha256(f.data).hexdigest() for f in files)]
     release_db()
     try:
         runtime().actions.customer_message(
@@ -117,7 +147,8 @@ def _reply(number: str, contact: Contact, body: str, submission: str) -> str | N
             author=author,
             channel="portal",
             idempotency_key=key,
-            fingerprint=hashlib.sha256(f"{number}\n{body}".encode()).hexdigest(),
+            fingerprint=hashlib.sha256("\n".join(content).encode()).hexdigest(),
+            files=files,
         )
     except FieldErrors as exc:
         if "idempotency_key" in exc.errors:
