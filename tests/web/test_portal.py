@@ -537,3 +537,20 @@ def test_a_portal_attachment_over_the_limit_is_refused(
     assert sent.status_code == 413
     with any_stack.sessions() as session:
         assert session.scalar(select(Message).where(Message.body == "Too big")) is None
+
+
+def test_the_portal_speaks_the_customers_language_unless_they_chose_one(any_stack: Stack) -> None:
+    from tempodesk.core.models import Contact
+
+    email = unique_email()
+    create(any_stack, email)
+    with transaction(any_stack.sessions) as session:
+        contact = session.scalar(select(Contact).where(Contact.email == email))
+        assert contact is not None
+        contact.language = "cs"
+    czech = portal_client(any_stack, email)
+    assert "Moje požadavky" in czech.get("/portal/tickets").get_data(as_text=True)
+    chose = any_stack.client()
+    chose.get("/language/en?next=/portal/login")
+    assert open_link(chose, f"/portal/login/{issue(any_stack, email)}").status_code == 302
+    assert "My requests" in chose.get("/portal/tickets").get_data(as_text=True)

@@ -22,7 +22,7 @@ from tempodesk.mail.direct import send_now
 from tempodesk.people import portal_links
 from tempodesk.people.addresses import normalize_email
 from web import db, limits, release_db, runtime
-from web.i18n import force_locale, lazy_gettext
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, force_locale, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.common import CONTACT_KEY, bp, own_path
 
@@ -96,7 +96,14 @@ def link(token: str) -> Any:
     # A new session: nothing from before (an agent's sign-in, a CSRF token) carries over.
     session.clear()
     session[CONTACT_KEY] = contact_id
-    return redirect(target)
+    response = redirect(target)
+    contact = db().get(Contact, contact_id)
+    if COOKIE not in request.cookies and contact is not None and contact.language in LANGUAGES:
+        # The portal speaks the customer's language, unless they chose one with the switch.
+        response.set_cookie(
+            COOKIE, contact.language, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax"
+        )
+    return response
 
 
 def _dead_link() -> tuple[str, int]:
