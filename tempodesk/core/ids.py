@@ -47,6 +47,12 @@ def web_form_key(submission: str) -> str:
     return f"web:{submission}"
 
 
+def portal_reply_key(contact_id: int, submission: str) -> str:
+    """A customer's reply from the portal: a nonce put in the form when it was shown, scoped
+    to the signed-in contact (a double submit sends one message)."""
+    return f"portal:{contact_id}:{submission}"
+
+
 def desk_entry_key(agent: str, submission: str) -> str:
     """An agent's "New ticket" form, likewise."""
     return f"desk:{agent}:{submission}"

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     public_form_rate_limit: str = Field(
         "5/minute;30/hour", description="Submissions of the public form per client address"
     )
+    portal_link_minutes: int = Field(
+        30, ge=1, description="How long a customer portal sign-in link works (it works once)"
+    )
+    portal_login_rate_limit: str = Field(
+        "10/minute;60/hour", description="Portal sign-in links asked for, per client address"
+    )
+    portal_address_rate_limit: str = Field(
+        "3/10 minutes;10/day", description="Portal sign-in links asked for, per email address"
+    )
     public_form_min_seconds: float = Field(
         3.0, description="A public form sent sooner after it was shown is refused (a bot)"
     )

@@ -207,8 +207,10 @@ class Actions:
         channel: str,
         idempotency_key: str = "",
         fingerprint: str = "",
+        files: list[AttachmentData] | None = None,
     ) -> int:
-        """Store a message from the customer and tell the ticket's workflow."""
+        """Store a message from the customer (with ``files``, checked by
+        ``check_attachments``) and tell the ticket's workflow."""
         if not body.strip():
             raise FieldErrors({"body": "Enter a message."})
         if len(body) > self.settings.max_message_chars:
@@ -242,6 +244,7 @@ class Actions:
                     subject=ticket.subject,
                     body=body.replace("\r\n", "\n"),
                 )
+                attach_files(message, files or [])
                 session.add(message)
                 session.flush()
         self.temporal.customer_message(

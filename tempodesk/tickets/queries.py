@@ -306,3 +306,69 @@ def tickets_of_order(session: Session, actor: Actor, order_id: int) -> list[Tick
             .order_by(Ticket.id.desc())
         )
     )
+
+
+# What a customer sees in the portal: their own tickets, and of each only the public history
+
+
+def _customers(contact: Contact) -> ColumnElement[bool]:
+    """The tickets of this contact: linked to them, or (not linked to anyone) from their address."""
+    mine = Ticket.contact_id == contact.id
+    if not contact.email:
+        return mine
+    return or_(mine, and_(Ticket.contact_id.is_(None), Ticket.customer_email == contact.email))
+
+
+def customer_tickets(session: Session, contact: Contact) -> list[Ticket]:
+    """A customer's own tickets, newest first."""
+    return list(
+        session.scalars(select(Ticket).where(_customers(contact)).order_by(Ticket.id.desc()))
+    )
+
+
+def customer_ticket(session: Session, contact: Contact, number: str) -> Ticket | None:
+    """One of the customer's own tickets (None: unknown or someone else's, told alike)."""
+    return session.scalar(select(Ticket).where(Ticket.number == number, _customers(contact)))
+
+
+def customer_label(session: Session, ticket: Ticket) -> str:
+    """The ticket's state in the customer's wording (the state's ``customer_label``)."""
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    try:
+        state = definition.state(ticket.state)
+    except KeyError:
+        return ticket.state_label
+    return state.customer_label or state.label
+
+
+def _public(number: str) -> ColumnElement[bool]:
+    """The messages of a ticket a customer may read."""
+    return and_(
+        Message.ticket_number == number,
+        Message.attached.is_(True),
+        Message.internal.is_(False),
+        Message.sender_role.in_(("customer", "agent")),
+    )
+
+
+def public_history(session: Session, number: str) -> list[Message]:
+    """What the customer may read of a ticket: their messages and the agents' public replies
+    (never internal notes, events, assignments or fields), oldest first, with their
+    attachments' names (not their data)."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(_public(number))
+            .options(selectinload(Message.attachments).defer(Attachment.data))
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+
+
+def public_attachment(session: Session, number: str, attachment_id: int) -> Attachment | None:
+    """An attachment of one of the ticket's public messages (None: of anything else)."""
+    return session.scalar(
+        select(Attachment)
+        .join(Message, Attachment.message_id == Message.id)
+        .where(Attachment.id == attachment_id, _public(number))
+    )

@@ -29,6 +29,7 @@ from .people import (
     Membership,
     Order,
     Organisation,
+    PortalLink,
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
@@ -56,6 +57,7 @@ __all__ = [
     "Order",
     "Organisation",
     "PendingStart",
+    "PortalLink",
     "Presence",
     "ProcessDraft",
     "ProcessMigration",

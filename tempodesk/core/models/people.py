@@ -101,6 +101,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class PortalLink(Base):
+    """A one-time sign-in link to the customer portal, mailed to a contact: only the token's
+    SHA-256 is kept; spent (``used_at``) at its first use, or dead after ``expires_at``."""
+
+    __tablename__ = "portal_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
 
