@@ -226,14 +226,6 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
-def contact_orders(session: Session, contact_id: int) -> list[Order]:
-    """A contact's own orders, newest first (the portal's "my orders")."""
-    newest = (Order.placed_at.desc().nulls_last(), Order.id.desc())
-    return list(
-        session.scalars(select(Order).where(Order.contact_id == contact_id).order_by(*newest))
-    )
-
-
 def search_orders(
     session: Session, query: str, page: int = 1, within: ColumnElement[bool] | None = None
 ) -> Paged[Order]:

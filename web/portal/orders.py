@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import render_template
 
-from tempodesk.people.orders import contact_orders
+from tempodesk.people.contacts import orders_of
 from tempodesk.tickets import queries
 from web import db
 from web.portal.common import bp, signed_in_contact, to_sign_in
@@ -18,7 +18,7 @@ def orders() -> Any:
     contact = signed_in_contact()
     if contact is None:
         return to_sign_in()
-    mine = contact_orders(db(), contact.id)
+    mine = orders_of(db(), contact.id)
     requests: dict[int, list[Any]] = {}
     for ticket in queries.customer_tickets(db(), contact):
         if ticket.order_id is not None:
