@@ -83,6 +83,14 @@ def html_from_text(text: str) -> str:
     )
 
 
+def _refused(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket's customer refused non-essential mail (in the portal's profile)."""
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    if contact is None and ticket.customer_email:
+        contact = session.scalar(select(Contact).where(Contact.email == ticket.customer_email))
+    return contact is not None and not contact.non_essential_mail
+
+
 def _bracketed(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
@@ -172,6 +180,8 @@ class MailActivities:
             template = templates.get(session, input.template)
             if ticket is None or template is None:
                 return PreparedTemplate(skipped=f"no ticket or no template '{input.template}'")
+            if input.to_role == "customer" and not template.essential and _refused(session, ticket):
+                return PreparedTemplate(skipped="the customer refused non-essential mail")
             recipients = self._recipients(session, ticket, input.to_role, input.actor)
             if not recipients:
                 return PreparedTemplate(skipped=f"nobody to send to as {input.to_role}")

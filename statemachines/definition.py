@@ -142,6 +142,7 @@ class ActionSpec:
     confirm: str = ""
     style: str = "default"  # default | primary | danger
     any_agent: bool = False  # exempt from the process's "only the assignee acts" rule
+    customers: bool = False  # customers may press it from the portal (it takes no fields)
 
     @property
     def stays(self) -> bool:
@@ -282,6 +283,8 @@ def _action_document(action: ActionSpec) -> dict[str, Any]:
         doc["style"] = action.style
     if action.any_agent:
         doc["any_agent"] = True
+    if action.customers:
+        doc["customers"] = True
     return doc
 
 

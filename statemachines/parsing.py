@@ -216,6 +216,9 @@ class _Reader:
         style = self.text(data, "style", where, default="default")
         if style not in ("default", "primary", "danger"):
             self.fail(f"{where}.style", "Style is one of default, primary, danger.")
+        customers = self.flag(data, "customers", where)
+        if customers and fields:
+            self.fail(f"{where}.customers", "An action for customers takes no fields.")
         return ActionSpec(
             id=action_id,
             label=self.text(data, "label", where, default=action_id.replace("_", " ").capitalize()),
@@ -226,6 +229,7 @@ class _Reader:
             confirm=self.text(data, "confirm", where, default=""),
             style=style,
             any_agent=self.flag(data, "any_agent", where),
+            customers=customers,
         )
 
     def field(self, where: str, data: Any) -> FieldSpec:

@@ -135,7 +135,12 @@ def check_action(
         return Rejection("not_available", {"action": action_id, "state": state.label})
     where = {"action": action.label, "state": state.label}
     kind = getattr(actor, "kind", "agent")
-    if kind not in ("agent", "system") or not may_perform(
+    if kind == "customer":
+        # A customer presses only what the process marks for customers (which ticket is
+        # theirs the caller decides); groups, visibility and assignees are the agents' rules.
+        if not action.customers:
+            return Rejection("forbidden", where)
+    elif kind not in ("agent", "system") or not may_perform(
         definition, state.id, action, actor, assignee
     ):
         if (
@@ -192,6 +197,13 @@ def actions_for(
         for a in definition.actions_in(state_id)
         if may_perform(definition, state_id, a, actor, assignee)
     ]
+
+
+def customer_actions(definition: ProcessDefinition, state_id: str) -> list[ActionSpec]:
+    """The buttons a customer gets on their request in this state (the portal's)."""
+    if definition.state(state_id).final:
+        return []
+    return [a for a in definition.actions_in(state_id) if a.customers]
 
 
 class FieldErrors(ValueError):

@@ -261,6 +261,7 @@ def save(
     description: str,
     texts: dict[str, tuple[str, str]],
     author: str,
+    essential: bool = True,
 ) -> MessageTemplate:
     """Create or update a template; every language is checked first; every change is logged."""
     import re
@@ -289,6 +290,7 @@ def save(
         session.add(template)
     template.channel = channel
     template.description = description
+    template.essential = essential
     template.updated_at = utcnow()
     template.updated_by = author
     existing = {t.language: t for t in template.texts}

@@ -262,3 +262,19 @@ def merge_candidates(session: Session, contact: Contact, query: str = "") -> lis
 
 def contact_label(contact: Contact) -> str:
     return contact.name or contact.email or contact.phone or f"#{contact.id}"
+
+
+def save_preferences(
+    session: Session, contact: Contact, *, name: str, language: str, non_essential_mail: bool
+) -> dict[str, str]:
+    """The customer's own changes from the portal's profile (never the address); every
+    problem per field, nothing changed when there is one."""
+    name = " ".join(name.split())
+    errors = limits.check({"name": (name, Contact.name), "language": (language, Contact.language)})
+    if errors:
+        return errors
+    contact.name = name
+    contact.language = language
+    contact.non_essential_mail = non_essential_mail
+    session.flush()
+    return {}

@@ -198,6 +198,36 @@ class Actions:
                 claimed[spec.id] = message.id
         return claimed
 
+    def customer_action(
+        self, number: str, action_id: str, *, author: str, expected_state: str | None
+    ) -> PerformActionResult:
+        """A customer presses an action the process marks for customers (the caller has made
+        sure the ticket is theirs); raises TicketNotFound or ActionRejected. The workflow's
+        validator applies the same rule (``check_action`` for an actor of kind "customer")."""
+        actor = Actor(username=author, kind="customer")
+        with self.sessions() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            if ticket is None:
+                raise TicketNotFound(number)
+            definition = processes.definition(session, ticket.process_name, ticket.process_version)
+            action = check_action(
+                definition,
+                ticket.state,
+                action_id,
+                actor,
+                assignee=ticket.assignee,
+                customer_email=ticket.customer_email,
+                expected_state=expected_state,
+            )
+        if isinstance(action, Rejection):
+            raise ActionRejected(action)
+        return self.temporal.perform_action(
+            number,
+            PerformActionInput(
+                action=action.id, actor=actor, fields={}, expected_state=expected_state
+            ),
+        )
+
     def customer_message(
         self,
         number: str,

@@ -16,7 +16,15 @@ from temporalio.testing import ActivityEnvironment
 from activities.mail import MailActivities
 from tempodesk.contracts import PreparedTemplate, SendNoticeInput, SendTemplateInput
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Follow, Group, Message, MessageTemplate, TemplateText, Ticket
+from tempodesk.core.models import (
+    Contact,
+    Follow,
+    Group,
+    Message,
+    MessageTemplate,
+    TemplateText,
+    Ticket,
+)
 from tests.helpers import Stack
 
 
@@ -218,3 +226,48 @@ def test_each_recipient_has_an_activity_of_its_own_that_heartbeats_and_never_res
         "agent2@tempodesk.localhost",
     ]
     assert len(beats) >= 6  # every send heartbeats too
+
+
+def a_template(stack: Stack, *, essential: bool) -> str:
+    name = f"news_{uuid.uuid4().hex[:8]}"
+    with transaction(stack.sessions) as session:
+        template = MessageTemplate(name=name, essential=essential)
+        template.texts.append(TemplateText(language="en", subject="Hello", body="Our news"))
+        session.add(template)
+    return name
+
+
+def opted_out_customer(stack: Stack) -> str:
+    email = f"quiet-{uuid.uuid4().hex[:8]}@example.com"
+    with transaction(stack.sessions) as session:
+        contact = Contact(email=email, name="Quiet", non_essential_mail=False)
+        session.add(contact)
+        session.flush()
+        contact_id = contact.id
+    return a_ticket(stack, customer_email=email, contact_id=contact_id)
+
+
+def test_a_customer_who_refused_non_essential_mail_gets_no_non_essential_template(
+    stack: Stack, sink: Any
+) -> None:
+    number = opted_out_customer(stack)
+    result = send(stack, number, a_template(stack, essential=False), "customer")
+    assert result.deliveries == []
+    assert result.skipped == "the customer refused non-essential mail"
+    prepared = MailActivities(stack.sessions, stack.settings).prepare_template(
+        SendTemplateInput(number, 4, a_template(stack, essential=False), "customer", 1, "agent1")
+    )
+    assert prepared.notices == [] and "refused non-essential" in prepared.skipped
+    assert sink.caught == []
+
+
+def test_essential_mail_still_reaches_a_customer_who_refused_the_rest(
+    stack: Stack, sink: Any
+) -> None:
+    number = opted_out_customer(stack)
+    [delivery] = send(stack, number, a_template(stack, essential=True), "customer").deliveries
+    assert delivery.status == "sent"
+    assert len(sink.wait_for(1)) == 1
+    # A customer who did not refuse anything gets the non-essential one too.
+    other = a_ticket(stack, customer_email=f"open-{uuid.uuid4().hex[:8]}@example.com")
+    assert send(stack, other, a_template(stack, essential=False), "customer").deliveries

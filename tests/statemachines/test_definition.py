@@ -356,3 +356,19 @@ def test_hostile_yaml_tags_are_refused_not_executed() -> None:
     import os
 
     assert not os.path.exists("/tmp/tempodesk-pwned")
+
+
+def test_an_action_marked_for_customers_is_read_kept_and_takes_no_fields() -> None:
+    definition = load_text(bundled("support"))
+    close, reply = definition.action("close"), definition.action("reply")
+    assert close is not None and close.customers
+    assert reply is not None and not reply.customers  # unmarked: agents only
+    from statemachines import to_yaml
+
+    assert load_text(to_yaml(definition)).action("close") == close
+    data = default_document()
+    data["actions"]["reply"]["customers"] = True
+    data["actions"]["comment"]["customers"] = "yes"
+    problems = problems_of(data)
+    assert "actions.reply.customers: An action for customers takes no fields." in problems
+    assert "actions.comment.customers: Use true or false." in problems

@@ -8,10 +8,13 @@ import pytest
 
 from statemachines import (
     FieldErrors,
+    Rejection,
     actions_for,
     bundled,
+    check_action,
     clean_fields,
     coerce_form,
+    customer_actions,
     load_text,
     may_perform,
     may_see,
@@ -129,3 +132,38 @@ def test_assignee_only_lets_just_the_assignee_act_on_an_assigned_ticket() -> Non
     assert may_perform(strict, "open", reply, Who("root", [], is_admin=True), assignee="alice")
     relaxed = dataclasses.replace(reply, any_agent=True)
     assert may_perform(strict, "open", relaxed, bob, assignee="alice")
+
+
+@dataclass
+class Customer:
+    username: str = "jana@example.com"
+    groups: list[str] = field(default_factory=list)
+    is_admin: bool = False
+    kind: str = "customer"
+
+
+def test_a_customer_may_press_only_the_actions_marked_for_customers() -> None:
+    assert [a.id for a in customer_actions(SUPPORT, "open")] == ["close"]
+    assert customer_actions(SUPPORT, "new") == []  # "close" is not offered while new
+    assert customer_actions(SUPPORT, "closed") == []
+    allowed = check_action(
+        SUPPORT, "open", "close", Customer(), assignee="agent1", customer_email=""
+    )
+    assert allowed == action(SUPPORT, "close")
+    for other in ("reply", "comment", "resolve", "mark_spam", "close_without_reply"):
+        refused = check_action(
+            SUPPORT, "open", other, Customer(), assignee=None, customer_email="x"
+        )
+        assert isinstance(refused, Rejection) and refused.code == "forbidden", other
+    # Even an admin flag does not let a customer past the mark.
+    admin_customer = Customer(is_admin=True)
+    refused = check_action(
+        SUPPORT, "open", "reply", admin_customer, assignee=None, customer_email="x"
+    )
+    assert isinstance(refused, Rejection) and refused.code == "forbidden"
+
+
+def test_an_unknown_kind_of_actor_may_press_nothing_even_a_customers_action() -> None:
+    stranger = Customer(kind="robot")
+    refused = check_action(SUPPORT, "open", "close", stranger, assignee=None, customer_email="x")
+    assert isinstance(refused, Rejection) and refused.code == "forbidden"

@@ -281,3 +281,20 @@ def test_agents_get_403_on_the_template_pages_and_the_preview(stack: Stack) -> N
     with stack.sessions() as session:
         bundled = templates.get(session, "ticket_received")
         assert bundled is not None and "pwned" not in [t.body for t in bundled.texts]
+
+
+def test_a_template_is_essential_unless_the_admin_marks_it_non_essential(stack: Stack) -> None:
+    client = stack.login("admin")
+    name = _name()
+    fields = {"name": name, "channel": "email", "subject_en": "News", "body_en": "Our news"}
+    assert _form(client, "/admin/templates/new", **fields).status_code == 302
+    with stack.sessions() as session:
+        saved = templates.get(session, name)
+        assert saved is not None and saved.essential
+    url = f"/admin/templates/{name}"
+    edited = _form(client, url, channel="email", subject_en="News", body_en="x", non_essential="on")
+    assert edited.status_code == 302
+    with stack.sessions() as session:
+        saved = templates.get(session, name)
+        assert saved is not None and not saved.essential
+    assert 'name="non_essential" value="on" checked' in client.get(url).get_data(as_text=True)

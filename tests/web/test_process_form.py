@@ -71,6 +71,8 @@ def posted(document: dict[str, Any], groups: tuple[str, ...] = ("Billing",)) -> 
         )
         if a.any_agent:
             data[f"{p}-any_agent"] = ["on"]
+        if a.customers:
+            data[f"{p}-customers"] = ["on"]
         for f in a.fields:
             q = f"{p}-f{f.index}"
             data.update(

@@ -39,7 +39,7 @@ def templates_list() -> Any:
 
 @bp.route("/templates/new", methods=["GET", "POST"])
 def template_new() -> Any:
-    values = {"name": "", "channel": "email", "description": "", "texts": {}}
+    values = {"name": "", "channel": "email", "description": "", "essential": True, "texts": {}}
     if request.method == "POST":
         values = _template_form()
         name = str(values["name"])
@@ -79,6 +79,7 @@ def template_edit(name: str) -> Any:
         "name": template.name,
         "channel": template.channel,
         "description": template.description,
+        "essential": template.essential,
         "texts": {t.language: (t.subject, t.body) for t in template.texts},
     }
     return _editor(values, [])
@@ -96,6 +97,7 @@ def _template_form(name: str | None = None) -> dict[str, Any]:
         "name": name if name is not None else request.form.get("name", "").strip(),
         "channel": channel,
         "description": request.form.get("description", "").strip(),
+        "essential": not request.form.get("non_essential"),
         "texts": texts,
     }
 
@@ -111,6 +113,7 @@ def _save(name: str, values: dict[str, Any]) -> list[TemplateCheck] | None:
             description=values["description"][:255],
             texts=values["texts"],
             author=current_user.username,
+            essential=values["essential"],
         )
     except TemplateInvalid as exc:
         session.rollback()

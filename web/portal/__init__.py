@@ -4,7 +4,7 @@ follow their own requests in customer wording and answer them.
 One module per concern; importing them adds their routes to the blueprint.
 """
 
-from web.portal import requests, signin
+from web.portal import actions, orders, profile, requests, signin
 from web.portal.common import bp
 
-__all__ = ["bp", "requests", "signin"]
+__all__ = ["actions", "bp", "orders", "profile", "requests", "signin"]

@@ -28,6 +28,7 @@ from web import db, release_db, runtime
 from web.desk.ticket import content_disposition
 from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
+from web.portal.actions import CustomerActionForm, buttons
 from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
 
 
@@ -106,6 +107,8 @@ def ticket(number: str) -> Any:
         history=queries.public_history(db(), number),
         form=form,
         closed=found.state_category == "closed",
+        buttons=buttons(found),
+        action_form=CustomerActionForm(formdata=None, state=found.state),
     ), status
 
 

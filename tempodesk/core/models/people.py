@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -143,6 +143,8 @@ class Contact(Base):
         ForeignKey("users.username", ondelete="SET NULL"), default=None
     )
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # False: the customer refused non-essential mail (templates not marked essential).
+    non_essential_mail: Mapped[bool] = mapped_column(default=True, server_default=true())
     # A permanent delivery failure (RFC 3464 bounce) to this address.
     bounced_at: Mapped[datetime | None] = mapped_column(default=None)
     bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

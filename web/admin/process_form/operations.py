@@ -26,6 +26,7 @@ _ACTION_KEY_ORDER = (
     "confirm",
     "style",
     "any_agent",
+    "customers",
 )
 
 

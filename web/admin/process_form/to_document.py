@@ -209,6 +209,8 @@ def _action_document(
         doc["style"] = style
     if posted.flag(f"{prefix}-any_agent"):
         doc["any_agent"] = True
+    if posted.flag(f"{prefix}-customers"):
+        doc["customers"] = True
     return doc
 
 

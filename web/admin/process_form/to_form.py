@@ -78,6 +78,7 @@ class ActionRow:
     confirm: str
     style: str
     any_agent: bool
+    customers: bool
     groups: list[str]
     fields: list[FieldRow]
     effects: list[EffectRow]
@@ -259,6 +260,7 @@ def _action_row(index: int, action_id: str, data: Mapping[str, Any]) -> ActionRo
         confirm=_text(data.get("confirm")),
         style=_text(data.get("style")) or "default",
         any_agent=data.get("any_agent") is True,
+        customers=data.get("customers") is True,
         groups=_names(data.get("groups")),
         fields=fields,
         effects=effects,
