@@ -120,6 +120,7 @@ def check_action(
     customer_email: str,
     expected_state: str | None = None,
     ready: bool = True,
+    contact_id: int | None = None,
 ) -> ActionSpec | Rejection:
     """The action, if this actor may press it on a ticket in this state now; else why not.
 
@@ -136,9 +137,9 @@ def check_action(
     where = {"action": action.label, "state": state.label}
     kind = getattr(actor, "kind", "agent")
     if kind == "customer":
-        # A customer presses only what the process marks for customers (which ticket is
-        # theirs the caller decides); groups, visibility and assignees are the agents' rules.
-        if not action.customers:
+        # A customer presses only what the process marks for customers, and only on their
+        # own request; groups, visibility and assignees are the agents' rules.
+        if not action.customers or not _their_request(actor, customer_email, contact_id):
             return Rejection("forbidden", where)
     elif kind not in ("agent", "system") or not may_perform(
         definition, state.id, action, actor, assignee
@@ -154,6 +155,14 @@ def check_action(
     if any(e.type in EMAILS_CUSTOMER for e in action.effects) and not customer_email:
         return Rejection("no_customer_email")
     return action
+
+
+def _their_request(actor: ActorLike, customer_email: str, contact_id: int | None) -> bool:
+    """The customer's own request: linked to their contact, or sent from their address."""
+    own = getattr(actor, "contact_id", None)
+    if own is not None and own == contact_id:
+        return True
+    return bool(customer_email) and actor.username.strip().lower() == customer_email.lower()
 
 
 def may_see(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> bool:

@@ -95,6 +95,7 @@ class Actor:
     groups: list[str] = field(default_factory=list)
     is_admin: bool = False
     kind: str = "agent"  # agent | system | customer
+    contact_id: int | None = None  # a customer's contact (the portal), checked against the ticket
 
 
 SYSTEM = Actor(username="system", kind="system", is_admin=True)

@@ -360,8 +360,7 @@ class TicketWorkflow:
             raise refused(checked)
 
     def _check(self, input: PerformActionInput) -> tuple[ActionSpec, dict[str, Any]] | Rejection:
-        """The action and its cleaned values, or why it is refused (``check_action``: the
-        same rule the web checks first)."""
+        """The action and its cleaned values, or why not (``check_action``, as the web)."""
         action = check_action(
             self._process.definition,
             self._t.state,
@@ -371,6 +370,7 @@ class TicketWorkflow:
             customer_email=self._t.customer_email,
             expected_state=input.expected_state,
             ready=self._ready,
+            contact_id=self._t.contact_id,
         )
         if isinstance(action, Rejection):
             return action

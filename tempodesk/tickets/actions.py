@@ -199,12 +199,18 @@ class Actions:
         return claimed
 
     def customer_action(
-        self, number: str, action_id: str, *, author: str, expected_state: str | None
+        self,
+        number: str,
+        action_id: str,
+        *,
+        author: str,
+        contact_id: int | None,
+        expected_state: str | None,
     ) -> PerformActionResult:
-        """A customer presses an action the process marks for customers (the caller has made
-        sure the ticket is theirs); raises TicketNotFound or ActionRejected. The workflow's
-        validator applies the same rule (``check_action`` for an actor of kind "customer")."""
-        actor = Actor(username=author, kind="customer")
+        """A customer presses an action the process marks for customers, on their own request
+        (their contact, or their address); raises TicketNotFound or ActionRejected. The
+        workflow's validator applies the same rule (``check_action``, kind "customer")."""
+        actor = Actor(username=author, kind="customer", contact_id=contact_id)
         with self.sessions() as session:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             if ticket is None:
@@ -218,6 +224,7 @@ class Actions:
                 assignee=ticket.assignee,
                 customer_email=ticket.customer_email,
                 expected_state=expected_state,
+                contact_id=ticket.contact_id,
             )
         if isinstance(action, Rejection):
             raise ActionRejected(action)

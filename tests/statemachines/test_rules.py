@@ -140,6 +140,7 @@ class Customer:
     groups: list[str] = field(default_factory=list)
     is_admin: bool = False
     kind: str = "customer"
+    contact_id: int | None = None
 
 
 def test_a_customer_may_press_only_the_actions_marked_for_customers() -> None:
@@ -147,7 +148,7 @@ def test_a_customer_may_press_only_the_actions_marked_for_customers() -> None:
     assert customer_actions(SUPPORT, "new") == []  # "close" is not offered while new
     assert customer_actions(SUPPORT, "closed") == []
     allowed = check_action(
-        SUPPORT, "open", "close", Customer(), assignee="agent1", customer_email=""
+        SUPPORT, "open", "close", Customer(), assignee="agent1", customer_email="Jana@Example.com"
     )
     assert allowed == action(SUPPORT, "close")
     for other in ("reply", "comment", "resolve", "mark_spam", "close_without_reply"):
@@ -167,3 +168,27 @@ def test_an_unknown_kind_of_actor_may_press_nothing_even_a_customers_action() ->
     stranger = Customer(kind="robot")
     refused = check_action(SUPPORT, "open", "close", stranger, assignee=None, customer_email="x")
     assert isinstance(refused, Rejection) and refused.code == "forbidden"
+
+
+def test_a_customer_may_press_a_customers_action_only_on_their_own_request() -> None:
+    mine_by_contact = check_action(
+        SUPPORT,
+        "open",
+        "close",
+        Customer(username="new@example.com", contact_id=7),
+        assignee=None,
+        customer_email="old@example.com",
+        contact_id=7,
+    )
+    assert mine_by_contact == action(SUPPORT, "close")
+    for email, contact in (("eva@example.com", None), ("eva@example.com", 8), ("", None)):
+        refused = check_action(
+            SUPPORT,
+            "open",
+            "close",
+            Customer(contact_id=7),
+            assignee=None,
+            customer_email=email,
+            contact_id=contact,
+        )
+        assert isinstance(refused, Rejection) and refused.code == "forbidden", (email, contact)

@@ -98,12 +98,17 @@ def test_the_workflow_refuses_a_customer_actor_any_action_not_marked_for_custome
     stack: Stack,
 ) -> None:
     """Straight to the workflow's Update, past the web: its validator applies the same rule."""
-    number = answered(stack, unique_email())
-    customer = Actor(username="someone@example.com", kind="customer", is_admin=True)
+    email = unique_email()
+    number = answered(stack, email)
+    customer = Actor(username=email, kind="customer", is_admin=True)
     for action in ("resolve", "reply", "close_no_answer"):
         with pytest.raises(ActionRejected) as refused:
             stack.runtime.temporal.perform_action(number, PerformActionInput(action, customer))
         assert refused.value.code == "forbidden", action
+    stranger = Actor(username=unique_email(), kind="customer")  # someone else's request
+    with pytest.raises(ActionRejected) as refused:
+        stack.runtime.temporal.perform_action(number, PerformActionInput("close", stranger))
+    assert refused.value.code == "forbidden"
     assert state_of(stack, number) == "waiting_for_customer"
     stack.runtime.temporal.perform_action(number, PerformActionInput("close", customer))
     assert state_of(stack, number) == "closed"

@@ -54,7 +54,11 @@ def action(number: str, action_id: str) -> Any:
     release_db()
     try:
         runtime().actions.customer_action(
-            number, action_id, author=author, expected_state=form.state.data or None
+            number,
+            action_id,
+            author=author,
+            contact_id=contact.id,
+            expected_state=form.state.data or None,
         )
     except TicketNotFound:
         abort(404)
