@@ -273,8 +273,20 @@ def save_preferences(
     errors = limits.check({"name": (name, Contact.name), "language": (language, Contact.language)})
     if errors:
         return errors
-    contact.name = name
-    contact.language = language
-    contact.non_essential_mail = non_essential_mail
+    # On the contact's history like an agent's edit; "customer" says who (not a username).
+    wanted = {"name": name, "language": language, "non_essential_mail": non_essential_mail}
+    for field, new in wanted.items():
+        old = getattr(contact, field)
+        if (old or None) != (new or None):
+            session.add(
+                ContactChange(
+                    contact_id=contact.id,
+                    changed_by="customer (portal)",
+                    field=field,
+                    old_value="" if old is None else str(old),
+                    new_value=str(new),
+                )
+            )
+        setattr(contact, field, new)
     session.flush()
     return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tempodesk.core.models import Contact
+from tempodesk.core.models import Contact, ContactChange
 from tests.helpers import Stack, csrf_token
 from tests.web.portal_helpers import create, portal_client, unique_email
 
@@ -37,6 +37,18 @@ def test_the_customer_changes_name_language_and_refuses_non_essential_mail(
     again = client.get("/portal/profile").get_data(as_text=True)
     assert "Můj profil" in again  # the portal now speaks Czech
     assert 'name="non_essential_mail" value="on" checked' not in again
+    with any_stack.sessions() as session:  # on the contact's history, as an agent's edit is
+        changes = {
+            (c.field, c.old_value, c.new_value, c.changed_by)
+            for c in session.scalars(
+                select(ContactChange).where(ContactChange.contact_id == contact.id)
+            )
+        }
+    assert changes == {
+        ("name", "Jana", "Jana Nováková", "customer (portal)"),
+        ("language", "en", "cs", "customer (portal)"),
+        ("non_essential_mail", "True", "False", "customer (portal)"),
+    }
 
 
 def test_a_profile_post_with_bad_values_changes_nothing(any_stack: Stack) -> None:
