@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from statemachines import PRIORITIES
 from tempodesk.contracts import Actor
 from tempodesk.core.db import aware
 from tempodesk.core.models import Follow, Ticket, TicketRead
@@ -145,7 +146,8 @@ def apply(
             groups = list(actor.groups) if value == "mine" else [value]
             stmt = stmt.where(Ticket.group_name.in_(groups))
         elif key == "priority":
-            stmt = stmt.where(Ticket.priority.in_([int(v) for v in value if str(v).isdigit()]))
+            asked = {str(v).strip() for v in value}  # only real priorities reach the query
+            stmt = stmt.where(Ticket.priority.in_([p for p in PRIORITIES if str(p) in asked]))
         elif key == "channel":
             stmt = stmt.where(Ticket.channel.in_(value))
         elif key == "process":

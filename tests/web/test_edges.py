@@ -156,3 +156,13 @@ def test_ids_and_page_numbers_no_column_can_hold_are_not_errors(stack: Stack) ->
     assert agent.get("/desk/contacts?page=%C2%B2").status_code == 200  # "²".isdigit()
     assert agent.get(f"/desk/contacts?page={huge}").status_code == 200
     assert agent.get(f"/desk/tickets/new?contact={huge}").status_code == 200
+
+
+@pytest.mark.parametrize("priority", ["2147483648", "²", "-1", "9" * 30])
+def test_a_priority_filter_no_ticket_can_have_matches_nothing(stack: Stack, priority: str) -> None:
+    """Found by the API fuzz: an integer over PostgreSQL's range was a 500."""
+    answer = stack.client().get(f"/api/v1/tickets?priority={priority}", headers=stack.api())
+    assert answer.status_code == 200
+    assert answer.get_json()["items"] == []
+    desk = stack.login("agent1").get(f"/desk/?priority={priority}")
+    assert desk.status_code in (200, 400)
