@@ -78,18 +78,7 @@ class Actions:
             ticket = queries.find_ticket(session, number, actor)
             if ticket is None:
                 raise TicketNotFound(number)
-            definition = processes.definition(session, ticket.process_name, ticket.process_version)
-            action = check_action(
-                definition,
-                ticket.state,
-                action_id,
-                actor,
-                assignee=ticket.assignee,
-                customer_email=ticket.customer_email,
-                expected_state=expected_state,
-            )
-            if isinstance(action, Rejection):
-                raise ActionRejected(action)
+            action = _allowed(session, ticket, action_id, actor, expected_state)
             clean = clean_fields(action, values, claimed=False)
             self._check_references(session, action, clean)
             if files and not any(f.type == "longtext" and clean.get(f.id) for f in action.fields):
@@ -215,19 +204,7 @@ class Actions:
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             if ticket is None:
                 raise TicketNotFound(number)
-            definition = processes.definition(session, ticket.process_name, ticket.process_version)
-            action = check_action(
-                definition,
-                ticket.state,
-                action_id,
-                actor,
-                assignee=ticket.assignee,
-                customer_email=ticket.customer_email,
-                expected_state=expected_state,
-                contact_id=ticket.contact_id,
-            )
-        if isinstance(action, Rejection):
-            raise ActionRejected(action)
+            action = _allowed(session, ticket, action_id, actor, expected_state)
         return self.temporal.perform_action(
             number,
             PerformActionInput(
@@ -297,3 +274,24 @@ def _mb(size: int) -> str:
 def _files_field(action: ActionSpec) -> str:
     """The field an error about attached files is shown at: the first long text."""
     return next((f.id for f in action.fields if f.type == "longtext"), "attachments")
+
+
+def _allowed(
+    session: Session, ticket: Ticket, action_id: str, actor: Actor, expected_state: str | None
+) -> ActionSpec:
+    """The action, if this actor may press it on the ticket now (``check_action``, the rule
+    the workflow's validator applies again); else ActionRejected."""
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    action = check_action(
+        definition,
+        ticket.state,
+        action_id,
+        actor,
+        assignee=ticket.assignee,
+        customer_email=ticket.customer_email,
+        expected_state=expected_state,
+        contact_id=ticket.contact_id,
+    )
+    if isinstance(action, Rejection):
+        raise ActionRejected(action)
+    return action

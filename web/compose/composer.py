@@ -5,7 +5,6 @@
   agent's draft and reloads the page).
 - Drafts of an action's form, saved as the agent types and deleted by a successful action
   (``tempodesk.tickets.composer``), discarded with a button.
-- Files attached to an action (``uploaded_files``, used by the desk's perform view).
 
 Thin views: the rules live in ``tempodesk.messaging.canned`` and ``tempodesk.tickets.composer``.
 """
@@ -17,7 +16,6 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from statemachines import ActionSpec, FieldErrors
 from tempodesk.core.models import CannedAnswer, Ticket
@@ -25,30 +23,10 @@ from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
 from tempodesk.tickets import composer, processes, queries
-from tempodesk.tickets.actions import AttachmentTooLarge
-from tempodesk.tickets.intake import AttachmentData
 from web import db, runtime
 from web.compose.common import bp, current_actor
 from web.i18n import gettext as _
 from web.i18n import translate_message
-
-
-def uploaded_files() -> list[AttachmentData]:
-    """The files of an action's form (the "attachments" input), checked before anything is
-    stored: a file over the limit aborts the request with 413."""
-    files = [
-        AttachmentData(
-            filename=upload.filename or "",
-            content_type=upload.mimetype or "application/octet-stream",
-            data=upload.read(),
-        )
-        for upload in request.files.getlist("attachments")
-        if upload.filename
-    ]
-    try:
-        return runtime().actions.check_attachments(files)
-    except AttachmentTooLarge as exc:
-        raise RequestEntityTooLarge(str(exc)) from None
 
 
 @dataclass

@@ -18,10 +18,10 @@ from tempodesk.mail import trim_quoted
 from tempodesk.mail.inbound import MailNotRouted
 from tempodesk.tickets import lists, marks, queries
 from web import db, release_db, runtime
-from web.compose.composer import uploaded_files
 from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
 from web.i18n import gettext as _
 from web.i18n import inbound_status, rejection_text, translate_message, translated_priorities
+from web.uploads import uploaded_files
 
 _STATUS_FOR = {"forbidden": 403, "invalid_fields": 422}
 
@@ -189,7 +189,7 @@ def perform(number: str, action_id: str) -> Any:
         flash(_("There is no action '%(action)s'.", action=action_id), "error")
         return _ticket_page(number, status=409)
     values = coerce_form(action, request.form.to_dict(flat=False))
-    files = uploaded_files()  # the composer's attachments (web/compose/composer.py); 413 if big
+    files = uploaded_files()  # the form's attachments (web/uploads.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
     release_db()

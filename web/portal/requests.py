@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -22,14 +21,13 @@ from tempodesk.core.ids import portal_reply_key
 from tempodesk.core.models import Contact
 from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets import queries
-from tempodesk.tickets.actions import AttachmentTooLarge
-from tempodesk.tickets.intake import AttachmentData
 from web import db, release_db, runtime
 from web.desk.ticket import content_disposition
 from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.actions import CustomerActionForm, buttons
 from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
+from web.uploads import uploaded_files
 
 
 class ReplyForm(FlaskForm):
@@ -46,23 +44,6 @@ def _upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
     CSRFProtect reads the form (URL value preprocessors run before ``before_request``)."""
     if endpoint == "portal.ticket" and session.get(CONTACT_KEY) is not None:
         request.max_content_length = runtime().settings.max_upload_bytes
-
-
-def _uploaded_files() -> list[AttachmentData]:
-    """The reply's files, checked (count, sizes, names, types) before anything is stored."""
-    files = [
-        AttachmentData(
-            filename=upload.filename or "",
-            content_type=upload.mimetype or "application/octet-stream",
-            data=upload.read(),
-        )
-        for upload in request.files.getlist("attachments")
-        if upload.filename
-    ]
-    try:
-        return runtime().actions.check_attachments(files)
-    except AttachmentTooLarge as exc:
-        raise RequestEntityTooLarge(str(exc)) from None
 
 
 @bp.route("/")
@@ -138,7 +119,7 @@ OURS = (CLOSED, REUSED)
 
 def _reply(number: str, contact: Contact, body: str, submission: str) -> str | None:
     """Send the reply into the ticket; why not (an English text the page translates)."""
-    files = _uploaded_files()
+    files = uploaded_files()
     key = portal_reply_key(contact.id, submission) if submission else ""
     author = contact.email or ""
     content = [number, body, *(hashlib.sha256(f.data).hexdigest() for f in files)]
