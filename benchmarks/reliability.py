@@ -21,18 +21,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from tests.reliability.ledger import FULL, LEDGER_FILE, RUN, ZERO
+
 ROOT = Path(__file__).resolve().parent.parent
-GATE = (
-    "tickets_lost",
-    "dup_tickets",
-    "dup_articles",
-    "emails_sent_twice",
-    "sms_sent_twice",
-    "projection_drift",
-    "stuck",
-    "failed_wf",
-    "security_violations",
-)
+# The counters that must read zero: the ledger's own list (one source).
+GATE = ZERO
 COLUMNS = (
     ("run", "run"),
     ("scenario", "scenario"),
@@ -78,10 +71,9 @@ def outcomes(junit: Path) -> dict[str, str]:
 
 def run_once(run: int, *, quick: bool, ledger: Path, extra: list[str]) -> dict[str, str]:
     junit = ledger.with_name(f"junit-{run}.xml")
-    env = dict(os.environ, TEMPODESK_RELIABILITY_LEDGER=str(ledger))
-    env["TEMPODESK_RELIABILITY_RUN"] = str(run)
+    env = dict(os.environ, **{LEDGER_FILE: str(ledger), RUN: str(run)})
     if not quick:
-        env["TEMPODESK_RELIABILITY"] = "full"
+        env[FULL] = "full"
     command = [sys.executable, "-m", "pytest", "tests/reliability", "-q", f"--junitxml={junit}"]
     subprocess.run([*command, *extra], cwd=ROOT, env=env, check=False)
     return outcomes(junit) if junit.exists() else {"pytest": "failed"}
