@@ -1,0 +1,77 @@
+"""Names the workflows, the web and the worker share: task queues, workflows, updates, signals,
+queries, activities and search attributes."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+TICKET_TASK_QUEUE = "tempodesk-tickets"
+MAIL_TASK_QUEUE = "tempodesk-mail"
+
+TICKET_WORKFLOW = "TicketWorkflow"
+UPDATE_PERFORM_ACTION = "perform_action"
+UPDATE_CONFIRM_CREATED = "confirm_created"
+UPDATE_MIGRATE_PROCESS = "migrate_process"
+MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
+SIGNAL_CUSTOMER_MESSAGE = "customer_message"
+SIGNAL_RELINK_CONTACT = "relink_contact"
+QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal UI shows it)
+
+# Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
+ACT_OPEN_TICKET = "open_ticket"
+# The error type of an opening the database refused (non-retryable: retried, it fails again).
+OPENING_FAILED = "OpeningFailed"
+ACT_PROJECT = "project_ticket"
+# Before the one-step opening: still registered, for tickets whose first task replays them.
+ACT_LINK_CUSTOMER = "link_customer"
+ACT_CHOOSE_ASSIGNEE = "choose_assignee"
+ACT_SEND_MAIL = "send_mail"
+ACT_SEND_TEMPLATE = "send_template"
+ACT_MIGRATION_ITEMS = "migration_items"
+ACT_MIGRATE_TICKET = "migrate_ticket"
+ACT_FINISH_MIGRATION = "finish_migration"
+ACT_FETCH_MAIL = "fetch_mail"
+ACT_ACK_MAIL = "ack_mail"
+ACT_RESTART = "restart_ticket"
+ACT_PREPARE_TEMPLATE = "prepare_template"
+ACT_SEND_NOTICE = "send_notice"
+ACT_REDIRECT = "redirect_message"
+# Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
+ACT_MIGRATE_TICKETS = "migrate_tickets"
+ACT_POLL_MAILBOX = "poll_mailbox"
+MAILBOX_WORKFLOW = "MailboxWorkflow"
+SIGNAL_POLL_NOW = "poll_now"
+SIGNAL_STOP = "stop"
+
+
+SA_STATE = SearchAttributeKey.for_keyword("TicketState")
+SA_STATE_CATEGORY = SearchAttributeKey.for_keyword("TicketStateCategory")
+SA_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
+SA_ASSIGNEE = SearchAttributeKey.for_keyword("Assignee")
+SA_GROUP = SearchAttributeKey.for_keyword("AssignedGroup")
+SA_PRIORITY = SearchAttributeKey.for_int("Priority")
+SA_CUSTOMER_EMAIL = SearchAttributeKey.for_keyword("CustomerEmail")
+SA_PROCESS = SearchAttributeKey.for_keyword("TicketProcess")
+#: What the workflow keeps indexed: every search attribute, set by the workflow alone.
+TICKET_SEARCH_ATTRIBUTES = (
+    SA_NUMBER,
+    SA_STATE,
+    SA_STATE_CATEGORY,
+    SA_ASSIGNEE,
+    SA_GROUP,
+    SA_PRIORITY,
+    SA_CUSTOMER_EMAIL,
+    SA_PROCESS,
+)
+
+#: name -> type, as `temporal server start-dev --search-attribute` and the operator CLI want it.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    SA_STATE.name: "Keyword",
+    SA_STATE_CATEGORY.name: "Keyword",
+    SA_NUMBER.name: "Keyword",
+    SA_ASSIGNEE.name: "Keyword",
+    SA_GROUP.name: "Keyword",
+    SA_PRIORITY.name: "Int",
+    SA_CUSTOMER_EMAIL.name: "Keyword",
+    SA_PROCESS.name: "Keyword",
+}
