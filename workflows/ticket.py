@@ -15,7 +15,6 @@ from functools import partial
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -36,23 +35,13 @@ with workflow.unsafe.imports_passed_through():
         public_field_values,
     )
     from tempodesk.contracts import (
-        ACT_CHOOSE_ASSIGNEE,
-        ACT_LINK_CUSTOMER,
-        ACT_OPEN_TICKET,
-        ACT_PROJECT,
         SYSTEM,
-        AssignmentInput,
-        AssignmentResult,
         ConfirmCreatedInput,
         ConfirmCreatedResult,
         CustomerMessageInput,
-        LinkCustomerInput,
-        LinkCustomerResult,
         MessageLink,
         MigrateProcessInput,
         MigrateProcessResult,
-        OpenTicketInput,
-        OpenTicketResult,
         OutboundMail,
         PerformActionInput,
         PerformActionResult,
@@ -67,13 +56,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.closed import redirect
     from workflows.effects import Pressed, apply_effects
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
+    from workflows.opening import open_in_one_step, open_in_three_steps, project
     from workflows.outbox import deliver
 
-LOCAL_TIMEOUT = timedelta(seconds=15)
-# Database steps are short and must eventually succeed: retry without limit, gently.
-LOCAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 SEEN_MESSAGES_KEPT = 500
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
 # A patch, not the start input, decides: during a rolling deploy an old worker may run a
@@ -167,18 +152,8 @@ class TicketWorkflow:
         if input.mailbox:
             data["mailbox"] = input.mailbox
         seq = self._record_created(input, data)
-        opened: OpenTicketResult = await workflow.execute_local_activity(
-            ACT_OPEN_TICKET,
-            OpenTicketInput(
-                created=ProjectionInput(replace(self._t), list(self._events), list(self._links)),
-                customer=input.customer,
-                order_number=input.order_number,
-                create_contact=input.create_contact,
-                assignment_channel=input.mailbox or input.channel,
-            ),
-            result_type=OpenTicketResult,
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=LOCAL_RETRY,
+        opened = await open_in_one_step(
+            input, ProjectionInput(replace(self._t), list(self._events), list(self._links))
         )
         self._t = opened.applied_to(self._t)
         self._events.clear()
@@ -228,26 +203,8 @@ class TicketWorkflow:
 
     async def _open_in_three_steps(self, input: TicketStartInput) -> None:
         """How tickets opened before ``ONE_STEP_OPEN``: replayed, never chosen for new ones."""
-        link: LinkCustomerResult = await workflow.execute_local_activity(
-            ACT_LINK_CUSTOMER,
-            LinkCustomerInput(
-                input.number, input.customer, input.order_number, input.create_contact
-            ),
-            result_type=LinkCustomerResult,
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=LOCAL_RETRY,
-        )
-        assignment: AssignmentResult = await workflow.execute_local_activity(
-            ACT_CHOOSE_ASSIGNEE,
-            AssignmentInput(input.number, input.mailbox or input.channel, link.contact_id),
-            result_type=AssignmentResult,
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=LOCAL_RETRY,
-        )
-        self._t = OpenTicketResult(link, assignment).applied_to(self._t)
-        data: dict[str, Any] = {"assignment": assignment.reason, "channel": input.channel}
-        if link.order_note:
-            data["order_note"] = link.order_note
+        opened, data = await open_in_three_steps(input)
+        self._t = opened.applied_to(self._t)
         if input.created_by:
             data["entered_by"] = input.created_by
         if input.mailbox:
@@ -590,11 +547,6 @@ class TicketWorkflow:
         """Write the snapshot and the new events to the database before anyone is answered."""
         self._search.upsert(self._t)
         events, links = list(self._events), list(self._links)
-        await workflow.execute_local_activity(
-            ACT_PROJECT,
-            ProjectionInput(snapshot=replace(self._t), events=events, messages=links),
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=LOCAL_RETRY,
-        )
+        await project(ProjectionInput(snapshot=replace(self._t), events=events, messages=links))
         del self._events[: len(events)]
         del self._links[: len(links)]
