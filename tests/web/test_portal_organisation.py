@@ -125,3 +125,21 @@ def test_the_demo_organisation_shares_its_requests(any_stack: Stack) -> None:
     client = portal_client(any_stack, "lucie@acme.example")
     page = client.get("/portal/tickets").get_data(as_text=True)
     assert SECTION in page and "Invoice with our VAT number" in page
+
+
+def test_the_organisation_view_and_the_password_forms_speak_czech(any_stack: Stack) -> None:
+    _, (lucie, petr) = organisation(any_stack, shared=True)
+    theirs = create(any_stack, petr, subject="Faktura")
+    with transaction(any_stack.sessions) as session:
+        contact = session.scalar(select(Contact).where(Contact.email == lucie))
+        assert contact is not None
+        contact.language = "cs"
+    client = portal_client(any_stack, lucie)
+    page = client.get("/portal/tickets").get_data(as_text=True)
+    assert "Požadavky mé organizace" in page and "Žadatel" in page and "Přijato" in page
+    request = client.get(f"/portal/tickets/{theirs}").get_data(as_text=True)
+    assert "odpovědět na něj může jen jeho autor" in request
+    profile = client.get("/portal/profile").get_data(as_text=True)
+    assert "Nastavit heslo" in profile and "Nové heslo znovu" in profile
+    login = client.get("/portal/login").get_data(as_text=True)
+    assert "Nebo se přihlaste heslem" in login and "Přihlásit se heslem" in login
