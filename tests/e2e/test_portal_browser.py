@@ -8,8 +8,10 @@ import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from tempodesk.core.db import transaction
+from tempodesk.core.models import Contact
 from tempodesk.tickets import processes
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
@@ -118,3 +120,38 @@ def test_the_link_a_portal_reply_mails_opens_the_request_after_signing_in(
     expect(page.get_by_text("BROWSER-ANSWER-IN-PORTAL")).to_be_visible()
     expect(page.locator(".state")).to_have_text("Answered")
     shot(page, "portal-answer-from-mail")
+
+
+def test_a_member_sees_the_organisations_requests_sets_a_password_and_signs_in_with_it(
+    page: Page, live_url: str, stack: Stack, sink: Any
+) -> None:
+    petrs = create(stack, "petr@acme.example", subject="Invoice with our VAT number")
+    page.goto(f"{live_url}/portal/login")
+    sign_in_by_link(page, live_url, sink, "lucie@acme.example")  # the demo's colleague
+    section = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("organisation"))
+    )
+    expect(section.get_by_role("row", name=re.compile(petrs))).to_contain_text("Received")
+    shot(page, "portal-organisation-requests")
+    section.get_by_role("link", name=petrs).click()
+    expect(page.get_by_text("only they can answer it")).to_be_visible()
+    expect(page.get_by_label("Your reply")).to_have_count(0)
+
+    try:
+        page.goto(f"{live_url}/portal/profile")
+        page.get_by_label("New password", exact=True).fill("lucie's long password")
+        page.get_by_label("New password again").fill("lucie's long password")
+        page.get_by_role("button", name="Set password").click()
+        expect(page.get_by_text("Your password is set.")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
+
+        page.get_by_label("Email address", exact=True).fill("lucie@acme.example")
+        page.get_by_label("Password", exact=True).fill("lucie's long password")
+        page.get_by_role("button", name="Sign in with password").click()
+        expect(page).to_have_url(re.compile(r"/portal/tickets$"))
+        expect(page.get_by_text("lucie@acme.example")).to_be_visible()
+    finally:
+        with transaction(stack.sessions) as session:
+            lucie = session.scalar(select(Contact).where(Contact.email == "lucie@acme.example"))
+            assert lucie is not None
+            lucie.password_hash = ""

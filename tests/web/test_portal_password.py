@@ -150,6 +150,7 @@ def test_a_removed_password_no_longer_signs_in_and_the_link_still_does(any_stack
         ("with a\x00 NUL inside", None, "not filled in correctly"),  # the app's NUL guard
         ("with a\ttab inside", None, "No control characters"),
         ("\u202egnol hguone drowssap", None, None),  # an RTL override is a character like any
+        ("<script>alert(1)</script>{{ ''.__class__ }}", None, None),  # hashed, never shown
         ("one good password", "another one", "The two passwords differ."),
     ],
 )
