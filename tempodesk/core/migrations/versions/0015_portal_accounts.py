@@ -1,7 +1,7 @@
 """portal accounts: a contact may set a portal password; an organisation may let its members
 see each other's requests in the portal
 
-Revision ID: 0018
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-05 06:50:00
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
