@@ -62,18 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
-    from web import (
-        admin,
-        api,
-        auth,
-        compose,
-        desk,
-        edges,
-        people,
-        portal,
-        public,
-        support_forms,
-    )
+    from web import admin, api, auth, compose, desk, edges, people, portal, public, support_forms
 
     edges.init_app(app)
 
