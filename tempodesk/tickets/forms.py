@@ -135,7 +135,9 @@ def problems(
 ) -> dict[str, str]:
     """Every problem of the admin's form, by field name."""
     errors = field_problems(data.fields)
-    if not SLUG.match(data.slug) or data.slug in RESERVED_SLUGS:
+    if editing is not None and data.slug != editing:
+        errors["slug"] = "A form's address stays (its tickets name it)."
+    elif not SLUG.match(data.slug) or data.slug in RESERVED_SLUGS:
         errors["slug"] = "Use a-z, 0-9 and - (at most 48); not new, submitted or embed."
     elif data.slug != editing and session.scalar(
         select(WebForm.id).where(WebForm.slug == data.slug)
@@ -171,8 +173,8 @@ def problems(
 def save(
     session: Session, data: FormSettings, *, max_attachment_bytes: int, editing: str | None = None
 ) -> None:
-    """Create the form (``editing`` None) or change the form at ``editing``; its channel
-    follows (renamed with its slug). Raises FormInvalid."""
+    """Create the form (``editing`` None) or change the form at ``editing`` (its address
+    stays: tickets name their form by it). Raises FormInvalid."""
     errors = problems(session, data, max_attachment_bytes=max_attachment_bytes, editing=editing)
     if errors:
         raise FormInvalid(errors)

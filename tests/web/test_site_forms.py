@@ -147,16 +147,33 @@ HOSTILE = "<script>alert(1)</script>{{ ''.__class__ }}\u202egnp.exe"
 
 
 def test_hostile_text_in_every_field_is_stored_as_text_and_shown_inert(stack: Stack) -> None:
-    slug = make_form(stack, fields=[FormField("note", "Note", "longtext", max_length=500)])
+    slug = make_form(
+        stack,
+        fields=[
+            FormField("note", "Note", "longtext", max_length=500),
+            FormField("ref", "Reference", "text", max_length=100),
+        ],
+    )
+    refused = post(stack, slug, email=HOSTILE)[1]
+    assert refused.status_code == 422
+    assert "Enter a valid email address." in refused.get_data(as_text=True)
     client, response = post(
-        stack, slug, name=HOSTILE, subject=HOSTILE, message=HOSTILE, note=HOSTILE
+        stack,
+        slug,
+        name=HOSTILE,
+        subject=HOSTILE,
+        message=HOSTILE,
+        note=HOSTILE,
+        ref=HOSTILE,
+        order_number="<b>ORD</b>{{7*7}}",
     )
     number = filed(client, response)
-    assert ticket(stack, number).fields == {"note": HOSTILE}
+    assert ticket(stack, number).fields == {"note": HOSTILE, "ref": HOSTILE}
     html = stack.login("admin").get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ &#39;&#39;.__class__ }}" in html
     assert "&lt;class" not in html and "<class" not in html
+    assert "<b>ORD</b>" not in html and "{{7*7}}" in html
 
 
 @pytest.mark.parametrize(
@@ -369,6 +386,9 @@ def test_admin_creates_edits_and_deactivates_a_form(stack: Stack) -> None:
         found = forms.find(session, slug)
         assert found is not None and [f.key for f in found.fields] == ["position"]
     assert "Developer" in stack.client().get(f"/support/{slug}").get_data(as_text=True)
+    renamed = admin_post(admin, f"/admin/forms/{slug}", **{**base, "slug": "other"})
+    assert renamed.status_code == 422
+    assert "A form&#39;s address stays" in renamed.get_data(as_text=True)
     listing = admin.get("/admin/forms").get_data(as_text=True)
     assert "Candidates write" in listing
     response = admin.post(

@@ -241,6 +241,7 @@ MESSAGES = [
     N_("'%(file)s' is not what its name says."),
     N_("Use a-z, 0-9 and - (at most 48); not new, submitted or embed."),
     N_("Another form has this address."),
+    N_("A form's address stays (its tickets name it)."),
     N_("Not an origin like https://shop.example.com: %(origin)s"),
     N_("An internal form cannot be embedded in another site."),
     N_("Use 0 to %(max)s."),
