@@ -118,7 +118,8 @@ def _own_origins(spec: forms.FormSettings) -> list[str]:
 @bp.route("/<slug>/embed.js")
 def embed_script(slug: str) -> Any:
     """The script another site includes: it puts the embedded form in an iframe."""
-    if forms.find(db(), slug) is None:
+    spec = forms.find(db(), slug)
+    if spec is None or spec.internal:
         abort(404)
     response = send_from_directory(str(current_app.static_folder), "embed.js", max_age=3600)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -142,7 +143,11 @@ def _serve(page: Page) -> Any:
     ) or submissions.spam_problem(
         page.spec.content_rules,
         form.email.data or "",
-        [form.subject.data or "", *map(str, page.values.values()), form.message.data or ""],
+        [
+            form.subject.data or "",
+            *(v for v in page.values.values() if isinstance(v, str)),
+            form.message.data or "",
+        ],
     )
     if problem is not None:
         form.submission.data = submissions.issue(scope, in_session=not page.embed)

@@ -400,3 +400,12 @@ def test_admin_creates_edits_and_deactivates_a_form(stack: Stack) -> None:
 
 def test_agents_may_not_open_the_forms_admin(stack: Stack) -> None:
     assert stack.login("agent1").get("/admin/forms").status_code == 403
+
+
+def test_the_demo_seeds_a_shop_form(stack: Stack) -> None:
+    page = stack.client().get("/support/shop")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Questions about an order" in html and "Pick-up point" in html
+    embedded = stack.client().get("/support/shop/embed")
+    assert "frame-ancestors https://shop.example.com" in embedded.headers["Content-Security-Policy"]
