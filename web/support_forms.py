@@ -11,6 +11,7 @@ customer (the portal) and takes their name and address from the contact.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask_babel
 from flask import (
@@ -112,7 +113,14 @@ def embedded_form(slug: str) -> Any:
 
 
 def _own_origins(spec: forms.FormSettings) -> list[str]:
-    return [request.host_url.rstrip("/"), *spec.origins]
+    """Who may post the embedded form: the iframe's own document (ours, as the browser
+    reached us or as configured behind a proxy) and the sites that embed it."""
+    public = urlsplit(runtime().settings.public_url)
+    return [
+        request.host_url.rstrip("/"),
+        f"{public.scheme}://{public.netloc}",
+        *spec.origins,
+    ]
 
 
 @bp.route("/<slug>/embed.js")

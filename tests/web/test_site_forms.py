@@ -16,7 +16,7 @@ from tempodesk.core.models import Contact, Message, Ticket
 from tempodesk.tickets import forms
 from tempodesk.tickets.form_fields import FormField
 from tests.helpers import Stack, csrf_token
-from tests.web.portal_helpers import create, portal_client, unique_email
+from tests.web.portal_helpers import create, issue, open_link, unique_email
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -322,7 +322,10 @@ def test_an_internal_form_asks_to_sign_in_and_files_as_the_signed_in_contact(
     assert stack.client().get(f"/support/{slug}/embed").status_code == 404
     email = unique_email()
     create(stack, email)
-    client = portal_client(stack, email)
+    client = stack.client()
+    back = open_link(client, f"/portal/login/{issue(stack, email)}?next=/support/{slug}")
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/support/{slug}")
+    assert "Signed in as" in client.get(f"/support/{slug}").get_data(as_text=True)
     client, response = post(stack, slug, client, email="someone.else@example.com", name="X")
     number = filed(client, response)
     assert ticket(stack, number).customer_email == email
