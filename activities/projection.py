@@ -33,7 +33,9 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
         _write_event(session, snap.number, event)
     for link in input.messages:
         _attach(session, snap.number, link)
-    if input.messages or any(e.kind == "created" for e in input.events):
+    # A new ticket, a new message, or a field an action set (``set_field``) changes what
+    # search finds it by.
+    if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
         index_search_text(session, snap.number)
 
 
