@@ -33,7 +33,9 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
         _write_event(session, snap.number, event)
     for link in input.messages:
         _attach(session, snap.number, link)
-    if input.messages or any(e.kind == "created" for e in input.events):
+    # A new ticket, a new message, or a field an action set (``set_field``) changes what
+    # search finds it by.
+    if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
         index_search_text(session, snap.number)
 
 
@@ -59,6 +61,7 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "customer_email": snap.customer_email,
         "customer_name": fit(snap.customer_name, Ticket.customer_name),
         "mailbox": snap.mailbox or None,
+        "form": snap.form or None,
         "fields": snap.fields,
         "created_at": _parse_time(snap.created_at),
         "updated_at": _parse_time(snap.updated_at),
@@ -118,8 +121,9 @@ def _attach(session: Session, number: str, link: MessageLink) -> None:
 
 
 def index_search_text(session: Session, number: str) -> None:
-    """What full-text search finds a ticket by: its number, subject, customer, order and
-    every message on it (agents search internal notes too)."""
+    """What full-text search finds a ticket by: its number, subject, customer, order, its
+    fields' values (a web form's custom fields) and every message on it (agents search
+    internal notes too)."""
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     if ticket is None:
         return
@@ -132,6 +136,7 @@ def index_search_text(session: Session, number: str) -> None:
         order = session.get(Order, ticket.order_id)
         if order is not None:
             parts.append(order.number)
+    parts += lists.field_texts(ticket.fields or {})
     parts += session.scalars(
         select(Message.body)
         .where(Message.ticket_number == number)

@@ -131,7 +131,12 @@ def link_customer(
     """The customer's contact (found the one way, ``find_or_create_contact``), and the order
     if it belongs to them: typing someone else's order number must not attach their order."""
     contact = find_or_create_contact(
-        session, customer.email, customer.phone, customer.name, create=create
+        session,
+        customer.email,
+        customer.phone,
+        customer.name,
+        create=create,
+        language=customer.language,
     )
     email, name = normalize_email(customer.email), customer.name.strip()
     result = LinkCustomerResult(

@@ -84,6 +84,7 @@ def make_settings(
         "public_form_rate_limit": "100000/minute",
         "portal_login_rate_limit": "100000/minute",
         "portal_address_rate_limit": "100000/minute",
+        "public_form_address_rate_limit": "100000/minute",
         "public_form_min_seconds": 0.0,
         "allow_private_mail_hosts": True,  # Dovecot and the SMTP sink listen on 127.0.0.1
     }

@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
-    from web import admin, api, auth, compose, desk, edges, people, portal, public
+    from web import admin, api, auth, compose, desk, edges, people, portal, public, support_forms
 
     edges.init_app(app)
 
@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(compose.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(support_forms.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
@@ -140,7 +141,9 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        # Only a page that names who may frame it (an embedded form) goes without.
+        response.headers.setdefault("X-Frame-Options", "DENY")
     if runtime().settings.secure_cookies:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-import time
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import web_form_key
+from tempodesk.tickets.form_fields import ContentRules
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
-from web import limits, release_db, runtime
+from web import limits, release_db, runtime, submissions
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext
 
@@ -35,12 +33,9 @@ REQUEST_KINDS = {
 _AT_MOST = lazy_gettext("At most %(max)s characters.")
 
 
-class RequestForm(FlaskForm):
-    kind = SelectField(
-        lazy_gettext("What is it about?"),
-        choices=[SelectChoice(key, label) for key, (label, _process) in REQUEST_KINDS.items()],
-        default="question",
-    )
+class SupportForm(FlaskForm):
+    """What every support form asks (a form an admin configures adds its own fields)."""
+
     name = StringField(lazy_gettext("Your name"), validators=[Length(max=200, message=_AT_MOST)])
     email = StringField(
         lazy_gettext("Your email address"), validators=[Length(max=254, message=_AT_MOST)]
@@ -50,11 +45,19 @@ class RequestForm(FlaskForm):
     order_number = StringField(
         lazy_gettext("Order number (optional)"), validators=[Length(max=64, message=_AT_MOST)]
     )
-    # Issued when the form is shown, signed with the time and bound to this session: a
+    # Issued when the form is shown, signed with the time and the form (web.submissions): a
     # resubmit (double click, reload) files one ticket, and nobody else can replay it.
     submission = HiddenField()
     # Hidden from people (CSS); a bot that fills every field gives itself away.
     website = StringField(lazy_gettext("Leave this empty"))
+
+
+class RequestForm(SupportForm):
+    kind = SelectField(
+        lazy_gettext("What is it about?"),
+        choices=[SelectChoice(key, label) for key, (label, _process) in REQUEST_KINDS.items()],
+        default="question",
+    )
 
 
 _FIELD_FOR = {
@@ -68,51 +71,29 @@ _FIELD_FOR = {
 }
 
 
-#: Submissions a session keeps (a customer with several tabs open).
-KEPT_SUBMISSIONS = 5
-
-
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(runtime().settings.session_secret(), salt="support-form")
-
-
-def _issue(form: RequestForm) -> None:
-    """A new submission key for this session, signed with the time the form was shown."""
-    nonce = secrets.token_urlsafe(18)
-    session["support_forms"] = [*session.get("support_forms", []), nonce][-KEPT_SUBMISSIONS:]
-    form.submission.data = _signer().dumps(nonce)
-
-
-def _problem(form: RequestForm) -> str | None:
-    """Why this submission is not taken (a replayed or made-up key, a bot), else None."""
-    try:
-        nonce, issued = _signer().loads(
-            form.submission.data or "", max_age=86400, return_timestamp=True
-        )
-    except BadSignature:
-        nonce, issued = None, None
-    if nonce not in session.get("support_forms", []) or issued is None:
-        _issue(form)  # a fresh key: the customer only has to send the form again
-        return _("This form has expired. Please check it and send it again.")
-    if form.website.data:
-        return _("Your request could not be sent.")
-    if time.time() - issued.timestamp() < runtime().settings.public_form_min_seconds:
-        return _("That was very quick. Please check the form and send it again.")
-    return None
+#: The default form's scope in its submission keys (a configured form's is its slug).
+SCOPE = "new"
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
     form = RequestForm()
     if not form.is_submitted():
-        _issue(form)
+        form.submission.data = submissions.issue(SCOPE)
     else:
         limits.hit(
             runtime().settings.public_form_rate_limit, "support-form", limits.client_address()
         )
     if form.validate_on_submit():
-        problem = _problem(form)
+        problem = submissions.problem(form.submission.data, SCOPE, form.website.data)
+        if problem is None:
+            problem = submissions.spam_problem(
+                ContentRules(),
+                form.email.data or "",
+                [form.subject.data or "", form.message.data or ""],
+            )
         if problem is not None:
+            form.submission.data = submissions.issue(SCOPE)
             form.message.errors = [*form.message.errors, problem]
             return render_template("public/new.html", form=form), 422
         return _file(form)
@@ -120,13 +101,18 @@ def new() -> Any:
     return render_template("public/new.html", form=form), status
 
 
+def fingerprint(*values: object) -> str:
+    """A hash of what was sent: the same key sent again with other content is refused."""
+    return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+
+
 def _fingerprint(form: RequestForm) -> str:
     fields = (form.kind, form.name, form.email, form.subject, form.message, form.order_number)
-    return hashlib.sha256(json.dumps([f.data or "" for f in fields]).encode()).hexdigest()
+    return fingerprint(*[f.data or "" for f in fields])
 
 
 def _file(form: RequestForm) -> Any:
-    nonce = _signer().loads(form.submission.data or "")
+    nonce = submissions.nonce(form.submission.data, SCOPE)
     release_db()
     try:
         created = runtime().intake.create_ticket(
@@ -149,7 +135,7 @@ def _file(form: RequestForm) -> Any:
         )
     except KeyReused:
         # Sent before with other content (the back button): a new key files it anew.
-        _issue(form)
+        form.submission.data = submissions.issue(SCOPE)
         form.message.errors = [
             _("This form was already sent with other content. Send it again to file it too.")
         ]

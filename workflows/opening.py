@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ProjectionInput,
         TicketStartInput,
     )
+    from tempodesk.core.ids import form_channel
 
 LOCAL_TIMEOUT = timedelta(seconds=15)
 LOCAL_RETRY = RetryPolicy(
@@ -44,7 +45,8 @@ async def open_in_one_step(input: TicketStartInput, created: ProjectionInput) ->
             customer=input.customer,
             order_number=input.order_number,
             create_contact=input.create_contact,
-            assignment_channel=input.mailbox or input.channel,
+            assignment_channel=input.mailbox
+            or (form_channel(input.form) if input.form else input.channel),
         ),
         result_type=OpenTicketResult,
         start_to_close_timeout=LOCAL_TIMEOUT,

@@ -1,4 +1,5 @@
-"""Demo data for a first run: agents, groups, customers, orders, channels and a mailbox."""
+"""Demo data for a first run: agents, groups, customers, orders, channels, a mailbox and a
+web form for the shop's site."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
 from tempodesk.people import accounts
-from tempodesk.tickets import processes
+from tempodesk.tickets import forms, processes
 from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
+from tempodesk.tickets.form_fields import FormField
 
 DEMO_GROUPS = (
     ("Support", "First-line support"),
@@ -47,6 +49,7 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     _add_orders(session, jana, petr, eva)
     _add_channels(session, mail_domain)
     session.flush()
+    _add_form(session)
     return {"logins": logins, "token": token}
 
 
@@ -136,6 +139,35 @@ def _add_channels(session: Session, mail_domain: str) -> None:
                 group_name="Support",
             ),
         ]
+    )
+
+
+def _add_form(session: Session) -> None:
+    """A form for the shop's site (/support/shop): an order number, a delivery choice and
+    the product, photos allowed; it may be embedded in the shop's pages."""
+    forms.save(
+        session,
+        forms.FormSettings(
+            slug="shop",
+            title="Questions about an order",
+            intro="Tell us which order it is about; we answer within one working day.",
+            confirmation="Thank you! Our shop team answers within one working day.",
+            embed_origins="https://shop.example.com\nhttp://localhost:8000",
+            group="Support",
+            owner="agent1",
+            max_attachment_bytes=2 * 1024 * 1024,
+            attachment_types="pdf, png, jpg, jpeg",
+            fields=[
+                FormField("product", "Product", "text", max_length=100),
+                FormField(
+                    "delivery",
+                    "Delivery",
+                    "select",
+                    choices=("Courier", "Post office", "Pick-up point"),
+                ),
+            ],
+        ),
+        max_attachment_bytes=2 * 1024 * 1024,
     )
 
 

@@ -42,6 +42,7 @@ class CustomerRef:
     # Anyone may type anything on the anonymous form: an order number given there is linked
     # only when the order's customer has exactly this email (the public form sets it).
     order_needs_email: bool = False
+    language: str = ""  # a new contact's language (a web form's), else the default
 
 
 @dataclass
@@ -95,6 +96,7 @@ class TicketSnapshot:
     state_entered_at: str = ""  # when the ticket entered its current state (timeouts)
     state_entry: int = 0  # counts state changes, so a timer knows its state was left
     mailbox: str = ""  # the mailbox it came through (replies go out from it)
+    form: str = ""  # the web form it came through (its slug), whose fields label ``fields``
 
     @classmethod
     def opening(
@@ -119,6 +121,8 @@ class TicketSnapshot:
             state_entered_at=now,
             mailbox=start.mailbox,
             customer_message_id=start.rfc_message_id,
+            form=start.form,
+            fields=dict(start.fields),
         )
 
 
@@ -149,6 +153,10 @@ class TicketStartInput:
     create_contact: bool = True  # an unknown sender becomes a contact
     # A closed ticket's new run (restored from the database) after the customer wrote again.
     reopen: bool = False
+    # A web form's request: the form (its slug; its channel takes part in assignment) and
+    # its custom fields' values, checked by the form, which open as the ticket's fields.
+    form: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def reopening(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:

@@ -47,6 +47,11 @@ def web_form_key(submission: str) -> str:
     return f"web:{submission}"
 
 
+def form_channel(slug: str) -> str:
+    """The channel of the web form at ``/support/<slug>`` (its process, group and owner)."""
+    return f"form:{slug}"
+
+
 def portal_reply_key(contact_id: int, submission: str) -> str:
     """A customer's reply from the portal: a nonce put in the form when it was shown, scoped
     to the signed-in contact (a double submit sends one message)."""

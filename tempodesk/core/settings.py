@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     portal_address_rate_limit: str = Field(
         "3/10 minutes;10/day", description="Portal sign-in links asked for, per email address"
     )
+    public_form_address_rate_limit: str = Field(
+        "5/10 minutes;20/day",
+        description="Submissions of the public forms per sender email address",
+    )
     public_form_min_seconds: float = Field(
         3.0, description="A public form sent sooner after it was shown is refused (a bot)"
     )

@@ -188,16 +188,25 @@ def find_contact(session: Session, email: str, phone: str) -> Contact | None:
 
 
 def find_or_create_contact(
-    session: Session, email: str, phone: str, name: str, *, create: bool = True
+    session: Session,
+    email: str,
+    phone: str,
+    name: str,
+    *,
+    create: bool = True,
+    language: str = "",
 ) -> Contact | None:
-    """``find_contact``, else (with ``create``) a new contact; a found one gets the name and
-    phone it lacked. Safe when the same new customer arrives twice at once."""
+    """``find_contact``, else (with ``create``) a new contact (speaking ``language``, if given);
+    a found one gets the name and phone it lacked. Safe when the same new customer arrives
+    twice at once."""
     email, phone, name = normalize_email(email), normalize_phone(phone), name.strip()
     contact = find_contact(session, email, phone)
     if contact is None and (email or phone) and create:
         try:
             with session.begin_nested():
                 contact = Contact(email=email or None, phone=phone or None, name=name)
+                if language in LANGUAGES:
+                    contact.language = language
                 session.add(contact)
         except IntegrityError:  # created concurrently by the other request
             contact = find_contact(session, email, phone)

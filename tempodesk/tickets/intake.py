@@ -32,7 +32,7 @@ from statemachines import PRIORITIES
 from tempodesk.contracts import CustomerRef, PinnedProcess, TicketStartInput
 from tempodesk.core import limits
 from tempodesk.core.db import transaction
-from tempodesk.core.ids import ticket_workflow_id
+from tempodesk.core.ids import form_channel, ticket_workflow_id
 from tempodesk.core.limits import max_chars
 from tempodesk.core.models import Attachment, Channel, Contact, Message, Order, Ticket
 from tempodesk.core.settings import Settings
@@ -78,6 +78,11 @@ class NewTicket:
     created_by: str = ""  # the agent who entered it, if any
     process: str = ""  # a published process; else the channel's; else the default
     email: EmailExtras | None = None  # what a ticket from a mailbox brings along
+    # A web form's request (``tickets.forms``): its slug, its custom fields' checked values
+    # and the files sent with it (checked against the form's limits).
+    form: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    attachments: list[AttachmentData] = field(default_factory=list)
 
 
 @dataclass
@@ -261,6 +266,7 @@ class Intake:
         )
         if request.email is not None:
             store_email_parts(message, request.email)
+        attach_files(message, request.attachments)
         session.add(message)
         session.flush()
         start = self._start_input(request, pinned, number, message.id)
@@ -270,7 +276,11 @@ class Intake:
     def _pin(self, session: Session, request: NewTicket) -> PinnedProcess:
         """The process the request names, else its channel's (a mailbox is a channel), else
         the default."""
-        channel = request.email.mailbox if request.email else request.channel
+        channel = (
+            request.email.mailbox
+            if request.email
+            else (form_channel(request.form) if request.form else request.channel)
+        )
         name = request.process or (
             session.scalar(select(Channel.process_name).where(Channel.name == channel))
             or self.settings.default_process
@@ -300,6 +310,8 @@ class Intake:
             spam=email.spam if email else False,
             acknowledge=email.acknowledge if email else "",
             create_contact=email.create_contact if email else True,
+            form=request.form,
+            fields=dict(request.fields),
         )
 
     def resume_pending(self, *, older_than: timedelta | None = None, limit: int = 100) -> int:

@@ -222,6 +222,17 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def field_texts(fields: Mapping[str, Any]) -> list[str]:
+    """A ticket's field values as search finds them (numbers, dates, texts, choices)."""
+    texts: list[str] = []
+    for value in fields.values():
+        values = value if isinstance(value, list) else [value]
+        texts += [
+            str(v) for v in values if isinstance(v, str | int | float) and not isinstance(v, bool)
+        ]
+    return texts
+
+
 def search_text(parts: Iterable[str]) -> str:
     """What search reads for a ticket: the ``parts`` (number, subject, customer, order, message
     bodies) one per line, at most ``SEARCH_TEXT_MAX`` characters, then a last line with every

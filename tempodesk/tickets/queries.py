@@ -139,6 +139,7 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         updated_at=iso(ticket.updated_at) or "",
         state_entered_at=iso(ticket.updated_at) or "",
         mailbox=ticket.mailbox or "",
+        form=ticket.form or "",
     )
 
 
@@ -164,6 +165,7 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "customer_email": ticket.customer_email,
         "customer_name": ticket.customer_name,
         "process": {"name": ticket.process_name, "version": ticket.process_version},
+        "form": ticket.form,
         "fields": dict(ticket.fields or {}),
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),

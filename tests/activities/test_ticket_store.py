@@ -221,3 +221,25 @@ def test_a_state_label_published_before_it_was_checked_is_projected_shortened(
     with any_stack.sessions() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket is not None and ticket.state_label == label[:99] + "…"
+
+
+def search_text_of(stack: Stack, number: str) -> str:
+    with stack.sessions() as session:
+        return session.scalar(select(Ticket.search_text).where(Ticket.number == number)) or ""
+
+
+def test_the_ticket_is_found_by_its_fields_from_the_start_and_after_an_action_sets_one(
+    any_stack: Stack,
+) -> None:
+    number = f"FLD-{uuid.uuid4().hex[:8]}"
+    activities = store(any_stack)
+    fields = {"serial": "SN-4711-X", "quantity": 3, "urgent": True}
+    activities.project(
+        ProjectionInput(snapshot(number, 1, "new", fields=fields), [event(1, "created")])
+    )
+    text = search_text_of(any_stack, number)
+    assert "SN-4711-X" in text and "3" in text.splitlines() and "True" not in text
+    changed = {**fields, "complaint": "Rozbitá konvice"}
+    set_event = replace(event(2), data={"set": {"complaint": "Rozbitá konvice"}})
+    activities.project(ProjectionInput(snapshot(number, 2, "open", fields=changed), [set_event]))
+    assert "Rozbitá konvice" in search_text_of(any_stack, number)

@@ -133,7 +133,11 @@ SCHEMAS: dict[str, Any] = {
             "process": _object(
                 {"name": _text(), "version": {"type": "integer"}}, ("name", "version")
             ),
-            "fields": {"type": "object"},
+            "form": _nullable(_text()),
+            "fields": {
+                "type": "object",
+                "description": "Set by actions, and a web form's custom fields by their keys.",
+            },
             "created_at": _nullable(_text(format="date-time")),
             "updated_at": _nullable(_text(format="date-time")),
             "url": _text(format="uri"),

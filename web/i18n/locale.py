@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
@@ -28,6 +28,9 @@ bp = Blueprint("i18n", __name__)
 def select_locale() -> str:
     if request.path.startswith("/api/"):
         return DEFAULT
+    page = g.get("page_language")  # a page that speaks one language (a support form's)
+    if page in LANGUAGES:
+        return str(page)
     if current_user and current_user.is_authenticated:
         language = getattr(current_user, "language", "")
         if language in LANGUAGES:

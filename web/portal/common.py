@@ -50,10 +50,11 @@ def to_sign_in() -> Response:
 
 
 def own_path(target: str | None) -> str:
-    """Where to go after signing in: a portal page, else "my requests"."""
+    """Where to go after signing in: a portal page (or an internal support form), else
+    "my requests"."""
     if (
         target
-        and target.startswith("/portal/")
+        and (target.startswith("/portal/") or target.startswith("/support/"))
         and not target.startswith("/portal/login")
         and "\\" not in target
         and all(ord(c) >= 32 for c in target)

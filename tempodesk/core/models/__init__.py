@@ -20,6 +20,7 @@ from .channels import (
     SmtpAlert,
 )
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
+from .forms import WebForm
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
 from .people import (
     ApiToken,
@@ -72,5 +73,6 @@ __all__ = [
     "TicketEvent",
     "TicketRead",
     "User",
+    "WebForm",
     "utcnow",
 ]

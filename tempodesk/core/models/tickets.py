@@ -69,6 +69,7 @@ class Ticket(Base):
     customer_email: Mapped[str] = mapped_column(String(254), default="")
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     mailbox: Mapped[str | None] = mapped_column(String(64), default=None)
+    form: Mapped[str | None] = mapped_column(String(48), default=None)  # the web form's slug
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Subject, customer, order number and every message, for full-text search (projection).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
