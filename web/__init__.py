@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
-    from web import admin, api, auth, compose, desk, edges, people, portal, public
+    from web import admin, api, auth, compose, desk, edges, kb, people, portal, public
 
     edges.init_app(app)
 
@@ -73,6 +73,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(people.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(kb.help_bp)
+    app.register_blueprint(kb.kb_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 

@@ -20,6 +20,7 @@ from .channels import (
     SmtpAlert,
 )
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
+from .knowledge import KbArticle, KbArticleLink, KbCategory, KbPage, KbSettings
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
 from .people import (
     ApiToken,
@@ -50,6 +51,11 @@ __all__ = [
     "Follow",
     "Group",
     "InboundMessage",
+    "KbArticle",
+    "KbArticleLink",
+    "KbCategory",
+    "KbPage",
+    "KbSettings",
     "Mailbox",
     "Membership",
     "Message",
