@@ -68,7 +68,7 @@ def _cleaned(
         errors["body"] = str(exc)
     else:
         if not bodies.plain_text(body).strip():
-            errors["body"] = "Enter the text."
+            errors["body"] = "Enter text."
     if data.category_id is not None:
         category = session.get(KbCategory, data.category_id)
         if category is None:

@@ -52,4 +52,4 @@ def check_common(
     elif not _SLUG.match(slug):
         errors["slug"] = "Use lower-case letters, digits and hyphens only."
     if language not in LANGUAGES:
-        errors["language"] = f"Use one of {', '.join(LANGUAGES)}."
+        errors["language"] = f"Use one of: {', '.join(LANGUAGES)}."
