@@ -77,3 +77,30 @@ def test_agent_inserts_an_article_into_a_reply_and_sends_it(
     [mail] = sink.wait_for(1)
     assert "You may return goods within 30 days of delivery." in mail.text()
     assert "- Pack the goods with the delivery note." in mail.text()
+
+
+def test_agent_writes_an_article_with_the_rich_text_editor(
+    page: Page, live_url: str, stack: Stack
+) -> None:
+    sign_in(page, live_url, stack, "agent1")
+    page.goto(f"{live_url}/kb/articles/new")
+    page.get_by_label("Title", exact=True).fill("Descaling the kettle")
+    editable = page.locator(".kb-editable")
+    expect(editable).to_be_visible()
+    expect(page.locator("textarea[name=body]")).to_be_hidden()
+    editable.click()
+    page.keyboard.type("Use citric acid. ")
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type("Never vinegar.")
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Bulleted list").click()
+    page.keyboard.type("Rinse twice")
+    page.get_by_label("Published (otherwise a draft only editors see)").check()
+    shot(page, "kb-editor")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The article “Descaling the kettle” is saved.")).to_be_visible()
+    page.goto(f"{live_url}/help/en/descaling-the-kettle")
+    body = page.locator(".help-article-body")
+    expect(body.locator("b, strong")).to_have_text("Never vinegar.")
+    expect(body.locator("ul li")).to_have_text("Rinse twice")
