@@ -30,7 +30,11 @@ def kb_articles() -> Any:
         raise ApiInvalid("invalid", f"'lang' is one of {', '.join(LANGUAGES)}.", 422)
     internal = request.args.get("internal", "") in ("1", "true")
     raw_limit = request.args.get("limit", "20")
-    limit = min(max(int(raw_limit), 1), 100) if raw_limit.isdigit() and len(raw_limit) < 6 else 20
+    limit = (
+        min(max(int(raw_limit), 1), 100)
+        if raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) < 6
+        else 20
+    )
     found = articles.search_articles(
         db(), query, "agents" if internal else "public", language=language or None, limit=limit
     )

@@ -96,7 +96,7 @@ def _render_insert(ticket: Ticket, choice: str) -> str:
         return canned.render_for_ticket(
             db(), answer.body, ticket, settings=runtime().settings, agent=current_user
         )
-    if kind in ("kb", "kblink") and key.isdigit() and len(key) < 10:
+    if kind in ("kb", "kblink") and key.isascii() and key.isdigit() and len(key) < 10:
         article_text = kb_tickets.insert_text(kind, int(key))
         if article_text is None:
             abort(404)

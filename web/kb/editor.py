@@ -28,7 +28,9 @@ def _form() -> articles.ArticleData:
         title=form.get("title", ""),
         slug=form.get("slug", ""),
         body=form.get("body", "").replace("\r\n", "\n"),
-        category_id=int(category) if category.isdigit() else None,
+        category_id=int(category)
+        if category.isascii() and category.isdigit() and len(category) < 10
+        else None,
         language=form.get("language", "en"),
         public=form.get("visibility", "public") == "public",
         published=form.get("published") == "1",

@@ -18,7 +18,7 @@ from web.kb.common import admins_only, kb_bp
 
 def _position() -> int:
     raw = request.form.get("position", "0").strip()
-    return int(raw) if raw.lstrip("-").isdigit() and len(raw) < 7 else 0
+    return int(raw) if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 7 else 0
 
 
 # ------------------------------------------------------------------------------ categories

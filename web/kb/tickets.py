@@ -80,7 +80,11 @@ def link(number: str) -> Any:
     """Link an article to the ticket (a form, or the composer's script: JSON answer)."""
     ticket = _ticket_or_404(number)
     raw = request.form.get("article_id", "")
-    article = articles.get(db(), int(raw), "agents") if raw.isdigit() and len(raw) < 10 else None
+    article = (
+        articles.get(db(), int(raw), "agents")
+        if raw.isascii() and raw.isdigit() and len(raw) < 10
+        else None
+    )
     if article is None:
         abort(404)
     links.link(db(), ticket.number, article.id, by=current_user.username)
