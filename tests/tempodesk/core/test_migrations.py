@@ -144,3 +144,22 @@ def test_upgrading_to_first_contact_dates_it_by_the_first_mail_read(tmp_path: Pa
         (2, "2026-04-01 10:00:00", 0),
         (3, None, 0),
     ]
+
+
+def test_knowledge_base_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    """Migration 0016 (the knowledge base, with its FTS5 table and triggers on SQLite) can be
+    undone and done again."""
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "0016")
+    command.downgrade(config, "0014")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            names = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}
+        assert not {n for n in names if n.startswith("kb_")}
+    finally:
+        engine.dispose()
+    command.upgrade(config, "0016")
