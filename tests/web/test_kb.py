@@ -239,6 +239,9 @@ def test_look_takes_raster_logos_and_hex_colours_only(stack: Stack) -> None:
     home = stack.client().get("/help/")
     assert "Acme help" in home.get_data(as_text=True)
     assert "style-src 'self';" in home.headers["Content-Security-Policy"]
+    assert post_look(admin, title='<script>alert("look")</script>').status_code == 302
+    shown = stack.client().get("/help/").get_data(as_text=True)
+    assert '<script>alert("look")' not in shown and "&lt;script&gt;alert(" in shown
     assert post_look(admin, title="Help centre", color_accent="#1f6feb").status_code == 302
 
 
@@ -280,3 +283,11 @@ def test_categories_are_edited_by_admins(stack: Stack) -> None:
     listed = admin.get("/kb/categories").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;Billing" in listed
     assert re.search(r"<img src=x", listed) is None
+
+
+def test_suggestions_per_address_are_limited(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack.settings, "kb_suggest_rate_limit", "2/minute")
+    client = stack.client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
+    statuses = [client.get("/help/suggest?q=kettle").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
