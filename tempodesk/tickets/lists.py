@@ -8,7 +8,8 @@ may not see). Search uses PostgreSQL full-text search (``search_vector``, a stor
 both maintained from ``tickets.search_text``, which the projection keeps up to date (built
 by ``search_text``). Diacritics never matter: "novakova" finds "Nováková" in both (FTS5
 folds them itself; for PostgreSQL's ``simple`` configuration the text carries its words also
-without them, and the query is folded).
+without them, and the query is folded). The approach is ``tempodesk.core.search``, shared with
+the knowledge base's articles.
 """
 
 from __future__ import annotations
