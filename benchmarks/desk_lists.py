@@ -82,6 +82,7 @@ from benchmarks.load import CpuMeter, percentile
 from benchmarks.run import _interference, machine_info, positive_int, prepare_process, run_reported
 from benchmarks.stack import StackOptions, _create_database
 from tempodesk.contracts import Actor
+from tempodesk.core import search
 from tempodesk.core.models import Group, Membership, ProcessVersion, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.people import accounts
@@ -1162,7 +1163,7 @@ class Bare:
         words = lists._words(query)
         if self.database == "postgresql":
             terms = " & ".join(
-                lists._pg_term(w) + (":*" if i == len(words) - 1 else "")
+                search.pg_term(w) + (":*" if i == len(words) - 1 else "")
                 for i, w in enumerate(words)
             )
             return "search_vector @@ to_tsquery('simple', %s)", [terms]

@@ -62,7 +62,19 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
-    from web import admin, api, auth, compose, desk, edges, people, portal, public, support_forms
+    from web import (
+        admin,
+        api,
+        auth,
+        compose,
+        desk,
+        edges,
+        kb,
+        people,
+        portal,
+        public,
+        support_forms,
+    )
 
     edges.init_app(app)
 
@@ -74,6 +86,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(public.bp)
     app.register_blueprint(support_forms.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(kb.help_bp)
+    app.register_blueprint(kb.kb_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 

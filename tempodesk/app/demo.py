@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
+from tempodesk.knowledge import articles, site
 from tempodesk.people import accounts
 from tempodesk.tickets import forms, processes
 from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
@@ -48,6 +49,7 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     jana, petr, eva = _add_customers(session)
     _add_orders(session, jana, petr, eva)
     _add_channels(session, mail_domain)
+    _add_knowledge(session)
     session.flush()
     _add_form(session)
     return {"logins": logins, "token": token}
@@ -180,3 +182,89 @@ def remember(path: Path, seeded: dict[str, Any]) -> None:
 
 def recall(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+#: (language, category slug, category name, [(title, body HTML, public)]).
+DEMO_KNOWLEDGE = (
+    (
+        "en",
+        "orders-returns",
+        "Orders and returns",
+        [
+            (
+                "How do I return goods?",
+                "<p>You may return goods within <strong>30 days</strong> of delivery.</p>"
+                "<ol><li>Write to us with your order number.</li>"
+                "<li>Pack the goods with the delivery note.</li>"
+                "<li>Send the parcel to the address in our answer.</li></ol>"
+                "<p>We refund the price within 14 days of receiving the parcel.</p>",
+                True,
+            ),
+            (
+                "My kettle does not heat",
+                "<p>Check that the base is plugged in and its light is on. Descale the kettle "
+                "with citric acid: limescale on the element stops it heating.</p>"
+                "<p>Still cold? Ask for a <em>repair</em> under warranty.</p>",
+                True,
+            ),
+            (
+                "Refunds over 500 EUR (internal)",
+                "<p>Refunds over 500 EUR need a second agent of the <code>Billing</code> group "
+                "to approve them before the money is sent.</p>",
+                False,
+            ),
+        ],
+    ),
+    (
+        "cs",
+        "objednavky-vraceni",
+        "Objednávky a vrácení",
+        [
+            (
+                "Jak vrátit zboží?",
+                "<p>Zboží můžete vrátit do <strong>30 dnů</strong> od doručení.</p>"
+                "<ol><li>Napište nám číslo objednávky.</li>"
+                "<li>Zabalte zboží i s dodacím listem.</li>"
+                "<li>Pošlete balík na adresu z naší odpovědi.</li></ol>",
+                True,
+            ),
+            (
+                "Konvice nehřeje",
+                "<p>Zkontrolujte, že podstavec je zapojený a svítí. Odvápněte konvici "
+                "kyselinou citronovou.</p>",
+                True,
+            ),
+        ],
+    ),
+)
+
+
+def _add_knowledge(session: Session) -> None:
+    """Two categories with a few articles (English and Czech, one internal) and an
+    information page."""
+    for position, (language, slug, name, entries) in enumerate(DEMO_KNOWLEDGE):
+        category = site.save_category(
+            session,
+            site.CategoryData(name=name, slug=slug, language=language, position=position),
+        )
+        for title, body, public in entries:
+            articles.save(
+                session,
+                articles.ArticleData(
+                    title=title,
+                    body=body,
+                    category_id=category.id,
+                    language=language,
+                    public=public,
+                    published=True,
+                ),
+                author="admin",
+            )
+    site.save_page(
+        session,
+        site.PageData(
+            title="Opening hours",
+            body="<p>We answer on working days from 8:00 to 18:00 (CET).</p>",
+            language="en",
+        ),
+    )

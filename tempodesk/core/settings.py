@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     public_form_rate_limit: str = Field(
         "5/minute;30/hour", description="Submissions of the public form per client address"
     )
+    kb_suggest_rate_limit: str = Field(
+        "60/minute;600/hour",
+        description="Knowledge-base suggestions (/help/suggest) per client address",
+    )
     portal_link_minutes: int = Field(
         30, ge=1, description="How long a customer portal sign-in link works (it works once)"
     )

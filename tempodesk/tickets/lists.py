@@ -8,7 +8,8 @@ may not see). Search uses PostgreSQL full-text search (``search_vector``, a stor
 both maintained from ``tickets.search_text``, which the projection keeps up to date (built
 by ``search_text``). Diacritics never matter: "novakova" finds "Nováková" in both (FTS5
 folds them itself; for PostgreSQL's ``simple`` configuration the text carries its words also
-without them, and the query is folded).
+without them, and the query is folded). The approach is ``tempodesk.core.search``, shared with
+the knowledge base's articles.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,15 +27,14 @@ from sqlalchemy import (
     Select,
     and_,
     func,
-    literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
 from statemachines import PRIORITIES
 from tempodesk.contracts import Actor
+from tempodesk.core import search
 from tempodesk.core.db import aware
 from tempodesk.core.models import Follow, Ticket, TicketRead
 from tempodesk.tickets import queries
@@ -190,36 +188,15 @@ def unread_clause(username: str) -> ColumnElement[bool]:
 
 def matches(session: Session, query: str) -> ColumnElement[bool]:
     """Full-text match of a user's words (all must occur; the last may be a prefix)."""
-    words = _words(query)
-    if not words:
-        return literal_column("1") == literal_column("1")
-    if session.get_bind().dialect.name == "postgresql":
-        terms = " & ".join(
-            _pg_term(w) + (":*" if i == len(words) - 1 else "") for i, w in enumerate(words)
-        )
-        # tickets.search_vector: to_tsvector('simple', search_text), stored (migration 0005).
-        return literal_column("tickets.search_vector").op("@@")(
-            func.to_tsquery(literal_column("'simple'"), terms)
-        )
-    fts = " ".join(
-        '"' + w.replace('"', '""') + '"' + ("*" if i == len(words) - 1 else "")
-        for i, w in enumerate(words)
-    )
-    return Ticket.id.in_(
-        select(literal_column("rowid"))
-        .select_from(text("ticket_fts"))
-        .where(text("ticket_fts MATCH :fts").bindparams(fts=fts))
-    )
+    # tickets.search_vector: to_tsvector('simple', search_text), stored (migration 0005).
+    return search.matches(session, query, table="tickets", fts_table="ticket_fts", row_id=Ticket.id)
 
 
 def _words(query: str) -> list[str]:
-    return [w for w in re.findall(r"[\w@.+-]+", fold(query)) if w.strip(".+-")][:12]
+    return search.query_words(query)
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics: "Nováková" → "novakova"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+fold = search.fold
 
 
 def field_texts(fields: Mapping[str, Any]) -> list[str]:
@@ -237,16 +214,7 @@ def search_text(parts: Iterable[str]) -> str:
     """What search reads for a ticket: the ``parts`` (number, subject, customer, order, message
     bodies) one per line, at most ``SEARCH_TEXT_MAX`` characters, then a last line with every
     word that has diacritics written without them (once each)."""
-    text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_MAX]
-    folded = dict.fromkeys(
-        plain for word in re.findall(r"\w+", text) if (plain := fold(word)) != word.lower()
-    )
-    return f"{text}\n{' '.join(folded)}" if folded else text
-
-
-def _pg_term(word: str) -> str:
-    # to_tsquery syntax: quote the lexeme so punctuation in e-mails and numbers stays literal.
-    return "'" + word.replace("\\", "").replace("'", "''") + "'"
+    return search.search_text(parts, SEARCH_TEXT_MAX)
 
 
 def _like(value: str) -> str:

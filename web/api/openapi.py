@@ -323,6 +323,23 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
+SCHEMAS["KbArticle"] = _object(
+    {
+        "id": {"type": "integer"},
+        "title": _text(),
+        "language": _text(),
+        "public": {"type": "boolean"},
+        "url": _nullable(_text("The public address (public articles).")),
+        "category": _nullable(_text()),
+        "html": _text("The body, sanitised HTML."),
+        "text": _text("The body as plain text."),
+        "updated_at": _nullable(_text(format="date-time")),
+        "helpful_yes": {"type": "integer"},
+        "helpful_no": {"type": "integer"},
+    },
+    ("id", "title", "language", "public", "html", "text"),
+)
+
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": _text()}
 
 
@@ -483,6 +500,33 @@ PATHS: dict[str, Any] = {
             operationId="listProcesses",
         )
     },
+    "/kb/articles": {
+        "get": _operation(
+            "Published knowledge-base articles matching q (all words, the last a prefix), "
+            "newest first: the public ones, or with internal=true the internal ones too.",
+            {
+                "200": _answer(
+                    "Articles.",
+                    _object(
+                        {"articles": {"type": "array", "items": _ref("KbArticle")}},
+                        ("articles",),
+                    ),
+                ),
+            },
+            operationId="searchKbArticles",
+            parameters=[
+                {"name": "q", "in": "query", "schema": _text(maxLength=200)},
+                {"name": "lang", "in": "query", "schema": _text(enum=["en", "cs"])},
+                {"name": "internal", "in": "query", "schema": _text(enum=["true", "false"])},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "Articles, 1 to 100 (others are clamped).",
+                    "schema": {"type": "integer", "default": 20},
+                },
+            ],
+        )
+    },
     "/openapi.json": {
         "get": {
             "summary": "This description (no token needed).",
@@ -501,7 +545,8 @@ def document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "Tempodesk REST API",
             "version": "1",
-            "description": "Tickets, customer messages, pushed mail, orders and processes. "
+            "description": "Tickets, customer messages, pushed mail, orders, processes and "
+            "knowledge-base articles. "
             "Send 'Authorization: Bearer <token>' (tokens: the admin's Users page or "
             '`tempodesk create-token`). Errors are {"error": {"code", "message", "fields"?}}.',
         },

@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from statemachines import ActionSpec, FieldErrors
 from tempodesk.core.models import CannedAnswer, Ticket
+from tempodesk.knowledge import links as kb_links
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
@@ -27,6 +28,7 @@ from web import db, runtime
 from web.compose.common import bp, current_actor
 from web.i18n import gettext as _
 from web.i18n import translate_message
+from web.kb import tickets as kb_tickets
 
 
 @dataclass
@@ -84,7 +86,8 @@ def _action_of(ticket: Ticket, action_id: str) -> ActionSpec:
 
 
 def _render_insert(ticket: Ticket, choice: str) -> str:
-    """The text of "canned:<id>" or "template:<name>" for this ticket (404 if not offered)."""
+    """The text of "canned:<id>", "template:<name>" or a knowledge-base article ("kb:<id>"
+    its text, "kblink:<id>" its link) for this ticket (404 if not offered)."""
     kind, _colon, key = choice.partition(":")
     if kind == "canned" and key.isdigit():
         answer = canned.get_visible(db(), current_actor(), int(key))
@@ -93,6 +96,11 @@ def _render_insert(ticket: Ticket, choice: str) -> str:
         return canned.render_for_ticket(
             db(), answer.body, ticket, settings=runtime().settings, agent=current_user
         )
+    if kind in ("kb", "kblink") and key.isascii() and key.isdigit() and len(key) < 10:
+        article_text = kb_tickets.insert_text(kind, int(key))
+        if article_text is None:
+            abort(404)
+        return article_text
     if kind == "template" and key:
         text = canned.render_template_for_ticket(
             db(), key, ticket, settings=runtime().settings, agent=current_user
@@ -169,8 +177,9 @@ def draft_insert(number: str, action_id: str) -> Any:
     target = action.field(request.form.get("compose_target", ""))
     if target is None or target.type != "longtext":
         abort(400)
+    choice = request.form.get(f"compose_insert_{target.id}", "")
     try:
-        text = _render_insert(ticket, request.form.get(f"compose_insert_{target.id}", ""))
+        text = _render_insert(ticket, choice)
     except TemplateProblem as exc:
         flash(_("The text cannot be inserted: %(problem)s", problem=str(exc)), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
@@ -188,5 +197,8 @@ def draft_insert(number: str, action_id: str) -> Any:
         flash("; ".join(translate_message(e) for e in exc.errors.values()), "error")
         return redirect(url_for("desk.ticket", number=ticket.number))
     composer.save_draft(db(), current_user.username, ticket.number, action.id, fields)
+    kind, _colon, key = choice.partition(":")
+    if kind in ("kb", "kblink"):  # an article inserted into a reply is linked to the ticket
+        kb_links.link(db(), ticket.number, int(key), by=current_user.username)
     db().commit()
     return redirect(url_for("desk.ticket", number=ticket.number, _anchor=f"action-{action.id}"))

@@ -248,6 +248,20 @@ MESSAGES = [
     N_("Use some of: %(types)s."),
     # tempodesk.people.users (an agent's own profile)
     N_("Use one of: %(languages)s."),
+    # tempodesk.knowledge (articles, categories, pages, the help centre's look)
+    N_("Enter a title."),
+    N_("Enter a name."),
+    N_("Enter a slug (letters, digits and hyphens)."),
+    N_("Use lower-case letters, digits and hyphens only."),
+    N_("Another article in this language has this slug."),
+    N_("Another category in this language has this slug."),
+    N_("Another page in this language has this slug."),
+    N_("There is no such category."),
+    N_("The category is in another language."),
+    N_("The text is too complex; simplify its formatting."),
+    N_("Use a colour like #1f6feb."),
+    N_("At most %(max)s KB."),
+    N_("Use a PNG, JPEG or GIF image."),
     # the timeline (workflows.ticket, activities)
     N_("the spam filter flagged it"),
     N_("timeout after %(after)s"),

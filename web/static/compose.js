@@ -167,11 +167,47 @@
       }
       insertAtCursor(textarea, result.text || "");
       select.value = "";
+      linkArticle(option, form);
     } catch (failure) {
       show(t("insertOffline", "The text could not be inserted (no connection?)."));
     } finally {
       button.disabled = false;
     }
+  }
+
+  // A knowledge-base article inserted into a reply is linked to the ticket (web/kb/tickets.py).
+  function linkArticle(option, form) {
+    const url = option.getAttribute("data-link-url");
+    if (!url) return;
+    const body = new URLSearchParams({ article_id: option.getAttribute("data-article") || "" });
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken(form) },
+      body,
+    }).catch(() => {}); // the link is a convenience: the inserted text is what matters
+  }
+
+  // The filter above the insert menu: shows the texts whose title has what is typed.
+  function setupFilter(input) {
+    const select = document.querySelector(
+      `select[data-insert-for="${CSS.escape(input.getAttribute("data-insert-filter"))}"]`,
+    );
+    if (!select) return;
+    input.hidden = false;
+    input.addEventListener("input", () => {
+      const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let first = null;
+      for (const option of select.options) {
+        if (!option.value) continue;
+        const text = option.textContent.toLowerCase();
+        const shown = words.every((w) => text.includes(w));
+        option.hidden = !shown;
+        option.disabled = !shown;
+        if (shown && !first) first = option;
+      }
+      if (words.length && first) select.value = first.value;
+    });
   }
 
   // ------------------------------------------------------------ new ticket: look-up
@@ -233,6 +269,9 @@
     });
     for (const box of document.querySelectorAll("[data-lookup-url]")) {
       setupLookup(box);
+    }
+    for (const input of document.querySelectorAll("[data-insert-filter]")) {
+      setupFilter(input);
     }
   });
 })();

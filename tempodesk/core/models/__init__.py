@@ -21,6 +21,7 @@ from .channels import (
 )
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .forms import WebForm
+from .knowledge import KbArticle, KbArticleLink, KbCategory, KbPage, KbSettings
 from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
 from .people import (
     ApiToken,
@@ -51,6 +52,11 @@ __all__ = [
     "Follow",
     "Group",
     "InboundMessage",
+    "KbArticle",
+    "KbArticleLink",
+    "KbCategory",
+    "KbPage",
+    "KbSettings",
     "Mailbox",
     "Membership",
     "Message",

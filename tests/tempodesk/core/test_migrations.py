@@ -30,8 +30,16 @@ def test_migrated_database_matches_the_models(any_stack: Stack) -> None:
 
 def _not_full_text_search(obj: object, name: str | None, kind: str, *_: object) -> bool:
     """The full-text machinery is dialect-specific DDL outside the models (migrations 0004,
-    0005)."""
-    return not (name or "").startswith(("ticket_fts", "ix_tickets_search", "search_vector"))
+    0005, 0016)."""
+    return not (name or "").startswith(
+        (
+            "ticket_fts",
+            "ix_tickets_search",
+            "search_vector",
+            "kb_article_fts",
+            "ix_kb_articles_search",
+        )
+    )
 
 
 def test_upgrading_to_folded_search_indexes_existing_tickets_without_diacritics(
@@ -137,3 +145,22 @@ def test_upgrading_to_first_contact_dates_it_by_the_first_mail_read(tmp_path: Pa
         (2, "2026-04-01 10:00:00", 0),
         (3, None, 0),
     ]
+
+
+def test_knowledge_base_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    """Migration 0016 (the knowledge base, with its FTS5 table and triggers on SQLite) can be
+    undone and done again."""
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "0016")
+    command.downgrade(config, "0014")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            names = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}
+        assert not {n for n in names if n.startswith("kb_")}
+    finally:
+        engine.dispose()
+    command.upgrade(config, "0016")
