@@ -139,6 +139,10 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         updated_at=iso(ticket.updated_at) or "",
         state_entered_at=iso(ticket.updated_at) or "",
         mailbox=ticket.mailbox or "",
+        rating_asked_seq=ticket.rating_asked_seq or 0,
+        rating_agent=ticket.rating_agent or "",
+        rating_score=ticket.rating_score or 0,
+        rated_at=iso(ticket.rated_at) or "",
     )
 
 

@@ -27,6 +27,7 @@ from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.actions import CustomerActionForm, buttons
 from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
+from web.portal.rating import rating_form
 from web.uploads import uploaded_files
 
 
@@ -90,6 +91,7 @@ def ticket(number: str) -> Any:
         closed=found.state_category == "closed",
         buttons=buttons(found),
         action_form=CustomerActionForm(formdata=None, state=found.state),
+        rating_form=rating_form(found),
     ), status
 
 

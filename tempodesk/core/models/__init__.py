@@ -33,7 +33,15 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
-from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
+from .tickets import (
+    Attachment,
+    Message,
+    PendingStart,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketRating,
+)
 
 __all__ = [
     "AcknowledgementClaim",
@@ -70,6 +78,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketRating",
     "TicketRead",
     "User",
     "utcnow",

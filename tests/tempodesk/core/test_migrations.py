@@ -47,17 +47,18 @@ def test_upgrading_to_folded_search_indexes_existing_tickets_without_diacritics(
     engine = make_engine(url)
     try:
         sessions = make_session_factory(engine)
+        # Written as 0004 had it: the model has columns a later migration adds.
         with transaction(sessions) as session:
-            session.add(
-                Ticket(
-                    number="HD-OLD-1",
-                    workflow_id="ticket-HD-OLD-1",
-                    state="open",
-                    state_category="open",
-                    process_name="support",
-                    process_version=1,
-                    search_text="HD-OLD-1\nKonvice nehřeje\nJiřina Nováková",
-                )
+            session.execute(
+                text(
+                    "INSERT INTO tickets (number, workflow_id, event_seq, subject, state,"
+                    " state_label, state_category, process_name, process_version, channel,"
+                    " priority, customer_email, customer_name, fields, search_text,"
+                    " created_at, updated_at) VALUES ('HD-OLD-1', 'ticket-HD-OLD-1', 0, '',"
+                    " 'open', '', 'open', 'support', 1, '', 2, '', '', '{}', :search,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"search": "HD-OLD-1\nKonvice nehřeje\nJiřina Nováková"},
             )
         command.upgrade(config, "head")
         with sessions() as session:
