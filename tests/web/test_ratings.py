@@ -101,8 +101,17 @@ def test_the_mailed_link_rates_the_answer_by_its_button_and_the_desk_shows_it(
     assert rating["agent"] == "agent1" and rating["comment"] == "Quick and kind."
     rated = [e for e in detail(stack, number)["events"] if e["kind"] == "rated"]
     assert rated and rated[0]["actor"] == email
-    desk = stack.login("agent1").get(f"/desk/tickets/{number}").get_data(as_text=True)
+    for wanted, found in (("rated", True), ("4", True), ("1", False)):
+        listed = stack.client().get(f"/api/v1/tickets?rating={wanted}", headers=stack.api())
+        numbers = [t["number"] for t in listed.get_json()["items"]]
+        assert (number in numbers) is found, wanted
+    agent = stack.login("agent1")
+    desk = agent.get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert "4/5" in desk and "Quick and kind." in desk
+    rated_list = agent.get("/desk/?view=view:all&filter=1&rating=rated").get_data(as_text=True)
+    assert number in rated_list
+    low_list = agent.get("/desk/?view=view:all&filter=1&rating=1").get_data(as_text=True)
+    assert number not in low_list
 
 
 def test_a_closed_ticket_takes_a_rating_stays_closed_and_the_latest_counts_once(

@@ -380,6 +380,12 @@ PATHS: dict[str, Any] = {
                     "in": "query",
                     "schema": {"type": "array", "items": _text()},
                 },
+                {
+                    "name": "rating",
+                    "in": "query",
+                    "description": "Satisfaction: a score 1 to 5, or 'rated' for any.",
+                    "schema": {"type": "array", "items": _text()},
+                },
                 {"name": "channel", "in": "query", "schema": {"type": "array", "items": _text()}},
                 {"name": "q", "in": "query", "schema": _text()},
                 {"name": "sort", "in": "query", "schema": _text(enum=list(lists.SORTS))},

@@ -115,6 +115,7 @@ def list_tickets() -> Any:
                     "assignee": request.args.get("assignee"),
                     "group": request.args.get("group"),
                     "priority": request.args.getlist("priority"),
+                    "rating": request.args.getlist("rating"),
                     "channel": request.args.getlist("channel"),
                     "text": request.args.get("q"),
                     "fields": {
