@@ -205,11 +205,10 @@ class Figures:
     average: float
 
 
-def agent_figures(session: Session) -> dict[str, Figures]:
-    """Each rated agent's number of rated answers and average score."""
-    rows = session.execute(
-        select(TicketRating.agent, func.count(), func.avg(TicketRating.score)).group_by(
-            TicketRating.agent
-        )
-    )
+def agent_figures(session: Session, agent: str | None = None) -> dict[str, Figures]:
+    """Each rated agent's (or one agent's) number of rated answers and average score."""
+    stmt = select(TicketRating.agent, func.count(), func.avg(TicketRating.score))
+    if agent is not None:
+        stmt = stmt.where(TicketRating.agent == agent)
+    rows = session.execute(stmt.group_by(TicketRating.agent))
     return {agent: Figures(int(count), round(float(avg), 2)) for agent, count, avg in rows}

@@ -136,6 +136,8 @@ def test_a_closed_ticket_takes_a_rating_stays_closed_and_the_latest_counts_once(
     assert figures["agent1"].count >= 1
     users = stack.login("admin").get("/admin/users").get_data(as_text=True)
     assert "/5 from" in users
+    own = stack.login("agent1").get("/desk/profile").get_data(as_text=True)
+    assert f"from {figures['agent1'].count} ratings" in own
 
 
 def test_forged_and_altered_links_answer_404(stack: Stack, sink: MailSink) -> None:
@@ -186,6 +188,8 @@ def test_the_portal_rates_a_resolved_request_and_only_the_customers_own(
     token = csrf_token(page)
     other = client.post(f"/portal/tickets/{theirs}/rate", data={"csrf_token": token, "score": 5})
     assert other.status_code == 404
+    no_csrf = client.post(f"/portal/tickets/{number}/rate", data={"score": "5"})
+    assert no_csrf.status_code == 400
     sent = client.post(
         f"/portal/tickets/{number}/rate",
         data={"csrf_token": token, "score": "5", "comment": "Great", "submission": "p1"},
