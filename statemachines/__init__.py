@@ -4,6 +4,7 @@ Pure: nothing here touches the network, the clock, the disk or the database (rea
 bundled definition files is done by ``bundled()``, called only outside workflows).
 """
 
+from .calendar import Calendar, CalendarError, NoBusinessTime
 from .compiler import CompiledProcess, compile_definition, compile_pinned, move, to_statechart
 from .definition import (
     CUSTOMER_MESSAGE,
@@ -55,11 +56,14 @@ __all__ = [
     "REJECTION_TYPES",
     "STATE_CATEGORIES",
     "ActionSpec",
+    "Calendar",
+    "CalendarError",
     "CompiledProcess",
     "DefinitionError",
     "FieldErrors",
     "FieldSpec",
     "MigrationRefused",
+    "NoBusinessTime",
     "Problem",
     "ProcessDefinition",
     "Rejection",

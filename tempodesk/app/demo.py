@@ -69,15 +69,17 @@ def _add_users(session: Session, mail_domain: str) -> dict[str, str]:
 
 
 def _add_customers(session: Session) -> tuple[Contact, Contact, Contact]:
-    """An organisation and three contacts: one with an account owner, one in the
-    organisation, one known by phone only."""
-    acme = Organisation(name="Acme Trading s.r.o.", account_owner="agent2")
+    """An organisation and four contacts: one with an account owner, two in the
+    organisation (which shares its requests in the portal), one known by phone only."""
+    acme = Organisation(name="Acme Trading s.r.o.", account_owner="agent2", portal_shared=True)
     session.add(acme)
     session.flush()
     jana = Contact(name="Jana Nováková", email="jana.novakova@example.com", account_owner="agent1")
     petr = Contact(name="Petr Svoboda", email="petr@acme.example", organisation_id=acme.id)
     eva = Contact(name="Eva Dvořáková", phone="+420605111222")
-    session.add_all([jana, petr, eva])
+    # Petr's colleague: signed in to the portal, she sees his requests as her organisation's.
+    lucie = Contact(name="Lucie Horáková", email="lucie@acme.example", organisation_id=acme.id)
+    session.add_all([jana, petr, eva, lucie])
     session.flush()
     return jana, petr, eva
 

@@ -15,6 +15,9 @@ from tempodesk.people.common import PAGE_SIZE, CustomerInvalid, Paged, agent_exi
 class OrganisationData:
     name: str = ""
     account_owner: str = ""
+    # Its members see each other's requests in the portal; None: left as it is (the editor
+    # may not change it).
+    portal_shared: bool | None = None
 
 
 def save_organisation(
@@ -40,6 +43,8 @@ def save_organisation(
         session.add(organisation)
     organisation.name = name
     organisation.account_owner = data.account_owner or None
+    if data.portal_shared is not None:
+        organisation.portal_shared = data.portal_shared
     session.flush()
     return organisation
 

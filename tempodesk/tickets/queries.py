@@ -335,6 +335,62 @@ def customer_ticket(session: Session, contact: Contact, number: str) -> Ticket |
     return session.scalar(select(Ticket).where(Ticket.number == number, _customers(contact)))
 
 
+# The organisation view: where an organisation shares its requests (``portal_shared``, set on
+# the desk by those who manage every customer), its members read each other's requests. Read
+# only: replies and actions stay the requester's own (the workflow's ``check_action`` gives a
+# customer actor only their own request too).
+
+
+@dataclass(frozen=True)
+class PortalAccess:
+    """A request the portal may show a customer: ``own`` (read, reply, act) or a colleague's
+    their organisation shares (read only)."""
+
+    ticket: Ticket
+    own: bool
+
+
+def _colleagues(session: Session, contact: Contact) -> ColumnElement[bool] | None:
+    """The tickets of the contact's colleagues, if their organisation shares requests."""
+    if contact.organisation_id is None:
+        return None
+    shared = session.scalar(
+        select(Organisation.portal_shared).where(Organisation.id == contact.organisation_id)
+    )
+    if not shared:
+        return None
+    colleagues = select(Contact.id).where(
+        Contact.organisation_id == contact.organisation_id, Contact.id != contact.id
+    )
+    return Ticket.contact_id.in_(colleagues)
+
+
+def shares_organisation(session: Session, contact: Contact) -> bool:
+    """Whether the contact gets "my organisation's requests"."""
+    return _colleagues(session, contact) is not None
+
+
+def organisation_tickets(session: Session, contact: Contact) -> list[Ticket]:
+    """The colleagues' requests the contact may read, newest first (none: not shared)."""
+    clause = _colleagues(session, contact)
+    if clause is None:
+        return []
+    return list(session.scalars(select(Ticket).where(clause).order_by(Ticket.id.desc())))
+
+
+def portal_ticket(session: Session, contact: Contact, number: str) -> PortalAccess | None:
+    """The one check of every portal page on a request: the customer's own, or a colleague's
+    their organisation shares; None (unknown or not theirs to see) is told alike as 404."""
+    own = customer_ticket(session, contact, number)
+    if own is not None:
+        return PortalAccess(own, True)
+    clause = _colleagues(session, contact)
+    if clause is None:
+        return None
+    shared = session.scalar(select(Ticket).where(Ticket.number == number, clause))
+    return None if shared is None else PortalAccess(shared, False)
+
+
 def customer_label(session: Session, ticket: Ticket) -> str:
     """The ticket's state in the customer's wording (the state's ``customer_label``)."""
     definition = processes.definition(session, ticket.process_name, ticket.process_version)

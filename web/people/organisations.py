@@ -1,5 +1,9 @@
 """Organisations: the list with search, an organisation's page (its members and their tickets),
 and the create and edit forms.
+
+Whether an organisation's members see each other's requests in the portal is a privacy
+choice: only those who manage every customer (admins and the Customers group,
+``customer_scope.sees_all_customers``) may change it; for anyone else the form leaves it.
 """
 
 from __future__ import annotations
@@ -70,14 +74,18 @@ def _organisation_editor(
             organisation=organisation,
             errors=errors or {},
             agents=queries.active_agents(db()),
+            may_share=customer_scope.sees_all_customers(current_actor()),
         ),
         status,
     )
 
 
 def _organisation_form() -> organisation_store.OrganisationData:
+    may_share = customer_scope.sees_all_customers(current_actor())
     return organisation_store.OrganisationData(
-        name=request.form.get("name", ""), account_owner=request.form.get("account_owner", "")
+        name=request.form.get("name", ""),
+        account_owner=request.form.get("account_owner", ""),
+        portal_shared=request.form.get("portal_shared") == "on" if may_share else None,
     )
 
 
@@ -100,7 +108,9 @@ def organisation_new() -> Any:
 def organisation_edit(organisation_id: int) -> Any:
     found = _organisation_or_404(organisation_id)
     if request.method == "GET":
-        data = organisation_store.OrganisationData(found.name, found.account_owner or "")
+        data = organisation_store.OrganisationData(
+            found.name, found.account_owner or "", found.portal_shared
+        )
         return _organisation_editor(data, found)
     data = _organisation_form()
     try:

@@ -3,7 +3,8 @@
 
 It goes through the ticket's workflow like an agent's action (an Update whose validator
 applies ``check_action`` to an actor of kind "customer"), never a write of the ticket. Any
-other action answers 403; someone else's number 404.
+other action answers 403, and so does any action on a colleague's request the organisation
+shares (read only); someone else's number 404.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ def action(number: str, action_id: str) -> Any:
     contact = signed_in_contact()
     if contact is None:
         return to_sign_in()
-    if queries.customer_ticket(db(), contact, number) is None:
+    access = queries.portal_ticket(db(), contact, number)
+    if access is None:
         abort(404)
+    if not access.own:
+        abort(403)  # a colleague's request, shared by the organisation: read only
     form = CustomerActionForm()
     if not form.validate_on_submit():
         abort(400)

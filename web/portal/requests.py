@@ -2,7 +2,8 @@
 
 A reply is a customer message into the ticket's workflow (the same path as the API's and
 a customer's email: ``Actions.customer_message``, a signal), never a write of the ticket.
-Someone else's number and an unknown one both answer 404.
+Someone else's number and an unknown one both answer 404. Where the customer's organisation
+shares its requests, a colleague's request reads like one's own but takes no reply (403).
 """
 
 from __future__ import annotations
@@ -55,7 +56,15 @@ def tickets() -> Any:
         return to_sign_in()
     mine = queries.customer_tickets(db(), contact)
     rows = [(t, queries.customer_label(db(), t)) for t in mine]
-    return render_template("portal/tickets.html", contact=contact, rows=rows)
+    shared = queries.shares_organisation(db(), contact)
+    colleagues = queries.organisation_tickets(db(), contact) if shared else []
+    return render_template(
+        "portal/tickets.html",
+        contact=contact,
+        rows=rows,
+        shared=shared,
+        organisation_rows=[(t, queries.customer_label(db(), t)) for t in colleagues],
+    )
 
 
 @bp.route("/tickets/<number>", methods=["GET", "POST"])
@@ -63,9 +72,12 @@ def ticket(number: str) -> Any:
     contact = signed_in_contact()
     if contact is None:
         return to_sign_in()
-    found = queries.customer_ticket(db(), contact, number)
-    if found is None:
+    access = queries.portal_ticket(db(), contact, number)
+    if access is None:
         abort(404)
+    found = access.ticket
+    if request.method == "POST" and not access.own:
+        abort(403)  # a colleague's request is read only
     form = ReplyForm()
     status = 200
     if form.validate_on_submit():
@@ -89,7 +101,8 @@ def ticket(number: str) -> Any:
         history=queries.public_history(db(), number),
         form=form,
         closed=found.state_category == "closed",
-        buttons=buttons(found),
+        own=access.own,
+        buttons=buttons(found) if access.own else [],
         action_form=CustomerActionForm(formdata=None, state=found.state),
         rating_form=rating_form(found),
     ), status
@@ -101,7 +114,7 @@ def attachment(number: str, attachment_id: int) -> Any:
     contact = signed_in_contact()
     if contact is None:
         return to_sign_in()
-    if queries.customer_ticket(db(), contact, number) is None:
+    if queries.portal_ticket(db(), contact, number) is None:
         abort(404)
     found = queries.public_attachment(db(), number, attachment_id)
     if found is None:

@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -125,6 +125,8 @@ class Organisation(Base):
     account_owner: Mapped[str | None] = mapped_column(
         ForeignKey("users.username", ondelete="SET NULL"), default=None
     )
+    # True: its members see each other's requests in the portal (read only).
+    portal_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Contact(Base):
@@ -145,6 +147,8 @@ class Contact(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     # False: the customer refused non-essential mail (templates not marked essential).
     non_essential_mail: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The portal password's hash (werkzeug's scrypt, as agents'); empty: sign-in by link only.
+    password_hash: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # A permanent delivery failure (RFC 3464 bounce) to this address.
     bounced_at: Mapped[datetime | None] = mapped_column(default=None)
     bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -2,7 +2,7 @@
 ratings per answer for the agents' figures
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-05 07:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
