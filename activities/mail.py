@@ -54,6 +54,7 @@ from tempodesk.mail import mailboxes
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import TemplateProblem
 from tempodesk.people.addresses import is_automated_address
+from tempodesk.tickets import ratings
 
 
 @dataclass
@@ -220,6 +221,9 @@ class MailActivities:
             agent=agent,
             action={"id": input.action_id, "label": input.action_label, "fields": input.fields},
             message_body=body,
+            rating=ratings.template_rating(
+                self.settings.session_secret(), self.settings.public_url, ticket
+            ),
         )
 
     @activity.defn(name=ACT_SEND_NOTICE)

@@ -18,7 +18,7 @@ from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord,
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
-from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent
+from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent, TicketRating
 from tempodesk.tickets import lists
 
 # A later delivery status never gives way to an earlier one.
@@ -31,6 +31,8 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
     _write_ticket(session, snap)
     for event in input.events:
         _write_event(session, snap.number, event)
+        if event.kind == "rated":
+            _write_rating(session, snap.number, event)
     for link in input.messages:
         _attach(session, snap.number, link)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
@@ -65,6 +67,10 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "fields": snap.fields,
         "created_at": _parse_time(snap.created_at),
         "updated_at": _parse_time(snap.updated_at),
+        "rating_asked_seq": snap.rating_asked_seq or None,
+        "rating_agent": fit(snap.rating_agent, Ticket.rating_agent) or None,
+        "rating_score": snap.rating_score or None,
+        "rated_at": _parse_time(snap.rated_at) if snap.rated_at else None,
     }
     upsert(
         session,
@@ -93,6 +99,30 @@ def _write_event(session: Session, number: str, event: TicketEventRecord) -> Non
             "at": _parse_time(event.at),
         },
         on=["ticket_number", "seq"],
+    )
+
+
+def _write_rating(session: Session, number: str, event: TicketEventRecord) -> None:
+    """One row per rated answer: a later rating of the same answer replaces it (the latest
+    counts, once), an earlier one arriving late never does."""
+    data = event.data
+    values = {
+        "ticket_number": number,
+        "asked_seq": int(data.get("asked_seq", 0)),
+        "agent": fit(str(data.get("agent", "")), TicketRating.agent),
+        "score": int(data.get("score", 0)),
+        "comment_message_id": data.get("comment_message_id"),
+        "via": fit(str(data.get("via", "")), TicketRating.via),
+        "event_seq": event.seq,
+        "rated_at": _parse_time(event.at),
+    }
+    upsert(
+        session,
+        TicketRating,
+        values,
+        on=["ticket_number", "asked_seq"],
+        update=["agent", "score", "comment_message_id", "via", "event_seq", "rated_at"],
+        where=lambda new: TicketRating.event_seq < new.event_seq,
     )
 
 

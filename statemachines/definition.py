@@ -69,6 +69,11 @@ EFFECTS: dict[str, EffectRule] = {
     "notify_followers": EffectRule(
         "Send a template to everyone following the ticket.", template=True
     ),
+    "ask_rating": EffectRule(
+        "Ask the customer to rate the answer (1-5): a template whose links rate it, about "
+        "the assignee (else whoever pressed the action).",
+        template=True,
+    ),
     "add_note": EffectRule(
         "Add an internal note (agents only) from a long-text field.",
         fields={"body_field": ("longtext",)},

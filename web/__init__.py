@@ -88,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(portal.bp)
     app.register_blueprint(kb.help_bp)
     app.register_blueprint(kb.kb_bp)
+    app.register_blueprint(portal.link_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 

@@ -95,6 +95,17 @@ def _send_template(
     return Outcome(ticket, outbox=[_template(pressed, index, args["template"], to_role, None)])
 
 
+def _ask_rating(
+    ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
+) -> Outcome:
+    """Ask the customer to rate the answer: this event is the one rated, about the assignee
+    (else whoever answered); the template's links carry both (signed)."""
+    agent = ticket.assignee or pressed.actor
+    asked = replace(ticket, rating_asked_seq=pressed.seq, rating_agent=agent)
+    mail = _template(pressed, index, args["template"], "customer", None)
+    return Outcome(asked, outbox=[mail], data={"rating_asked": agent})
+
+
 def _add_note(
     ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
 ) -> Outcome:
@@ -205,6 +216,7 @@ EFFECTS: dict[str, Effect] = {
     "portal_reply": _portal_reply,
     "send_template": _send_template,
     "notify_followers": _send_template,
+    "ask_rating": _ask_rating,
     "add_note": _add_note,
     "forward": _forward,
     "assign": _assign,

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         PerformActionInput,
         PerformActionResult,
         ProjectionInput,
+        RateInput,
         RelinkContactInput,
         TicketEventRecord,
         TicketResult,
@@ -58,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.opening import open_in_one_step, open_in_three_steps, project
     from workflows.outbox import deliver
+    from workflows.rating import take_rating
 
 SEEN_MESSAGES_KEPT = 500
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
@@ -446,6 +448,18 @@ class TicketWorkflow:
                 actor=input.actor,
                 data={"from_contact": before, "to_contact": input.contact_id},
             )
+            await self._project()
+
+    @workflow.signal
+    async def rate(self, input: RateInput) -> None:
+        """The customer rated an answer (a comment is stored already): recorded, kept."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            rated = take_rating(self._t, input, workflow.now().isoformat())
+            if rated is None:
+                return
+            self._t, self._links = rated.ticket, self._links + rated.links
+            self._record("rated", actor=rated.actor, message_id=rated.message_id, data=rated.data)
             await self._project()
 
     @workflow.signal

@@ -15,6 +15,7 @@ UPDATE_MIGRATE_PROCESS = "migrate_process"
 MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
 SIGNAL_RELINK_CONTACT = "relink_contact"
+SIGNAL_RATE = "rate"  # the customer rated an answer (CSAT)
 QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal UI shows it)
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).

@@ -97,6 +97,13 @@ class TicketSnapshot:
     state_entry: int = 0  # counts state changes, so a timer knows its state was left
     mailbox: str = ""  # the mailbox it came through (replies go out from it)
     form: str = ""  # the web form it came through (its slug), whose fields label ``fields``
+    # Satisfaction: the event that last asked for a rating (0: never) and the agent it is
+    # about; the latest rating given (score 0: none yet) and the key of the signal that gave it.
+    rating_asked_seq: int = 0
+    rating_agent: str = ""
+    rating_score: int = 0
+    rated_at: str = ""
+    rating_key: str = ""
 
     @classmethod
     def opening(
@@ -172,6 +179,12 @@ class TicketStartInput:
             mailbox=ticket.mailbox,
         )
 
+    @classmethod
+    def restoring(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:
+        """A run restored from the projection as the ticket is (a closed ticket taking a
+        rating: it stays closed, so the run ends once the signal is handled)."""
+        return replace(cls.reopening(process, ticket), reopen=False)
+
 
 @dataclass
 class TicketResult:
@@ -218,6 +231,21 @@ class CustomerMessageInput:
     rfc_message_id: str = ""
     auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
     if_closed: str = ""  # closed, still sending: "reopen" | "new" ticket (mailbox policy)
+
+
+@dataclass
+class RateInput:
+    """A fact: the customer rated the answer of event ``asked_seq`` (by ``agent``) with
+    ``score`` 1-5. A comment is stored first as message ``comment_message_id``. ``key`` is
+    the form's nonce: the same signal twice counts once."""
+
+    score: int
+    asked_seq: int
+    agent: str = ""
+    comment_message_id: int | None = None
+    via: str = "email"  # email | portal
+    author: str = ""
+    key: str = ""
 
 
 @dataclass

@@ -58,6 +58,12 @@ def portal_reply_key(contact_id: int, submission: str) -> str:
     return f"portal:{contact_id}:{submission}"
 
 
+def rating_key(number: str, submission: str) -> str:
+    """A rating's comment (from the mailed link or the portal): a nonce put in the form when
+    it was shown, scoped to the ticket (a double submit stores one comment)."""
+    return f"rating:{number}:{submission}"[:KEY_MAX]
+
+
 def desk_entry_key(agent: str, submission: str) -> str:
     """An agent's "New ticket" form, likewise."""
     return f"desk:{agent}:{submission}"

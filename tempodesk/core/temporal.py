@@ -34,6 +34,7 @@ from tempodesk.contracts import (
     MIGRATION_WORKFLOW,
     SIGNAL_CUSTOMER_MESSAGE,
     SIGNAL_POLL_NOW,
+    SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
@@ -46,6 +47,7 @@ from tempodesk.contracts import (
     MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
+    RateInput,
     RelinkContactInput,
     TicketStartInput,
 )
@@ -200,6 +202,19 @@ class AsyncFacade:
             start_signal_args=[message],
         )
 
+    async def rate(self, start: TicketStartInput, rating: RateInput) -> None:
+        """Tell the ticket a customer's rating (signal-with-start): a running ticket gets the
+        signal; an ended one a new run (``TicketStartInput.restoring``) that records it and
+        ends, still closed."""
+        await self._start(
+            TICKET_WORKFLOW,
+            start,
+            id=ticket_workflow_id(start.number),
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal=SIGNAL_RATE,
+            start_signal_args=[rating],
+        )
+
     async def ensure_mailbox(self, name: str, *, poll_now: bool = True) -> None:
         """Start the mailbox's polling workflow if it does not run (and wake it: check now)."""
         await self._start(
@@ -295,6 +310,10 @@ class TemporalFacade:
         self._call(
             self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_CUSTOMER_MESSAGE, message))
         )
+
+    def rate(self, start: TicketStartInput, rating: RateInput) -> None:
+        """Tell the ticket (running or ended) a customer's rating."""
+        self._call(self._on_loop(lambda e: e.rate(start, rating)))
 
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""

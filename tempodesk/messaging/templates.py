@@ -52,6 +52,10 @@ VARIABLES: list[tuple[str, str]] = [
     ("action.label / action.fields.<id>", "The action that sent the template and its fields"),
     ("message.body", "The reply text, for portal replies"),
     ("portal_link", "Where the customer reads the ticket in the portal"),
+    (
+        "rating.url / rating.links (each: score, url)",
+        "Where the customer rates the answer (set by an ask_rating effect), one link per score",
+    ),
     ("helpdesk.name", "The name of the helpdesk (the sender name)"),
 ]
 
@@ -101,6 +105,13 @@ def sample_context(definition: ProcessDefinition | None = None) -> dict[str, Any
         "action": {"id": "reply", "label": "Reply", "fields": Fields()},
         "message": {"body": "We are sending you a new kettle today."},
         "portal_link": "https://desk.example.com/portal/tickets/HD-2026-000123",
+        "rating": {
+            "url": "https://desk.example.com/rate/SAMPLE",
+            "links": [
+                {"score": n, "url": f"https://desk.example.com/rate/SAMPLE?score={n}"}
+                for n in range(1, 6)
+            ],
+        },
         "helpdesk": {"name": "Tempodesk Support"},
     }
 
@@ -115,6 +126,7 @@ def ticket_context(
     action: dict[str, Any] | None = None,
     message_body: str = "",
     customer_state_label: str = "",
+    rating: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The context for rendering a template about a real ticket (plain data only)."""
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
@@ -159,6 +171,7 @@ def ticket_context(
         },
         "message": {"body": message_body},
         "portal_link": f"{public_url}/portal/tickets/{ticket.number}",
+        "rating": rating or {"url": "", "links": []},
         "helpdesk": {"name": helpdesk_name},
     }
 
@@ -426,6 +439,29 @@ BUNDLED: dict[str, dict[str, Any]] = {
             ),
         },
     },
+    "rate_answer": {
+        "channel": "email",
+        "essential": False,
+        "description": "Asks the customer to rate the answer (the ask_rating effect).",
+        "texts": {
+            "en": (
+                "[{{ ticket.number }}] How did we do?",
+                "Hello {{ customer.name or 'there' }},\n\nwe have resolved your request "
+                "{{ ticket.number }}. How happy are you with our answer? Choose a score "
+                "(1 poor, 5 excellent):\n\n"
+                "{% for link in rating.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n\n"
+                "You can add a comment on the page that opens.\n\n{{ helpdesk.name }}\n",
+            ),
+            "cs": (
+                "[{{ ticket.number }}] Jak jsme si vedli?",
+                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nváš požadavek "
+                "{{ ticket.number }} jsme vyřešili. Jak jste s odpovědí spokojeni? Zvolte "
+                "hodnocení (1 špatné, 5 výborné):\n\n"
+                "{% for link in rating.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n\n"
+                "Na stránce, která se otevře, můžete připsat komentář.\n\n{{ helpdesk.name }}\n",
+            ),
+        },
+    },
     "closed_no_answer": {
         "channel": "email",
         "description": "Tells the customer a ticket was closed after waiting for them.",
@@ -496,4 +532,5 @@ def ensure_bundled(session: Session) -> None:
                 description=spec["description"],
                 texts=spec["texts"],
                 author="tempodesk",
+                essential=spec.get("essential", True),
             )

@@ -20,7 +20,7 @@ from tempodesk.contracts import Actor
 from tempodesk.core.models import Channel, Group, User
 from tempodesk.tickets import lists, processes, queries
 
-_FORM_LISTS = ("state", "category", "priority", "channel")
+_FORM_LISTS = ("state", "category", "priority", "rating", "channel")
 _FORM_TEXTS = ("assignee", "group", "process", "mailbox", "customer", "text")
 _TRUE = {"1", "on", "true", "yes"}
 

@@ -76,6 +76,7 @@ CRITERIA_KEYS = {
     "assignee",
     "group",
     "priority",
+    "rating",
     "channel",
     "process",
     "mailbox",
@@ -146,6 +147,8 @@ def apply(
         elif key == "priority":
             asked = {str(v).strip() for v in value}  # only real priorities reach the query
             stmt = stmt.where(Ticket.priority.in_([p for p in PRIORITIES if str(p) in asked]))
+        elif key == "rating":
+            stmt = stmt.where(_rating_clause({str(v).strip() for v in value}))
         elif key == "channel":
             stmt = stmt.where(Ticket.channel.in_(value))
         elif key == "process":
@@ -173,6 +176,13 @@ def apply(
             followed = select(Follow.ticket_number).where(Follow.username == actor.username)
             stmt = stmt.where(Ticket.number.in_(followed))
     return stmt
+
+
+def _rating_clause(asked: set[str]) -> ColumnElement[bool]:
+    """Rated tickets ("rated": any score) or those with one of the scores asked (1-5)."""
+    if "rated" in asked:
+        return Ticket.rating_score.is_not(None)
+    return Ticket.rating_score.in_([n for n in range(1, 6) if str(n) in asked])
 
 
 def unread_clause(username: str) -> ColumnElement[bool]:

@@ -140,6 +140,10 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         state_entered_at=iso(ticket.updated_at) or "",
         mailbox=ticket.mailbox or "",
         form=ticket.form or "",
+        rating_asked_seq=ticket.rating_asked_seq or 0,
+        rating_agent=ticket.rating_agent or "",
+        rating_score=ticket.rating_score or 0,
+        rated_at=iso(ticket.rated_at) or "",
     )
 
 

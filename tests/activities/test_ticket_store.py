@@ -18,7 +18,7 @@ from tempodesk.contracts import (
     TicketSnapshot,
 )
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Contact, Message, Ticket, TicketEvent
+from tempodesk.core.models import Contact, Message, Ticket, TicketEvent, TicketRating
 from tests.helpers import Stack
 
 
@@ -243,3 +243,38 @@ def test_the_ticket_is_found_by_its_fields_from_the_start_and_after_an_action_se
     set_event = replace(event(2), data={"set": {"complaint": "Rozbitá konvice"}})
     activities.project(ProjectionInput(snapshot(number, 2, "open", fields=changed), [set_event]))
     assert "Rozbitá konvice" in search_text_of(any_stack, number)
+
+
+def rated(seq: int, score: int, asked_seq: int = 2) -> TicketEventRecord:
+    data = {"score": score, "asked_seq": asked_seq, "agent": "agent1", "via": "email"}
+    return replace(event(seq, "rated"), data=data)
+
+
+def test_ratings_keep_one_row_per_answer_the_latest_and_a_late_one_changes_nothing(
+    any_stack: Stack,
+) -> None:
+    number = f"P-{uuid.uuid4().hex[:8]}"
+    activities = store(any_stack)
+    asked = {"rating_asked_seq": 2, "rating_agent": "agent1"}
+    first = ProjectionInput(
+        snapshot(number, 3, "resolved", rating_score=2, rated_at=event(3).at, **asked),
+        [rated(3, 2)],
+    )
+    activities.project(first)
+    activities.project(
+        ProjectionInput(
+            snapshot(number, 4, "resolved", rating_score=5, rated_at=event(4).at, **asked),
+            [rated(4, 5)],
+        )
+    )
+    activities.project(first)  # late or retried: the rating stays 5
+    with any_stack.sessions() as session:
+        rows = session.scalars(select(TicketRating).where(TicketRating.ticket_number == number))
+        assert [(r.asked_seq, r.score, r.event_seq, r.agent) for r in rows] == [(2, 5, 4, "agent1")]
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        assert (ticket.rating_score, ticket.rating_asked_seq, ticket.rating_agent) == (
+            5,
+            2,
+            "agent1",
+        )

@@ -333,6 +333,7 @@ def test_every_documented_effect_type_is_known() -> None:
         "portal_reply",
         "send_template",
         "notify_followers",
+        "ask_rating",
         "add_note",
         "assign",
         "forward",

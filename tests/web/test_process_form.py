@@ -287,6 +287,20 @@ def test_an_effect_keeps_only_the_arguments_its_type_takes() -> None:
     ]
 
 
+def test_an_action_can_be_made_to_ask_for_a_rating_in_the_form() -> None:
+    data = posted(canonical("support"))
+    a = index_of(data, "a", "close")
+    data[f"{a}-effect_count"] = ["1"]
+    data[f"{a}-e0-type"] = ["ask_rating"]
+    data[f"{a}-e0-template"] = ["rate_answer"]
+    data[f"{a}-e0-to"] = ["customer"]  # not an argument of ask_rating: dropped
+    result = after(data)
+    assert result.document["actions"]["close"]["effects"] == [
+        {"type": "ask_rating", "template": "rate_answer"}
+    ]
+    assert "ask_rating" in pf.options()["effects"]
+
+
 def test_choices_are_read_one_per_line() -> None:
     data = posted(canonical("support"))
     a = index_of(data, "a", "categorise")

@@ -15,6 +15,7 @@ from flask_login import current_user
 from tempodesk.messaging import templates  # the languages a user may choose
 from tempodesk.people import users
 from tempodesk.people.users import AccountInvalid, UserData
+from tempodesk.tickets import ratings
 from web import db
 from web.admin import bp
 from web.i18n import LANGUAGES
@@ -27,7 +28,11 @@ def _checked(name: str) -> bool:
 
 @bp.route("/users")
 def users_list() -> Any:
-    return render_template("admin/users/list.html", users=users.all_users(db()))
+    return render_template(
+        "admin/users/list.html",
+        users=users.all_users(db()),
+        figures=ratings.agent_figures(db()),
+    )
 
 
 def _user_data() -> UserData:

@@ -208,8 +208,20 @@ SCHEMAS: dict[str, Any] = {
                     ),
                     "messages": {"type": "array", "items": _ref("Message")},
                     "events": {"type": "array", "items": _ref("Event")},
+                    "rating": _nullable(
+                        _object(
+                            {
+                                "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                                "at": _nullable(_text(format="date-time")),
+                                "agent": _text("The agent whose answer was rated."),
+                                "via": _text("Where the customer rated: email or portal."),
+                                "comment": _text("The customer's comment (may be empty)."),
+                            },
+                            ("score", "at", "agent", "via", "comment"),
+                        )
+                    ),
                 },
-                ("customer", "order", "messages", "events"),
+                ("customer", "order", "messages", "events", "rating"),
             ),
         ]
     },
@@ -387,6 +399,12 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "priority",
                     "in": "query",
+                    "schema": {"type": "array", "items": _text()},
+                },
+                {
+                    "name": "rating",
+                    "in": "query",
+                    "description": "Satisfaction: a score 1 to 5, or 'rated' for any.",
                     "schema": {"type": "array", "items": _text()},
                 },
                 {"name": "channel", "in": "query", "schema": {"type": "array", "items": _text()}},

@@ -13,7 +13,7 @@ from statemachines import FieldErrors
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import api_key
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
-from tempodesk.tickets import lists, queries
+from tempodesk.tickets import lists, queries, ratings
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import db, error_response, release_db, runtime
 from web.api.common import (
@@ -115,6 +115,7 @@ def list_tickets() -> Any:
                     "assignee": request.args.get("assignee"),
                     "group": request.args.get("group"),
                     "priority": request.args.getlist("priority"),
+                    "rating": request.args.getlist("rating"),
                     "channel": request.args.getlist("channel"),
                     "text": request.args.get("q"),
                     "fields": {
@@ -151,9 +152,17 @@ def _visible(number: str) -> queries.TicketView:
     return view
 
 
+def _detail(view: queries.TicketView) -> dict[str, Any]:
+    """The ticket as the API shows it: its detail with its latest satisfaction rating."""
+    data = queries.ticket_detail(view, runtime().settings.public_url)
+    rating = ratings.latest(db(), view.ticket)
+    data["rating"] = rating.as_json() if rating is not None else None
+    return data
+
+
 @bp.route("/tickets/<number>", methods=["GET"])
 def get_ticket(number: str) -> Any:
-    return jsonify(queries.ticket_detail(_visible(number), runtime().settings.public_url))
+    return jsonify(_detail(_visible(number)))
 
 
 @bp.route("/tickets/<number>/actions", methods=["GET"])
@@ -224,7 +233,7 @@ def perform_action(number: str, name: str) -> Any:
         {
             "state": result.state,
             "state_label": result.state_label,
-            "ticket": queries.ticket_detail(view, runtime().settings.public_url),
+            "ticket": _detail(view),
         }
     )
 

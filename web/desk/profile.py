@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from tempodesk.core.models import User
 from tempodesk.people import users
+from tempodesk.tickets import ratings
 from web import db
 from web.desk.common import bp
 from web.i18n import LANGUAGES, force_locale
@@ -44,7 +45,11 @@ def profile() -> Any:
             return redirect(url_for("desk.profile"))
     return (
         render_template(
-            "desk/profile.html", values=values, errors=errors, language_names=LANGUAGES
+            "desk/profile.html",
+            values=values,
+            errors=errors,
+            language_names=LANGUAGES,
+            figures=ratings.agent_figures(session, user.username).get(user.username),
         ),
         422 if errors else 200,
     )

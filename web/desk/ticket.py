@@ -16,7 +16,7 @@ from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Me
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.mail import trim_quoted
 from tempodesk.mail.inbound import MailNotRouted
-from tempodesk.tickets import forms, lists, marks, queries
+from tempodesk.tickets import forms, lists, marks, queries, ratings
 from web import db, release_db, runtime
 from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
 from web.i18n import gettext as _
@@ -152,6 +152,7 @@ def _ticket_page(
             state_label=lambda state_id: _state_label(view.definition, state_id),
             workflow_url=runtime().settings.workflow_url(view.ticket.workflow_id),
             field_labels=forms.labels(session, view.ticket.form),
+            rating=ratings.latest(session, view.ticket),
         ),
         status,
     )

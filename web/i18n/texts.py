@@ -80,6 +80,7 @@ LABELS = [
     N_("The action that sent the template and its fields"),
     N_("The reply text, for portal replies"),
     N_("Where the customer reads the ticket in the portal"),
+    N_("Where the customer rates the answer (set by an ask_rating effect), one link per score"),
     N_("The name of the helpdesk (the sender name)"),
     # what each effect of a process action does
     N_("Reply to the customer by email with the text of a long-text field."),
@@ -89,6 +90,10 @@ LABELS = [
         "or the followers."
     ),
     N_("Send a template to everyone following the ticket."),
+    N_(
+        "Ask the customer to rate the answer (1-5): a template whose links rate it, about "
+        "the assignee (else whoever pressed the action)."
+    ),
     N_("Add an internal note (agents only) from a long-text field."),
     N_("Assign to the agent or group chosen in a field."),
     N_("Forward to a specialist or a group with a note for them."),

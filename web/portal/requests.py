@@ -28,6 +28,7 @@ from web.i18n import N_, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.actions import CustomerActionForm, buttons
 from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
+from web.portal.rating import rating_form
 from web.uploads import uploaded_files
 
 
@@ -103,6 +104,7 @@ def ticket(number: str) -> Any:
         own=access.own,
         buttons=buttons(found) if access.own else [],
         action_form=CustomerActionForm(formdata=None, state=found.state),
+        rating_form=rating_form(found),
     ), status
 
 

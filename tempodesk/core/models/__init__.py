@@ -35,7 +35,15 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
-from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
+from .tickets import (
+    Attachment,
+    Message,
+    PendingStart,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketRating,
+)
 
 __all__ = [
     "AcknowledgementClaim",
@@ -77,6 +85,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketRating",
     "TicketRead",
     "User",
     "WebForm",

@@ -75,9 +75,38 @@ class Ticket(Base):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Satisfaction (projection): the event that last asked for a rating and for which agent,
+    # and the latest score given (1-5; None: not rated).
+    rating_asked_seq: Mapped[int | None] = mapped_column(Integer, default=None)
+    rating_agent: Mapped[str | None] = mapped_column(String(64), default=None)
+    rating_score: Mapped[int | None] = mapped_column(Integer, default=None)
+    rated_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
+
+
+class TicketRating(Base):
+    """A customer's rating of one answer: one row per ticket and asking event, so a repeated
+    signal (or a changed mind) counts once; the agent's figures are read from here."""
+
+    __tablename__ = "ticket_ratings"
+    __table_args__ = (
+        UniqueConstraint("ticket_number", "asked_seq"),
+        Index("ix_ticket_ratings_agent", "agent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(64))
+    asked_seq: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(64), default="")
+    score: Mapped[int] = mapped_column(Integer)
+    comment_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+    )
+    via: Mapped[str] = mapped_column(String(16), default="")  # email | portal
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)  # the "rated" event
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Message(Base):

@@ -55,6 +55,7 @@ def test_upgrading_to_folded_search_indexes_existing_tickets_without_diacritics(
     engine = make_engine(url)
     try:
         sessions = make_session_factory(engine)
+        # Written as 0004 had it: the model has columns a later migration adds.
         with transaction(sessions) as session:
             # The columns of 0004 only (the model has more by now).
             session.execute(
