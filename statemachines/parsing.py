@@ -246,7 +246,11 @@ class _Reader:
                 f"Unknown field type '{field_type}'; use one of {', '.join(FIELD_TYPES)}.",
             )
         choices: list[Choice] = []
-        for i, c in enumerate(data.get("choices") or []):
+        choices_data = data.get("choices") or []
+        if not isinstance(choices_data, list):
+            self.fail(f"{where}.choices", "Choices must be a list.")
+            choices_data = []
+        for i, c in enumerate(choices_data):
             if isinstance(c, str):
                 choices.append(Choice(c, c))
             elif isinstance(c, Mapping) and isinstance(c.get("value"), str):

@@ -373,3 +373,11 @@ def test_an_action_marked_for_customers_is_read_kept_and_takes_no_fields() -> No
     problems = problems_of(data)
     assert "actions.reply.customers: An action for customers takes no fields." in problems
     assert "actions.comment.customers: Use true or false." in problems
+
+
+def test_choices_that_are_not_a_list_are_a_located_problem_not_a_crash() -> None:
+    data = default_document()
+    data["actions"]["close_without_reply"]["fields"][0]["choices"] = 1.5
+    assert "actions.close_without_reply.fields[0].choices: Choices must be a list." in (
+        problems_of(data)
+    )
