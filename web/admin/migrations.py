@@ -19,7 +19,7 @@ from tempodesk.core.models import ProcessMigration
 from tempodesk.tickets import migration as process_migration
 from tempodesk.tickets import processes
 from tempodesk.tickets.migration import MigrationInvalid
-from web import db, release_db, runtime
+from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -61,6 +61,13 @@ def migrate(name: str) -> Any:
                 session.rollback()
                 errors = exc.errors
             else:
+                session.flush()
+                audit.record(
+                    "process.migrate",
+                    object_type="process",
+                    object_id=name,
+                    after={"migration": migration.id, "version": target, "state_map": state_map},
+                )
                 session.commit()
                 migration_id = migration.id
                 release_db()
