@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         """Link to a workflow in the Temporal UI."""
         return f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
 
+    def workflows_query_url(self, query: str) -> str:
+        """Link to the Temporal UI's workflow list filtered by a visibility query."""
+        from urllib.parse import quote
+
+        base = f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows"
+        return f"{base}?query={quote(query, safe='')}"
+
 
 def get_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (used by tests)."""

@@ -6,11 +6,19 @@ admin's operations page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
-from tempodesk.core.models import Channel, InboundMessage, Mailbox, PendingStart, SmtpAlert
+from tempodesk.core.models import (
+    Channel,
+    InboundMessage,
+    Mailbox,
+    Message,
+    PendingStart,
+    SmtpAlert,
+)
 
 #: The failed starts the operations page lists at most (the oldest first).
 FAILED_STARTS_SHOWN = 200
@@ -75,4 +83,19 @@ def failed_starts(session: Session) -> list[PendingStart]:
 
 
 def smtp_alerts(session: Session) -> list[SmtpAlert]:
-    return list(session.scalars(select(SmtpAlert)))
+    return list(session.scalars(select(SmtpAlert).order_by(SmtpAlert.server)))
+
+
+def tickets_with_queued_mail(session: Session, older_than: timedelta, limit: int) -> list[str]:
+    """Numbers of tickets with a mail still queued after ``older_than`` (newest first): where
+    a send activity is likely retrying (the operations page asks Temporal about these)."""
+    cutoff = datetime.now(UTC) - older_than
+    rows = session.execute(
+        select(Message.ticket_number, func.max(Message.created_at))
+        .where(Message.delivery_status == "queued")
+        .where(Message.created_at <= cutoff)
+        .group_by(Message.ticket_number)
+        .order_by(func.max(Message.created_at).desc())
+        .limit(limit)
+    )
+    return [number for number, _at in rows]

@@ -1,4 +1,5 @@
-"""the audit log: admin changes, sign-ins, token creation, GDPR operations
+"""the audit log: admin changes, sign-ins, token creation, GDPR operations; an index of
+messages still queued (the operations page)
 
 Revision ID: 0023
 Revises: 0018
@@ -34,9 +35,18 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
     op.create_index("ix_audit_log_actor", "audit_log", ["actor"], unique=False)
     op.create_index("ix_audit_log_action", "audit_log", ["action"], unique=False)
+    queued = sa.text("delivery_status = 'queued'")
+    op.create_index(
+        "ix_messages_queued",
+        "messages",
+        ["created_at"],
+        postgresql_where=queued,
+        sqlite_where=queued,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_queued", table_name="messages")
     op.drop_index("ix_audit_log_action", table_name="audit_log")
     op.drop_index("ix_audit_log_actor", table_name="audit_log")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
