@@ -61,13 +61,7 @@ def migrate(name: str) -> Any:
                 session.rollback()
                 errors = exc.errors
             else:
-                session.flush()
-                audit.record(
-                    "process.migrate",
-                    object_type="process",
-                    object_id=name,
-                    after={"migration": migration.id, "version": target, "state_map": state_map},
-                )
+                _audit(name, migration, state_map)
                 session.commit()
                 migration_id = migration.id
                 release_db()
@@ -92,6 +86,12 @@ def migrate(name: str) -> Any:
         ),
         422 if errors else 200,
     )
+
+
+def _audit(name: str, migration: ProcessMigration, state_map: dict[str, str]) -> None:
+    db().flush()  # the migration's id
+    after = {"migration": migration.id, "version": migration.to_version, "map": state_map}
+    audit.record("process.migrate", object_type="process", object_id=name, after=after)
 
 
 @bp.route("/migrations")
