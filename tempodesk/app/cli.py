@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import DefinitionError
-from tempodesk.app import demo
+from tempodesk.app import demo, logs
 from tempodesk.core import audit
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.models import Channel, PendingStart
@@ -40,9 +39,7 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 @click.group()
 def main() -> None:
     """Tempodesk: a helpdesk where every ticket is a durable Temporal workflow."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("alembic", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(os.environ.get("TEMPODESK_LOG_FORMAT", "text"))
 
 
 @main.group()
