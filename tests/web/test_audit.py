@@ -18,6 +18,7 @@ from tempodesk.core import audit
 from tempodesk.core.audit import CHANGED
 from tempodesk.core.db import transaction
 from tempodesk.core.models import AuditEntry
+from tempodesk.knowledge import site
 from tests.helpers import Stack, csrf_token
 from tests.web.portal_helpers import create, portal_client, unique_email
 from tests.web.test_admin_mail import _fields as mailbox_fields
@@ -177,3 +178,35 @@ def test_admins_view_and_export_the_log_formula_safe_and_agents_may_not(stack: S
     agent = stack.login("agent1")
     assert agent.get("/admin/audit").status_code == 403
     assert agent.get("/admin/audit/export").status_code == 403
+
+
+def test_help_centre_settings_are_audited(stack: Stack) -> None:
+    admin = stack.login("admin")
+    slug = _unique("cat-")
+    data = {"name": "Audited category", "slug": slug, "language": "en", "position": "1"}
+    assert _post(admin, "/kb/categories", data).status_code == 302
+    with stack.sessions() as session:
+        entry = session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "kb_category.create")
+            .order_by(AuditEntry.id.desc())
+        )
+    assert entry is not None and entry.after is not None and entry.after["slug"] == slug
+    with stack.sessions() as session:
+        current = site.look(session)
+        original = {
+            "title": current.title,
+            "color_accent": current.color_accent,
+            "color_background": current.color_background,
+            "color_text": current.color_text,
+        }
+    looked = _post(admin, "/kb/look", {**original, "title": "Audited help"})
+    assert looked.status_code == 302
+    with stack.sessions() as session:
+        look = session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "kb_look.update")
+            .order_by(AuditEntry.id.desc())
+        )
+    assert look is not None and look.after["title"] == "Audited help"  # type: ignore[index]
+    assert _post(admin, "/kb/look", original).status_code == 302  # as the other tests expect
