@@ -33,6 +33,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sla import BusinessCalendar, SlaPolicy
 from .tickets import Attachment, Message, PendingStart, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Attachment",
     "AutoMailLog",
     "Base",
+    "BusinessCalendar",
     "CannedAnswer",
     "Channel",
     "Contact",
@@ -64,6 +66,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SlaPolicy",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",

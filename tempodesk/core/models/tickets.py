@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +75,12 @@ class Ticket(Base):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The SLA block as the workflow has it (policy and clocks), for lists and the API: the
+    # earliest running due moment and whether any target is breached (projection). No
+    # Python defaults: rows written by code older than these columns stay writable.
+    sla: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
