@@ -7,6 +7,7 @@ groups may not see, whichever page or endpoint asks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
@@ -27,6 +28,7 @@ from tempodesk.core.models import (
     User,
 )
 from tempodesk.people.contacts import account_owner, get_contact, orders_of
+from tempodesk.sla.view import sla_targets
 from tempodesk.tickets import processes
 
 
@@ -183,6 +185,7 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
         "organisation": contact.organisation.name if contact and contact.organisation else None,
         "account_owner": contact.account_owner if contact else None,
     }
+    data["sla"] = sla_targets(ticket.sla, datetime.now(UTC))
     data["order"] = (
         {
             "number": ticket.order.number,
