@@ -13,7 +13,7 @@ the policy again (a policy that escalates to a group another policy matches woul
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from temporalio import workflow
@@ -88,6 +88,17 @@ def time_left(host: Host) -> timedelta | None:
     if moment is None or not workflow.patched(SLA_PATCH):
         return None
     return max(moment - workflow.now(), timedelta(milliseconds=1))
+
+
+def earliest(*lefts: timedelta | None) -> timedelta | None:
+    """The run loop's timer: the earliest of the state's timeout and the next SLA moment."""
+    found = [left for left in lefts if left is not None]
+    return min(found) if found else None
+
+
+def before(entered_at: str, seconds: int) -> bool:
+    """Whether the state's timeout is still to come (the timer rang for an SLA moment)."""
+    return datetime.fromisoformat(entered_at) + timedelta(seconds=seconds) > workflow.now()
 
 
 def entered(host: Host) -> None:

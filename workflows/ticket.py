@@ -112,7 +112,8 @@ class TicketWorkflow:
             entry, armed = self._t.state_entry, sla.clocks(self).next_moment()
             try:
                 await workflow.wait_condition(
-                    partial(self._has_work, input, entry, armed), timeout=self._next_timer()
+                    partial(self._has_work, input, entry, armed),
+                    timeout=sla.earliest(self._time_left_in_state(), sla.time_left(self)),
                 )
             except TimeoutError:
                 await self._fire_timeout(entry)
@@ -256,11 +257,6 @@ class TicketWorkflow:
     def _finished(self) -> bool:
         return self._process.definition.state(self._t.state).final
 
-    def _next_timer(self) -> timedelta | None:
-        """Until the state's timeout or the next SLA moment, whichever comes first."""
-        lefts = [t for t in (self._time_left_in_state(), sla.time_left(self)) if t is not None]
-        return min(lefts) if lefts else None
-
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
         timeout = self._process.definition.state(self._t.state).timeout
@@ -280,10 +276,7 @@ class TicketWorkflow:
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
-            due = datetime.fromisoformat(self._t.state_entered_at) + timedelta(
-                seconds=state.timeout.seconds
-            )
-            if due > workflow.now():
+            if sla.before(self._t.state_entered_at, state.timeout.seconds):
                 return  # the timer was an SLA moment
             request = PerformActionInput(state.timeout.action, SYSTEM, {})
             checked = self._check(request)
