@@ -52,20 +52,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_policies")),
         sa.UniqueConstraint("name", name=op.f("uq_sla_policies_name")),
     )
-    with op.batch_alter_table("tickets") as batch:
-        batch.add_column(sa.Column("sla", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("sla_due_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("sla_breached", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.create_index(op.f("ix_tickets_sla_due_at"), ["sla_due_at"])
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies the table and loses the
+    # full-text search triggers of 0004.
+    op.add_column("tickets", sa.Column("sla", sa.JSON(), nullable=True))
+    op.add_column("tickets", sa.Column("sla_due_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "tickets",
+        sa.Column("sla_breached", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.create_index(op.f("ix_tickets_sla_due_at"), "tickets", ["sla_due_at"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_index(op.f("ix_tickets_sla_due_at"))
-        batch.drop_column("sla_breached")
-        batch.drop_column("sla_due_at")
-        batch.drop_column("sla")
+    op.drop_index(op.f("ix_tickets_sla_due_at"), "tickets")
+    for column in ("sla_breached", "sla_due_at", "sla"):
+        op.drop_column("tickets", column)
     op.drop_table("sla_policies")
     op.drop_table("calendars")
