@@ -29,7 +29,7 @@ from tempodesk.contracts import (
     SelectSlaInput,
     SlaAction,
 )
-from tempodesk.core.models import BusinessCalendar, Contact, SlaPolicy
+from tempodesk.core.models import BusinessCalendar, Contact, SlaPolicy, Ticket
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 CONDITIONS = ("priority", "channel", "process", "organisation", "group", "field")
@@ -127,7 +127,8 @@ def _check_conditions(conditions: Any) -> list[str]:
     for name in ("priority", "channel", "process", "organisation", "group"):
         if name in conditions and not isinstance(conditions[name], list):
             problems.append(f"conditions.{name}: must be a list of values")
-    for value in conditions.get("priority") or []:
+    priorities = conditions.get("priority")
+    for value in priorities if isinstance(priorities, list) else []:
         if value not in PRIORITIES:
             problems.append(f"conditions.priority: {value!r} is not a priority (1-4)")
     if "field" in conditions and not isinstance(conditions["field"], dict):
@@ -200,7 +201,8 @@ def select_policy(session: Session, ticket: SelectSlaInput) -> PinnedSla | None:
     organisation = None
     if ticket.contact_id is not None:
         contact = session.get(Contact, ticket.contact_id)
-        organisation = contact.organisation_id if contact is not None else None
+        if contact is not None and contact.organisation is not None:
+            organisation = contact.organisation.name
     policies = session.scalars(
         select(SlaPolicy)
         .where(SlaPolicy.active.is_(True))
@@ -214,7 +216,7 @@ def select_policy(session: Session, ticket: SelectSlaInput) -> PinnedSla | None:
     return None
 
 
-def matches(conditions: dict[str, Any], ticket: SelectSlaInput, organisation: int | None) -> bool:
+def matches(conditions: dict[str, Any], ticket: SelectSlaInput, organisation: str | None) -> bool:
     """Whether every condition given accepts the ticket (no conditions: every ticket)."""
     facts: dict[str, Any] = {
         "priority": ticket.priority,
@@ -266,3 +268,21 @@ def _action(raw: dict[str, Any]) -> SlaAction:
         group=str(raw.get("group", "")),
         action=str(raw.get("action", "")),
     )
+
+
+def affected_tickets(session: Session, calendar_id: int | None = None) -> list[str]:
+    """The open tickets a change may concern: every one for a policy (its conditions may now
+    choose others), those under a policy of the calendar for a calendar."""
+    rows = session.execute(
+        select(Ticket.number, Ticket.sla).where(Ticket.state_category.not_in(("closed", "merged")))
+    ).all()
+    if calendar_id is None:
+        return [number for number, _sla in rows]
+    policies = set(
+        session.scalars(select(SlaPolicy.id).where(SlaPolicy.calendar_id == calendar_id))
+    )
+    return [
+        number
+        for number, sla in rows
+        if sla and (sla.get("policy") or {}).get("policy_id") in policies
+    ]
