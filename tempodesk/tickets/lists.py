@@ -60,9 +60,9 @@ BUILT_IN: tuple[View, ...] = (
     View("unread", "Unread", {"unread": True, "category": list(OPEN)}),
     View("followed", "Followed", {"followed": True}),
     View("open", "All open", {"category": list(OPEN)}),
-    View("waiting", "Waiting for customer", {"category": ["pending"]}),
     View("sla_at_risk", "SLA at risk", {"sla": "at_risk", "category": list(OPEN)}),
     View("sla_breached", "Breached", {"sla": "breached", "category": list(OPEN)}),
+    View("waiting", "Waiting for customer", {"category": ["pending"]}),
     View("spam", "Spam", {"state": ["spam"]}),
     View("all", "All tickets", {}),
 )
