@@ -3,10 +3,35 @@ how late, from the block the projection stores (``tickets.sla``)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from tempodesk.contracts import SLA_TARGETS
+from tempodesk.contracts import SLA_TARGETS, PinnedSla, SlaAction, SlaClock, SlaState
+
+
+def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in raw.items() if k in names}
+
+
+def state_of(block: dict[str, Any] | None) -> SlaState:
+    """The ``SlaState`` the projection stored (``dataclasses.asdict``), to restore a closed
+    ticket's run with its policy and clocks."""
+    if not block:
+        return SlaState()
+    raw = block.get("policy")
+    policy = None
+    if raw:
+        policy = PinnedSla(**_known(PinnedSla, raw))
+        policy.on_warning = [SlaAction(**_known(SlaAction, a)) for a in raw.get("on_warning", [])]
+        policy.on_breach = [SlaAction(**_known(SlaAction, a)) for a in raw.get("on_breach", [])]
+    return SlaState(
+        policy=policy,
+        clocks=[SlaClock(**_known(SlaClock, c)) for c in block.get("clocks") or []],
+        replied=bool(block.get("replied")),
+        awaiting_reply=bool(block.get("awaiting_reply")),
+    )
 
 
 def sla_targets(block: dict[str, Any] | None, now: datetime) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from tempodesk.core.models import (
     User,
 )
 from tempodesk.people.contacts import account_owner, get_contact, orders_of
-from tempodesk.sla.view import sla_targets
+from tempodesk.sla.view import sla_targets, state_of
 from tempodesk.tickets import processes
 
 
@@ -141,6 +141,7 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         updated_at=iso(ticket.updated_at) or "",
         state_entered_at=iso(ticket.updated_at) or "",
         mailbox=ticket.mailbox or "",
+        sla=state_of(ticket.sla),
     )
 
 

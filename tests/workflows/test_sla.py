@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
+from temporalio.converter import default
 from temporalio.testing import WorkflowEnvironment
 
 from tempodesk.contracts import (
+    SA_SLA_BREACHED,
+    SA_SLA_DUE_AT,
     Actor,
     CustomerMessageInput,
     PerformActionInput,
@@ -101,6 +106,12 @@ async def test_deadlines_skip_the_night_and_the_weekend(skipping: Env) -> None:
     assert minute(found["first_response"].due_at) == utc(prague(2026, 12, 14, 10, 0))
     assert minute(found["resolution"].due_at) == utc(prague(2026, 12, 16, 15, 0))
     assert "next_response" not in found  # only after a reply and the customer's answer
+    indexed = (await handle.describe()).typed_search_attributes
+    assert indexed.get(SA_SLA_BREACHED) is False
+    due = indexed.get(SA_SLA_DUE_AT)
+    assert due is not None and due.replace(second=0, microsecond=0) == utc(
+        prague(2026, 12, 14, 10, 0)
+    )
 
 
 async def test_holidays_are_not_business_time(skipping: Env) -> None:
@@ -176,6 +187,35 @@ async def test_a_warning_and_a_breach_each_act_once_at_their_moment(skipping: En
     assert snapshot.priority == 4  # raised once per breach: 2 -> 3 -> 4
     assert snapshot.group == "Escalations"
     assert {c.state for c in snapshot.sla.clocks} == {"breached"}
+    assert await indexed_value(env, handle.id, SA_SLA_BREACHED.name) is True
+
+
+async def indexed_value(env: WorkflowEnvironment, workflow_id: str, name: str) -> object:
+    """A search attribute as the server holds it (read raw: the test server keeps an unset
+    Datetime as a null, which ``describe()`` cannot decode)."""
+    raw = await env.client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=env.client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    payload = raw.workflow_execution_info.search_attributes.indexed_fields[name]
+    return default().payload_converter.from_payloads([payload])[0]
+
+
+async def test_a_breach_may_perform_a_process_action_as_the_system(skipping: Env) -> None:
+    env, wf = skipping
+    await at(env, prague(2027, 2, 15, 8, 0))  # Monday 08:00
+    sla = policy(
+        targets={"first_response": 2 * HOUR}, on_breach=[SlaAction("perform", action="resolve")]
+    )
+    handle, number = await open_ticket(skipping, sla)
+    await env.sleep(timedelta(hours=3))
+    snapshot: TicketSnapshot = await handle.query(TicketWorkflow.snapshot)
+    assert snapshot.state == "resolved"
+    resolved = [e for e in wf.stubs.events(number) if e.action == "resolve"]
+    assert len(resolved) == 1 and resolved[0].actor == "system"
+    assert resolved[0].data["reason"] == "sla_breached first_response"
+    assert minute(resolved[0].at) == utc(prague(2027, 2, 15, 10, 0))
 
 
 async def test_a_policy_change_re_arms_an_open_ticket(skipping: Env) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from tempodesk.contracts import PinnedSla, SlaState
+from tempodesk.contracts import PinnedSla, SlaAction, SlaState
 from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.view import state_of
 
 ALWAYS = {
     "time_zone": "UTC",
@@ -43,3 +45,11 @@ def test_a_breach_fires_once_and_a_late_reply_says_how_late() -> None:
     sla.replied(START + timedelta(hours=1, minutes=10))
     first = sla.state.clock("first_response")
     assert first is not None and (first.state, first.breached_by_seconds) == ("breached", 600)
+
+
+def test_the_projected_block_restores_the_same_state() -> None:
+    sla = clocks()
+    sla.state.policy.on_breach = [SlaAction("escalate", group="Billing")]  # type: ignore[union-attr]
+    sla.replied(START + timedelta(minutes=5))
+    assert state_of(asdict(sla.state)) == sla.state
+    assert state_of(None) == SlaState()
