@@ -138,6 +138,24 @@ async def reselect(host: Host, reason: str) -> None:
         )
 
 
+def for_query(ticket: TicketSnapshot) -> TicketSnapshot:
+    """The snapshot as the query answers it: a breach not met yet is late by now - due (a
+    query's now is the time of the workflow's last task; the API counts to the present)."""
+    late = [c for c in ticket.sla.clocks if c.breached and not c.met_at and c.due_at]
+    if not late:
+        return ticket
+    now = workflow.now()
+    clocks = [
+        replace(
+            c, breached_by_seconds=int((now - datetime.fromisoformat(c.due_at)).total_seconds())
+        )
+        if c in late
+        else c
+        for c in ticket.sla.clocks
+    ]
+    return replace(ticket, sla=replace(ticket.sla, clocks=clocks))
+
+
 def changed(before: TicketSnapshot, after: TicketSnapshot) -> bool:
     """Whether a change of the ticket may choose another policy."""
     return (before.priority, before.group, before.assignee, before.fields) != (

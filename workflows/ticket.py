@@ -295,7 +295,7 @@ class TicketWorkflow:
 
     @workflow.query
     def snapshot(self) -> TicketSnapshot:
-        return self._t
+        return sla.for_query(self._t)
 
     @workflow.update
     async def confirm_created(self, input: ConfirmCreatedInput) -> ConfirmCreatedResult:
