@@ -116,9 +116,10 @@ def customer_wrote(host: Host) -> None:
     clocks(host).customer_wrote(workflow.now(), paused(host))
 
 
-async def reselect(host: Host, reason: str) -> None:
-    """Choose the policy again (a local activity) and re-arm the clocks if it changed."""
-    if not workflow.patched(SLA_PATCH):
+async def reselect(host: Host, reason: str, when: bool = True, project: bool = False) -> None:
+    """Choose the policy again (a local activity) and re-arm the clocks if it changed (and
+    project the change if asked: the signal's handler)."""
+    if not when or not workflow.patched(SLA_PATCH):
         return
     t = host._t
     chosen: SelectSlaResult = await workflow.execute_local_activity(
@@ -136,6 +137,8 @@ async def reselect(host: Host, reason: str) -> None:
         host._record(
             "sla_changed", actor="system", data={"from": before, "to": after, "reason": reason}
         )
+        if project:
+            await host._project()
 
 
 def for_query(ticket: TicketSnapshot) -> TicketSnapshot:
@@ -168,6 +171,8 @@ def changed(before: TicketSnapshot, after: TicketSnapshot) -> bool:
 
 async def fire(host: Host) -> None:
     """The timer rang (lock held): every warning and breach due now, each once."""
+    if host._t.sla.policy is None:
+        return  # (the state's timeout rang; tickets without a policy replay unchanged)
     for firing in clocks(host).fire(workflow.now()):
         policy = host._t.sla.policy
         actions = (

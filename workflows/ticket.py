@@ -268,11 +268,9 @@ class TicketWorkflow:
         return max(due - workflow.now(), timedelta(milliseconds=1))
 
     async def _fire_timeout(self, entry: int) -> None:
-        """The ticket stayed too long in its state: the system performs the state's action.
-        (Or an SLA moment came: its warning or breach, then the state's timeout if due.)"""
+        """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
         async with self._lock:
-            if self._t.sla.policy is not None:
-                await sla.fire(self)
+            await sla.fire(self)
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
@@ -385,8 +383,7 @@ class TicketWorkflow:
             message_id=outcome.message_ids[0] if outcome.message_ids else None,
             data=data,
         )
-        if changed:
-            await sla.reselect(self, f"action {action.id}")
+        await sla.reselect(self, f"action {action.id}", when=changed)
         await self._project()
         return PerformActionResult(
             state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
@@ -469,9 +466,7 @@ class TicketWorkflow:
         """A fact: a policy or calendar changed; choose the policy again and re-arm."""
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
-            await sla.reselect(self, input.reason or "policy changed")
-            if self._events:
-                await self._project()
+            await sla.reselect(self, input.reason or "policy changed", project=True)
 
     @workflow.signal
     async def customer_message(self, input: CustomerMessageInput) -> None:
