@@ -7,6 +7,7 @@ Temporal server) and are safe to run twice: every write is an upsert or guarded.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -20,6 +21,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_SELECT_SLA,
     OPENING_FAILED,
     AssignmentInput,
     AssignmentResult,
@@ -28,7 +30,12 @@ from tempodesk.contracts import (
     LinkCustomerResult,
     OpenTicketInput,
     OpenTicketResult,
+    PinnedSla,
     ProjectionInput,
+    SelectSlaInput,
+    SelectSlaResult,
+    SlaState,
+    TicketSnapshot,
 )
 from tempodesk.core import failpoints
 from tempodesk.core.db import transaction
@@ -37,6 +44,8 @@ from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
 from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
+from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
 
 # What the database refuses to store (a value too long, a NUL, a broken constraint): the same
@@ -80,7 +89,12 @@ class TicketStore:
             assignment = choose_assignee(
                 session, self.settings, input.assignment_channel, link.contact_id
             )
-            opened = OpenTicketResult(link, assignment)
+            # The policy, its clocks started at the opening (the workflow's moment, not now).
+            policy = open_sla(session, created.snapshot, link.contact_id, assignment.group)
+            sla = SlaState()
+            opened_at = datetime.fromisoformat(created.snapshot.created_at)
+            SlaClocks(sla).pin(policy, opened_at, created.snapshot.state_category, input.sla_paused)
+            opened = OpenTicketResult(link, assignment, sla if policy else None)
             note = {"assignment": assignment.reason}
             if link.order_note:
                 note["order_note"] = link.order_note
@@ -95,6 +109,12 @@ class TicketStore:
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
         failpoints.hit("projection_after_commit")
         return opened
+
+    @activity.defn(name=ACT_SELECT_SLA)
+    def select_sla(self, input: SelectSlaInput) -> SelectSlaResult:
+        """The policy the ticket runs under now (after a change of it, or of the ticket)."""
+        with self.sessions() as session:
+            return SelectSlaResult(select_policy(session, input))
 
     @activity.defn(name=ACT_PROJECT)
     def project(self, input: ProjectionInput) -> None:
@@ -123,6 +143,22 @@ class TicketStore:
     def choose_assignee(self, input: AssignmentInput) -> AssignmentResult:
         with self.sessions() as session:
             return choose_assignee(session, self.settings, input.channel, input.contact_id)
+
+
+def open_sla(
+    session: Session, ticket: TicketSnapshot, contact_id: int | None, group: str | None
+) -> PinnedSla | None:
+    """The SLA policy a new ticket's conditions choose."""
+    facts = SelectSlaInput(
+        ticket.number,
+        priority=ticket.priority,
+        channel=ticket.channel,
+        process_name=ticket.process_name,
+        group=group,
+        contact_id=contact_id,
+        fields=ticket.fields,
+    )
+    return select_policy(session, facts)
 
 
 def link_customer(

@@ -48,11 +48,13 @@ with workflow.unsafe.imports_passed_through():
         ProjectionInput,
         RateInput,
         RelinkContactInput,
+        SlaChangedInput,
         TicketEventRecord,
         TicketResult,
         TicketSnapshot,
         TicketStartInput,
     )
+    from workflows import sla
     from workflows.answers import Answers
     from workflows.closed import redirect
     from workflows.effects import Pressed, apply_effects
@@ -109,16 +111,19 @@ class TicketWorkflow:
                 if self._events:
                     await self._project()
         while True:
-            entry = self._t.state_entry
+            entry, armed = self._t.state_entry, sla.clocks(self).next_moment()
             try:
                 await workflow.wait_condition(
-                    partial(self._has_work, input, entry), timeout=self._time_left_in_state()
+                    partial(self._has_work, input, entry, armed),
+                    timeout=sla.earliest(self._time_left_in_state(), sla.time_left(self)),
                 )
             except TimeoutError:
                 await self._fire_timeout(entry)
                 continue
             if self._t.state_entry != entry and not (self._outbox or self._finished):
                 continue  # the state changed: its timeout (if any) starts over
+            if armed != sla.clocks(self).next_moment() and not self._has_work(input, entry):
+                continue  # an SLA clock moved: its timer starts over
             if self._outbox:
                 await self._deliver(self._outbox[0])
                 self._outbox.pop(0)
@@ -155,7 +160,9 @@ class TicketWorkflow:
             data["mailbox"] = input.mailbox
         seq = self._record_created(input, data)
         opened = await open_in_one_step(
-            input, ProjectionInput(replace(self._t), list(self._events), list(self._links))
+            input,
+            ProjectionInput(replace(self._t), list(self._events), list(self._links)),
+            sla.paused(self),
         )
         self._t = opened.applied_to(self._t)
         self._events.clear()
@@ -239,12 +246,13 @@ class TicketWorkflow:
 
     # Waiting, time and the end of a run
 
-    def _has_work(self, input: TicketStartInput, entry: int) -> bool:
+    def _has_work(self, input: TicketStartInput, entry: int, armed: object = sla.NOT_ARMED) -> bool:
         return (
             bool(self._outbox)
             or self._finished
             or self._continue_as_new_due(input)
             or self._t.state_entry != entry
+            or (armed is not sla.NOT_ARMED and armed != sla.clocks(self).next_moment())
         )
 
     @property
@@ -262,11 +270,14 @@ class TicketWorkflow:
         return max(due - workflow.now(), timedelta(milliseconds=1))
 
     async def _fire_timeout(self, entry: int) -> None:
-        """The ticket stayed too long in its state: the system performs the state's action."""
+        """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
         async with self._lock:
+            await sla.fire(self)
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
+            if sla.before(self._t.state_entered_at, state.timeout.seconds):
+                return  # the timer was an SLA moment
             request = PerformActionInput(state.timeout.action, SYSTEM, {})
             checked = self._check(request)
             if isinstance(checked, Rejection):
@@ -284,7 +295,7 @@ class TicketWorkflow:
 
     @workflow.query
     def snapshot(self) -> TicketSnapshot:
-        return self._t
+        return sla.for_query(self._t)
 
     @workflow.update
     async def confirm_created(self, input: ConfirmCreatedInput) -> ConfirmCreatedResult:
@@ -350,7 +361,8 @@ class TicketWorkflow:
         outcome = apply_effects(
             self._t, Pressed(action, values, input.actor.username, seq=self._t.seq + 1)
         )
-        self._t = outcome.ticket
+        changed, self._t = sla.changed(self._t, outcome.ticket), outcome.ticket
+        sla.replied_publicly(self, outcome.links)
         self._links += outcome.links
         self._outbox += outcome.outbox
         data: dict[str, Any] = {"label": action.label}
@@ -373,6 +385,7 @@ class TicketWorkflow:
             message_id=outcome.message_ids[0] if outcome.message_ids else None,
             data=data,
         )
+        await sla.reselect(self, f"action {action.id}", when=changed)
         await self._project()
         return PerformActionResult(
             state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
@@ -463,6 +476,13 @@ class TicketWorkflow:
             await self._project()
 
     @workflow.signal
+    async def sla_changed(self, input: SlaChangedInput) -> None:
+        """A fact: a policy or calendar changed; choose the policy again and re-arm."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            await sla.reselect(self, input.reason or "policy changed", project=True)
+
+    @workflow.signal
     async def customer_message(self, input: CustomerMessageInput) -> None:
         """The customer wrote (the body is stored already); the definition says where it moves."""
         if input.message_id in self._seen:
@@ -485,6 +505,7 @@ class TicketWorkflow:
             if not self._finished and not input.auto_reply:
                 after = move(self._machine, CUSTOMER_MESSAGE)
                 self._enter(after)
+                sla.customer_wrote(self)
             if input.rfc_message_id:
                 self._t.customer_message_id = input.rfc_message_id
             author = input.author or self._t.customer_email
@@ -527,6 +548,7 @@ class TicketWorkflow:
         self._t.state = state.id
         self._t.state_label = state.label
         self._t.state_category = state.category
+        sla.entered(self)
 
     def _record(
         self,

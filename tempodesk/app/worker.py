@@ -46,7 +46,12 @@ log = logging.getLogger(__name__)
 # share their compiled-machine cache across workflows. All of them are deterministic.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "statemachine", "statemachines", "tempodesk.contracts", "tempodesk.core.ids", "yaml"
+        "statemachine",
+        "statemachines",
+        "tempodesk.contracts",
+        "tempodesk.core.ids",
+        "tempodesk.sla.clocks",
+        "yaml",
     )
 )
 
@@ -94,6 +99,7 @@ def build_workers(
         activities=[
             store.open_ticket,
             store.project,
+            store.select_sla,
             store.link_customer,
             store.choose_assignee,
             mailbox.fetch_mail,

@@ -6,7 +6,7 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, mail, migration); import them from here."""
+A module per concern (names, tickets, sla, mail, migration); import them from here."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ from tempodesk.contracts.names import (
     ACT_PROJECT,
     ACT_REDIRECT,
     ACT_RESTART,
+    ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
@@ -67,6 +68,8 @@ from tempodesk.contracts.names import (
     SA_NUMBER,
     SA_PRIORITY,
     SA_PROCESS,
+    SA_SLA_BREACHED,
+    SA_SLA_DUE_AT,
     SA_STATE,
     SA_STATE_CATEGORY,
     SEARCH_ATTRIBUTES,
@@ -74,6 +77,7 @@ from tempodesk.contracts.names import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
     SIGNAL_STOP,
     TICKET_SEARCH_ATTRIBUTES,
     TICKET_TASK_QUEUE,
@@ -81,6 +85,17 @@ from tempodesk.contracts.names import (
     UPDATE_CONFIRM_CREATED,
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
+)
+from tempodesk.contracts.sla import (
+    SLA_ACTION_KINDS,
+    SLA_TARGETS,
+    PinnedSla,
+    SelectSlaInput,
+    SelectSlaResult,
+    SlaAction,
+    SlaChangedInput,
+    SlaClock,
+    SlaState,
 )
 from tempodesk.contracts.tickets import (
     SYSTEM,
@@ -124,6 +139,7 @@ __all__ = [
     "ACT_PROJECT",
     "ACT_REDIRECT",
     "ACT_RESTART",
+    "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
     "ACT_SEND_TEMPLATE",
@@ -138,6 +154,8 @@ __all__ = [
     "SA_NUMBER",
     "SA_PRIORITY",
     "SA_PROCESS",
+    "SA_SLA_BREACHED",
+    "SA_SLA_DUE_AT",
     "SA_STATE",
     "SA_STATE_CATEGORY",
     "SEARCH_ATTRIBUTES",
@@ -145,7 +163,10 @@ __all__ = [
     "SIGNAL_POLL_NOW",
     "SIGNAL_RATE",
     "SIGNAL_RELINK_CONTACT",
+    "SIGNAL_SLA_CHANGED",
     "SIGNAL_STOP",
+    "SLA_ACTION_KINDS",
+    "SLA_TARGETS",
     "SYSTEM",
     "TICKET_SEARCH_ATTRIBUTES",
     "TICKET_TASK_QUEUE",
@@ -183,6 +204,7 @@ __all__ = [
     "PerformActionInput",
     "PerformActionResult",
     "PinnedProcess",
+    "PinnedSla",
     "PreparedTemplate",
     "ProjectionInput",
     "RateInput",
@@ -190,11 +212,17 @@ __all__ = [
     "RelinkContactInput",
     "RestartInput",
     "RestartResult",
+    "SelectSlaInput",
+    "SelectSlaResult",
     "SendMailInput",
     "SendMailResult",
     "SendNoticeInput",
     "SendTemplateInput",
     "SendTemplateResult",
+    "SlaAction",
+    "SlaChangedInput",
+    "SlaClock",
+    "SlaState",
     "TemplateDelivery",
     "TicketEventRecord",
     "TicketResult",

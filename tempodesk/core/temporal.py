@@ -36,6 +36,7 @@ from tempodesk.contracts import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
@@ -49,6 +50,7 @@ from tempodesk.contracts import (
     PerformActionResult,
     RateInput,
     RelinkContactInput,
+    SlaChangedInput,
     TicketStartInput,
 )
 from tempodesk.core.ids import (
@@ -187,6 +189,20 @@ class AsyncFacade:
                 raise TicketNotFound(number) from None
             raise _engine_error(exc) from None
 
+    async def signal_tickets(self, numbers: list[str], name: str, arg: Any) -> list[str]:
+        """The same fact for many tickets, 16 at a time; the numbers whose workflow ended."""
+        gate, ended = asyncio.Semaphore(16), []
+
+        async def one(number: str) -> None:
+            async with gate:
+                try:
+                    await self.signal_ticket(number, name, arg)
+                except TicketNotFound:
+                    ended.append(number)
+
+        await asyncio.gather(*(one(n) for n in numbers))
+        return ended
+
     async def start_with_message(
         self, start: TicketStartInput, message: CustomerMessageInput
     ) -> None:
@@ -304,6 +320,14 @@ class TemporalFacade:
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
         self._call(self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink)))
+
+    def sla_changed(self, numbers: list[str], reason: str) -> list[str]:
+        """Tell open tickets a policy or calendar changed (each re-selects and re-arms);
+        the numbers whose workflow had ended."""
+        change = SlaChangedInput(reason)
+        return self._call(
+            self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_SLA_CHANGED, change))
+        )
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""

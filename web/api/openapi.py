@@ -184,6 +184,24 @@ SCHEMAS: dict[str, Any] = {
             _ref("TicketSummary"),
             _object(
                 {
+                    "sla": {
+                        "type": "array",
+                        "description": "The ticket's SLA targets (empty without a policy).",
+                        "items": _object(
+                            {
+                                "target": _text(
+                                    enum=["first_response", "next_response", "resolution"]
+                                ),
+                                "due_at": _nullable(_text("null while paused", format="date-time")),
+                                "state": _text(enum=["running", "paused", "met", "breached"]),
+                                "breached_by_seconds": {
+                                    "type": "integer",
+                                    "description": "Only when breached: how late (so far).",
+                                },
+                            },
+                            ("target", "due_at", "state"),
+                        ),
+                    },
                     "customer": _object(
                         {
                             "id": _nullable({"type": "integer"}),

@@ -34,6 +34,8 @@ LABELS = [
     N_("Followed"),
     N_("All open"),
     N_("Waiting for customer"),
+    N_("SLA at risk"),
+    N_("Breached"),
     N_("Spam"),
     N_("All tickets"),
     # sorts and view modes

@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sla import BusinessCalendar, SlaPolicy
 from .tickets import (
     Attachment,
     Message,
@@ -51,6 +52,7 @@ __all__ = [
     "Attachment",
     "AutoMailLog",
     "Base",
+    "BusinessCalendar",
     "CannedAnswer",
     "Channel",
     "Contact",
@@ -79,6 +81,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SlaPolicy",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",
