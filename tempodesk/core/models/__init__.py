@@ -44,6 +44,7 @@ from .tickets import (
     TicketEvent,
     TicketRating,
 )
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
@@ -89,5 +90,7 @@ __all__ = [
     "TicketRead",
     "User",
     "WebForm",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]
