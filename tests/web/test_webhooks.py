@@ -4,6 +4,7 @@ workflow and its activities on their own queue, against a real HTTP server on 12
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -11,7 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
+from tempodesk.app.worker import wake_waiting_webhooks
+from tempodesk.core.db import transaction
+from tempodesk.core.models import WebhookSubscription
+from tempodesk.core.temporal import AsyncFacade
+from tempodesk.webhooks import subscriptions
 from tests.helpers import Stack
 from tests.web.test_api import create
 from tests.webhook_receiver import Received, Receiver, eventually
@@ -196,3 +203,41 @@ def test_webhooks_are_for_admins_and_checked_field_by_field(stack: Stack, hooks:
         stack.client().get(f"/api/v1/webhooks/{created['id']}", headers=stack.api()).status_code
         == 404
     )
+
+
+def test_an_assignment_is_delivered_with_the_new_assignee(
+    stack: Stack, receiver: Receiver, hooks: list[int], sink: Any
+) -> None:
+    subscribe(stack, hooks, receiver.url(), ["ticket.assigned"])
+    number = create(stack).get_json()["number"]
+    response = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/assign",
+        json={"fields": {"agent": "agent2"}},
+        headers=stack.api(),
+    )
+    assert response.status_code == 200, response.get_json()
+    eventually(lambda: bool(receiver.matching(for_ticket(number, "ticket.assigned"))))
+    [got] = receiver.matching(for_ticket(number, "ticket.assigned"))
+    assert json.loads(got.body)["ticket"]["assignee"] == "agent2"
+
+
+def test_a_delivery_whose_wake_was_lost_is_sent_by_the_workers_loop(
+    stack: Stack, receiver: Receiver, hooks: list[int]
+) -> None:
+    """Deliveries are rows: one queued with no wake at all (a worker that died after the
+    projection's commit, Temporal away) is found by the worker's loop."""
+    created = subscribe(stack, hooks, receiver.url(), ["ticket.created"])
+    with transaction(stack.sessions) as session:
+        hook = session.get(WebhookSubscription, created["id"])
+        assert hook is not None
+        queued = subscriptions.queue_ping(session, hook, "tests").public_id
+
+    async def loop_once() -> None:
+        client = await Client.connect(
+            stack.settings.temporal_target, namespace=stack.settings.temporal_namespace
+        )
+        await wake_waiting_webhooks(stack.sessions, AsyncFacade(client))
+
+    asyncio.run(loop_once())
+    eventually(lambda: bool(receiver.matching(lambda r: queued.encode() in r.body)))
+    assert deliveries(stack, created["id"])[0]["id"] == queued
