@@ -22,13 +22,16 @@ from tempodesk.core.limits import fit
 from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent, TicketRating
 from tempodesk.sla.clocks import SlaClocks
 from tempodesk.tickets import lists
+from tempodesk.webhooks import events as webhook_events
 
 # A later delivery status never gives way to an earlier one.
 _DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}
 
 
-def write_projection(session: Session, input: ProjectionInput) -> None:
-    """The ticket row, its new events and its messages, in the caller's transaction."""
+def write_projection(session: Session, input: ProjectionInput) -> set[int]:
+    """The ticket row, its new events and its messages, in the caller's transaction; the
+    webhook deliveries of its events too (a transactional outbox: ``webhooks.events``).
+    Returns the webhook subscriptions that got deliveries, to wake after the commit."""
     snap = input.snapshot
     _write_ticket(session, snap)
     for event in input.events:
@@ -41,6 +44,7 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
     # search finds it by.
     if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
         index_search_text(session, snap.number)
+    return webhook_events.queue(session, input)
 
 
 def _write_ticket(session: Session, snap: TicketSnapshot) -> None:

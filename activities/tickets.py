@@ -6,6 +6,7 @@ Temporal server) and are safe to run twice: every write is an upsert or guarded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -56,9 +57,17 @@ UNSTORABLE = (DataError, IntegrityError, ColumnTooLong)
 class TicketStore:
     """Activities that read and write the ticket projection and the reference data."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings):
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+        wake_webhooks: Callable[[set[int]], None] | None = None,
+    ):
         self.sessions = session_factory
         self.settings = settings
+        # After a commit that queued webhook deliveries: their workflows are woken
+        # (``Dispatch.wake_webhooks``; the worker's loop is the net if this is lost).
+        self.wake_webhooks = wake_webhooks or (lambda _ids: None)
 
     @activity.defn(name=ACT_OPEN_TICKET)
     def open_ticket(self, input: OpenTicketInput) -> OpenTicketResult:
@@ -102,12 +111,13 @@ class TicketStore:
                 replace(e, data={**e.data, **note}) if e.kind == "created" else e
                 for e in created.events
             ]
-            write_projection(
+            woken = write_projection(
                 session,
                 ProjectionInput(opened.applied_to(created.snapshot), events, created.messages),
             )
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
         failpoints.hit("projection_after_commit")
+        self.wake_webhooks(woken)
         return opened
 
     @activity.defn(name=ACT_SELECT_SLA)
@@ -120,8 +130,9 @@ class TicketStore:
     def project(self, input: ProjectionInput) -> None:
         """Write the ticket row, its new events and its messages; never move a ticket backwards."""
         with transaction(self.sessions) as session:
-            write_projection(session, input)
+            woken = write_projection(session, input)
         failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
+        self.wake_webhooks(woken)
 
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 

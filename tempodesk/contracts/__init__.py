@@ -6,7 +6,7 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, sla, mail, migration); import them from here."""
+A module per concern (names, tickets, sla, mail, migration, webhooks); import them from here."""
 
 from __future__ import annotations
 
@@ -123,6 +123,21 @@ from tempodesk.contracts.tickets import (
     TicketSnapshot,
     TicketStartInput,
 )
+from tempodesk.contracts.webhooks import (
+    ACT_SEND_WEBHOOK,
+    ACT_WEBHOOK_FAILED,
+    ACT_WEBHOOK_PENDING,
+    SIGNAL_WEBHOOK_WAKE,
+    WEBHOOK_REFUSED,
+    WEBHOOK_TASK_QUEUE,
+    WEBHOOK_WORKFLOW,
+    WebhookFailedInput,
+    WebhookFailedResult,
+    WebhookPendingResult,
+    WebhookRunInput,
+    WebhookSendInput,
+    WebhookSendResult,
+)
 
 __all__ = [
     "ACT_ACK_MAIL",
@@ -143,6 +158,9 @@ __all__ = [
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
     "ACT_SEND_TEMPLATE",
+    "ACT_SEND_WEBHOOK",
+    "ACT_WEBHOOK_FAILED",
+    "ACT_WEBHOOK_PENDING",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
     "MIGRATION_WORKFLOW",
@@ -165,6 +183,7 @@ __all__ = [
     "SIGNAL_RELINK_CONTACT",
     "SIGNAL_SLA_CHANGED",
     "SIGNAL_STOP",
+    "SIGNAL_WEBHOOK_WAKE",
     "SLA_ACTION_KINDS",
     "SLA_TARGETS",
     "SYSTEM",
@@ -174,6 +193,9 @@ __all__ = [
     "UPDATE_CONFIRM_CREATED",
     "UPDATE_MIGRATE_PROCESS",
     "UPDATE_PERFORM_ACTION",
+    "WEBHOOK_REFUSED",
+    "WEBHOOK_TASK_QUEUE",
+    "WEBHOOK_WORKFLOW",
     "Actor",
     "AssignmentInput",
     "AssignmentResult",
@@ -228,4 +250,10 @@ __all__ = [
     "TicketResult",
     "TicketSnapshot",
     "TicketStartInput",
+    "WebhookFailedInput",
+    "WebhookFailedResult",
+    "WebhookPendingResult",
+    "WebhookRunInput",
+    "WebhookSendInput",
+    "WebhookSendResult",
 ]

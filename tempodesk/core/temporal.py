@@ -37,10 +37,12 @@ from tempodesk.contracts import (
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
     SIGNAL_SLA_CHANGED,
+    SIGNAL_WEBHOOK_WAKE,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
+    WEBHOOK_WORKFLOW,
     ConfirmCreatedInput,
     ConfirmCreatedResult,
     CustomerMessageInput,
@@ -52,12 +54,14 @@ from tempodesk.contracts import (
     RelinkContactInput,
     SlaChangedInput,
     TicketStartInput,
+    WebhookRunInput,
 )
 from tempodesk.core.ids import (
     create_update_id,
     mailbox_workflow_id,
     migration_workflow_id,
     ticket_workflow_id,
+    webhook_workflow_id,
 )
 from tempodesk.core.settings import Settings
 
@@ -248,6 +252,15 @@ class AsyncFacade:
             id=migration_workflow_id(migration_id),
         )
 
+    async def wake_webhook(self, subscription_id: int) -> None:
+        """Start the subscription's delivery workflow, or wake it: deliveries wait for it."""
+        await self._start(
+            WEBHOOK_WORKFLOW,
+            WebhookRunInput(subscription_id),
+            id=webhook_workflow_id(subscription_id),
+            start_signal=SIGNAL_WEBHOOK_WAKE,
+        )
+
     async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
         """Start a workflow on the tickets' queue, or join the one running under ``id``."""
         try:
@@ -342,6 +355,10 @@ class TemporalFacade:
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
         self._call(self._on_loop(lambda e: e.ensure_mailbox(name)))
+
+    def wake_webhook(self, subscription_id: int) -> None:
+        """Have the subscription's delivery workflow send what waits (a test ping)."""
+        self._call(self._on_loop(lambda e: e.wake_webhook(subscription_id)))
 
     def start_migration(self, migration_id: int) -> None:
         self._call(self._on_loop(lambda e: e.start_migration(migration_id)))

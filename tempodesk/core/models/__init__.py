@@ -45,6 +45,7 @@ from .tickets import (
     TicketEvent,
     TicketRating,
 )
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
@@ -92,5 +93,7 @@ __all__ = [
     "TicketRead",
     "User",
     "WebForm",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]
