@@ -129,6 +129,7 @@ def readiness() -> tuple[str, dict[str, Any]]:
             pending_starts=found.pending_starts,
             dead_letter_starts=found.dead_letter_starts,
             failing_smtp_servers=found.failing_smtp_servers,
+            sla_breached_tickets=found.sla_breached,
             mailbox_errors=found.mailbox_errors,
             smtp_errors=alerts,
         )

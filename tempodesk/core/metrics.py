@@ -86,6 +86,7 @@ GAUGES = {
     "tempodesk_dead_letter_starts": "Accepted tickets whose opening failed too often.",
     "tempodesk_failing_mailboxes": "Enabled mailboxes whose last poll failed.",
     "tempodesk_failing_smtp_servers": "SMTP servers refusing us now.",
+    "tempodesk_sla_breached_tickets": "Tickets not closed whose SLA is breached.",
 }
 PREFIX = "tempodesk_"
 

@@ -18,6 +18,7 @@ from tempodesk.core.models import (
     Message,
     PendingStart,
     SmtpAlert,
+    Ticket,
 )
 
 #: The failed starts the operations page lists at most (the oldest first).
@@ -30,6 +31,7 @@ class Health:
     pending_starts: int = 0
     dead_letter_starts: int = 0
     failing_smtp_servers: int = 0
+    sla_breached: int = 0
     mailbox_errors: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -45,6 +47,7 @@ class Health:
             "dead_letter_starts": self.dead_letter_starts,
             "failing_mailboxes": len(self.mailbox_errors),
             "failing_smtp_servers": self.failing_smtp_servers,
+            "sla_breached_tickets": self.sla_breached,
         }
 
 
@@ -66,6 +69,12 @@ def read(session: Session) -> Health:
         pending_starts=_count(session, PendingStart, PendingStart.dead_at.is_(None)),
         dead_letter_starts=_count(session, PendingStart, PendingStart.dead_at.is_not(None)),
         failing_smtp_servers=_count(session, SmtpAlert),
+        sla_breached=_count(
+            session,
+            Ticket,
+            Ticket.sla_breached.is_(True),
+            Ticket.state_category.not_in(("closed", "merged")),
+        ),
         mailbox_errors={name: error for name, error in failing},
     )
 

@@ -210,3 +210,23 @@ def test_help_centre_settings_are_audited(stack: Stack) -> None:
         )
     assert look is not None and look.after["title"] == "Audited help"  # type: ignore[index]
     assert _post(admin, "/kb/look", original).status_code == 302  # as the other tests expect
+
+
+def test_webhook_subscriptions_are_audited_from_the_api_without_their_secret(
+    stack: Stack,
+) -> None:
+    created = stack.client().post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/audited", "events": ["ticket.created"]},
+        headers=stack.api(),
+    )
+    assert created.status_code == 201, created.get_json()
+    hook = created.get_json()
+    gone = stack.client().delete(f"/api/v1/webhooks/{hook['id']}", headers=stack.api())
+    assert gone.status_code == 204
+    made = _one(stack, str(hook["id"]), "webhook.create")
+    assert made.actor == "admin" and made.after is not None
+    assert made.after["url"] == "http://127.0.0.1:9/audited"
+    deleted = _one(stack, str(hook["id"]), "webhook.delete")
+    assert deleted.before == made.after and deleted.after is None
+    assert hook["secret"] not in json.dumps([made.after, deleted.before])

@@ -3,7 +3,8 @@ links into the Temporal UI for the rest.
 
 - **Readiness**: the database, Temporal, each mailbox and SMTP server (``web.health``).
 - **Activities Temporal is retrying**: the pending activities (attempt > 1, or with a last
-  failure) of every mailbox workflow, every running migration, and the ticket workflows with
+  failure) of every mailbox workflow, running migrations and webhook workflows, and the ticket
+  workflows with
   a mail still queued (at most ``TICKETS_ASKED``, newest first). Temporal's
   visibility cannot search pending activities, so the page asks the workflows that can have
   them (described ``DESCRIBE_CONCURRENCY`` at a time); a ticket whose only trouble is
@@ -24,7 +25,12 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from statemachines import STATE_CATEGORIES
-from tempodesk.contracts import MAILBOX_WORKFLOW, MIGRATION_WORKFLOW, TICKET_WORKFLOW
+from tempodesk.contracts import (
+    MAILBOX_WORKFLOW,
+    MIGRATION_WORKFLOW,
+    TICKET_WORKFLOW,
+    WEBHOOK_WORKFLOW,
+)
 from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
 from tempodesk.core.temporal import EngineUnavailable, FailedWorkflow, StuckActivity
 from tempodesk.mail import mailboxes
@@ -49,8 +55,10 @@ def temporal_links() -> list[tuple[str, str]]:
     links = [
         (_("Open tickets"), running),
         (_("Open tickets without an assignee"), f"{running} AND Assignee IS NULL"),
+        (_("Open tickets with a breached SLA"), f"{running} AND SlaBreached=true"),
         (_("Mailbox workflows"), f'WorkflowType="{MAILBOX_WORKFLOW}"'),
         (_("Process migrations"), f'WorkflowType="{MIGRATION_WORKFLOW}"'),
+        (_("Webhook deliveries"), f'WorkflowType="{WEBHOOK_WORKFLOW}"'),
         (_("Failed workflows"), 'ExecutionStatus="Failed"'),
     ]
     links += [
@@ -72,7 +80,9 @@ def _from_temporal(
 
     async def ask(temporal: Any) -> tuple[list[StuckActivity], list[FailedWorkflow]]:
         migrations = await temporal.running(MIGRATION_WORKFLOW, MIGRATIONS_ASKED)
-        stuck = await temporal.stuck_activities([*mailbox_ids, *migrations, *ticket_ids])
+        webhooks = await temporal.running(WEBHOOK_WORKFLOW, MIGRATIONS_ASKED)
+        ids = [*mailbox_ids, *migrations, *webhooks, *ticket_ids]
+        stuck = await temporal.stuck_activities(ids)
         return stuck, await temporal.failed(since, FAILED_SHOWN)
 
     release_db()

@@ -2,7 +2,7 @@
 messages still queued (the operations page)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
