@@ -93,13 +93,15 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(log_format: str = "text", level: int = logging.INFO) -> None:
-    """The root logger's one handler (stderr), in the chosen format, with the context."""
+    """The root logger's one handler (stderr), in the chosen format, with the context. Like
+    ``logging.basicConfig``, it leaves a root logger that has handlers already alone (a test
+    runner's, an embedding application's)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in NOISY:
