@@ -13,8 +13,8 @@ links into the Temporal UI for the rest.
 - **Failed workflows** of the last ``FAILED_DAYS`` days (failed, timed out, terminated).
 - **Failed starts** (accepted tickets whose opening failed): retry one or all, as
   ``tempodesk pending retry`` does.
-- **The mail quarantine** (its count; the quarantine page reprocesses and releases) and
-  SMTP servers refusing us.
+- **The mail quarantine** (the newest, each with reprocess; the quarantine page has them all
+  and releases), SMTP servers refusing us, and webhooks disabled after repeated failures.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from tempodesk.contracts import (
 )
 from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
 from tempodesk.core.temporal import EngineUnavailable, FailedWorkflow, StuckActivity
+from tempodesk.mail import admin as mail_admin
 from tempodesk.mail import mailboxes
 from tempodesk.tickets import health, pending
+from tempodesk.webhooks import subscriptions
 from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.health import readiness
@@ -46,6 +48,7 @@ TICKETS_ASKED = 50
 MIGRATIONS_ASKED = 20
 FAILED_DAYS = 7
 FAILED_SHOWN = 50
+QUARANTINE_SHOWN = 10
 
 
 def temporal_links() -> list[tuple[str, str]]:
@@ -101,6 +104,8 @@ def ops() -> Any:
     boxes = [mailbox_workflow_id(name) for name in mailboxes.pollable(session)]
     starts = health.failed_starts(session)
     alerts = health.smtp_alerts(session)
+    quarantined = mail_admin.inbound_page(session, status="quarantined", limit=QUARANTINE_SHOWN)
+    disabled = [h for h in subscriptions.all_subscriptions(session) if not h.enabled]
     stuck, failed, temporal_error = _from_temporal([ticket_workflow_id(n) for n in numbers], boxes)
     return render_template(
         "admin/ops.html",
@@ -111,6 +116,8 @@ def ops() -> Any:
         temporal_error=temporal_error,
         starts=starts,
         alerts=alerts,
+        quarantined=quarantined,
+        disabled_webhooks=disabled,
         links=temporal_links(),
         workflow_url=runtime().settings.workflow_url,
         failed_days=FAILED_DAYS,
