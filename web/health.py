@@ -122,7 +122,9 @@ def readiness() -> tuple[str, dict[str, Any]]:
         status = "degraded" if found.troubled else "ok"
     if found is not None:
         alerts = {a.server: a.error for a in health.smtp_alerts(db())}
-        checks["mailboxes"] = {name: "failing" for name in found.mailbox_errors}
+        checks["mailboxes"] = {
+            name: "failing" if name in found.mailbox_errors else "ok" for name in found.mailboxes
+        }
         checks["smtp"] = {server: "failing" for server in alerts}
         details.update(
             quarantined_mail=found.quarantined_mail,

@@ -33,6 +33,7 @@ class Health:
     failing_smtp_servers: int = 0
     sla_breached: int = 0
     mailbox_errors: dict[str, str] = field(default_factory=dict)
+    mailboxes: list[str] = field(default_factory=list)  # every enabled one
 
     @property
     def troubled(self) -> bool:
@@ -58,11 +59,11 @@ def _count(session: Session, model: type, *where: ColumnElement[bool]) -> int:
 def read(session: Session) -> Health:
     """The figures now (a database that does not answer raises, as any query would)."""
     session.execute(text("SELECT 1"))
-    failing = session.execute(
+    enabled = session.execute(
         select(Channel.name, Mailbox.last_error)
         .join(Mailbox, Mailbox.channel_id == Channel.id)
         .where(Mailbox.enabled.is_(True))
-        .where(Mailbox.last_error != "")
+        .order_by(Channel.name)
     ).all()
     return Health(
         quarantined_mail=_count(session, InboundMessage, InboundMessage.status == "quarantined"),
@@ -75,7 +76,8 @@ def read(session: Session) -> Health:
             Ticket.sla_breached.is_(True),
             Ticket.state_category.not_in(("closed", "merged")),
         ),
-        mailbox_errors={name: error for name, error in failing},
+        mailboxes=[name for name, _error in enabled],
+        mailbox_errors={name: error for name, error in enabled if error},
     )
 
 

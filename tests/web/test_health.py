@@ -55,6 +55,11 @@ def test_healthz_says_only_that_the_process_answers(stack: Stack, failing_mailbo
 def test_readyz_gives_outsiders_the_status_and_ops_the_details(
     stack: Stack, failing_mailbox: str
 ) -> None:
+    healthy = f"fine-{uuid.uuid4().hex[:8]}"
+    with transaction(stack.sessions) as session:
+        mailboxes.save(
+            session, healthy, stack.settings, address=f"{healthy}@tempodesk.localhost", values={}
+        )
     outside = stack.client().get("/readyz", environ_base=OUTSIDE)
     assert outside.status_code == 200 and outside.get_json() == {"status": "degraded"}
     for headers in ({"Authorization": "Bearer td_nothing"}, ops_token(stack, "api")):
@@ -71,8 +76,13 @@ def test_readyz_gives_outsiders_the_status_and_ops_the_details(
         assert response.status_code == 200
         assert body["checks"]["database"] == "ok" and body["checks"]["temporal"] == "ok"
         assert body["checks"]["mailboxes"][failing_mailbox] == "failing"
+        assert body["checks"]["mailboxes"][healthy] == "ok"
         assert body["mailbox_errors"][failing_mailbox] == SECRET_DETAIL
         assert isinstance(body["quarantined_mail"], int)
+    with transaction(stack.sessions) as session:
+        box = mailboxes.row(session, healthy)
+        assert box is not None
+        box.enabled = False
 
 
 def test_readyz_reports_a_dead_temporal_with_503(stack: Stack) -> None:
