@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,6 +125,15 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # The operations page looks for mail still queued (a send activity retrying).
+        Index(
+            "ix_messages_queued",
+            "created_at",
+            postgresql_where=text("delivery_status = 'queued'"),
+            sqlite_where=text("delivery_status = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)
