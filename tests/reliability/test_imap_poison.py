@@ -174,7 +174,9 @@ def test_a_message_that_keeps_failing_is_quarantined_after_three_attempts_and_ma
     done = CliRunner().invoke(main, ["mailbox", "reprocess", box.name])
     assert done.exit_code == 0, done.output
     with stack.sessions() as session:
-        poisoned = session.scalars(select(Ticket).where(Ticket.subject == "Poison")).all()
+        poisoned = session.scalars(  # this mailbox's: other tests file "Poison" tickets too
+            select(Ticket).where(Ticket.subject == "Poison", Ticket.mailbox == box.name)
+        ).all()
     assert done.output.split() == [f"{poison.id}:", "ticket", poisoned[0].number]
     assert len(poisoned) == 1  # exactly one ticket
     again = CliRunner().invoke(main, ["mailbox", "reprocess", box.name])
