@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from statemachines import RESOLVED_CATEGORIES
 from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord, TicketSnapshot
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
@@ -29,6 +30,7 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
     """The ticket row, its new events and its messages, in the caller's transaction."""
     snap = input.snapshot
     _write_ticket(session, snap)
+    _keep_resolved_at(session, snap)
     for event in input.events:
         _write_event(session, snap.number, event)
         if event.kind == "rated":
@@ -79,6 +81,25 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         on=["number"],
         update=[k for k in values if k not in ("number", "created_at")],
         where=lambda new: Ticket.event_seq < new.event_seq,
+    )
+
+
+def _keep_resolved_at(session: Session, snap: TicketSnapshot) -> None:
+    """When the ticket was resolved (for the reports): set when it enters a resolved or
+    closed state, kept from resolved to closed, cleared when it reopens. Only the snapshot
+    that wrote the row acts (a late, older one is skipped), and only when the row changes."""
+    resolved = Ticket.state_category.in_(RESOLVED_CATEGORIES)
+    at = _parse_time(snap.state_entered_at or snap.updated_at)
+    session.execute(
+        update(Ticket)
+        .where(Ticket.number == snap.number, Ticket.event_seq == snap.seq)
+        .where(
+            or_(
+                and_(resolved, Ticket.resolved_at.is_(None)),
+                and_(~resolved, Ticket.resolved_at.is_not(None)),
+            )
+        )
+        .values(resolved_at=case((resolved, at), else_=None))
     )
 
 

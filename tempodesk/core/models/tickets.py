@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +45,9 @@ class Ticket(Base):
         Index("ix_tickets_assignee_id", "assignee", "id"),
         Index("ix_tickets_group_name_id", "group_name", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        # Reports: tickets created, and resolved, in a period (tempodesk/reports).
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +85,9 @@ class Ticket(Base):
     rating_agent: Mapped[str | None] = mapped_column(String(64), default=None)
     rating_score: Mapped[int | None] = mapped_column(Integer, default=None)
     rated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When it entered a resolved or closed state (kept through resolved -> closed; cleared
+    # when it reopens): the projection keeps it, the reports read it.
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
@@ -94,6 +101,7 @@ class TicketRating(Base):
     __table_args__ = (
         UniqueConstraint("ticket_number", "asked_seq"),
         Index("ix_ticket_ratings_agent", "agent"),
+        Index("ix_ticket_ratings_rated_at", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +125,16 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # Reports: each ticket's first public reply (its first response time).
+        Index(
+            "ix_messages_public_replies",
+            "ticket_number",
+            "created_at",
+            postgresql_where=text("sender_role = 'agent' AND internal = false AND attached = true"),
+            sqlite_where=text("sender_role = 'agent' AND internal = 0 AND attached = 1"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)

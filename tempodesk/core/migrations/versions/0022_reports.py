@@ -1,0 +1,48 @@
+"""reports: when a ticket was resolved (kept by the projection, filled for resolved and closed
+tickets from their last change), and the indexes the reports read by
+
+Revision ID: 0022
+Revises: 0018
+Create Date: 2026-12-05 07:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+PUBLIC_REPLY = "sender_role = 'agent' AND internal = false AND attached = true"
+PUBLIC_REPLY_SQLITE = "sender_role = 'agent' AND internal = 0 AND attached = 1"
+
+
+def upgrade() -> None:
+    op.add_column("tickets", sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
+    # Tickets resolved before: their last change is the best answer the projection has.
+    op.execute(
+        "UPDATE tickets SET resolved_at = updated_at "
+        "WHERE state_category IN ('resolved', 'closed')"
+    )
+    op.create_index("ix_tickets_created_at", "tickets", ["created_at"], unique=False)
+    op.create_index("ix_tickets_resolved_at", "tickets", ["resolved_at"], unique=False)
+    op.create_index(
+        "ix_messages_public_replies",
+        "messages",
+        ["ticket_number", "created_at"],
+        unique=False,
+        postgresql_where=sa.text(PUBLIC_REPLY),
+        sqlite_where=sa.text(PUBLIC_REPLY_SQLITE),
+    )
+    op.create_index("ix_ticket_ratings_rated_at", "ticket_ratings", ["rated_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ticket_ratings_rated_at", table_name="ticket_ratings")
+    op.drop_index("ix_messages_public_replies", table_name="messages")
+    op.drop_index("ix_tickets_resolved_at", table_name="tickets")
+    op.drop_index("ix_tickets_created_at", table_name="tickets")
+    op.drop_column("tickets", "resolved_at")
