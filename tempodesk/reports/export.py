@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 from tempodesk.reports.filters import Filters
@@ -41,3 +42,15 @@ def as_json(report: Report, filters: Filters) -> dict[str, Any]:
         "columns": list(report.columns),
         "rows": report.records(),
     }
+
+
+#: The formats a report downloads in, with their media types.
+FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+def download(report: Report, filters: Filters, fmt: str) -> tuple[str, str, str]:
+    """The body, media type and file name of ``report`` in ``fmt`` (a key of ``FORMATS``)."""
+    name = f"{report.name}_{filters.start.isoformat()}_{filters.end.isoformat()}.{fmt}"
+    if fmt == "csv":
+        return as_csv(report), FORMATS["csv"], name
+    return json.dumps(as_json(report, filters), ensure_ascii=False), FORMATS["json"], name

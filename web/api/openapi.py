@@ -15,6 +15,7 @@ from flask import jsonify
 from tempodesk.tickets import lists
 from tempodesk.tickets.intake import CHANNELS
 from web import runtime
+from web.api import report_spec
 from web.api.common import bp
 
 JSON = "application/json"
@@ -333,6 +334,7 @@ SCHEMAS: dict[str, Any] = {
         },
         ("name", "latest_version", "versions"),
     ),
+    **report_spec.SCHEMAS,
 }
 
 SCHEMAS["KbArticle"] = _object(
@@ -545,6 +547,7 @@ PATHS: dict[str, Any] = {
             ],
         )
     },
+    "/reports/{name}": {"get": _operation(**report_spec.OPERATION)},
     "/openapi.json": {
         "get": {
             "summary": "This description (no token needed).",

@@ -276,6 +276,12 @@ MESSAGES = [
     N_("automatic mail cap reached for the customer"),
     N_("no ticket or no template '%(template)s'"),
     N_("the template failed: %(problem)s"),
+    # tempodesk.reports.filters
+    N_("The period starts after it ends."),
+    N_("A period is at most %(days)s days."),
+    N_("Use one of %(values)s."),
+    N_("You do not supervise this group."),
+    N_("Write a day as YYYY-MM-DD."),
 ]
 
 
