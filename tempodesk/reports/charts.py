@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 40, 64
 MAX_LABELS = 14  # category labels under the axis; the others are on their bars' titles
+MAX_BAR = 44  # a bar's widest, so two categories do not fill the chart with colour
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,18 @@ def _number(value: float) -> str:
 
 
 def bar_chart(
-    *, title: str, categories: list[str], series: list[Series], unit: str = "", empty: str = ""
+    *,
+    title: str,
+    categories: list[str],
+    series: list[Series],
+    unit: str = "",
+    empty: str = "",
+    counts: bool = False,
+    top: float | None = None,
 ) -> Markup:
     """Grouped vertical bars: a group per category, a bar per series, with axes, gridlines,
-    a legend and values on hover."""
+    a legend and values on hover. ``counts``: whole numbers (the axis never shows a
+    quarter of a ticket); ``top``: a fixed axis top (scores: 5)."""
     values = [v for s in series for v in s.values if v is not None]
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -51,7 +60,10 @@ def bar_chart(
         f"<title>{escape(title)}</title>",
     ]
     parts += _legend(series)
-    top = nice_ceiling(max(values, default=0))
+    if top is None:
+        top = nice_ceiling(max(values, default=0))
+        if counts:
+            top = max(top, 4.0)
     parts += _axis(top, unit)
     if not categories or not values:
         parts.append(
@@ -98,11 +110,12 @@ def _axis(top: float, unit: str) -> list[str]:
 def _bars(categories: list[str], series: list[Series], top: float, unit: str) -> list[str]:
     bottom, plot_h = HEIGHT - BOTTOM, HEIGHT - TOP - BOTTOM
     band = (WIDTH - LEFT - RIGHT) / len(categories)
-    width = band * 0.8 / max(len(series), 1)
+    width = min(band * 0.8 / max(len(series), 1), MAX_BAR)
+    spare = band - width * len(series)  # centred in its band
     every = math.ceil(len(categories) / MAX_LABELS)
     parts = []
     for i, category in enumerate(categories):
-        x0 = LEFT + band * i + band * 0.1
+        x0 = LEFT + band * i + spare / 2
         for n, one in enumerate(series):
             value = one.values[i]
             if value is None:

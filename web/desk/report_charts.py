@@ -115,6 +115,7 @@ def _chart(report: Report, title: str) -> Markup:
                 Series(_("Resolved"), [r[2] for r in rows]),
             ],
             unit=_("tickets"),
+            counts=True,
             empty=empty,
         )
     if report.name == "backlog":
@@ -126,7 +127,12 @@ def _chart(report: Report, title: str) -> Markup:
         ]
         labels = [g or _("(none)") for g in groups]
         return bar_chart(
-            title=title, categories=labels, series=series, unit=_("tickets"), empty=empty
+            title=title,
+            categories=labels,
+            series=series,
+            unit=_("tickets"),
+            empty=empty,
+            counts=True,
         )
     keys = [str(_shown("key", r[0])) for r in rows]
     if report.name in ("first_response", "resolution"):
@@ -141,7 +147,9 @@ def _chart(report: Report, title: str) -> Markup:
             Series(_("Resolved"), [r[2] for r in rows]),
         ]
         return bar_chart(
-            title=title, categories=keys, series=series, unit=_("tickets"), empty=empty
+            title=title, categories=keys, series=series, unit=_("tickets"), empty=empty, counts=True
         )
     series = [Series(_("Average score"), [r[2] for r in rows])]
-    return bar_chart(title=title, categories=keys, series=series, unit=_("score"), empty=empty)
+    return bar_chart(
+        title=title, categories=keys, series=series, unit=_("score"), empty=empty, top=5.0
+    )
