@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from statemachines import RESOLVED_CATEGORIES
@@ -37,6 +37,8 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
             _write_rating(session, snap.number, event)
     for link in input.messages:
         _attach(session, snap.number, link)
+    if any(link.sender_role == "agent" and not link.internal for link in input.messages):
+        _keep_first_response_at(session, snap.number)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
     # search finds it by.
     if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
@@ -100,6 +102,26 @@ def _keep_resolved_at(session: Session, snap: TicketSnapshot) -> None:
             )
         )
         .values(resolved_at=case((resolved, at), else_=None))
+    )
+
+
+def _keep_first_response_at(session: Session, number: str) -> None:
+    """When the ticket was first answered (for the reports): its first public agent message
+    on the timeline, set once."""
+    first = (
+        select(func.min(Message.created_at))
+        .where(
+            Message.ticket_number == number,
+            Message.sender_role == "agent",
+            Message.internal.is_(False),
+            Message.attached.is_(True),
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Ticket)
+        .where(Ticket.number == number, Ticket.first_response_at.is_(None))
+        .values(first_response_at=first)
     )
 
 

@@ -389,6 +389,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
         "resolved_at",
+        "first_response_at",
     ),
     "ticket_events": (
         "id",
@@ -872,6 +873,16 @@ class Generator:
                 "created_at": created,
                 "updated_at": updated,
                 "resolved_at": updated if choice.category in RESOLVED_CATEGORIES else None,
+                # As the projection sets it: the first public agent message.
+                "first_response_at": min(
+                    (
+                        m[col("messages", "created_at")]
+                        for m in message_rows
+                        if m[col("messages", "sender_role")] == "agent"
+                        and not m[col("messages", "internal")]
+                    ),
+                    default=None,
+                ),
             }
             rows.tickets.append(tuple(ticket[c] for c in COLUMNS["tickets"]))
             if choice.category in RESOLVED_CATEGORIES and index % 4 == 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import Select, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
 #: The percentiles every duration report gives.
@@ -35,20 +35,24 @@ def duration_stats(session: Session, rows: Select[Any]) -> list[DurationStats]:
     sub = rows.subquery()
     if session.get_bind().dialect.name == "postgresql":
         seconds = extract("epoch", sub.c.ended - sub.c.started)
+        # Every percentile from one sort: percentile_cont over an array of fractions.
+        fractions: Any = literal_column(f"ARRAY[{', '.join(map(str, PERCENTILES))}]::float8[]")
         stmt = select(
             sub.c.key,
             func.count(),
             func.count(sub.c.ended),
-            *(func.percentile_cont(p).within_group(seconds) for p in PERCENTILES),
+            func.percentile_cont(fractions).within_group(seconds),
         ).group_by(sub.c.key)
         found = [
             DurationStats(
                 key=key or "",
                 tickets=tickets,
                 ended=ended,
-                percentiles=tuple(None if v is None else float(v) for v in values),
+                percentiles=tuple(
+                    None if v is None else float(v) for v in (values or [None] * len(PERCENTILES))
+                ),
             )
-            for key, tickets, ended, *values in session.execute(stmt)
+            for key, tickets, ended, values in session.execute(stmt)
         ]
         return sorted(found, key=lambda stats: stats.key)
     grouped: dict[str, list[float | None]] = defaultdict(list)

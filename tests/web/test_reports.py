@@ -189,3 +189,33 @@ def test_the_projection_keeps_when_a_ticket_was_resolved(any_stack: Stack) -> No
     assert resolved_at() is not None
     act("reopen")
     assert resolved_at() is None
+
+
+def test_the_projection_keeps_when_a_ticket_was_first_answered(any_stack: Stack) -> None:
+    client, headers = any_stack.client(), any_stack.api()
+    created = client.post(
+        "/api/v1/tickets",
+        json={"subject": "Answer me", "body": "Hi", "customer": {"email": "f@example.org"}},
+        headers=headers,
+    )
+    number = created.get_json()["number"]
+
+    def first_response_at() -> object:
+        with any_stack.sessions() as session:
+            return session.scalar(select(Ticket.first_response_at).where(Ticket.number == number))
+
+    def act(name: str, body: str) -> None:
+        response = client.post(
+            f"/api/v1/tickets/{number}/actions/{name}",
+            json={"fields": {"body": body}},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_json()
+
+    act("comment", "An internal note is no answer.")
+    assert first_response_at() is None
+    act("reply", "Here is our answer.")
+    first = first_response_at()
+    assert first is not None
+    act("reply", "And a second one.")
+    assert first_response_at() == first

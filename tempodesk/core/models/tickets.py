@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +87,9 @@ class Ticket(Base):
     # When it entered a resolved or closed state (kept through resolved -> closed; cleared
     # when it reopens): the projection keeps it, the reports read it.
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When its first public agent message was written (its first response; the projection
+    # sets it once, when it attaches that message).
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
@@ -125,16 +127,6 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
-    __table_args__ = (
-        # Reports: each ticket's first public reply (its first response time).
-        Index(
-            "ix_messages_public_replies",
-            "ticket_number",
-            "created_at",
-            postgresql_where=text("sender_role = 'agent' AND internal = false AND attached = true"),
-            sqlite_where=text("sender_role = 'agent' AND internal = 0 AND attached = 1"),
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)

@@ -1,5 +1,6 @@
 """Tickets, replies and ratings with known report answers, written straight to the projection
-(as the worker's projection would), in a group of their own and in March 2020, so other
+(as the worker's projection would: ``first_response_at`` from the messages by its rule), in
+a group of their own and in March 2020, so other
 tests' tickets never enter these figures."""
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def seed(stack: Stack) -> Seeded:
         ("T2", s.alice, 1, at(1, 12, month=4)),  # after the period
         ("T7", s.alice, 1, at(2, 12)),  # another group
     ]
+    # The projection's rule: the first public agent message attached to the timeline.
+    first_responses: dict[str, datetime] = {}
+    for number, sent, role, internal, attached in messages:
+        if role == "agent" and not internal and attached:
+            first_responses[number] = min(sent, first_responses.get(number, sent))
     with transaction(stack.sessions) as session:
         for number, created, channel, assignee, category, resolved_at, group in tickets:
             session.add(
@@ -81,6 +87,7 @@ def seed(stack: Stack) -> Seeded:
                     created_at=created,
                     updated_at=created,
                     resolved_at=resolved_at,
+                    first_response_at=first_responses.get(number),
                 )
             )
         for number, sent, role, internal, attached in messages:

@@ -1,5 +1,6 @@
-"""reports: when a ticket was resolved (kept by the projection, filled for resolved and closed
-tickets from their last change), and the indexes the reports read by
+"""reports: when a ticket was resolved and first answered (kept by the projection; filled for
+existing tickets: resolved from their last change, answered from their messages), and the
+indexes the reports read by
 
 Revision ID: 0022
 Revises: 0018
@@ -16,8 +17,6 @@ down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PUBLIC_REPLY = "sender_role = 'agent' AND internal = false AND attached = true"
-PUBLIC_REPLY_SQLITE = "sender_role = 'agent' AND internal = 0 AND attached = 1"
 
 
 def upgrade() -> None:
@@ -27,22 +26,22 @@ def upgrade() -> None:
         "UPDATE tickets SET resolved_at = updated_at "
         "WHERE state_category IN ('resolved', 'closed')"
     )
+    op.add_column(
+        "tickets", sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.execute(
+        "UPDATE tickets SET first_response_at = (SELECT min(m.created_at) FROM messages m "
+        "WHERE m.ticket_number = tickets.number AND m.sender_role = 'agent' "
+        "AND m.internal = false AND m.attached = true)"
+    )
     op.create_index("ix_tickets_created_at", "tickets", ["created_at"], unique=False)
     op.create_index("ix_tickets_resolved_at", "tickets", ["resolved_at"], unique=False)
-    op.create_index(
-        "ix_messages_public_replies",
-        "messages",
-        ["ticket_number", "created_at"],
-        unique=False,
-        postgresql_where=sa.text(PUBLIC_REPLY),
-        sqlite_where=sa.text(PUBLIC_REPLY_SQLITE),
-    )
     op.create_index("ix_ticket_ratings_rated_at", "ticket_ratings", ["rated_at"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index("ix_ticket_ratings_rated_at", table_name="ticket_ratings")
-    op.drop_index("ix_messages_public_replies", table_name="messages")
     op.drop_index("ix_tickets_resolved_at", table_name="tickets")
     op.drop_index("ix_tickets_created_at", table_name="tickets")
+    op.drop_column("tickets", "first_response_at")
     op.drop_column("tickets", "resolved_at")
