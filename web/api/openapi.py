@@ -567,7 +567,7 @@ def document(server_url: str) -> dict[str, Any]:
             "title": "Tempodesk REST API",
             "version": "1",
             "description": "Tickets, customer messages, pushed mail, orders, processes and "
-            "knowledge-base articles. "
+            "knowledge-base articles and reports. "
             "Send 'Authorization: Bearer <token>' (tokens: the admin's Users page or "
             '`tempodesk create-token`). Errors are {"error": {"code", "message", "fields"?}}.',
         },
