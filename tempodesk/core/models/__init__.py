@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sla import BusinessCalendar, SlaPolicy
 from .tickets import (
     Attachment,
     Message,
@@ -44,6 +45,7 @@ from .tickets import (
     TicketEvent,
     TicketRating,
 )
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
@@ -51,6 +53,7 @@ __all__ = [
     "Attachment",
     "AutoMailLog",
     "Base",
+    "BusinessCalendar",
     "CannedAnswer",
     "Channel",
     "Contact",
@@ -79,6 +82,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SlaPolicy",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",
@@ -89,5 +93,7 @@ __all__ = [
     "TicketRead",
     "User",
     "WebForm",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]

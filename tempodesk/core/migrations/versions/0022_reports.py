@@ -3,7 +3,7 @@ existing tickets: resolved from their last change, answered from their messages)
 indexes the reports read by
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-05 07:20:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
