@@ -14,7 +14,8 @@ channel and process and kept to the reader's groups.
 - ``csat``: ratings given in the period (``ticket_ratings``), by dimension: how many, their
   average and the share of 4 and 5.
 
-SLA compliance is not a report yet: it appears once the projection keeps SLA figures.
+- ``sla``: tickets created in the period under an SLA policy, by policy: how many, how many
+  breached a target (``tickets.sla_breached``), and the share that did not.
 """
 
 from __future__ import annotations
@@ -96,6 +97,30 @@ def resolution(session: Session, filters: Filters, scope: Scope) -> Report:
     return _durations("resolution", "resolved", session, rows)
 
 
+def sla(session: Session, filters: Filters, scope: Scope) -> Report:
+    """Tickets created in the period under an SLA policy: how many breached a target."""
+    policy = Ticket.sla[("policy", "policy_name")].as_string()
+    stmt = (
+        select(
+            policy,
+            func.count(),
+            func.sum(case((Ticket.sla_breached.is_(True), 1), else_=0)),
+        )
+        .where(
+            *_in_period(Ticket.created_at, filters),
+            *_conditions(filters, scope),
+            policy.is_not(None),
+        )
+        .group_by(policy)
+    )
+    rows = [
+        (name, count, int(breached), round(100.0 * (count - breached) / count, 1))
+        for name, count, breached in session.execute(stmt).all()
+    ]
+    rows.sort()
+    return Report("sla", ("policy", "tickets", "breached", "compliance_percent"), rows)
+
+
 def agent_load(session: Session, filters: Filters, scope: Scope) -> Report:
     """Per assignee: tickets waiting now, and tickets resolved in the period."""
     agent = func.coalesce(Ticket.assignee, "")
@@ -151,6 +176,7 @@ REPORTS: dict[str, ReportFunction] = {
     "backlog": backlog,
     "first_response": first_response,
     "resolution": resolution,
+    "sla": sla,
     "agent_load": agent_load,
     "csat": csat,
 }

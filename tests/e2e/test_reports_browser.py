@@ -31,7 +31,7 @@ def test_a_supervisor_reads_the_reports_in_english_and_czech(
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
     page.goto(f"{live_url}/desk/reports?{PERIOD}")
-    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.locator("svg.chart")).to_have_count(7)
     daily = page.locator("#report-created_resolved")
     expect(daily.get_by_role("heading")).to_have_text("Tickets created and resolved per day")
     expect(daily.locator("rect.bar title").first).to_have_text("2020-03-01 · Created: 2 tickets")

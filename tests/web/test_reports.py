@@ -132,7 +132,7 @@ def test_the_page_draws_every_report_in_english_and_czech(any_stack: Stack) -> N
     page = admin.get(f"/desk/reports?{PERIOD}&group={seeded.group}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count('<svg class="chart"') == 6
+    assert html.count('<svg class="chart"') == 7
     assert "Tickets created and resolved per day" in html
     assert 'href="/desk/reports"' in html  # the top bar's link
     assert "style=" not in html.split("<svg", 1)[1]  # the CSP blocks style attributes

@@ -20,6 +20,7 @@ TITLES = {
     "backlog": lazy_gettext("Backlog by state and group"),
     "first_response": lazy_gettext("First response time"),
     "resolution": lazy_gettext("Resolution time"),
+    "sla": lazy_gettext("SLA compliance"),
     "agent_load": lazy_gettext("Load per agent"),
     "csat": lazy_gettext("Customer satisfaction"),
 }
@@ -30,6 +31,9 @@ NOTES = {
         "Tickets created in the period: time from creation to the first public reply."
     ),
     "resolution": lazy_gettext("Tickets resolved in the period: time from creation to resolution."),
+    "sla": lazy_gettext(
+        "Tickets created in the period under an SLA policy: the share that breached no target."
+    ),
     "agent_load": lazy_gettext("Tickets waiting now, and tickets resolved in the period."),
     "csat": lazy_gettext("Ratings given in the period (1 to 5)."),
 }
@@ -51,6 +55,9 @@ COLUMNS = {
     "ratings": lazy_gettext("Ratings"),
     "average": lazy_gettext("Average score"),
     "satisfied_percent": lazy_gettext("Satisfied (4 or 5), %"),
+    "policy": lazy_gettext("Policy"),
+    "breached": lazy_gettext("Breached"),
+    "compliance_percent": lazy_gettext("Met, %"),
 }
 DIMENSION_LABELS = {
     "channel": lazy_gettext("Channel"),
@@ -104,52 +111,78 @@ def _shown(column: str, value: Any) -> Any:
 
 
 def _chart(report: Report, title: str) -> Markup:
-    rows = report.rows
-    empty = _("No tickets match.")
-    if report.name == "created_resolved":
-        return bar_chart(
-            title=title,
-            categories=[r[0] for r in rows],
-            series=[
-                Series(_("Created"), [r[1] for r in rows]),
-                Series(_("Resolved"), [r[2] for r in rows]),
-            ],
-            unit=_("tickets"),
-            counts=True,
-            empty=empty,
-        )
-    if report.name == "backlog":
-        groups = sorted({r[1] for r in rows})
-        counts = {(r[0], r[1]): r[2] for r in rows}
-        series = [
-            Series(_(CATEGORY_LABELS[c]), [counts.get((c, g), 0) for g in groups])
-            for c in OPEN_CATEGORIES
-        ]
-        labels = [g or _("(none)") for g in groups]
-        return bar_chart(
-            title=title,
-            categories=labels,
-            series=series,
-            unit=_("tickets"),
-            empty=empty,
-            counts=True,
-        )
-    keys = [str(_shown("key", r[0])) for r in rows]
-    if report.name in ("first_response", "resolution"):
-        series = [
-            Series(_("Median"), [r[3] for r in rows]),
-            Series(_("90th percentile"), [r[4] for r in rows]),
-        ]
-        return bar_chart(title=title, categories=keys, series=series, unit=_("hours"), empty=empty)
-    if report.name == "agent_load":
-        series = [
-            Series(_("Waiting now"), [r[1] for r in rows]),
-            Series(_("Resolved"), [r[2] for r in rows]),
-        ]
-        return bar_chart(
-            title=title, categories=keys, series=series, unit=_("tickets"), empty=empty, counts=True
-        )
+    draw = {
+        "created_resolved": _daily,
+        "backlog": _backlog,
+        "first_response": _durations,
+        "resolution": _durations,
+        "sla": _sla,
+        "agent_load": _load,
+        "csat": _csat,
+    }[report.name]
+    return draw(report.rows, title, _("No tickets match."))
+
+
+def _keys(rows: list[tuple[Any, ...]]) -> list[str]:
+    return [str(_shown("key", r[0])) for r in rows]
+
+
+def _daily(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
+    series = [
+        Series(_("Created"), [r[1] for r in rows]),
+        Series(_("Resolved"), [r[2] for r in rows]),
+    ]
+    days = [r[0] for r in rows]
+    unit = _("tickets")
+    return bar_chart(
+        title=title, categories=days, series=series, unit=unit, empty=empty, counts=True
+    )
+
+
+def _backlog(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
+    groups = sorted({r[1] for r in rows})
+    counts = {(r[0], r[1]): r[2] for r in rows}
+    series = [
+        Series(_(CATEGORY_LABELS[c]), [counts.get((c, g), 0) for g in groups])
+        for c in OPEN_CATEGORIES
+    ]
+    labels = [g or _("(none)") for g in groups]
+    unit = _("tickets")
+    return bar_chart(
+        title=title, categories=labels, series=series, unit=unit, empty=empty, counts=True
+    )
+
+
+def _durations(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
+    series = [
+        Series(_("Median"), [r[3] for r in rows]),
+        Series(_("90th percentile"), [r[4] for r in rows]),
+    ]
+    return bar_chart(
+        title=title, categories=_keys(rows), series=series, unit=_("hours"), empty=empty
+    )
+
+
+def _sla(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
+    series = [Series(_("Met, %"), [r[3] for r in rows])]
+    return bar_chart(
+        title=title, categories=_keys(rows), series=series, unit="%", empty=empty, top=100.0
+    )
+
+
+def _load(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
+    series = [
+        Series(_("Waiting now"), [r[1] for r in rows]),
+        Series(_("Resolved"), [r[2] for r in rows]),
+    ]
+    unit = _("tickets")
+    return bar_chart(
+        title=title, categories=_keys(rows), series=series, unit=unit, empty=empty, counts=True
+    )
+
+
+def _csat(rows: list[tuple[Any, ...]], title: str, empty: str) -> Markup:
     series = [Series(_("Average score"), [r[2] for r in rows])]
     return bar_chart(
-        title=title, categories=keys, series=series, unit=_("score"), empty=empty, top=5.0
+        title=title, categories=_keys(rows), series=series, unit=_("score"), empty=empty, top=5.0
     )

@@ -66,6 +66,14 @@ def seed(stack: Stack) -> Seeded:
         ("T2", s.alice, 1, at(1, 12, month=4)),  # after the period
         ("T7", s.alice, 1, at(2, 12)),  # another group
     ]
+    # SLA policies (the block as the projection writes it) and whether a target was breached.
+    slas = {
+        "T1": ("Standard", False),
+        "T2": ("Standard", True),
+        "T3": ("Premium", False),
+        "T5": ("Standard", False),
+        "T6": ("Standard", True),  # created before the period
+    }
     # The projection's rule: the first public agent message attached to the timeline.
     first_responses: dict[str, datetime] = {}
     for number, sent, role, internal, attached in messages:
@@ -88,6 +96,8 @@ def seed(stack: Stack) -> Seeded:
                     updated_at=created,
                     resolved_at=resolved_at,
                     first_response_at=first_responses.get(number),
+                    sla=_sla_block(slas[number][0]) if number in slas else None,
+                    sla_breached=slas.get(number, ("", False))[1],
                 )
             )
         for number, sent, role, internal, attached in messages:
@@ -112,3 +122,13 @@ def seed(stack: Stack) -> Seeded:
                 )
             )
     return s
+
+
+def _sla_block(policy: str) -> dict[str, object]:
+    """An SLA block as ``asdict(SlaState)`` gives it (what the reports read of it: the name)."""
+    return {
+        "policy": {"policy_id": 1, "policy_name": policy, "calendar": {}, "targets": {}},
+        "clocks": [],
+        "replied": False,
+        "awaiting_reply": False,
+    }

@@ -73,6 +73,15 @@ def test_durations_break_down_by_the_chosen_dimension(any_stack: Stack, seeded: 
     ]
 
 
+def test_sla_compliance_counts_tickets_under_a_policy_created_in_the_period(
+    any_stack: Stack, seeded: Seeded
+) -> None:
+    assert run(any_stack, "sla", seeded.filters()) == [
+        ("Premium", 1, 0, 100.0),
+        ("Standard", 3, 1, 66.7),
+    ]
+
+
 def test_agent_load_counts_waiting_now_and_resolved_in_the_period(
     any_stack: Stack, seeded: Seeded
 ) -> None:
