@@ -304,6 +304,15 @@ CHANNELS = (("support", 50), ("web", 25), ("api", 10), ("phone", 10), ("walk_in"
 CHANNEL_MESSAGE = {"support": "email", "web": "web", "api": "api", "phone": "phone"}
 PRIORITY_WEIGHTS = ((1, 15), (2, 60), (3, 20), (4, 5))
 RATING_SCORES = (5, 4, 5, 3, 5, 4, 1, 5, 2, 4)  # mostly content, as ratings go
+SLA_POLICIES = ("Standard", "Premium")
+
+
+def _sla_block(policy: str) -> str:
+    """A ticket's SLA block as the projection writes it (JSON text for COPY / executemany)."""
+    pinned = {"policy_id": 1, "policy_name": policy, "calendar": {}, "targets": {}}
+    return json.dumps({"policy": pinned, "clocks": [], "replied": True, "awaiting_reply": False})
+
+
 FINAL_ACTION = {
     "closed": "close",
     "resolved": "resolve",
@@ -390,6 +399,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_at",
         "resolved_at",
         "first_response_at",
+        "sla",
+        "sla_breached",
     ),
     "ticket_events": (
         "id",
@@ -883,6 +894,10 @@ class Generator:
                     ),
                     default=None,
                 ),
+                # Half the tickets under an SLA policy (for the reports; from the index, no
+                # draw from the random stream), one in seven of those breached.
+                "sla": _sla_block(SLA_POLICIES[index // 4 % 2]) if index % 4 < 2 else None,
+                "sla_breached": index % 4 < 2 and index % 7 == 0,
             }
             rows.tickets.append(tuple(ticket[c] for c in COLUMNS["tickets"]))
             if choice.category in RESOLVED_CATEGORIES and index % 4 == 0:

@@ -154,6 +154,7 @@ def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
                 "backlog",
                 "first_response",
                 "resolution",
+                "sla",
                 "agent_load",
                 "csat",
             ):
@@ -162,4 +163,5 @@ def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
                 assert isinstance(figure["p95_ms"], int | float)
     assert reports["figures"]["admin.365d.created_resolved"]["rows"] == 365
     assert reports["figures"]["admin.365d.csat"]["rows"] > 0
+    assert reports["figures"]["admin.365d.sla"]["rows"] == 2  # two policies
     assert "ix_tickets_created_at" in reports["index_usage"]["created_resolved"]["indexes"]
