@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule
 from .sla import BusinessCalendar, SlaPolicy
 from .tickets import (
     Attachment,
@@ -49,6 +50,8 @@ from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
+    "AgentRouting",
+    "AgentSkill",
     "ApiToken",
     "Attachment",
     "AutoMailLog",
@@ -62,6 +65,7 @@ __all__ = [
     "Draft",
     "Follow",
     "Group",
+    "GroupRouting",
     "InboundMessage",
     "KbArticle",
     "KbArticleLink",
@@ -81,6 +85,7 @@ __all__ = [
     "ProcessMigration",
     "ProcessMigrationItem",
     "ProcessVersion",
+    "RoutingRule",
     "SavedFilter",
     "SlaPolicy",
     "SmtpAlert",
