@@ -206,3 +206,11 @@ def facts_of(
         language=(contact.language if contact else "") or language,
         fields=dict(ticket.fields),
     )
+
+
+def process_by_rules(session: Session, facts: Facts) -> str:
+    """The process the rules choose for a request being accepted (``""``: none). The same
+    rules run the same way as at the opening; only their ``process`` is taken here, because
+    the process is pinned before the workflow starts. The customer is not linked yet, so
+    conditions on the organisation or customer type do not hold at this point."""
+    return str(evaluate(active_rules(session), facts, only=("process",)).outcome.get("process", ""))

@@ -92,3 +92,27 @@ def test_a_rule_routes_a_new_ticket_and_the_timeline_says_why(stack: Stack) -> N
         ]
     page = stack.login("admin").get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert "rule &#39;Invoices&#39; matched subject &#39;routingprobe&#39;" in page
+
+
+def test_a_rule_that_sets_a_process_pins_it_when_the_ticket_is_accepted(stack: Stack) -> None:
+    body = {
+        "name": "Returns",
+        "position": -100,
+        "conditions": [{"field": "body", "op": "contains", "value": "returnprobe"}],
+        "set": {"process": "returns"},
+    }
+    rule = rules_api(stack, "post", body=body).get_json()
+    try:
+        ticket = {
+            "subject": "A parcel",
+            "body": "I would like to ReturnProbe this kettle.",
+            "customer": {"email": "routing-probe@example.com"},
+        }
+        created = stack.client().post("/api/v1/tickets", json=ticket, headers=stack.api())
+        assert created.status_code == 201, created.get_json()
+        number = created.get_json()["number"]
+    finally:
+        rules_api(stack, "delete", f"/{rule['id']}")
+    with stack.sessions() as session:
+        row = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert row is not None and row.process_name == "returns"
