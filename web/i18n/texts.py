@@ -99,6 +99,10 @@ LABELS = [
     N_("Add an internal note (agents only) from a long-text field."),
     N_("Assign to the agent or group chosen in a field."),
     N_("Forward to a specialist or a group with a note for them."),
+    N_(
+        "The agent who performs the action becomes the assignee (customers and the system "
+        "never do)."
+    ),
     N_("Set the priority from a field."),
     N_(
         "Store a field's value on the ticket (its type or any custom field), searchable; "
