@@ -23,6 +23,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_ROUTE_TICKET,
     ACT_SELECT_SLA,
     OPENING_FAILED,
     AssignmentInput,
@@ -34,6 +35,8 @@ from tempodesk.contracts import (
     OpenTicketResult,
     PinnedSla,
     ProjectionInput,
+    RouteTicketInput,
+    RouteTicketResult,
     SelectSlaInput,
     SelectSlaResult,
     SlaState,
@@ -46,7 +49,7 @@ from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
 from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
-from tempodesk.routing.opening import facts_of, route_opening
+from tempodesk.routing.opening import AGAIN, facts_of, route_opening
 from tempodesk.sla.clocks import SlaClocks
 from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
@@ -136,6 +139,25 @@ class TicketStore:
             woken = write_projection(session, input)
         failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
         self.wake_webhooks(woken)
+
+    @activity.defn(name=ACT_ROUTE_TICKET)
+    def route_ticket(self, input: RouteTicketInput) -> RouteTicketResult:
+        """Route an open ticket again (bulk re-routing, its group's timeout): the rules'
+        group, assignee and skill, then the group's strategy, never ``input.exclude``."""
+        ticket = input.ticket
+        with transaction(self.sessions) as session:
+            order = session.get(Order, ticket.order_id) if ticket.order_id is not None else None
+            facts = facts_of(session, ticket, ticket.contact_id, order.number if order else "")
+            routed = route_opening(
+                session,
+                facts,
+                AssignmentResult(None, ticket.group, "none"),
+                datetime.fromisoformat(input.at),
+                only=AGAIN,
+                exclude=input.exclude,
+            )
+        found = routed.assignment
+        return RouteTicketResult(found.assignee, found.group, routed.notes, routed.reroute_minutes)
 
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 

@@ -97,6 +97,8 @@ class TicketCore:
             Pressed(action, values, input.actor.username, self._t.seq + 1, input.actor.kind),
         )
         changed, self._t = sla.changed(self._t, outcome.ticket), outcome.ticket
+        if input.actor.kind == "agent":
+            self._t.reroute_due = ""  # an agent acted: routing's timeout is off
         sla.replied_publicly(self, outcome.links)
         self._links += outcome.links
         self._outbox += outcome.outbox

@@ -6,7 +6,8 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, sla, mail, migration, webhooks); import them from here."""
+A module per concern (names, tickets, sla, mail, migration, webhooks, routing); import them
+from here."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ from tempodesk.contracts.names import (
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
 )
+from tempodesk.contracts.routing import (
+    ACT_ROUTE_TICKET,
+    RerouteInput,
+    RerouteResult,
+    RouteTicketInput,
+    RouteTicketResult,
+)
 from tempodesk.contracts.sla import (
     SLA_ACTION_KINDS,
     SLA_TARGETS,
@@ -154,6 +162,7 @@ __all__ = [
     "ACT_PROJECT",
     "ACT_REDIRECT",
     "ACT_RESTART",
+    "ACT_ROUTE_TICKET",
     "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
@@ -232,8 +241,12 @@ __all__ = [
     "RateInput",
     "RedirectResult",
     "RelinkContactInput",
+    "RerouteInput",
+    "RerouteResult",
     "RestartInput",
     "RestartResult",
+    "RouteTicketInput",
+    "RouteTicketResult",
     "SelectSlaInput",
     "SelectSlaResult",
     "SendMailInput",

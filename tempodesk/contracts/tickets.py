@@ -107,6 +107,9 @@ class TicketSnapshot:
     rated_at: str = ""
     rating_key: str = ""
     sla: SlaState = field(default_factory=SlaState)  # the pinned policy and its clocks
+    # When routing gives the ticket to someone else unless an agent acts first (ISO; "": no
+    # such timer): its group's re-routing timeout (workflows.routing).
+    reroute_due: str = ""
 
     @classmethod
     def opening(

@@ -51,11 +51,22 @@ class Routed:
     reroute_minutes: int = 0
 
 
+AT_OPENING = tuple(s for s in SETS if s != "process")  # the process is pinned at intake
+AGAIN = ("group", "assignee", "skill")  # a ticket routed again keeps its priority and fields
+
+
 def route_opening(
-    session: Session, facts: Facts, cascade: AssignmentResult, at: datetime
+    session: Session,
+    facts: Facts,
+    cascade: AssignmentResult,
+    at: datetime,
+    *,
+    only: tuple[str, ...] = AT_OPENING,
+    exclude: str = "",
 ) -> Routed:
-    """Apply the rules (all but the process, pinned at intake) over the cascade's result."""
-    decision = evaluate(active_rules(session), facts, only=tuple(s for s in SETS if s != "process"))
+    """Apply the rules over the cascade's result (``only`` what they may set), then the
+    group's strategy (never choosing ``exclude``, the agent who let it wait)."""
+    decision = evaluate(active_rules(session), facts, only=only)
     outcome, notes = decision.outcome, list(decision.notes)
     group = _existing_group(session, outcome.get("group")) or cascade.group
     moved = group != cascade.group
@@ -68,14 +79,15 @@ def route_opening(
     settings = session.get(GroupRouting, group) if group else None
     routed.reroute_minutes = settings.reroute_minutes if settings else 0
     wanted = outcome.get("assignee")
-    if wanted and session.scalar(select(User.id).where(User.username == wanted, User.is_active)):
+    active = select(User.id).where(User.username == wanted, User.is_active)
+    if wanted and wanted != exclude and session.scalar(active):
         routed.assignment = AssignmentResult(wanted, group, "rule")
         return routed
     if cascade.reason == "account_owner" or (cascade.reason == "channel_owner" and not moved):
         return routed
     if group and settings is not None and settings.strategy != "manual":
         skill = str(outcome.get("skill") or facts.fields.get("skill") or "")
-        chosen = _by_strategy(session, settings, skill, at)
+        chosen = _by_strategy(session, settings, skill, at, exclude)
         notes.append(
             f"{group}: {chosen.reason}" + (f" → {chosen.assignee}" if chosen.assignee else "")
         )
@@ -93,7 +105,9 @@ def _existing_group(session: Session, name: Any) -> str | None:
     return session.scalar(select(Group.name).where(Group.name == str(name)))
 
 
-def _by_strategy(session: Session, settings: GroupRouting, skill: str, at: datetime) -> Any:
+def _by_strategy(
+    session: Session, settings: GroupRouting, skill: str, at: datetime, exclude: str = ""
+) -> Any:
     # The lock first (see the module's docstring), then the reads.
     session.execute(
         update(GroupRouting)
@@ -101,7 +115,9 @@ def _by_strategy(session: Session, settings: GroupRouting, skill: str, at: datet
         .values(turns=GroupRouting.turns + 1)
     )
     session.refresh(settings)
-    candidates = candidates_of(session, settings.group_name, skill, at)
+    candidates = [
+        c for c in candidates_of(session, settings.group_name, skill, at) if c.username != exclude
+    ]
     chosen = choose(
         settings.strategy,
         candidates,
