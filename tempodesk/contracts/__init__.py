@@ -89,6 +89,7 @@ from tempodesk.contracts.names import (
 )
 from tempodesk.contracts.routing import (
     ACT_ROUTE_TICKET,
+    UPDATE_REROUTE,
     RerouteInput,
     RerouteResult,
     RouteTicketInput,
@@ -202,6 +203,7 @@ __all__ = [
     "UPDATE_CONFIRM_CREATED",
     "UPDATE_MIGRATE_PROCESS",
     "UPDATE_PERFORM_ACTION",
+    "UPDATE_REROUTE",
     "WEBHOOK_REFUSED",
     "WEBHOOK_TASK_QUEUE",
     "WEBHOOK_WORKFLOW",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from tempodesk.contracts.tickets import TicketSnapshot
 
 ACT_ROUTE_TICKET = "route_ticket"
+UPDATE_REROUTE = "reroute"
 
 
 @dataclass

@@ -235,6 +235,8 @@ MESSAGES = [
     N_("It cannot be assigned while it is “%(state)s”."),
     N_("The ticket engine did not answer; try it again."),
     N_("Done: the ticket is now “%(state)s”."),
+    N_("Routed to %(agent)s (%(group)s)."),
+    N_("Routed to the queue of %(group)s."),
     # tempodesk.tickets.forms and form_fields (web forms per site, their fields and checks)
     N_("At most %(max)s fields."),
     N_("Use a-z, 0-9 and _, starting with a letter (at most 32)."),
