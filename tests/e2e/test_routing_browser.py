@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
 from tempodesk.core.db import transaction
-from tempodesk.core.models import AgentRouting, AgentSkill, GroupRouting, RoutingRule
+from tempodesk.core.models import AgentRouting, AgentSkill, Channel, GroupRouting, RoutingRule
 from tempodesk.routing import store
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack
@@ -64,3 +64,33 @@ def test_an_admin_sets_up_routing_in_the_browser(page: Page, live_url: str, stac
             session.execute(delete(GroupRouting).where(GroupRouting.group_name == "Billing"))
             session.execute(delete(AgentRouting).where(AgentRouting.username == "agent2"))
             session.execute(delete(AgentSkill).where(AgentSkill.username == "agent2"))
+
+
+def test_an_admin_edits_the_phone_channel(page: Page, live_url: str, stack: Stack) -> None:
+    sign_in(page, live_url, stack, "admin")
+    page.goto(f"{live_url}/admin/")
+    page.get_by_role("link", name="Phone").click()
+    form = page.locator("form.channel-form")
+    form.get_by_label("Label").fill("Hotline")
+    form.get_by_label("Owner").select_option("agent2")
+    form.get_by_label("Group").select_option("Billing")
+    form.get_by_label("Process of new tickets").select_option("returns")
+    form.get_by_role("button", name="Save").click()
+    try:
+        expect(page.get_by_text("The channel is saved.")).to_be_visible()
+        expect(page.get_by_role("link", name="Hotline")).to_be_visible()
+        with stack.sessions() as session:
+            phone = session.scalar(select(Channel).where(Channel.name == "phone"))
+            assert phone is not None
+            assert (phone.label, phone.owner, phone.group_name, phone.process_name) == (
+                "Hotline",
+                "agent2",
+                "Billing",
+                "returns",
+            )
+    finally:
+        with transaction(stack.sessions) as session:
+            phone = session.scalar(select(Channel).where(Channel.name == "phone"))
+            assert phone is not None
+            phone.label, phone.owner, phone.group_name = "Phone", None, "Support"
+            phone.process_name = None

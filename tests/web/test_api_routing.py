@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tempodesk.core.models import Ticket, TicketEvent
-from tests.helpers import Stack
+from tests.helpers import Stack, csrf_token
 
 PROBE = {
     "name": "Invoices",
@@ -116,3 +116,22 @@ def test_a_rule_that_sets_a_process_pins_it_when_the_ticket_is_accepted(stack: S
     with stack.sessions() as session:
         row = session.scalar(select(Ticket).where(Ticket.number == number))
         assert row is not None and row.process_name == "returns"
+
+
+def test_a_channel_names_only_agents_groups_and_processes_that_exist(stack: Stack) -> None:
+    admin = stack.login("admin")
+    token = csrf_token(admin.get("/admin/channels/walk_in").get_data(as_text=True))
+    answer = admin.post(
+        "/admin/channels/walk_in",
+        data={
+            "csrf_token": token,
+            "label": "x",
+            "owner": "ghost",
+            "group": "Nobody",
+            "process": "",
+        },
+    )
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "There is no such agent." in html and "There is no such group." in html
+    assert stack.login("agent1").get("/admin/channels/walk_in").status_code == 403

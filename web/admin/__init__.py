@@ -59,6 +59,7 @@ def index() -> Any:
 
 # The admin pages live in these modules; importing them registers their routes on ``bp``.
 from web.admin import canned as _canned  # noqa: E402,F401
+from web.admin import channels as _channels  # noqa: E402,F401
 from web.admin import forms as _forms  # noqa: E402,F401
 from web.admin import mailboxes as _mailboxes  # noqa: E402,F401
 from web.admin import migrations as _migrations  # noqa: E402,F401

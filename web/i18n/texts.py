@@ -237,6 +237,10 @@ MESSAGES = [
     N_("Done: the ticket is now “%(state)s”."),
     N_("Routed to %(agent)s (%(group)s)."),
     N_("Routed to the queue of %(group)s."),
+    # tempodesk.routing.channels
+    N_("There is no such agent."),
+    N_("There is no such group."),
+    N_("There is no such process."),
     # tempodesk.tickets.forms and form_fields (web forms per site, their fields and checks)
     N_("At most %(max)s fields."),
     N_("Use a-z, 0-9 and _, starting with a letter (at most 32)."),
