@@ -198,7 +198,7 @@ def route(
         input.order_number,
         input.customer.language,
     )
-    routed = route_opening(session, facts, cascade, at)
+    routed = route_opening(session, facts, cascade, at, process=input.created.snapshot.process_name)
     return OpenTicketResult(
         link,
         routed.assignment,

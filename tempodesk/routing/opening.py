@@ -10,7 +10,7 @@ tickets the others just opened), on PostgreSQL and SQLite alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from tempodesk.core.models import (
     Ticket,
     User,
 )
-from tempodesk.routing.rules import SETS, Facts, evaluate
+from tempodesk.routing.rules import SETS, Facts, Rule, evaluate
 from tempodesk.routing.store import active_rules
 from tempodesk.routing.strategies import Candidate, choose
 
@@ -63,11 +63,13 @@ def route_opening(
     *,
     only: tuple[str, ...] = AT_OPENING,
     exclude: str = "",
+    process: str = "",
 ) -> Routed:
     """Apply the rules over the cascade's result (``only`` what they may set), then the
     group's strategy (never choosing ``exclude``, the agent who let it wait)."""
-    decision = evaluate(active_rules(session), facts, only=only)
-    outcome, notes = decision.outcome, list(decision.notes)
+    rules = active_rules(session)
+    decision = evaluate(rules, facts, only=only)
+    outcome, notes = decision.outcome, _pinned_by(rules, facts, process) + decision.notes
     group = _existing_group(session, outcome.get("group")) or cascade.group
     moved = group != cascade.group
     routed = Routed(
@@ -97,6 +99,16 @@ def route_opening(
     if moved and cascade.reason in ("channel_owner", "default"):
         routed.assignment = AssignmentResult(None, group, "rule")
     return routed
+
+
+def _pinned_by(rules: list[Rule], facts: Facts, process: str) -> list[str]:
+    """The reason for the process, if the rules chose it at intake (where the customer was
+    not linked yet: no organisation, no customer type)."""
+    if not process:
+        return []
+    at_intake = replace(facts, organisation="", customer_type="")
+    chosen = evaluate(rules, at_intake, only=("process",))
+    return chosen.notes if chosen.outcome.get("process") == process else []
 
 
 def _existing_group(session: Session, name: Any) -> str | None:

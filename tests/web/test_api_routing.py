@@ -116,6 +116,15 @@ def test_a_rule_that_sets_a_process_pins_it_when_the_ticket_is_accepted(stack: S
     with stack.sessions() as session:
         row = session.scalar(select(Ticket).where(Ticket.number == number))
         assert row is not None and row.process_name == "returns"
+        event = session.scalar(
+            select(TicketEvent).where(
+                TicketEvent.ticket_number == number, TicketEvent.kind == "created"
+            )
+        )
+        assert event is not None
+        assert event.data["routing"][0] == (
+            "process returns: rule 'Returns' matched body 'returnprobe'"
+        )
 
 
 def test_a_channel_names_only_agents_groups_and_processes_that_exist(stack: Stack) -> None:
