@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -22,6 +23,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_ROUTE_TICKET,
     ACT_SELECT_SLA,
     OPENING_FAILED,
     AssignmentInput,
@@ -33,6 +35,8 @@ from tempodesk.contracts import (
     OpenTicketResult,
     PinnedSla,
     ProjectionInput,
+    RouteTicketInput,
+    RouteTicketResult,
     SelectSlaInput,
     SelectSlaResult,
     SlaState,
@@ -45,6 +49,7 @@ from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
 from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
+from tempodesk.routing.opening import AGAIN, facts_of, route_opening
 from tempodesk.sla.clocks import SlaClocks
 from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
@@ -97,18 +102,19 @@ class TicketStore:
             link = link_customer(
                 session, input.customer, input.order_number, create=input.create_contact
             )
-            assignment = choose_assignee(
-                session, self.settings, input.assignment_channel, link.contact_id
-            )
-            # The policy, its clocks started at the opening (the workflow's moment, not now).
-            policy = open_sla(session, created.snapshot, link.contact_id, assignment.group)
-            sla = SlaState()
             opened_at = datetime.fromisoformat(created.snapshot.created_at)
+            opened = route(session, self.settings, input, link, opened_at)
+            # The policy, its clocks started at the opening (the workflow's moment, not now).
+            ticket = opened.applied_to(created.snapshot)
+            policy = open_sla(session, ticket, link.contact_id, opened.assignment.group)
+            sla = SlaState()
             SlaClocks(sla).pin(policy, opened_at, created.snapshot.state_category, input.sla_paused)
-            opened = OpenTicketResult(link, assignment, sla if policy else None)
-            note = {"assignment": assignment.reason}
+            opened.sla = sla if policy else None
+            note: dict[str, Any] = {"assignment": opened.assignment.reason}
             if link.order_note:
                 note["order_note"] = link.order_note
+            if opened.routing_notes:
+                note["routing"] = opened.routing_notes
             events = [
                 replace(e, data={**e.data, **note}) if e.kind == "created" else e
                 for e in created.events
@@ -136,6 +142,25 @@ class TicketStore:
         failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
         self.wake_webhooks(woken)
 
+    @activity.defn(name=ACT_ROUTE_TICKET)
+    def route_ticket(self, input: RouteTicketInput) -> RouteTicketResult:
+        """Route an open ticket again (bulk re-routing, its group's timeout): the rules'
+        group, assignee and skill, then the group's strategy, never ``input.exclude``."""
+        ticket = input.ticket
+        with transaction(self.sessions) as session:
+            order = session.get(Order, ticket.order_id) if ticket.order_id is not None else None
+            facts = facts_of(session, ticket, ticket.contact_id, order.number if order else "")
+            routed = route_opening(
+                session,
+                facts,
+                AssignmentResult(None, ticket.group, "none"),
+                datetime.fromisoformat(input.at),
+                only=AGAIN,
+                exclude=input.exclude,
+            )
+        found = routed.assignment
+        return RouteTicketResult(found.assignee, found.group, routed.notes, routed.reroute_minutes)
+
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 
     @activity.defn(name=ACT_LINK_CUSTOMER)
@@ -156,6 +181,34 @@ class TicketStore:
     def choose_assignee(self, input: AssignmentInput) -> AssignmentResult:
         with self.sessions() as session:
             return choose_assignee(session, self.settings, input.channel, input.contact_id)
+
+
+def route(
+    session: Session,
+    settings: Settings,
+    input: OpenTicketInput,
+    link: LinkCustomerResult,
+    at: datetime,
+) -> OpenTicketResult:
+    """The cascade (account owner, channel owner, default), then the routing rules and the
+    group's strategy over it (``tempodesk.routing.opening``)."""
+    cascade = choose_assignee(session, settings, input.assignment_channel, link.contact_id)
+    facts = facts_of(
+        session,
+        input.created.snapshot,
+        link.contact_id,
+        input.order_number,
+        input.customer.language,
+    )
+    routed = route_opening(session, facts, cascade, at, process=input.created.snapshot.process_name)
+    return OpenTicketResult(
+        link,
+        routed.assignment,
+        priority=routed.priority,
+        fields=routed.fields,
+        routing_notes=routed.notes,
+        reroute_minutes=routed.reroute_minutes,
+    )
 
 
 def open_sla(

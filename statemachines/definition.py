@@ -89,6 +89,10 @@ EFFECTS: dict[str, EffectRule] = {
         "Forward to a specialist or a group with a note for them.",
         fields={"field": _ASSIGNABLE, "note_field": ("longtext",)},
     ),
+    "assign_to_me": EffectRule(
+        "The agent who performs the action becomes the assignee (customers and the system "
+        "never do)."
+    ),
     "set_priority": EffectRule("Set the priority from a field.", fields={"field": ("priority",)}),
     "set_field": EffectRule(
         "Store a field's value on the ticket (its type or any custom field), searchable; "

@@ -29,6 +29,7 @@ class Pressed:
     values: dict[str, Any]
     actor: str
     seq: int
+    actor_kind: str = "agent"  # agent | system | customer
 
 
 @dataclass
@@ -139,6 +140,15 @@ def _assign(
     return Outcome(replace(ticket, assignee=name), data={"assignee": name})
 
 
+def _assign_to_me(
+    ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
+) -> Outcome:
+    """Whoever pressed takes the ticket, if they are an agent."""
+    if pressed.actor_kind != "agent" or not pressed.actor or pressed.actor == ticket.assignee:
+        return Outcome(ticket)
+    return Outcome(replace(ticket, assignee=pressed.actor), data={"assignee": pressed.actor})
+
+
 def _set_priority(
     ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
 ) -> Outcome:
@@ -220,6 +230,7 @@ EFFECTS: dict[str, Effect] = {
     "add_note": _add_note,
     "forward": _forward,
     "assign": _assign,
+    "assign_to_me": _assign_to_me,
     "set_priority": _set_priority,
     "set_field": _set_field,
 }

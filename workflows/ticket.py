@@ -40,10 +40,11 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
         TicketStartInput,
     )
-    from workflows import sla
+    from workflows import routing, sla
     from workflows.answers import Answers
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.opening import open_in_one_step, open_in_three_steps
+    from workflows.routing import TicketRouting, arm
     from workflows.ticket_migration import TicketMigration
     from workflows.ticket_signals import TicketSignals
 
@@ -61,7 +62,7 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 
 @workflow.defn
-class TicketWorkflow(TicketSignals, TicketMigration):
+class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:
         # Built here, not in run(): an Update can be handled before run() starts.
@@ -94,19 +95,21 @@ class TicketWorkflow(TicketSignals, TicketMigration):
                 if self._events:
                     await self._project()
         while True:
-            entry, armed = self._t.state_entry, sla.clocks(self).next_moment()
+            entry, armed = self._t.state_entry, self._armed()
             try:
                 await workflow.wait_condition(
                     partial(self._has_work, input, entry, armed),
-                    timeout=sla.earliest(self._time_left_in_state(), sla.time_left(self)),
+                    timeout=sla.earliest(
+                        self._time_left_in_state(), sla.time_left(self), routing.time_left(self._t)
+                    ),
                 )
             except TimeoutError:
                 await self._fire_timeout(entry)
                 continue
             if self._t.state_entry != entry and not (self._outbox or self._finished):
                 continue  # the state changed: its timeout (if any) starts over
-            if armed != sla.clocks(self).next_moment() and not self._has_work(input, entry):
-                continue  # an SLA clock moved: its timer starts over
+            if armed != self._armed() and not self._has_work(input, entry):
+                continue  # an SLA clock or the re-routing timeout moved: its timer starts over
             if self._outbox:
                 await self._deliver(self._outbox[0])
                 self._outbox.pop(0)
@@ -148,6 +151,7 @@ class TicketWorkflow(TicketSignals, TicketMigration):
             sla.paused(self),
         )
         self._t = opened.applied_to(self._t)
+        arm(self._t, opened.reroute_minutes)
         self._events.clear()
         self._links.clear()
         self._search.upsert(self._t)
@@ -223,8 +227,12 @@ class TicketWorkflow(TicketSignals, TicketMigration):
             or self._finished
             or self._continue_as_new_due(input)
             or self._t.state_entry != entry
-            or (armed is not sla.NOT_ARMED and armed != sla.clocks(self).next_moment())
+            or (armed is not sla.NOT_ARMED and armed != self._armed())
         )
+
+    def _armed(self) -> object:
+        """The moments the run loop's timer waits for besides the state's timeout."""
+        return (sla.clocks(self).next_moment(), self._t.reroute_due)
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
@@ -240,6 +248,7 @@ class TicketWorkflow(TicketSignals, TicketMigration):
         """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
         async with self._lock:
             await sla.fire(self)
+            await self._fire_reroute()
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time

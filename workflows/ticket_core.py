@@ -93,9 +93,12 @@ class TicketCore:
         """Apply an action's effects, move the machine, record and project (lock held)."""
         before = self._t.state
         outcome = apply_effects(
-            self._t, Pressed(action, values, input.actor.username, seq=self._t.seq + 1)
+            self._t,
+            Pressed(action, values, input.actor.username, self._t.seq + 1, input.actor.kind),
         )
         changed, self._t = sla.changed(self._t, outcome.ticket), outcome.ticket
+        if input.actor.kind == "agent":
+            self._t.reroute_due = ""  # an agent acted: routing's timeout is off
         sla.replied_publicly(self, outcome.links)
         self._links += outcome.links
         self._outbox += outcome.outbox

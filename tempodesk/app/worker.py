@@ -109,6 +109,7 @@ def build_workers(
             store.open_ticket,
             store.project,
             store.select_sla,
+            store.route_ticket,
             store.link_customer,
             store.choose_assignee,
             mailbox.fetch_mail,

@@ -6,7 +6,8 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, sla, mail, migration, webhooks); import them from here."""
+A module per concern (names, tickets, sla, mail, migration, webhooks, routing); import them
+from here."""
 
 from __future__ import annotations
 
@@ -86,6 +87,14 @@ from tempodesk.contracts.names import (
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
 )
+from tempodesk.contracts.routing import (
+    ACT_ROUTE_TICKET,
+    UPDATE_REROUTE,
+    RerouteInput,
+    RerouteResult,
+    RouteTicketInput,
+    RouteTicketResult,
+)
 from tempodesk.contracts.sla import (
     SLA_ACTION_KINDS,
     SLA_TARGETS,
@@ -154,6 +163,7 @@ __all__ = [
     "ACT_PROJECT",
     "ACT_REDIRECT",
     "ACT_RESTART",
+    "ACT_ROUTE_TICKET",
     "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
@@ -193,6 +203,7 @@ __all__ = [
     "UPDATE_CONFIRM_CREATED",
     "UPDATE_MIGRATE_PROCESS",
     "UPDATE_PERFORM_ACTION",
+    "UPDATE_REROUTE",
     "WEBHOOK_REFUSED",
     "WEBHOOK_TASK_QUEUE",
     "WEBHOOK_WORKFLOW",
@@ -232,8 +243,12 @@ __all__ = [
     "RateInput",
     "RedirectResult",
     "RelinkContactInput",
+    "RerouteInput",
+    "RerouteResult",
     "RestartInput",
     "RestartResult",
+    "RouteTicketInput",
+    "RouteTicketResult",
     "SelectSlaInput",
     "SelectSlaResult",
     "SendMailInput",

@@ -107,6 +107,9 @@ class TicketSnapshot:
     rated_at: str = ""
     rating_key: str = ""
     sla: SlaState = field(default_factory=SlaState)  # the pinned policy and its clocks
+    # When routing gives the ticket to someone else unless an agent acts first (ISO; "": no
+    # such timer): its group's re-routing timeout (workflows.routing).
+    reroute_due: str = ""
 
     @classmethod
     def opening(
@@ -305,11 +308,19 @@ class OpenTicketResult:
     assignment: AssignmentResult
     # The SLA policy chosen in the same transaction, its clocks started at the opening.
     sla: SlaState | None = None
+    # What routing rules set beyond the assignment (None: keep the ticket's), their reasons
+    # for the timeline, and the group's re-routing timeout (0: none).
+    priority: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    routing_notes: list[str] = field(default_factory=list)
+    reroute_minutes: int = 0
 
     def applied_to(self, ticket: TicketSnapshot) -> TicketSnapshot:
         """The ticket linked and assigned: what the projection wrote, what the workflow keeps."""
         return replace(
             ticket,
+            priority=ticket.priority if self.priority is None else self.priority,
+            fields={**ticket.fields, **self.fields} if self.fields else ticket.fields,
             contact_id=self.link.contact_id,
             order_id=self.link.order_id,
             customer_email=self.link.customer_email,

@@ -44,6 +44,7 @@ from tempodesk.contracts import (
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
+    UPDATE_REROUTE,
     WEBHOOK_WORKFLOW,
     ConfirmCreatedInput,
     ConfirmCreatedResult,
@@ -54,6 +55,8 @@ from tempodesk.contracts import (
     PerformActionResult,
     RateInput,
     RelinkContactInput,
+    RerouteInput,
+    RerouteResult,
     SlaChangedInput,
     TicketStartInput,
     WebhookRunInput,
@@ -275,6 +278,25 @@ class AsyncFacade:
             raise _engine_error(exc) from None
         return result
 
+    async def reroute(self, number: str, request: RerouteInput) -> RerouteResult:
+        """Ask the ticket's workflow to route itself again (rules, then its group's strategy)."""
+        handle = self.client.get_workflow_handle(ticket_workflow_id(number))
+        try:
+            result: RerouteResult = await handle.execute_update(
+                UPDATE_REROUTE, request, result_type=RerouteResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            if isinstance(exc.cause, ApplicationError):
+                raise ActionRejected(Rejection("closed")) from None
+            raise
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise ActionRejected(Rejection("closed")) from None
+            raise _engine_error(exc) from None
+        return result
+
     async def signal_ticket(self, number: str, name: str, arg: Any) -> None:
         """A fact for a running ticket; TicketNotFound if its workflow has ended."""
         try:
@@ -431,6 +453,9 @@ class TemporalFacade:
         finally:
             metrics.ACTIONS.labels(request.action[:64], outcome).inc()
         return result
+
+    def reroute(self, number: str, request: RerouteInput) -> RerouteResult:
+        return self._call(self._on_loop(lambda e: e.reroute(number, request)))
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""

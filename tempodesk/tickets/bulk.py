@@ -1,4 +1,5 @@
-"""Bulk actions: one action (or an assignment to an agent) on many tickets of a list.
+"""Bulk actions: one action (or an assignment to an agent, or routing again) on many
+tickets of a list.
 
 A bulk action is one ``Actions.perform`` per ticket, never a write: each ticket's workflow
 still decides through its own Update, and a ticket that has moved since the agent's list
@@ -22,7 +23,7 @@ from statemachines import (
     actions_for,
     may_see,
 )
-from tempodesk.contracts import Actor
+from tempodesk.contracts import Actor, RerouteInput
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.tickets import processes, queries
 from tempodesk.tickets.actions import Actions
@@ -83,14 +84,19 @@ def run_bulk(
     agent: str = "",
     request_id: str = "",
     seen_states: Mapping[str, str] | None = None,
+    reroute: bool = False,
 ) -> list[BulkOutcome]:
-    """Perform one action (or assign to ``agent``) on each ticket, each through its own
-    workflow Update, and say what happened to each. A ticket the agent may not see is
-    reported exactly like one that does not exist. With ``seen_states`` (number → the state
-    the agent's list showed), a ticket that has moved since is refused, not acted on."""
+    """Perform one action (or assign to ``agent``, or route again: ``reroute``) on each
+    ticket, each through its own workflow Update, and say what happened to each. A ticket
+    the agent may not see is reported exactly like one that does not exist. With
+    ``seen_states`` (number → the state the agent's list showed), a ticket that has moved
+    since is refused, not acted on."""
     outcomes = []
     seen = seen_states or {}
     for number in list(dict.fromkeys(n.strip() for n in numbers if n.strip()))[:BULK_MAX]:
+        if reroute:
+            outcomes.append(_reroute_one(service, sessions, actor, number))
+            continue
         outcomes.append(
             _bulk_one(
                 service, sessions, actor, number, action_id, agent, request_id, seen.get(number)
@@ -143,3 +149,22 @@ def _bulk_one(
     except EngineUnavailable:
         return BulkOutcome(number, False, "The ticket engine did not answer; try it again.")
     return BulkOutcome(number, True, f"Done: the ticket is now “{result.state_label}”.")
+
+
+def _reroute_one(
+    service: Actions, sessions: sessionmaker[Session], actor: Actor, number: str
+) -> BulkOutcome:
+    """Route one ticket again through its workflow's ``reroute`` Update (the rules, then its
+    group's strategy); the agent must see the ticket."""
+    with sessions() as session:
+        if queries.find_ticket(session, number, actor) is None:
+            return BulkOutcome(number, False, "No such ticket (or you may not see it).")
+    try:
+        result = service.temporal.reroute(number, RerouteInput(actor.username, "bulk"))
+    except ActionRejected as exc:
+        return BulkOutcome(number, False, exc.message, exc.rejection)
+    except EngineUnavailable:
+        return BulkOutcome(number, False, "The ticket engine did not answer; try it again.")
+    if result.assignee:
+        return BulkOutcome(number, True, f"Routed to {result.assignee} ({result.group or '-'}).")
+    return BulkOutcome(number, True, f"Routed to the queue of {result.group or '-'}.")

@@ -38,6 +38,8 @@ from tempodesk.core.models import Attachment, Channel, Contact, Message, Order, 
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
+from tempodesk.routing.opening import MAX_BODY, process_by_rules
+from tempodesk.routing.rules import Facts
 from tempodesk.tickets import pending, processes
 from tempodesk.tickets.numbers import allocate_number
 
@@ -277,13 +279,26 @@ class Intake:
         return Accepted(number, start=start, fresh=True, message_id=message.id)
 
     def _pin(self, session: Session, request: NewTicket) -> PinnedProcess:
-        """The process the request names, else its channel's (a mailbox is a channel), else
-        the default."""
+        """The process the request names, else the routing rules' (``process`` in a rule's
+        ``set``), else its channel's (a mailbox is a channel), else the default."""
         channel = (
             request.email.mailbox
             if request.email
             else (form_channel(request.form) if request.form else request.channel)
         )
+        facts = Facts(
+            channel=request.channel,
+            mailbox=request.email.mailbox if request.email else "",
+            form=request.form,
+            order=request.order_number,
+            subject=request.subject,
+            body=request.body[:MAX_BODY],
+            language=request.customer.language,
+            fields=dict(request.fields),
+        )
+        ruled = "" if request.process else process_by_rules(session, facts)
+        if ruled and processes.latest(session, ruled) is not None:
+            return processes.pin(session, ruled)
         name = request.process or (
             session.scalar(select(Channel.process_name).where(Channel.name == channel))
             or self.settings.default_process

@@ -337,6 +337,7 @@ def test_every_documented_effect_type_is_known() -> None:
         "add_note",
         "assign",
         "forward",
+        "assign_to_me",
         "set_priority",
         "set_field",
     }

@@ -40,6 +40,7 @@ from tempodesk.contracts import (
     ACT_PROJECT,
     ACT_REDIRECT,
     ACT_RESTART,
+    ACT_ROUTE_TICKET,
     ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
@@ -72,6 +73,8 @@ from tempodesk.contracts import (
     RedirectResult,
     RestartInput,
     RestartResult,
+    RouteTicketInput,
+    RouteTicketResult,
     SelectSlaInput,
     SelectSlaResult,
     SendMailInput,
@@ -114,6 +117,9 @@ class Stubs:
     mail_delay: float = 0.0  # seconds each reply takes to send (a ticket draining its outbox)
     mail_gate: threading.Event | None = None  # set: replies wait until the test opens it
     slas: dict[str, PinnedSla] = field(default_factory=dict)  # the policy by ticket number
+    # Routing: a group's re-routing timeout by ticket number, and what route_ticket was asked.
+    reroute_minutes: dict[str, int] = field(default_factory=dict)
+    routed: list[RouteTicketInput] = field(default_factory=list)
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -152,6 +158,7 @@ class Stubs:
                 choose_assignee(AssignmentInput("", input.assignment_channel, 7)),
                 sla if policy else None,
             )
+            opened.reroute_minutes = self.reroute_minutes.get(created.snapshot.number, 0)
             events = [
                 replace(e, data={**e.data, "assignment": opened.assignment.reason})
                 for e in created.events
@@ -163,6 +170,13 @@ class Stubs:
         def project(input: ProjectionInput) -> None:
             self.projections.setdefault(input.snapshot.number, []).append(input)
 
+        @activity.defn(name=ACT_ROUTE_TICKET)
+        def route_ticket(input: RouteTicketInput) -> RouteTicketResult:
+            self.routed.append(input)
+            agent = "agent1" if input.exclude == "agent2" else "agent2"
+            minutes = self.reroute_minutes.get(input.ticket.number, 0)
+            return RouteTicketResult(agent, "Support", [f"Support: round robin → {agent}"], minutes)
+
         @activity.defn(name=ACT_SELECT_SLA)
         def select_sla(input: SelectSlaInput) -> SelectSlaResult:
             return SelectSlaResult(self.slas.get(input.number))
@@ -173,6 +187,7 @@ class Stubs:
             choose_assignee,
             project,
             select_sla,
+            route_ticket,
             *self.other_activities(),
         ]
 

@@ -3,7 +3,7 @@
 One module per resource; importing them adds their routes to the blueprint.
 """
 
-from web.api import inbound, kb, openapi, orders, processes, reports, tickets, webhooks
+from web.api import inbound, kb, openapi, orders, processes, reports, routing, tickets, webhooks
 from web.api.common import bp
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "orders",
     "processes",
     "reports",
+    "routing",
     "tickets",
     "webhooks",
 ]

@@ -28,6 +28,7 @@ from web.api.openapi_parts import (
     _ref,
     _text,
 )
+from web.api.openapi_routing import ROUTING_PATHS, ROUTING_SCHEMAS
 from web.api.openapi_webhooks import WEBHOOK_PATHS, WEBHOOK_SCHEMAS
 
 SCHEMAS: dict[str, Any] = {
@@ -537,6 +538,8 @@ PATHS: dict[str, Any] = {
 
 PATHS.update(WEBHOOK_PATHS)
 SCHEMAS.update(WEBHOOK_SCHEMAS)
+PATHS.update(ROUTING_PATHS)
+SCHEMAS.update(ROUTING_SCHEMAS)
 
 
 def document(server_url: str) -> dict[str, Any]:

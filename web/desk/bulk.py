@@ -32,10 +32,16 @@ def bulk() -> Any:
     if op == "perform" and action_id not in offered:
         flash(_("Choose an action that can be performed on many tickets at once."), "error")
         return redirect(back)
-    if op not in ("assign", "perform"):
+    if op not in ("assign", "perform", "reroute"):
         abort(400)
     request_id = request.form.get("request_id", "")
-    what = _("Assign to %(agent)s", agent=agent) if op == "assign" else offered[action_id]
+    what = (
+        _("Assign to %(agent)s", agent=agent)
+        if op == "assign"
+        else _("Route again")
+        if op == "reroute"
+        else offered[action_id]
+    )
     release_db()  # never hold a pooled connection while waiting on workflows
     # The state each ticket had on the agent's list: a ticket that has moved since (a
     # customer wrote, a colleague acted) is refused, as on its own page.
@@ -48,6 +54,7 @@ def bulk() -> Any:
         action_id=action_id,
         agent=agent,
         seen_states=seen,
+        reroute=op == "reroute",
         request_id=request_id if REQUEST_ID.match(request_id) else "",
     )
     return render_template("desk/bulk.html", what=what, outcomes=outcomes, back=back)

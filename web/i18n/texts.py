@@ -99,6 +99,10 @@ LABELS = [
     N_("Add an internal note (agents only) from a long-text field."),
     N_("Assign to the agent or group chosen in a field."),
     N_("Forward to a specialist or a group with a note for them."),
+    N_(
+        "The agent who performs the action becomes the assignee (customers and the system "
+        "never do)."
+    ),
     N_("Set the priority from a field."),
     N_(
         "Store a field's value on the ticket (its type or any custom field), searchable; "
@@ -231,6 +235,12 @@ MESSAGES = [
     N_("It cannot be assigned while it is “%(state)s”."),
     N_("The ticket engine did not answer; try it again."),
     N_("Done: the ticket is now “%(state)s”."),
+    N_("Routed to %(agent)s (%(group)s)."),
+    N_("Routed to the queue of %(group)s."),
+    # tempodesk.routing.channels
+    N_("There is no such agent."),
+    N_("There is no such group."),
+    N_("There is no such process."),
     # tempodesk.tickets.forms and form_fields (web forms per site, their fields and checks)
     N_("At most %(max)s fields."),
     N_("Use a-z, 0-9 and _, starting with a letter (at most 32)."),

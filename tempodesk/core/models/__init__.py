@@ -36,6 +36,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule
 from .sla import BusinessCalendar, SlaPolicy
 from .tickets import (
     Attachment,
@@ -50,6 +51,8 @@ from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
+    "AgentRouting",
+    "AgentSkill",
     "ApiToken",
     "Attachment",
     "AuditEntry",
@@ -64,6 +67,7 @@ __all__ = [
     "Draft",
     "Follow",
     "Group",
+    "GroupRouting",
     "InboundMessage",
     "KbArticle",
     "KbArticleLink",
@@ -83,6 +87,7 @@ __all__ = [
     "ProcessMigration",
     "ProcessMigrationItem",
     "ProcessVersion",
+    "RoutingRule",
     "SavedFilter",
     "SlaPolicy",
     "SmtpAlert",
