@@ -19,6 +19,7 @@ from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
 from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent, TicketRating
+from tempodesk.telephony import calls
 from tempodesk.tickets import lists
 
 # A later delivery status never gives way to an earlier one.
@@ -33,6 +34,9 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
         _write_event(session, snap.number, event)
         if event.kind == "rated":
             _write_rating(session, snap.number, event)
+        if event.data.get("call_outcome"):
+            outcome, message_id = event.data["call_outcome"], event.message_id
+            calls.note_outcome(session, snap.number, event.seq, outcome, message_id)
     for link in input.messages:
         _attach(session, snap.number, link)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what

@@ -28,7 +28,9 @@ from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
+from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, phone_activities
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
@@ -69,6 +71,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         ),
         MAIL_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=MAIL_ACTIVITIES, thread_name_prefix="activity-mail"
+        ),
+        TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
         ),
     }
 
@@ -120,7 +125,15 @@ def build_workers(
         max_concurrent_activities=MAIL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    return [tickets, mailer]
+    telephony = Worker(
+        client,
+        task_queue=TELEPHONY_TASK_QUEUE,
+        activities=phone_activities(sessions, settings),
+        activity_executor=executors[TELEPHONY_TASK_QUEUE],
+        max_concurrent_activities=TELEPHONY_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+    )
+    return [tickets, mailer, telephony]
 
 
 def precompile_workflow_modules() -> None:
@@ -164,8 +177,10 @@ async def run_worker(
         if ready is not None:
             ready.set()
         resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
+        phone = asyncio.create_task(follow_pbx(settings, sessions, stop))
         await stop.wait()
         await resumer
+        await phone
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:

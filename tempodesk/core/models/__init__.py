@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .telephony import CommRecord
 from .tickets import (
     Attachment,
     Message,
@@ -53,6 +54,7 @@ __all__ = [
     "Base",
     "CannedAnswer",
     "Channel",
+    "CommRecord",
     "Contact",
     "ContactChange",
     "DeskLayout",
