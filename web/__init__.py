@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
         edges,
         kb,
         people,
+        phone,
         portal,
         public,
         support_forms,
@@ -90,6 +91,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(kb.kb_bp)
     app.register_blueprint(portal.link_bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(phone.bp)
+    app.register_blueprint(phone.hooks_bp)
+    csrf.exempt(phone.hooks_bp)  # signed by the PBX (HMAC), no cookies
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 
     app.teardown_appcontext(_close_session)

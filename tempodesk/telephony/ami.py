@@ -247,3 +247,12 @@ async def _follow(
                 log.exception("AMI event %s not applied", event.get("Event"))
     finally:
         stopping.cancel()
+
+
+async def send_action(config: AmiConfig, name: str, **fields: str) -> Message:
+    """One action on a connection of its own (log in, act, log off): the Phone lab's way."""
+    connection = await AmiConnection.connect(config)
+    try:
+        return await connection.action(name, **fields)
+    finally:
+        await connection.close()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import threading
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,10 @@ class AmiStandIn:
         """Close every client's connection, as a network fault or a PBX restart would."""
         self._run(self._drop())
 
+    def clients(self) -> int:
+        """How many clients are logged in (the monitor, once it follows the events)."""
+        return sum(1 for peer in self._peers if peer.logged_in)
+
     def live_calls(self) -> list[str]:
         return [c.uniqueid for c in self._calls.values() if c.state != "gone"]
 
@@ -188,7 +193,7 @@ class AmiStandIn:
         if self.refuse_originate:
             await self._send(peer, {"Response": "Error", "Message": "Originate failed", **reply})
             return
-        uniqueid = message.get("ChannelId") or f"standin.{next(self._ids)}"
+        uniqueid = message.get("ChannelId") or f"standin.{uuid.uuid4().hex[:12]}"
         if uniqueid in self._calls:
             await self._send(peer, {"Response": "Error", "Message": "ChannelId in use", **reply})
             return
@@ -234,7 +239,7 @@ class AmiStandIn:
     # What the PBX does
 
     async def _ring(self, extension: str, caller: str) -> str:
-        uniqueid = f"lab.{next(self._ids)}"
+        uniqueid = f"lab.{uuid.uuid4().hex[:12]}"  # unique across restarts, as Asterisk's
         call = _Call(uniqueid, f"PJSIP/trunk-{next(self._ids):08x}", extension, caller, True)
         self._calls[uniqueid] = call
         await self._broadcast(self._channel_event("Newchannel", call, "Ring"))
