@@ -84,7 +84,7 @@ class AmiConnection:
         self.closed = False
 
     @classmethod
-    async def connect(cls, config: AmiConfig) -> AmiConnection:
+    async def log_in(cls, config: AmiConfig) -> AmiConnection:
         """Connect, read the banner and log in (``AmiError`` if refused)."""
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(config.host, config.port, limit=MAX_LINE * 2), config.timeout
@@ -174,7 +174,7 @@ async def originate(
 ) -> Message:
     """Log in, call ``before_send`` (the caller records that the call may now exist), send
     the Originate and return its response. A failure before ``before_send`` sent nothing."""
-    connection = await AmiConnection.connect(config)
+    connection = await AmiConnection.log_in(config)
     try:
         if before_send is not None:
             before_send()
@@ -209,7 +209,7 @@ async def monitor(
     delay = retry_seconds
     while not stop.is_set():
         try:
-            connection = await AmiConnection.connect(config)
+            connection = await AmiConnection.log_in(config)
         except (OSError, AmiError, TimeoutError, ConnectionError) as exc:
             log.warning(
                 "AMI %s:%s unavailable (%s); again in %ss", config.host, config.port, exc, delay
@@ -251,7 +251,7 @@ async def _follow(
 
 async def send_action(config: AmiConfig, name: str, **fields: str) -> Message:
     """One action on a connection of its own (log in, act, log off): the Phone lab's way."""
-    connection = await AmiConnection.connect(config)
+    connection = await AmiConnection.log_in(config)
     try:
         return await connection.action(name, **fields)
     finally:

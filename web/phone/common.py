@@ -9,7 +9,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from tempodesk.core.models import CommRecord
-from web.i18n import lazy_gettext as _l
+from web.i18n import lazy_gettext
 
 bp = Blueprint("phone", __name__, url_prefix="/phone")
 hooks_bp = Blueprint("cti_hooks", __name__)
@@ -22,24 +22,28 @@ def _signed_in() -> None:
 
 
 STATUS = {
-    "new": _l("Calling…"),
-    "originating": _l("Calling…"),
-    "dialing": _l("Your phone rings…"),
-    "ringing": _l("Ringing"),
-    "answered": _l("Connected"),
-    "ended": _l("Ended"),
-    "not_connected": _l("Not connected"),
-    "missed": _l("Missed"),
-    "failed": _l("Failed"),
-    "unknown": _l("Unknown: the PBX did not confirm it"),
-    "logged": _l("Logged"),
+    "new": lazy_gettext("Calling…"),
+    "originating": lazy_gettext("Calling…"),
+    "dialing": lazy_gettext("Your phone rings…"),
+    "ringing": lazy_gettext("Ringing"),
+    "answered": lazy_gettext("Connected"),
+    "ended": lazy_gettext("Ended"),
+    "not_connected": lazy_gettext("Not connected"),
+    "missed": lazy_gettext("Missed"),
+    "failed": lazy_gettext("Failed"),
+    "unknown": lazy_gettext("Unknown: the PBX did not confirm it"),
+    "logged": lazy_gettext("Logged"),
 }
 OUTCOME = {
-    "agreed": _l("Agreed"),
-    "not_reached": _l("Not reached"),
-    "no_agreement": _l("No agreement"),
+    "agreed": lazy_gettext("Agreed"),
+    "not_reached": lazy_gettext("Not reached"),
+    "no_agreement": lazy_gettext("No agreement"),
 }
-KIND = {"call": _l("Call"), "letter": _l("Letter"), "appointment": _l("Appointment")}
+KIND = {
+    "call": lazy_gettext("Call"),
+    "letter": lazy_gettext("Letter"),
+    "appointment": lazy_gettext("Appointment"),
+}
 
 
 def status_text(record: CommRecord) -> str:

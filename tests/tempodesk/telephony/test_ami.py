@@ -105,7 +105,7 @@ async def test_a_dropped_connection_is_established_again_and_events_flow(
 
 async def test_a_wrong_secret_is_refused(pbx: AmiStandIn) -> None:
     with pytest.raises(ami.AmiError, match="Authentication failed"):
-        await ami.AmiConnection.connect(config(pbx, secret="wrong"))
+        await ami.AmiConnection.log_in(config(pbx, secret="wrong"))
 
 
 async def test_the_monitor_waits_for_a_pbx_that_is_not_there_yet() -> None:
