@@ -51,6 +51,10 @@ class AmiStandIn:
     host: str = "127.0.0.1"
     originated: list[Message] = field(default_factory=list)
     refuse_originate: bool = False
+    # Faults (R16): drop this many logins unanswered (nothing reached the PBX), and this many
+    # Originates after taking them (the call rings; the client never hears back).
+    drop_logins: int = 0
+    drop_after_originate: int = 0
     _calls: dict[str, _Call] = field(default_factory=dict)
     _peers: list[_Peer] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -139,6 +143,10 @@ class AmiStandIn:
         action = message.get("Action", "").lower()
         reply: Message = {"ActionID": message.get("ActionID", "")}
         if action == "login":
+            if self.drop_logins > 0:
+                self.drop_logins -= 1
+                peer.writer.close()
+                return
             if (message.get("Username"), message.get("Secret")) != (self.username, self.secret):
                 await self._send(
                     peer, {"Response": "Error", "Message": "Authentication failed", **reply}
@@ -207,9 +215,13 @@ class AmiStandIn:
             action_id=message.get("ActionID", ""),
         )
         self._calls[uniqueid] = call
-        await self._send(
-            peer, {"Response": "Success", "Message": "Originate successfully queued", **reply}
-        )
+        if self.drop_after_originate > 0:
+            self.drop_after_originate -= 1
+            peer.writer.close()  # taken, but the answer is lost
+        else:
+            await self._send(
+                peer, {"Response": "Success", "Message": "Originate successfully queued", **reply}
+            )
         await self._broadcast(self._channel_event("Newchannel", call, "Down"))
         await self._broadcast(self._channel_event("Newstate", call, "Ringing"))
 

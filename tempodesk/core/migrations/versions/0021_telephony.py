@@ -54,6 +54,21 @@ def upgrade() -> None:
     )
     for column in ("contact_id", "ticket_number", "agent", "at"):
         op.create_index(f"ix_comm_records_{column}", "comm_records", [column], unique=False)
+    _phones_to_e164()
+
+
+def _phones_to_e164() -> None:
+    """Contacts' numbers as every new one is stored (E.164, ``people.addresses``); a number
+    that cannot be read stays as it was."""
+    from tempodesk.people.addresses import normalize_phone
+
+    contacts = sa.table("contacts", sa.column("id", sa.Integer), sa.column("phone", sa.String))
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(contacts.c.id, contacts.c.phone).where(contacts.c.phone != ""))
+    for contact_id, phone in list(rows):
+        e164 = normalize_phone(phone)
+        if e164 and e164 != phone and len(e164) <= 32:
+            bind.execute(contacts.update().where(contacts.c.id == contact_id).values(phone=e164))
 
 
 def downgrade() -> None:
