@@ -287,3 +287,43 @@ def test_an_extension_belongs_to_one_agent(stack: Stack) -> None:
     assert taken.status_code == 422 and "another agent" in taken.get_data(as_text=True)
     form["extension"] = ""
     assert admin.post("/admin/users/agent2", data=form).status_code == 302
+
+
+def test_a_double_clicked_call_button_on_a_contact_rings_once(stack: Stack, pbx: Pbx) -> None:
+    with transaction(stack.sessions) as session:
+        contact = Contact(name="Button Bára", phone=phone_number())
+        session.add(contact)
+        session.flush()
+        contact_id, phone = contact.id, contact.phone
+    agent = stack.login("agent1")
+    page = agent.get(f"/desk/contacts/{contact_id}").get_data(as_text=True)
+    assert f"Call {phone}" in page
+    form = {"csrf_token": csrf_token(page), "call_id": str(uuid.uuid4())}
+    for _ in range(2):
+        response = agent.post(f"/phone/contacts/{contact_id}/call", data=form)
+        assert response.status_code == 302
+    record = pbx.call(contact_id=contact_id)
+    assert (record.direction, record.number, record.extension) == ("out", phone, "101")
+    keys = [o["ChannelId"] for o in pbx.standin.originated]
+    assert keys.count(record.call_key) == 1
+    assert not [k for k in keys if k.startswith(f"td.c{contact_id}.") and k != record.call_key]
+
+
+def test_the_phone_lab_rings_an_agent_for_admins_only(stack: Stack, pbx: Pbx) -> None:
+    assert stack.login("agent1").get("/phone/lab").status_code == 404
+    admin = stack.login("admin")
+    page = admin.get("/phone/lab").get_data(as_text=True)
+    assert "101 · " in page
+    caller = phone_number()
+    response = admin.post(
+        "/phone/lab", data={"csrf_token": csrf_token(page), "extension": "101", "caller": caller}
+    )
+    assert response.status_code == 302
+    record = pbx.call(number=caller)
+    assert (record.agent, record.status) == ("agent1", "ringing")
+    page = admin.get("/phone/lab").get_data(as_text=True)
+    response = admin.post(
+        f"/phone/lab/calls/{record.id}/hangup", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 302
+    pbx.status_becomes(record.id, "missed")
