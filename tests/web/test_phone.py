@@ -268,25 +268,31 @@ def test_a_letter_logged_on_a_contact_becomes_a_ticket(stack: Stack) -> None:
 
 def test_an_extension_belongs_to_one_agent(stack: Stack) -> None:
     admin = stack.login("admin")
-    page = admin.get("/admin/users/agent2").get_data(as_text=True)
-    assert 'name="extension"' in page
-    form = {
-        "csrf_token": csrf_token(page),
-        "display_name": "Agent Two",
-        "email": "",
-        "language": "en",
-        "is_active": "1",
-        "groups": "Support",
-        "extension": "777",
-    }
-    assert admin.post("/admin/users/agent2", data=form).status_code == 302
-    page = admin.get("/admin/users/agent1").get_data(as_text=True)
-    taken = admin.post(
-        "/admin/users/agent1", data={**form, "csrf_token": csrf_token(page), "extension": "777"}
-    )
+
+    def form_of(username: str, extension: str) -> dict[str, object]:
+        """The user's form as it is, but for the extension."""
+        page = admin.get(f"/admin/users/{username}").get_data(as_text=True)
+        assert 'name="extension"' in page
+        with stack.sessions() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            assert user is not None
+            return {
+                "csrf_token": csrf_token(page),
+                "display_name": user.display_name,
+                "email": user.email,
+                "language": user.language,
+                "is_active": "1",
+                **({"is_admin": "1"} if user.is_admin else {}),
+                "groups": [g.name for g in user.groups],
+                "extension": extension,
+            }
+
+    assert admin.post("/admin/users/agent2", data=form_of("agent2", "777")).status_code == 302
+    taken = admin.post("/admin/users/agent1", data=form_of("agent1", "777"))
     assert taken.status_code == 422 and "another agent" in taken.get_data(as_text=True)
-    form["extension"] = ""
-    assert admin.post("/admin/users/agent2", data=form).status_code == 302
+    assert admin.post("/admin/users/agent2", data=form_of("agent2", "")).status_code == 302
+    with stack.sessions() as session:
+        assert session.scalar(select(User.extension).where(User.username == "agent2")) is None
 
 
 def test_a_double_clicked_call_button_on_a_contact_rings_once(stack: Stack, pbx: Pbx) -> None:
