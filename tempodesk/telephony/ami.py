@@ -202,10 +202,13 @@ async def monitor(
     *,
     retry_seconds: float = 1.0,
     max_retry_seconds: float = 30.0,
+    ping_seconds: float = 30.0,
     on_connected: Callable[[], None] | None = None,
 ) -> None:
     """Follow the PBX's events until ``stop``; a refused or dropped connection is tried
-    again after a pause that doubles up to ``max_retry_seconds``."""
+    again after a pause that doubles up to ``max_retry_seconds``. A quiet connection is
+    pinged every ``ping_seconds``: one that does not answer (half-open, a PBX that hangs)
+    is dropped and made again."""
     delay = retry_seconds
     while not stop.is_set():
         try:
@@ -222,23 +225,35 @@ async def monitor(
         if on_connected is not None:
             on_connected()
         try:
-            await _follow(connection, on_event, stop)
+            await _follow(connection, on_event, stop, ping_seconds)
         finally:
-            await connection.close()
+            await connection.close(logoff=False)
 
 
 async def _follow(
-    connection: AmiConnection, on_event: Callable[[Message], Awaitable[None]], stop: asyncio.Event
+    connection: AmiConnection,
+    on_event: Callable[[Message], Awaitable[None]],
+    stop: asyncio.Event,
+    ping_seconds: float,
 ) -> None:
     stopping = asyncio.create_task(stop.wait())
+    nxt: asyncio.Task[Message | None] | None = None
     try:
         while True:
-            nxt = asyncio.create_task(connection.next_event())
-            done, _ = await asyncio.wait({nxt, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if nxt not in done:
-                nxt.cancel()
+            nxt = nxt or asyncio.create_task(connection.next_event())
+            done, _ = await asyncio.wait(
+                {nxt, stopping}, timeout=ping_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            if stopping in done:
                 return
-            event = nxt.result()
+            if not done:  # quiet: is the PBX still there?
+                try:
+                    await connection.action("Ping")
+                except (AmiError, ConnectionError, TimeoutError, OSError):
+                    log.warning("AMI connection does not answer; connecting again")
+                    return
+                continue
+            event, nxt = nxt.result(), None
             if event is None:
                 return  # dropped: the monitor connects again
             try:
@@ -247,6 +262,8 @@ async def _follow(
                 log.exception("AMI event %s not applied", event.get("Event"))
     finally:
         stopping.cancel()
+        if nxt is not None:
+            nxt.cancel()
 
 
 async def send_action(config: AmiConfig, name: str, **fields: str) -> Message:

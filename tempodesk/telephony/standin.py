@@ -55,6 +55,7 @@ class AmiStandIn:
     # Originates after taking them (the call rings; the client never hears back).
     drop_logins: int = 0
     drop_after_originate: int = 0
+    mute: bool = False  # a hung PBX: connections stay open, actions go unanswered
     _calls: dict[str, _Call] = field(default_factory=dict)
     _peers: list[_Peer] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -140,6 +141,8 @@ class AmiStandIn:
             writer.close()
 
     async def _handle(self, peer: _Peer, message: Message) -> None:
+        if self.mute:
+            return
         action = message.get("Action", "").lower()
         reply: Message = {"ActionID": message.get("ActionID", "")}
         if action == "login":

@@ -20,20 +20,25 @@ def pbx() -> Iterator[AmiStandIn]:
     server.stop()
 
 
-def config(pbx: AmiStandIn, secret: str = "s3cret") -> ami.AmiConfig:
-    return ami.AmiConfig("127.0.0.1", pbx.port, "desk", secret, timeout=5)
+def config(pbx: AmiStandIn, secret: str = "s3cret", timeout: float = 5) -> ami.AmiConfig:
+    return ami.AmiConfig("127.0.0.1", pbx.port, "desk", secret, timeout=timeout)
 
 
 class Follower:
     """The monitor in a task, collecting what the PBX's events mean."""
 
-    def __init__(self, pbx: AmiStandIn):
+    def __init__(self, pbx: AmiStandIn, timeout: float = 5, ping_seconds: float = 30):
         self.events: list[CallEvent] = []
         self.connected = 0
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(
             ami.monitor(
-                config(pbx), self._on_event, self.stop, retry_seconds=0.05, on_connected=self._up
+                config(pbx, timeout=timeout),
+                self._on_event,
+                self.stop,
+                retry_seconds=0.05,
+                ping_seconds=ping_seconds,
+                on_connected=self._up,
             )
         )
 
@@ -101,6 +106,28 @@ async def test_a_dropped_connection_is_established_again_and_events_flow(
     await follower.until(lambda: follower.events, "ringing after the drop")
     assert follower.events[0].call_id == uniqueid
     await follower.close()
+
+
+async def test_a_pbx_that_stops_answering_is_pinged_and_connected_again(
+    pbx: AmiStandIn,
+) -> None:
+    follower = Follower(pbx, timeout=0.3, ping_seconds=0.1)
+    await follower.until(lambda: follower.connected == 1, "connected")
+    pbx.mute = True  # the connection stays open, nothing answers
+    await asyncio.sleep(0.6)
+    pbx.mute = False
+    await follower.until(lambda: follower.connected >= 2, "connected again after a silent PBX")
+    await follower.close()
+
+
+def test_a_private_pbx_host_is_refused_unless_allowed() -> None:
+    from tempodesk.core.settings import Settings
+    from tempodesk.telephony import pbx as pbx_module
+
+    with pytest.raises(pbx_module.NoPbx):
+        pbx_module.ami_config(Settings(ami_host="169.254.169.254"))
+    allowed = Settings(ami_host="127.0.0.1", allow_private_phone_hosts=True)
+    assert pbx_module.ami_config(allowed).host == "127.0.0.1"
 
 
 async def test_a_wrong_secret_is_refused(pbx: AmiStandIn) -> None:
