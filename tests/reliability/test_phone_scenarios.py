@@ -87,4 +87,7 @@ def test_double_clicks_and_a_flaky_pbx_start_each_call_once(stack: Stack, pbx: P
     ledger.measured["originates"] = len(pbx.standin.originated)
     result = assert_clean(ledger)
     assert result["calls_started_twice"] == 0
-    assert ledger.measured["unknown_outcomes"] == 1  # shown to the agent, not dialled again
+    # The call whose answer was lost rang all the same: its events say so ("ringing"), else
+    # it is "unknown" to the agent. Either way it was dialled once.
+    keys = [o["ChannelId"] for o in pbx.standin.originated]
+    assert sorted(k.split(".")[1] for k in keys) == sorted(tickets)
