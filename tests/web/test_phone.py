@@ -281,8 +281,8 @@ def test_an_extension_belongs_to_one_agent(stack: Stack) -> None:
                 "display_name": user.display_name,
                 "email": user.email,
                 "language": user.language,
-                "is_active": "1",
-                **({"is_admin": "1"} if user.is_admin else {}),
+                "is_active": "on",
+                **({"is_admin": "on"} if user.is_admin else {}),
                 "groups": [g.name for g in user.groups],
                 "extension": extension,
             }
@@ -292,7 +292,9 @@ def test_an_extension_belongs_to_one_agent(stack: Stack) -> None:
     assert taken.status_code == 422 and "another agent" in taken.get_data(as_text=True)
     assert admin.post("/admin/users/agent2", data=form_of("agent2", "")).status_code == 302
     with stack.sessions() as session:
-        assert session.scalar(select(User.extension).where(User.username == "agent2")) is None
+        agent2 = session.scalar(select(User).where(User.username == "agent2"))
+        assert agent2 is not None and agent2.extension is None and agent2.is_active
+        assert [g.name for g in agent2.groups] == ["Billing"]
 
 
 def test_a_double_clicked_call_button_on_a_contact_rings_once(stack: Stack, pbx: Pbx) -> None:
