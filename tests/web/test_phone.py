@@ -335,3 +335,59 @@ def test_the_phone_lab_rings_an_agent_for_admins_only(stack: Stack, pbx: Pbx) ->
     )
     assert response.status_code == 302
     pbx.status_becomes(record.id, "missed")
+
+
+def test_a_cloud_pbx_places_the_call_once_and_its_events_move_it(stack: Stack) -> None:
+    """The CTI provider end to end: click-to-call POSTs to the stand-in cloud PBX, whose
+    signed events come back through the webhook."""
+    from tempodesk.telephony.cti_standin import CtiStandIn
+
+    settings = stack.settings
+    names = ("pbx", "cti_provider", "cti_secret", "cti_call_url", "cti_token")
+    before = {name: getattr(settings, name) for name in names}
+    before["allow_private_phone_hosts"] = settings.allow_private_phone_hosts
+    hooks = stack.client()
+
+    def deliver(body: bytes, headers: dict[str, str]) -> int:
+        return hooks.post("/hooks/cti/cloudpbx", data=body, headers=headers).status_code
+
+    cloud = CtiStandIn(secret="cloud-secret", token="cloud-token", deliver=deliver).start()
+    settings.pbx, settings.cti_provider, settings.cti_secret = "cti", "cloudpbx", "cloud-secret"
+    settings.cti_call_url, settings.cti_token = cloud.call_url, "cloud-token"
+    settings.allow_private_phone_hosts = True
+    with transaction(stack.sessions) as session:
+        user = session.scalar(select(User).where(User.username == "agent1"))
+        assert user is not None
+        user.extension = "301"
+    try:
+        phone = phone_number()
+        number = ticket_for(stack, phone)
+        agent = stack.login("agent1")
+        press(agent, number, "call_customer")
+
+        def asked() -> bool:
+            return any(k.startswith(f"td.{number}.") for k in cloud.calls)
+
+        eventually(asked)
+        [(key, call)] = [(k, c) for k, c in cloud.calls.items() if k.startswith(f"td.{number}.")]
+        assert call == {"extension": "301", "to": phone}
+        again = calls.start_call(stack.sessions, settings, StartCallInput(key, "agent1"))
+        assert again.status == "already" and len(cloud.calls) == 1
+        for kind in ("ringing", "answered", "hungup"):
+            assert cloud.event(key, kind) == 204
+        with stack.sessions() as session:
+            record = session.scalar(select(CommRecord).where(CommRecord.call_key == key))
+            assert record is not None and (record.status, record.provider) == ("ended", "cti")
+        incoming = cloud.ring("301", phone)
+        pop = agent.get("/phone/pop.json").get_json()
+        assert pop["count"] == 1 and number in pop["html"]
+        cloud.event(incoming, "hungup")
+        assert agent.get("/phone/pop.json").get_json()["count"] == 0
+    finally:
+        cloud.stop()
+        for name, value in before.items():
+            setattr(settings, name, value)
+        with transaction(stack.sessions) as session:
+            user = session.scalar(select(User).where(User.username == "agent1"))
+            assert user is not None
+            user.extension = None
