@@ -243,7 +243,8 @@ def calls_of_ticket(session: Session, ticket_number: str) -> list[CommRecord]:
 
 
 def ringing_for(session: Session, username: str) -> list[CommRecord]:
-    """The incoming calls ringing (or just answered) at this agent's extension."""
+    """The incoming calls ringing (or just answered) at this agent's extension that are on
+    no ticket yet."""
     since = utcnow() - timedelta(minutes=POP_MINUTES)
     return list(
         session.scalars(
@@ -253,6 +254,7 @@ def ringing_for(session: Session, username: str) -> list[CommRecord]:
                 CommRecord.direction == "in",
                 CommRecord.status.in_(("ringing", "answered")),
                 CommRecord.at >= since,
+                CommRecord.ticket_number.is_(None),
             )
             .order_by(CommRecord.at.desc())
             .limit(3)

@@ -61,3 +61,4 @@ def test_an_incoming_test_call_pops_up_for_the_agent_whose_extension_rings(
     pop.get_by_role("button", name="New ticket from this call").click()
     expect(page.locator(".ticket-no")).not_to_have_text(number)
     expect(page.locator(".facts")).to_contain_text("phone")
+    expect(pop).to_be_hidden()  # the call is on a ticket now: it pops up no more
