@@ -87,6 +87,13 @@ def make_settings(
         "public_form_address_rate_limit": "100000/minute",
         "public_form_min_seconds": 0.0,
         "allow_private_mail_hosts": True,  # Dovecot and the SMTP sink listen on 127.0.0.1
+        # Webhook receivers of tests/web/test_webhooks.py listen on 127.0.0.1 (not localhost,
+        # which the SSRF guard's test expects refused); their retries come quickly.
+        "webhook_allowed_hosts": "127.0.0.1",
+        "webhook_attempts": 3,
+        "webhook_retry_seconds": 0.1,
+        "webhook_max_retry_seconds": 0.5,
+        "webhook_disable_after": 3,
     }
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]

@@ -274,7 +274,10 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
         ("run_worker", "make_engine"),
     ]
     # The door wraps the worker's own client (Dispatch.client), never a new one.
-    assert calls.pop("activities.dispatch") == [("Dispatch.poll_mailbox", "AsyncFacade")]
+    assert sorted(calls.pop("activities.dispatch")) == [
+        ("Dispatch.poll_mailbox", "AsyncFacade"),
+        ("Dispatch.wake_webhooks", "AsyncFacade"),  # waking webhook deliveries' workflows
+    ]
     assert calls.pop("tempodesk.core.temporal") == [
         ("TemporalFacade.connected", "connect"),
         ("TemporalFacade.connected", "AsyncFacade"),

@@ -62,6 +62,26 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
+    _register_blueprints(app)
+
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(EngineUnavailable, _engine_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InternalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/readyz", "readyz", _readyz)
+    app.add_url_rule("/", "index", _index)
+    app.jinja_env.globals["settings"] = settings
+    app.jinja_env.filters["when"] = _when
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every room of the web, and the request edges' checks before them."""
     from web import (
         admin,
         api,
@@ -95,21 +115,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(phone.hooks_bp)
     csrf.exempt(phone.hooks_bp)  # signed by the PBX (HMAC), no cookies
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
-
-    app.teardown_appcontext(_close_session)
-    app.after_request(_security_headers)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(EngineUnavailable, _engine_unavailable)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(InternalError, _database_unavailable)
-    app.register_error_handler(PoolTimeout, _database_unavailable)
-    app.add_url_rule("/healthz", "healthz", _healthz)
-    app.add_url_rule("/readyz", "readyz", _readyz)
-    app.add_url_rule("/", "index", _index)
-    app.jinja_env.globals["settings"] = settings
-    app.jinja_env.filters["when"] = _when
-    return app
 
 
 def runtime() -> Services:

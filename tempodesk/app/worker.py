@@ -28,8 +28,9 @@ from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
+from activities.webhooks import WebhookActivities
 from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, phone_activities
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
 from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
@@ -38,9 +39,11 @@ from tempodesk.mail import mailboxes
 from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
 from tempodesk.tickets.pending import resume_pending
+from tempodesk.webhooks import subscriptions as webhook_subscriptions
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.webhooks import WebhookWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,12 @@ log = logging.getLogger(__name__)
 # share their compiled-machine cache across workflows. All of them are deterministic.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "statemachine", "statemachines", "tempodesk.contracts", "tempodesk.core.ids", "yaml"
+        "statemachine",
+        "statemachines",
+        "tempodesk.contracts",
+        "tempodesk.core.ids",
+        "tempodesk.sla.clocks",
+        "yaml",
     )
 )
 
@@ -58,6 +66,7 @@ SANDBOX = SandboxedWorkflowRunner(
 TICKET_ACTIVITIES = 8  # mailbox polls, migrations
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
+WEBHOOK_ACTIVITIES = 8  # send_webhook and its bookkeeping
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -75,6 +84,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
         ),
+        WEBHOOK_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=WEBHOOK_ACTIVITIES, thread_name_prefix="activity-webhooks"
+        ),
     }
 
 
@@ -86,19 +98,21 @@ def build_workers(
 ) -> list[Worker]:
     """The two workers of a Tempodesk worker process (one per task queue, each with its
     executor from :func:`activity_executors`); call it on the loop that runs them."""
-    store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
     mailbox = MailboxActivities(settings, sessions, inbound)
     migrations = MigrationStore(sessions)
     dispatch = Dispatch(client, migrations, mailbox, asyncio.get_running_loop())
+    store = TicketStore(sessions, settings, dispatch.wake_webhooks)
+    webhooks = WebhookActivities(sessions, settings)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow],
+        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow, WebhookWorkflow],
         activities=[
             store.open_ticket,
             store.project,
+            store.select_sla,
             store.link_customer,
             store.choose_assignee,
             mailbox.fetch_mail,
@@ -133,7 +147,15 @@ def build_workers(
         max_concurrent_activities=TELEPHONY_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    return [tickets, mailer, telephony]
+    hooks = Worker(
+        client,
+        task_queue=WEBHOOK_TASK_QUEUE,
+        activities=[webhooks.pending, webhooks.send, webhooks.failed],
+        activity_executor=executors[WEBHOOK_TASK_QUEUE],
+        max_concurrent_activities=WEBHOOK_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+    )
+    return [tickets, mailer, hooks, telephony]
 
 
 def precompile_workflow_modules() -> None:
@@ -172,7 +194,9 @@ async def run_worker(
     try:
         workers = build_workers(client, settings, sessions, executors)
         tasks = [asyncio.create_task(w.run()) for w in workers]
-        log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
+        log.info(
+            "worker polling %s, %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, WEBHOOK_TASK_QUEUE
+        )
         await ensure_mailbox_workflows(temporal, sessions)
         if ready is not None:
             ready.set()
@@ -199,8 +223,21 @@ async def resume_pending_starts(
             await resume_pending(sessions, settings, temporal)
         except Exception:  # the database may be away too: try again next round
             log.exception("resuming accepted tickets failed; trying again later")
+        try:
+            await wake_waiting_webhooks(sessions, temporal)
+        except Exception:
+            log.exception("waking webhook deliveries failed; trying again later")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.resume_pending_seconds)
+
+
+async def wake_waiting_webhooks(sessions: sessionmaker[Session], temporal: AsyncFacade) -> None:
+    """The net under the projection's wake: every enabled subscription with deliveries
+    waiting has its delivery workflow running (a wake of a running one is harmless)."""
+    with sessions() as session:
+        waiting = webhook_subscriptions.waiting_subscriptions(session)
+    for subscription_id in waiting:
+        await temporal.wake_webhook(subscription_id)
 
 
 async def ensure_mailbox_workflows(temporal: AsyncFacade, sessions: sessionmaker[Session]) -> None:

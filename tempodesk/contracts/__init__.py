@@ -6,7 +6,7 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, mail, migration); import them from here."""
+A module per concern (names, tickets, sla, mail, migration, webhooks); import them from here."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ from tempodesk.contracts.names import (
     ACT_PROJECT,
     ACT_REDIRECT,
     ACT_RESTART,
+    ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
@@ -67,6 +68,8 @@ from tempodesk.contracts.names import (
     SA_NUMBER,
     SA_PRIORITY,
     SA_PROCESS,
+    SA_SLA_BREACHED,
+    SA_SLA_DUE_AT,
     SA_STATE,
     SA_STATE_CATEGORY,
     SEARCH_ATTRIBUTES,
@@ -74,6 +77,7 @@ from tempodesk.contracts.names import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
     SIGNAL_STOP,
     TICKET_SEARCH_ATTRIBUTES,
     TICKET_TASK_QUEUE,
@@ -81,6 +85,17 @@ from tempodesk.contracts.names import (
     UPDATE_CONFIRM_CREATED,
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
+)
+from tempodesk.contracts.sla import (
+    SLA_ACTION_KINDS,
+    SLA_TARGETS,
+    PinnedSla,
+    SelectSlaInput,
+    SelectSlaResult,
+    SlaAction,
+    SlaChangedInput,
+    SlaClock,
+    SlaState,
 )
 from tempodesk.contracts.tickets import (
     SYSTEM,
@@ -108,6 +123,21 @@ from tempodesk.contracts.tickets import (
     TicketSnapshot,
     TicketStartInput,
 )
+from tempodesk.contracts.webhooks import (
+    ACT_SEND_WEBHOOK,
+    ACT_WEBHOOK_FAILED,
+    ACT_WEBHOOK_PENDING,
+    SIGNAL_WEBHOOK_WAKE,
+    WEBHOOK_REFUSED,
+    WEBHOOK_TASK_QUEUE,
+    WEBHOOK_WORKFLOW,
+    WebhookFailedInput,
+    WebhookFailedResult,
+    WebhookPendingResult,
+    WebhookRunInput,
+    WebhookSendInput,
+    WebhookSendResult,
+)
 
 __all__ = [
     "ACT_ACK_MAIL",
@@ -124,9 +154,13 @@ __all__ = [
     "ACT_PROJECT",
     "ACT_REDIRECT",
     "ACT_RESTART",
+    "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
     "ACT_SEND_TEMPLATE",
+    "ACT_SEND_WEBHOOK",
+    "ACT_WEBHOOK_FAILED",
+    "ACT_WEBHOOK_PENDING",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
     "MIGRATION_WORKFLOW",
@@ -138,6 +172,8 @@ __all__ = [
     "SA_NUMBER",
     "SA_PRIORITY",
     "SA_PROCESS",
+    "SA_SLA_BREACHED",
+    "SA_SLA_DUE_AT",
     "SA_STATE",
     "SA_STATE_CATEGORY",
     "SEARCH_ATTRIBUTES",
@@ -145,7 +181,11 @@ __all__ = [
     "SIGNAL_POLL_NOW",
     "SIGNAL_RATE",
     "SIGNAL_RELINK_CONTACT",
+    "SIGNAL_SLA_CHANGED",
     "SIGNAL_STOP",
+    "SIGNAL_WEBHOOK_WAKE",
+    "SLA_ACTION_KINDS",
+    "SLA_TARGETS",
     "SYSTEM",
     "TICKET_SEARCH_ATTRIBUTES",
     "TICKET_TASK_QUEUE",
@@ -153,6 +193,9 @@ __all__ = [
     "UPDATE_CONFIRM_CREATED",
     "UPDATE_MIGRATE_PROCESS",
     "UPDATE_PERFORM_ACTION",
+    "WEBHOOK_REFUSED",
+    "WEBHOOK_TASK_QUEUE",
+    "WEBHOOK_WORKFLOW",
     "Actor",
     "AssignmentInput",
     "AssignmentResult",
@@ -183,6 +226,7 @@ __all__ = [
     "PerformActionInput",
     "PerformActionResult",
     "PinnedProcess",
+    "PinnedSla",
     "PreparedTemplate",
     "ProjectionInput",
     "RateInput",
@@ -190,14 +234,26 @@ __all__ = [
     "RelinkContactInput",
     "RestartInput",
     "RestartResult",
+    "SelectSlaInput",
+    "SelectSlaResult",
     "SendMailInput",
     "SendMailResult",
     "SendNoticeInput",
     "SendTemplateInput",
     "SendTemplateResult",
+    "SlaAction",
+    "SlaChangedInput",
+    "SlaClock",
+    "SlaState",
     "TemplateDelivery",
     "TicketEventRecord",
     "TicketResult",
     "TicketSnapshot",
     "TicketStartInput",
+    "WebhookFailedInput",
+    "WebhookFailedResult",
+    "WebhookPendingResult",
+    "WebhookRunInput",
+    "WebhookSendInput",
+    "WebhookSendResult",
 ]

@@ -147,6 +147,22 @@ class Settings(BaseSettings):
         False, description="Show admins the Phone lab (ring an extension; the dev stand-in)"
     )
 
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Webhook hosts (comma-separated names as written in the URL) that may be in "
+        "loopback, private or link-local ranges; every other host is resolved at send time "
+        "and refused if any of its addresses is not public",
+    )
+    webhook_attempts: int = Field(5, description="Attempts per webhook delivery")
+    webhook_retry_seconds: float = Field(
+        10.0, description="Wait before a webhook delivery's second attempt (doubling after)"
+    )
+    webhook_max_retry_seconds: float = Field(600.0, description="Longest wait between attempts")
+    webhook_timeout_seconds: float = Field(10.0, description="Connect and read timeout per attempt")
+    webhook_disable_after: int = Field(
+        5, description="A subscription is disabled after this many failed deliveries in a row"
+    )
+
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
     max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")

@@ -36,10 +36,13 @@ from tempodesk.contracts import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
+    SIGNAL_WEBHOOK_WAKE,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
+    WEBHOOK_WORKFLOW,
     ConfirmCreatedInput,
     ConfirmCreatedResult,
     CustomerMessageInput,
@@ -49,13 +52,16 @@ from tempodesk.contracts import (
     PerformActionResult,
     RateInput,
     RelinkContactInput,
+    SlaChangedInput,
     TicketStartInput,
+    WebhookRunInput,
 )
 from tempodesk.core.ids import (
     create_update_id,
     mailbox_workflow_id,
     migration_workflow_id,
     ticket_workflow_id,
+    webhook_workflow_id,
 )
 from tempodesk.core.settings import Settings
 
@@ -187,6 +193,20 @@ class AsyncFacade:
                 raise TicketNotFound(number) from None
             raise _engine_error(exc) from None
 
+    async def signal_tickets(self, numbers: list[str], name: str, arg: Any) -> list[str]:
+        """The same fact for many tickets, 16 at a time; the numbers whose workflow ended."""
+        gate, ended = asyncio.Semaphore(16), []
+
+        async def one(number: str) -> None:
+            async with gate:
+                try:
+                    await self.signal_ticket(number, name, arg)
+                except TicketNotFound:
+                    ended.append(number)
+
+        await asyncio.gather(*(one(n) for n in numbers))
+        return ended
+
     async def start_with_message(
         self, start: TicketStartInput, message: CustomerMessageInput
     ) -> None:
@@ -230,6 +250,15 @@ class AsyncFacade:
             MIGRATION_WORKFLOW,
             MigrationStartInput(migration_id),
             id=migration_workflow_id(migration_id),
+        )
+
+    async def wake_webhook(self, subscription_id: int) -> None:
+        """Start the subscription's delivery workflow, or wake it: deliveries wait for it."""
+        await self._start(
+            WEBHOOK_WORKFLOW,
+            WebhookRunInput(subscription_id),
+            id=webhook_workflow_id(subscription_id),
+            start_signal=SIGNAL_WEBHOOK_WAKE,
         )
 
     async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
@@ -305,6 +334,14 @@ class TemporalFacade:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
         self._call(self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink)))
 
+    def sla_changed(self, numbers: list[str], reason: str) -> list[str]:
+        """Tell open tickets a policy or calendar changed (each re-selects and re-arms);
+        the numbers whose workflow had ended."""
+        change = SlaChangedInput(reason)
+        return self._call(
+            self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_SLA_CHANGED, change))
+        )
+
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""
         self._call(
@@ -318,6 +355,10 @@ class TemporalFacade:
     def ensure_mailbox(self, name: str) -> None:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
         self._call(self._on_loop(lambda e: e.ensure_mailbox(name)))
+
+    def wake_webhook(self, subscription_id: int) -> None:
+        """Have the subscription's delivery workflow send what waits (a test ping)."""
+        self._call(self._on_loop(lambda e: e.wake_webhook(subscription_id)))
 
     def start_migration(self, migration_id: int) -> None:
         self._call(self._on_loop(lambda e: e.start_migration(migration_id)))

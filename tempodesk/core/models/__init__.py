@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sla import BusinessCalendar, SlaPolicy
 from .telephony import CommRecord
 from .tickets import (
     Attachment,
@@ -45,6 +46,7 @@ from .tickets import (
     TicketEvent,
     TicketRating,
 )
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AcknowledgementClaim",
@@ -52,6 +54,7 @@ __all__ = [
     "Attachment",
     "AutoMailLog",
     "Base",
+    "BusinessCalendar",
     "CannedAnswer",
     "Channel",
     "CommRecord",
@@ -81,6 +84,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SlaPolicy",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",
@@ -91,5 +95,7 @@ __all__ = [
     "TicketRead",
     "User",
     "WebForm",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]
