@@ -377,7 +377,7 @@ def web() -> None:
 @main.command()
 def dev() -> None:
     """Run everything on this machine: Temporal dev server, worker, web app and mail catcher."""
-    from tempodesk.app.phone import dev_pbx
+    from tempodesk.app.devserver import dev_pbx
     from tempodesk.mail.sink import MailSink
 
     settings = get_settings()

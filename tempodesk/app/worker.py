@@ -29,7 +29,7 @@ from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
-from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, phone_activities
+from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, telephony_worker
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
 from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
@@ -139,14 +139,6 @@ def build_workers(
         max_concurrent_activities=MAIL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    telephony = Worker(
-        client,
-        task_queue=TELEPHONY_TASK_QUEUE,
-        activities=phone_activities(sessions, settings),
-        activity_executor=executors[TELEPHONY_TASK_QUEUE],
-        max_concurrent_activities=TELEPHONY_ACTIVITIES,
-        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-    )
     hooks = Worker(
         client,
         task_queue=WEBHOOK_TASK_QUEUE,
@@ -155,7 +147,8 @@ def build_workers(
         max_concurrent_activities=WEBHOOK_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    return [tickets, mailer, hooks, telephony]
+    phone = telephony_worker(client, settings, sessions, executors[TELEPHONY_TASK_QUEUE])
+    return [tickets, mailer, hooks, phone]
 
 
 def precompile_workflow_modules() -> None:
