@@ -12,9 +12,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from statemachines import RESOLVED_CATEGORIES
 from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord, TicketSnapshot
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
@@ -35,6 +36,7 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
     Returns the webhook subscriptions that got deliveries, to wake after the commit."""
     snap = input.snapshot
     _write_ticket(session, snap)
+    _keep_resolved_at(session, snap)
     for event in input.events:
         _write_event(session, snap.number, event)
         if event.kind == "rated":
@@ -44,6 +46,8 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
             calls.note_outcome(session, snap.number, event.seq, outcome, message_id)
     for link in input.messages:
         _attach(session, snap.number, link)
+    if any(link.sender_role == "agent" and not link.internal for link in input.messages):
+        _keep_first_response_at(session, snap.number)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
     # search finds it by.
     if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
@@ -99,6 +103,45 @@ def _sla_columns(snap: TicketSnapshot) -> dict[str, Any]:
         return {"sla": None, "sla_due_at": None, "sla_breached": False}
     breached, due_at = SlaClocks(snap.sla).index()
     return {"sla": asdict(snap.sla), "sla_due_at": due_at, "sla_breached": bool(breached)}
+
+
+def _keep_resolved_at(session: Session, snap: TicketSnapshot) -> None:
+    """When the ticket was resolved (for the reports): set when it enters a resolved or
+    closed state, kept from resolved to closed, cleared when it reopens. Only the snapshot
+    that wrote the row acts (a late, older one is skipped), and only when the row changes."""
+    resolved = Ticket.state_category.in_(RESOLVED_CATEGORIES)
+    at = _parse_time(snap.state_entered_at or snap.updated_at)
+    session.execute(
+        update(Ticket)
+        .where(Ticket.number == snap.number, Ticket.event_seq == snap.seq)
+        .where(
+            or_(
+                and_(resolved, Ticket.resolved_at.is_(None)),
+                and_(~resolved, Ticket.resolved_at.is_not(None)),
+            )
+        )
+        .values(resolved_at=case((resolved, at), else_=None))
+    )
+
+
+def _keep_first_response_at(session: Session, number: str) -> None:
+    """When the ticket was first answered (for the reports): its first public agent message
+    on the timeline, set once."""
+    first = (
+        select(func.min(Message.created_at))
+        .where(
+            Message.ticket_number == number,
+            Message.sender_role == "agent",
+            Message.internal.is_(False),
+            Message.attached.is_(True),
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Ticket)
+        .where(Ticket.number == number, Ticket.first_response_at.is_(None))
+        .values(first_response_at=first)
+    )
 
 
 def _write_event(session: Session, number: str, event: TicketEventRecord) -> None:

@@ -38,7 +38,7 @@ from tempodesk.contracts import (
     SlaState,
     TicketSnapshot,
 )
-from tempodesk.core import failpoints
+from tempodesk.core import failpoints, metrics
 from tempodesk.core.db import transaction
 from tempodesk.core.limits import ColumnTooLong
 from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
@@ -75,7 +75,7 @@ class TicketStore:
         choose the assignee, write the projection and forget the pending start."""
         number = input.created.snapshot.number
         try:
-            return self._open(input)
+            opened = self._open(input)
         except UNSTORABLE as exc:
             # Retrying cannot store what the database refused: fail the opening for good,
             # with the reason on the pending start (ops see it; the worker tries it again
@@ -87,6 +87,8 @@ class TicketStore:
                 type=OPENING_FAILED,
                 non_retryable=True,
             ) from None
+        metrics.TICKETS_OPENED.inc()  # a retried opening counts again: a rate, not a ledger
+        return opened
 
     def _open(self, input: OpenTicketInput) -> OpenTicketResult:
         created = input.created

@@ -1,4 +1,5 @@
-"""Ticket lists and full-text search at 100,000 tickets (issue #5): p50/p95 as JSON.
+"""Ticket lists and full-text search at 100,000 tickets (issue #5): p50/p95 as JSON; and
+the reports at the same scale (issue #15, ``benchmarks.desk_reports``: the "reports" section).
 
     .venv/bin/python -m benchmarks.desk_lists                     # 100k tickets (make bench-desk)
     .venv/bin/python -m benchmarks.desk_lists --quick             # 3,000 tickets, for the tests
@@ -78,9 +79,11 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.projection import index_search_text
+from benchmarks import desk_reports
 from benchmarks.load import CpuMeter, percentile
 from benchmarks.run import _interference, machine_info, positive_int, prepare_process, run_reported
 from benchmarks.stack import StackOptions, _create_database
+from statemachines import RESOLVED_CATEGORIES
 from tempodesk.contracts import Actor
 from tempodesk.core import search
 from tempodesk.core.models import Group, Membership, ProcessVersion, Ticket, User
@@ -105,7 +108,15 @@ PG_SETTINGS = (
     "max_parallel_workers_per_gather",
     "jit",
 )
-SERIAL_TABLES = ("organisations", "contacts", "orders", "tickets", "messages", "ticket_events")
+SERIAL_TABLES = (
+    "organisations",
+    "contacts",
+    "orders",
+    "tickets",
+    "messages",
+    "ticket_events",
+    "ticket_ratings",
+)
 HEAVY_TABLES = ("tickets", "messages", "ticket_events")  # a sequential scan is worth a warning
 BIG_TABLES = {
     "tickets",
@@ -115,6 +126,7 @@ BIG_TABLES = {
     "follows",
     "contacts",
     "orders",
+    "ticket_ratings",
 }
 
 # ---------------------------------------------------------------------------- arguments
@@ -291,6 +303,16 @@ _AGE_WEIGHTS = (
 CHANNELS = (("support", 50), ("web", 25), ("api", 10), ("phone", 10), ("walk_in", 5))
 CHANNEL_MESSAGE = {"support": "email", "web": "web", "api": "api", "phone": "phone"}
 PRIORITY_WEIGHTS = ((1, 15), (2, 60), (3, 20), (4, 5))
+RATING_SCORES = (5, 4, 5, 3, 5, 4, 1, 5, 2, 4)  # mostly content, as ratings go
+SLA_POLICIES = ("Standard", "Premium")
+
+
+def _sla_block(policy: str) -> str:
+    """A ticket's SLA block as the projection writes it (JSON text for COPY / executemany)."""
+    pinned = {"policy_id": 1, "policy_name": policy, "calendar": {}, "targets": {}}
+    return json.dumps({"policy": pinned, "clocks": [], "replied": True, "awaiting_reply": False})
+
+
 FINAL_ACTION = {
     "closed": "close",
     "resolved": "resolve",
@@ -310,6 +332,7 @@ class SeedRows:
     messages: list[tuple[Any, ...]] = field(default_factory=list)
     tickets: list[tuple[Any, ...]] = field(default_factory=list)
     ticket_events: list[tuple[Any, ...]] = field(default_factory=list)
+    ticket_ratings: list[tuple[Any, ...]] = field(default_factory=list)
     ticket_reads: list[tuple[Any, ...]] = field(default_factory=list)
     follows: list[tuple[Any, ...]] = field(default_factory=list)
     ticket_counters: list[tuple[Any, ...]] = field(default_factory=list)
@@ -374,6 +397,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "search_text",
         "created_at",
         "updated_at",
+        "resolved_at",
+        "first_response_at",
+        "sla",
+        "sla_breached",
     ),
     "ticket_events": (
         "id",
@@ -387,6 +414,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "message_id",
         "data",
         "at",
+    ),
+    "ticket_ratings": (
+        "id",
+        "ticket_number",
+        "asked_seq",
+        "agent",
+        "score",
+        "comment_message_id",
+        "via",
+        "event_seq",
+        "rated_at",
     ),
     "ticket_reads": ("username", "ticket_number", "seen_seq", "seen_at"),
     "follows": ("ticket_number", "username", "created_at"),
@@ -402,6 +440,7 @@ SEEDED_TABLES = (
     "messages",
     "tickets",
     "ticket_events",
+    "ticket_ratings",
     "ticket_reads",
     "follows",
 )
@@ -844,8 +883,30 @@ class Generator:
                 "search_text": search_text,
                 "created_at": created,
                 "updated_at": updated,
+                "resolved_at": updated if choice.category in RESOLVED_CATEGORIES else None,
+                # As the projection sets it: the first public agent message.
+                "first_response_at": min(
+                    (
+                        m[col("messages", "created_at")]
+                        for m in message_rows
+                        if m[col("messages", "sender_role")] == "agent"
+                        and not m[col("messages", "internal")]
+                    ),
+                    default=None,
+                ),
+                # Half the tickets under an SLA policy (for the reports; from the index, no
+                # draw from the random stream), one in seven of those breached.
+                "sla": _sla_block(SLA_POLICIES[index // 4 % 2]) if index % 4 < 2 else None,
+                "sla_breached": index % 4 < 2 and index % 7 == 0,
             }
             rows.tickets.append(tuple(ticket[c] for c in COLUMNS["tickets"]))
+            if choice.category in RESOLVED_CATEGORIES and index % 4 == 0:
+                # A rating on every fourth resolved ticket, its score from the index (no draw
+                # from the generator's random stream, so the other rows stay as they were).
+                score = RATING_SCORES[index % len(RATING_SCORES)]
+                rated = updated + timedelta(hours=1)
+                rating = (number, event_seq, handler, score, None, "email", event_seq, rated)
+                rows.ticket_ratings.append((self._id("ticket_ratings"), *rating))
             rows.messages.extend(message_rows)
             rows.ticket_events.extend(events)
 
@@ -1984,6 +2045,7 @@ def _seed(
                     "organisations",
                     "ticket_reads",
                     "follows",
+                    "ticket_ratings",
                 )
             },
             "agents": len(agents),
@@ -2116,10 +2178,11 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, settings, raw_url, sessions, engine, targets, logins, token, cleanup)
         document.update(bench.run())
         errors.extend(bench.errors)
+        document["reports"], report_warnings = desk_reports.measure(args, sessions, engine)
         summary, budget, warnings = summarise(document, args.database)
         document["summary"] = summary
         document["budget"] = budget
-        document["warnings"] = warnings
+        document["warnings"] = warnings + report_warnings
         document.pop("cpu_warnings", None)
 
     return run_reported(document, started, body)

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed", "merged")
+# A ticket in one of these waits on someone (the backlog); in these it has been resolved (the
+# projection's ``resolved_at``); a merged ticket is neither.
+OPEN_CATEGORIES = ("new", "open", "pending")
+RESOLVED_CATEGORIES = ("resolved", "closed")
 FIELD_TYPES = (
     "text",
     "longtext",

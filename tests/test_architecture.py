@@ -283,6 +283,8 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
         ("TemporalFacade.connected", "AsyncFacade"),
     ]
     assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
+    # temporalio's Runtime (not ours) that the one client runs on when metrics are exported.
+    assert calls.pop("tempodesk.app.worker_metrics") == [("sdk_runtime", "Runtime")]
     assert {m: c for m, c in calls.items() if c} == {}
 
 

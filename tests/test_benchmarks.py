@@ -144,3 +144,24 @@ def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
     for name, usage in document["index_usage"].items():
         assert isinstance(usage["fulltext_index_used"], bool), name
     assert document["index_usage"]["admin.search.rare_word"]["fulltext_index_used"] is True
+    reports = document["reports"]
+    assert reports["target_ms"] == 300
+    assert seed["rows"]["ticket_ratings"] > 0
+    for scope in ("admin", "supervisor"):
+        for period in ("30d", "365d"):
+            for name in (
+                "created_resolved",
+                "backlog",
+                "first_response",
+                "resolution",
+                "sla",
+                "agent_load",
+                "csat",
+            ):
+                figure = reports["figures"][f"{scope}.{period}.{name}"]
+                assert figure["n"] == document["config"]["repeats"], (scope, period, name)
+                assert isinstance(figure["p95_ms"], int | float)
+    assert reports["figures"]["admin.365d.created_resolved"]["rows"] == 365
+    assert reports["figures"]["admin.365d.csat"]["rows"] > 0
+    assert reports["figures"]["admin.365d.sla"]["rows"] == 2  # two policies
+    assert "ix_tickets_created_at" in reports["index_usage"]["created_resolved"]["indexes"]

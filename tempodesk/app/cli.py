@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import os
 import signal
 import subprocess
@@ -19,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import DefinitionError
-from tempodesk.app import demo
+from tempodesk.app import demo, logs
+from tempodesk.core import audit
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.models import Channel, PendingStart
 from tempodesk.core.settings import Settings, get_settings
@@ -39,9 +39,7 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 @click.group()
 def main() -> None:
     """Tempodesk: a helpdesk where every ticket is a durable Temporal workflow."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("alembic", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(os.environ.get("TEMPODESK_LOG_FORMAT", "text"))
 
 
 @main.group()
@@ -143,7 +141,7 @@ def process_export(name: str, version: int | None) -> None:
     "scopes",
     multiple=True,
     type=click.Choice(accounts.SCOPES),
-    help="api (default): the ticket API; inbound: only posting raw mail.",
+    help="api (default): the ticket API; inbound: only posting raw mail; ops: /readyz, /metrics.",
 )
 def create_token(username: str, name: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USERNAME."""
@@ -152,7 +150,27 @@ def create_token(username: str, name: str, scopes: tuple[str, ...]) -> None:
         user = session.scalar(select(accounts.User).where(accounts.User.username == username))
         if user is None:
             raise click.ClickException(f"No user named '{username}'.")
-        click.echo(accounts.create_token(session, user, name=name, scopes=scopes or ("api",)))
+        token = accounts.create_token(
+            session,
+            user,
+            name=name,
+            scopes=scopes or ("api",),
+            actor=audit.os_actor(),
+            actor_kind="cli",
+        )
+        click.echo(token)
+
+
+def _cli_audit(session: Any, action: str, username: str, after: dict[str, Any]) -> None:
+    audit.record(
+        session,
+        action,
+        actor=audit.os_actor(),
+        actor_kind="cli",
+        object_type="user",
+        object_id=username,
+        after=after,
+    )
 
 
 @main.group()
@@ -335,9 +353,11 @@ def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) 
     with transaction(_sessions(settings)) as session:
         if session.scalar(select(accounts.User).where(accounts.User.username == username)):
             raise click.ClickException(f"The user '{username}' exists already.")
-        accounts.create_user(
+        user = accounts.create_user(
             session, username, password, display_name=name, is_admin=admin, groups=list(groups)
         )
+        after = audit.snapshot(user, ("username", "display_name", "is_admin", "groups"))
+        _cli_audit(session, "user.create", username, after)
     click.echo(f"Created {username}.")
 
 
@@ -350,6 +370,7 @@ def reset_totp(username: str) -> None:
         if user is None:
             raise click.ClickException(f"No user '{username}'.")
         user.totp_secret = ""
+        _cli_audit(session, "user.reset_totp", username, {"second_factor": False})
     click.echo(f"Two-step sign-in is off: {username} signs in with the password alone.")
 
 

@@ -30,6 +30,7 @@ from activities.migration import MigrationStore
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
 from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, telephony_worker
+from tempodesk.app.worker_metrics import MetricsServer, sdk_runtime
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
 from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
@@ -174,9 +175,13 @@ async def run_worker(
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks.
     ``ready`` is set once the workers poll and every mailbox has its workflow."""
     precompile_workflow_modules()
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    runtime, sdk_metrics = sdk_runtime() if settings.worker_metrics_port else (None, None)
+    client = await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, runtime=runtime
+    )
     engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
+    exporter = MetricsServer(settings, sessions, sdk_metrics) if runtime is not None else None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -203,6 +208,8 @@ async def run_worker(
     finally:
         for executor in executors.values():
             executor.shutdown()
+        if exporter is not None:
+            exporter.close()
     engine.dispose()
 
 

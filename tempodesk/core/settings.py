@@ -36,6 +36,23 @@ class Settings(BaseSettings):
         description="On SIGTERM the worker stops polling and lets activities in flight finish "
         "this long (keep it below the deployment's stop grace period)",
     )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus /metrics (ours and the Temporal SDK's); "
+        "0: none",
+    )
+    worker_metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the worker's /metrics listens on; callers other than loopback "
+        "need a token with the ops scope",
+    )
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="Log lines as text or as JSON objects (with ticket number and workflow id)",
+    )
 
     temporal_address: str = Field("", description="host:port of Temporal's frontend")
     temporal_namespace: str = "default"
@@ -214,6 +231,13 @@ class Settings(BaseSettings):
     def workflow_url(self, workflow_id: str) -> str:
         """Link to a workflow in the Temporal UI."""
         return f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+    def workflows_query_url(self, query: str) -> str:
+        """Link to the Temporal UI's workflow list filtered by a visibility query."""
+        from urllib.parse import quote
+
+        base = f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows"
+        return f"{base}?query={quote(query, safe='')}"
 
 
 def get_settings(**overrides: object) -> Settings:

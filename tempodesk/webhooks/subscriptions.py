@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tempodesk.core import limits, vault
+from tempodesk.core import audit, limits, vault
 from tempodesk.core.db import iso
 from tempodesk.core.models import WebhookDelivery, WebhookSubscription, utcnow
 from tempodesk.webhooks import events as webhook_events
@@ -85,6 +85,7 @@ def create(
     )
     session.add(subscription)
     session.flush()
+    _audit(session, "webhook.create", actor, subscription, None)
     return subscription, secret
 
 
@@ -95,11 +96,48 @@ def change(
     errors = check(draft)
     if errors:
         raise Invalid(errors)
+    before = audit.snapshot(subscription, AUDITED)
     subscription.url = draft.url.strip()
     subscription.description = draft.description.strip()
     subscription.events = _ordered(draft.events)
     set_enabled(session, subscription, draft.enabled, actor=actor)
     subscription.updated_at = utcnow()
+    _audit(session, "webhook.update", actor, subscription, before)
+
+
+def delete(session: Session, subscription: WebhookSubscription, *, actor: str) -> None:
+    """Delete a subscription (and its delivery log), audited."""
+    audit.record(
+        session,
+        "webhook.delete",
+        actor=actor,
+        object_type="webhook",
+        object_id=subscription.id,
+        before=audit.snapshot(subscription, AUDITED),
+    )
+    session.delete(subscription)
+
+
+#: What the audit log keeps of a subscription (never its secret).
+AUDITED = ("url", "description", "events", "enabled")
+
+
+def _audit(
+    session: Session,
+    action: str,
+    actor: str,
+    subscription: WebhookSubscription,
+    before: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        object_type="webhook",
+        object_id=subscription.id,
+        before=before,
+        after=audit.snapshot(subscription, AUDITED),
+    )
 
 
 def set_enabled(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -111,6 +112,7 @@ class Stubs:
     recipients: dict[str, list[str]] = field(default_factory=dict)  # a template's, by ticket
     notices: list[SendNoticeInput] = field(default_factory=list)
     mail_delay: float = 0.0  # seconds each reply takes to send (a ticket draining its outbox)
+    mail_gate: threading.Event | None = None  # set: replies wait until the test opens it
     slas: dict[str, PinnedSla] = field(default_factory=dict)  # the policy by ticket number
 
     def latest(self, number: str) -> TicketSnapshot:
@@ -221,6 +223,8 @@ class Stubs:
         @activity.defn(name=ACT_SEND_MAIL)
         def send_mail(input: SendMailInput) -> SendMailResult:
             time.sleep(self.mail_delay)
+            if self.mail_gate is not None:
+                self.mail_gate.wait(60)
             if input.to in self.refuse_mail_to:
                 raise ApplicationError(
                     "SMTP 550: mailbox unavailable",

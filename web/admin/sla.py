@@ -17,7 +17,7 @@ from tempodesk.core.models import BusinessCalendar, SlaPolicy
 from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.sla import forms
 from tempodesk.sla.policies import PolicyProblems, affected_tickets, save_calendar, save_policy
-from web import db, runtime
+from web import audit, db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -85,11 +85,15 @@ def sla_calendar(calendar_id: int | None = None) -> Any:
     name, zone, holidays = form.get("name", ""), form.get("time_zone", ""), form.get("holidays", "")
     fields = {"name": name, "time_zone": zone, "hours": hours, "holidays": holidays}
     document = forms.calendar_document(zone, hours, holidays)
+    before = forms.calendar_fields(row) if row else None
     try:
         saved = save_calendar(session, name, document, current_user.username, calendar_id)
     except PolicyProblems as exc:
         session.rollback()
         return _calendar_editor(fields, row, exc.problems, 422)
+    session.flush()
+    after = forms.calendar_fields(session.get(BusinessCalendar, saved))
+    _audit("sla_calendar", saved, before, after)
     session.commit()
     if calendar_id:
         _tell(affected_tickets(session, calendar_id), f"calendar {name} changed")
@@ -129,11 +133,29 @@ def sla_policy(policy_id: int | None = None) -> Any:
     fields: dict[str, Any] = {key: request.form.get(key, "") for key in request.form}
     fields["priority"] = request.form.getlist("priority")
     fields["targets"] = {t: request.form.get(f"targets.{t}", "") for t in forms.SLA_TARGETS}
+    before = _policy_state(row)
     try:
         saved = save_policy(session, forms.policy_form(fields), current_user.username, policy_id)
     except PolicyProblems as exc:
         session.rollback()
         return _policy_editor(fields, row, exc.problems, 422)
+    session.flush()
+    _audit("sla_policy", saved, before, _policy_state(session.get(SlaPolicy, saved)))
     session.commit()
     _tell(affected_tickets(session), f"policy {fields.get('name', '')} changed")
     return redirect(url_for("admin.sla_policy", policy_id=saved))
+
+
+def _policy_state(row: SlaPolicy | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    calendar = db().get(BusinessCalendar, row.calendar_id)
+    return dict(forms.policy_fields(row, calendar.name if calendar else ""))
+
+
+def _audit(kind: str, object_id: Any, before: Any, after: Any) -> None:
+    """``<kind>.create`` or ``.update`` in the audit log, with the change."""
+    verb = "create" if before is None else "update"
+    audit.record(
+        f"{kind}.{verb}", object_type=kind, object_id=object_id, before=before, after=after
+    )

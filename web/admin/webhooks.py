@@ -124,7 +124,7 @@ def webhooks_ping(hook_id: int) -> Any:
 
 @bp.route("/webhooks/<int:hook_id>/delete", methods=["POST"])
 def webhooks_delete(hook_id: int) -> Any:
-    db().delete(_hook_or_404(hook_id))
+    subscriptions.delete(db(), _hook_or_404(hook_id), actor=current_user.username)
     db().commit()
     flash(_("The webhook is deleted."), "success")
     return redirect(url_for("admin.webhooks_list"))

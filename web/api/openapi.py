@@ -15,6 +15,7 @@ from flask import jsonify
 from tempodesk.tickets import lists
 from tempodesk.tickets.intake import CHANNELS
 from web import runtime
+from web.api import report_spec
 from web.api.common import bp
 from web.api.openapi_parts import (
     JSON,
@@ -317,6 +318,7 @@ SCHEMAS: dict[str, Any] = {
         },
         ("name", "latest_version", "versions"),
     ),
+    **report_spec.SCHEMAS,
 }
 
 SCHEMAS["KbArticle"] = _object(
@@ -521,6 +523,7 @@ PATHS: dict[str, Any] = {
             ],
         )
     },
+    "/reports/{name}": {"get": _operation(**report_spec.OPERATION)},
     "/openapi.json": {
         "get": {
             "summary": "This description (no token needed).",
@@ -544,7 +547,7 @@ def document(server_url: str) -> dict[str, Any]:
             "title": "Tempodesk REST API",
             "version": "1",
             "description": "Tickets, customer messages, pushed mail, orders, processes, "
-            "knowledge-base articles and webhooks. "
+            "knowledge-base articles, webhooks and reports. "
             "Send 'Authorization: Bearer <token>' (tokens: the admin's Users page or "
             '`tempodesk create-token`). Errors are {"error": {"code", "message", "fields"?}}.',
         },

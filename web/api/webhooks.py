@@ -95,7 +95,7 @@ def webhook_one(subscription_id: int) -> Any:
         return jsonify(subscriptions.subscription_dict(found))
     session = db()
     if request.method == "DELETE":
-        session.delete(found)
+        subscriptions.delete(session, found, actor=api_user().username)
         session.commit()
         return "", 204
     body = json_body()

@@ -297,6 +297,12 @@ MESSAGES = [
     N_("Only http and https URLs."),
     N_("The URL names no host."),
     N_("No credentials in the URL, please: receivers check the signature."),
+    # tempodesk.reports.filters
+    N_("The period starts after it ends."),
+    N_("A period is at most %(days)s days."),
+    N_("Use one of %(values)s."),
+    N_("You do not supervise this group."),
+    N_("Write a day as YYYY-MM-DD."),
 ]
 
 

@@ -10,6 +10,7 @@ import X`` works for each and every mapper (relationships across modules name th
 is known to ``Base`` before the first query. Alembic compares ``Base.metadata``.
 """
 
+from .audit import AuditEntry
 from .base import Base, utcnow
 from .channels import (
     AcknowledgementClaim,
@@ -52,6 +53,7 @@ __all__ = [
     "AcknowledgementClaim",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "AutoMailLog",
     "Base",
     "BusinessCalendar",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +46,9 @@ class Ticket(Base):
         Index("ix_tickets_assignee_id", "assignee", "id"),
         Index("ix_tickets_group_name_id", "group_name", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        # Reports: tickets created, and resolved, in a period (tempodesk/reports).
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +92,12 @@ class Ticket(Base):
     sla: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
     sla_breached: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # When it entered a resolved or closed state (kept through resolved -> closed; cleared
+    # when it reopens): the projection keeps it, the reports read it.
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When its first public agent message was written (its first response; the projection
+    # sets it once, when it attaches that message).
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
@@ -101,6 +111,7 @@ class TicketRating(Base):
     __table_args__ = (
         UniqueConstraint("ticket_number", "asked_seq"),
         Index("ix_ticket_ratings_agent", "agent"),
+        Index("ix_ticket_ratings_rated_at", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +135,15 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # The operations page looks for mail still queued (a send activity retrying).
+        Index(
+            "ix_messages_queued",
+            "created_at",
+            postgresql_where=text("delivery_status = 'queued'"),
+            sqlite_where=text("delivery_status = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)

@@ -165,3 +165,56 @@ def test_knowledge_base_migration_goes_down_and_up_again(tmp_path: Path) -> None
     finally:
         engine.dispose()
     command.upgrade(config, "0016")
+
+
+def test_upgrading_to_reports_dates_resolved_and_answered_tickets(tmp_path: Path) -> None:
+    """Migration 0022 gives tickets written before it a resolution time (their last change,
+    if resolved or closed) and a first response (their first public agent message)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "0018")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for number, category in (("HD-1", "closed"), ("HD-2", "open")):
+                connection.execute(
+                    text(
+                        "INSERT INTO tickets (number, workflow_id, event_seq, subject, state,"
+                        " state_label, state_category, process_name, process_version, channel,"
+                        " priority, customer_email, customer_name, fields, search_text,"
+                        " created_at, updated_at) VALUES (:n, :n, 1, '', :c, '', :c, 'support',"
+                        " 1, 'api', 2, '', '', '{}', '', '2026-01-01 08:00:00.000000',"
+                        " '2026-01-03 08:00:00.000000')"
+                    ),
+                    {"n": number, "c": category},
+                )
+            for number, role, internal, attached, at in (
+                ("HD-1", "agent", 1, 1, "2026-01-01 09:30:00.000000"),  # a note
+                ("HD-1", "agent", 0, 0, "2026-01-01 09:40:00.000000"),  # never attached
+                ("HD-1", "agent", 0, 1, "2026-01-01 10:00:00.000000"),  # the first answer
+                ("HD-1", "agent", 0, 1, "2026-01-02 10:00:00.000000"),
+                ("HD-2", "customer", 0, 1, "2026-01-01 09:00:00.000000"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO messages (ticket_number, attached, channel, sender_role,"
+                        " internal, author, subject, body, created_at, delivery_detail,"
+                        " recipient, auto_reply) VALUES (:n, :a, 'email', :r, :i, '', '', '',"
+                        " :at, '', '', 0)"
+                    ),
+                    {"n": number, "a": attached, "r": role, "i": internal, "at": at},
+                )
+        command.upgrade(config, "head")
+        with make_session_factory(engine)() as session:
+            rows = {
+                t.number: (t.resolved_at, t.first_response_at)
+                for t in session.scalars(select(Ticket).order_by(Ticket.number))
+            }
+        resolved, answered = rows["HD-1"]
+        assert (resolved.day, resolved.hour) == (3, 8)  # type: ignore[union-attr]
+        assert (answered.day, answered.hour) == (1, 10)  # type: ignore[union-attr]
+        assert rows["HD-2"] == (None, None)
+    finally:
+        engine.dispose()
