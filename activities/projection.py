@@ -22,6 +22,7 @@ from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
 from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent, TicketRating
 from tempodesk.sla.clocks import SlaClocks
+from tempodesk.telephony import calls
 from tempodesk.tickets import lists
 from tempodesk.webhooks import events as webhook_events
 
@@ -40,6 +41,9 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
         _write_event(session, snap.number, event)
         if event.kind == "rated":
             _write_rating(session, snap.number, event)
+        if event.data.get("call_outcome"):
+            outcome, message_id = event.data["call_outcome"], event.message_id
+            calls.note_outcome(session, snap.number, event.seq, outcome, message_id)
     for link in input.messages:
         _attach(session, snap.number, link)
     if any(link.sender_role == "agent" and not link.internal for link in input.messages):

@@ -37,6 +37,7 @@ FIELD_TYPES = (
     "priority",
 )
 RECIPIENTS = ("customer", "assignee", "group", "supervisor", "followers")
+CALL_OUTCOMES = ("agreed", "not_reached", "no_agreement")
 _ASSIGNABLE = ("agent", "group", "recipient")
 _STORABLE = tuple(t for t in FIELD_TYPES if t != "longtext")
 
@@ -99,6 +100,16 @@ EFFECTS: dict[str, EffectRule] = {
         "'name' is the ticket field (the field's id by default).",
         fields={"field": _STORABLE},
         optional=("name",),
+    ),
+    "call_customer": EffectRule(
+        "Call the customer through the PBX: the extension of whoever pressed (the assignee "
+        "when the system does) rings first, then the customer's number is dialled.",
+    ),
+    "record_call": EffectRule(
+        "Record how the ticket's latest call went ('outcome': agreed, not_reached or "
+        "no_agreement), with notes from a long-text field ('notes_field'), on the timeline "
+        "and on the contact's call record.",
+        optional=("outcome", "notes_field"),
     ),
 }
 EFFECT_TYPES = tuple(EFFECTS)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .checks import reference_problems, whole_problems
 from .definition import (
+    CALL_OUTCOMES,
     CATEGORY_COLOURS,
     CUSTOMER_MESSAGE,
     EFFECT_TYPES,
@@ -277,6 +278,15 @@ class _Reader:
             max_length=max_length,
         )
 
+    def call_args(self, where: str, args: Mapping[str, str], fields: tuple[FieldSpec, ...]) -> None:
+        """record_call: a known outcome; notes (if any) from a long-text field."""
+        if args.get("outcome") not in CALL_OUTCOMES:
+            self.fail(f"{where}.outcome", f"Use one of {', '.join(CALL_OUTCOMES)}.")
+        notes = args.get("notes_field")
+        spec = next((f for f in fields if f.id == notes), None)
+        if notes and (spec is None or spec.type != "longtext"):
+            self.fail(f"{where}.notes_field", f"No long-text field '{notes}' in this action.")
+
     def effect(self, where: str, data: Any, fields: tuple[FieldSpec, ...]) -> Effect:
         if not isinstance(data, Mapping) or not isinstance(data.get("type"), str):
             self.fail(where, "An effect is a mapping with a type.")
@@ -309,6 +319,8 @@ class _Reader:
             self.fail(f"{where}.template", f"The {effect_type} effect needs 'template'.")
         if rule.recipient and args.get("to") not in RECIPIENTS:
             self.fail(f"{where}.to", f"Send to one of {', '.join(RECIPIENTS)}.")
+        if effect_type == "record_call":
+            self.call_args(where, args, fields)
         if "name" in args and not _ID.match(args["name"]):
             self.fail(f"{where}.name", f"'{args['name']}' is not a valid id: use a-z, 0-9 and _.")
         return Effect(type=effect_type, args=args)

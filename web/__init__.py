@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         kb,
         people,
+        phone,
         portal,
         public,
         support_forms,
@@ -109,6 +110,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(kb.kb_bp)
     app.register_blueprint(portal.link_bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(phone.bp)
+    app.register_blueprint(phone.hooks_bp)
+    csrf.exempt(phone.hooks_bp)  # signed by the PBX (HMAC), no cookies
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 
 

@@ -172,6 +172,34 @@ def _set_field(
     )
 
 
+def _call_customer(
+    ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
+) -> Outcome:
+    """Queue a click-to-call (``workflows.calls`` places it, once, keyed by this event)."""
+    call = OutboundMail(
+        message_id=0,
+        event_seq=pressed.seq,
+        to="",
+        author=pressed.actor,
+        kind="call",
+        effect_index=index,
+        action_id=pressed.action.id,
+    )
+    return Outcome(ticket, outbox=[call], data={"call": "requested"})
+
+
+def _record_call(
+    ticket: TicketSnapshot, pressed: Pressed, index: int, args: Mapping[str, Any]
+) -> Outcome:
+    """How the latest call went: the event says it (the projection puts it on the call's
+    record too); notes, if any, go on the timeline as an internal note."""
+    outcome = Outcome(ticket, data={"call_outcome": args.get("outcome", "")})
+    notes_field = args.get("notes_field")
+    if notes_field:
+        outcome = outcome.add(_note(ticket, pressed, notes_field))
+    return outcome
+
+
 def _note(ticket: TicketSnapshot, pressed: Pressed, field_id: str) -> Outcome:
     message_id = pressed.values.get(field_id)
     if message_id is None:
@@ -233,4 +261,6 @@ EFFECTS: dict[str, Effect] = {
     "assign_to_me": _assign_to_me,
     "set_priority": _set_priority,
     "set_field": _set_field,
+    "call_customer": _call_customer,
+    "record_call": _record_call,
 }

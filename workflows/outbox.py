@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TemplateDelivery,
         TicketSnapshot,
     )
+    from workflows.calls import place_call
 
 # SMTP: client timeout (settings.smtp_timeout_seconds) < start-to-close; a 1-hour outage
 # never exhausts the retry window; a 5xx from the server is permanent (no retry).
@@ -89,7 +90,10 @@ class Delivered:
 
 
 async def deliver(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
-    """Send one queued mail; a failure is reported, never raised."""
+    """Send one queued mail (or place a queued call); a failure is reported, never raised."""
+    if mail.kind == "call":
+        kind, data = await place_call(mail, ticket)
+        return Delivered(entries=[TimelineEntry(kind, None, data)])
     if mail.kind == "template":
         return await _deliver_template(mail, ticket)
     return await _deliver_reply(mail, ticket)

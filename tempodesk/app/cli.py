@@ -398,6 +398,7 @@ def web() -> None:
 @main.command()
 def dev() -> None:
     """Run everything on this machine: Temporal dev server, worker, web app and mail catcher."""
+    from tempodesk.app.devserver import dev_pbx
     from tempodesk.mail.sink import MailSink
 
     settings = get_settings()
@@ -406,6 +407,7 @@ def dev() -> None:
     temporal = _dev_temporal(settings, var)
     seeded, remembered = _dev_data(settings, var)
     sink = MailSink(settings.smtp_port, var / "mail-sink")
+    pbx, phone_env = dev_pbx(settings, _sessions(settings))  # the stand-in PBX (Phone lab)
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -418,7 +420,7 @@ def dev() -> None:
         sink.start()
         click.echo(f"Starting Temporal (data in {var / 'temporal.db'}) ...")
         temporal.start()
-        _start_children(_dev_env(settings, var), children)
+        _start_children({**_dev_env(settings, var), **phone_env}, children)
         _wait_for_web(settings, children)
         if seeded:
             _demo_tickets(settings)
@@ -431,6 +433,7 @@ def dev() -> None:
         _stop_children(children)
         temporal.stop()
         sink.stop()
+        pbx.stop()
         click.echo("Stopped. Your data stays in var/; `make dev` carries on where you left.")
 
 
@@ -568,6 +571,7 @@ def _banner(settings: Settings, remembered: dict[str, object]) -> None:
         f"  REST API         {settings.public_url}/api/v1/tickets",
         f"  Temporal UI      {settings.workflow_url('')}",
         f"  Caught mail      {settings.public_url}/desk/mail (SMTP 127.0.0.1:{settings.smtp_port})",
+        f"  Phone lab        {settings.public_url}/phone/lab (the stand-in PBX, AMI)",
         "",
     ]
     if isinstance(logins, dict) and logins:

@@ -23,6 +23,7 @@ from typing import IO, Any
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from tempodesk.contracts import SEARCH_ATTRIBUTES
+from tempodesk.core.settings import Settings
 
 
 class PortBusy(RuntimeError):
@@ -211,3 +212,33 @@ def _run_in_own_loop(coro: Coroutine[Any, Any, None]) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+def dev_pbx(settings: Settings, sessions: Any) -> tuple[Any, dict[str, str]]:
+    """`make dev`'s stand-in PBX (AMI on a loopback port), started, and the environment that
+    points the worker and the web app at it; the demo agents get extensions 101 and 102
+    unless someone has one already."""
+    from sqlalchemy import select
+
+    from tempodesk.core.db import transaction
+    from tempodesk.core.models import User
+    from tempodesk.telephony.standin import AmiStandIn
+
+    port = settings.ami_port if port_is_free(settings.ami_port) else free_port()
+    standin = AmiStandIn(username="tempodesk", secret="dev-secret", port=port).start()
+    with transaction(sessions) as session:
+        if session.scalar(select(User.id).where(User.extension.is_not(None))) is None:
+            for username, extension in (("agent1", "101"), ("agent2", "102")):
+                user = session.scalar(select(User).where(User.username == username))
+                if user is not None:
+                    user.extension = extension
+    env = {
+        "TEMPODESK_PBX": "ami",
+        "TEMPODESK_AMI_HOST": "127.0.0.1",
+        "TEMPODESK_AMI_PORT": str(standin.port),
+        "TEMPODESK_AMI_USERNAME": "tempodesk",
+        "TEMPODESK_AMI_SECRET": "dev-secret",
+        "TEMPODESK_ALLOW_PRIVATE_PHONE_HOSTS": "true",
+        "TEMPODESK_PHONE_LAB": "true",
+    }
+    return standin, env

@@ -29,8 +29,10 @@ from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
+from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, telephony_worker
 from tempodesk.app.worker_metrics import MetricsServer, sdk_runtime
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
+from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
@@ -79,6 +81,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         ),
         MAIL_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=MAIL_ACTIVITIES, thread_name_prefix="activity-mail"
+        ),
+        TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
         ),
         WEBHOOK_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=WEBHOOK_ACTIVITIES, thread_name_prefix="activity-webhooks"
@@ -144,7 +149,8 @@ def build_workers(
         max_concurrent_activities=WEBHOOK_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    return [tickets, mailer, hooks]
+    phone = telephony_worker(client, settings, sessions, executors[TELEPHONY_TASK_QUEUE])
+    return [tickets, mailer, hooks, phone]
 
 
 def precompile_workflow_modules() -> None:
@@ -194,8 +200,10 @@ async def run_worker(
         if ready is not None:
             ready.set()
         resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
+        phone = asyncio.create_task(follow_pbx(settings, sessions, stop))
         await stop.wait()
         await resumer
+        await phone
         await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:

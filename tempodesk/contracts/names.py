@@ -7,6 +7,7 @@ from temporalio.common import SearchAttributeKey
 
 TICKET_TASK_QUEUE = "tempodesk-tickets"
 MAIL_TASK_QUEUE = "tempodesk-mail"
+TELEPHONY_TASK_QUEUE = "tempodesk-telephony"
 
 TICKET_WORKFLOW = "TicketWorkflow"
 UPDATE_PERFORM_ACTION = "perform_action"
@@ -38,6 +39,7 @@ ACT_ACK_MAIL = "ack_mail"
 ACT_RESTART = "restart_ticket"
 ACT_PREPARE_TEMPLATE = "prepare_template"
 ACT_SEND_NOTICE = "send_notice"
+ACT_START_CALL = "start_call"  # click-to-call through the PBX (telephony queue)
 ACT_REDIRECT = "redirect_message"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"

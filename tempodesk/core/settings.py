@@ -137,6 +137,33 @@ class Settings(BaseSettings):
         "ranges (an on-premises server); off, such hosts are refused at save and at connect",
     )
 
+    phone_region: str = Field(
+        "CZ", description="Region of phone numbers written without +country (E.164 default)"
+    )
+    pbx: str = Field("", description="Click-to-call through: '' (none), 'ami' or 'cti'")
+    ami_host: str = Field("127.0.0.1", description="Asterisk AMI host")
+    ami_port: int = Field(5038, description="Asterisk AMI port")
+    ami_username: str = Field("", description="AMI user (manager.conf)")
+    ami_secret: str = Field("", description="AMI secret")
+    ami_channel: str = Field(
+        "PJSIP/{extension}", description="The agent's channel that rings first on click-to-call"
+    )
+    ami_context: str = Field("from-internal", description="Dialplan context dialling customers")
+    cti_provider: str = Field(
+        "", description="Name of the cloud PBX: its events come in at /hooks/cti/<name>"
+    )
+    cti_secret: str = Field("", description="HMAC-SHA256 key the cloud PBX signs events with")
+    cti_call_url: str = Field("", description="The cloud PBX's click-to-call URL (POST, JSON)")
+    cti_token: str = Field("", description="Bearer token sent to the click-to-call URL")
+    allow_private_phone_hosts: bool = Field(
+        False,
+        description="Let the PBX (AMI host, click-to-call URL) be a private, loopback or "
+        "link-local address (an on-premises PBX, the dev stand-in)",
+    )
+    phone_lab: bool = Field(
+        False, description="Show admins the Phone lab (ring an extension; the dev stand-in)"
+    )
+
     webhook_allowed_hosts: str = Field(
         "",
         description="Webhook hosts (comma-separated names as written in the URL) that may be in "

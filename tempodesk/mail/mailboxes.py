@@ -5,9 +5,7 @@ The admin's form and lists of mailboxes and of quarantined mail are ``tempodesk.
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +17,7 @@ from tempodesk.core.models import (
     Mailbox,
     Ticket,
 )
+from tempodesk.core.outbound import is_private_host as is_private_host  # one rule for all
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import seal, unseal
 from tempodesk.mail.patterns import pattern_problem
@@ -39,23 +38,6 @@ PRIVATE_HOST = (
     "This host is in a private, loopback or link-local range; set "
     "TEMPODESK_ALLOW_PRIVATE_MAIL_HOSTS=true to use it."
 )
-
-
-def is_private_host(host: str) -> bool:
-    """Whether ``host`` is, or resolves to, an address that is not globally routable
-    (private, loopback, link-local such as a cloud metadata service, reserved). A host that
-    does not resolve is not: connecting to it fails by itself."""
-    if not host.strip():
-        return False
-    try:
-        infos = socket.getaddrinfo(host.strip(), None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if not address.is_global:
-            return True
-    return False
 
 
 def refused_host(host: str, settings: Settings) -> bool:

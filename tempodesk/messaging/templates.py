@@ -518,6 +518,22 @@ BUNDLED: dict[str, dict[str, Any]] = {
             ),
         },
     },
+    "missed_call": {
+        "channel": "sms",
+        "description": "Calls: we tried to call the customer twice (the support process).",
+        "texts": {
+            "en": (
+                "",
+                "We tried to call you about request {{ ticket.number }}. Reply to this "
+                "message or call us back. {{ helpdesk.name }}",
+            ),
+            "cs": (
+                "",
+                "Snažili jsme se vám dovolat kvůli požadavku {{ ticket.number }}. Odpovězte "
+                "na tuto zprávu, nebo nám zavolejte. {{ helpdesk.name }}",
+            ),
+        },
+    },
 }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+
+import phonenumbers
 
 # Deliberately plain: one @, no spaces or control characters, a dot in the domain.
 _EMAIL = re.compile(
@@ -32,15 +35,33 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and bool(_EMAIL.match(value))
 
 
-def normalize_phone(value: str | None) -> str:
-    """Digits only, keeping a leading +; "" when there are too few digits to be a number."""
+def default_region() -> str:
+    """The region of numbers written without +country: ``TEMPODESK_PHONE_REGION`` (the
+    setting ``phone_region``; read here so every caller, pure or not, agrees)."""
+    return (os.environ.get("TEMPODESK_PHONE_REGION") or "CZ").upper()
+
+
+def normalize_phone(value: str | None, region: str | None = None) -> str:
+    """The number in E.164 (``+420605111222``), as every stored or matched number is
+    written; "" when it is not a possible phone number. ``00`` counts as ``+``; a number
+    without a country is read in ``region`` (default: :func:`default_region`)."""
     raw = (value or "").strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
     digits = re.sub(r"\D", "", raw)
     if len(digits) < 5:
         return ""
-    return ("+" if raw.startswith(("+", "00")) else "") + digits.removeprefix(
-        "00" if raw.startswith("00") else ""
-    )
+    if len(digits) > 32:
+        return digits  # longer than any column holds: the edge's length check says so
+    try:
+        parsed = phonenumbers.parse(
+            raw, None if raw.startswith("+") else (region or default_region())
+        )
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 # Addresses that must never get automatic mail (RFC 3834; Zammad's send_no_auto_response).

@@ -24,6 +24,9 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 200
 
 
+EXTENSION = re.compile(r"^[0-9*#+]{1,32}$")
+
+
 class AccountInvalid(ValueError):
     """The input cannot be saved; ``errors`` maps a form field to a readable message."""
 
@@ -43,6 +46,7 @@ class UserData:
     is_active: bool = True
     groups: list[str] = field(default_factory=list)
     language: str = "en"
+    extension: str = ""  # the agent's phone extension (telephony); empty: none
 
 
 def all_users(session: Session) -> list[User]:
@@ -92,6 +96,7 @@ def create_user(session: Session, username: str, data: UserData) -> User:
     )
     user.groups = groups
     user.language = data.language
+    user.extension = data.extension.strip() or None
     user.is_active = data.is_active
     session.flush()
     return user
@@ -100,7 +105,7 @@ def create_user(session: Session, username: str, data: UserData) -> User:
 def update_user(session: Session, user: User, data: UserData, *, acting: User) -> User:
     """Change a user; an admin can neither demote nor deactivate themselves."""
     errors: dict[str, str] = {}
-    groups = _check_user_data(session, data, errors)
+    groups = _check_user_data(session, data, errors, user_id=user.id)
     if user.id == acting.id:
         if not data.is_admin:
             errors["is_admin"] = "You cannot remove your own admin rights."
@@ -113,6 +118,7 @@ def update_user(session: Session, user: User, data: UserData, *, acting: User) -
     user.is_admin = data.is_admin
     user.is_active = data.is_active
     user.language = data.language
+    user.extension = data.extension.strip() or None
     user.groups = groups
     if data.password:
         accounts.set_password(user, data.password)
@@ -135,7 +141,16 @@ def update_profile(session: Session, user: User, *, display_name: str, language:
     return user
 
 
-def _check_user_data(session: Session, data: UserData, errors: dict[str, str]) -> list[Group]:
+def _check_user_data(
+    session: Session, data: UserData, errors: dict[str, str], user_id: int | None = None
+) -> list[Group]:
+    extension = data.extension.strip()
+    if extension and not EXTENSION.match(extension):
+        errors["extension"] = "Use digits, *, # or + (at most 32), e.g. 101."
+    elif extension and session.scalar(
+        select(User.username).where(User.extension == extension, User.id != (user_id or 0))
+    ):
+        errors["extension"] = f"The extension {extension} is another agent's."
     if len(data.display_name.strip()) > 200:
         errors["display_name"] = "At most 200 characters."
     email = normalize_email(data.email)

@@ -41,6 +41,7 @@ ZERO = (
     "dup_articles",
     "emails_sent_twice",
     "sms_sent_twice",
+    "calls_started_twice",
     "projection_drift",
     "stuck",
     "failed_wf",
@@ -76,6 +77,8 @@ class Ledger:
     notes: list[str] = field(default_factory=list)
     allowed_twice: int = 0  # mails the scenario may send twice (R1 window a, same Message-ID)
     sink_mark: int = 0
+    pbx: Any = None  # the stand-in PBX (tempodesk.telephony.standin) when the scenario calls
+    calls: dict[str, int] = field(default_factory=dict)  # ticket -> calls the agents asked for
     opened: datetime = field(default_factory=lambda: utcnow() - timedelta(seconds=5))
 
     def __post_init__(self) -> None:
@@ -139,6 +142,19 @@ def _accounting(ledger: Ledger) -> tuple[dict[str, int], set[str]]:
     return {"tickets_lost": lost, "dup_tickets": dup_tickets, "dup_articles": dup_articles}, reached
 
 
+def _calls_started_twice(ledger: Ledger) -> int:
+    """Originates the PBX took beyond the calls asked for, per ticket (R16: a double click,
+    an activity retry), and beyond one per call key anywhere."""
+    if ledger.pbx is None:
+        return 0
+    keys = [o.get("ChannelId", "") for o in list(ledger.pbx.originated)]
+    twice = len(keys) - len(set(keys))
+    for number, asked in ledger.calls.items():
+        placed = {k for k in keys if k.startswith(f"td.{number}.")}
+        twice += max(0, len(placed) - asked)
+    return twice
+
+
 def _emails_sent_twice(ledger: Ledger) -> int:
     """Outgoing mails the sink accepted more than once (same Message-ID, same recipients)."""
     caught = list(ledger.stack.sink.caught)[ledger.sink_mark :]
@@ -195,6 +211,7 @@ def count(ledger: Ledger) -> dict[str, Any]:
     result.update(accounted)
     result["emails_sent_twice"] = _emails_sent_twice(ledger)
     result["sms_sent_twice"] = 0  # no SMS gateway or PBX yet (R16)
+    result["calls_started_twice"] = _calls_started_twice(ledger)
     numbers = ledger.tickets | reached
     result.update(
         ledger.stack.runtime.temporal.run(

@@ -42,6 +42,8 @@ def test_default_process_has_the_states_and_categories_of_a_support_desk() -> No
         "resolved": "resolved",
         "closed": "closed",
         "spam": "closed",
+        "call_back": "pending",  # calls: not reached, called again by a timeout
+        "calling_back": "open",
     }
     assert {a.id for a in definition.actions} == {
         "reply",
@@ -56,6 +58,12 @@ def test_default_process_has_the_states_and_categories_of_a_support_desk() -> No
         "reopen",
         "categorise",
         "close_no_answer",
+        "call_customer",
+        "call_agreed",
+        "call_not_reached",
+        "call_not_reached_again",
+        "call_no_agreement",
+        "call_again",
     }
 
 
@@ -340,6 +348,8 @@ def test_every_documented_effect_type_is_known() -> None:
         "assign_to_me",
         "set_priority",
         "set_field",
+        "call_customer",
+        "record_call",
     }
 
 

@@ -57,6 +57,7 @@ def _user_data() -> UserData:
         is_active=_checked("is_active"),
         groups=request.form.getlist("groups"),
         language=request.form.get("language", ""),
+        extension=request.form.get("extension", ""),
     )
 
 
@@ -134,6 +135,7 @@ def user_edit(username: str) -> Any:
         is_active=user.is_active,
         groups=[g.name for g in user.groups],
         language=user.language,
+        extension=user.extension or "",
     )
     return _user_form(user, data, {})
 

@@ -108,6 +108,15 @@ LABELS = [
         "Store a field's value on the ticket (its type or any custom field), searchable; "
         "'name' is the ticket field (the field's id by default)."
     ),
+    N_(
+        "Call the customer through the PBX: the extension of whoever pressed (the assignee "
+        "when the system does) rings first, then the customer's number is dialled."
+    ),
+    N_(
+        "Record how the ticket's latest call went ('outcome': agreed, not_reached or "
+        "no_agreement), with notes from a long-text field ('notes_field'), on the timeline "
+        "and on the contact's call record."
+    ),
 ]
 
 
@@ -195,6 +204,10 @@ MESSAGES = [
     N_("Enter an email address (or a phone number)."),
     N_("Enter a valid phone number."),
     N_("There is no process '%(process)s'."),
+    # tempodesk.telephony.records and agents' extensions (tempodesk.people.users)
+    N_("Use in or out."),
+    N_("Use digits, *, # or + (at most 32), e.g. 101."),
+    N_("The extension %(extension)s is another agent's."),
     # tempodesk.tickets.actions
     N_("Write a text to go with the files."),
     N_("The ticket engine did not answer in time."),

@@ -38,6 +38,7 @@ from .people import (
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule
 from .sla import BusinessCalendar, SlaPolicy
+from .telephony import CommRecord
 from .tickets import (
     Attachment,
     Message,
@@ -61,6 +62,7 @@ __all__ = [
     "BusinessCalendar",
     "CannedAnswer",
     "Channel",
+    "CommRecord",
     "Contact",
     "ContactChange",
     "DeskLayout",

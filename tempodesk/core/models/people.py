@@ -30,6 +30,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # The agent's phone extension: click-to-call rings it first; incoming calls to it pop up.
+    extension: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(

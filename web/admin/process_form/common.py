@@ -13,10 +13,19 @@ from statemachines import EFFECTS, FIELD_TYPES, RECIPIENTS, STATE_CATEGORIES
 STYLES = ("default", "primary", "danger")
 
 #: Every argument an effect may take, in the order the form shows them.
-EFFECT_ARGS = ("body_field", "field", "note_field", "template", "to", "name")
+EFFECT_ARGS = (
+    "body_field",
+    "field",
+    "note_field",
+    "notes_field",
+    "template",
+    "to",
+    "name",
+    "outcome",
+)
 
 #: The arguments that name one of the action's own fields.
-FIELD_ARGS = ("body_field", "field", "note_field")
+FIELD_ARGS = ("body_field", "field", "note_field", "notes_field")
 
 #: A posted form: every input's values by its name (``request.form.to_dict(flat=False)``).
 Form = Mapping[str, list[str]]
