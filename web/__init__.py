@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
         people,
         portal,
         public,
+        sms_hooks,
         support_forms,
     )
 
@@ -91,6 +92,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_blueprint(portal.link_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
+    app.register_blueprint(sms_hooks.bp)
+    csrf.exempt(sms_hooks.bp)  # signed by the provider or a bearer token; no cookies
 
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)

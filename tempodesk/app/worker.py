@@ -27,8 +27,9 @@ from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
+from activities.sms import SmsActivities
 from activities.tickets import TicketStore
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.contracts import MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE, TICKET_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
@@ -56,6 +57,7 @@ SANDBOX = SandboxedWorkflowRunner(
 TICKET_ACTIVITIES = 8  # mailbox polls, migrations
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
+TELEPHONY_ACTIVITIES = 8  # send_sms (and the phone's providers)
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -70,6 +72,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         MAIL_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=MAIL_ACTIVITIES, thread_name_prefix="activity-mail"
         ),
+        TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
+        ),
     }
 
 
@@ -79,7 +84,7 @@ def build_workers(
     sessions: sessionmaker[Session],
     executors: Mapping[str, ThreadPoolExecutor],
 ) -> list[Worker]:
-    """The two workers of a Tempodesk worker process (one per task queue, each with its
+    """The workers of a Tempodesk worker process (one per task queue, each with its
     executor from :func:`activity_executors`); call it on the loop that runs them."""
     store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
@@ -120,7 +125,15 @@ def build_workers(
         max_concurrent_activities=MAIL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    return [tickets, mailer]
+    telephony = Worker(
+        client,
+        task_queue=TELEPHONY_TASK_QUEUE,
+        activities=[SmsActivities(sessions, settings).send_sms],
+        activity_executor=executors[TELEPHONY_TASK_QUEUE],
+        max_concurrent_activities=TELEPHONY_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+    )
+    return [tickets, mailer, telephony]
 
 
 def precompile_workflow_modules() -> None:
@@ -159,7 +172,9 @@ async def run_worker(
     try:
         workers = build_workers(client, settings, sessions, executors)
         tasks = [asyncio.create_task(w.run()) for w in workers]
-        log.info("worker polling %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE)
+        log.info(
+            "worker polling %s, %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE
+        )
         await ensure_mailbox_workflows(temporal, sessions)
         if ready is not None:
             ready.set()

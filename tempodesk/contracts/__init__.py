@@ -55,6 +55,7 @@ from tempodesk.contracts.names import (
     ACT_RESTART,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
+    ACT_SEND_SMS,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
     MAILBOX_WORKFLOW,
@@ -75,6 +76,7 @@ from tempodesk.contracts.names import (
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
     SIGNAL_STOP,
+    TELEPHONY_TASK_QUEUE,
     TICKET_SEARCH_ATTRIBUTES,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
@@ -82,6 +84,7 @@ from tempodesk.contracts.names import (
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
 )
+from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
     SYSTEM,
     Actor,
@@ -126,6 +129,7 @@ __all__ = [
     "ACT_RESTART",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
+    "ACT_SEND_SMS",
     "ACT_SEND_TEMPLATE",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
@@ -147,6 +151,7 @@ __all__ = [
     "SIGNAL_RELINK_CONTACT",
     "SIGNAL_STOP",
     "SYSTEM",
+    "TELEPHONY_TASK_QUEUE",
     "TICKET_SEARCH_ATTRIBUTES",
     "TICKET_TASK_QUEUE",
     "TICKET_WORKFLOW",
@@ -193,6 +198,8 @@ __all__ = [
     "SendMailInput",
     "SendMailResult",
     "SendNoticeInput",
+    "SendSmsInput",
+    "SendSmsResult",
     "SendTemplateInput",
     "SendTemplateResult",
     "TemplateDelivery",

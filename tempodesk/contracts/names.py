@@ -7,6 +7,7 @@ from temporalio.common import SearchAttributeKey
 
 TICKET_TASK_QUEUE = "tempodesk-tickets"
 MAIL_TASK_QUEUE = "tempodesk-mail"
+TELEPHONY_TASK_QUEUE = "tempodesk-telephony"
 
 TICKET_WORKFLOW = "TicketWorkflow"
 UPDATE_PERFORM_ACTION = "perform_action"
@@ -37,6 +38,7 @@ ACT_RESTART = "restart_ticket"
 ACT_PREPARE_TEMPLATE = "prepare_template"
 ACT_SEND_NOTICE = "send_notice"
 ACT_REDIRECT = "redirect_message"
+ACT_SEND_SMS = "send_sms"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"

@@ -120,6 +120,21 @@ class Settings(BaseSettings):
         "ranges (an on-premises server); off, such hosts are refused at save and at connect",
     )
 
+    phone_region: str = Field(
+        "CZ",
+        description="Region (ISO 3166 code) of phone numbers written without a country code; "
+        "numbers are stored and matched in E.164",
+    )
+    allow_private_sms_hosts: bool = Field(
+        False,
+        description="Let the SMS gateway's URL lead to loopback or private addresses (the "
+        "stand-in, an on-premises gateway); link-local and metadata addresses never",
+    )
+    sms_timeout_seconds: float = Field(
+        15.0, description="How long a send waits for the SMS provider's answer"
+    )
+    sms_sink_dir: Path | None = Field(None, description="Set by `tempodesk dev`: caught SMS")
+
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
     max_import_bytes: int = Field(30 * 1024 * 1024, description="Largest .eml an agent imports")

@@ -124,7 +124,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-SCOPES = ("api", "inbound")
+SCOPES = ("api", "inbound", "sms")
 
 
 def create_token(
@@ -133,7 +133,8 @@ def create_token(
     """A new API token for ``user``; only its hash is kept, so it is shown once.
 
     Scopes: "api" acts as the user on the ticket API; "inbound" may only post raw mail to
-    the inbound endpoint (give that one to your mail provider's webhook, nothing more).
+    the inbound endpoint (give that one to your mail provider's webhook, nothing more);
+    "sms" may only post SMS and delivery reports to ``/hooks/sms/generic`` (the SMS gateway).
     """
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:

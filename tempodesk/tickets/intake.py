@@ -41,7 +41,7 @@ from tempodesk.people.addresses import is_valid_email, normalize_email, normaliz
 from tempodesk.tickets import pending, processes
 from tempodesk.tickets.numbers import allocate_number
 
-CHANNELS = ("api", "web", "email", "phone", "walk_in")
+CHANNELS = ("api", "web", "email", "phone", "walk_in", "sms")
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,9 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sms import SmsGateway
 from .tickets import (
+    DELIVERY_RANK,
     Attachment,
     Message,
     PendingStart,
@@ -46,6 +48,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "DELIVERY_RANK",
     "AcknowledgementClaim",
     "ApiToken",
     "Attachment",
@@ -79,6 +82,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SmsGateway",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",
