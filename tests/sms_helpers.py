@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select
 
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Contact, User
+from tempodesk.core.models import Contact, Message, User
+from tempodesk.messaging import templates
 from tempodesk.people import accounts
 from tempodesk.telephony import sms
 from tempodesk.telephony.sms_standin import SmsStandIn
+from tempodesk.tickets import processes
 from tests.helpers import Stack
 
 PROCESS = """
@@ -105,3 +107,60 @@ def a_contact(stack: Stack, phone: str, email: str = "") -> int:
         session.add(contact)
         session.flush()
         return contact.id
+
+
+SMS_TEMPLATE = "Hi {{ customer.name }}, {{ ticket.number }}: your repair is ready.\r\nBye"
+
+
+def texting_ticket(stack: Stack, phone: str, token: str = "") -> str:
+    """A ticket of the ``texting`` process whose customer has the mobile ``phone``."""
+    with transaction(stack.sessions) as session:
+        templates.save(
+            session,
+            "sms_update",
+            channel="sms",
+            description="SMS tests",
+            texts={"en": ("", SMS_TEMPLATE)},
+            author="tests",
+        )
+        session.flush()
+        processes.publish(session, PROCESS, author="tests")
+    created = stack.client().post(
+        "/api/v1/tickets",
+        json={
+            "subject": f"Repair {token}".strip(),
+            "body": f"Please text me. {token}",
+            "process": "texting",
+            "customer": {
+                "email": f"sms-{uuid.uuid4().hex[:8]}@example.com",
+                "phone": phone,
+                "name": "Jana",
+            },
+        },
+        headers=stack.api(),
+    )
+    assert created.status_code == 201, created.get_json()
+    number: str = created.get_json()["number"]
+    return number
+
+
+def text_customer(stack: Stack, number: str) -> None:
+    answer = stack.client().post(
+        f"/api/v1/tickets/{number}/actions/text_customer", json={"fields": {}}, headers=stack.api()
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+
+def sms_messages(stack: Stack, number: str) -> list[Message]:
+    with stack.sessions() as session:
+        found = list(
+            session.scalars(
+                select(Message)
+                .where(Message.ticket_number == number)
+                .where(Message.channel == "sms")
+                .order_by(Message.id)
+            )
+        )
+        for message in found:
+            session.expunge(message)
+        return found
