@@ -100,5 +100,7 @@ def status(provider: str) -> Any:
         provider_id, reported = str(data.get("id") or ""), str(data.get("status") or "")
     release_db()
     with transaction(runtime().sessions) as session:
-        changed = sms.apply_status(session, str(provider_id), str(reported))
+        changed = sms.apply_status(
+            session, str(provider_id), str(reported), request.args.get("ref", "")
+        )
     return jsonify({"changed": changed}), 200

@@ -122,23 +122,48 @@ def inbound_url(settings: Settings, provider: str) -> str:
     return f"{settings.public_url}/hooks/sms/{provider}"
 
 
-def apply_status(session: Session, provider_id: str, provider_status: str) -> bool:
+def _by_reference(session: Session, reference: str) -> Message | None:
+    """The message a send's reference (``core.ids.sms_send_key``) names, if it is that one."""
+    head, _, tail = reference.rpartition("-")
+    _, _, message_id = head.rpartition("-")
+    if not message_id.isdigit():
+        return None
+    message = session.get(Message, int(message_id))
+    if message is None or message.channel != "sms":
+        return None
+    expected_tail = message.recipient.lstrip("+")
+    if not reference.startswith(f"sms-{message.ticket_number}-") or tail != expected_tail:
+        return None
+    return message
+
+
+def apply_status(
+    session: Session, provider_id: str, provider_status: str, reference: str = ""
+) -> bool:
     """A delivery report: the message moves forward (queued < sent < delivered | failed),
-    never back; a replayed or late report changes nothing. True when something changed."""
+    never back; a replayed or late report changes nothing. It is found by the provider's id,
+    else by the reference in the (signed or authorised) callback URL: a report may come
+    before the send's answer was written down, or when that answer was lost. True when
+    something changed."""
     status = our_status(provider_status)
     if not status or not provider_id:
         return False
     message = session.scalar(
         select(Message).where(Message.provider_message_id == provider_id[:64]).limit(1)
     )
+    if message is None and reference:
+        message = _by_reference(session, reference)
     if message is None:
         return False
+    values: dict[str, object] = {"delivery_status": status}
+    if not message.provider_message_id:
+        values["provider_message_id"] = provider_id[:64]
     if DELIVERY_RANK.get(status, 0) <= DELIVERY_RANK.get(message.delivery_status, 0):
         return False
     changed = session.execute(
         update(Message)
         .where(Message.id == message.id)
         .where(Message.delivery_status == message.delivery_status)  # compare and set
-        .values(delivery_status=status)
+        .values(**values)
     )
     return bool(getattr(changed, "rowcount", 0))

@@ -76,6 +76,7 @@ class Ledger:
     notes: list[str] = field(default_factory=list)
     allowed_twice: int = 0  # mails the scenario may send twice (R1 window a, same Message-ID)
     sink_mark: int = 0
+    sms_gateway: Any = None  # the SMS stand-in the scenario sends through (R16)
     opened: datetime = field(default_factory=lambda: utcnow() - timedelta(seconds=5))
 
     def __post_init__(self) -> None:
@@ -146,6 +147,26 @@ def _emails_sent_twice(ledger: Ledger) -> int:
     return max(0, sum(n - 1 for n in seen.values()) - ledger.allowed_twice)
 
 
+def _sms_sent_twice(ledger: Ledger, numbers: set[str]) -> tuple[int, int]:
+    """Logical SMS sends (their reference: ticket, event, message, number) the stand-in
+    accepted more than once, beyond the sends whose answer was lost (R16: each of those may
+    go once more, flagged); and how many such ambiguous sends there were."""
+    if ledger.sms_gateway is None:
+        return 0, 0
+    twice = sum(n - 1 for n in ledger.sms_gateway.references().values() if n > 1)
+    with ledger.stack.sessions() as session:
+        ambiguous = len(
+            list(
+                session.scalars(
+                    select(Message.id)
+                    .where(Message.ticket_number.in_(numbers))
+                    .where(Message.delivery_ambiguous.is_(True))
+                )
+            )
+        )
+    return max(0, twice - ambiguous), ambiguous
+
+
 async def _workflow_counts(client: Client, ledger: Ledger, numbers: set[str]) -> dict[str, int]:
     """Per ticket: its workflow's state against its projection row; failed or stuck runs."""
     drift = stuck = failed = 0
@@ -194,7 +215,8 @@ def count(ledger: Ledger) -> dict[str, Any]:
     accounted, reached = _accounting(ledger)
     result.update(accounted)
     result["emails_sent_twice"] = _emails_sent_twice(ledger)
-    result["sms_sent_twice"] = 0  # no SMS gateway or PBX yet (R16)
+    sms_twice, result["sms_ambiguous"] = _sms_sent_twice(ledger, ledger.tickets | reached)
+    result["sms_sent_twice"] = sms_twice
     numbers = ledger.tickets | reached
     result.update(
         ledger.stack.runtime.temporal.run(

@@ -138,3 +138,46 @@ def test_a_replayed_or_late_delivery_report_changes_nothing(stack: Stack) -> Non
         assert report("failed") is False
     with stack.sessions() as session:
         assert session.get(Message, message_id).delivery_status == "delivered"  # type: ignore[union-attr]
+
+
+def test_a_report_that_comes_before_the_answer_finds_its_sms_by_the_signed_reference(
+    stack: Stack,
+) -> None:
+    """The gateway's answer was lost (the SMS is unknown): its report names it by the
+    reference in the callback URL, proving it went, so it is not sent again."""
+    number = a_ticket(stack)
+    with transaction(stack.sessions) as session:
+        message = Message(
+            ticket_number=number,
+            channel="sms",
+            body="x",
+            delivery_status="unknown",
+            recipient="+420777123456",
+            send_attempts=1,
+        )
+        session.add(message)
+        session.flush()
+        message_id = message.id
+    reference = f"sms-{number}-3-{message_id}-420777123456"
+    path = f"/hooks/sms/twilio/status?ref={reference}"
+    with stand_in(stack, "twilio") as gateway:
+        params = {"MessageSid": "SMlate", "MessageStatus": "delivered"}
+        forged = stack.client().post(
+            f"/hooks/sms/twilio/status?ref=sms-{number}-3-{message_id}-420000000000",
+            data=params,
+            headers={
+                "X-Twilio-Signature": twilio_signature(
+                    f"http://desk.test/hooks/sms/twilio/status?ref=sms-{number}-3-{message_id}-420000000000",
+                    params,
+                    gateway.token,
+                )
+            },
+        )
+        assert forged.get_json() == {"changed": False}  # a reference that is not this SMS's
+        signature = twilio_signature("http://desk.test" + path, params, gateway.token)
+        answer = stack.client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert answer.get_json() == {"changed": True}
+    with stack.sessions() as session:
+        found = session.get(Message, message_id)
+        assert found is not None
+        assert (found.delivery_status, found.provider_message_id) == ("delivered", "SMlate")
