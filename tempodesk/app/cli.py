@@ -378,6 +378,7 @@ def web() -> None:
 def dev() -> None:
     """Run everything on this machine: Temporal dev server, worker, web app and mail catcher."""
     from tempodesk.mail.sink import MailSink
+    from tempodesk.telephony.sms_standin import start_for_dev
 
     settings = get_settings()
     var = settings.var_dir.resolve()
@@ -385,6 +386,7 @@ def dev() -> None:
     temporal = _dev_temporal(settings, var)
     seeded, remembered = _dev_data(settings, var)
     sink = MailSink(settings.smtp_port, var / "mail-sink")
+    sms_gateway = start_for_dev(settings, _sessions(settings), var / "sms-sink")
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -410,6 +412,7 @@ def dev() -> None:
         _stop_children(children)
         temporal.stop()
         sink.stop()
+        sms_gateway.stop()
         click.echo("Stopped. Your data stays in var/; `make dev` carries on where you left.")
 
 
@@ -420,6 +423,7 @@ def _dev_temporal(settings: Settings, var: Path) -> TemporalDevServer:
     try:
         require_free(settings.web_port, "the web app", "TEMPODESK_WEB_PORT")
         require_free(settings.smtp_port, "the mail catcher", "TEMPODESK_SMTP_PORT")
+        require_free(settings.sms_stand_in_port, "the SMS stand-in", "TEMPODESK_SMS_STAND_IN_PORT")
         require_free(settings.temporal_port, "Temporal", "TEMPODESK_TEMPORAL_PORT")
         require_free(settings.temporal_ui_port, "the Temporal UI", "TEMPODESK_TEMPORAL_UI_PORT")
     except PortBusy as exc:
@@ -451,6 +455,8 @@ def _dev_env(settings: Settings, var: Path) -> dict[str, str]:
         "TEMPODESK_MAIL_SINK_DIR": str(var / "mail-sink"),
         "TEMPODESK_SMTP_HOST": "127.0.0.1",
         "TEMPODESK_SMTP_PORT": str(settings.smtp_port),
+        "TEMPODESK_SMS_SINK_DIR": str(var / "sms-sink"),
+        "TEMPODESK_ALLOW_PRIVATE_SMS_HOSTS": "true",  # the stand-in listens on 127.0.0.1
     }
 
 
@@ -547,6 +553,8 @@ def _banner(settings: Settings, remembered: dict[str, object]) -> None:
         f"  REST API         {settings.public_url}/api/v1/tickets",
         f"  Temporal UI      {settings.workflow_url('')}",
         f"  Caught mail      {settings.public_url}/desk/mail (SMTP 127.0.0.1:{settings.smtp_port})",
+        f"  Caught SMS       {settings.public_url}/desk/sms "
+        f"(gateway http://127.0.0.1:{settings.sms_stand_in_port})",
         "",
     ]
     if isinstance(logins, dict) and logins:

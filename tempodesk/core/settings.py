@@ -134,6 +134,7 @@ class Settings(BaseSettings):
         15.0, description="How long a send waits for the SMS provider's answer"
     )
     sms_sink_dir: Path | None = Field(None, description="Set by `tempodesk dev`: caught SMS")
+    sms_stand_in_port: int = Field(8026, description="`tempodesk dev`'s stand-in SMS gateway")
 
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")

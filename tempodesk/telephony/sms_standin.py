@@ -32,6 +32,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from tempodesk.core.db import transaction
+from tempodesk.core.settings import Settings
+from tempodesk.telephony import sms as settings_of_sms
 from tempodesk.telephony.sms_providers import twilio_signature
 
 GENERIC_PATH = "/v1/sms"
@@ -301,3 +306,26 @@ def read_caught(directory: Path, limit: int = 200) -> list[CaughtSms]:
         except (ValueError, TypeError, OSError):
             continue
     return found
+
+
+def start_for_dev(
+    settings: Settings, sessions: sessionmaker[Session], directory: Path
+) -> SmsStandIn:
+    """`tempodesk dev`'s gateway: the stand-in on its port, keeping what it catches in
+    ``directory``, and the helpdesk's gateway set to it (Twilio's shape) unless an admin
+    configured another one."""
+    gateway = SmsStandIn(settings.sms_stand_in_port, directory, token=secrets.token_hex(16))
+    gateway.start()
+    with transaction(sessions) as session:
+        current = settings_of_sms.row(session)
+        if current is None or current.url.startswith(gateway.url):
+            settings_of_sms.save_gateway(
+                session,
+                settings.model_copy(update={"allow_private_sms_hosts": True}),
+                provider="twilio",
+                url=gateway.url,
+                account=gateway.account,
+                secret=gateway.token,
+                sender="+420777000000",
+            )
+    return gateway

@@ -4,6 +4,7 @@ signed or authorised, deduplicated, matched to the customer and their open ticke
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from tempodesk.core.db import transaction
 from tempodesk.core.ids import sms_inbound_key
 from tempodesk.core.models import Message, Ticket
 from tempodesk.telephony.sms_providers import twilio_signature
+from tempodesk.telephony.sms_standin import CaughtSms, SmsStandIn
 from tests.activities.test_send_template import a_ticket
 from tests.helpers import Stack
 from tests.sms_helpers import a_mobile, eventually, stand_in
@@ -181,3 +183,30 @@ def test_a_report_that_comes_before_the_answer_finds_its_sms_by_the_signed_refer
         found = session.get(Message, message_id)
         assert found is not None
         assert (found.delivery_status, found.provider_message_id) == ("delivered", "SMlate")
+
+
+def test_caught_sms_page_lists_what_the_stand_in_caught(stack: Stack, tmp_path: Any) -> None:
+    directory = tmp_path / "sms-sink"
+    gateway = SmsStandIn(0, directory)
+    gateway.record(
+        CaughtSms(
+            gateway.next_name(),
+            1.0,
+            "twilio",
+            "+420777123456",
+            "+420777000111",
+            "Vaše oprava je hotová <b>",
+            "SM1",
+            "ref",
+            "",
+            ["sent"],
+        )
+    )
+    stack.settings.sms_sink_dir = directory
+    try:
+        html = stack.login("agent1").get("/desk/sms").get_data(as_text=True)
+    finally:
+        stack.settings.sms_sink_dir = None
+    assert "Vaše oprava je hotová &lt;b&gt;" in html and "+420777123456" in html
+    assert "UCS-2" in html
+    assert stack.login("agent1").get("/desk/sms").status_code == 404
