@@ -125,7 +125,34 @@ async def deliver(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
     """Send one queued mail; a failure is reported, never raised."""
     if mail.kind == "template":
         return await _deliver_template(mail, ticket)
+    if mail.kind == "sms":
+        return await _deliver_sms_reply(mail, ticket)
     return await _deliver_reply(mail, ticket)
+
+
+async def _deliver_sms_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
+    """Send a queued reply as an SMS (exactly once: activities/sms.py)."""
+    sent = await send_sms(SendSmsInput(ticket.number, mail.event_seq, mail.message_id, mail.to))
+    link = MessageLink(
+        message_id=mail.message_id,
+        channel="sms",
+        sender_role="agent",
+        internal=False,
+        author=mail.author,
+        recipient=mail.to,
+        delivery_status=sent.status,
+    )
+    entry = TimelineEntry(
+        "sms_sent" if sent.status in SENT else "sms_failed",
+        mail.message_id,
+        {
+            "to": mail.to,
+            "provider_message_id": sent.provider_message_id,
+            "detail": sent.detail[:500],
+            "ambiguous": sent.ambiguous,
+        },
+    )
+    return Delivered([link], [entry])
 
 
 def _failure(exc: ActivityError) -> str:

@@ -348,7 +348,8 @@ class TicketWorkflow:
         """Apply an action's effects, move the machine, record and project (lock held)."""
         before = self._t.state
         outcome = apply_effects(
-            self._t, Pressed(action, values, input.actor.username, seq=self._t.seq + 1)
+            self._t,
+            Pressed(action, values, input.actor.username, seq=self._t.seq + 1, sms_to=input.sms_to),
         )
         self._t = outcome.ticket
         self._links += outcome.links

@@ -98,6 +98,12 @@ def save_gateway(
     return gateway
 
 
+def sending_enabled(session: Session) -> bool:
+    """Whether SMS can be sent at all (an enabled gateway; its secret is not read)."""
+    gateway = row(session)
+    return gateway is not None and gateway.enabled
+
+
 def config(session: Session, settings: Settings) -> GatewayConfig | None:
     """The enabled gateway with its secret unsealed (only where it is used), else None."""
     gateway = row(session)

@@ -62,6 +62,13 @@ LABELS = [
     N_("skipped"),
     N_("sent"),
     N_("failed"),
+    # delivery of an SMS (and a mail on its way)
+    N_("queued"),
+    N_("sending"),
+    N_("unknown"),
+    N_("delivered"),
+    N_("This action sends no reply."),
+    N_("An SMS carries no files."),
     # template variables
     N_("The ticket number, e.g. HD-2026-000123"),
     N_("The subject of the request"),
