@@ -75,7 +75,7 @@ def resolve(url: str, allow_private: bool) -> tuple[str, int, str]:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         reason = _address_refused(address, allow_private)
         if reason:
-            raise UrlRefused(f"The host {parts.hostname} leads to {reason}.")
+            raise UrlRefused(f"The host {parts.hostname} leads to {reason}.")  # web/i18n/texts
         chosen = chosen or str(address)
     return chosen, port, parts.hostname
 
@@ -96,11 +96,16 @@ class _PinnedConnection(http.client.HTTPSConnection):
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._address, self._tls = address, tls
 
-    def connect(self) -> None:
+    def open(self) -> None:
+        """The TCP (and TLS) connection, before anything is written: a failure here is
+        ``NotSent``."""
         sock = socket.create_connection((self._address, self.port), self.timeout)
         if self._tls:
             sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
         self.sock = sock
+
+    def connect(self) -> None:  # http.client's own call, should the socket be gone
+        self.open()
 
 
 def post(
@@ -112,7 +117,7 @@ def post(
     conn = _PinnedConnection(address, port, host, parts.scheme == "https", timeout)
     try:
         try:
-            conn.connect()
+            conn.open()
         except OSError as exc:
             raise NotSent(f"cannot connect to {host}: {exc}") from None
         path = parts.path or "/"

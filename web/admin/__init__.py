@@ -65,5 +65,6 @@ from web.admin import migrations as _migrations  # noqa: E402,F401
 from web.admin import process_editors as _process_editors  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
 from web.admin import quarantine as _quarantine  # noqa: E402,F401
+from web.admin import sms as _sms  # noqa: E402,F401
 from web.admin import templates as _templates  # noqa: E402,F401
 from web.admin import users as _users  # noqa: E402,F401

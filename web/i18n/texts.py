@@ -69,6 +69,17 @@ LABELS = [
     N_("delivered"),
     N_("This action sends no reply."),
     N_("An SMS carries no files."),
+    # the SMS gateway's settings (tempodesk.telephony.sms, sms_net)
+    N_("The host %(host)s leads to a link-local or metadata address."),
+    N_("The host %(host)s leads to a reserved address."),
+    N_("The host %(host)s leads to an internal or loopback address."),
+    N_("The host %(host)s cannot be resolved."),
+    N_("Use an http:// or https:// URL with a host name."),
+    N_("Put credentials in their own fields, not in the URL."),
+    N_("Choose Twilio or generic HTTP."),
+    N_("Enter the sender's phone number."),
+    N_("Enter the Account SID."),
+    N_("Too long."),
     # template variables
     N_("The ticket number, e.g. HD-2026-000123"),
     N_("The subject of the request"),
