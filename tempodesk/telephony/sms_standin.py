@@ -81,8 +81,7 @@ class SmsStandIn:
         self._answers: dict[str, tuple[int, dict[str, Any]]] = {}  # Idempotency-Key -> answer
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(port, self)
         self._thread: threading.Thread | None = None
 
     @property
@@ -117,10 +116,13 @@ class SmsStandIn:
     def record(self, sms: CaughtSms) -> None:
         with self._lock:
             self.caught.append(sms)
-            if self.directory is not None:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                path = self.directory / f"{sms.name}.json"
-                path.write_text(json.dumps(asdict(sms), ensure_ascii=False))
+            self._save(sms)
+
+    def _save(self, sms: CaughtSms) -> None:
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / f"{sms.name}.json"
+            path.write_text(json.dumps(asdict(sms), ensure_ascii=False))
 
     def next_name(self) -> str:
         return f"{time.time_ns()}-{next(self._counter):05d}"
@@ -150,8 +152,10 @@ class SmsStandIn:
                     "Authorization": f"Bearer {self.callback_token}",
                 }
             answer = self.poster(sms.status_callback, body.encode(), headers)
-            self.callback_log.append((status, answer))
-            sms.callbacks.append(status)
+            with self._lock:
+                self.callback_log.append((status, answer))
+                sms.callbacks.append(status)
+                self._save(sms)
 
     def send_inbound(
         self, hook_url: str, sender: str, to: str, text: str, message_id: str, shape: str = "twilio"
@@ -191,107 +195,120 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return 0
 
 
-def _handler(gateway: SmsStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            pass
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
 
-        def _answer(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def __init__(self, port: int, gateway: SmsStandIn):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.gateway = gateway
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            path = urlsplit(self.path).path
-            if path == f"/2010-04-01/Accounts/{gateway.account}/Messages.json":
-                self._twilio(raw)
-            elif path == GENERIC_PATH:
-                self._generic(raw)
-            else:
-                self._answer(404, {"message": "not found"})
 
-        def _refused(self) -> bool:
-            if gateway.fail in (500, 429):
-                self._answer(int(gateway.fail), {"message": "the stand-in was told to fail"})
-                return True
-            return False
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
 
-        def _twilio(self, raw: bytes) -> None:
-            expected = base64.b64encode(f"{gateway.account}:{gateway.token}".encode()).decode()
-            if self.headers.get("Authorization", "") != f"Basic {expected}":
-                self._answer(401, {"code": 20003, "message": "Authenticate"})
-                return
-            form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
-            if not form.get("To") or not form.get("Body"):
-                self._answer(400, {"code": 21604, "message": "A 'To' and a 'Body' are required"})
-                return
-            if self._refused():
-                return
-            callback = form.get("StatusCallback", "")
-            reference = parse_qs(urlsplit(callback).query).get("ref", [""])[0]
-            sms = CaughtSms(
-                gateway.next_name(),
-                time.time(),
-                "twilio",
-                form["To"],
-                form.get("From", ""),
-                form["Body"],
-                "SM" + secrets.token_hex(16),
-                reference,
-                callback,
-            )
-            self._accept(sms, {"sid": sms.provider_id, "status": "queued"}, 201)
+    @property
+    def gateway(self) -> SmsStandIn:
+        return self.server.gateway
 
-        def _generic(self, raw: bytes) -> None:
-            if self.headers.get("Authorization", "") != f"Bearer {gateway.token}":
-                self._answer(401, {"message": "bad token"})
-                return
-            key = self.headers.get("Idempotency-Key", "")
-            with gateway._lock:
-                replay = gateway._answers.get(key) if key else None
-            if replay is not None:
-                self._answer(*replay)
-                return
-            try:
-                body = json.loads(raw)
-                to, text = str(body["to"]), str(body["text"])
-            except (ValueError, KeyError, TypeError):
-                self._answer(400, {"message": "send JSON with 'to' and 'text'"})
-                return
-            if self._refused():
-                return
-            sms = CaughtSms(
-                gateway.next_name(),
-                time.time(),
-                "generic",
-                to,
-                str(body.get("from") or ""),
-                text,
-                "gw-" + secrets.token_hex(12),
-                str(body.get("reference") or key),
-                str(body.get("status_callback") or ""),
-            )
-            answer = {"id": sms.provider_id, "status": "queued"}
-            if key:
-                with gateway._lock:
-                    gateway._answers[key] = (202, answer)
-            self._accept(sms, answer, 202)
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
 
-        def _accept(self, sms: CaughtSms, answer: dict[str, Any], status: int) -> None:
-            gateway.record(sms)
-            if gateway.fail == "timeout":
-                time.sleep(gateway.hang_seconds)  # accepted; the answer comes too late
-            with contextlib.suppress(OSError):  # the client may have given up waiting
-                self._answer(status, answer)
-            if gateway.callbacks:
-                threading.Thread(target=gateway.report, args=(sms,), daemon=True).start()
+    def _answer(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-    return Handler
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        path = urlsplit(self.path).path
+        if path == f"/2010-04-01/Accounts/{self.gateway.account}/Messages.json":
+            self._twilio(raw)
+        elif path == GENERIC_PATH:
+            self._generic(raw)
+        else:
+            self._answer(404, {"message": "not found"})
+
+    def _refused(self) -> bool:
+        if self.gateway.fail in (500, 429):
+            self._answer(int(self.gateway.fail), {"message": "the stand-in was told to fail"})
+            return True
+        return False
+
+    def _twilio(self, raw: bytes) -> None:
+        expected = base64.b64encode(
+            f"{self.gateway.account}:{self.gateway.token}".encode()
+        ).decode()
+        if self.headers.get("Authorization", "") != f"Basic {expected}":
+            self._answer(401, {"code": 20003, "message": "Authenticate"})
+            return
+        form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        if not form.get("To") or not form.get("Body"):
+            self._answer(400, {"code": 21604, "message": "A 'To' and a 'Body' are required"})
+            return
+        if self._refused():
+            return
+        callback = form.get("StatusCallback", "")
+        reference = parse_qs(urlsplit(callback).query).get("ref", [""])[0]
+        sms = CaughtSms(
+            self.gateway.next_name(),
+            time.time(),
+            "twilio",
+            form["To"],
+            form.get("From", ""),
+            form["Body"],
+            "SM" + secrets.token_hex(16),
+            reference,
+            callback,
+        )
+        self._accept(sms, {"sid": sms.provider_id, "status": "queued"}, 201)
+
+    def _generic(self, raw: bytes) -> None:
+        if self.headers.get("Authorization", "") != f"Bearer {self.gateway.token}":
+            self._answer(401, {"message": "bad token"})
+            return
+        key = self.headers.get("Idempotency-Key", "")
+        with self.gateway._lock:
+            replay = self.gateway._answers.get(key) if key else None
+        if replay is not None:
+            self._answer(*replay)
+            return
+        try:
+            body = json.loads(raw)
+            to, text = str(body["to"]), str(body["text"])
+        except (ValueError, KeyError, TypeError):
+            self._answer(400, {"message": "send JSON with 'to' and 'text'"})
+            return
+        if self._refused():
+            return
+        sms = CaughtSms(
+            self.gateway.next_name(),
+            time.time(),
+            "generic",
+            to,
+            str(body.get("from") or ""),
+            text,
+            "gw-" + secrets.token_hex(12),
+            str(body.get("reference") or key),
+            str(body.get("status_callback") or ""),
+        )
+        answer = {"id": sms.provider_id, "status": "queued"}
+        if key:
+            with self.gateway._lock:
+                self.gateway._answers[key] = (202, answer)
+        self._accept(sms, answer, 202)
+
+    def _accept(self, sms: CaughtSms, answer: dict[str, Any], status: int) -> None:
+        self.gateway.record(sms)
+        if self.gateway.fail == "timeout":
+            time.sleep(self.gateway.hang_seconds)  # accepted; the answer comes too late
+        with contextlib.suppress(OSError):  # the client may have given up waiting
+            self._answer(status, answer)
+        if self.gateway.callbacks:
+            threading.Thread(target=self.gateway.report, args=(sms,), daemon=True).start()
 
 
 def read_caught(directory: Path, limit: int = 200) -> list[CaughtSms]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tempodesk.core.db import transaction
+import pytest
+from click.testing import CliRunner
+
+from tempodesk.app.cli import main
+from tempodesk.core.db import make_engine, make_session_factory, transaction
 from tempodesk.core.settings import Settings
+from tempodesk.people import accounts
 from tempodesk.telephony import sms, sms_net
 from tests.helpers import Stack
 
@@ -64,3 +69,19 @@ def test_saving_a_gateway_that_leads_to_a_metadata_address_is_refused(stack: Sta
             sender="+420777000111",
         )
     assert "url" in refused.value.errors
+
+
+def test_create_token_with_the_sms_scope_authorises_only_the_sms_hooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPODESK_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("TEMPODESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    runner.invoke(main, ["seed-demo"])
+    result = runner.invoke(main, ["create-token", "admin", "--scope", "sms"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.db'}"))
+    with sessions() as session:
+        assert accounts.user_for_token(session, token, "sms") is not None
+        assert accounts.user_for_token(session, token, "api") is None
