@@ -14,6 +14,7 @@ and flagged the mail itself). New runs never schedule them.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -42,6 +43,8 @@ from tempodesk.core.temporal import AsyncFacade
 from tempodesk.mail.inbound import deliver
 
 LEGACY_CONCURRENCY = 4
+WAKE_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 class Dispatch:
@@ -59,6 +62,20 @@ class Dispatch:
         self.mail = mail
         self.loop = loop
         self._plans: dict[int, Plan | None] = {}
+
+    def wake_webhooks(self, subscription_ids: set[int]) -> None:
+        """Wake the delivery workflows of subscriptions the projection just queued for (from
+        an activity's thread). A wake that fails is logged: the deliveries are rows, and the
+        worker's loop wakes every subscription with deliveries waiting now and then."""
+        if not subscription_ids:
+            return
+        temporal = AsyncFacade(self.client)
+        for subscription_id in sorted(subscription_ids):
+            wake = temporal.wake_webhook(subscription_id)
+            try:
+                asyncio.run_coroutine_threadsafe(wake, self.loop).result(WAKE_SECONDS)
+            except Exception:
+                log.warning("waking webhook %s failed; the worker's loop will", subscription_id)
 
     @activity.defn(name=ACT_MIGRATE_TICKET)
     async def migrate_ticket(self, input: MigrateTicketInput) -> MigrateTicketResult:

@@ -8,6 +8,7 @@ workflow's activities call this (the web never writes a ticket: tests/test_archi
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -27,13 +28,17 @@ from tempodesk.core.models import (
     TicketEvent,
     TicketRating,
 )
+from tempodesk.sla.clocks import SlaClocks
 from tempodesk.tickets import lists
+from tempodesk.webhooks import events as webhook_events
 
 # A later delivery status never gives way to an earlier one.
 
 
-def write_projection(session: Session, input: ProjectionInput) -> None:
-    """The ticket row, its new events and its messages, in the caller's transaction."""
+def write_projection(session: Session, input: ProjectionInput) -> set[int]:
+    """The ticket row, its new events and its messages, in the caller's transaction; the
+    webhook deliveries of its events too (a transactional outbox: ``webhooks.events``).
+    Returns the webhook subscriptions that got deliveries, to wake after the commit."""
     snap = input.snapshot
     _write_ticket(session, snap)
     for event in input.events:
@@ -46,6 +51,7 @@ def write_projection(session: Session, input: ProjectionInput) -> None:
     # search finds it by.
     if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
         index_search_text(session, snap.number)
+    return webhook_events.queue(session, input)
 
 
 def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
@@ -78,6 +84,7 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "rating_agent": fit(snap.rating_agent, Ticket.rating_agent) or None,
         "rating_score": snap.rating_score or None,
         "rated_at": _parse_time(snap.rated_at) if snap.rated_at else None,
+        **_sla_columns(snap),
     }
     upsert(
         session,
@@ -87,6 +94,14 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         update=[k for k in values if k not in ("number", "created_at")],
         where=lambda new: Ticket.event_seq < new.event_seq,
     )
+
+
+def _sla_columns(snap: TicketSnapshot) -> dict[str, Any]:
+    """The SLA block (policy and clocks) and what lists sort and filter by."""
+    if snap.sla.policy is None:
+        return {"sla": None, "sla_due_at": None, "sla_breached": False}
+    breached, due_at = SlaClocks(snap.sla).index()
+    return {"sla": asdict(snap.sla), "sla_due_at": due_at, "sla_breached": bool(breached)}
 
 
 def _write_event(session: Session, number: str, event: TicketEventRecord) -> None:

@@ -7,7 +7,7 @@
   (554 greeting), our login (535), our sender address or our HELO with 5xx, or lacks STARTTLS
   or AUTH we are set up for. Every mail would fail alike until an admin fixes it, so the mail
   is retried like an outage (never failed for good) and the server gets an ``SmtpAlert`` that
-  /healthz shows; the next mail that goes through that server clears it.
+  /readyz shows; the next mail that goes through that server clears it.
 - 4xx anywhere, a timeout, a refused or dropped connection: retried (``SmtpTemporaryFailure``,
   ``SmtpUnavailable``).
 """
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tempodesk.core import failpoints
+from tempodesk.core import failpoints, metrics
 from tempodesk.core.db import transaction, upsert
 from tempodesk.core.models import SmtpAlert, utcnow
 
@@ -67,7 +67,9 @@ def send(
     except ApplicationError as exc:
         if exc.type == CONFIGURATION:
             _raise_alert(sessions, sender.server, exc.message)
+        metrics.MAILS_OUT.labels("failed" if exc.type == PERMANENT else "retry").inc()
         raise
+    metrics.MAILS_OUT.labels("sent").inc()
     _clear_alert(sessions, sender.server)
     return detail
 

@@ -6,7 +6,9 @@ Temporal server) and are safe to run twice: every write is an upsert or guarded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -20,6 +22,7 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_SELECT_SLA,
     OPENING_FAILED,
     AssignmentInput,
     AssignmentResult,
@@ -28,15 +31,22 @@ from tempodesk.contracts import (
     LinkCustomerResult,
     OpenTicketInput,
     OpenTicketResult,
+    PinnedSla,
     ProjectionInput,
+    SelectSlaInput,
+    SelectSlaResult,
+    SlaState,
+    TicketSnapshot,
 )
-from tempodesk.core import failpoints
+from tempodesk.core import failpoints, metrics
 from tempodesk.core.db import transaction
 from tempodesk.core.limits import ColumnTooLong
 from tempodesk.core.models import Channel, Contact, Order, PendingStart, User
 from tempodesk.core.settings import Settings
 from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
+from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
 
 # What the database refuses to store (a value too long, a NUL, a broken constraint): the same
@@ -47,9 +57,17 @@ UNSTORABLE = (DataError, IntegrityError, ColumnTooLong)
 class TicketStore:
     """Activities that read and write the ticket projection and the reference data."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings):
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+        wake_webhooks: Callable[[set[int]], None] | None = None,
+    ):
         self.sessions = session_factory
         self.settings = settings
+        # After a commit that queued webhook deliveries: their workflows are woken
+        # (``Dispatch.wake_webhooks``; the worker's loop is the net if this is lost).
+        self.wake_webhooks = wake_webhooks or (lambda _ids: None)
 
     @activity.defn(name=ACT_OPEN_TICKET)
     def open_ticket(self, input: OpenTicketInput) -> OpenTicketResult:
@@ -57,7 +75,7 @@ class TicketStore:
         choose the assignee, write the projection and forget the pending start."""
         number = input.created.snapshot.number
         try:
-            return self._open(input)
+            opened = self._open(input)
         except UNSTORABLE as exc:
             # Retrying cannot store what the database refused: fail the opening for good,
             # with the reason on the pending start (ops see it; the worker tries it again
@@ -69,6 +87,8 @@ class TicketStore:
                 type=OPENING_FAILED,
                 non_retryable=True,
             ) from None
+        metrics.TICKETS_OPENED.inc()  # a retried opening counts again: a rate, not a ledger
+        return opened
 
     def _open(self, input: OpenTicketInput) -> OpenTicketResult:
         created = input.created
@@ -80,7 +100,12 @@ class TicketStore:
             assignment = choose_assignee(
                 session, self.settings, input.assignment_channel, link.contact_id
             )
-            opened = OpenTicketResult(link, assignment)
+            # The policy, its clocks started at the opening (the workflow's moment, not now).
+            policy = open_sla(session, created.snapshot, link.contact_id, assignment.group)
+            sla = SlaState()
+            opened_at = datetime.fromisoformat(created.snapshot.created_at)
+            SlaClocks(sla).pin(policy, opened_at, created.snapshot.state_category, input.sla_paused)
+            opened = OpenTicketResult(link, assignment, sla if policy else None)
             note = {"assignment": assignment.reason}
             if link.order_note:
                 note["order_note"] = link.order_note
@@ -88,20 +113,28 @@ class TicketStore:
                 replace(e, data={**e.data, **note}) if e.kind == "created" else e
                 for e in created.events
             ]
-            write_projection(
+            woken = write_projection(
                 session,
                 ProjectionInput(opened.applied_to(created.snapshot), events, created.messages),
             )
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
         failpoints.hit("projection_after_commit")
+        self.wake_webhooks(woken)
         return opened
+
+    @activity.defn(name=ACT_SELECT_SLA)
+    def select_sla(self, input: SelectSlaInput) -> SelectSlaResult:
+        """The policy the ticket runs under now (after a change of it, or of the ticket)."""
+        with self.sessions() as session:
+            return SelectSlaResult(select_policy(session, input))
 
     @activity.defn(name=ACT_PROJECT)
     def project(self, input: ProjectionInput) -> None:
         """Write the ticket row, its new events and its messages; never move a ticket backwards."""
         with transaction(self.sessions) as session:
-            write_projection(session, input)
+            woken = write_projection(session, input)
         failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
+        self.wake_webhooks(woken)
 
     # Tickets opened before the one-step opening replay these two (workflows.ticket).
 
@@ -123,6 +156,22 @@ class TicketStore:
     def choose_assignee(self, input: AssignmentInput) -> AssignmentResult:
         with self.sessions() as session:
             return choose_assignee(session, self.settings, input.channel, input.contact_id)
+
+
+def open_sla(
+    session: Session, ticket: TicketSnapshot, contact_id: int | None, group: str | None
+) -> PinnedSla | None:
+    """The SLA policy a new ticket's conditions choose."""
+    facts = SelectSlaInput(
+        ticket.number,
+        priority=ticket.priority,
+        channel=ticket.channel,
+        process_name=ticket.process_name,
+        group=group,
+        contact_id=contact_id,
+        fields=ticket.fields,
+    )
+    return select_policy(session, facts)
 
 
 def link_customer(

@@ -815,9 +815,11 @@ class Generator:
                 parts += [name, email or "", phone or ""]
             if order is not None:
                 parts.append(order[1])
+            field_values = {"type": rng.choice(("question", "problem", "order"))}
+            parts += lists.field_texts(field_values)
             parts += [m[col("messages", "body")] for m in message_rows]
             search_text = lists.search_text(parts)
-            fields = json.dumps({"type": rng.choice(("question", "problem", "order"))})
+            fields = json.dumps(field_values)
             ticket = {
                 "id": tid,
                 "number": number,

@@ -89,6 +89,13 @@ def make_settings(
         "allow_private_mail_hosts": True,  # Dovecot and the SMTP sink listen on 127.0.0.1
         "allow_private_sms_hosts": True,  # so does the SMS stand-in
         "sms_timeout_seconds": 2.0,
+        # Webhook receivers of tests/web/test_webhooks.py listen on 127.0.0.1 (not localhost,
+        # which the SSRF guard's test expects refused); their retries come quickly.
+        "webhook_allowed_hosts": "127.0.0.1",
+        "webhook_attempts": 3,
+        "webhook_retry_seconds": 0.1,
+        "webhook_max_retry_seconds": 0.5,
+        "webhook_disable_after": 3,
     }
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]

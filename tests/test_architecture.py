@@ -274,12 +274,17 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
         ("run_worker", "make_engine"),
     ]
     # The door wraps the worker's own client (Dispatch.client), never a new one.
-    assert calls.pop("activities.dispatch") == [("Dispatch.poll_mailbox", "AsyncFacade")]
+    assert sorted(calls.pop("activities.dispatch")) == [
+        ("Dispatch.poll_mailbox", "AsyncFacade"),
+        ("Dispatch.wake_webhooks", "AsyncFacade"),  # waking webhook deliveries' workflows
+    ]
     assert calls.pop("tempodesk.core.temporal") == [
         ("TemporalFacade.connected", "connect"),
         ("TemporalFacade.connected", "AsyncFacade"),
     ]
     assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
+    # temporalio's Runtime (not ours) that the one client runs on when metrics are exported.
+    assert calls.pop("tempodesk.app.worker_metrics") == [("sdk_runtime", "Runtime")]
     assert {m: c for m, c in calls.items() if c} == {}
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import text
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -62,6 +61,24 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     i18n.init_app(app)
     limits.init_app(app, settings)
 
+    _register_blueprints(app)
+
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(EngineUnavailable, _engine_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InternalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
+    app.add_url_rule("/", "index", _index)
+    app.jinja_env.globals["settings"] = settings
+    app.jinja_env.filters["when"] = _when
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every room of the web, and the request edges' checks before them."""
     from web import (
         admin,
         api,
@@ -69,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
         compose,
         desk,
         edges,
+        health,
         kb,
         people,
         portal,
@@ -78,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     )
 
     edges.init_app(app)
+    health.init_app(app)  # /healthz, /readyz, /metrics and the requests' timing
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -94,21 +113,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
     app.register_blueprint(sms_hooks.bp)
     csrf.exempt(sms_hooks.bp)  # signed by the provider or a bearer token; no cookies
-
-    app.teardown_appcontext(_close_session)
-    app.after_request(_security_headers)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(EngineUnavailable, _engine_unavailable)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(InternalError, _database_unavailable)
-    app.register_error_handler(PoolTimeout, _database_unavailable)
-    app.add_url_rule("/healthz", "healthz", _healthz)
-    app.add_url_rule("/readyz", "readyz", _readyz)
-    app.add_url_rule("/", "index", _index)
-    app.jinja_env.globals["settings"] = settings
-    app.jinja_env.filters["when"] = _when
-    return app
 
 
 def runtime() -> Services:
@@ -168,7 +172,7 @@ def _security_headers(response: Any) -> Any:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/metrics")
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
@@ -268,77 +272,6 @@ def _database_unavailable(exc: Exception) -> Any:
 
 def _sqlstate(exc: Exception) -> str:
     return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
-
-
-def _healthz() -> Any:
-    """Liveness for anyone (a load balancer, a monitor): ok or degraded plus counts, never an
-    error text (hosts, user names and server replies are for /readyz)."""
-    health = _health()
-    return jsonify(
-        {
-            "status": _status(health),
-            "quarantined_mail": health["quarantined_mail"],
-            "failing_mailboxes": len(health["mailbox_errors"]),
-            "dead_letter_starts": health["dead_letter_starts"],
-            "failing_smtp_servers": health["failing_smtp_servers"],
-        }
-    )
-
-
-def _readyz() -> Any:
-    """What an operator should look at, with the details: for a signed-in user or a token."""
-    if not _signed_in_or_token():
-        return error_response(401, "unauthorized", N_("Please sign in first."))
-    health = _health()
-    return jsonify({"status": _status(health), **health})
-
-
-def _status(health: dict[str, Any]) -> str:
-    troubles = ("mailbox_errors", "dead_letter_starts", "failing_smtp_servers")
-    return "degraded" if any(health[key] for key in troubles) else "ok"
-
-
-def _health() -> dict[str, Any]:
-    from sqlalchemy import func, select
-
-    from tempodesk.core.models import Channel, InboundMessage, Mailbox, SmtpAlert
-    from tempodesk.tickets import pending
-
-    session = db()
-    session.execute(text("SELECT 1"))
-    quarantined = session.scalar(
-        select(func.count())
-        .select_from(InboundMessage)
-        .where(InboundMessage.status == "quarantined")
-    )
-    failing = session.execute(
-        select(Channel.name, Mailbox.last_error)
-        .join(Mailbox, Mailbox.channel_id == Channel.id)
-        .where(Mailbox.enabled.is_(True))
-        .where(Mailbox.last_error != "")
-    ).all()
-    return {
-        "quarantined_mail": quarantined or 0,
-        "dead_letter_starts": pending.dead_count(session),
-        "mailbox_errors": {name: error for name, error in failing},
-        # A count: admins read the servers' answers on the mailboxes page.
-        "failing_smtp_servers": session.scalar(select(func.count()).select_from(SmtpAlert)) or 0,
-    }
-
-
-def _signed_in_or_token() -> bool:
-    from flask_login import current_user
-
-    from tempodesk.people import accounts
-
-    if current_user.is_authenticated:
-        return True
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return (
-        scheme.lower() == "bearer"
-        and bool(token.strip())
-        and (accounts.user_for_token(db(), token.strip(), "api") is not None)
-    )
 
 
 def _index() -> Any:

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from tempodesk.core.models import User
 from tempodesk.people import accounts
-from web import db, limits, runtime
+from web import audit, db, limits, runtime
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext, safe_path
 
@@ -53,6 +53,7 @@ def login() -> Any:
         user = accounts.authenticate(db(), form.username.data or "", form.password.data or "")
         if user is None:
             limits.hit(settings.login_failure_limit, "login-failed", username)
+            _audit_sign_in("sign_in.failed", username, {"step": "password"})
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         # One rule for every "go back to" (web.i18n.safe_path): a path on this site only.
@@ -70,12 +71,21 @@ def login() -> Any:
     return render_template("auth/login.html", form=form)
 
 
+def _audit_sign_in(action: str, username: str, details: dict[str, Any]) -> None:
+    """Sign-ins and failed ones in the audit log (failures are rate-limited before this)."""
+    audit.record(action, actor=username, object_type="user", object_id=username, after=details)
+    db().commit()
+
+
 #: The password was right and the second factor is still to come (in the session).
 PENDING = "totp_pending"
 PENDING_SECONDS = 300
 
 
 def _signed_in(user: User, remember: bool, target: str) -> Any:
+    _audit_sign_in(
+        "sign_in", user.username, {"remember": remember, "second_factor": bool(user.totp_secret)}
+    )
     # A new session at sign-in: nothing from before (a fixed session, its CSRF token)
     # carries over into the signed-in one.
     session.clear()
@@ -111,6 +121,7 @@ def code() -> Any:
             db().commit()  # the code is spent
             return _signed_in(user, pending["remember"], pending["next"])
         limits.hit(settings.login_failure_limit, "login-failed", user.username)
+        _audit_sign_in("sign_in.failed", user.username, {"step": "code"})
         flash(_("The code is not right. Enter the current one."), "error")
         return render_template("auth/code.html", form=form), 401
     return render_template("auth/code.html", form=form)

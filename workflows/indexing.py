@@ -17,11 +17,14 @@ with workflow.unsafe.imports_passed_through():
         SA_NUMBER,
         SA_PRIORITY,
         SA_PROCESS,
+        SA_SLA_BREACHED,
+        SA_SLA_DUE_AT,
         SA_STATE,
         SA_STATE_CATEGORY,
         TICKET_SEARCH_ATTRIBUTES,
         TicketSnapshot,
     )
+    from tempodesk.sla.clocks import SlaClocks
 
 
 #: The patch of the one-step opening: since it, the workflow indexes the ticket's number and
@@ -36,7 +39,10 @@ class SearchIndex:
         self._indexed: dict[str, Any] = {}
 
     def upsert(self, ticket: TicketSnapshot) -> None:
+        breached, due_at = SlaClocks(ticket.sla).index()  # None, None: no policy (unset)
         wanted: dict[str, Any] = {
+            SA_SLA_BREACHED.name: breached,
+            SA_SLA_DUE_AT.name: due_at,
             SA_NUMBER.name: ticket.number,
             SA_STATE.name: ticket.state,
             SA_STATE_CATEGORY.name: ticket.state_category,

@@ -35,9 +35,11 @@ LOCAL_RETRY = RetryPolicy(
 )
 
 
-async def open_in_one_step(input: TicketStartInput, created: ProjectionInput) -> OpenTicketResult:
-    """Link the customer and the order, choose the assignee and project the new ticket: one
-    local activity, one database transaction."""
+async def open_in_one_step(
+    input: TicketStartInput, created: ProjectionInput, sla_paused: bool = False
+) -> OpenTicketResult:
+    """Link the customer and the order, choose the assignee and the SLA policy and project
+    the new ticket: one local activity, one database transaction."""
     result: OpenTicketResult = await workflow.execute_local_activity(
         ACT_OPEN_TICKET,
         OpenTicketInput(
@@ -47,6 +49,7 @@ async def open_in_one_step(input: TicketStartInput, created: ProjectionInput) ->
             create_contact=input.create_contact,
             assignment_channel=input.mailbox
             or (form_channel(input.form) if input.form else input.channel),
+            sla_paused=sla_paused,
         ),
         result_type=OpenTicketResult,
         start_to_close_timeout=LOCAL_TIMEOUT,

@@ -1,9 +1,12 @@
 """TicketWorkflow: one durable workflow per ticket, driving its pinned process definition.
 
-Query reads (``snapshot``), signals tell (``customer_message``, ``relink_contact``), updates
-ask (``perform_action``, ``confirm_created``, ``migrate_process``). Deterministic
-orchestration only: what an action's effects do is data (``workflows.effects``), sending
-mail is ``workflows.outbox``, database work is local activities referred to by name.
+Query reads (``snapshot``), signals tell (``customer_message``, ``relink_contact``, ``rate``,
+``sla_changed``: ``workflows.ticket_signals``), updates ask (``perform_action``,
+``confirm_created``; ``migrate_process``: ``workflows.ticket_migration``). The engine they
+share (check, perform, enter, record, project) is ``workflows.ticket_core``; here are the
+run loop, the opening and time. Deterministic orchestration only: what an action's effects
+do is data (``workflows.effects``), sending mail is ``workflows.outbox``, database work is
+local activities referred to by name.
 """
 
 from __future__ import annotations
@@ -19,49 +22,31 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from statemachines import (
-        CUSTOMER_MESSAGE,
         REJECTION_TYPES,
-        ActionSpec,
-        CompiledProcess,
-        DefinitionError,
-        FieldErrors,
-        MigrationRefused,
         Rejection,
-        check_action,
-        clean_fields,
         compile_pinned,
-        migration_target,
-        move,
-        public_field_values,
     )
     from tempodesk.contracts import (
         SYSTEM,
         ConfirmCreatedInput,
         ConfirmCreatedResult,
-        CustomerMessageInput,
         MessageLink,
-        MigrateProcessInput,
-        MigrateProcessResult,
         OutboundMail,
         PerformActionInput,
         PerformActionResult,
         ProjectionInput,
-        RateInput,
-        RelinkContactInput,
         TicketEventRecord,
         TicketResult,
         TicketSnapshot,
         TicketStartInput,
     )
+    from workflows import sla
     from workflows.answers import Answers
-    from workflows.closed import redirect
-    from workflows.effects import Pressed, apply_effects
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
-    from workflows.opening import open_in_one_step, open_in_three_steps, project
-    from workflows.outbox import deliver
-    from workflows.rating import take_rating
+    from workflows.opening import open_in_one_step, open_in_three_steps
+    from workflows.ticket_migration import TicketMigration
+    from workflows.ticket_signals import TicketSignals
 
-SEEN_MESSAGES_KEPT = 500
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
 # A patch, not the start input, decides: during a rolling deploy an old worker may run a
 # ticket started by new code, and the history, not the input, says which code ran.
@@ -76,7 +61,7 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 
 @workflow.defn
-class TicketWorkflow:
+class TicketWorkflow(TicketSignals, TicketMigration):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:
         # Built here, not in run(): an Update can be handled before run() starts.
@@ -109,16 +94,19 @@ class TicketWorkflow:
                 if self._events:
                     await self._project()
         while True:
-            entry = self._t.state_entry
+            entry, armed = self._t.state_entry, sla.clocks(self).next_moment()
             try:
                 await workflow.wait_condition(
-                    partial(self._has_work, input, entry), timeout=self._time_left_in_state()
+                    partial(self._has_work, input, entry, armed),
+                    timeout=sla.earliest(self._time_left_in_state(), sla.time_left(self)),
                 )
             except TimeoutError:
                 await self._fire_timeout(entry)
                 continue
             if self._t.state_entry != entry and not (self._outbox or self._finished):
                 continue  # the state changed: its timeout (if any) starts over
+            if armed != sla.clocks(self).next_moment() and not self._has_work(input, entry):
+                continue  # an SLA clock moved: its timer starts over
             if self._outbox:
                 await self._deliver(self._outbox[0])
                 self._outbox.pop(0)
@@ -155,7 +143,9 @@ class TicketWorkflow:
             data["mailbox"] = input.mailbox
         seq = self._record_created(input, data)
         opened = await open_in_one_step(
-            input, ProjectionInput(replace(self._t), list(self._events), list(self._links))
+            input,
+            ProjectionInput(replace(self._t), list(self._events), list(self._links)),
+            sla.paused(self),
         )
         self._t = opened.applied_to(self._t)
         self._events.clear()
@@ -225,31 +215,16 @@ class TicketWorkflow:
             return
         await self._perform(request, *checked, reason="the spam filter flagged it")
 
-    def _reopen(self) -> None:
-        """Move a restored closed ticket to the process's first open state (else the initial)."""
-        definition = self._process.definition
-        target = next(
-            (s.id for s in definition.states if s.category == "open" and not s.final),
-            definition.initial,
-        )
-        before = self._t.state
-        self._machine, _ = self._process.machine(target)
-        self._enter(target, force=True)
-        self._record("reopened", actor="system", from_state=before, to_state=target)
-
     # Waiting, time and the end of a run
 
-    def _has_work(self, input: TicketStartInput, entry: int) -> bool:
+    def _has_work(self, input: TicketStartInput, entry: int, armed: object = sla.NOT_ARMED) -> bool:
         return (
             bool(self._outbox)
             or self._finished
             or self._continue_as_new_due(input)
             or self._t.state_entry != entry
+            or (armed is not sla.NOT_ARMED and armed != sla.clocks(self).next_moment())
         )
-
-    @property
-    def _finished(self) -> bool:
-        return self._process.definition.state(self._t.state).final
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
@@ -262,11 +237,14 @@ class TicketWorkflow:
         return max(due - workflow.now(), timedelta(milliseconds=1))
 
     async def _fire_timeout(self, entry: int) -> None:
-        """The ticket stayed too long in its state: the system performs the state's action."""
+        """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
         async with self._lock:
+            await sla.fire(self)
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
+            if sla.before(self._t.state_entered_at, state.timeout.seconds):
+                return  # the timer was an SLA moment
             request = PerformActionInput(state.timeout.action, SYSTEM, {})
             checked = self._check(request)
             if isinstance(checked, Rejection):
@@ -284,7 +262,7 @@ class TicketWorkflow:
 
     @workflow.query
     def snapshot(self) -> TicketSnapshot:
-        return self._t
+        return sla.for_query(self._t)
 
     @workflow.update
     async def confirm_created(self, input: ConfirmCreatedInput) -> ConfirmCreatedResult:
@@ -318,250 +296,4 @@ class TicketWorkflow:
         if isinstance(checked, Rejection):
             raise refused(checked)
 
-    def _check(self, input: PerformActionInput) -> tuple[ActionSpec, dict[str, Any]] | Rejection:
-        """The action and its cleaned values, or why not (``check_action``, as the web)."""
-        action = check_action(
-            self._process.definition,
-            self._t.state,
-            input.action,
-            input.actor,
-            assignee=self._t.assignee,
-            customer_email=self._t.customer_email,
-            expected_state=input.expected_state,
-            ready=self._ready,
-            contact_id=self._t.contact_id,
-        )
-        if isinstance(action, Rejection):
-            return action
-        try:
-            return action, clean_fields(action, input.fields, claimed=True)
-        except FieldErrors as exc:
-            return Rejection("invalid_fields", field_errors=exc.errors)
-
-    async def _perform(
-        self,
-        input: PerformActionInput,
-        action: ActionSpec,
-        values: dict[str, Any],
-        reason: str = "",
-    ) -> PerformActionResult:
-        """Apply an action's effects, move the machine, record and project (lock held)."""
-        before = self._t.state
-        outcome = apply_effects(
-            self._t,
-            Pressed(action, values, input.actor.username, seq=self._t.seq + 1, sms_to=input.sms_to),
-        )
-        self._t = outcome.ticket
-        self._links += outcome.links
-        self._outbox += outcome.outbox
-        data: dict[str, Any] = {"label": action.label}
-        if reason:
-            data["reason"] = reason
-        public = public_field_values(action, values)
-        if public:
-            data["fields"] = public
-        data.update(outcome.data)
-        if outcome.message_ids:
-            data["message_ids"] = outcome.message_ids
-        after = move(self._machine, action.id)
-        self._enter(after)
-        self._record(
-            "action",
-            actor=input.actor.username,
-            action=action.id,
-            from_state=before,
-            to_state=after,
-            message_id=outcome.message_ids[0] if outcome.message_ids else None,
-            data=data,
-        )
-        await self._project()
-        return PerformActionResult(
-            state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
-        )
-
-    @workflow.update
-    async def migrate_process(self, input: MigrateProcessInput) -> MigrateProcessResult:
-        """Move the ticket to another published process version with an explicit state map."""
-        async with self._lock:
-            compiled, target = self._check_migration(input)
-            before_version, before_state = self._pinned.version, self._t.state
-            self._pinned, self._process = input.process, compiled
-            self._machine, _ = compiled.machine(target)
-            self._t.process_name = input.process.name
-            self._t.process_version = input.process.version
-            self._enter(target, force=True)
-            self._record(
-                "migrated",
-                actor=input.actor.username,
-                from_state=before_state,
-                to_state=target,
-                data={
-                    "from_version": before_version,
-                    "to_version": input.process.version,
-                    "process": input.process.name,
-                    "migration": input.migration_id,
-                },
-            )
-            await self._project()
-            return MigrateProcessResult(
-                before_version, input.process.version, before_state, target, self._t.seq
-            )
-
-    @migrate_process.validator
-    def _validate_migrate_process(self, input: MigrateProcessInput) -> None:
-        self._check_migration(input)
-
-    def _check_migration(self, input: MigrateProcessInput) -> tuple[CompiledProcess, str]:
-        if not self._ready:
-            raise ApplicationError("The ticket is still being created.", type="NotReady")
-        if not input.actor.is_admin:
-            raise ApplicationError("Only admins may migrate tickets.", type="ActionForbidden")
-        if (input.process.name, input.process.version) == (self._pinned.name, self._pinned.version):
-            raise ApplicationError(
-                f"The ticket is already on {input.process.name} v{input.process.version}.",
-                type="AlreadyMigrated",
-            )
-        try:
-            compiled = compile_pinned(input.process.document)
-        except (DefinitionError, ValueError) as exc:
-            raise ApplicationError(
-                f"The new version cannot run: {exc}", type="InvalidDefinition"
-            ) from None
-        try:
-            target = migration_target(compiled.definition, self._t.state, input.state_map)
-        except MigrationRefused as exc:
-            raise ApplicationError(str(exc), type="UnmappedState") from None
-        return compiled, target
-
-    @workflow.signal
-    async def relink_contact(self, input: RelinkContactInput) -> None:
-        """A fact from the people side: this ticket's customer is another contact now."""
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            if self._t.contact_id == input.contact_id:
-                return
-            before = self._t.contact_id
-            self._t.contact_id = input.contact_id
-            self._t.customer_email = input.customer_email
-            self._t.customer_name = input.customer_name
-            self._record(
-                "contact_changed",
-                actor=input.actor,
-                data={"from_contact": before, "to_contact": input.contact_id},
-            )
-            await self._project()
-
-    @workflow.signal
-    async def rate(self, input: RateInput) -> None:
-        """The customer rated an answer (a comment is stored already): recorded, kept."""
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            rated = take_rating(self._t, input, workflow.now().isoformat())
-            if rated is None:
-                return
-            self._t, self._links = rated.ticket, self._links + rated.links
-            self._record("rated", actor=rated.actor, message_id=rated.message_id, data=rated.data)
-            await self._project()
-
-    @workflow.signal
-    async def customer_message(self, input: CustomerMessageInput) -> None:
-        """The customer wrote (the body is stored already); the definition says where it moves."""
-        if input.message_id in self._seen:
-            return
-        self._seen.append(input.message_id)
-        del self._seen[:-SEEN_MESSAGES_KEPT]
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            closed = self._finished and not input.auto_reply
-            if closed and input.if_closed == "reopen":
-                self._reopen()  # as a new run would, had this one ended already
-            elif closed and input.if_closed == "new":  # a new ticket; this one stays closed
-                number = await redirect(self._t.number, input.message_id)
-                if number:  # else (the mail unreadable now) it stays here
-                    actor = input.author or self._t.customer_email
-                    self._record("message_redirected", actor=actor, data={"ticket": number})
-                    return await self._project()
-            before = self._t.state
-            after = before
-            if not self._finished and not input.auto_reply:
-                after = move(self._machine, CUSTOMER_MESSAGE)
-                self._enter(after)
-            if input.rfc_message_id:
-                self._t.customer_message_id = input.rfc_message_id
-            author = input.author or self._t.customer_email
-            self._links.append(
-                MessageLink(
-                    message_id=input.message_id,
-                    channel=input.channel or self._t.channel,
-                    sender_role="customer",
-                    internal=False,
-                    author=author,
-                )
-            )
-            self._record(
-                CUSTOMER_MESSAGE,
-                actor=author,
-                from_state=before,
-                to_state=after,
-                message_id=input.message_id,
-                data={"auto_reply": True} if input.auto_reply else None,
-            )
-            await self._project()
-
     # Bookkeeping
-
-    async def _deliver(self, mail: OutboundMail) -> None:
-        delivered = await deliver(mail, self._t)
-        async with self._lock:
-            self._links += delivered.links
-            for entry in delivered.entries:
-                self._record(
-                    entry.kind, actor="system", message_id=entry.message_id, data=entry.data
-                )
-            await self._project()
-
-    def _enter(self, state_id: str, *, force: bool = False) -> None:
-        state = self._process.definition.state(state_id)
-        if force or state.id != self._t.state:
-            self._t.state_entry += 1
-            self._t.state_entered_at = workflow.now().isoformat()
-        self._t.state = state.id
-        self._t.state_label = state.label
-        self._t.state_category = state.category
-
-    def _record(
-        self,
-        kind: str,
-        *,
-        actor: str = "",
-        action: str | None = None,
-        from_state: str | None = None,
-        to_state: str | None = None,
-        message_id: int | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> int:
-        self._t.seq += 1
-        self._t.updated_at = workflow.now().isoformat()
-        self._events_this_run += 1
-        self._events.append(
-            TicketEventRecord(
-                seq=self._t.seq,
-                kind=kind,
-                at=self._t.updated_at,
-                actor=actor,
-                action=action,
-                from_state=from_state,
-                to_state=to_state,
-                message_id=message_id,
-                data=data or {},
-            )
-        )
-        return self._t.seq
-
-    async def _project(self) -> None:
-        """Write the snapshot and the new events to the database before anyone is answered."""
-        self._search.upsert(self._t)
-        events, links = list(self._events), list(self._links)
-        await project(ProjectionInput(snapshot=replace(self._t), events=events, messages=links))
-        del self._events[: len(events)]
-        del self._links[: len(links)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import os
 import signal
 import subprocess
@@ -19,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import DefinitionError
-from tempodesk.app import demo
+from tempodesk.app import demo, logs
+from tempodesk.core import audit
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.models import Channel, PendingStart
 from tempodesk.core.settings import Settings, get_settings
 from tempodesk.mail import mailboxes
 from tempodesk.people import accounts
+from tempodesk.telephony.sms_standin import dev_banner_line, dev_environment, start_for_dev
 from tempodesk.tickets import pending as pending_starts
 from tempodesk.tickets import processes
 
@@ -39,9 +40,7 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 @click.group()
 def main() -> None:
     """Tempodesk: a helpdesk where every ticket is a durable Temporal workflow."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("alembic", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(os.environ.get("TEMPODESK_LOG_FORMAT", "text"))
 
 
 @main.group()
@@ -143,7 +142,7 @@ def process_export(name: str, version: int | None) -> None:
     "scopes",
     multiple=True,
     type=click.Choice(accounts.SCOPES),
-    help="api (default): the ticket API; inbound: only posting raw mail.",
+    help="api (default): the ticket API; inbound: only posting raw mail; ops: /readyz, /metrics.",
 )
 def create_token(username: str, name: str, scopes: tuple[str, ...]) -> None:
     """Print a new API token for USERNAME."""
@@ -152,7 +151,27 @@ def create_token(username: str, name: str, scopes: tuple[str, ...]) -> None:
         user = session.scalar(select(accounts.User).where(accounts.User.username == username))
         if user is None:
             raise click.ClickException(f"No user named '{username}'.")
-        click.echo(accounts.create_token(session, user, name=name, scopes=scopes or ("api",)))
+        token = accounts.create_token(
+            session,
+            user,
+            name=name,
+            scopes=scopes or ("api",),
+            actor=audit.os_actor(),
+            actor_kind="cli",
+        )
+        click.echo(token)
+
+
+def _cli_audit(session: Any, action: str, username: str, after: dict[str, Any]) -> None:
+    audit.record(
+        session,
+        action,
+        actor=audit.os_actor(),
+        actor_kind="cli",
+        object_type="user",
+        object_id=username,
+        after=after,
+    )
 
 
 @main.group()
@@ -335,9 +354,11 @@ def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) 
     with transaction(_sessions(settings)) as session:
         if session.scalar(select(accounts.User).where(accounts.User.username == username)):
             raise click.ClickException(f"The user '{username}' exists already.")
-        accounts.create_user(
+        user = accounts.create_user(
             session, username, password, display_name=name, is_admin=admin, groups=list(groups)
         )
+        after = audit.snapshot(user, ("username", "display_name", "is_admin", "groups"))
+        _cli_audit(session, "user.create", username, after)
     click.echo(f"Created {username}.")
 
 
@@ -350,6 +371,7 @@ def reset_totp(username: str) -> None:
         if user is None:
             raise click.ClickException(f"No user '{username}'.")
         user.totp_secret = ""
+        _cli_audit(session, "user.reset_totp", username, {"second_factor": False})
     click.echo(f"Two-step sign-in is off: {username} signs in with the password alone.")
 
 
@@ -378,7 +400,6 @@ def web() -> None:
 def dev() -> None:
     """Run everything on this machine: Temporal dev server, worker, web app and mail catcher."""
     from tempodesk.mail.sink import MailSink
-    from tempodesk.telephony.sms_standin import start_for_dev
 
     settings = get_settings()
     var = settings.var_dir.resolve()
@@ -455,8 +476,7 @@ def _dev_env(settings: Settings, var: Path) -> dict[str, str]:
         "TEMPODESK_MAIL_SINK_DIR": str(var / "mail-sink"),
         "TEMPODESK_SMTP_HOST": "127.0.0.1",
         "TEMPODESK_SMTP_PORT": str(settings.smtp_port),
-        "TEMPODESK_SMS_SINK_DIR": str(var / "sms-sink"),
-        "TEMPODESK_ALLOW_PRIVATE_SMS_HOSTS": "true",  # the stand-in listens on 127.0.0.1
+        **dev_environment(var),  # the SMS stand-in's
     }
 
 
@@ -553,8 +573,7 @@ def _banner(settings: Settings, remembered: dict[str, object]) -> None:
         f"  REST API         {settings.public_url}/api/v1/tickets",
         f"  Temporal UI      {settings.workflow_url('')}",
         f"  Caught mail      {settings.public_url}/desk/mail (SMTP 127.0.0.1:{settings.smtp_port})",
-        f"  Caught SMS       {settings.public_url}/desk/sms "
-        f"(gateway http://127.0.0.1:{settings.sms_stand_in_port})",
+        dev_banner_line(settings),
         "",
     ]
     if isinstance(logins, dict) and logins:

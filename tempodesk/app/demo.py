@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
 from tempodesk.knowledge import articles, site
 from tempodesk.people import accounts
+from tempodesk.sla.policies import PolicyForm, save_calendar, save_policy
 from tempodesk.tickets import forms, processes
 from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
 from tempodesk.tickets.form_fields import FormField
@@ -50,9 +51,36 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     _add_orders(session, jana, petr, eva)
     _add_channels(session, mail_domain)
     _add_knowledge(session)
+    _add_sla(session)
     session.flush()
     _add_form(session)
     return {"logins": logins, "token": token}
+
+
+#: Czech public holidays: yearly ones, then Good Friday and Easter Monday of 2026-2030.
+CZECH_HOLIDAYS = [
+    "01-01", "05-01", "05-08", "07-05", "07-06", "09-28", "10-28", "11-17", "12-24", "12-25",
+    "12-26",
+    "2026-04-03", "2026-04-06", "2027-03-26", "2027-03-29", "2028-04-14", "2028-04-17",
+    "2029-03-30", "2029-04-02", "2030-04-19", "2030-04-22",
+]  # fmt: skip
+DEMO_CALENDAR = {
+    "time_zone": "Europe/Prague",
+    "hours": {day: ["08:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holidays": CZECH_HOLIDAYS,
+}
+
+
+def _add_sla(session: Session) -> None:
+    """One calendar (Prague office hours) and one policy for every ticket, so the desk shows
+    SLA badges at once."""
+    save_calendar(session, "Prague office", DEMO_CALENDAR, "admin", None)
+    form = PolicyForm(
+        name="Standard",
+        calendar="Prague office",
+        targets={"first_response": "4h", "resolution": "3d"},
+    )
+    save_policy(session, form, "admin", None)
 
 
 def _add_users(session: Session, mail_domain: str) -> dict[str, str]:

@@ -14,9 +14,10 @@ import compileall
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -29,7 +30,14 @@ from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
 from activities.sms import SmsActivities
 from activities.tickets import TicketStore
-from tempodesk.contracts import MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE, TICKET_TASK_QUEUE
+from activities.webhooks import WebhookActivities
+from tempodesk.app.worker_metrics import MetricsServer, sdk_runtime
+from tempodesk.contracts import (
+    MAIL_TASK_QUEUE,
+    TELEPHONY_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    WEBHOOK_TASK_QUEUE,
+)
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
@@ -37,9 +45,11 @@ from tempodesk.mail import mailboxes
 from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
 from tempodesk.tickets.pending import resume_pending
+from tempodesk.webhooks import subscriptions as webhook_subscriptions
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.webhooks import WebhookWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +57,12 @@ log = logging.getLogger(__name__)
 # share their compiled-machine cache across workflows. All of them are deterministic.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "statemachine", "statemachines", "tempodesk.contracts", "tempodesk.core.ids", "yaml"
+        "statemachine",
+        "statemachines",
+        "tempodesk.contracts",
+        "tempodesk.core.ids",
+        "tempodesk.sla.clocks",
+        "yaml",
     )
 )
 
@@ -58,6 +73,12 @@ TICKET_ACTIVITIES = 8  # mailbox polls, migrations
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
 TELEPHONY_ACTIVITIES = 8  # send_sms (and the phone's providers)
+WEBHOOK_ACTIVITIES = 8  # send_webhook and its bookkeeping
+ACTIVITY_SLOTS = {
+    MAIL_TASK_QUEUE: MAIL_ACTIVITIES,
+    TELEPHONY_TASK_QUEUE: TELEPHONY_ACTIVITIES,
+    WEBHOOK_TASK_QUEUE: WEBHOOK_ACTIVITIES,
+}
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -75,6 +96,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
         ),
+        WEBHOOK_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=WEBHOOK_ACTIVITIES, thread_name_prefix="activity-webhooks"
+        ),
     }
 
 
@@ -86,19 +110,21 @@ def build_workers(
 ) -> list[Worker]:
     """The workers of a Tempodesk worker process (one per task queue, each with its
     executor from :func:`activity_executors`); call it on the loop that runs them."""
-    store = TicketStore(sessions, settings)
     mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
     mailbox = MailboxActivities(settings, sessions, inbound)
     migrations = MigrationStore(sessions)
     dispatch = Dispatch(client, migrations, mailbox, asyncio.get_running_loop())
+    store = TicketStore(sessions, settings, dispatch.wake_webhooks)
+    webhooks = WebhookActivities(sessions, settings)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow],
+        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow, WebhookWorkflow],
         activities=[
             store.open_ticket,
             store.project,
+            store.select_sla,
             store.link_customer,
             store.choose_assignee,
             mailbox.fetch_mail,
@@ -117,23 +143,31 @@ def build_workers(
         max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    mailer = Worker(
+    mail_activities = [mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice]
+    mailer = _activity_worker(client, settings, executors, MAIL_TASK_QUEUE, mail_activities)
+    hook_activities = [webhooks.pending, webhooks.send, webhooks.failed]
+    hooks = _activity_worker(client, settings, executors, WEBHOOK_TASK_QUEUE, hook_activities)
+    sms_activities = [SmsActivities(sessions, settings).send_sms]
+    telephony = _activity_worker(client, settings, executors, TELEPHONY_TASK_QUEUE, sms_activities)
+    return [tickets, mailer, hooks, telephony]
+
+
+def _activity_worker(
+    client: Client,
+    settings: Settings,
+    executors: Mapping[str, ThreadPoolExecutor],
+    queue: str,
+    activities: Sequence[Any],
+) -> Worker:
+    """A worker of activities only, on ``queue`` with its own executor and its slots."""
+    return Worker(
         client,
-        task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice],
-        activity_executor=executors[MAIL_TASK_QUEUE],
-        max_concurrent_activities=MAIL_ACTIVITIES,
+        task_queue=queue,
+        activities=activities,
+        activity_executor=executors[queue],
+        max_concurrent_activities=ACTIVITY_SLOTS[queue],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    telephony = Worker(
-        client,
-        task_queue=TELEPHONY_TASK_QUEUE,
-        activities=[SmsActivities(sessions, settings).send_sms],
-        activity_executor=executors[TELEPHONY_TASK_QUEUE],
-        max_concurrent_activities=TELEPHONY_ACTIVITIES,
-        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-    )
-    return [tickets, mailer, telephony]
 
 
 def precompile_workflow_modules() -> None:
@@ -159,9 +193,13 @@ async def run_worker(
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks.
     ``ready`` is set once the workers poll and every mailbox has its workflow."""
     precompile_workflow_modules()
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    runtime, sdk_metrics = sdk_runtime() if settings.worker_metrics_port else (None, None)
+    client = await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, runtime=runtime
+    )
     engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
+    exporter = MetricsServer(settings, sessions, sdk_metrics) if runtime is not None else None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -173,7 +211,11 @@ async def run_worker(
         workers = build_workers(client, settings, sessions, executors)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info(
-            "worker polling %s, %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE
+            "worker polling %s, %s, %s and %s",
+            TICKET_TASK_QUEUE,
+            MAIL_TASK_QUEUE,
+            WEBHOOK_TASK_QUEUE,
+            TELEPHONY_TASK_QUEUE,
         )
         await ensure_mailbox_workflows(temporal, sessions)
         if ready is not None:
@@ -186,6 +228,8 @@ async def run_worker(
     finally:
         for executor in executors.values():
             executor.shutdown()
+        if exporter is not None:
+            exporter.close()
     engine.dispose()
 
 
@@ -199,8 +243,21 @@ async def resume_pending_starts(
             await resume_pending(sessions, settings, temporal)
         except Exception:  # the database may be away too: try again next round
             log.exception("resuming accepted tickets failed; trying again later")
+        try:
+            await wake_waiting_webhooks(sessions, temporal)
+        except Exception:
+            log.exception("waking webhook deliveries failed; trying again later")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.resume_pending_seconds)
+
+
+async def wake_waiting_webhooks(sessions: sessionmaker[Session], temporal: AsyncFacade) -> None:
+    """The net under the projection's wake: every enabled subscription with deliveries
+    waiting has its delivery workflow running (a wake of a running one is harmless)."""
+    with sessions() as session:
+        waiting = webhook_subscriptions.waiting_subscriptions(session)
+    for subscription_id in waiting:
+        await temporal.wake_webhook(subscription_id)
 
 
 async def ensure_mailbox_workflows(temporal: AsyncFacade, sessions: sessionmaker[Session]) -> None:

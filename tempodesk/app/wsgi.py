@@ -7,8 +7,11 @@ gets its own database pool and its own Temporal client thread.
 
 from __future__ import annotations
 
+from tempodesk.app import logs
 from tempodesk.app.runtime import Runtime
 from tempodesk.core.settings import get_settings
 from web import create_app
 
-app = create_app(runtime=Runtime(get_settings()))
+settings = get_settings()
+logs.configure(settings.log_format)
+app = create_app(runtime=Runtime(settings))

@@ -6,7 +6,7 @@ bodies never appear here, only the ids of stored messages (claim checks).
 
 Imported by workflow code, so it stays deterministic: no I/O, no clock.
 
-A module per concern (names, tickets, mail, migration); import them from here."""
+A module per concern (names, tickets, sla, mail, migration, webhooks); import them from here."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ from tempodesk.contracts.names import (
     ACT_PROJECT,
     ACT_REDIRECT,
     ACT_RESTART,
+    ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
     ACT_SEND_SMS,
@@ -68,6 +69,8 @@ from tempodesk.contracts.names import (
     SA_NUMBER,
     SA_PRIORITY,
     SA_PROCESS,
+    SA_SLA_BREACHED,
+    SA_SLA_DUE_AT,
     SA_STATE,
     SA_STATE_CATEGORY,
     SEARCH_ATTRIBUTES,
@@ -75,6 +78,7 @@ from tempodesk.contracts.names import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
     SIGNAL_STOP,
     TELEPHONY_TASK_QUEUE,
     TICKET_SEARCH_ATTRIBUTES,
@@ -83,6 +87,17 @@ from tempodesk.contracts.names import (
     UPDATE_CONFIRM_CREATED,
     UPDATE_MIGRATE_PROCESS,
     UPDATE_PERFORM_ACTION,
+)
+from tempodesk.contracts.sla import (
+    SLA_ACTION_KINDS,
+    SLA_TARGETS,
+    PinnedSla,
+    SelectSlaInput,
+    SelectSlaResult,
+    SlaAction,
+    SlaChangedInput,
+    SlaClock,
+    SlaState,
 )
 from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
@@ -111,6 +126,21 @@ from tempodesk.contracts.tickets import (
     TicketSnapshot,
     TicketStartInput,
 )
+from tempodesk.contracts.webhooks import (
+    ACT_SEND_WEBHOOK,
+    ACT_WEBHOOK_FAILED,
+    ACT_WEBHOOK_PENDING,
+    SIGNAL_WEBHOOK_WAKE,
+    WEBHOOK_REFUSED,
+    WEBHOOK_TASK_QUEUE,
+    WEBHOOK_WORKFLOW,
+    WebhookFailedInput,
+    WebhookFailedResult,
+    WebhookPendingResult,
+    WebhookRunInput,
+    WebhookSendInput,
+    WebhookSendResult,
+)
 
 __all__ = [
     "ACT_ACK_MAIL",
@@ -127,10 +157,14 @@ __all__ = [
     "ACT_PROJECT",
     "ACT_REDIRECT",
     "ACT_RESTART",
+    "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
     "ACT_SEND_SMS",
     "ACT_SEND_TEMPLATE",
+    "ACT_SEND_WEBHOOK",
+    "ACT_WEBHOOK_FAILED",
+    "ACT_WEBHOOK_PENDING",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
     "MIGRATION_WORKFLOW",
@@ -142,6 +176,8 @@ __all__ = [
     "SA_NUMBER",
     "SA_PRIORITY",
     "SA_PROCESS",
+    "SA_SLA_BREACHED",
+    "SA_SLA_DUE_AT",
     "SA_STATE",
     "SA_STATE_CATEGORY",
     "SEARCH_ATTRIBUTES",
@@ -149,7 +185,11 @@ __all__ = [
     "SIGNAL_POLL_NOW",
     "SIGNAL_RATE",
     "SIGNAL_RELINK_CONTACT",
+    "SIGNAL_SLA_CHANGED",
     "SIGNAL_STOP",
+    "SIGNAL_WEBHOOK_WAKE",
+    "SLA_ACTION_KINDS",
+    "SLA_TARGETS",
     "SYSTEM",
     "TELEPHONY_TASK_QUEUE",
     "TICKET_SEARCH_ATTRIBUTES",
@@ -158,6 +198,9 @@ __all__ = [
     "UPDATE_CONFIRM_CREATED",
     "UPDATE_MIGRATE_PROCESS",
     "UPDATE_PERFORM_ACTION",
+    "WEBHOOK_REFUSED",
+    "WEBHOOK_TASK_QUEUE",
+    "WEBHOOK_WORKFLOW",
     "Actor",
     "AssignmentInput",
     "AssignmentResult",
@@ -188,6 +231,7 @@ __all__ = [
     "PerformActionInput",
     "PerformActionResult",
     "PinnedProcess",
+    "PinnedSla",
     "PreparedTemplate",
     "ProjectionInput",
     "RateInput",
@@ -195,6 +239,8 @@ __all__ = [
     "RelinkContactInput",
     "RestartInput",
     "RestartResult",
+    "SelectSlaInput",
+    "SelectSlaResult",
     "SendMailInput",
     "SendMailResult",
     "SendNoticeInput",
@@ -202,9 +248,19 @@ __all__ = [
     "SendSmsResult",
     "SendTemplateInput",
     "SendTemplateResult",
+    "SlaAction",
+    "SlaChangedInput",
+    "SlaClock",
+    "SlaState",
     "TemplateDelivery",
     "TicketEventRecord",
     "TicketResult",
     "TicketSnapshot",
     "TicketStartInput",
+    "WebhookFailedInput",
+    "WebhookFailedResult",
+    "WebhookPendingResult",
+    "WebhookRunInput",
+    "WebhookSendInput",
+    "WebhookSendResult",
 ]

@@ -17,6 +17,7 @@ MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
 SIGNAL_RELINK_CONTACT = "relink_contact"
 SIGNAL_RATE = "rate"  # the customer rated an answer (CSAT)
+SIGNAL_SLA_CHANGED = "sla_changed"  # a policy or calendar changed: select again
 QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal UI shows it)
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).
@@ -24,6 +25,7 @@ ACT_OPEN_TICKET = "open_ticket"
 # The error type of an opening the database refused (non-retryable: retried, it fails again).
 OPENING_FAILED = "OpeningFailed"
 ACT_PROJECT = "project_ticket"
+ACT_SELECT_SLA = "select_sla"
 # Before the one-step opening: still registered, for tickets whose first task replays them.
 ACT_LINK_CUSTOMER = "link_customer"
 ACT_CHOOSE_ASSIGNEE = "choose_assignee"
@@ -55,6 +57,8 @@ SA_GROUP = SearchAttributeKey.for_keyword("AssignedGroup")
 SA_PRIORITY = SearchAttributeKey.for_int("Priority")
 SA_CUSTOMER_EMAIL = SearchAttributeKey.for_keyword("CustomerEmail")
 SA_PROCESS = SearchAttributeKey.for_keyword("TicketProcess")
+SA_SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+SA_SLA_DUE_AT = SearchAttributeKey.for_datetime("SlaDueAt")
 #: What the workflow keeps indexed: every search attribute, set by the workflow alone.
 TICKET_SEARCH_ATTRIBUTES = (
     SA_NUMBER,
@@ -65,6 +69,8 @@ TICKET_SEARCH_ATTRIBUTES = (
     SA_PRIORITY,
     SA_CUSTOMER_EMAIL,
     SA_PROCESS,
+    SA_SLA_BREACHED,
+    SA_SLA_DUE_AT,
 )
 
 #: name -> type, as `temporal server start-dev --search-attribute` and the operator CLI want it.
@@ -77,4 +83,6 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     SA_PRIORITY.name: "Int",
     SA_CUSTOMER_EMAIL.name: "Keyword",
     SA_PROCESS.name: "Keyword",
+    SA_SLA_BREACHED.name: "Bool",
+    SA_SLA_DUE_AT.name: "Datetime",
 }

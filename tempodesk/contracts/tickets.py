@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tempodesk.contracts.sla import SlaState
+
 
 @dataclass
 class Actor:
@@ -105,6 +107,7 @@ class TicketSnapshot:
     rating_score: int = 0
     rated_at: str = ""
     rating_key: str = ""
+    sla: SlaState = field(default_factory=SlaState)  # the pinned policy and its clocks
 
     @classmethod
     def opening(
@@ -297,12 +300,15 @@ class OpenTicketInput:
     order_number: str = ""
     create_contact: bool = True
     assignment_channel: str = ""  # the mailbox it came through, else its channel
+    sla_paused: bool = False  # the initial state stops SLA clocks
 
 
 @dataclass
 class OpenTicketResult:
     link: LinkCustomerResult
     assignment: AssignmentResult
+    # The SLA policy chosen in the same transaction, its clocks started at the opening.
+    sla: SlaState | None = None
 
     def applied_to(self, ticket: TicketSnapshot) -> TicketSnapshot:
         """The ticket linked and assigned: what the projection wrote, what the workflow keeps."""
@@ -314,6 +320,7 @@ class OpenTicketResult:
             customer_name=self.link.customer_name,
             assignee=self.assignment.assignee,
             group=self.assignment.group,
+            sla=self.sla or ticket.sla,
         )
 
 

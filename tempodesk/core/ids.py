@@ -21,6 +21,11 @@ def migration_workflow_id(migration_id: int) -> str:
     return f"process-migration-{migration_id}"
 
 
+def webhook_workflow_id(subscription_id: int) -> str:
+    """One delivery workflow per webhook subscription (a run ends when nothing waits)."""
+    return f"webhook-{subscription_id}"
+
+
 def create_update_id(number: str) -> str:
     """The ``confirm_created`` Update sent with the start: a retried creation joins it."""
     return f"create-{number}"

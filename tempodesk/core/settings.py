@@ -36,6 +36,23 @@ class Settings(BaseSettings):
         description="On SIGTERM the worker stops polling and lets activities in flight finish "
         "this long (keep it below the deployment's stop grace period)",
     )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus /metrics (ours and the Temporal SDK's); "
+        "0: none",
+    )
+    worker_metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the worker's /metrics listens on; callers other than loopback "
+        "need a token with the ops scope",
+    )
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="Log lines as text or as JSON objects (with ticket number and workflow id)",
+    )
 
     temporal_address: str = Field("", description="host:port of Temporal's frontend")
     temporal_namespace: str = "default"
@@ -135,6 +152,21 @@ class Settings(BaseSettings):
     )
     sms_sink_dir: Path | None = Field(None, description="Set by `tempodesk dev`: caught SMS")
     sms_stand_in_port: int = Field(8026, description="`tempodesk dev`'s stand-in SMS gateway")
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Webhook hosts (comma-separated names as written in the URL) that may be in "
+        "loopback, private or link-local ranges; every other host is resolved at send time "
+        "and refused if any of its addresses is not public",
+    )
+    webhook_attempts: int = Field(5, description="Attempts per webhook delivery")
+    webhook_retry_seconds: float = Field(
+        10.0, description="Wait before a webhook delivery's second attempt (doubling after)"
+    )
+    webhook_max_retry_seconds: float = Field(600.0, description="Longest wait between attempts")
+    webhook_timeout_seconds: float = Field(10.0, description="Connect and read timeout per attempt")
+    webhook_disable_after: int = Field(
+        5, description="A subscription is disabled after this many failed deliveries in a row"
+    )
 
     max_request_bytes: int = Field(1024 * 1024, description="Largest HTTP request body accepted")
     max_message_chars: int = Field(100_000, description="Longest message body accepted")
@@ -187,6 +219,13 @@ class Settings(BaseSettings):
     def workflow_url(self, workflow_id: str) -> str:
         """Link to a workflow in the Temporal UI."""
         return f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+    def workflows_query_url(self, query: str) -> str:
+        """Link to the Temporal UI's workflow list filtered by a visibility query."""
+        from urllib.parse import quote
+
+        base = f"{self.temporal_ui}/namespaces/{self.temporal_namespace}/workflows"
+        return f"{base}?query={quote(query, safe='')}"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -16,6 +16,8 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -36,10 +38,13 @@ from tempodesk.contracts import (
     SIGNAL_POLL_NOW,
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
+    SIGNAL_SLA_CHANGED,
+    SIGNAL_WEBHOOK_WAKE,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
     UPDATE_PERFORM_ACTION,
+    WEBHOOK_WORKFLOW,
     ConfirmCreatedInput,
     ConfirmCreatedResult,
     CustomerMessageInput,
@@ -49,13 +54,17 @@ from tempodesk.contracts import (
     PerformActionResult,
     RateInput,
     RelinkContactInput,
+    SlaChangedInput,
     TicketStartInput,
+    WebhookRunInput,
 )
+from tempodesk.core import metrics
 from tempodesk.core.ids import (
     create_update_id,
     mailbox_workflow_id,
     migration_workflow_id,
     ticket_workflow_id,
+    webhook_workflow_id,
 )
 from tempodesk.core.settings import Settings
 
@@ -110,11 +119,99 @@ def _engine_error(exc: RPCError) -> EngineUnavailable:
     return EngineUnavailable(f"The ticket engine refused the request: {exc.message}")
 
 
+@dataclass
+class StuckActivity:
+    """An activity Temporal is retrying (for the operations page): where, what, why."""
+
+    workflow_id: str
+    run_id: str
+    activity: str
+    attempt: int
+    last_failure: str
+    next_attempt_at: datetime | None = None
+
+
+@dataclass
+class FailedWorkflow:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    status: str
+    closed_at: datetime | None
+
+
+#: Describing workflows for the operations page: at most this many at once.
+DESCRIBE_CONCURRENCY = 8
+
+
 class AsyncFacade:
     """Ticket, mailbox and migration workflows through one client (async)."""
 
     def __init__(self, client: Client):
         self.client = client
+
+    async def ping(self, timeout: float = 3.0) -> None:
+        """EngineUnavailable unless the frontend answers its health check in ``timeout``."""
+        try:
+            ok = await self.client.service_client.check_health(timeout=timedelta(seconds=timeout))
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+        if not ok:
+            raise EngineUnavailable("The ticket engine reports it is not serving.")
+
+    async def running(self, workflow_type: str, limit: int) -> list[str]:
+        """Ids of running workflows of a type (a visibility query), at most ``limit``."""
+        query = f'WorkflowType="{workflow_type}" AND ExecutionStatus="Running"'
+        return [w.id async for w in self.client.list_workflows(query, limit=limit)]
+
+    async def failed(self, since: datetime, limit: int) -> list[FailedWorkflow]:
+        """Workflows that failed, timed out or were terminated since ``since`` (newest first)."""
+        query = (
+            '(ExecutionStatus="Failed" OR ExecutionStatus="TimedOut" OR '
+            f'ExecutionStatus="Terminated") AND CloseTime > "{since.isoformat()}"'
+        )
+        return [
+            FailedWorkflow(
+                w.id, w.run_id, w.workflow_type, getattr(w.status, "name", ""), w.close_time
+            )
+            async for w in self.client.list_workflows(query, limit=limit)
+        ]
+
+    async def stuck_activities(self, workflow_ids: list[str]) -> list[StuckActivity]:
+        """The pending activities of these workflows that failed at least once (an SMTP
+        server away, a mailbox refusing us), each with its attempt and last error."""
+        gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+
+        async def one(workflow_id: str) -> list[StuckActivity]:
+            async with gate:
+                try:
+                    described = await self.client.get_workflow_handle(workflow_id).describe()
+                except RPCError:
+                    return []  # ended and gone, or the engine away: nothing to show
+            found = []
+            for pending in described.raw_description.pending_activities:
+                failure = pending.last_failure.message if pending.HasField("last_failure") else ""
+                if pending.attempt <= 1 and not failure:
+                    continue
+                next_at = (
+                    pending.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+                    if pending.HasField("next_attempt_schedule_time")
+                    else None
+                )
+                found.append(
+                    StuckActivity(
+                        workflow_id,
+                        described.run_id,
+                        pending.activity_type.name,
+                        pending.attempt,
+                        failure,
+                        next_at,
+                    )
+                )
+            return found
+
+        results = await asyncio.gather(*(one(w) for w in dict.fromkeys(workflow_ids)))
+        return [item for found in results for item in found]
 
     async def start_ticket(self, start: TicketStartInput) -> ConfirmCreatedResult:
         """Start the ticket's workflow, or join it if a retried request already did; answers
@@ -187,6 +284,20 @@ class AsyncFacade:
                 raise TicketNotFound(number) from None
             raise _engine_error(exc) from None
 
+    async def signal_tickets(self, numbers: list[str], name: str, arg: Any) -> list[str]:
+        """The same fact for many tickets, 16 at a time; the numbers whose workflow ended."""
+        gate, ended = asyncio.Semaphore(16), []
+
+        async def one(number: str) -> None:
+            async with gate:
+                try:
+                    await self.signal_ticket(number, name, arg)
+                except TicketNotFound:
+                    ended.append(number)
+
+        await asyncio.gather(*(one(n) for n in numbers))
+        return ended
+
     async def start_with_message(
         self, start: TicketStartInput, message: CustomerMessageInput
     ) -> None:
@@ -230,6 +341,15 @@ class AsyncFacade:
             MIGRATION_WORKFLOW,
             MigrationStartInput(migration_id),
             id=migration_workflow_id(migration_id),
+        )
+
+    async def wake_webhook(self, subscription_id: int) -> None:
+        """Start the subscription's delivery workflow, or wake it: deliveries wait for it."""
+        await self._start(
+            WEBHOOK_WORKFLOW,
+            WebhookRunInput(subscription_id),
+            id=webhook_workflow_id(subscription_id),
+            start_signal=SIGNAL_WEBHOOK_WAKE,
         )
 
     async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
@@ -299,11 +419,30 @@ class TemporalFacade:
     def perform_action(
         self, number: str, request: PerformActionInput, request_id: str | None = None
     ) -> PerformActionResult:
-        return self._call(self._on_loop(lambda e: e.perform_action(number, request, request_id)))
+        outcome = "unavailable"
+        try:
+            result = self._call(
+                self._on_loop(lambda e: e.perform_action(number, request, request_id))
+            )
+            outcome = "done"
+        except ActionRejected:
+            outcome = "rejected"
+            raise
+        finally:
+            metrics.ACTIONS.labels(request.action[:64], outcome).inc()
+        return result
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
         self._call(self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink)))
+
+    def sla_changed(self, numbers: list[str], reason: str) -> list[str]:
+        """Tell open tickets a policy or calendar changed (each re-selects and re-arms);
+        the numbers whose workflow had ended."""
+        change = SlaChangedInput(reason)
+        return self._call(
+            self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_SLA_CHANGED, change))
+        )
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:
         """Tell the ticket's workflow that the customer wrote (message already stored)."""
@@ -319,5 +458,20 @@ class TemporalFacade:
         """Start the mailbox's polling workflow, or wake it if it runs (check mail now)."""
         self._call(self._on_loop(lambda e: e.ensure_mailbox(name)))
 
+    def wake_webhook(self, subscription_id: int) -> None:
+        """Have the subscription's delivery workflow send what waits (a test ping)."""
+        self._call(self._on_loop(lambda e: e.wake_webhook(subscription_id)))
+
     def start_migration(self, migration_id: int) -> None:
         self._call(self._on_loop(lambda e: e.start_migration(migration_id)))
+
+    def ping(self, timeout: float = 3.0) -> None:
+        """EngineUnavailable unless Temporal answers within ``timeout`` seconds."""
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(self._on_loop(lambda e: e.ping(timeout)), timeout), self._loop
+        )
+        try:
+            future.result(timeout + 1)
+        except (FutureTimeout, TimeoutError):
+            future.cancel()
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tempodesk.contracts import CustomerMessageInput, CustomerRef, MailRoute
+from tempodesk.core import metrics
 from tempodesk.core.db import aware, column_length, fit, fit_id, transaction
 from tempodesk.core.ids import follow_up_key, inbound_key
 from tempodesk.core.models import (
@@ -95,6 +96,7 @@ def record_outcome(
                 processed_at=utcnow(),
             )
         )
+    metrics.MAILS_IN.labels(outcome).inc()
     return InboundOutcome(outcome, ticket, reason or None, inbound_id)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tempodesk.contracts import Actor
-from tempodesk.core import vault
+from tempodesk.core import audit, vault
 from tempodesk.core.db import aware
 from tempodesk.core.models import ApiToken, Group, User, utcnow
 
@@ -124,26 +124,42 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-SCOPES = ("api", "inbound", "sms")
+SCOPES = ("api", "inbound", "ops", "sms")
 
 
 def create_token(
-    session: Session, user: User, name: str = "", scopes: tuple[str, ...] = ("api",)
+    session: Session,
+    user: User,
+    name: str = "",
+    scopes: tuple[str, ...] = ("api",),
+    *,
+    actor: str = "system",
+    actor_kind: str = "system",
 ) -> str:
-    """A new API token for ``user``; only its hash is kept, so it is shown once.
+    """A new API token for ``user``; only its hash is kept, so it is shown once. The audit
+    log records who created it (``actor``), for whom and with which scopes.
 
     Scopes: "api" acts as the user on the ticket API; "inbound" may only post raw mail to
-    the inbound endpoint (give that one to your mail provider's webhook, nothing more);
-    "sms" may only post SMS and delivery reports to ``/hooks/sms/generic`` (the SMS gateway).
+    the inbound endpoint (give that one to your mail provider's webhook, nothing more); "ops"
+    reads /readyz's details and /metrics (give it to the monitoring, nothing more); "sms" may
+    only post SMS and delivery reports to ``/hooks/sms/generic`` (the SMS gateway).
     """
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
         raise ValueError(f"Unknown token scope(s): {', '.join(sorted(unknown)) or 'none'}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scopes=" ".join(scopes))
-    )
+    row = ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scopes=" ".join(scopes))
+    session.add(row)
     session.flush()
+    audit.record(
+        session,
+        "token.create",
+        actor=actor,
+        actor_kind=actor_kind,
+        object_type="token",
+        object_id=row.id,
+        after={"user": user.username, "name": name, "scopes": list(scopes)},
+    )
     return token
 
 

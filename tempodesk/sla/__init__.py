@@ -1,5 +1,5 @@
-"""Room for service levels (issue: business-hours calendars, SLA targets, entitlements).
-
-Business-time arithmetic will be pure and live here beside the policy definitions; the
-timers themselves stay in each ticket's workflow.
+"""Service levels: SLA policies and business-hours calendars (``policies``: checked, chosen
+per ticket, pinned; ``forms``: the admin pages' text forms), the clocks' pure rules that each
+ticket's workflow runs (``clocks``) and how a ticket's SLA reads (``view``). The timers stay
+in each ticket's workflow; customer types, contracts and entitlements will live here too.
 """

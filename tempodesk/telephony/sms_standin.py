@@ -346,3 +346,18 @@ def start_for_dev(
                 sender="+420777000000",
             )
     return gateway
+
+
+def dev_environment(var: Path) -> dict[str, str]:
+    """What `tempodesk dev`'s worker and web app need to know of the stand-in."""
+    return {
+        "TEMPODESK_SMS_SINK_DIR": str(var / "sms-sink"),
+        "TEMPODESK_ALLOW_PRIVATE_SMS_HOSTS": "true",  # the stand-in listens on 127.0.0.1
+    }
+
+
+def dev_banner_line(settings: Settings) -> str:
+    return (
+        f"  Caught SMS       {settings.public_url}/desk/sms "
+        f"(gateway http://127.0.0.1:{settings.sms_stand_in_port})"
+    )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import PRIORITIES
 from tempodesk.contracts import CustomerRef, PinnedProcess, TicketStartInput
-from tempodesk.core import limits
+from tempodesk.core import limits, metrics
 from tempodesk.core.db import transaction
 from tempodesk.core.ids import form_channel, ticket_workflow_id
 from tempodesk.core.limits import max_chars
@@ -230,9 +230,12 @@ class Intake:
         for _ in range(3):
             try:
                 with transaction(self.sessions) as session:
-                    return self._accept(session, request, key)
+                    accepted = self._accept(session, request, key)
             except IntegrityError:
                 continue  # the same key was reserved concurrently: read it on the next pass
+            if accepted.fresh:
+                metrics.TICKETS_CREATED.labels(request.channel or "web").inc()
+            return accepted
         raise RuntimeError("Could not reserve a ticket number.")
 
     def _accept(self, session: Session, request: NewTicket, key: str) -> Accepted:

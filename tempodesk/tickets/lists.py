@@ -19,7 +19,7 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -58,6 +58,8 @@ BUILT_IN: tuple[View, ...] = (
     View("unread", "Unread", {"unread": True, "category": list(OPEN)}),
     View("followed", "Followed", {"followed": True}),
     View("open", "All open", {"category": list(OPEN)}),
+    View("sla_at_risk", "SLA at risk", {"sla": "at_risk", "category": list(OPEN)}),
+    View("sla_breached", "Breached", {"sla": "breached", "category": list(OPEN)}),
     View("waiting", "Waiting for customer", {"category": ["pending"]}),
     View("spam", "Spam", {"state": ["spam"]}),
     View("all", "All tickets", {}),
@@ -85,7 +87,10 @@ CRITERIA_KEYS = {
     "unread",
     "followed",
     "customer",
+    "sla",
 }
+#: "SLA at risk": a target due within this long (and none breached yet).
+SLA_AT_RISK = timedelta(hours=1)
 
 
 class BadQuery(ValueError):
@@ -117,7 +122,7 @@ def clean_criteria(raw: Any) -> dict[str, Any]:
             if not isinstance(value, Mapping):
                 raise BadQuery("'fields' maps a field name to a value.")
             clean[key] = {str(k)[:64]: str(v)[:200] for k, v in value.items()}
-        elif key in ("assignee", "group", "text", "customer", "process", "mailbox"):
+        elif key in ("assignee", "group", "text", "customer", "process", "mailbox", "sla"):
             clean[key] = str(value)[:200]
         else:
             values = value if isinstance(value, list) else [value]
@@ -168,6 +173,8 @@ def apply(
                 stmt = stmt.where(Ticket.fields[name].as_string() == wanted)
         elif key == "text":
             stmt = stmt.where(matches(session, value))
+        elif key == "sla":
+            stmt = stmt.where(_sla_clause(value))
         elif key == "unread" and value:
             stmt = stmt.where(unread_clause(actor.username))
         elif key == "followed" and value:
@@ -183,6 +190,14 @@ def _rating_clause(asked: set[str]) -> ColumnElement[bool]:
     if "rated" in asked:
         return Ticket.rating_score.is_not(None)
     return Ticket.rating_score.in_([n for n in range(1, 6) if str(n) in asked])
+
+
+def _sla_clause(value: str) -> ColumnElement[bool]:
+    """Breached: any target breached; at risk: none breached, one due within the hour."""
+    if value == "breached":
+        return Ticket.sla_breached.is_(True)
+    soon = datetime.now(UTC) + SLA_AT_RISK
+    return and_(Ticket.sla_breached.is_not(True), Ticket.sla_due_at <= soon)
 
 
 def unread_clause(username: str) -> ColumnElement[bool]:

@@ -7,6 +7,7 @@ groups may not see, whichever page or endpoint asks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
@@ -27,6 +28,7 @@ from tempodesk.core.models import (
     User,
 )
 from tempodesk.people.contacts import account_owner, get_contact, orders_of
+from tempodesk.sla.view import sla_targets, state_of
 from tempodesk.tickets import processes
 
 
@@ -144,6 +146,7 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         rating_agent=ticket.rating_agent or "",
         rating_score=ticket.rating_score or 0,
         rated_at=iso(ticket.rated_at) or "",
+        sla=state_of(ticket.sla),
     )
 
 
@@ -189,6 +192,7 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
         "organisation": contact.organisation.name if contact and contact.organisation else None,
         "account_owner": contact.account_owner if contact else None,
     }
+    data["sla"] = sla_targets(ticket.sla, datetime.now(UTC))
     data["order"] = (
         {
             "number": ticket.order.number,

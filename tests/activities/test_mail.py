@@ -110,10 +110,10 @@ def test_header_injection_in_a_subject_is_refused(stack: Stack, sink: MailSink) 
 
 
 def smtp_alerts(stack: Stack) -> dict[str, str]:
-    """What ops see: a count on /healthz (anyone), each server's answer on the admin page."""
+    """What ops see: /readyz's count (loopback, ops tokens), each answer on the admin page."""
     with stack.sessions() as session:
         alerts = {a.server: a.error for a in session.scalars(select(SmtpAlert))}
-    assert stack.client().get("/healthz").get_json()["failing_smtp_servers"] == len(alerts)
+    assert stack.client().get("/readyz").get_json()["failing_smtp_servers"] == len(alerts)
     page = stack.login("admin").get("/admin/mailboxes").get_data(as_text=True)
     for server, error in alerts.items():
         assert f"<code>{server}</code>" in page and escape(error) in page

@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from tempodesk.core.db import transaction
 from tempodesk.core.models import DeskLayout, User
+from tempodesk.knowledge import articles
+from tempodesk.knowledge.articles import ArticleData
 from tests.e2e.pages import shot, sign_in
 from tests.helpers import Stack, csrf_token
 
@@ -136,6 +138,13 @@ def test_the_list_and_a_ticket_fit_a_phone_screen(
     page: Page, live_url: str, stack: Stack, blocked: list[str]
 ) -> None:
     number = new_ticket(stack, "A rather long subject line about a kettle that will not heat")
+    with transaction(stack.sessions) as session:  # offered in the ticket page's selects
+        title = "How to descale a kettle that will not heat " + "and keeps switching off " * 3
+        articles.save(
+            session,
+            ArticleData(title=title[:200], body="<p>Vinegar.</p>", published=True),
+            author="t",
+        )
     page.set_viewport_size({"width": 375, "height": 740})
     sign_in(page, live_url, stack, "agent1")
     page.goto(f"{live_url}/desk/?view=view:all&per=8")

@@ -424,9 +424,12 @@ def test_database_down_answers_503_not_a_stack_trace(stack: Stack) -> None:
     app = create_app({"TESTING": True}, runtime=runtime)
     try:
         api = app.test_client().get("/api/v1/tickets", headers={"Authorization": "Bearer td_x"})
-        page = app.test_client().get("/healthz")
+        page = app.test_client().get("/readyz")
+        alive = app.test_client().get("/healthz")
     finally:
         runtime.close()
     assert api.status_code == 503
     assert api.get_json()["error"]["code"] == "database_unavailable"
     assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)
+    assert page.get_json()["checks"]["database"] == "unavailable"
+    assert alive.status_code == 200  # liveness: the process answers, whatever it depends on

@@ -149,6 +149,10 @@ VIEWS = {
     "waiting": ({"waiting"}, {"mine", "unassigned", "closed", "hidden"}),
     "spam": ({"spam"}, {"mine", "closed", "hidden"}),
     "all": ({"mine", "spam", "closed", "unassigned"}, {"hidden"}),
+    # The demo's policy (4 business hours): answered, waiting or closed tickets run no clock;
+    # whether a new one is at risk depends on the hour (tests/web/test_admin_sla.py shows one).
+    "sla_at_risk": (set(), {"waiting", "closed", "spam", "hidden"}),
+    "sla_breached": (set(), {"mine", "waiting", "unassigned", "closed", "hidden"}),
 }
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import pytest_asyncio
@@ -38,6 +40,7 @@ from tempodesk.contracts import (
     ACT_PROJECT,
     ACT_REDIRECT,
     ACT_RESTART,
+    ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
@@ -63,21 +66,26 @@ from tempodesk.contracts import (
     OpenTicketInput,
     OpenTicketResult,
     PinnedProcess,
+    PinnedSla,
     PreparedTemplate,
     ProjectionInput,
     RedirectResult,
     RestartInput,
     RestartResult,
+    SelectSlaInput,
+    SelectSlaResult,
     SendMailInput,
     SendMailResult,
     SendNoticeInput,
     SendTemplateInput,
     SendTemplateResult,
+    SlaState,
     TemplateDelivery,
     TicketSnapshot,
     TicketStartInput,
 )
 from tempodesk.core.ids import create_update_id, ticket_workflow_id
+from tempodesk.sla.clocks import SlaClocks
 from tests.helpers import GUARDED_PROCESS
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
@@ -104,6 +112,8 @@ class Stubs:
     recipients: dict[str, list[str]] = field(default_factory=dict)  # a template's, by ticket
     notices: list[SendNoticeInput] = field(default_factory=list)
     mail_delay: float = 0.0  # seconds each reply takes to send (a ticket draining its outbox)
+    mail_gate: threading.Event | None = None  # set: replies wait until the test opens it
+    slas: dict[str, PinnedSla] = field(default_factory=dict)  # the policy by ticket number
 
     def latest(self, number: str) -> TicketSnapshot:
         return self.projections[number][-1].snapshot
@@ -127,13 +137,21 @@ class Stubs:
 
         @activity.defn(name=ACT_OPEN_TICKET)
         def open_ticket(input: OpenTicketInput) -> OpenTicketResult:
+            created = input.created
+            policy, sla = self.slas.get(created.snapshot.number), SlaState()
+            SlaClocks(sla).pin(
+                policy,
+                datetime.fromisoformat(created.snapshot.created_at),
+                created.snapshot.state_category,
+                input.sla_paused,
+            )
             opened = OpenTicketResult(
                 link_customer(
                     LinkCustomerInput("", input.customer, input.order_number, input.create_contact)
                 ),
                 choose_assignee(AssignmentInput("", input.assignment_channel, 7)),
+                sla if policy else None,
             )
-            created = input.created
             events = [
                 replace(e, data={**e.data, "assignment": opened.assignment.reason})
                 for e in created.events
@@ -145,7 +163,18 @@ class Stubs:
         def project(input: ProjectionInput) -> None:
             self.projections.setdefault(input.snapshot.number, []).append(input)
 
-        return [open_ticket, link_customer, choose_assignee, project, *self.other_activities()]
+        @activity.defn(name=ACT_SELECT_SLA)
+        def select_sla(input: SelectSlaInput) -> SelectSlaResult:
+            return SelectSlaResult(self.slas.get(input.number))
+
+        return [
+            open_ticket,
+            link_customer,
+            choose_assignee,
+            project,
+            select_sla,
+            *self.other_activities(),
+        ]
 
     def other_activities(self) -> list[Any]:
         """Stand-ins for the mailbox's and the migration's activities."""
@@ -194,6 +223,8 @@ class Stubs:
         @activity.defn(name=ACT_SEND_MAIL)
         def send_mail(input: SendMailInput) -> SendMailResult:
             time.sleep(self.mail_delay)
+            if self.mail_gate is not None:
+                self.mail_gate.wait(60)
             if input.to in self.refuse_mail_to:
                 raise ApplicationError(
                     "SMTP 550: mailbox unavailable",

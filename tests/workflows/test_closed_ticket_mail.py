@@ -3,6 +3,7 @@ mailbox's closed-ticket policy applies (reopen, or a new ticket), never a silent
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,10 +17,14 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture
-def slow_mail(wf: WorkflowEnv) -> Iterator[None]:
-    wf.stubs.mail_delay = 1.5  # the closing ticket is still sending its reply
-    yield
-    wf.stubs.mail_delay = 0.0
+def held_mail(wf: WorkflowEnv) -> Iterator[threading.Event]:
+    """The closing ticket is still sending its reply until the test lets it go (however slow
+    the machine, the customer's mail arrives while the run is alive)."""
+    gate = threading.Event()
+    wf.stubs.mail_gate = gate
+    yield gate
+    gate.set()
+    wf.stubs.mail_gate = None
 
 
 async def closed_while_sending(wf: WorkflowEnv) -> str:
@@ -32,13 +37,14 @@ async def closed_while_sending(wf: WorkflowEnv) -> str:
 
 
 async def test_a_reply_to_a_closing_ticket_reopens_it_when_the_mailbox_says_reopen(
-    wf: WorkflowEnv, slow_mail: None
+    wf: WorkflowEnv, held_mail: threading.Event
 ) -> None:
     number = await closed_while_sending(wf)
     reply = CustomerMessageInput(
         message_id=41, author="jana@example.com", channel="email", if_closed="reopen"
     )
     await handle(wf, number).signal(TicketWorkflow.customer_message, reply)
+    held_mail.set()
     await wait_for(lambda: "customer_message" in [e.kind for e in wf.stubs.events(number)])
     snapshot: TicketSnapshot = await handle(wf, number).query(TicketWorkflow.snapshot)
     assert snapshot.state_category == "open"
@@ -51,7 +57,7 @@ async def test_a_reply_to_a_closing_ticket_reopens_it_when_the_mailbox_says_reop
 
 
 async def test_a_reply_to_a_closing_ticket_becomes_a_new_ticket_when_the_mailbox_says_new(
-    wf: WorkflowEnv, slow_mail: None
+    wf: WorkflowEnv, held_mail: threading.Event
 ) -> None:
     number = await closed_while_sending(wf)
     new = wf.start_input(message_id=42, subject="Re: The kettle stopped working")
@@ -60,6 +66,7 @@ async def test_a_reply_to_a_closing_ticket_becomes_a_new_ticket_when_the_mailbox
         message_id=42, author="jana@example.com", channel="email", if_closed="new"
     )
     await handle(wf, number).signal(TicketWorkflow.customer_message, reply)
+    held_mail.set()
     result = await handle(wf, number).result()
     assert result.state == "closed"
     events = wf.stubs.events(number)

@@ -3,7 +3,8 @@
 ``histories/*.json`` are real histories recorded from earlier versions of the workflows:
 TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening, v3 after
 it, v4 since templates go out per recipient; closing-reply v4: a reply that reached a closed
-ticket still sending its mail, made a new ticket), MailboxWorkflow and
+ticket still sending its mail, made a new ticket; sla v5: a ticket under an SLA policy),
+MailboxWorkflow and
 ProcessMigrationWorkflow (v0 when their activities drove the tickets, v1 since the
 workflows do). Every change to a workflow must still replay them (or
 guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched
@@ -35,7 +36,9 @@ from tempodesk.contracts import (
     MigrationItem,
     MigrationStartInput,
     PerformActionInput,
+    PinnedSla,
     RedirectResult,
+    SlaChangedInput,
     TicketStartInput,
 )
 from tempodesk.core.ids import mailbox_workflow_id, migration_workflow_id, ticket_workflow_id
@@ -217,6 +220,32 @@ async def walk_a_migration(wf: WorkflowEnv) -> str:
     return migration_workflow_id(migration_id)
 
 
+async def walk_a_ticket_under_an_sla(wf: WorkflowEnv) -> str:
+    """A ticket with a policy: re-selected on a priority change and on ``sla_changed``, first
+    response met by a reply, next response started by the customer, paused, resolved."""
+    start = wf.start_input()
+    calendar = {"time_zone": "Europe/Prague", "hours": {"mon": ["08:00-17:00"]}}
+    targets = {"first_response": 3600, "next_response": 3600, "resolution": 86400}
+    wf.stubs.slas[start.number] = PinnedSla(1, "Standard", calendar, targets, revision="a")
+    await wf.create(start)
+    handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(start.number))
+
+    async def act(action: str, **fields: object) -> None:
+        await handle.execute_update(
+            TicketWorkflow.perform_action, PerformActionInput(action, AGENT, dict(fields))
+        )
+
+    await act("set_priority", priority=4)
+    await act("reply", body=3)
+    await handle.signal(TicketWorkflow.customer_message, CustomerMessageInput(message_id=4))
+    wf.stubs.slas[start.number] = PinnedSla(1, "Standard", calendar, targets, revision="b")
+    await handle.signal(TicketWorkflow.sla_changed, SlaChangedInput("edited"))
+    await act("resolve")
+    await act("close")
+    await handle.result()
+    return start.number
+
+
 #: name -> (the walk, whether it returns a ticket number or a workflow id)
 WALKS = {
     "ticket-full-walk-v3": walk_a_ticket_through_every_kind_of_step,
@@ -224,6 +253,7 @@ WALKS = {
     "ticket-reopened-v3": walk_a_closed_ticket_through_its_reopening,
     "ticket-full-walk-v4": walk_a_ticket_through_every_kind_of_step,
     "ticket-closing-reply-v4": walk_a_closing_ticket_through_a_late_reply,
+    "ticket-sla-v5": walk_a_ticket_under_an_sla,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "process-migration-v1": walk_a_migration,
 }

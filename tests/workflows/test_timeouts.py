@@ -46,6 +46,8 @@ async def skipping() -> AsyncIterator[tuple[WorkflowEnvironment, WorkflowEnv]]:
     kinds = {
         "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
         "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+        "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
     }
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(

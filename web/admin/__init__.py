@@ -58,13 +58,17 @@ def index() -> Any:
 
 
 # The admin pages live in these modules; importing them registers their routes on ``bp``.
+from web.admin import audit_log as _audit_log  # noqa: E402,F401
 from web.admin import canned as _canned  # noqa: E402,F401
 from web.admin import forms as _forms  # noqa: E402,F401
 from web.admin import mailboxes as _mailboxes  # noqa: E402,F401
 from web.admin import migrations as _migrations  # noqa: E402,F401
+from web.admin import ops as _ops  # noqa: E402,F401
 from web.admin import process_editors as _process_editors  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
 from web.admin import quarantine as _quarantine  # noqa: E402,F401
+from web.admin import sla as _sla  # noqa: E402,F401
 from web.admin import sms as _sms  # noqa: E402,F401
 from web.admin import templates as _templates  # noqa: E402,F401
 from web.admin import users as _users  # noqa: E402,F401
+from web.admin import webhooks as _webhooks  # noqa: E402,F401

@@ -12,11 +12,12 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tempodesk.core.audit import snapshot
 from tempodesk.core.models import CannedAnswer
 from tempodesk.messaging import canned, templates
 from tempodesk.people import users
 from tempodesk.tickets import queries
-from web import db
+from web import audit, db
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -72,9 +73,18 @@ def canned_new() -> Any:
     except canned.CannedInvalid as exc:
         db().rollback()
         return _editor(data, None, exc.errors, 422)
+    db().flush()
+    audit.record("canned.create", object_type="canned", object_id=answer.id, after=_state(answer))
     db().commit()
     flash(_("The canned answer “%(title)s” is saved.", title=answer.title), "success")
     return redirect(url_for("admin.canned_edit", answer_id=answer.id))
+
+
+CANNED_FIELDS = ("title", "body", "language", "owner", "groups")
+
+
+def _state(answer: CannedAnswer) -> dict[str, Any]:
+    return snapshot(answer, CANNED_FIELDS)
 
 
 def _answer_or_404(answer_id: int) -> CannedAnswer:
@@ -90,11 +100,19 @@ def canned_edit(answer_id: int) -> Any:
     if request.method == "GET":
         return _editor(canned.data_of(answer), answer)
     data = _form()
+    before = _state(answer)
     try:
         canned.save(db(), data, author=current_user.username, answer=answer)
     except canned.CannedInvalid as exc:
         db().rollback()
         return _editor(data, _answer_or_404(answer_id), exc.errors, 422)
+    audit.record(
+        "canned.update",
+        object_type="canned",
+        object_id=answer_id,
+        before=before,
+        after=_state(answer),
+    )
     db().commit()
     flash(_("The canned answer “%(title)s” is saved.", title=answer.title), "success")
     return redirect(url_for("admin.canned_edit", answer_id=answer.id))
@@ -104,7 +122,9 @@ def canned_edit(answer_id: int) -> Any:
 def canned_delete(answer_id: int) -> Any:
     answer = _answer_or_404(answer_id)
     title = answer.title
+    before = _state(answer)
     db().delete(answer)
+    audit.record("canned.delete", object_type="canned", object_id=answer_id, before=before)
     db().commit()
     flash(_("The canned answer “%(title)s” is deleted.", title=title), "success")
     return redirect(url_for("admin.canned_list"))

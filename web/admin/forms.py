@@ -7,6 +7,7 @@ and ``form_fields``; the default form (``/support/new``) stays built in.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people import users
 from tempodesk.tickets import forms, processes, queries
 from tempodesk.tickets.form_fields import FIELD_TYPES, SNIFFED, FormField
-from web import db, runtime
+from web import audit, db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -125,9 +126,16 @@ def form_edit(slug: str) -> Any:
     return _save(slug)
 
 
+def _state(slug: str | None) -> dict[str, Any] | None:
+    """What the audit log keeps of a form (None: none yet)."""
+    found = forms.find(db(), slug, active_only=False) if slug else None
+    return asdict(found) if found is not None else None
+
+
 def _save(editing: str | None) -> Any:
     data = _posted()
     session = db()
+    before = _state(editing)
     try:
         forms.save(
             session,
@@ -138,6 +146,14 @@ def _save(editing: str | None) -> Any:
     except forms.FormInvalid as exc:
         session.rollback()
         return _editor(data, editing, exc.errors, 422)
+    session.flush()
+    audit.record(
+        "form.create" if before is None else "form.update",
+        object_type="form",
+        object_id=data.slug,
+        before=before,
+        after=_state(data.slug),
+    )
     session.commit()
     flash(_("The form is saved."), "success")
     return redirect(url_for("admin.form_edit", slug=data.slug))
@@ -147,8 +163,17 @@ def _save(editing: str | None) -> Any:
 def form_active(slug: str) -> Any:
     """Deactivate a form (its page answers 404) or bring it back."""
     active = request.form.get("active") == "1"
+    before = _state(slug)
     if not forms.set_active(db(), slug, active):
         abort(404)
+    db().flush()
+    audit.record(
+        "form.activate" if active else "form.deactivate",
+        object_type="form",
+        object_id=slug,
+        before=before,
+        after=_state(slug),
+    )
     db().commit()
     flash(_("The form is active.") if active else _("The form is deactivated."), "success")
     return redirect(url_for("admin.forms_list"))

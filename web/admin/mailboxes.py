@@ -12,12 +12,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from tempodesk.core.audit import CHANGED, snapshot
+from tempodesk.core.models import Mailbox
 from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.mail import admin as mail_admin
 from tempodesk.mail import mailboxes
 from tempodesk.people import users
 from tempodesk.tickets import processes
-from web import db, release_db, runtime
+from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext
@@ -28,6 +30,15 @@ CLOSED_POLICY_LABELS = {
     "new": lazy_gettext("opens a new ticket"),
     "reopen_within": lazy_gettext("reopens it within the days below, else opens a new ticket"),
 }
+#: The mailbox's polling status: not settings, not audited.
+STATUS_FIELDS = (
+    "uidvalidity",
+    "last_uid",
+    "first_contact_at",
+    "rescan_below",
+    "last_poll_at",
+    "last_error",
+)
 RESERVED_NAMES = ("new",)  # /admin/mailboxes/new is the form for a new one
 ENGINE_DOWN = lazy_gettext(
     "The mailbox is saved, but Temporal or the worker is not answering: polling starts "
@@ -92,8 +103,24 @@ def mailbox_poll(name: str) -> Any:
     return redirect(url_for("admin.mailbox_edit", name=name))
 
 
+CHANNEL_FIELDS = ("address", "label", "owner", "group_name", "process_name")
+MAILBOX_FIELDS = tuple(
+    c.key for c in Mailbox.__table__.columns if c.key not in ("id", "channel_id", *STATUS_FIELDS)
+)
+
+
+def _state(name: str) -> dict[str, Any] | None:
+    """What the audit log keeps of a mailbox: its settings (secrets only as set), not its
+    polling status (None: none yet)."""
+    box = mailboxes.row(db(), name)
+    if box is None:
+        return None
+    return {**snapshot(box.channel, CHANNEL_FIELDS), **snapshot(box, MAILBOX_FIELDS)}
+
+
 def _save(name: str, form: mail_admin.MailboxForm, errors: dict[str, str], *, is_new: bool) -> Any:
     session = db()
+    before = _state(name)
     errors = {**errors, **mail_admin.check_form(session, form)}
     try:
         mailboxes.save(
@@ -112,6 +139,20 @@ def _save(name: str, form: mail_admin.MailboxForm, errors: dict[str, str], *, is
         values = {**mail_admin.form_defaults(), **form.values, "address": form.address}
         typed = form.imap_password or form.smtp_password
         return _editor(name, values, errors, is_new=is_new, status=422, retype=bool(typed))
+    session.flush()
+    after = _state(name)
+    if after is not None:  # a new password is a change, though only its being set shows
+        if form.imap_password:
+            after["imap_secret"] = CHANGED
+        if form.smtp_password:
+            after["smtp_secret"] = CHANGED
+    audit.record(
+        "mailbox.create" if before is None else "mailbox.update",
+        object_type="mailbox",
+        object_id=name,
+        before=before,
+        after=after,
+    )
     session.commit()
     polls = bool(form.values.get("imap_host")) and bool(form.values.get("enabled"))
     flash(_("The mailbox '%(name)s' is saved.", name=name), "success")

@@ -19,7 +19,7 @@ from tempodesk.core.models import ProcessMigration
 from tempodesk.tickets import migration as process_migration
 from tempodesk.tickets import processes
 from tempodesk.tickets.migration import MigrationInvalid
-from web import db, release_db, runtime
+from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -61,6 +61,7 @@ def migrate(name: str) -> Any:
                 session.rollback()
                 errors = exc.errors
             else:
+                _audit(name, migration, state_map)
                 session.commit()
                 migration_id = migration.id
                 release_db()
@@ -85,6 +86,12 @@ def migrate(name: str) -> Any:
         ),
         422 if errors else 200,
     )
+
+
+def _audit(name: str, migration: ProcessMigration, state_map: dict[str, str]) -> None:
+    db().flush()  # the migration's id
+    after = {"migration": migration.id, "version": migration.to_version, "map": state_map}
+    audit.record("process.migrate", object_type="process", object_id=name, after=after)
 
 
 @bp.route("/migrations")

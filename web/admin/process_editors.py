@@ -16,10 +16,10 @@ from statemachines import DefinitionError, Problem, read_yaml
 from tempodesk.core.models import Group
 from tempodesk.messaging import templates
 from tempodesk.tickets import processes
-from web import db
+from web import audit, db
 from web.admin import bp
 from web.admin import process_form as pf
-from web.admin.processes import author, diagram_page, known_process, mermaid_of
+from web.admin.processes import author, diagram_page, known_process, mermaid_of, save_draft
 from web.i18n import gettext as _
 
 
@@ -36,6 +36,14 @@ def _publish(name: str, text: str) -> list[Problem]:
     except DefinitionError as exc:
         session.rollback()
         return exc.problems
+    if before is None or before.id != version.id:
+        audit.record(
+            "process.publish",
+            object_type="process",
+            object_id=name,
+            before={"version": before.version} if before is not None else None,
+            after={"version": version.version},
+        )
     session.commit()
     if before is not None and before.id == version.id:
         flash(
@@ -63,7 +71,7 @@ def edit_process(name: str) -> Any:
     op = pf.operation(form)
     anchor = pf.apply(result, op)
     text = pf.dump(result.document)
-    checked = processes.save_draft(session, name, text, author())
+    checked = save_draft(name, text)
     session.commit()
     if op == "publish":
         problems = result.problems + checked.problems or _publish(name, text)
@@ -116,7 +124,7 @@ def process_yaml(name: str) -> Any:
         text = processes.draft_text(session, name)
         return _yaml_editor(name, text, processes.check_draft(session, name, text).problems)
     text = request.form.get("yaml", "").replace("\r\n", "\n")
-    checked = processes.save_draft(session, name, text, author())
+    checked = save_draft(name, text)
     session.commit()
     if request.form.get("op") == "publish":
         problems = checked.problems or _publish(name, text)

@@ -16,8 +16,9 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 
 from statemachines import DefinitionError, read_yaml
+from tempodesk.core.models import ProcessDraft
 from tempodesk.tickets import processes
-from web import CSP, db
+from web import CSP, audit, db
 from web.admin import bp
 from web.admin import process_form as pf
 from web.i18n import gettext as _
@@ -48,6 +49,16 @@ def known_process(name: str) -> str:
 def author() -> str:
     """Who changes a draft or publishes: the signed-in admin."""
     return str(current_user.username)
+
+
+def save_draft(name: str, text: str, action: str = "process.draft_save") -> Any:
+    """Save the draft (``processes.save_draft``: its check) and audit its text before and after."""
+    session = db()
+    draft = session.get(ProcessDraft, name)
+    before = {"yaml": draft.document} if draft is not None else None
+    checked = processes.save_draft(session, name, text, author())
+    audit.record(action, object_type="process", object_id=name, before=before, after={"yaml": text})
+    return checked
 
 
 def mermaid_of(text: str) -> str:
@@ -84,7 +95,7 @@ def new_process() -> Any:
             flash(_("There is no process '%(name)s' to copy.", name=copy_from), "error")
             return redirect(url_for("admin.index"))
     document = pf.new_document(name, label, copy_of if isinstance(copy_of, dict) else None)
-    processes.save_draft(session, name, pf.dump(document), author())
+    save_draft(name, pf.dump(document), "process.create")
     session.commit()
     flash(_("Created the draft of %(name)s. Publish it to use it.", name=name), "success")
     return redirect(url_for("admin.edit_process", name=name))
@@ -166,7 +177,7 @@ def import_process(name: str) -> Any:
         for problem in exc.problems:
             flash(_("Not imported: %(problem)s", problem=str(problem)), "error")
         return redirect(url_for("admin.process", name=name))
-    checked = processes.save_draft(session, name, text, author())
+    checked = save_draft(name, text, "process.import")
     session.commit()
     if checked.ok:
         flash(_("Imported into the draft. It has no problems: publish it when ready."), "success")
@@ -185,7 +196,15 @@ def import_process(name: str) -> Any:
 def discard_draft(name: str) -> Any:
     session = db()
     known_process(name)
+    draft = session.get(ProcessDraft, name)
     processes.discard_draft(session, name)
+    if draft is not None:
+        audit.record(
+            "process.draft_discard",
+            object_type="process",
+            object_id=name,
+            before={"yaml": draft.document},
+        )
     session.commit()
     flash(_("Discarded the draft of %(name)s.", name=name), "success")
     if processes.latest(session, name) is None:

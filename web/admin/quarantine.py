@@ -16,7 +16,7 @@ from markupsafe import Markup
 from tempodesk.core.models import InboundMessage
 from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.mail import admin as mail_admin
-from web import db, release_db, runtime
+from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 from web.i18n import inbound_status
@@ -93,6 +93,7 @@ def quarantined_reprocess(inbound_id: int) -> Any:
                 text += f" ({outcome.ticket})"
             if outcome.reason:
                 text += f" — {outcome.reason}"
+            _audit("mail.reprocess", inbound_id, outcome)
             flash(text + ".", "error" if outcome.outcome == "quarantined" else "success")
     return redirect(url_for("admin.quarantined", inbound_id=inbound_id))
 
@@ -112,11 +113,19 @@ def quarantined_release(inbound_id: int) -> Any:
                 "error",
             )
         else:
+            _audit("mail.release", inbound_id, outcome)
             number = outcome.ticket or ""
             link = url_for("desk.ticket", number=number)
             ticket_link = Markup('<a href="{}">{}</a>').format(link, number)
             flash(Markup(_("Released as ticket %(ticket)s.", ticket=ticket_link)), "success")
     return redirect(url_for("admin.quarantined", inbound_id=inbound_id))
+
+
+def _audit(action: str, inbound_id: int, outcome: Any) -> None:
+    """The inbound service committed the change itself; its entry follows it at once."""
+    after = {"outcome": outcome.outcome, "ticket": outcome.ticket, "reason": outcome.reason}
+    audit.record(action, object_type="inbound_message", object_id=inbound_id, after=after)
+    db().commit()
 
 
 def _reviewable(inbound_id: int) -> bool:

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from tempodesk.messaging import templates
 from tempodesk.messaging.templates import PreviewProblem, TemplateCheck, TemplateInvalid
-from web import db, runtime
+from web import audit, db, runtime
 from web.admin import bp
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
@@ -102,9 +102,23 @@ def _template_form(name: str | None = None) -> dict[str, Any]:
     }
 
 
+def _state(name: str) -> dict[str, Any] | None:
+    """What the audit log keeps of a template (None: there is none yet)."""
+    template = templates.get(db(), name)
+    if template is None:
+        return None
+    return {
+        "channel": template.channel,
+        "description": template.description,
+        "essential": template.essential,
+        "texts": {t.language: {"subject": t.subject, "body": t.body} for t in template.texts},
+    }
+
+
 def _save(name: str, values: dict[str, Any]) -> list[TemplateCheck] | None:
     """Save and commit; the problems if the template is refused."""
     session = db()
+    before = _state(name)
     try:
         templates.save(
             session,
@@ -118,6 +132,14 @@ def _save(name: str, values: dict[str, Any]) -> list[TemplateCheck] | None:
     except TemplateInvalid as exc:
         session.rollback()
         return exc.problems
+    session.flush()
+    audit.record(
+        "template.create" if before is None else "template.update",
+        object_type="template",
+        object_id=name,
+        before=before,
+        after=_state(name),
+    )
     session.commit()
     return None
 

@@ -12,14 +12,26 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tempodesk.core.audit import CHANGED, snapshot
 from tempodesk.messaging import templates  # the languages a user may choose
 from tempodesk.people import users
 from tempodesk.people.users import AccountInvalid, UserData
 from tempodesk.tickets import ratings
-from web import db
+from web import audit, db
 from web.admin import bp
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
+
+USER_FIELDS = ("username", "display_name", "email", "is_admin", "is_active", "language", "groups")
+GROUP_FIELDS = ("name", "description", "supervisor", "members")
+
+
+def _user_state(user: Any, data: UserData | None = None) -> dict[str, Any]:
+    """What the audit log keeps of a user; a new password shows only as set."""
+    state = snapshot(user, USER_FIELDS)
+    if data is not None and data.password:
+        state["password"] = CHANGED
+    return state
 
 
 def _checked(name: str) -> bool:
@@ -76,11 +88,14 @@ def user_new() -> Any:
         data.is_active = True
         session = db()
         try:
-            users.create_user(session, username, data)
+            created = users.create_user(session, username, data)
         except AccountInvalid as exc:
             session.rollback()
             data.password = ""
             return _user_form(None, data, exc.errors, username=username, status=422)
+        audit.record(
+            "user.create", object_type="user", object_id=username, after=_user_state(created, data)
+        )
         session.commit()
         flash(_("The user '%(username)s' can now sign in.", username=username), "success")
         return redirect(url_for("admin.users_list"))
@@ -95,12 +110,20 @@ def user_edit(username: str) -> Any:
         abort(404)
     if request.method == "POST":
         data = _user_data()
+        before = _user_state(user)
         try:
             users.update_user(session, user, data, acting=current_user)
         except AccountInvalid as exc:
             session.rollback()
             data.password = ""
             return _user_form(user, data, exc.errors, status=422)
+        audit.record(
+            "user.update",
+            object_type="user",
+            object_id=username,
+            before=before,
+            after=_user_state(user, data),
+        )
         session.commit()
         flash(_("The user '%(username)s' is saved.", username=username), "success")
         return redirect(url_for("admin.users_list"))
@@ -131,6 +154,8 @@ def groups_list() -> Any:
             session.rollback()
             errors = exc.errors
         else:
+            after = snapshot(group, GROUP_FIELDS)
+            audit.record("group.create", object_type="group", object_id=group.name, after=after)
             session.commit()
             flash(
                 _("The group '%(name)s' is created; now add its members.", name=group.name),
@@ -162,6 +187,7 @@ def group_edit(name: str) -> Any:
         description = request.form.get("description", "")
         supervisor = request.form.get("supervisor", "")
         members = request.form.getlist("members")
+        before = snapshot(group, GROUP_FIELDS)
         try:
             users.update_group(
                 session, group, description=description, supervisor=supervisor, members=members
@@ -170,6 +196,10 @@ def group_edit(name: str) -> Any:
             session.rollback()
             errors = exc.errors
         else:
+            after = snapshot(group, GROUP_FIELDS)
+            audit.record(
+                "group.update", object_type="group", object_id=name, before=before, after=after
+            )
             session.commit()
             flash(_("The group '%(name)s' is saved.", name=name), "success")
             return redirect(url_for("admin.groups_list"))

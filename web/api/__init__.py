@@ -3,7 +3,7 @@
 One module per resource; importing them adds their routes to the blueprint.
 """
 
-from web.api import inbound, kb, openapi, orders, processes, tickets
+from web.api import inbound, kb, openapi, orders, processes, tickets, webhooks
 from web.api.common import bp
 
-__all__ = ["bp", "inbound", "kb", "openapi", "orders", "processes", "tickets"]
+__all__ = ["bp", "inbound", "kb", "openapi", "orders", "processes", "tickets", "webhooks"]

@@ -16,52 +16,18 @@ from tempodesk.tickets import lists
 from tempodesk.tickets.intake import CHANNELS
 from web import runtime
 from web.api.common import bp
-
-JSON = "application/json"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _text(description: str = "", **more: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", **more}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _object(properties: dict[str, Any], required: tuple[str, ...] = (), **more: Any) -> Any:
-    schema: dict[str, Any] = {"type": "object", "properties": properties, **more}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description}
-    if schema is not None:
-        answer["content"] = {JSON: {"schema": schema}}
-    return answer
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _answer(description, _ref("Error"))
-
-
-# Every operation may meet these: a bad token, and a dependency that is really down.
-COMMON_ERRORS = {
-    "401": _error("No token, or the token is not valid."),
-    "422": _error(
-        "A value is not valid: e.g. a text with a NUL character or a lone surrogate (in the "
-        "body or the query), or longer than the column that stores it; `fields` names it."
-    ),
-    "503": _error("The database or the ticket engine is away; retry later (see Retry-After)."),
-}
+from web.api.openapi_parts import (
+    JSON,
+    _answer,
+    _body,
+    _error,
+    _nullable,
+    _object,
+    _operation,
+    _ref,
+    _text,
+)
+from web.api.openapi_webhooks import WEBHOOK_PATHS, WEBHOOK_SCHEMAS
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -184,6 +150,24 @@ SCHEMAS: dict[str, Any] = {
             _ref("TicketSummary"),
             _object(
                 {
+                    "sla": {
+                        "type": "array",
+                        "description": "The ticket's SLA targets (empty without a policy).",
+                        "items": _object(
+                            {
+                                "target": _text(
+                                    enum=["first_response", "next_response", "resolution"]
+                                ),
+                                "due_at": _nullable(_text("null while paused", format="date-time")),
+                                "state": _text(enum=["running", "paused", "met", "breached"]),
+                                "breached_by_seconds": {
+                                    "type": "integer",
+                                    "description": "Only when breached: how late (so far).",
+                                },
+                            },
+                            ("target", "due_at", "state"),
+                        ),
+                    },
                     "customer": _object(
                         {
                             "id": _nullable({"type": "integer"}),
@@ -353,14 +337,6 @@ SCHEMAS["KbArticle"] = _object(
 )
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": _text()}
-
-
-def _body(name: str, media: str = JSON) -> dict[str, Any]:
-    return {"required": True, "content": {media: {"schema": _ref(name)}}}
-
-
-def _operation(summary: str, answers: dict[str, Any], **more: Any) -> dict[str, Any]:
-    return {"summary": summary, "responses": {**answers, **COMMON_ERRORS}, **more}
 
 
 PATHS: dict[str, Any] = {
@@ -556,6 +532,10 @@ PATHS: dict[str, Any] = {
 }
 
 
+PATHS.update(WEBHOOK_PATHS)
+SCHEMAS.update(WEBHOOK_SCHEMAS)
+
+
 def document(server_url: str) -> dict[str, Any]:
     """The whole description, for the API at ``server_url`` (…/api/v1)."""
     return {
@@ -563,8 +543,8 @@ def document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "Tempodesk REST API",
             "version": "1",
-            "description": "Tickets, customer messages, pushed mail, orders, processes and "
-            "knowledge-base articles. "
+            "description": "Tickets, customer messages, pushed mail, orders, processes, "
+            "knowledge-base articles and webhooks. "
             "Send 'Authorization: Bearer <token>' (tokens: the admin's Users page or "
             '`tempodesk create-token`). Errors are {"error": {"code", "message", "fields"?}}.',
         },

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from tempodesk.core.models import User
 from tempodesk.people import accounts
-from web import db, runtime
+from web import audit, db, runtime
 from web.desk.common import bp
 from web.i18n import gettext as _
 
@@ -50,6 +50,7 @@ def totp_confirm() -> Any:
     code = request.form.get("code", "")
     if not accounts.enable_totp(user, secret, code, runtime().settings.session_secret()):
         return _setup_page(user, secret, _("The code is not right. Enter the current one."))
+    _audit(user, enabled=True)
     db().commit()
     session.pop(SETUP, None)
     flash(_("Two-step sign-in is on: signing in asks for a code from your app."), "success")
@@ -63,8 +64,19 @@ def totp_disable() -> Any:
     if accounts.disable_totp(
         user, request.form.get("code", ""), runtime().settings.session_secret()
     ):
+        _audit(user, enabled=False)
         db().commit()
         flash(_("Two-step sign-in is off."), "info")
     else:
         flash(_("The code is not right. Enter the current one."), "error")
     return redirect(url_for("desk.profile"))
+
+
+def _audit(user: User, *, enabled: bool) -> None:
+    audit.record(
+        "user.totp_enable" if enabled else "user.totp_disable",
+        object_type="user",
+        object_id=user.username,
+        before={"second_factor": not enabled},
+        after={"second_factor": enabled},
+    )

@@ -34,6 +34,8 @@ LABELS = [
     N_("Followed"),
     N_("All open"),
     N_("Waiting for customer"),
+    N_("SLA at risk"),
+    N_("Breached"),
     N_("Spam"),
     N_("All tickets"),
     # sorts and view modes
@@ -294,6 +296,12 @@ MESSAGES = [
     N_("automatic mail cap reached for the customer"),
     N_("no ticket or no template '%(template)s'"),
     N_("the template failed: %(problem)s"),
+    # tempodesk.webhooks (subscriptions, sending)
+    N_("Choose at least one event."),
+    N_("Unknown events: %(events)s"),
+    N_("Only http and https URLs."),
+    N_("The URL names no host."),
+    N_("No credentials in the URL, please: receivers check the signature."),
 ]
 
 

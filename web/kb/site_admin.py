@@ -8,12 +8,25 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tempodesk.core.audit import snapshot
 from tempodesk.core.models import KbCategory, KbPage
 from tempodesk.knowledge import LANGUAGES, site
 from tempodesk.knowledge.common import KbInvalid
-from web import db
+from web import audit, db
 from web.i18n import gettext as _
 from web.kb.common import admins_only, kb_bp
+
+CATEGORY_FIELDS = ("name", "slug", "description", "language", "position")
+PAGE_FIELDS = ("title", "slug", "body", "language", "position")
+LOOK_FIELDS = ("title", "color_accent", "color_background", "color_text", "logo")
+
+
+def _audit(kind: str, object_id: Any, before: Any, after: Any) -> None:
+    """``<kind>.create``, ``.update`` or ``.delete`` in the audit log, with the change."""
+    verb = "create" if before is None else "delete" if after is None else "update"
+    audit.record(
+        f"{kind}.{verb}", object_type=kind, object_id=object_id, before=before, after=after
+    )
 
 
 def _position() -> int:
@@ -73,11 +86,14 @@ def categories(category_id: int | None = None) -> Any:
         )
         return _categories_page(data, category, {}, 200)
     data = _category_form()
+    before = snapshot(category, CATEGORY_FIELDS) if category else None
     try:
         saved = site.save_category(db(), data, category)
     except KbInvalid as exc:
         db().rollback()
         return _categories_page(data, category, exc.errors, 422)
+    db().flush()
+    _audit("kb_category", saved.id, before, snapshot(saved, CATEGORY_FIELDS))
     db().commit()
     flash(_("The category “%(name)s” is saved.", name=saved.name), "success")
     return redirect(url_for("kb.categories"))
@@ -89,6 +105,7 @@ def category_delete(category_id: int) -> Any:
     category = db().get(KbCategory, category_id)
     if category is None:
         abort(404)
+    _audit("kb_category", category_id, snapshot(category, CATEGORY_FIELDS), None)
     site.delete_category(db(), category)
     db().commit()
     flash(_("The category is deleted; its articles have none now."), "success")
@@ -143,11 +160,14 @@ def pages(page_id: int | None = None) -> Any:
         language=form.get("language", "en"),
         position=_position(),
     )
+    before = snapshot(page, PAGE_FIELDS) if page else None
     try:
         saved = site.save_page(db(), data, page)
     except KbInvalid as exc:
         db().rollback()
         return _page_editor(data, page, exc.errors, 422)
+    db().flush()
+    _audit("kb_page", saved.id, before, snapshot(saved, PAGE_FIELDS))
     db().commit()
     flash(_("The page “%(title)s” is saved.", title=saved.title), "success")
     return redirect(url_for("kb.pages", page_id=saved.id))
@@ -159,6 +179,7 @@ def page_delete(page_id: int) -> Any:
     page = db().get(KbPage, page_id)
     if page is None:
         abort(404)
+    _audit("kb_page", page_id, snapshot(page, PAGE_FIELDS), None)
     db().delete(page)
     db().commit()
     flash(_("The page is deleted."), "success")
@@ -190,12 +211,15 @@ def look() -> Any:
         logo=logo,
         remove_logo=request.form.get("remove_logo") == "1",
     )
+    before = snapshot(site.look(db()), LOOK_FIELDS)
     try:
         site.save_look(db(), data, author=current_user.username)
     except KbInvalid as exc:
         db().rollback()
         has_logo = bool(site.look(db()).logo)
         return render_template("kb/look.html", data=data, errors=exc.errors, has_logo=has_logo), 422
+    db().flush()
+    _audit("kb_look", "", before, snapshot(site.look(db()), LOOK_FIELDS))
     db().commit()
     flash(_("The help centre's look is saved."), "success")
     return redirect(url_for("kb.look"))

@@ -23,7 +23,7 @@ from tempodesk.core.models import Contact
 from tempodesk.mail.direct import send_now
 from tempodesk.people import portal_links, portal_passwords
 from tempodesk.people.addresses import normalize_email
-from web import db, limits, release_db, runtime
+from web import audit, db, limits, release_db, runtime
 from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, force_locale, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.common import CONTACT_KEY, EPOCH_KEY, bp, own_path, start_session
@@ -116,7 +116,7 @@ def password_login() -> Any:
         limits.hit(settings.login_failure_limit, "portal-failed", address)
         problem = _("Wrong email address or password. You can also ask for a sign-in link.")
         return _login_page(password_form=form, problem=problem), 401
-    return _signed_in(contact, own_path(form.next.data))
+    return _signed_in(contact, own_path(form.next.data), "password")
 
 
 def _mail_link(contact: Contact, token: str, target: str) -> None:
@@ -150,10 +150,19 @@ def link(token: str) -> Any:
     contact = db().get(Contact, contact_id)
     if contact is None:
         return _dead_link()
-    return _signed_in(contact, own_path(request.args.get("next")))
+    return _signed_in(contact, own_path(request.args.get("next")), "link")
 
 
-def _signed_in(contact: Contact, target: str) -> Response:
+def _signed_in(contact: Contact, target: str, method: str) -> Response:
+    audit.record(
+        "sign_in.portal",
+        actor=contact.email or f"contact {contact.id}",
+        actor_kind="customer",
+        object_type="contact",
+        object_id=contact.id,
+        after={"method": method},
+    )
+    db().commit()
     start_session(contact)
     response = redirect(target)
     if COOKIE not in request.cookies and contact.language in LANGUAGES:

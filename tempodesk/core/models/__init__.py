@@ -10,6 +10,7 @@ import X`` works for each and every mapper (relationships across modules name th
 is known to ``Base`` before the first query. Alembic compares ``Base.metadata``.
 """
 
+from .audit import AuditEntry
 from .base import Base, utcnow
 from .channels import (
     AcknowledgementClaim,
@@ -35,6 +36,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .sla import BusinessCalendar, SlaPolicy
 from .sms import SmsGateway
 from .tickets import (
     DELIVERY_RANK,
@@ -46,14 +48,17 @@ from .tickets import (
     TicketEvent,
     TicketRating,
 )
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "DELIVERY_RANK",
     "AcknowledgementClaim",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "AutoMailLog",
     "Base",
+    "BusinessCalendar",
     "CannedAnswer",
     "Channel",
     "Contact",
@@ -82,6 +87,7 @@ __all__ = [
     "ProcessMigrationItem",
     "ProcessVersion",
     "SavedFilter",
+    "SlaPolicy",
     "SmsGateway",
     "SmtpAlert",
     "TemplateRevision",
@@ -93,5 +99,7 @@ __all__ = [
     "TicketRead",
     "User",
     "WebForm",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]

@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +83,12 @@ class Ticket(Base):
     rating_agent: Mapped[str | None] = mapped_column(String(64), default=None)
     rating_score: Mapped[int | None] = mapped_column(Integer, default=None)
     rated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The SLA block as the workflow has it (policy and clocks), for lists and the API: the
+    # earliest running due moment and whether any target is breached (projection). No
+    # Python defaults: rows written by code older than these columns stay writable.
+    sla: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
@@ -130,6 +138,15 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # The operations page looks for mail still queued (a send activity retrying).
+        Index(
+            "ix_messages_queued",
+            "created_at",
+            postgresql_where=text("delivery_status = 'queued'"),
+            sqlite_where=text("delivery_status = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(64), index=True)

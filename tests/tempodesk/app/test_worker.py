@@ -14,7 +14,12 @@ from temporalio.worker import Worker
 import workflows.ticket
 from tempodesk.app.devserver import TemporalDevServer
 from tempodesk.app.worker import activity_executors, build_workers, precompile_workflow_modules
-from tempodesk.contracts import MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.contracts import (
+    MAIL_TASK_QUEUE,
+    TELEPHONY_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    WEBHOOK_TASK_QUEUE,
+)
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tests.helpers import Stack
@@ -50,7 +55,12 @@ def test_each_task_queue_has_its_own_executor_with_a_thread_for_every_slot(stack
     try:
         workers = asyncio.run(build())
         configs = {worker.task_queue: worker.config() for worker in workers}
-        assert set(configs) == {TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, TELEPHONY_TASK_QUEUE}
+        assert set(configs) == {
+            TICKET_TASK_QUEUE,
+            MAIL_TASK_QUEUE,
+            WEBHOOK_TASK_QUEUE,
+            TELEPHONY_TASK_QUEUE,
+        }
         for queue, config in configs.items():
             assert config.get("activity_executor") is executors[queue]
         mail, tickets = configs[MAIL_TASK_QUEUE], configs[TICKET_TASK_QUEUE]
@@ -109,4 +119,4 @@ def test_workers_finish_running_activities_on_shutdown(
             for executor in executors.values():
                 executor.shutdown()
 
-    assert asyncio.run(built()) == [timedelta(seconds=45)] * 3
+    assert asyncio.run(built()) == [timedelta(seconds=45)] * 4

@@ -1,6 +1,6 @@
 """Accepted tickets whose opening fails: the failure is final for that run (no retry loop),
 recorded on the pending start for ops, backed off per row so it blocks no later ticket, and
-dead-lettered after ``pending_start_attempts`` tries (counted on /healthz)."""
+dead-lettered after ``pending_start_attempts`` tries (counted on /readyz)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_a_poisoned_start_blocks_no_later_one_and_is_dead_lettered_after_n_round
         stack, CustomerRef(email="poisoned.start@example.com", phone="9" * 40)
     )
     good = accept_unchecked(stack, CustomerRef(email="later.good.start@example.com", name="Good"))
-    healthz = stack.client().get("/healthz").get_json()["dead_letter_starts"]
+    healthz = stack.client().get("/readyz").get_json()["dead_letter_starts"]
     attempts = stack.settings.pending_start_attempts
     for round_ in range(1, attempts + 1):
         stack.runtime.intake.resume_pending(older_than=timedelta(0))
@@ -96,11 +96,11 @@ def test_a_poisoned_start_blocks_no_later_one_and_is_dead_lettered_after_n_round
             )
     dead = row(stack, poisoned.number)
     assert dead is not None and dead.dead_at is not None and "contacts.phone" in dead.last_error
-    assert stack.client().get("/healthz").get_json()["dead_letter_starts"] == healthz + 1
+    assert stack.client().get("/readyz").get_json()["dead_letter_starts"] == healthz + 1
     stack.runtime.intake.resume_pending(older_than=timedelta(0))
     assert row(stack, poisoned.number).attempts == attempts  # type: ignore[union-attr]
 
     assert pending.retry(stack.sessions, poisoned.number) == 1  # ops: try it again
-    assert stack.client().get("/healthz").get_json()["dead_letter_starts"] == healthz
+    assert stack.client().get("/readyz").get_json()["dead_letter_starts"] == healthz
     stack.runtime.intake.resume_pending(older_than=timedelta(0))
     assert row(stack, poisoned.number).attempts == 1  # type: ignore[union-attr]

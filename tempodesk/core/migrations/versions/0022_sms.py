@@ -1,8 +1,8 @@
 """SMS: the gateway (one row, its secret sealed) and what an SMS message keeps about its
 sending (the provider's id, attempts without a clear answer, the "may have gone twice" flag)
 
-Revision ID: 0020
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0018"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
