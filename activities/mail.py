@@ -53,7 +53,8 @@ from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import TemplateProblem
-from tempodesk.people.addresses import is_automated_address
+from tempodesk.people.addresses import e164, is_automated_address, is_mobile
+from tempodesk.telephony.sms_text import clean_body
 from tempodesk.tickets import ratings
 
 
@@ -183,7 +184,10 @@ class MailActivities:
                 return PreparedTemplate(skipped=f"no ticket or no template '{input.template}'")
             if input.to_role == "customer" and not template.essential and _refused(session, ticket):
                 return PreparedTemplate(skipped="the customer refused non-essential mail")
-            recipients = self._recipients(session, ticket, input.to_role, input.actor)
+            if template.channel == "sms":
+                recipients = self._sms_recipients(session, ticket, input.to_role)
+            else:
+                recipients = self._recipients(session, ticket, input.to_role, input.actor)
             if not recipients:
                 return PreparedTemplate(skipped=f"nobody to send to as {input.to_role}")
             context = self._context(session, ticket, input)
@@ -201,9 +205,13 @@ class MailActivities:
                 if not recipients:
                     return PreparedTemplate(skipped="automatic mail cap reached for the customer")
         notices = []
-        for index, recipient in enumerate(recipients):
+        for recipient in recipients:
             subject, text = rendered[recipient.address]
-            message_id = self._store_notice(input, recipient.address, subject, text, index)
+            if template.channel == "sms":  # a body of data: line ends and controls cleaned
+                subject, text = "", clean_body(text)
+            message_id = self._store_notice(
+                input, recipient.address, subject, text, template.channel
+            )
             notices.append(Notice(recipient.address, message_id, template.channel))
         return PreparedTemplate(notices)
 
@@ -374,6 +382,16 @@ class MailActivities:
             chain.append(in_reply_to)
         return [_bracketed(i) for i in chain[-10:]]
 
+    def _sms_recipients(self, session: Session, ticket: Ticket, role: str) -> list[Recipient]:
+        """An SMS template reaches the customer's mobile number (E.164); agents have none."""
+        contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+        if role != "customer" or contact is None or not contact.phone:
+            return []
+        number = e164(contact.phone, self.settings.phone_region)
+        if not number or not is_mobile(number):
+            return []
+        return [Recipient(number, contact.language)]
+
     def _recipients(
         self, session: Session, ticket: Ticket, role: str, actor: str
     ) -> list[Recipient]:
@@ -422,7 +440,7 @@ class MailActivities:
         return result
 
     def _store_notice(
-        self, input: SendTemplateInput, address: str, subject: str, text: str, index: int
+        self, input: SendTemplateInput, address: str, subject: str, text: str, channel: str
     ) -> int:
         """The rendered mail as a message on the ticket, once per recipient (idempotent)."""
         key = template_key(input.ticket_number, input.event_seq, input.effect_index, address)
@@ -433,7 +451,7 @@ class MailActivities:
             message = Message(
                 ticket_number=input.ticket_number,
                 idempotency_key=key,
-                channel="email",
+                channel=channel,
                 sender_role="system",
                 internal=input.to_role != "customer",
                 author="system",

@@ -20,14 +20,21 @@ from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord,
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
-from tempodesk.core.models import Contact, Message, Order, Ticket, TicketEvent, TicketRating
+from tempodesk.core.models import (
+    DELIVERY_RANK,
+    Contact,
+    Message,
+    Order,
+    Ticket,
+    TicketEvent,
+    TicketRating,
+)
 from tempodesk.sla.clocks import SlaClocks
 from tempodesk.telephony import calls
 from tempodesk.tickets import lists
 from tempodesk.webhooks import events as webhook_events
 
 # A later delivery status never gives way to an earlier one.
-_DELIVERY_RANK = {None: 0, "queued": 1, "sent": 2, "failed": 2}
 
 
 def write_projection(session: Session, input: ProjectionInput) -> set[int]:
@@ -207,7 +214,7 @@ def _attach(session: Session, number: str, link: MessageLink) -> None:
         "recipient": link.recipient or message.recipient,
     }
     status = link.delivery_status
-    if _DELIVERY_RANK.get(status, 0) > _DELIVERY_RANK.get(message.delivery_status, 0):
+    if DELIVERY_RANK.get(status, 0) > DELIVERY_RANK.get(message.delivery_status, 0):
         changes["delivery_status"] = status
     session.execute(update(Message).where(Message.id == message.id).values(**changes))
 

@@ -87,6 +87,8 @@ def make_settings(
         "public_form_address_rate_limit": "100000/minute",
         "public_form_min_seconds": 0.0,
         "allow_private_mail_hosts": True,  # Dovecot and the SMTP sink listen on 127.0.0.1
+        "allow_private_sms_hosts": True,  # so does the SMS stand-in
+        "sms_timeout_seconds": 2.0,
         # Webhook receivers of tests/web/test_webhooks.py listen on 127.0.0.1 (not localhost,
         # which the SSRF guard's test expects refused); their retries come quickly.
         "webhook_allowed_hosts": "127.0.0.1",

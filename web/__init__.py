@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         phone,
         portal,
         public,
+        sms_hooks,
         support_forms,
     )
 
@@ -114,6 +115,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(phone.hooks_bp)
     csrf.exempt(phone.hooks_bp)  # signed by the PBX (HMAC), no cookies
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
+    app.register_blueprint(sms_hooks.bp)
+    csrf.exempt(sms_hooks.bp)  # signed by the provider or a bearer token; no cookies
 
 
 def runtime() -> Services:

@@ -30,6 +30,7 @@ class Pressed:
     actor: str
     seq: int
     actor_kind: str = "agent"  # agent | system | customer
+    sms_to: str = ""  # the reply goes as an SMS to this number instead of by email
 
 
 @dataclass
@@ -72,6 +73,12 @@ def _send_email(
     if message_id is None:
         return Outcome(ticket)
     to = ticket.customer_email
+    if pressed.sms_to:  # the agent chose SMS: the same outbox, the telephony queue
+        link = _link(pressed, message_id, "sms", recipient=pressed.sms_to, delivery_status="queued")
+        sms = OutboundMail(
+            message_id, pressed.seq, to=pressed.sms_to, author=pressed.actor, kind="sms"
+        )
+        return Outcome(ticket, links=[link], outbox=[sms], message_ids=[message_id])
     link = _link(pressed, message_id, "email", recipient=to, delivery_status="queued")
     mail = OutboundMail(message_id, pressed.seq, to=to, author=pressed.actor)
     return Outcome(ticket, links=[link], outbox=[mail], message_ids=[message_id])

@@ -20,14 +20,19 @@ with workflow.unsafe.imports_passed_through():
         ACT_PREPARE_TEMPLATE,
         ACT_SEND_MAIL,
         ACT_SEND_NOTICE,
+        ACT_SEND_SMS,
         ACT_SEND_TEMPLATE,
         MAIL_TASK_QUEUE,
+        TELEPHONY_TASK_QUEUE,
         MessageLink,
+        Notice,
         OutboundMail,
         PreparedTemplate,
         SendMailInput,
         SendMailResult,
         SendNoticeInput,
+        SendSmsInput,
+        SendSmsResult,
         SendTemplateInput,
         SendTemplateResult,
         TemplateDelivery,
@@ -51,9 +56,19 @@ MAIL_HEARTBEAT = timedelta(seconds=30)
 # Patch: a template is prepared (rendered and stored for every recipient) by one activity,
 # then sent by one activity per recipient. Before: one activity rendered and sent them all.
 TEMPLATE_PER_RECIPIENT = "template-per-recipient"
+# Patch: an SMS copy of a template is sent by ``send_sms`` on the telephony queue. Before:
+# ``send_notice`` recorded it failed ("No SMS gateway is configured").
+SMS_ON_TELEPHONY = "sms-on-telephony"
+# SMS: the provider's answer (settings.sms_timeout_seconds) < the heartbeat timeout, so a
+# killed worker's attempt is retried within it; the attempt after a lost answer is the one
+# resend (activities/sms.py).
+SMS_START_TO_CLOSE = timedelta(seconds=60)
+SMS_SCHEDULE_TO_CLOSE = timedelta(days=1)
+SMS_HEARTBEAT = timedelta(seconds=20)
 
 
 _R = TypeVar("_R")
+SENT = ("sent", "delivered")
 
 
 async def _on_mail_queue(
@@ -71,6 +86,24 @@ async def _on_mail_queue(
         heartbeat_timeout=MAIL_HEARTBEAT if heartbeat else None,
         retry_policy=MAIL_RETRY,
     )
+    return result
+
+
+async def send_sms(request: SendSmsInput) -> SendSmsResult:
+    """One SMS by the telephony queue's ``send_sms`` (a failure is reported, never raised)."""
+    try:
+        result: SendSmsResult = await workflow.execute_activity(
+            ACT_SEND_SMS,
+            request,
+            result_type=SendSmsResult,
+            task_queue=TELEPHONY_TASK_QUEUE,
+            start_to_close_timeout=SMS_START_TO_CLOSE,
+            schedule_to_close_timeout=SMS_SCHEDULE_TO_CLOSE,
+            heartbeat_timeout=SMS_HEARTBEAT,
+            retry_policy=MAIL_RETRY,
+        )
+    except ActivityError as exc:
+        return SendSmsResult("failed", "", _failure(exc))
     return result
 
 
@@ -96,7 +129,34 @@ async def deliver(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
         return Delivered(entries=[TimelineEntry(kind, None, data)])
     if mail.kind == "template":
         return await _deliver_template(mail, ticket)
+    if mail.kind == "sms":
+        return await _deliver_sms_reply(mail, ticket)
     return await _deliver_reply(mail, ticket)
+
+
+async def _deliver_sms_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivered:
+    """Send a queued reply as an SMS (exactly once: activities/sms.py)."""
+    sent = await send_sms(SendSmsInput(ticket.number, mail.event_seq, mail.message_id, mail.to))
+    link = MessageLink(
+        message_id=mail.message_id,
+        channel="sms",
+        sender_role="agent",
+        internal=False,
+        author=mail.author,
+        recipient=mail.to,
+        delivery_status=sent.status,
+    )
+    entry = TimelineEntry(
+        "sms_sent" if sent.status in SENT else "sms_failed",
+        mail.message_id,
+        {
+            "to": mail.to,
+            "provider_message_id": sent.provider_message_id,
+            "detail": sent.detail[:500],
+            "ambiguous": sent.ambiguous,
+        },
+    )
+    return Delivered([link], [entry])
 
 
 def _failure(exc: ActivityError) -> str:
@@ -124,7 +184,7 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
         delivered.links.append(
             MessageLink(
                 message_id=delivery.message_id,
-                channel="email",
+                channel=delivery.channel,
                 sender_role="system",
                 internal=mail.to_role != "customer",
                 author="system",
@@ -134,7 +194,7 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
         )
         delivered.entries.append(
             TimelineEntry(
-                "template_sent" if delivery.status == "sent" else "template_failed",
+                "template_sent" if delivery.status in SENT else "template_failed",
                 delivery.message_id,
                 {
                     "template": mail.template,
@@ -142,6 +202,11 @@ async def _deliver_template(mail: OutboundMail, ticket: TicketSnapshot) -> Deliv
                     "role": mail.to_role,
                     "smtp_message_id": delivery.smtp_message_id,
                     "detail": delivery.detail[:500],
+                    **(
+                        {"channel": "sms", "ambiguous": delivery.ambiguous}
+                        if delivery.channel == "sms"
+                        else {}
+                    ),
                 },
             )
         )
@@ -169,6 +234,9 @@ async def _template_per_recipient(request: SendTemplateInput) -> SendTemplateRes
         return SendTemplateResult(skipped=f"failed: {_failure(exc)}")
     deliveries = []
     for notice in prepared.notices:
+        if notice.channel == "sms" and workflow.patched(SMS_ON_TELEPHONY):
+            deliveries.append(await _sms_notice(request, notice))
+            continue
         try:
             delivery: TemplateDelivery = await _on_mail_queue(
                 ACT_SEND_NOTICE,
@@ -181,6 +249,21 @@ async def _template_per_recipient(request: SendTemplateInput) -> SendTemplateRes
             )
         deliveries.append(delivery)
     return SendTemplateResult(deliveries=deliveries, skipped=prepared.skipped)
+
+
+async def _sms_notice(request: SendTemplateInput, notice: Notice) -> TemplateDelivery:
+    sent = await send_sms(
+        SendSmsInput(request.ticket_number, request.event_seq, notice.message_id, notice.recipient)
+    )
+    return TemplateDelivery(
+        notice.recipient,
+        notice.message_id,
+        sent.status,
+        sent.provider_message_id,
+        sent.detail,
+        channel="sms",
+        ambiguous=sent.ambiguous,
+    )
 
 
 def _template_input(mail: OutboundMail, ticket: TicketSnapshot) -> SendTemplateInput:

@@ -94,7 +94,14 @@ class TicketCore:
         before = self._t.state
         outcome = apply_effects(
             self._t,
-            Pressed(action, values, input.actor.username, self._t.seq + 1, input.actor.kind),
+            Pressed(
+                action,
+                values,
+                input.actor.username,
+                seq=self._t.seq + 1,
+                actor_kind=input.actor.kind,
+                sms_to=input.sms_to,
+            ),
         )
         changed, self._t = sla.changed(self._t, outcome.ticket), outcome.ticket
         if input.actor.kind == "agent":

@@ -5,45 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 from activities.telephony import PhoneActivities
-from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
 from tempodesk.core.settings import Settings
 from tempodesk.telephony import ami, calls, pbx
 from tempodesk.telephony.events import from_ami
 
 log = logging.getLogger(__name__)
 
-TELEPHONY_ACTIVITIES = 4  # start_call (a few seconds each: log in, Originate, log off)
-
 
 def phone_activities(sessions: sessionmaker[Session], settings: Settings) -> list[Any]:
     """The call activities of the telephony queue."""
     return [PhoneActivities(sessions, settings).start_call]
-
-
-def telephony_worker(
-    client: Client,
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    executor: ThreadPoolExecutor,
-) -> Worker:
-    """The worker of the telephony queue (its executor from ``activity_executors``)."""
-    return Worker(
-        client,
-        task_queue=TELEPHONY_TASK_QUEUE,
-        activities=phone_activities(sessions, settings),
-        activity_executor=executor,
-        max_concurrent_activities=TELEPHONY_ACTIVITIES,
-        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-    )
 
 
 async def follow_pbx(

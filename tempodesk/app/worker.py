@@ -14,9 +14,10 @@ import compileall
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -27,12 +28,17 @@ from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
+from activities.sms import SmsActivities
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
-from tempodesk.app.phone import TELEPHONY_ACTIVITIES, follow_pbx, telephony_worker
+from tempodesk.app.phone import follow_pbx, phone_activities
 from tempodesk.app.worker_metrics import MetricsServer, sdk_runtime
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
-from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
+from tempodesk.contracts import (
+    MAIL_TASK_QUEUE,
+    TELEPHONY_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    WEBHOOK_TASK_QUEUE,
+)
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
@@ -67,7 +73,13 @@ SANDBOX = SandboxedWorkflowRunner(
 TICKET_ACTIVITIES = 8  # mailbox polls, migrations
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
+TELEPHONY_ACTIVITIES = 8  # send_sms, start_call (a few seconds each)
 WEBHOOK_ACTIVITIES = 8  # send_webhook and its bookkeeping
+ACTIVITY_SLOTS = {
+    MAIL_TASK_QUEUE: MAIL_ACTIVITIES,
+    TELEPHONY_TASK_QUEUE: TELEPHONY_ACTIVITIES,
+    WEBHOOK_TASK_QUEUE: WEBHOOK_ACTIVITIES,
+}
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -97,7 +109,7 @@ def build_workers(
     sessions: sessionmaker[Session],
     executors: Mapping[str, ThreadPoolExecutor],
 ) -> list[Worker]:
-    """The two workers of a Tempodesk worker process (one per task queue, each with its
+    """The workers of a Tempodesk worker process (one per task queue, each with its
     executor from :func:`activity_executors`); call it on the loop that runs them."""
     mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
@@ -133,24 +145,34 @@ def build_workers(
         max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    mailer = Worker(
+    mail_activities = [mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice]
+    mailer = _activity_worker(client, settings, executors, MAIL_TASK_QUEUE, mail_activities)
+    hook_activities = [webhooks.pending, webhooks.send, webhooks.failed]
+    hooks = _activity_worker(client, settings, executors, WEBHOOK_TASK_QUEUE, hook_activities)
+    calls_and_sms = [
+        SmsActivities(sessions, settings).send_sms,
+        *phone_activities(sessions, settings),
+    ]
+    telephony = _activity_worker(client, settings, executors, TELEPHONY_TASK_QUEUE, calls_and_sms)
+    return [tickets, mailer, hooks, telephony]
+
+
+def _activity_worker(
+    client: Client,
+    settings: Settings,
+    executors: Mapping[str, ThreadPoolExecutor],
+    queue: str,
+    activities: Sequence[Any],
+) -> Worker:
+    """A worker of activities only, on ``queue`` with its own executor and its slots."""
+    return Worker(
         client,
-        task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice],
-        activity_executor=executors[MAIL_TASK_QUEUE],
-        max_concurrent_activities=MAIL_ACTIVITIES,
+        task_queue=queue,
+        activities=activities,
+        activity_executor=executors[queue],
+        max_concurrent_activities=ACTIVITY_SLOTS[queue],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    hooks = Worker(
-        client,
-        task_queue=WEBHOOK_TASK_QUEUE,
-        activities=[webhooks.pending, webhooks.send, webhooks.failed],
-        activity_executor=executors[WEBHOOK_TASK_QUEUE],
-        max_concurrent_activities=WEBHOOK_ACTIVITIES,
-        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-    )
-    phone = telephony_worker(client, settings, sessions, executors[TELEPHONY_TASK_QUEUE])
-    return [tickets, mailer, hooks, phone]
 
 
 def precompile_workflow_modules() -> None:
@@ -194,7 +216,11 @@ async def run_worker(
         workers = build_workers(client, settings, sessions, executors)
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info(
-            "worker polling %s, %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, WEBHOOK_TASK_QUEUE
+            "worker polling %s, %s, %s and %s",
+            TICKET_TASK_QUEUE,
+            MAIL_TASK_QUEUE,
+            WEBHOOK_TASK_QUEUE,
+            TELEPHONY_TASK_QUEUE,
         )
         await ensure_mailbox_workflows(temporal, sessions)
         if ready is not None:

@@ -57,6 +57,7 @@ from tempodesk.contracts.names import (
     ACT_SELECT_SLA,
     ACT_SEND_MAIL,
     ACT_SEND_NOTICE,
+    ACT_SEND_SMS,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
     MAILBOX_WORKFLOW,
@@ -80,6 +81,7 @@ from tempodesk.contracts.names import (
     SIGNAL_RELINK_CONTACT,
     SIGNAL_SLA_CHANGED,
     SIGNAL_STOP,
+    TELEPHONY_TASK_QUEUE,
     TICKET_SEARCH_ATTRIBUTES,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
@@ -106,6 +108,7 @@ from tempodesk.contracts.sla import (
     SlaClock,
     SlaState,
 )
+from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
     SYSTEM,
     Actor,
@@ -167,6 +170,7 @@ __all__ = [
     "ACT_SELECT_SLA",
     "ACT_SEND_MAIL",
     "ACT_SEND_NOTICE",
+    "ACT_SEND_SMS",
     "ACT_SEND_TEMPLATE",
     "ACT_SEND_WEBHOOK",
     "ACT_WEBHOOK_FAILED",
@@ -197,6 +201,7 @@ __all__ = [
     "SLA_ACTION_KINDS",
     "SLA_TARGETS",
     "SYSTEM",
+    "TELEPHONY_TASK_QUEUE",
     "TICKET_SEARCH_ATTRIBUTES",
     "TICKET_TASK_QUEUE",
     "TICKET_WORKFLOW",
@@ -254,6 +259,8 @@ __all__ = [
     "SendMailInput",
     "SendMailResult",
     "SendNoticeInput",
+    "SendSmsInput",
+    "SendSmsResult",
     "SendTemplateInput",
     "SendTemplateResult",
     "SlaAction",

@@ -44,9 +44,11 @@ class SendTemplateInput:
 class TemplateDelivery:
     recipient: str
     message_id: int
-    status: str  # sent | failed
-    smtp_message_id: str = ""
+    status: str  # sent | failed (an SMS also: delivered | unknown)
+    smtp_message_id: str = ""  # an SMS: the provider's id
     detail: str = ""
+    channel: str = "email"  # email | sms
+    ambiguous: bool = False  # an SMS whose answer was lost: it may have gone twice
 
 
 @dataclass

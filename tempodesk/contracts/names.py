@@ -41,6 +41,7 @@ ACT_PREPARE_TEMPLATE = "prepare_template"
 ACT_SEND_NOTICE = "send_notice"
 ACT_START_CALL = "start_call"  # click-to-call through the PBX (telephony queue)
 ACT_REDIRECT = "redirect_message"
+ACT_SEND_SMS = "send_sms"
 # Before workflows drove the tickets themselves: for runs that replay them (activities.dispatch).
 ACT_MIGRATE_TICKETS = "migrate_tickets"
 ACT_POLL_MAILBOX = "poll_mailbox"

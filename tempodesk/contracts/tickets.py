@@ -51,7 +51,8 @@ class CustomerRef:
 class OutboundMail:
     """Mail queued for sending by the workflow: bodies stay in the database.
 
-    ``kind`` "reply": the stored message ``message_id`` goes to ``to``. ``kind`` "template":
+    ``kind`` "reply": the stored message ``message_id`` goes to ``to``; ``kind`` "sms": the
+    same, as an SMS to the number ``to``. ``kind`` "template":
     the template goes to the people in ``to_role`` (``message_id``, if set, is the reply the
     template refers to, e.g. a portal reply).
     """
@@ -218,6 +219,9 @@ class PerformActionInput:
     fields: dict[str, Any] = field(default_factory=dict)
     # The state the agent saw when they pressed the button; a stale page is refused.
     expected_state: str | None = None
+    # The reply goes as an SMS to this number (E.164; the web took it from the customer's
+    # contact) instead of by email.
+    sms_to: str = ""
 
 
 @dataclass

@@ -99,3 +99,14 @@ def notice_message_id(
 ) -> str:
     """The Message-ID of a template mail (one per effect and recipient)."""
     return f"<{number}.{event_seq}.e{effect_index}.{message_id}@{domain}>"
+
+
+def sms_send_key(number: str, event_seq: int, message_id: int, to: str) -> str:
+    """The idempotency key an SMS goes to its provider under (ticket, event, message,
+    recipient): the same on every retry, so a provider that honours keys sends it once."""
+    return f"sms-{number}-{event_seq}-{message_id}-{to.lstrip('+')}"[:KEY_MAX]
+
+
+def sms_inbound_key(provider: str, message_id: str) -> str:
+    """An SMS a provider delivered to us: the same provider message id is one message."""
+    return f"sms-in:{provider}:{message_id}"[:KEY_MAX]

@@ -138,7 +138,9 @@ class Settings(BaseSettings):
     )
 
     phone_region: str = Field(
-        "CZ", description="Region of phone numbers written without +country (E.164 default)"
+        "CZ",
+        description="Region (ISO 3166 code) of phone numbers written without a country code; "
+        "numbers are stored and matched in E.164",
     )
     pbx: str = Field("", description="Click-to-call through: '' (none), 'ami' or 'cti'")
     ami_host: str = Field("127.0.0.1", description="Asterisk AMI host")
@@ -163,7 +165,16 @@ class Settings(BaseSettings):
     phone_lab: bool = Field(
         False, description="Show admins the Phone lab (ring an extension; the dev stand-in)"
     )
-
+    allow_private_sms_hosts: bool = Field(
+        False,
+        description="Let the SMS gateway's URL lead to loopback or private addresses (the "
+        "stand-in, an on-premises gateway); link-local and metadata addresses never",
+    )
+    sms_timeout_seconds: float = Field(
+        15.0, description="How long a send waits for the SMS provider's answer"
+    )
+    sms_sink_dir: Path | None = Field(None, description="Set by `tempodesk dev`: caught SMS")
+    sms_stand_in_port: int = Field(8026, description="`tempodesk dev`'s stand-in SMS gateway")
     webhook_allowed_hosts: str = Field(
         "",
         description="Webhook hosts (comma-separated names as written in the URL) that may be in "

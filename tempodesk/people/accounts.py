@@ -124,7 +124,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-SCOPES = ("api", "inbound", "ops")
+SCOPES = ("api", "inbound", "ops", "sms")
 
 
 def create_token(
@@ -141,7 +141,8 @@ def create_token(
 
     Scopes: "api" acts as the user on the ticket API; "inbound" may only post raw mail to
     the inbound endpoint (give that one to your mail provider's webhook, nothing more); "ops"
-    reads /readyz's details and /metrics (give it to the monitoring, nothing more).
+    reads /readyz's details and /metrics (give it to the monitoring, nothing more); "sms" may
+    only post SMS and delivery reports to ``/hooks/sms/generic`` (the SMS gateway).
     """
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:

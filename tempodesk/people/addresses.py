@@ -64,6 +64,35 @@ def normalize_phone(value: str | None, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164(value: str | None, region: str = "") -> str:
+    """The number in E.164 (``+420601234567``), read in ``region`` when written without a
+    country code; "" when it is not a possible number."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    try:
+        number = phonenumbers.parse(raw, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_mobile(value: str, region: str = "") -> bool:
+    """Whether the number can take an SMS (a mobile, or a number of a plan that does not say)."""
+    number = e164(value, region)
+    if not number:
+        return False
+    kind = phonenumbers.number_type(phonenumbers.parse(number))
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 # Addresses that must never get automatic mail (RFC 3834; Zammad's send_no_auto_response).
 _AUTOMATED = re.compile(
     r"^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|noreply[.+-].*|no-reply[.+-].*)@",

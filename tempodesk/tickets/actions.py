@@ -32,7 +32,7 @@ from tempodesk.core.models import Group, Message, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
-from tempodesk.tickets.composer import discard_draft
+from tempodesk.tickets.composer import check_sms_reply, discard_draft
 from tempodesk.tickets.intake import KEY_REUSED, AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,12 @@ class Actions:
         expected_state: str | None = None,
         request_id: str | None = None,
         attachments: list[AttachmentData] | None = None,
+        sms_to: str = "",
     ) -> PerformActionResult:
         """Perform an action; raises TicketNotFound, ActionRejected, FieldErrors or
         AttachmentTooLarge. Files go with the action's (first) long text; a successful action
-        deletes the actor's draft of it."""
+        deletes the actor's draft of it. With ``sms_to`` (the customer's mobile number, from
+        ``composer.sms_number``) the reply goes as an SMS."""
         files = self.check_attachments(attachments or [])
         with self.sessions() as session:
             ticket = queries.find_ticket(session, number, actor)
@@ -83,11 +85,19 @@ class Actions:
             self._check_references(session, action, clean)
             if files and not any(f.type == "longtext" and clean.get(f.id) for f in action.fields):
                 raise FieldErrors({_files_field(action): "Write a text to go with the files."})
+            if sms_to:
+                check_sms_reply(action, clean)
+                if files:
+                    raise FieldErrors({_files_field(action): "An SMS carries no files."})
         claimed = self._store_bodies(number, action, clean, actor, files)
         result = self.temporal.perform_action(
             number,
             PerformActionInput(
-                action=action.id, actor=actor, fields=claimed, expected_state=expected_state
+                action=action.id,
+                actor=actor,
+                fields=claimed,
+                expected_state=expected_state,
+                sms_to=sms_to,
             ),
             request_id=request_id,
         )

@@ -15,7 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from statemachines import ActionSpec, FieldErrors
-from tempodesk.core.models import Draft, utcnow
+from tempodesk.core.models import Contact, Draft, Ticket, utcnow
+from tempodesk.messaging.templates import SMS_MAX_CHARS
+from tempodesk.people.addresses import e164, is_mobile
 
 MAX_DRAFT_CHARS = 200_000  # all the values of one draft together
 
@@ -34,6 +36,24 @@ def field_roles(action: ActionSpec) -> dict[str, str]:
         elif effect.type == "forward" and effect.arg("note_field"):
             roles.setdefault(effect.arg("note_field"), "note")
     return {k: v for k, v in roles.items() if k}
+
+
+def sms_number(session: Session, ticket: Ticket, region: str) -> str:
+    """The customer's mobile number in E.164 where their contact has one: a reply may go
+    to it as an SMS (the composer offers it when an SMS gateway is configured)."""
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    number = e164(contact.phone, region) if contact is not None and contact.phone else ""
+    return number if number and is_mobile(number) else ""
+
+
+def check_sms_reply(action: ActionSpec, values: dict[str, Any]) -> None:
+    """A reply sent as an SMS: it needs a reply field and fits ``SMS_MAX_CHARS``."""
+    replies = [f for f, role in field_roles(action).items() if role == "reply"]
+    if not replies:
+        raise FieldErrors({"reply_via": "This action sends no reply."})
+    for name in replies:
+        if len(str(values.get(name) or "")) > SMS_MAX_CHARS:
+            raise FieldErrors({name: f"An SMS may be at most {SMS_MAX_CHARS} characters."})
 
 
 def drafts_for(session: Session, username: str, number: str) -> dict[str, dict[str, Any]]:

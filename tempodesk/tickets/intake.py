@@ -43,7 +43,7 @@ from tempodesk.routing.rules import Facts
 from tempodesk.tickets import pending, processes
 from tempodesk.tickets.numbers import allocate_number
 
-CHANNELS = ("api", "web", "email", "phone", "walk_in")
+CHANNELS = ("api", "web", "email", "phone", "walk_in", "sms")
 
 log = logging.getLogger(__name__)
 

@@ -79,6 +79,7 @@ class Ledger:
     sink_mark: int = 0
     pbx: Any = None  # the stand-in PBX (tempodesk.telephony.standin) when the scenario calls
     calls: dict[str, int] = field(default_factory=dict)  # ticket -> calls the agents asked for
+    sms_gateway: Any = None  # the SMS stand-in the scenario sends through (R16)
     opened: datetime = field(default_factory=lambda: utcnow() - timedelta(seconds=5))
 
     def __post_init__(self) -> None:
@@ -162,6 +163,26 @@ def _emails_sent_twice(ledger: Ledger) -> int:
     return max(0, sum(n - 1 for n in seen.values()) - ledger.allowed_twice)
 
 
+def _sms_sent_twice(ledger: Ledger, numbers: set[str]) -> tuple[int, int]:
+    """Logical SMS sends (their reference: ticket, event, message, number) the stand-in
+    accepted more than once, beyond the sends whose answer was lost (R16: each of those may
+    go once more, flagged); and how many such ambiguous sends there were."""
+    if ledger.sms_gateway is None:
+        return 0, 0
+    twice = sum(n - 1 for n in ledger.sms_gateway.references().values() if n > 1)
+    with ledger.stack.sessions() as session:
+        ambiguous = len(
+            list(
+                session.scalars(
+                    select(Message.id)
+                    .where(Message.ticket_number.in_(numbers))
+                    .where(Message.delivery_ambiguous.is_(True))
+                )
+            )
+        )
+    return max(0, twice - ambiguous), ambiguous
+
+
 async def _workflow_counts(client: Client, ledger: Ledger, numbers: set[str]) -> dict[str, int]:
     """Per ticket: its workflow's state against its projection row; failed or stuck runs."""
     drift = stuck = failed = 0
@@ -210,7 +231,8 @@ def count(ledger: Ledger) -> dict[str, Any]:
     accounted, reached = _accounting(ledger)
     result.update(accounted)
     result["emails_sent_twice"] = _emails_sent_twice(ledger)
-    result["sms_sent_twice"] = 0  # no SMS gateway or PBX yet (R16)
+    sms_twice, result["sms_ambiguous"] = _sms_sent_twice(ledger, ledger.tickets | reached)
+    result["sms_sent_twice"] = sms_twice
     result["calls_started_twice"] = _calls_started_twice(ledger)
     numbers = ledger.tickets | reached
     result.update(

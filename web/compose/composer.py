@@ -23,6 +23,7 @@ from tempodesk.knowledge import links as kb_links
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import canned
 from tempodesk.messaging.sandbox import TemplateProblem
+from tempodesk.telephony import sms
 from tempodesk.tickets import composer, processes, queries
 from web import db, runtime
 from web.compose.common import bp, current_actor
@@ -42,6 +43,7 @@ class Composer:
     customer_email: str
     max_attachment_mb: float
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
+    sms_to: str = ""  # the customer's mobile number, where a reply may go as an SMS
 
     def roles_of(self, action: ActionSpec) -> dict[str, str]:
         if action.id not in self.roles:
@@ -67,7 +69,16 @@ def _composer(ticket: Ticket) -> Composer:
         sender=mailboxes.reply_sender(session, settings, ticket),
         customer_email=ticket.customer_email,  # where the workflow sends a reply
         max_attachment_mb=settings.max_attachment_bytes / (1024 * 1024),
+        sms_to=sms_reply_number(ticket),
     )
+
+
+def sms_reply_number(ticket: Ticket) -> str:
+    """Where a reply may go as an SMS: the customer's mobile, if a gateway is configured."""
+    session = db()
+    if not sms.sending_enabled(session):
+        return ""
+    return composer.sms_number(session, ticket, runtime().settings.phone_region)
 
 
 def _visible_ticket(number: str) -> Ticket:

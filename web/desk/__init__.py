@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from web.desk import bulk as _bulk  # noqa: F401
 from web.desk import caught_mail as _caught_mail  # noqa: F401
+from web.desk import caught_sms as _caught_sms  # noqa: F401
 from web.desk import filters as _filters  # noqa: F401
 from web.desk import lists as _lists  # noqa: F401
 from web.desk import profile as _profile  # noqa: F401

@@ -18,6 +18,7 @@ from tempodesk.mail import trim_quoted
 from tempodesk.mail.inbound import MailNotRouted
 from tempodesk.tickets import forms, lists, marks, queries, ratings
 from web import db, release_db, runtime
+from web.compose.composer import sms_reply_number
 from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
 from web.i18n import gettext as _
 from web.i18n import inbound_status, rejection_text, translate_message, translated_priorities
@@ -194,6 +195,10 @@ def perform(number: str, action_id: str) -> Any:
     files = uploaded_files()  # the form's attachments (web/uploads.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
+    sms_to = sms_reply_number(view.ticket) if request.form.get("reply_via") == "sms" else ""
+    if request.form.get("reply_via") == "sms" and not sms_to:
+        flash(_("The customer has no mobile number, or no SMS gateway is set up."), "error")
+        return _ticket_page(number, open_action=action_id, values=values, status=422)
     release_db()
     try:
         result = runtime().actions.perform(
@@ -204,6 +209,7 @@ def perform(number: str, action_id: str) -> Any:
             expected_state=expected_state,
             request_id=f"{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
             attachments=files,  # a successful action also deletes the agent's draft of it
+            sms_to=sms_to,
         )
     except TicketNotFound:
         abort(404)

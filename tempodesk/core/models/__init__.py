@@ -38,8 +38,10 @@ from .people import (
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule
 from .sla import BusinessCalendar, SlaPolicy
+from .sms import SmsGateway
 from .telephony import CommRecord
 from .tickets import (
+    DELIVERY_RANK,
     Attachment,
     Message,
     PendingStart,
@@ -51,6 +53,7 @@ from .tickets import (
 from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "DELIVERY_RANK",
     "AcknowledgementClaim",
     "AgentRouting",
     "AgentSkill",
@@ -92,6 +95,7 @@ __all__ = [
     "RoutingRule",
     "SavedFilter",
     "SlaPolicy",
+    "SmsGateway",
     "SmtpAlert",
     "TemplateRevision",
     "TemplateText",

@@ -127,6 +127,19 @@ class TicketRating(Base):
     rated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# A message's delivery status only moves forward: queued (in the outbox) < sending (handed to
+# SMTP or an SMS provider) < unknown (no clear answer) < sent < delivered | failed.
+DELIVERY_RANK: dict[str | None, int] = {
+    None: 0,
+    "queued": 1,
+    "sending": 2,
+    "unknown": 3,
+    "sent": 4,
+    "delivered": 5,
+    "failed": 5,
+}
+
+
 class Message(Base):
     """A ticket's message: the customer's request, a reply, an internal note.
 
@@ -168,6 +181,11 @@ class Message(Base):
         ForeignKey("inbound_messages.id", ondelete="SET NULL"), default=None
     )
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # SMS: the provider's id for it (delivery callbacks name it), how often it was handed to
+    # the provider without a clear answer, and whether it may have gone twice (agents see it).
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_ambiguous: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", order_by="Attachment.id"

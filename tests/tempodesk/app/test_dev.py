@@ -28,6 +28,7 @@ def dev_env(var: Path, ports: dict[str, int]) -> dict[str, str]:
         TEMPODESK_TEMPORAL_PORT=str(ports["temporal"]),
         TEMPODESK_TEMPORAL_UI_PORT=str(ports["ui"]),
         TEMPODESK_SMTP_PORT=str(ports["smtp"]),
+        TEMPODESK_SMS_STAND_IN_PORT=str(ports["sms"]),
     )
     return env
 
@@ -74,7 +75,7 @@ class Dev:
 
 @pytest.fixture
 def ports() -> dict[str, int]:
-    return {name: free_port() for name in ("web", "temporal", "ui", "smtp")}
+    return {name: free_port() for name in ("web", "temporal", "ui", "smtp", "sms")}
 
 
 @pytest.fixture
@@ -92,6 +93,7 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_the_data(
         assert time.monotonic() - started < 60
         for url in ("/desk/", "/support/new", "/api/v1/tickets", "/namespaces/default/workflows"):
             assert url in banner
+        assert f"/desk/sms (gateway http://127.0.0.1:{ports['sms']})" in banner
         token = re.search(r"Demo API token:\s+(td_\S+)", banner).group(1)  # type: ignore[union-attr]
         for user in ("admin", "agent1", "agent2"):
             assert re.search(rf"^\s+{user}\s+\S+$", banner, re.M)

@@ -14,8 +14,12 @@ from temporalio.worker import Worker
 import workflows.ticket
 from tempodesk.app.devserver import TemporalDevServer
 from tempodesk.app.worker import activity_executors, build_workers, precompile_workflow_modules
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
-from tempodesk.contracts.names import TELEPHONY_TASK_QUEUE
+from tempodesk.contracts import (
+    MAIL_TASK_QUEUE,
+    TELEPHONY_TASK_QUEUE,
+    TICKET_TASK_QUEUE,
+    WEBHOOK_TASK_QUEUE,
+)
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tests.helpers import Stack
