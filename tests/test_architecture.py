@@ -270,11 +270,12 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
     calls = {m: builder_calls(m) for m in reached}
     assert sorted(calls.pop("tempodesk.app.worker")) == [
         ("run_worker", "AsyncFacade"),  # on the client just connected
-        ("run_worker", "connect"),
+        ("run_worker", "connect"),  # tempodesk.core.temporal_client's, the one way in
         ("run_worker", "make_engine"),
     ]
     # The door wraps the worker's own client (Dispatch.client), never a new one.
     assert sorted(calls.pop("activities.dispatch")) == [
+        ("Dispatch.delete_workflows", "AsyncFacade"),  # forgotten tickets' histories
         ("Dispatch.poll_mailbox", "AsyncFacade"),
         ("Dispatch.wake_webhooks", "AsyncFacade"),  # waking webhook deliveries' workflows
     ]
@@ -282,6 +283,7 @@ def test_a_worker_process_holds_one_client_and_one_engine() -> None:
         ("TemporalFacade.connected", "connect"),
         ("TemporalFacade.connected", "AsyncFacade"),
     ]
+    assert calls.pop("tempodesk.core.temporal_client") == [("connect", "connect")]
     assert calls.pop("tempodesk.core.db") == [("make_engine", "create_engine")] * 2
     assert {m: c for m, c in calls.items() if c} == {}
 

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import DefinitionError
 from tempodesk.app import demo
+from tempodesk.app.cli_privacy import gdpr
+from tempodesk.app.doctor import doctor
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.models import Channel, PendingStart
 from tempodesk.core.settings import Settings, get_settings
@@ -354,11 +356,13 @@ def reset_totp(username: str) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--queues", default=None, help="tickets,mail,webhooks (TEMPODESK_WORKER_QUEUES).")
+def worker(queues: str | None) -> None:
     """Run a worker: ticket workflows, their activities and the mail queue."""
     from tempodesk.app.worker import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    overrides = {"worker_queues": queues} if queues else {}
+    asyncio.run(run_worker(get_settings(**overrides)))
 
 
 @main.command()
@@ -567,6 +571,9 @@ def _safe_url(url: str) -> str:
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
 
+
+main.add_command(gdpr)
+main.add_command(doctor)
 
 if __name__ == "__main__":
     main()

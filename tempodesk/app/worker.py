@@ -27,12 +27,14 @@ from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
+from activities.privacy import PrivacyActivities
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
 from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE, WEBHOOK_TASK_QUEUE
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
+from tempodesk.core.temporal_client import connect
 from tempodesk.mail import mailboxes
 from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
@@ -40,6 +42,7 @@ from tempodesk.tickets.pending import resume_pending
 from tempodesk.webhooks import subscriptions as webhook_subscriptions
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.webhooks import WebhookWorkflow
 
@@ -65,6 +68,15 @@ TICKET_ACTIVITIES = 8  # mailbox polls, migrations
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
 WEBHOOK_ACTIVITIES = 8  # send_webhook and its bookkeeping
+TICKET_QUEUE_WORKFLOWS = [
+    TicketWorkflow,
+    ProcessMigrationWorkflow,
+    MailboxWorkflow,
+    WebhookWorkflow,
+    RetentionWorkflow,
+]
+#: TEMPODESK_WORKER_QUEUES's names for the task queues.
+QUEUES = {"tickets": TICKET_TASK_QUEUE, "mail": MAIL_TASK_QUEUE, "webhooks": WEBHOOK_TASK_QUEUE}
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -91,8 +103,8 @@ def build_workers(
     sessions: sessionmaker[Session],
     executors: Mapping[str, ThreadPoolExecutor],
 ) -> list[Worker]:
-    """The two workers of a Tempodesk worker process (one per task queue, each with its
-    executor from :func:`activity_executors`); call it on the loop that runs them."""
+    """The workers of a worker process (one per task queue, each with its executor from
+    :func:`activity_executors`); call it on the loop that runs them."""
     mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
     mailbox = MailboxActivities(settings, sessions, inbound)
@@ -100,10 +112,11 @@ def build_workers(
     dispatch = Dispatch(client, migrations, mailbox, asyncio.get_running_loop())
     store = TicketStore(sessions, settings, dispatch.wake_webhooks)
     webhooks = WebhookActivities(sessions, settings)
+    privacy = PrivacyActivities(sessions, settings, dispatch.delete_workflows)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow, WebhookWorkflow],
+        workflows=TICKET_QUEUE_WORKFLOWS,
         activities=[
             store.open_ticket,
             store.project,
@@ -119,6 +132,7 @@ def build_workers(
             dispatch.migrate_ticket,
             dispatch.migrate_tickets,
             dispatch.poll_mailbox,
+            privacy.apply_retention,
         ],
         activity_executor=executors[TICKET_TASK_QUEUE],
         workflow_runner=SANDBOX,
@@ -145,6 +159,15 @@ def build_workers(
     return [tickets, mailer, hooks]
 
 
+def selected_queues(value: str) -> list[str]:
+    """The task queues named in ``TEMPODESK_WORKER_QUEUES`` (tickets, mail, webhooks)."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        raise ValueError(f"worker queues must be among {', '.join(QUEUES)}: {value!r}")
+    return [QUEUES[name] for name in names]
+
+
 def precompile_workflow_modules() -> None:
     """The workflow sandbox imports the workflow modules afresh for every new workflow run.
     Where Python writes no bytecode (``PYTHONDONTWRITEBYTECODE``, read-only installs that
@@ -167,8 +190,9 @@ async def run_worker(
 ) -> None:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks.
     ``ready`` is set once the workers poll and every mailbox has its workflow."""
+    queues = selected_queues(settings.worker_queues)
     precompile_workflow_modules()
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    client = await connect(settings)
     engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
     stop = stop or asyncio.Event()
@@ -179,15 +203,23 @@ async def run_worker(
     temporal = AsyncFacade(client)
     executors = activity_executors()
     try:
-        workers = build_workers(client, settings, sessions, executors)
+        built = build_workers(client, settings, sessions, executors)
+        workers = [w for w in built if w.task_queue in queues]
         tasks = [asyncio.create_task(w.run()) for w in workers]
-        log.info(
-            "worker polling %s, %s and %s", TICKET_TASK_QUEUE, MAIL_TASK_QUEUE, WEBHOOK_TASK_QUEUE
-        )
-        await ensure_mailbox_workflows(temporal, sessions)
+        log.info("worker polling %s", ", ".join(queues))
+        # The tickets' worker also starts what the web left pending, keeps every mailbox
+        # polled and the retention schedule in place; workers of other queues do not.
+        loops = TICKET_TASK_QUEUE in queues
+        if loops:
+            await ensure_mailbox_workflows(temporal, sessions)
+            await temporal.ensure_retention_schedule(
+                settings.retention_months, settings.retention_every_hours
+            )
         if ready is not None:
             ready.set()
-        resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
+        resumer = asyncio.create_task(
+            resume_pending_starts(sessions, settings, temporal, stop) if loops else stop.wait()
+        )
         await stop.wait()
         await resumer
         await asyncio.gather(*(w.shutdown() for w in workers))
