@@ -11,7 +11,7 @@ from tempodesk.core.db import make_engine, make_session_factory, transaction, up
 from tempodesk.core.settings import Settings, get_settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.privacy.export import export_person
-from tempodesk.privacy.forget import MODES, Forgotten, Mode, forget_person
+from tempodesk.privacy.forget import MODES, Forgotten, Mode, forget_everywhere
 from tempodesk.privacy.retention import apply_retention
 from tempodesk.privacy.subjects import find_subject
 
@@ -50,13 +50,11 @@ def gdpr_forget(email: str, mode: Mode, yes: bool) -> None:
     sessions = make_session_factory(make_engine(settings.db_url))
     with sessions() as session:
         subject = find_subject(session, email)
-        workflow_ids = [t.workflow_id for t in subject.tickets]
     if not yes:
-        click.confirm(f"{mode} {len(workflow_ids)} tickets of {subject.email}?", abort=True)
-    # The workflows first: a running one would write the projection again.
-    deleted = _delete_workflows(settings, workflow_ids)
-    with transaction(sessions) as session:
-        done = forget_person(session, email, mode)
+        click.confirm(f"{mode} {len(subject.tickets)} tickets of {subject.email}?", abort=True)
+    done, deleted = forget_everywhere(
+        sessions, email, mode, lambda ids: _delete_workflows(settings, ids)
+    )
     _report(done, deleted)
 
 

@@ -11,13 +11,14 @@ Temporal's half is the caller's: :class:`Forgotten` names the workflow ids whose
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core.db import transaction
 from tempodesk.core.models import (
     AcknowledgementClaim,
     Attachment,
@@ -70,6 +71,23 @@ def forget_person(session: Session, email: str, mode: Mode) -> Forgotten:
         session.delete(subject.contact)  # its history and portal links go with it (CASCADE)
         done.contact = True
     return done
+
+
+def forget_everywhere(
+    sessions: sessionmaker[Session],
+    email: str,
+    mode: Mode,
+    delete_workflows: Callable[[list[str]], int],
+) -> tuple[Forgotten, int]:
+    """Forget a person in Temporal, then in the database (the CLI's and the admin page's
+    one way): the tickets' workflows first, since a running one would project again. The
+    workflow runs deleted come second."""
+    with sessions() as session:
+        workflow_ids = [t.workflow_id for t in find_subject(session, email).tickets]
+    deleted = delete_workflows(workflow_ids) if workflow_ids else 0
+    with transaction(sessions) as session:
+        done = forget_person(session, email, mode)
+    return done, deleted
 
 
 def forget_tickets(session: Session, tickets: Sequence[Ticket], mode: Mode) -> Forgotten:
