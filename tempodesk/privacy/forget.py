@@ -37,15 +37,13 @@ from tempodesk.core.models import (
     TicketRead,
     WebhookDelivery,
 )
+from tempodesk.tickets import processes
 
 from .subjects import find_subject
 
 Mode = Literal["anonymise", "delete"]
 MODES: tuple[Mode, ...] = ("anonymise", "delete")
 ANONYMOUS = "(anonymised)"
-# A ticket whose workflow was still running when its customer was forgotten: its workflow is
-# deleted with its history, so the row says it is over (reports read the category).
-FORGOTTEN_STATE = "forgotten"
 
 
 @dataclass
@@ -103,7 +101,7 @@ def forget_tickets(session: Session, tickets: Sequence[Ticket], mode: Mode) -> F
         _delete_tickets(session, numbers)
     else:
         for ticket in tickets:
-            _anonymise_ticket(ticket)
+            _anonymise_ticket(session, ticket)
         _anonymise_messages(session, numbers)
         session.execute(
             update(TicketEvent)
@@ -143,7 +141,7 @@ def _delete_tickets(session: Session, numbers: list[str]) -> None:
         session.execute(delete(model).where(column.in_(numbers)))
 
 
-def _anonymise_ticket(ticket: Ticket) -> None:
+def _anonymise_ticket(session: Session, ticket: Ticket) -> None:
     ticket.subject = ANONYMOUS
     ticket.customer_email = ""
     ticket.customer_name = ANONYMOUS
@@ -152,7 +150,18 @@ def _anonymise_ticket(ticket: Ticket) -> None:
     ticket.fields = {}
     ticket.search_text = ticket.number
     if ticket.state_category not in ("closed", "merged"):
-        ticket.state, ticket.state_label = FORGOTTEN_STATE, "Forgotten"
+        _close(session, ticket)
+
+
+def _close(session: Session, ticket: Ticket) -> None:
+    """A ticket still open when its customer is forgotten has lost its workflow (deleted with
+    its history), so its row goes to its process's closed state, the one a closed ticket of
+    that version is in (reports read the category; the desk offers no buttons there)."""
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    closed = [s for s in definition.states if s.category == "closed"]
+    closed.sort(key=lambda state: not state.final)  # a final one first
+    if closed:
+        ticket.state, ticket.state_label = closed[0].id, closed[0].label
         ticket.state_category = "closed"
 
 

@@ -46,6 +46,13 @@ def test_an_admin_forgets_a_person_after_typing_the_address_twice(stack: Stack) 
             select(Ticket.customer_name).where(Ticket.number.in_(person["tickets"]))
         )
         assert set(names) == {"(anonymised)"}
+    # The desk still shows them (the open one, whose workflow is gone, as closed).
+    for number in person["tickets"]:
+        page = admin.get(f"/desk/tickets/{number}")
+        assert page.status_code == 200, number
+        assert person["secret"] not in page.get_data(as_text=True)
+    listed = admin.get("/api/v1/tickets/" + person["tickets"][0], headers=stack.api())
+    assert listed.status_code == 200 and listed.get_json()["state"] == "closed"
 
 
 def test_agents_may_neither_export_nor_forget(stack: Stack) -> None:

@@ -167,7 +167,7 @@ def test_forget_anonymise_leaves_nothing_personal_and_keeps_the_statistics(
     assert result.exit_code == 0, result.output
     assert traces(stack, person["email"], person["name"], person["secret"]) == []
     after = statistics(stack, person["tickets"])
-    # The open ticket's workflow is gone, so it counts as closed ("forgotten"); the rest stays.
+    # The open ticket's workflow is gone, so it is in its closed state; the rest stays.
     first, second = person["tickets"]
     assert (
         after["tickets"][first][0] == "closed"
