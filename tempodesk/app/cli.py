@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statemachines import DefinitionError
 from tempodesk.app import demo
-from tempodesk.app.cli_privacy import gdpr
+from tempodesk.app.cli_privacy import bulk, gdpr
 from tempodesk.app.doctor import doctor
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.models import Channel, PendingStart
@@ -573,6 +573,7 @@ def _safe_url(url: str) -> str:
 
 
 main.add_command(gdpr)
+main.add_command(bulk)
 main.add_command(doctor)
 
 if __name__ == "__main__":

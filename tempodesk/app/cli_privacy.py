@@ -1,4 +1,5 @@
-"""`tempodesk gdpr ...`: export and forget a person, apply the retention rule now."""
+"""`tempodesk gdpr ...`: export and forget a person, apply the retention rule now;
+`tempodesk bulk send`: a non-essential template to the consenting contacts of a segment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.settings import Settings, get_settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
+from tempodesk.messaging import bulk as bulk_messages
 from tempodesk.privacy.export import export_person
 from tempodesk.privacy.forget import MODES, Forgotten, Mode, forget_everywhere
 from tempodesk.privacy.retention import apply_retention
@@ -98,3 +100,36 @@ def _report(done: Forgotten, deleted: int) -> None:
         f"contact {'deleted' if done.contact else 'none'}, "
         f"{deleted} workflow runs deleted from Temporal."
     )
+
+
+@click.group()
+def bulk() -> None:
+    """Bulk messages to contacts who accept non-essential mail."""
+
+
+@bulk.command("send")
+@click.option("--template", required=True, help="A template marked non-essential.")
+@click.option("--organisation", default=None, help="Only this organisation's contacts.")
+@click.option("--language", default=None, help="Only contacts speaking this language.")
+@click.option("--author", default="cli", help="Recorded as who sent it.")
+def bulk_send(template: str, organisation: str | None, language: str | None, author: str) -> None:
+    """Send a template once to every consenting contact of a segment (by a workflow)."""
+    settings = get_settings()
+    upgrade(settings.db_url)
+    sessions = make_session_factory(make_engine(settings.db_url))
+    try:
+        with transaction(sessions) as session:
+            message = bulk_messages.create(
+                session, template, bulk_messages.Segment(organisation, language), author
+            )
+            bulk_id = message.id
+    except bulk_messages.BulkInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    temporal = TemporalFacade(settings, timeout=30)
+    try:
+        temporal.start_bulk(bulk_id)
+    except EngineUnavailable as exc:
+        raise click.ClickException(f"Temporal: {exc}; start it again: bulk {bulk_id}") from None
+    finally:
+        temporal.close()
+    click.echo(f"Bulk message {bulk_id} is being sent (workflow bulk-{bulk_id}).")

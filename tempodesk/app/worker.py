@@ -17,12 +17,14 @@ import signal
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.bulk import BulkActivities
 from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
@@ -40,6 +42,7 @@ from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
 from tempodesk.tickets.pending import resume_pending
 from tempodesk.webhooks import subscriptions as webhook_subscriptions
+from workflows.bulk import BulkMessageWorkflow
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
 from workflows.retention import RetentionWorkflow
@@ -74,6 +77,7 @@ TICKET_QUEUE_WORKFLOWS = [
     MailboxWorkflow,
     WebhookWorkflow,
     RetentionWorkflow,
+    BulkMessageWorkflow,
 ]
 #: TEMPODESK_WORKER_QUEUES's names for the task queues.
 QUEUES = {"tickets": TICKET_TASK_QUEUE, "mail": MAIL_TASK_QUEUE, "webhooks": WEBHOOK_TASK_QUEUE}
@@ -105,7 +109,6 @@ def build_workers(
 ) -> list[Worker]:
     """The workers of a worker process (one per task queue, each with its executor from
     :func:`activity_executors`); call it on the loop that runs them."""
-    mail = MailActivities(sessions, settings)
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
     mailbox = MailboxActivities(settings, sessions, inbound)
     migrations = MigrationStore(sessions)
@@ -143,7 +146,7 @@ def build_workers(
     mailer = Worker(
         client,
         task_queue=MAIL_TASK_QUEUE,
-        activities=[mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice],
+        activities=mail_activities(sessions, settings),
         activity_executor=executors[MAIL_TASK_QUEUE],
         max_concurrent_activities=MAIL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
@@ -166,6 +169,22 @@ def selected_queues(value: str) -> list[str]:
     if unknown or not names:
         raise ValueError(f"worker queues must be among {', '.join(QUEUES)}: {value!r}")
     return [QUEUES[name] for name in names]
+
+
+def mail_activities(sessions: sessionmaker[Session], settings: Settings) -> list[Any]:
+    """The mail queue's activities: a ticket's mail and bulk messages."""
+    mail = MailActivities(sessions, settings)
+    bulk = BulkActivities(sessions, settings)
+    return [
+        mail.send_mail,
+        mail.send_template,
+        mail.prepare_template,
+        mail.send_notice,
+        bulk.prepare,
+        bulk.pending,
+        bulk.send,
+        bulk.finish,
+    ]
 
 
 def precompile_workflow_modules() -> None:

@@ -69,6 +69,7 @@ from tempodesk.contracts import (
     TicketStartInput,
     WebhookRunInput,
 )
+from tempodesk.contracts.bulk import BULK_WORKFLOW, BulkRunInput
 from tempodesk.contracts.privacy import (
     RETENTION_SCHEDULE_ID,
     RETENTION_WORKFLOW,
@@ -282,6 +283,10 @@ class AsyncFacade:
             start_signal=SIGNAL_WEBHOOK_WAKE,
         )
 
+    async def start_bulk(self, bulk_id: int) -> None:
+        """Start a bulk message's sending workflow (or join the one running)."""
+        await self._start(BULK_WORKFLOW, BulkRunInput(bulk_id), id=f"bulk-{bulk_id}")
+
     async def ensure_retention_schedule(self, months: int, every_hours: float) -> None:
         """The schedule that starts the retention workflow every ``every_hours`` while
         ``months`` > 0 (created, or its interval updated); removed when retention is off."""
@@ -450,6 +455,9 @@ class TemporalFacade:
     def wake_webhook(self, subscription_id: int) -> None:
         """Have the subscription's delivery workflow send what waits (a test ping)."""
         self._call(self._on_loop(lambda e: e.wake_webhook(subscription_id)))
+
+    def start_bulk(self, bulk_id: int) -> None:
+        self._call(self._on_loop(lambda e: e.start_bulk(bulk_id)))
 
     def delete_workflows(self, workflow_ids: list[str]) -> int:
         """Delete these workflows' runs and histories (see ``AsyncFacade.delete_workflows``)."""

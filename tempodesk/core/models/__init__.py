@@ -22,7 +22,14 @@ from .channels import (
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .forms import WebForm
 from .knowledge import KbArticle, KbArticleLink, KbCategory, KbPage, KbSettings
-from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
+from .messaging import (
+    BulkMessage,
+    BulkRecipient,
+    CannedAnswer,
+    MessageTemplate,
+    TemplateRevision,
+    TemplateText,
+)
 from .people import (
     ApiToken,
     Contact,
@@ -53,6 +60,8 @@ __all__ = [
     "Attachment",
     "AutoMailLog",
     "Base",
+    "BulkMessage",
+    "BulkRecipient",
     "BusinessCalendar",
     "CannedAnswer",
     "Channel",
