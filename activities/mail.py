@@ -225,6 +225,11 @@ class MailActivities:
             rating=ratings.template_rating(
                 self.settings.session_secret(), self.settings.public_url, ticket
             ),
+            unsubscribe_url=unsubscribe.link(
+                self.settings.session_secret(), self.settings.public_url, ticket.customer_email
+            )
+            if ticket.customer_email
+            else "",
         )
 
     @activity.defn(name=ACT_SEND_NOTICE)
