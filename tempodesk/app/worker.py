@@ -231,9 +231,7 @@ async def run_worker(
         loops = TICKET_TASK_QUEUE in queues
         if loops:
             await ensure_mailbox_workflows(temporal, sessions)
-            await temporal.ensure_retention_schedule(
-                settings.retention_months, settings.retention_every_hours
-            )
+            await ensure_retention(temporal, settings)
         if ready is not None:
             ready.set()
         resumer = asyncio.create_task(
@@ -247,6 +245,17 @@ async def run_worker(
         for executor in executors.values():
             executor.shutdown()
     engine.dispose()
+
+
+async def ensure_retention(temporal: AsyncFacade, settings: Settings) -> None:
+    """The retention schedule as the settings say; a failure is logged, not fatal (tickets
+    matter more than a daily clean-up; the next start tries again)."""
+    try:
+        await temporal.ensure_retention_schedule(
+            settings.retention_months, settings.retention_every_hours
+        )
+    except Exception:
+        log.exception("the retention schedule was not registered; the next start tries again")
 
 
 async def resume_pending_starts(
