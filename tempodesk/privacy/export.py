@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from tempodesk.core.files import safe_filename
 from tempodesk.core.models import (
+    BulkMessage,
+    BulkRecipient,
     ContactChange,
     InboundMessage,
     Message,
@@ -82,6 +84,15 @@ def _contact(session: Session, subject: Subject) -> dict[str, Any] | None:
         ],
         "portal_links": [
             {"created_at": _iso(link.created_at), "used_at": _iso(link.used_at)} for link in links
+        ],
+        "bulk_messages": [
+            {"template": template, "status": row.status, "sent_at": _iso(row.sent_at)}
+            for row, template in session.execute(
+                select(BulkRecipient, BulkMessage.template)
+                .join(BulkMessage, BulkMessage.id == BulkRecipient.bulk_id)
+                .where(BulkRecipient.contact_id == contact.id)
+                .order_by(BulkRecipient.id)
+            )
         ],
     }
 

@@ -6,8 +6,11 @@ essential template is refused."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
 import uuid
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +23,7 @@ from tempodesk.contracts.bulk import BulkRunInput
 from tempodesk.core.db import transaction
 from tempodesk.core.models import BulkRecipient, Contact, Organisation
 from tempodesk.core.temporal_client import connect
+from tempodesk.privacy.export import export_person
 from tests.activities.test_send_template import a_template
 from tests.helpers import Stack
 
@@ -90,6 +94,12 @@ def test_a_bulk_message_reaches_each_consenting_contact_of_the_segment_once(
     assert "/support/unsubscribe/" in mail.message["List-Unsubscribe"]
     for nobody in ("refused", "bounced", "outside"):
         assert caught_for(sink, segment[nobody]) == []
+    # The person's export lists it.
+    with stack.sessions() as session:
+        data, _subject = export_person(session, segment["yes"], now=datetime.now(UTC))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        contact = json.loads(archive.read("person.json"))["contact"]
+    assert [(b["template"], b["status"]) for b in contact["bulk_messages"]] == [(template, "sent")]
     # The workflow run again (a retry, an operator's restart): nobody gets it twice.
     asyncio.run(run_again(stack, bulk_id))
     assert len(caught_for(sink, segment["yes"])) == 1
