@@ -19,7 +19,7 @@ RUN groupadd --system --gid 10001 tempodesk \
 
 WORKDIR /src
 COPY . .
-RUN pip install . && cd / && rm -rf /src
+RUN pip install -c requirements.lock . && cd / && rm -rf /src
 
 # var/ (TEMPODESK_VAR_DIR's default, relative to here) is the only place Tempodesk writes.
 WORKDIR /app

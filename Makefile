@@ -2,13 +2,15 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint bench bench-mail bench-desk reliability translations venv clean
+.PHONY: lock dev test lint bench bench-mail bench-desk reliability translations venv clean
 
-$(STAMP): pyproject.toml
+# Installs the versions pinned in requirements.lock (constraints: a dependency added to
+# pyproject.toml and not locked yet still installs); `make lock` writes it again.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
@@ -61,6 +63,10 @@ translations: $(STAMP)
 		--no-wrap -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-wrap
 	$(BIN)/pybabel compile -d web/translations --statistics
+
+## Pin the dependency set at the versions installed in .venv (after `make test` passed).
+lock: $(STAMP)
+	$(BIN)/python scripts/lock-requirements > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

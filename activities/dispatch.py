@@ -77,6 +77,10 @@ class Dispatch:
             except Exception:
                 log.warning("waking webhook %s failed; the worker's loop will", subscription_id)
 
+    async def delete_workflows(self, workflow_ids: list[str]) -> int:
+        """Delete these workflows' runs and histories (forgotten tickets: retention)."""
+        return await AsyncFacade(self.client).delete_workflows(workflow_ids)
+
     @activity.defn(name=ACT_MIGRATE_TICKET)
     async def migrate_ticket(self, input: MigrateTicketInput) -> MigrateTicketResult:
         """Ask one ticket to move to the migration's version; its report line is written."""

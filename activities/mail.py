@@ -53,6 +53,7 @@ from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import TemplateProblem
+from tempodesk.people import unsubscribe
 from tempodesk.people.addresses import e164, is_automated_address, is_mobile
 from tempodesk.telephony.sms_text import clean_body
 from tempodesk.tickets import ratings
@@ -232,6 +233,11 @@ class MailActivities:
             rating=ratings.template_rating(
                 self.settings.session_secret(), self.settings.public_url, ticket
             ),
+            unsubscribe_url=unsubscribe.link(
+                self.settings.session_secret(), self.settings.public_url, ticket.customer_email
+            )
+            if ticket.customer_email
+            else "",
         )
 
     @activity.defn(name=ACT_SEND_NOTICE)
@@ -494,6 +500,7 @@ class MailActivities:
         mail["Auto-Submitted"] = input.auto_submitted or "auto-generated"
         mail["X-Auto-Response-Suppress"] = "All"
         mail["X-Loop"] = sender.address
+        self._consent_headers(mail, input, address)
         mail.set_content(body)
         try:
             detail = self._send(mail, address, sender)
@@ -514,6 +521,18 @@ class MailActivities:
                 .values(delivery_status="sent", smtp_message_id=smtp_id, delivery_detail=detail)
             )
         return TemplateDelivery(address, message_id, "sent", smtp_id, detail)
+
+    def _consent_headers(self, mail: EmailMessage, input: SendTemplateInput, to: str) -> None:
+        """A non-essential mail to a customer carries the one-click unsubscribe link."""
+        if input.to_role != "customer":
+            return
+        with self.sessions() as session:
+            template = templates.get(session, input.template)
+        if template is None or template.essential:
+            return
+        secret, base = self.settings.session_secret(), self.settings.public_url
+        for name, value in unsubscribe.headers(secret, base, to).items():
+            mail[name] = value
 
     def _send(self, mail: EmailMessage, to: str, sender: Sender) -> str:
         return smtp.send(self.sessions, mail, to, sender, self.settings.smtp_timeout_seconds)

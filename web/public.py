@@ -6,17 +6,19 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from tempodesk.contracts import CustomerRef
+from tempodesk.core.db import transaction
 from tempodesk.core.ids import web_form_key
+from tempodesk.people import unsubscribe
 from tempodesk.tickets.form_fields import ContentRules
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
-from web import limits, release_db, runtime, submissions
+from web import csrf, limits, release_db, runtime, submissions
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext
 
@@ -155,3 +157,18 @@ def submitted() -> Any:
     if not number:
         return redirect(url_for("public.new"))
     return render_template("public/submitted.html", number=number)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is this page's credential; mail clients POST it (RFC 8058)
+def unsubscribe_page(token: str) -> Any:
+    """GET shows a button (a link prefetched by a mail scanner changes nothing); POST, from
+    the button or a mail client's one-click, refuses non-essential mail."""
+    address = unsubscribe.address_of(runtime().settings.session_secret(), token)
+    if address is None:
+        return render_template("public/unsubscribe.html", state="invalid"), 404
+    if request.method == "GET":
+        return render_template("public/unsubscribe.html", state="ask")
+    with transaction(runtime().sessions) as session:
+        unsubscribe.unsubscribe(session, address)
+    return render_template("public/unsubscribe.html", state="done")

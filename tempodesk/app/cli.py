@@ -19,8 +19,10 @@ from sqlalchemy import select
 from statemachines import DefinitionError
 from tempodesk.app import demo, logs
 from tempodesk.app.cli_mailbox import mailbox
+from tempodesk.app.cli_privacy import bulk, gdpr
 from tempodesk.app.cli_support import prepare as _prepare
 from tempodesk.app.cli_support import sessions as _sessions
+from tempodesk.app.doctor import doctor
 from tempodesk.core import audit
 from tempodesk.core.db import transaction, upgrade
 from tempodesk.core.models import PendingStart
@@ -228,11 +230,13 @@ def reset_totp(username: str) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--queues", default=None, help="tickets,mail,webhooks,telephony (TEMPODESK_WORKER_QUEUES).")
+def worker(queues: str | None) -> None:
     """Run a worker: ticket workflows, their activities and the mail queue."""
     from tempodesk.app.worker import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    overrides = {"worker_queues": queues} if queues else {}
+    asyncio.run(run_worker(get_settings(**overrides)))
 
 
 @main.command()
@@ -450,6 +454,10 @@ def _safe_url(url: str) -> str:
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
 
+
+main.add_command(gdpr)
+main.add_command(bulk)
+main.add_command(doctor)
 
 if __name__ == "__main__":
     main()

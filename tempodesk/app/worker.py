@@ -24,10 +24,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.bulk import BulkActivities
 from activities.dispatch import Dispatch
 from activities.mail import MailActivities
 from activities.mailbox import MailboxActivities
 from activities.migration import MigrationStore
+from activities.privacy import PrivacyActivities
 from activities.sms import SmsActivities
 from activities.tickets import TicketStore
 from activities.webhooks import WebhookActivities
@@ -42,13 +44,16 @@ from tempodesk.contracts import (
 from tempodesk.core.db import make_engine, make_session_factory, pool_options
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import AsyncFacade
+from tempodesk.core.temporal_client import connect
 from tempodesk.mail import mailboxes
 from tempodesk.mail.inbound import InboundService
 from tempodesk.tickets.intake import Intake
 from tempodesk.tickets.pending import resume_pending
 from tempodesk.webhooks import subscriptions as webhook_subscriptions
+from workflows.bulk import BulkMessageWorkflow
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.webhooks import WebhookWorkflow
 
@@ -80,6 +85,21 @@ ACTIVITY_SLOTS = {
     TELEPHONY_TASK_QUEUE: TELEPHONY_ACTIVITIES,
     WEBHOOK_TASK_QUEUE: WEBHOOK_ACTIVITIES,
 }
+TICKET_QUEUE_WORKFLOWS = [
+    TicketWorkflow,
+    ProcessMigrationWorkflow,
+    MailboxWorkflow,
+    WebhookWorkflow,
+    RetentionWorkflow,
+    BulkMessageWorkflow,
+]
+#: TEMPODESK_WORKER_QUEUES's names for the task queues.
+QUEUES = {
+    "tickets": TICKET_TASK_QUEUE,
+    "mail": MAIL_TASK_QUEUE,
+    "webhooks": WEBHOOK_TASK_QUEUE,
+    "telephony": TELEPHONY_TASK_QUEUE,
+}
 
 
 def activity_executors() -> dict[str, ThreadPoolExecutor]:
@@ -109,19 +129,19 @@ def build_workers(
     sessions: sessionmaker[Session],
     executors: Mapping[str, ThreadPoolExecutor],
 ) -> list[Worker]:
-    """The workers of a Tempodesk worker process (one per task queue, each with its
-    executor from :func:`activity_executors`); call it on the loop that runs them."""
-    mail = MailActivities(sessions, settings)
+    """The workers of a worker process (one per task queue, each with its executor from
+    :func:`activity_executors`); call it on the loop that runs them."""
     inbound = InboundService(settings, sessions, Intake(settings, sessions))
     mailbox = MailboxActivities(settings, sessions, inbound)
     migrations = MigrationStore(sessions)
     dispatch = Dispatch(client, migrations, mailbox, asyncio.get_running_loop())
     store = TicketStore(sessions, settings, dispatch.wake_webhooks)
     webhooks = WebhookActivities(sessions, settings)
+    privacy = PrivacyActivities(sessions, settings, dispatch.delete_workflows)
     tickets = Worker(
         client,
         task_queue=TICKET_TASK_QUEUE,
-        workflows=[TicketWorkflow, ProcessMigrationWorkflow, MailboxWorkflow, WebhookWorkflow],
+        workflows=TICKET_QUEUE_WORKFLOWS,
         activities=[
             store.open_ticket,
             store.project,
@@ -138,6 +158,7 @@ def build_workers(
             dispatch.migrate_ticket,
             dispatch.migrate_tickets,
             dispatch.poll_mailbox,
+            privacy.apply_retention,
         ],
         activity_executor=executors[TICKET_TASK_QUEUE],
         workflow_runner=SANDBOX,
@@ -145,8 +166,8 @@ def build_workers(
         max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
-    mail_activities = [mail.send_mail, mail.send_template, mail.prepare_template, mail.send_notice]
-    mailer = _activity_worker(client, settings, executors, MAIL_TASK_QUEUE, mail_activities)
+    mails = mail_activities(sessions, settings)
+    mailer = _activity_worker(client, settings, executors, MAIL_TASK_QUEUE, mails)
     hook_activities = [webhooks.pending, webhooks.send, webhooks.failed]
     hooks = _activity_worker(client, settings, executors, WEBHOOK_TASK_QUEUE, hook_activities)
     calls_and_sms = [
@@ -175,6 +196,32 @@ def _activity_worker(
     )
 
 
+def selected_queues(value: str) -> list[str]:
+    """The task queues named in ``TEMPODESK_WORKER_QUEUES`` (tickets, mail, webhooks,
+    telephony)."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        raise ValueError(f"worker queues must be among {', '.join(QUEUES)}: {value!r}")
+    return [QUEUES[name] for name in names]
+
+
+def mail_activities(sessions: sessionmaker[Session], settings: Settings) -> list[Any]:
+    """The mail queue's activities: a ticket's mail and bulk messages."""
+    mail = MailActivities(sessions, settings)
+    bulk = BulkActivities(sessions, settings)
+    return [
+        mail.send_mail,
+        mail.send_template,
+        mail.prepare_template,
+        mail.send_notice,
+        bulk.prepare,
+        bulk.pending,
+        bulk.send,
+        bulk.finish,
+    ]
+
+
 def precompile_workflow_modules() -> None:
     """The workflow sandbox imports the workflow modules afresh for every new workflow run.
     Where Python writes no bytecode (``PYTHONDONTWRITEBYTECODE``, read-only installs that
@@ -197,11 +244,10 @@ async def run_worker(
 ) -> None:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then finish in-flight tasks.
     ``ready`` is set once the workers poll and every mailbox has its workflow."""
+    queues = selected_queues(settings.worker_queues)
     precompile_workflow_modules()
     runtime, sdk_metrics = sdk_runtime() if settings.worker_metrics_port else (None, None)
-    client = await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, runtime=runtime
-    )
+    client = await connect(settings, runtime=runtime)
     engine = make_engine(settings.db_url, **pool_options(settings, worker=True))
     sessions = make_session_factory(engine)
     exporter = MetricsServer(settings, sessions, sdk_metrics) if runtime is not None else None
@@ -213,20 +259,24 @@ async def run_worker(
     temporal = AsyncFacade(client)
     executors = activity_executors()
     try:
-        workers = build_workers(client, settings, sessions, executors)
+        built = build_workers(client, settings, sessions, executors)
+        workers = [w for w in built if w.task_queue in queues]
         tasks = [asyncio.create_task(w.run()) for w in workers]
-        log.info(
-            "worker polling %s, %s, %s and %s",
-            TICKET_TASK_QUEUE,
-            MAIL_TASK_QUEUE,
-            WEBHOOK_TASK_QUEUE,
-            TELEPHONY_TASK_QUEUE,
-        )
-        await ensure_mailbox_workflows(temporal, sessions)
+        log.info("worker polling %s", ", ".join(queues))
+        # The tickets' worker also starts what the web left pending, keeps every mailbox
+        # polled and the retention schedule in place; workers of other queues do not.
+        loops = TICKET_TASK_QUEUE in queues
+        if loops:
+            await ensure_mailbox_workflows(temporal, sessions)
+            await ensure_retention(temporal, settings)
         if ready is not None:
             ready.set()
-        resumer = asyncio.create_task(resume_pending_starts(sessions, settings, temporal, stop))
-        phone = asyncio.create_task(follow_pbx(settings, sessions, stop))
+        resumer = asyncio.create_task(
+            resume_pending_starts(sessions, settings, temporal, stop) if loops else stop.wait()
+        )
+        phone = asyncio.create_task(
+            follow_pbx(settings, sessions, stop) if TELEPHONY_TASK_QUEUE in queues else stop.wait()
+        )
         await stop.wait()
         await resumer
         await phone
@@ -238,6 +288,17 @@ async def run_worker(
         if exporter is not None:
             exporter.close()
     engine.dispose()
+
+
+async def ensure_retention(temporal: AsyncFacade, settings: Settings) -> None:
+    """The retention schedule as the settings say; a failure is logged, not fatal (tickets
+    matter more than a daily clean-up; the next start tries again)."""
+    try:
+        await temporal.ensure_retention_schedule(
+            settings.retention_months, settings.retention_every_hours
+        )
+    except Exception:
+        log.exception("the retention schedule was not registered; the next start tries again")
 
 
 async def resume_pending_starts(

@@ -59,6 +59,36 @@ class Settings(BaseSettings):
     temporal_port: int = Field(7233, description="Port of the embedded Temporal dev server")
     temporal_ui_port: int = Field(8233, description="Port of the embedded Temporal UI")
     temporal_ui_url: str = Field("", description="Base URL of the Temporal UI for links")
+    temporal_tls: bool = Field(
+        False, description="Connect to Temporal over TLS (implied by an API key or TLS files)"
+    )
+    temporal_tls_ca_file: Path | None = Field(
+        None,
+        description="PEM of the CA that signed Temporal's server certificate (else the system's)",
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS (Temporal Cloud, a cluster)"
+    )
+    temporal_tls_key_file: Path | None = Field(None, description="PEM key of that certificate")
+    temporal_tls_server_name: str = Field("", description="Server name to verify, if not the host")
+    temporal_api_key: str = Field("", description="Temporal Cloud API key (instead of mTLS)")
+    payload_keys: str = Field(
+        "",
+        description="Encrypt workflow payloads (AES-256-GCM): base64 32-byte keys, "
+        "comma-separated; the first encrypts, all decrypt; empty: payloads are not encrypted",
+    )
+    worker_queues: str = Field(
+        "tickets,mail,webhooks",
+        description="Which task queues a worker process polls (comma-separated: tickets, mail, "
+        "webhooks), so each can be scaled apart",
+    )
+    retention_months: int = Field(
+        0, ge=0, description="Closed tickets older than this are forgotten by a schedule; 0: never"
+    )
+    retention_mode: str = Field(
+        "anonymise", description="What retention does to old closed tickets: anonymise | delete"
+    )
+    retention_every_hours: float = Field(24.0, gt=0, description="How often retention runs")
 
     web_host: str = "127.0.0.1"
     web_port: int = 8000

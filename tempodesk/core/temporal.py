@@ -13,6 +13,7 @@ exceptions below, never as Temporal's own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -20,8 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -61,6 +73,12 @@ from tempodesk.contracts import (
     TicketStartInput,
     WebhookRunInput,
 )
+from tempodesk.contracts.bulk import BULK_WORKFLOW, BulkRunInput
+from tempodesk.contracts.privacy import (
+    RETENTION_SCHEDULE_ID,
+    RETENTION_WORKFLOW,
+    RetentionRunInput,
+)
 from tempodesk.core import metrics
 from tempodesk.core.ids import (
     create_update_id,
@@ -70,8 +88,11 @@ from tempodesk.core.ids import (
     webhook_workflow_id,
 )
 from tempodesk.core.settings import Settings
+from tempodesk.core.temporal_client import connect
 
 T = TypeVar("T")
+DELETE_ATTEMPTS = 20  # a deleted run's history goes within a few seconds
+DELETE_PAUSE = 0.25
 
 
 class EngineUnavailable(RuntimeError):
@@ -374,6 +395,82 @@ class AsyncFacade:
             start_signal=SIGNAL_WEBHOOK_WAKE,
         )
 
+    async def start_bulk(self, bulk_id: int) -> None:
+        """Start a bulk message's sending workflow (or join the one running)."""
+        await self._start(BULK_WORKFLOW, BulkRunInput(bulk_id), id=f"bulk-{bulk_id}")
+
+    async def ensure_retention_schedule(self, months: int, every_hours: float) -> None:
+        """The schedule that starts the retention workflow every ``every_hours`` while
+        ``months`` > 0 (created, or its interval updated); removed when retention is off."""
+        handle = self.client.get_schedule_handle(RETENTION_SCHEDULE_ID)
+        if months <= 0:
+            with contextlib.suppress(RPCError):
+                await handle.delete()
+            return
+        interval = ScheduleIntervalSpec(every=timedelta(hours=every_hours))
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                RETENTION_WORKFLOW,
+                RetentionRunInput(),
+                id=RETENTION_SCHEDULE_ID,
+                task_queue=TICKET_TASK_QUEUE,
+            ),
+            spec=ScheduleSpec(intervals=[interval]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        )
+        try:
+            await self.client.create_schedule(RETENTION_SCHEDULE_ID, schedule)
+        except ScheduleAlreadyRunningError:
+
+            def updated(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            await handle.update(updated)
+        except RPCError as exc:
+            raise _engine_error(exc) from None
+
+    async def delete_workflows(self, workflow_ids: list[str]) -> int:
+        """Delete every run of these workflows with its history (a running one is terminated
+        first, by Temporal); the runs deleted. For forgetting a person: histories hold their
+        address and words until the namespace's retention otherwise."""
+        deleted = 0
+        for workflow_id in workflow_ids:
+            deleted += await self._delete_current(workflow_id)
+            try:
+                async for run in self.client.list_workflows(f'WorkflowId = "{workflow_id}"'):
+                    deleted += await self._delete_run(run.id, run.run_id)
+            except RPCError as exc:
+                raise _engine_error(exc) from None
+        return deleted
+
+    async def _delete_current(self, workflow_id: str) -> int:
+        """Delete the current run by its run id until it is gone: Temporal ignores a
+        deletion while a run that has just closed still has close tasks pending."""
+        deleted = 0
+        for _ in range(DELETE_ATTEMPTS):
+            try:
+                run = await self.client.get_workflow_handle(workflow_id).describe()
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return deleted
+                raise _engine_error(exc) from None
+            deleted = max(deleted, await self._delete_run(workflow_id, run.run_id))
+            await asyncio.sleep(DELETE_PAUSE)
+        return deleted
+
+    async def _delete_run(self, workflow_id: str, run_id: str) -> int:
+        request = DeleteWorkflowExecutionRequest(
+            namespace=self.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+        )
+        try:
+            await self.client.workflow_service.delete_workflow_execution(request)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return 0
+            raise _engine_error(exc) from None
+        return 1
+
     async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
         """Start a workflow on the tickets' queue, or join the one running under ``id``."""
         try:
@@ -420,9 +517,7 @@ class TemporalFacade:
         async with self._connecting:
             if self._async is None:
                 try:
-                    client = await Client.connect(
-                        self.settings.temporal_target, namespace=self.settings.temporal_namespace
-                    )
+                    client = await connect(self.settings)
                 except Exception as exc:
                     raise EngineUnavailable(f"The ticket engine is unavailable: {exc}") from None
                 self._async = AsyncFacade(client)
@@ -486,6 +581,13 @@ class TemporalFacade:
     def wake_webhook(self, subscription_id: int) -> None:
         """Have the subscription's delivery workflow send what waits (a test ping)."""
         self._call(self._on_loop(lambda e: e.wake_webhook(subscription_id)))
+
+    def start_bulk(self, bulk_id: int) -> None:
+        self._call(self._on_loop(lambda e: e.start_bulk(bulk_id)))
+
+    def delete_workflows(self, workflow_ids: list[str]) -> int:
+        """Delete these workflows' runs and histories (see ``AsyncFacade.delete_workflows``)."""
+        return self._call(self._on_loop(lambda e: e.delete_workflows(workflow_ids)))
 
     def start_migration(self, migration_id: int) -> None:
         self._call(self._on_loop(lambda e: e.start_migration(migration_id)))

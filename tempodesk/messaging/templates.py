@@ -57,6 +57,7 @@ VARIABLES: list[tuple[str, str]] = [
         "Where the customer rates the answer (set by an ask_rating effect), one link per score",
     ),
     ("helpdesk.name", "The name of the helpdesk (the sender name)"),
+    ("unsubscribe_url", "Where the customer refuses non-essential mail (one click)"),
 ]
 
 
@@ -113,6 +114,7 @@ def sample_context(definition: ProcessDefinition | None = None) -> dict[str, Any
             ],
         },
         "helpdesk": {"name": "Tempodesk Support"},
+        "unsubscribe_url": "https://desk.example.com/support/unsubscribe/SAMPLE",
     }
 
 
@@ -127,6 +129,7 @@ def ticket_context(
     message_body: str = "",
     customer_state_label: str = "",
     rating: dict[str, Any] | None = None,
+    unsubscribe_url: str = "",
 ) -> dict[str, Any]:
     """The context for rendering a template about a real ticket (plain data only)."""
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
@@ -173,6 +176,7 @@ def ticket_context(
         "portal_link": f"{public_url}/portal/tickets/{ticket.number}",
         "rating": rating or {"url": "", "links": []},
         "helpdesk": {"name": helpdesk_name},
+        "unsubscribe_url": unsubscribe_url,
     }
 
 

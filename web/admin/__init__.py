@@ -65,6 +65,7 @@ from web.admin import forms as _forms  # noqa: E402,F401
 from web.admin import mailboxes as _mailboxes  # noqa: E402,F401
 from web.admin import migrations as _migrations  # noqa: E402,F401
 from web.admin import ops as _ops  # noqa: E402,F401
+from web.admin import privacy as _privacy  # noqa: E402,F401
 from web.admin import process_editors as _process_editors  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
 from web.admin import quarantine as _quarantine  # noqa: E402,F401

@@ -102,6 +102,7 @@ LABELS = [
     N_("Where the customer reads the ticket in the portal"),
     N_("Where the customer rates the answer (set by an ask_rating effect), one link per score"),
     N_("The name of the helpdesk (the sender name)"),
+    N_("Where the customer refuses non-essential mail (one click)"),
     # what each effect of a process action does
     N_("Reply to the customer by email with the text of a long-text field."),
     N_("Post the reply in the customer portal only; the email (from a template) just links to it."),

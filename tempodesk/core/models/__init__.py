@@ -23,7 +23,14 @@ from .channels import (
 from .desk import DeskLayout, Draft, Follow, Presence, SavedFilter, TicketRead
 from .forms import WebForm
 from .knowledge import KbArticle, KbArticleLink, KbCategory, KbPage, KbSettings
-from .messaging import CannedAnswer, MessageTemplate, TemplateRevision, TemplateText
+from .messaging import (
+    BulkMessage,
+    BulkRecipient,
+    CannedAnswer,
+    MessageTemplate,
+    TemplateRevision,
+    TemplateText,
+)
 from .people import (
     ApiToken,
     Contact,
@@ -62,6 +69,8 @@ __all__ = [
     "AuditEntry",
     "AutoMailLog",
     "Base",
+    "BulkMessage",
+    "BulkRecipient",
     "BusinessCalendar",
     "CannedAnswer",
     "Channel",

@@ -5,8 +5,9 @@ answers.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -80,3 +81,36 @@ class CannedAnswer(Base):
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class BulkMessage(Base):
+    """A non-essential template sent once to every consenting contact of a segment (by the
+    ``BulkMessageWorkflow``); its recipients are rows, so each contact gets it once."""
+
+    __tablename__ = "bulk_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    # The segment: {"organisation": name or None, "language": code or None}.
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class BulkRecipient(Base):
+    """One contact of a bulk message: pending, then sent, skipped (consent withdrawn since)
+    or failed; (bulk message, contact) is unique, which makes the sending exactly once."""
+
+    __tablename__ = "bulk_recipients"
+    __table_args__ = (
+        UniqueConstraint("bulk_id", "contact_id"),
+        Index("ix_bulk_recipients_waiting", "bulk_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_messages.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

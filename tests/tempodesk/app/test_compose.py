@@ -28,7 +28,8 @@ DOCKERFILE = ROOT / "Dockerfile"
 
 POSTGRES, TEMPORAL, SETUP, TEMPORAL_UI = "postgres", "temporal", "temporal-setup", "temporal-ui"
 MAIL, MIGRATE, WORKER, WEB = "mailpit", "migrate", "worker", "web"
-APP_SERVICES = (WEB, WORKER, MIGRATE)
+WORKERS = (WORKER, "worker-mail", "worker-webhooks")
+APP_SERVICES = (WEB, *WORKERS, MIGRATE)
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
 VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -248,7 +249,7 @@ def test_app_services_run_commands_the_tempodesk_cli_has() -> None:
     from tempodesk.app.cli import main
 
     assert service(MIGRATE)["command"] == ["tempodesk", "db", "upgrade"]
-    assert service(WORKER)["command"] == ["tempodesk", "worker"]
+    assert service(WORKER)["command"][:2] == ["tempodesk", "worker"]
     assert "worker" in main.commands
     db = main.commands["db"]
     assert "upgrade" in db.commands  # type: ignore[attr-defined]
@@ -259,9 +260,22 @@ def test_app_services_run_commands_the_tempodesk_cli_has() -> None:
 
 
 def test_worker_scales_without_container_name_or_host_ports() -> None:
-    worker = service(WORKER)
-    assert "container_name" not in worker
-    assert not worker.get("ports")
+    for name in WORKERS:
+        worker = service(name)
+        assert "container_name" not in worker
+        assert not worker.get("ports")
+
+
+def test_the_worker_services_poll_every_task_queue_once_each() -> None:
+    from tempodesk.app.worker import QUEUES, selected_queues
+
+    polled = []
+    for name in WORKERS:
+        command = service(name)["command"]
+        assert command[:3] == ["tempodesk", "worker", "--queues"]
+        assert environment(name) == environment(WEB)
+        polled += selected_queues(command[3])
+    assert sorted(polled) == sorted(QUEUES.values())
 
 
 def test_published_ports_bind_to_loopback_only() -> None:
@@ -317,7 +331,10 @@ def test_dockerfile_default_command_is_the_web_service_command() -> None:
 def test_dockerfile_installs_the_project_as_non_root_without_secrets() -> None:
     instructions = dockerfile_instructions()
     assert instructions[0] == ("FROM", "python:3.11-slim")
-    assert any(kw == "RUN" and "pip install ." in rest for kw, rest in instructions)
+    # The project, at the versions make test passed with (requirements.lock).
+    assert any(
+        kw == "RUN" and "pip install -c requirements.lock . " in rest for kw, rest in instructions
+    )
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     for keyword, rest in instructions:
