@@ -230,7 +230,9 @@ def reset_totp(username: str) -> None:
 
 
 @main.command()
-@click.option("--queues", default=None, help="tickets,mail,webhooks,telephony (TEMPODESK_WORKER_QUEUES).")
+@click.option(
+    "--queues", default=None, help="tickets,mail,webhooks,telephony (TEMPODESK_WORKER_QUEUES)."
+)
 def worker(queues: str | None) -> None:
     """Run a worker: ticket workflows, their activities and the mail queue."""
     from tempodesk.app.worker import run_worker
