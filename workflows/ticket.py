@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.opening import open_in_one_step, open_in_three_steps
     from workflows.ticket_migration import TicketMigration
+    from workflows.ticket_relations import TicketRelations
     from workflows.ticket_signals import TicketSignals
 
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
@@ -61,7 +62,7 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 
 @workflow.defn
-class TicketWorkflow(TicketSignals, TicketMigration):
+class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:
         # Built here, not in run(): an Update can be handled before run() starts.
@@ -228,6 +229,8 @@ class TicketWorkflow(TicketSignals, TicketMigration):
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
+        if self._t.merged_into:
+            return None  # merged: in no state of its process, its run ends
         timeout = self._process.definition.state(self._t.state).timeout
         if timeout is None or not self._t.state_entered_at:
             return None

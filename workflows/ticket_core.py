@@ -61,6 +61,8 @@ class TicketCore:
 
     @property
     def _finished(self) -> bool:
+        if self._t.merged_into:  # merged into another ticket: in no state of its process
+            return True
         return self._process.definition.state(self._t.state).final
 
     def _check(self, input: PerformActionInput) -> tuple[ActionSpec, dict[str, Any]] | Rejection:

@@ -107,6 +107,8 @@ class TicketSnapshot:
     rated_at: str = ""
     rating_key: str = ""
     sla: SlaState = field(default_factory=SlaState)  # the pinned policy and its clocks
+    merged_into: str = ""  # merged: the ticket that took its messages (state "merged")
+    merged_from: list[str] = field(default_factory=list)  # tickets merged into this one
 
     @classmethod
     def opening(

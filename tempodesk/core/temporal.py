@@ -41,12 +41,15 @@ from tempodesk.contracts import (
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
+    UPDATE_MERGE_INTO,
     UPDATE_PERFORM_ACTION,
     WEBHOOK_WORKFLOW,
     ConfirmCreatedInput,
     ConfirmCreatedResult,
     CustomerMessageInput,
     MailboxPollInput,
+    MergeTicketInput,
+    MergeTicketResult,
     MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
@@ -84,6 +87,10 @@ class OpeningFailed(EngineUnavailable):
 
 class TicketNotFound(LookupError):
     pass
+
+
+class MergeRefused(Exception):
+    """The ticket refused to be merged (the workflow's reason, in English)."""
 
 
 class ActionRejected(Exception):
@@ -181,6 +188,26 @@ class AsyncFacade:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise ActionRejected(Rejection("closed")) from None
+            raise _engine_error(exc) from None
+        return result
+
+    async def merge_ticket(
+        self, number: str, request: MergeTicketInput, request_id: str | None = None
+    ) -> MergeTicketResult:
+        """Ask ticket ``number`` to merge into ``request.into`` (it tells the survivor). The
+        same ``request_id`` twice merges once."""
+        handle = self.client.get_workflow_handle(ticket_workflow_id(number))
+        try:
+            result: MergeTicketResult = await handle.execute_update(
+                UPDATE_MERGE_INTO, request, id=request_id, result_type=MergeTicketResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise MergeRefused(getattr(exc.cause, "message", str(exc))) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise MergeRefused(f"Ticket {number} is closed; it cannot be merged.") from None
             raise _engine_error(exc) from None
         return result
 
@@ -329,6 +356,11 @@ class TemporalFacade:
         self, number: str, request: PerformActionInput, request_id: str | None = None
     ) -> PerformActionResult:
         return self._call(self._on_loop(lambda e: e.perform_action(number, request, request_id)))
+
+    def merge_ticket(
+        self, number: str, request: MergeTicketInput, request_id: str | None = None
+    ) -> MergeTicketResult:
+        return self._call(self._on_loop(lambda e: e.merge_ticket(number, request, request_id)))
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""

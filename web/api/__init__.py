@@ -3,7 +3,17 @@
 One module per resource; importing them adds their routes to the blueprint.
 """
 
-from web.api import inbound, kb, openapi, orders, processes, tickets, webhooks
+from web.api import inbound, kb, openapi, orders, processes, relations, tickets, webhooks
 from web.api.common import bp
 
-__all__ = ["bp", "inbound", "kb", "openapi", "orders", "processes", "tickets", "webhooks"]
+__all__ = [
+    "bp",
+    "inbound",
+    "kb",
+    "openapi",
+    "orders",
+    "processes",
+    "relations",
+    "tickets",
+    "webhooks",
+]

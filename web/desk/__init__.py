@@ -11,6 +11,7 @@ from web.desk import caught_mail as _caught_mail  # noqa: F401
 from web.desk import filters as _filters  # noqa: F401
 from web.desk import lists as _lists  # noqa: F401
 from web.desk import profile as _profile  # noqa: F401
+from web.desk import relations as _relations  # noqa: F401
 from web.desk import sla as _sla  # noqa: F401
 from web.desk import states as _states  # noqa: F401
 from web.desk import ticket as _ticket  # noqa: F401

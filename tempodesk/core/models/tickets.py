@@ -88,6 +88,8 @@ class Ticket(Base):
     sla: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
     sla_breached: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Merged into another ticket (state category "merged"): the pointer its pages answer with.
+    merged_into: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()

@@ -1,0 +1,46 @@
+"""The ticket relations part of the API's OpenAPI description (merged into
+``web.api.openapi``): merging a ticket into another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web.api.openapi_parts import _answer, _body, _error, _object, _operation, _ref, _text
+
+NUMBER = {"name": "number", "in": "path", "required": True, "schema": _text()}
+
+RELATION_SCHEMAS: dict[str, Any] = {
+    "MergeRequest": _object(
+        {
+            "into": _text("The number of the ticket that stays (it takes the messages)."),
+            "request_id": _text("Send the same id again to merge once."),
+        },
+        ("into",),
+    ),
+    "Merged": _object(
+        {"merged_into": _text(), "ticket": _ref("TicketDetail")}, ("merged_into", "ticket")
+    ),
+}
+
+RELATION_PATHS: dict[str, Any] = {
+    "/tickets/{number}/merge": {
+        "post": _operation(
+            "Merge this ticket into another: its messages and events show on that ticket, it "
+            "ends in the state merged and answers with merged_into; mail to it follows.",
+            {
+                "200": _answer("Merged; the ticket that stays.", _ref("Merged")),
+                "400": _error("The body is not a JSON object."),
+                "404": _error("No such ticket, or not yours to see."),
+                "409": _error(
+                    "Refused (code merge_refused): the other ticket is unknown, "
+                    "closed, or the same; this one is closed."
+                ),
+                "422": _error("'into' is missing."),
+                "503": _error("The engine did not answer; retry with the same request_id."),
+            },
+            operationId="mergeTicket",
+            parameters=[NUMBER],
+            requestBody=_body("MergeRequest"),
+        )
+    },
+}
