@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ticket_migration import TicketMigration
     from workflows.ticket_relations import TicketRelations
     from workflows.ticket_signals import TicketSignals
+    from workflows.ticket_triggers import TicketTriggers
 
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
 # A patch, not the start input, decides: during a rolling deploy an old worker may run a
@@ -62,7 +63,7 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 
 @workflow.defn
-class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
+class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations, TicketTriggers):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:
         # Built here, not in run(): an Update can be handled before run() starts.
@@ -73,7 +74,9 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
         self._t = input.restored or TicketSnapshot.opening(
             input, initial.id, initial.label, initial.category, workflow.now().isoformat()
         )
-        self._machine, _ = self._process.machine(self._t.state)
+        # A merged ticket restored (a late rating) is in no state of its process: its run ends.
+        at = self._process.definition.initial if self._t.merged_into else self._t.state
+        self._machine, _ = self._process.machine(at)
         self._lock = asyncio.Lock()
         self._events: list[TicketEventRecord] = []
         self._links: list[MessageLink] = []
@@ -82,6 +85,8 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
         self._answers = Answers(input.answered)
         self._events_this_run = 0
         self._search = SearchIndex()
+        self._triggers = list(input.triggers)
+        self._trigger_depth = 0
         if input.reopen and input.restored is not None:
             self._reopen()  # the customer wrote again: before anything (their message too)
 
@@ -125,6 +130,7 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
                     outbox=self._outbox,
                     seen_messages=self._seen,
                     answered=self._answers.kept,
+                    triggers=self._triggers,
                     reopen=False,  # reopened once, when this ticket's run began
                 )
             )
@@ -193,6 +199,10 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRelations):
         self._ready = True
         if input.spam:
             await self._mark_spam()
+        elif self._triggers:
+            await self._triggered("created", seq)
+            if self._events:
+                await self._project()
 
     async def _open_in_three_steps(self, input: TicketStartInput) -> None:
         """How tickets opened before ``ONE_STEP_OPEN``: replayed, never chosen for new ones."""

@@ -103,7 +103,7 @@ class TicketSignals(TicketCore):
                     author=author,
                 )
             )
-            self._record(
+            seq = self._record(
                 CUSTOMER_MESSAGE,
                 actor=author,
                 from_state=before,
@@ -111,4 +111,6 @@ class TicketSignals(TicketCore):
                 message_id=input.message_id,
                 data={"auto_reply": True} if input.auto_reply else None,
             )
+            if not input.auto_reply:
+                await self._triggered(CUSTOMER_MESSAGE, seq)
             await self._project()

@@ -37,6 +37,7 @@ from tempodesk.contracts import (
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
     SIGNAL_SLA_CHANGED,
+    SIGNAL_TRIGGERS_CHANGED,
     SIGNAL_WEBHOOK_WAKE,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
@@ -372,6 +373,13 @@ class TemporalFacade:
         change = SlaChangedInput(reason)
         return self._call(
             self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_SLA_CHANGED, change))
+        )
+
+    def triggers_changed(self, numbers: list[str], change: Any) -> list[str]:
+        """Tell open tickets the triggers changed (``TriggersChangedInput``: the whole list);
+        the numbers whose workflow had ended."""
+        return self._call(
+            self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_TRIGGERS_CHANGED, change))
         )
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:

@@ -29,6 +29,17 @@ def until_absorbed(stack: Stack, number: str, merged: str) -> dict[str, Any]:
     raise AssertionError(f"{number} never took {merged}")
 
 
+def post_ticket(stack: Stack, subject: str) -> str:
+    response = stack.client().post(
+        "/api/v1/tickets",
+        json={"subject": subject, "body": "Hello.", "customer": {"email": someone()}},
+        headers=stack.api(),
+    )
+    assert response.status_code == 201, response.get_json()
+    number: str = response.get_json()["number"]
+    return number
+
+
 def two_tickets(stack: Stack) -> tuple[str, str, str]:
     sender = someone()
     goes = post(stack, mail(sender, body="The lid is cracked.\n")).get_json()["ticket"]

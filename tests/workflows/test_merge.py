@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
 
 from tempodesk.contracts import (
     MERGED,
+    TICKET_TASK_QUEUE,
     Actor,
     MergeTicketInput,
     PerformActionInput,
+    TicketStartInput,
 )
 from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
@@ -110,3 +113,23 @@ async def test_a_ticket_cannot_be_merged_into_itself(wf: WorkflowEnv) -> None:
     with pytest.raises(WorkflowUpdateFailedError):
         await merge(wf, goes.number, goes.number)
     assert wf.stubs.latest(goes.number).merged_into == ""
+
+
+async def test_a_merged_ticket_restored_for_a_late_signal_ends_at_once(wf: WorkflowEnv) -> None:
+    goes, stays = wf.start_input(), wf.start_input(message_id=2)
+    await wf.create(goes)
+    await wf.create(stays)
+    await merge(wf, goes.number, stays.number)
+    await handle(wf, goes.number).result()
+    merged = wf.stubs.latest(goes.number)
+
+    restored = TicketStartInput.restoring(goes.process, merged)
+    again = await wf.client.start_workflow(
+        TicketWorkflow.run,
+        restored,
+        id=ticket_workflow_id(goes.number),
+        task_queue=TICKET_TASK_QUEUE,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    result = await again.result()
+    assert result.state == MERGED

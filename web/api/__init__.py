@@ -3,7 +3,7 @@
 One module per resource; importing them adds their routes to the blueprint.
 """
 
-from web.api import inbound, kb, openapi, orders, processes, relations, tickets, webhooks
+from web.api import inbound, kb, openapi, orders, processes, relations, tickets, triggers, webhooks
 from web.api.common import bp
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "processes",
     "relations",
     "tickets",
+    "triggers",
     "webhooks",
 ]

@@ -1,5 +1,5 @@
-"""The ticket relations part of the API's OpenAPI description (merged into
-``web.api.openapi``): merging a ticket into another."""
+"""The ticket relations and triggers part of the API's OpenAPI description (merged into
+``web.api.openapi``): merging a ticket into another; the admins' triggers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,24 @@ RELATION_SCHEMAS: dict[str, Any] = {
             "request_id": _text("Send the same id again to merge once."),
         },
         ("into",),
+    ),
+    "Trigger": _object(
+        {
+            "id": {"type": "integer"},
+            "name": _text(),
+            "on": _text(enum=["created", "customer_message", "state_changed", "assigned"]),
+            "enabled": {"type": "boolean"},
+            "conditions": {"type": "array", "items": {"type": "object"}},
+            "actions": {"type": "array", "items": {"type": "object"}},
+        },
+        ("name", "on", "actions"),
+    ),
+    "Triggers": _object(
+        {
+            "triggers": {"type": "array", "items": _ref("Trigger")},
+            "open_tickets_told": {"type": "boolean"},
+        },
+        ("triggers",),
     ),
     "Merged": _object(
         {"merged_into": _text(), "ticket": _ref("TicketDetail")}, ("merged_into", "ticket")
@@ -42,5 +60,23 @@ RELATION_PATHS: dict[str, Any] = {
             parameters=[NUMBER],
             requestBody=_body("MergeRequest"),
         )
+    },
+    "/triggers": {
+        "get": _operation(
+            "Every trigger, in order (admins).",
+            {"200": _answer("The triggers.", _ref("Triggers")), "403": _error("Not an admin.")},
+            operationId="listTriggers",
+        ),
+        "put": _operation(
+            "Replace every trigger (admins), in order; open tickets are told.",
+            {
+                "200": _answer("Stored.", _ref("Triggers")),
+                "400": _error("The body is not a JSON object."),
+                "403": _error("Not an admin."),
+                "422": _error("A trigger is not valid (fields by index: 1.on)."),
+            },
+            operationId="replaceTriggers",
+            requestBody=_body("Triggers"),
+        ),
     },
 }

@@ -35,6 +35,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .routing import Trigger
 from .sla import BusinessCalendar, SlaPolicy
 from .tickets import (
     Attachment,
@@ -91,6 +92,7 @@ __all__ = [
     "TicketEvent",
     "TicketRating",
     "TicketRead",
+    "Trigger",
     "User",
     "WebForm",
     "WebhookDelivery",
