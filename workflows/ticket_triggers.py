@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from statemachines import Rejection
     from statemachines.triggers import MAX_DEPTH, MAX_PER_HOUR, holds, ticket_values
-    from tempodesk.contracts import SYSTEM, PerformActionInput
+    from tempodesk.contracts import SYSTEM, OutboundMail, PerformActionInput
     from tempodesk.contracts.triggers import TriggersChangedInput, TriggerSpec
     from workflows.ticket_core import TicketCore
 
@@ -64,6 +64,7 @@ class TicketTriggers(TicketCore):
         done: list[dict[str, Any]] = []
         assignee = self._t.assignee
         performs: list[str] = []
+        templates: list[tuple[str, str]] = []
         for action in spec.actions:
             if action.type == "set_priority":
                 self._t.priority = int(action.value)
@@ -73,11 +74,27 @@ class TicketTriggers(TicketCore):
                 self._t.assignee = str(action.value) or None
             elif action.type == "perform":
                 performs.append(str(action.value))
+            elif action.type == "send_template":
+                templates.append((str(action.value), action.name or "customer"))
             else:
                 continue
             done.append({"type": action.type, "name": action.name, "value": action.value})
         data = {"trigger": spec.id, "name": spec.name, "on": event, "cause": cause}
         seq = self._record("trigger_fired", actor="system", data={**data, "actions": done})
+        for template, to_role in templates:  # sent by the run loop, as an action's would be
+            self._outbox.append(
+                OutboundMail(
+                    message_id=0,
+                    event_seq=seq,
+                    to="",
+                    author="system",
+                    kind="template",
+                    template=template,
+                    to_role=to_role,
+                    action_id=f"trigger-{spec.id}",
+                    action_label=spec.name,
+                )
+            )
         if self._t.assignee != assignee:
             await self._triggered("assigned", seq)
         for action_id in performs:

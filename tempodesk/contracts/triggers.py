@@ -16,9 +16,9 @@ class TriggerCondition:
 
 @dataclass
 class TriggerActionSpec:
-    type: str  # set_priority | set_field | assign | perform
+    type: str  # set_priority | set_field | assign | perform | send_template
     value: Any = ""
-    name: str = ""  # set_field: the field's name
+    name: str = ""  # set_field: the field's name; send_template: to whom (default customer)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from statemachines.definition import RECIPIENTS
 from statemachines.triggers import ACTIONS, EVENTS, OPS
 from tempodesk.contracts.triggers import TriggerActionSpec, TriggerCondition, TriggerSpec
 from tempodesk.core.models import Ticket, Trigger
@@ -144,8 +145,12 @@ def _action(part: Any, key: str) -> dict[str, Any]:
         raise TriggersInvalid({key: "A priority from 1 to 4."})
     if kind == "set_field" and (not isinstance(name, str) or not name or len(name) > 64):
         raise TriggersInvalid({key: "set_field needs the field's 'name'."})
-    if kind in ("assign", "perform") and (not isinstance(value, str) or len(value) > 64):
-        raise TriggersInvalid({key: "'value' is an agent's username or an action's id."})
+    if kind in ("assign", "perform", "send_template") and (
+        not isinstance(value, str) or len(value) > 64
+    ):
+        raise TriggersInvalid({key: "'value' is a username, an action's or a template's id."})
+    if kind == "send_template" and name not in ("", *RECIPIENTS):
+        raise TriggersInvalid({key: f"'name' (to whom) is one of {', '.join(RECIPIENTS)}."})
     if not isinstance(value, (str, int)) or len(str(value)) > 500:
         raise TriggersInvalid({key: "'value' is a short text or a number."})
     return {"type": kind, "value": value, "name": name if isinstance(name, str) else ""}

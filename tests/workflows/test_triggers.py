@@ -105,3 +105,21 @@ async def test_a_trigger_fires_once_per_event_even_when_told_its_list_again(
     await act(wf, start.number, "comment", body=43)  # after continue-as-new, nothing refires
     causes = [e.data["cause"] for e in fired(wf, start.number)]
     assert len(causes) == len(set(causes)) == 2
+
+
+async def test_a_trigger_sends_a_template_through_the_outbox(wf: WorkflowEnv) -> None:
+    welcome = TriggerSpec(
+        3, "Welcome", "created", [], [TriggerActionSpec("send_template", "welcome")]
+    )
+    start = wf.start_input(triggers=[welcome])
+    await wf.create(start)
+
+    async def sent() -> bool:
+        return any(
+            (t.ticket_number, t.template, t.to_role) == (start.number, "welcome", "customer")
+            for t in wf.stubs.templates
+        )
+
+    await until(sent)
+    (event,) = fired(wf, start.number)
+    assert event.data["actions"] == [{"type": "send_template", "name": "", "value": "welcome"}]
