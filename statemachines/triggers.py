@@ -15,7 +15,7 @@ class Condition(Protocol):
     value: Any
 
 
-EVENTS = ("created", "customer_message", "state_changed", "assigned")
+EVENTS = ("created", "customer_message", "state_changed", "assigned", "sla_warning")
 OPS = ("is", "is_not", "contains", "in")
 ACTIONS = ("set_priority", "set_field", "assign", "perform", "send_template")
 #: A trigger's action may cause another event (a process action moves the state): followed

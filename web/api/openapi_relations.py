@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from statemachines.triggers import EVENTS
 from web.api.openapi_parts import _answer, _body, _error, _object, _operation, _ref, _text
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": _text()}
@@ -21,7 +22,9 @@ RELATION_SCHEMAS: dict[str, Any] = {
         {
             "id": {"type": "integer"},
             "name": _text(),
-            "on": _text(enum=["created", "customer_message", "state_changed", "assigned"]),
+            "on": _text(
+                enum=["created", "customer_message", "state_changed", "assigned", "sla_warning"]
+            ),
             "enabled": {"type": "boolean"},
             "conditions": {"type": "array", "items": {"type": "object"}},
             "actions": {"type": "array", "items": {"type": "object"}},
