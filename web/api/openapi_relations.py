@@ -22,9 +22,7 @@ RELATION_SCHEMAS: dict[str, Any] = {
         {
             "id": {"type": "integer"},
             "name": _text(),
-            "on": _text(
-                enum=["created", "customer_message", "state_changed", "assigned", "sla_warning"]
-            ),
+            "on": _text(enum=list(EVENTS)),
             "enabled": {"type": "boolean"},
             "conditions": {"type": "array", "items": {"type": "object"}},
             "actions": {"type": "array", "items": {"type": "object"}},
