@@ -76,6 +76,11 @@ def test_a_merged_tickets_messages_and_events_show_on_the_survivor(stack: Stack)
             .where(Message.sender_role == "customer")
         )
     assert counted == 2  # nothing lost, nothing twice
+    desk = stack.login("agent1")
+    listed = desk.get(f"/desk/search?q={goes}")
+    assert listed.status_code == 200 and goes in listed.get_data(as_text=True)
+    page = desk.get(f"/desk/tickets/{goes}").get_data(as_text=True)
+    assert f'id="merged-into">{stays}<' in page
 
 
 def test_mail_to_a_merged_ticket_follows_to_the_survivor(stack: Stack) -> None:
