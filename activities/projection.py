@@ -52,13 +52,16 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
             outcome, message_id = event.data["call_outcome"], event.message_id
             calls.note_outcome(session, snap.number, event.seq, outcome, message_id)
     for link in input.messages:
-        _attach(session, snap.number, link)
+        _attach(session, snap.number, link, snap.merged_into)
     if any(link.sender_role == "agent" and not link.internal for link in input.messages):
         _keep_first_response_at(session, snap.number)
+    moved = _move_merged_messages(session, snap, input.events)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
     # search finds it by.
     if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
         index_search_text(session, snap.number)
+    if moved:
+        index_search_text(session, moved)
     return webhook_events.queue(session, input)
 
 
@@ -92,6 +95,7 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "rating_agent": fit(snap.rating_agent, Ticket.rating_agent) or None,
         "rating_score": snap.rating_score or None,
         "rated_at": _parse_time(snap.rated_at) if snap.rated_at else None,
+        "merged_into": snap.merged_into or None,
         **_sla_columns(snap),
     }
     upsert(
@@ -195,17 +199,46 @@ def _write_rating(session: Session, number: str, event: TicketEventRecord) -> No
     )
 
 
-def _attach(session: Session, number: str, link: MessageLink) -> None:
-    """Put a stored message on the timeline. Only a message stored for this very ticket."""
+def _move_merged_messages(
+    session: Session, snap: TicketSnapshot, events: list[TicketEventRecord]
+) -> str:
+    """A merge (either half: the merged ticket's ``merged`` event, the survivor's
+    ``merged_in``) moves the merged ticket's messages to the survivor: by ticket number, so
+    the second half, a retry or a late write moves nothing twice. The survivor to re-index."""
+    for event in events:
+        if event.kind == "merged":
+            source, survivor = snap.number, str(event.data.get("into", ""))
+        elif event.kind == "merged_in":
+            source, survivor = str(event.data.get("ticket", "")), snap.number
+        else:
+            continue
+        if source and survivor:
+            session.execute(
+                update(Message)
+                .where(Message.ticket_number == source)
+                .values(ticket_number=survivor)
+            )
+            # Only the survivor's own projection re-indexes it: the merged ticket's half
+            # touches no row of the survivor's (two halves at once must not deadlock).
+            return survivor if survivor == snap.number else ""
+    return ""
+
+
+def _attach(session: Session, number: str, link: MessageLink, merged_into: str = "") -> None:
+    """Put a stored message on the timeline. Only a message stored for this very ticket, or
+    for a ticket merged into it (a message the merged ticket passed on), which moves here; a
+    merged ticket's last mail (its outbox drains after the merge) moves to the survivor."""
+    merged = select(Ticket.number).where(Ticket.merged_into == number).scalar_subquery()
     message = session.scalar(
         select(Message)
         .where(Message.id == link.message_id)
-        .where(Message.ticket_number == number)
+        .where(or_(Message.ticket_number == number, Message.ticket_number.in_(merged)))
         .with_for_update()
     )
     if message is None:
         return
     changes: dict[str, Any] = {
+        "ticket_number": merged_into or number,
         "attached": True,
         "channel": link.channel,
         "sender_role": link.sender_role,

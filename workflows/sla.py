@@ -73,6 +73,8 @@ class Host(Protocol):
 
     async def _project(self) -> None: ...
 
+    async def _triggered(self, event: str, cause: int) -> None: ...
+
 
 def clocks(host: Host) -> SlaClocks:
     return SlaClocks(host._t.sla)
@@ -183,6 +185,8 @@ async def fire(host: Host) -> None:
         seq = host._record(firing.kind, actor="system", data=_data(firing, actions))
         for index, action in enumerate(actions):
             await _act(host, firing, action, seq, index)
+        if firing.kind == "sla_warning":
+            await host._triggered("sla_warning", seq)
     await host._project()
 
 

@@ -46,7 +46,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.opening import open_in_one_step, open_in_three_steps
     from workflows.routing import TicketRouting, arm
     from workflows.ticket_migration import TicketMigration
+    from workflows.ticket_relations import TicketRelations
     from workflows.ticket_signals import TicketSignals
+    from workflows.ticket_triggers import TicketTriggers
 
 # Patches: what tickets started by earlier code replay as they ran (tests/workflows/histories).
 # A patch, not the start input, decides: during a rolling deploy an old worker may run a
@@ -62,7 +64,9 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 
 @workflow.defn
-class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
+class TicketWorkflow(
+    TicketSignals, TicketMigration, TicketRouting, TicketRelations, TicketTriggers
+):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:
         # Built here, not in run(): an Update can be handled before run() starts.
@@ -73,7 +77,9 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
         self._t = input.restored or TicketSnapshot.opening(
             input, initial.id, initial.label, initial.category, workflow.now().isoformat()
         )
-        self._machine, _ = self._process.machine(self._t.state)
+        # A merged ticket restored (a late rating) is in no state of its process: its run ends.
+        at = self._process.definition.initial if self._t.merged_into else self._t.state
+        self._machine, _ = self._process.machine(at)
         self._lock = asyncio.Lock()
         self._events: list[TicketEventRecord] = []
         self._links: list[MessageLink] = []
@@ -82,6 +88,8 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
         self._answers = Answers(input.answered)
         self._events_this_run = 0
         self._search = SearchIndex()
+        self._triggers = list(input.triggers)
+        self._trigger_depth = 0
         if input.reopen and input.restored is not None:
             self._reopen()  # the customer wrote again: before anything (their message too)
 
@@ -127,6 +135,7 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
                     outbox=self._outbox,
                     seen_messages=self._seen,
                     answered=self._answers.kept,
+                    triggers=self._triggers,
                     reopen=False,  # reopened once, when this ticket's run began
                 )
             )
@@ -196,6 +205,10 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
         self._ready = True
         if input.spam:
             await self._mark_spam()
+        elif self._triggers:
+            await self._triggered("created", seq)
+            if self._events:
+                await self._project()
 
     async def _open_in_three_steps(self, input: TicketStartInput) -> None:
         """How tickets opened before ``ONE_STEP_OPEN``: replayed, never chosen for new ones."""
@@ -236,6 +249,8 @@ class TicketWorkflow(TicketSignals, TicketMigration, TicketRouting):
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
+        if self._t.merged_into:
+            return None  # merged: in no state of its process, its run ends
         timeout = self._process.definition.state(self._t.state).timeout
         if timeout is None or not self._t.state_entered_at:
             return None

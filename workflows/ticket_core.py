@@ -61,6 +61,8 @@ class TicketCore:
 
     @property
     def _finished(self) -> bool:
+        if self._t.merged_into:  # merged into another ticket: in no state of its process
+            return True
         return self._process.definition.state(self._t.state).final
 
     def _check(self, input: PerformActionInput) -> tuple[ActionSpec, dict[str, Any]] | Rejection:
@@ -91,7 +93,7 @@ class TicketCore:
         reason: str = "",
     ) -> PerformActionResult:
         """Apply an action's effects, move the machine, record and project (lock held)."""
-        before = self._t.state
+        before, input_assignee = self._t.state, self._t.assignee
         outcome = apply_effects(
             self._t,
             Pressed(
@@ -120,7 +122,7 @@ class TicketCore:
             data["message_ids"] = outcome.message_ids
         after = move(self._machine, action.id)
         self._enter(after)
-        self._record(
+        seq = self._record(
             "action",
             actor=input.actor.username,
             action=action.id,
@@ -129,11 +131,18 @@ class TicketCore:
             message_id=outcome.message_ids[0] if outcome.message_ids else None,
             data=data,
         )
+        if after != before:
+            await self._triggered("state_changed", seq)
+        if self._t.assignee != input_assignee:
+            await self._triggered("assigned", seq)
         await sla.reselect(self, f"action {action.id}", when=changed)
         await self._project()
         return PerformActionResult(
             state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
         )
+
+    async def _triggered(self, event: str, cause: int) -> None:
+        """Run the triggers on ``event`` (``workflows.ticket_triggers`` overrides this)."""
 
     def _reopen(self) -> None:
         """Move a restored closed ticket to the process's first open state (else the initial)."""

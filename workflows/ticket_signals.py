@@ -8,12 +8,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from statemachines import CUSTOMER_MESSAGE, move
     from tempodesk.contracts import (
+        SIGNAL_CUSTOMER_MESSAGE,
         CustomerMessageInput,
         MessageLink,
         RateInput,
         RelinkContactInput,
         SlaChangedInput,
     )
+    from tempodesk.core.ids import ticket_workflow_id
     from workflows import sla
     from workflows.closed import redirect
     from workflows.rating import take_rating
@@ -69,6 +71,11 @@ class TicketSignals(TicketCore):
         del self._seen[:-SEEN_MESSAGES_KEPT]
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
+            if self._t.merged_into:  # merged just now: the survivor takes it (and attaches it)
+                survivor = workflow.get_external_workflow_handle(
+                    ticket_workflow_id(self._t.merged_into)
+                )
+                return await survivor.signal(SIGNAL_CUSTOMER_MESSAGE, input)
             closed = self._finished and not input.auto_reply
             if closed and input.if_closed == "reopen":
                 self._reopen()  # as a new run would, had this one ended already
@@ -96,7 +103,7 @@ class TicketSignals(TicketCore):
                     author=author,
                 )
             )
-            self._record(
+            seq = self._record(
                 CUSTOMER_MESSAGE,
                 actor=author,
                 from_state=before,
@@ -104,4 +111,6 @@ class TicketSignals(TicketCore):
                 message_id=input.message_id,
                 data={"auto_reply": True} if input.auto_reply else None,
             )
+            if not input.auto_reply:
+                await self._triggered(CUSTOMER_MESSAGE, seq)
             await self._project()

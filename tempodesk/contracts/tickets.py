@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tempodesk.contracts.sla import SlaState
+from tempodesk.contracts.triggers import TriggerSpec
 
 
 @dataclass
@@ -111,6 +112,11 @@ class TicketSnapshot:
     # When routing gives the ticket to someone else unless an agent acts first (ISO; "": no
     # such timer): its group's re-routing timeout (workflows.routing).
     reroute_due: str = ""
+    merged_into: str = ""  # merged: the ticket that took its messages (state "merged")
+    merged_from: list[str] = field(default_factory=list)  # tickets merged into this one
+    # Triggers: the keys (trigger:causing event) fired, and when each firing was (the rate).
+    triggers_fired: list[str] = field(default_factory=list)
+    trigger_times: list[str] = field(default_factory=list)
 
     @classmethod
     def opening(
@@ -171,6 +177,8 @@ class TicketStartInput:
     # its custom fields' values, checked by the form, which open as the ticket's fields.
     form: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
+    # The triggers (admin-defined rules) this ticket runs, in order; a signal replaces them.
+    triggers: list[TriggerSpec] = field(default_factory=list)
 
     @classmethod
     def reopening(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:

@@ -51,10 +51,12 @@ from tempodesk.contracts import (
     SIGNAL_RATE,
     SIGNAL_RELINK_CONTACT,
     SIGNAL_SLA_CHANGED,
+    SIGNAL_TRIGGERS_CHANGED,
     SIGNAL_WEBHOOK_WAKE,
     TICKET_TASK_QUEUE,
     TICKET_WORKFLOW,
     UPDATE_CONFIRM_CREATED,
+    UPDATE_MERGE_INTO,
     UPDATE_PERFORM_ACTION,
     UPDATE_REROUTE,
     WEBHOOK_WORKFLOW,
@@ -62,6 +64,8 @@ from tempodesk.contracts import (
     ConfirmCreatedResult,
     CustomerMessageInput,
     MailboxPollInput,
+    MergeTicketInput,
+    MergeTicketResult,
     MigrationStartInput,
     PerformActionInput,
     PerformActionResult,
@@ -111,6 +115,10 @@ class OpeningFailed(EngineUnavailable):
 
 class TicketNotFound(LookupError):
     pass
+
+
+class MergeRefused(Exception):
+    """The ticket refused to be merged (the workflow's reason, in English)."""
 
 
 class ActionRejected(Exception):
@@ -315,6 +323,26 @@ class AsyncFacade:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise ActionRejected(Rejection("closed")) from None
+            raise _engine_error(exc) from None
+        return result
+
+    async def merge_ticket(
+        self, number: str, request: MergeTicketInput, request_id: str | None = None
+    ) -> MergeTicketResult:
+        """Ask ticket ``number`` to merge into ``request.into`` (it tells the survivor). The
+        same ``request_id`` twice merges once."""
+        handle = self.client.get_workflow_handle(ticket_workflow_id(number))
+        try:
+            result: MergeTicketResult = await handle.execute_update(
+                UPDATE_MERGE_INTO, request, id=request_id, result_type=MergeTicketResult
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise MergeRefused(getattr(exc.cause, "message", str(exc))) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise MergeRefused(f"Ticket {number} is closed; it cannot be merged.") from None
             raise _engine_error(exc) from None
         return result
 
@@ -552,6 +580,11 @@ class TemporalFacade:
     def reroute(self, number: str, request: RerouteInput) -> RerouteResult:
         return self._call(self._on_loop(lambda e: e.reroute(number, request)))
 
+    def merge_ticket(
+        self, number: str, request: MergeTicketInput, request_id: str | None = None
+    ) -> MergeTicketResult:
+        return self._call(self._on_loop(lambda e: e.merge_ticket(number, request, request_id)))
+
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""
         self._call(self._on_loop(lambda e: e.signal_ticket(number, SIGNAL_RELINK_CONTACT, relink)))
@@ -562,6 +595,13 @@ class TemporalFacade:
         change = SlaChangedInput(reason)
         return self._call(
             self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_SLA_CHANGED, change))
+        )
+
+    def triggers_changed(self, numbers: list[str], change: Any) -> list[str]:
+        """Tell open tickets the triggers changed (``TriggersChangedInput``: the whole list);
+        the numbers whose workflow had ended."""
+        return self._call(
+            self._on_loop(lambda e: e.signal_tickets(numbers, SIGNAL_TRIGGERS_CHANGED, change))
         )
 
     def customer_message(self, number: str, message: CustomerMessageInput) -> None:

@@ -250,6 +250,9 @@ class InboundService:
                 return pending.recall(session, number)
             if message.auto_reply:
                 return None
+            if ticket.merged_into:  # routed just before the merge: left for an agent to see
+                log.warning("message %s reached %s after it was merged", message_id, number)
+                return None
             pinned = processes.pin_version(session, ticket.process_name, ticket.process_version)
             return TicketStartInput.reopening(pinned, queries.snapshot_of(ticket))
 

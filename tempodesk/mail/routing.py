@@ -63,6 +63,9 @@ class Routed:
     route: MailRoute | None = None
 
 
+MERGE_HOPS = 5  # a ticket merged into one merged later: followed this far
+
+
 @dataclass
 class Target:
     """The ticket a mail continues: a projected one, or one accepted but not opened yet (its
@@ -339,13 +342,20 @@ def _referenced(session: Session, references: list[str]) -> list[tuple[str, str,
 def _target(session: Session, number: str) -> Target | None:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     if ticket is not None:
-        addresses = {ticket.customer_email}
-        if ticket.contact_id is not None:
-            contact = session.get(Contact, ticket.contact_id)
-            if contact is not None and contact.email:
-                addresses.add(contact.email)
+        addresses: set[str] = set()
+        # Merged: mail follows to the ticket that took its messages (a few hops at most), and
+        # the merged ticket's customer may write there too.
+        for _hop in range(MERGE_HOPS):
+            if not ticket.merged_into:
+                break
+            addresses |= _addresses(session, ticket)
+            survivor = session.scalar(select(Ticket).where(Ticket.number == ticket.merged_into))
+            if survivor is None:
+                break
+            ticket = survivor
+        addresses |= _addresses(session, ticket)
         return Target(
-            number,
+            ticket.number,
             frozenset(base_address(normalize_email(a)) for a in addresses if a),
             closed=ticket.state_category == "closed",
             closed_at=aware(ticket.updated_at),
@@ -354,6 +364,16 @@ def _target(session: Session, number: str) -> Target | None:
     if start is None:
         return None
     return Target(number, frozenset([base_address(normalize_email(start.customer.email))]))
+
+
+def _addresses(session: Session, ticket: Ticket) -> set[str]:
+    """A ticket's customer's addresses: as it was written, and its contact's now."""
+    addresses = {ticket.customer_email}
+    if ticket.contact_id is not None:
+        contact = session.get(Contact, ticket.contact_id)
+        if contact is not None and contact.email:
+            addresses.add(contact.email)
+    return addresses
 
 
 def _reopens(config: mailboxes.MailboxConfig, target: Target) -> bool:

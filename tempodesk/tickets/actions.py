@@ -55,8 +55,8 @@ class Actions:
     def available(self, session: Session, ticket: Ticket, actor: Actor) -> list[ActionSpec]:
         """The buttons this actor gets on this ticket now."""
         definition = processes.definition(session, ticket.process_name, ticket.process_version)
-        if definition.state(ticket.state).final:
-            return []
+        if ticket.merged_into or definition.state(ticket.state).final:
+            return []  # merged: in no state of its process, it takes no action
         return actions_for(definition, ticket.state, actor, ticket.assignee)
 
     def perform(

@@ -23,7 +23,7 @@ from statemachines import (
     actions_for,
     may_see,
 )
-from tempodesk.contracts import Actor, RerouteInput
+from tempodesk.contracts import MERGED, Actor, RerouteInput
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.tickets import processes, queries
 from tempodesk.tickets.actions import Actions
@@ -63,7 +63,7 @@ def assign_action(
     definition: ProcessDefinition, state: str, actor: Actor, assignee: str | None
 ) -> tuple[ActionSpec, str] | None:
     """The action that assigns this ticket to an agent now, and its agent field."""
-    if definition.state(state).final:
+    if state == MERGED or definition.state(state).final:
         return None
     for action in actions_for(definition, state, actor, assignee):
         for effect in action.effects:

@@ -38,6 +38,7 @@ from tempodesk.core.models import Attachment, Channel, Contact, Message, Order, 
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
+from tempodesk.routing import triggers
 from tempodesk.routing.opening import MAX_BODY, process_by_rules
 from tempodesk.routing.rules import Facts
 from tempodesk.tickets import pending, processes
@@ -275,6 +276,7 @@ class Intake:
         session.add(message)
         session.flush()
         start = self._start_input(request, pinned, number, message.id)
+        start.triggers = triggers.active(session)  # pinned, like the process; told of changes
         pending.remember(session, start)
         return Accepted(number, start=start, fresh=True, message_id=message.id)
 

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statemachines import ProcessDefinition, may_see
-from tempodesk.contracts import Actor, TicketSnapshot
+from tempodesk.contracts import MERGED, Actor, TicketSnapshot
 from tempodesk.core.db import iso
 from tempodesk.core.models import (
     Attachment,
@@ -46,6 +46,7 @@ def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | N
         if len(visible) != len(definition.states):
             restricted = True
         if visible:
+            visible.append(MERGED)  # a merged ticket (in no state of its process) points on
             clauses.append(
                 and_(
                     Ticket.process_name == name,
@@ -89,9 +90,14 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
     if ticket is None:
         return None
     definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    # A ticket merged into this one keeps its events (numbered by its own workflow); they
+    # show on this timeline beside this ticket's, in time order (its messages moved here).
+    merged = select(Ticket.number).where(Ticket.merged_into == number).scalar_subquery()
     events = list(
         session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_number == number).order_by(TicketEvent.seq)
+            select(TicketEvent)
+            .where(or_(TicketEvent.ticket_number == number, TicketEvent.ticket_number.in_(merged)))
+            .order_by(TicketEvent.at, TicketEvent.id)
         )
     )
     messages = {
@@ -147,6 +153,7 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         rating_score=ticket.rating_score or 0,
         rated_at=iso(ticket.rated_at) or "",
         sla=state_of(ticket.sla),
+        merged_into=ticket.merged_into or "",
     )
 
 
@@ -177,6 +184,7 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
         "url": f"{public_url}/desk/tickets/{ticket.number}",
+        "merged_into": ticket.merged_into,  # merged: the ticket that took its messages
     }
 
 

@@ -112,7 +112,7 @@ def submit(
         raise FieldErrors(errors)
     with transaction(sessions) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == link.number))
-        if ticket is None:
+        if ticket is None or ticket.merged_into:  # merged: its answers live on elsewhere
             raise TicketNotFound(link.number)
         message_id = _store_comment(session, ticket, comment, author, submission)
         pinned = processes.pin_version(session, ticket.process_name, ticket.process_version)

@@ -5,6 +5,7 @@ them; a warning and a breach each act once, at their moment; a policy change re-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,7 @@ from tempodesk.contracts import (
     SlaClock,
     TicketSnapshot,
 )
+from tempodesk.contracts.triggers import TriggerActionSpec, TriggerSpec
 from tempodesk.core.ids import ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
 from tests.workflows.test_timeouts import skipping
@@ -72,10 +74,10 @@ async def at(env: WorkflowEnvironment, moment: datetime) -> None:
 
 
 async def open_ticket(
-    skipping: Env, sla: PinnedSla
+    skipping: Env, sla: PinnedSla, **start_with: Any
 ) -> tuple[WorkflowHandle[TicketWorkflow, object], str]:
     env, wf = skipping
-    start = wf.start_input()
+    start = wf.start_input(**start_with)
     wf.stubs.slas[start.number] = sla
     await wf.create(start)
     handle = env.client.get_workflow_handle_for(
@@ -244,3 +246,22 @@ async def test_deadlines_land_right_across_the_end_of_summer_time(skipping: Env)
     found = await clocks(handle)
     # 27 working hours: Fri 2, Mon 9, Tue 9, Wed 7 -> Wednesday 15:00 CET (14:00 UTC).
     assert minute(found["resolution"].due_at) == datetime(2027, 11, 3, 14, 0, tzinfo=UTC)
+
+
+async def test_an_sla_warning_runs_the_triggers_on_it_once(skipping: Env) -> None:
+    env, wf = skipping
+    await at(env, prague(2027, 11, 15, 8, 0))  # Monday 08:00
+    urgent = TriggerSpec(
+        5, "Warned: urgent", "sla_warning", [], [TriggerActionSpec("set_priority", 4)]
+    )
+    handle, number = await open_ticket(
+        skipping,
+        policy(warn_percent=50, targets={"first_response": 4 * HOUR}),
+        triggers=[urgent],
+    )
+    await env.sleep(timedelta(days=1))
+    warning = next(e for e in wf.stubs.events(number) if e.kind == "sla_warning")
+    fired = {e.seq: e for e in wf.stubs.events(number) if e.kind == "trigger_fired"}
+    assert [e.data["cause"] for e in fired.values()] == [warning.seq]
+    snapshot: TicketSnapshot = await handle.query(TicketWorkflow.snapshot)
+    assert snapshot.priority == 4

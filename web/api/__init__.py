@@ -3,7 +3,19 @@
 One module per resource; importing them adds their routes to the blueprint.
 """
 
-from web.api import inbound, kb, openapi, orders, processes, reports, routing, tickets, webhooks
+from web.api import (
+    inbound,
+    kb,
+    openapi,
+    orders,
+    processes,
+    relations,
+    reports,
+    routing,
+    tickets,
+    triggers,
+    webhooks,
+)
 from web.api.common import bp
 
 __all__ = [
@@ -13,8 +25,10 @@ __all__ = [
     "openapi",
     "orders",
     "processes",
+    "relations",
     "reports",
     "routing",
     "tickets",
+    "triggers",
     "webhooks",
 ]

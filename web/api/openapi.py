@@ -28,6 +28,7 @@ from web.api.openapi_parts import (
     _ref,
     _text,
 )
+from web.api.openapi_relations import RELATION_PATHS, RELATION_SCHEMAS
 from web.api.openapi_routing import ROUTING_PATHS, ROUTING_SCHEMAS
 from web.api.openapi_webhooks import WEBHOOK_PATHS, WEBHOOK_SCHEMAS
 
@@ -109,6 +110,7 @@ SCHEMAS: dict[str, Any] = {
             "created_at": _nullable(_text(format="date-time")),
             "updated_at": _nullable(_text(format="date-time")),
             "url": _text(format="uri"),
+            "merged_into": _nullable(_text("Merged: the ticket that took its messages.")),
         },
         ("number", "state", "state_category", "subject", "url"),
     ),
@@ -540,6 +542,8 @@ PATHS.update(WEBHOOK_PATHS)
 SCHEMAS.update(WEBHOOK_SCHEMAS)
 PATHS.update(ROUTING_PATHS)
 SCHEMAS.update(ROUTING_SCHEMAS)
+PATHS.update(RELATION_PATHS)
+SCHEMAS.update(RELATION_SCHEMAS)
 
 
 def document(server_url: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from web.desk import caught_sms as _caught_sms  # noqa: F401
 from web.desk import filters as _filters  # noqa: F401
 from web.desk import lists as _lists  # noqa: F401
 from web.desk import profile as _profile  # noqa: F401
+from web.desk import relations as _relations  # noqa: F401
 from web.desk import reports as _reports  # noqa: F401
 from web.desk import sla as _sla  # noqa: F401
 from web.desk import states as _states  # noqa: F401

@@ -43,7 +43,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
-from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule
+from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
 from .sla import BusinessCalendar, SlaPolicy
 from .sms import SmsGateway
 from .telephony import CommRecord
@@ -113,6 +113,7 @@ __all__ = [
     "TicketEvent",
     "TicketRating",
     "TicketRead",
+    "Trigger",
     "User",
     "WebForm",
     "WebhookDelivery",

@@ -98,6 +98,8 @@ class Ticket(Base):
     # When its first public agent message was written (its first response; the projection
     # sets it once, when it attaches that message).
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Merged into another ticket (state category "merged"): the pointer its pages answer with.
+    merged_into: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
