@@ -32,7 +32,8 @@ from tempodesk.contracts import (
     WEBHOOK_WORKFLOW,
 )
 from tempodesk.core.ids import mailbox_workflow_id, ticket_workflow_id
-from tempodesk.core.temporal import EngineUnavailable, FailedWorkflow, StuckActivity
+from tempodesk.core.temporal import EngineUnavailable
+from tempodesk.core.temporal_ops import FailedWorkflow, StuckActivity
 from tempodesk.mail import admin as mail_admin
 from tempodesk.mail import mailboxes
 from tempodesk.tickets import health, pending
