@@ -50,6 +50,7 @@ async def until(check: Any, timeout: float = 15.0) -> None:
 async def test_a_rating_is_recorded_and_kept_across_continue_as_new(wf: WorkflowEnv) -> None:
     start = wf.start_input(continue_as_new_after=4)
     await wf.create(start)
+    first_run = (await handle(wf, start.number).describe()).run_id
     await act(wf, start.number, "resolve")
     asked = wf.stubs.latest(start.number)
     assert asked.rating_asked_seq == asked.seq and asked.rating_agent == "agent1"
@@ -60,8 +61,7 @@ async def test_a_rating_is_recorded_and_kept_across_continue_as_new(wf: Workflow
             for t in wf.stubs.templates
         )
 
-    await until(mailed)
-    first_run = (await handle(wf, start.number).describe()).run_id
+    await until(mailed)  # (the run may continue as new before or after the rating)
     rating = RateInput(4, asked.rating_asked_seq, "agent1", comment_message_id=55, key="a")
     await handle(wf, start.number).signal(SIGNAL_RATE, rating)
     await handle(wf, start.number).signal(SIGNAL_RATE, rating)  # the same form again
