@@ -78,9 +78,9 @@ class Settings(BaseSettings):
         "comma-separated; the first encrypts, all decrypt; empty: payloads are not encrypted",
     )
     worker_queues: str = Field(
-        "tickets,mail,webhooks",
+        "tickets,mail,webhooks,telephony",
         description="Which task queues a worker process polls (comma-separated: tickets, mail, "
-        "webhooks), so each can be scaled apart",
+        "webhooks, telephony), so each can be scaled apart",
     )
     retention_months: int = Field(
         0, ge=0, description="Closed tickets older than this are forgotten by a schedule; 0: never"

@@ -47,3 +47,11 @@ def test_a_worker_may_poll_a_subset_of_the_queues() -> None:
     assert selected_queues("tickets, mail") == [TICKET_TASK_QUEUE, MAIL_TASK_QUEUE]
     with pytest.raises(ValueError):
         selected_queues("tickets,sms")
+
+
+def test_a_worker_polls_every_queue_unless_told_otherwise() -> None:
+    from tempodesk.app.worker import QUEUES
+    from tempodesk.core.settings import Settings
+
+    default = Settings.model_fields["worker_queues"].default
+    assert sorted(selected_queues(default)) == sorted(QUEUES.values())
