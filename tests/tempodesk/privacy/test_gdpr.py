@@ -173,7 +173,7 @@ def test_forget_anonymise_leaves_nothing_personal_and_keeps_the_statistics(
     first, second = person["tickets"]
     assert (
         after["tickets"][first][0] == "closed"
-        and after["tickets"][second] == before["items"][second]
+        and after["tickets"][second] == before["tickets"][second]
     )
     assert after["messages"] == before["messages"] and after["events"] == before["events"]
     assert not history_exists(stack, first) and not history_exists(stack, second)
