@@ -141,6 +141,7 @@ def test_sign_ins_failed_sign_ins_and_portal_sign_ins_are_audited(stack: Stack) 
                 select(AuditEntry)
                 .where(AuditEntry.action == "sign_in.portal")
                 .where(AuditEntry.actor == email)
+                .order_by(AuditEntry.id)
             )
         )
     assert [e.after for e in portal] == [{"method": "link"}, {"method": "password"}]
