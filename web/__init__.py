@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         api,
         auth,
+        codec,
         compose,
         desk,
         edges,
@@ -117,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
     app.register_blueprint(sms_hooks.bp)
     csrf.exempt(sms_hooks.bp)  # signed by the provider or a bearer token; no cookies
+    app.register_blueprint(codec.bp)
+    csrf.exempt(codec.bp)  # JSON only, the Temporal UI's origin only (web/codec.py)
 
 
 def runtime() -> Services:
@@ -176,7 +179,11 @@ def _security_headers(response: Any) -> Any:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/metrics")
+    return request.path.startswith(("/api/", "/codec/")) or request.path in (
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    )
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from tempodesk.core import audit
 from tempodesk.core.db import make_engine, make_session_factory, transaction, upgrade
 from tempodesk.core.settings import Settings, get_settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
@@ -15,7 +16,7 @@ from tempodesk.messaging import bulk as bulk_messages
 from tempodesk.privacy.export import export_person
 from tempodesk.privacy.forget import MODES, Forgotten, Mode, forget_everywhere
 from tempodesk.privacy.retention import apply_retention
-from tempodesk.privacy.subjects import find_subject
+from tempodesk.privacy.subjects import digest, find_subject
 
 
 @click.group()
@@ -30,8 +31,17 @@ def gdpr_export(email: str, output: Path | None) -> None:
     """Write everything held about a person to a zip (JSON plus attachments and mail)."""
     settings = get_settings()
     upgrade(settings.db_url)
-    with make_session_factory(make_engine(settings.db_url))() as session:
+    with transaction(make_session_factory(make_engine(settings.db_url))) as session:
         data, subject = export_person(session, email, now=datetime.now(UTC))
+        audit.record(
+            session,
+            "gdpr.export",
+            actor=audit.os_actor(),
+            actor_kind="cli",
+            object_type="person",
+            object_id=digest(email),
+            after={"tickets": len(subject.tickets)},
+        )
     target = output or Path(f"gdpr-{subject.email.replace('@', '_at_')}.zip")
     target.write_bytes(data)
     target.chmod(0o600)
@@ -55,7 +65,12 @@ def gdpr_forget(email: str, mode: Mode, yes: bool) -> None:
     if not yes:
         click.confirm(f"{mode} {len(subject.tickets)} tickets of {subject.email}?", abort=True)
     done, deleted = forget_everywhere(
-        sessions, email, mode, lambda ids: _delete_workflows(settings, ids)
+        sessions,
+        email,
+        mode,
+        lambda ids: _delete_workflows(settings, ids),
+        actor=audit.os_actor(),
+        actor_kind="cli",
     )
     _report(done, deleted)
 
@@ -74,7 +89,14 @@ def gdpr_retention(months: int | None, mode: Mode | None) -> None:
     total = 0
     while True:
         with transaction(sessions) as session:
-            done = apply_retention(session, now=datetime.now(UTC), months=months, mode=chosen)
+            done = apply_retention(
+                session,
+                now=datetime.now(UTC),
+                months=months,
+                mode=chosen,
+                actor=audit.os_actor(),
+                actor_kind="cli",
+            )
         if not done.tickets:
             break
         _delete_workflows(settings, done.workflow_ids)

@@ -65,9 +65,18 @@ class EncryptionCodec(PayloadCodec):
         self._ciphers = {key_id(key): AESGCM(key) for key in keys}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._encrypt(p) for p in payloads]
+        return self.encode_now(payloads)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.decode_now(payloads)
+
+    def encode_now(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """``encode`` without an event loop (the web's codec server is synchronous)."""
+        return [self._encrypt(p) for p in payloads]
+
+    def decode_now(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """``decode`` without an event loop; CodecKeyError for a payload of an unknown key,
+        ``cryptography``'s InvalidTag for one that was tampered with."""
         return [self._decrypt(p) for p in payloads]
 
     def _encrypt(self, payload: Payload) -> Payload:

@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core import audit
 from tempodesk.core.db import transaction
 from tempodesk.core.models import (
     AcknowledgementClaim,
@@ -39,7 +40,7 @@ from tempodesk.core.models import (
 )
 from tempodesk.tickets import processes
 
-from .subjects import find_subject
+from .subjects import digest, find_subject
 
 Mode = Literal["anonymise", "delete"]
 MODES: tuple[Mode, ...] = ("anonymise", "delete")
@@ -76,15 +77,35 @@ def forget_everywhere(
     email: str,
     mode: Mode,
     delete_workflows: Callable[[list[str]], int],
+    *,
+    actor: str,
+    actor_kind: str,
+    address: str = "",
 ) -> tuple[Forgotten, int]:
     """Forget a person in Temporal, then in the database (the CLI's and the admin page's
     one way): the tickets' workflows first, since a running one would project again. The
-    workflow runs deleted come second."""
+    workflow runs deleted come second. The audit entry (``gdpr.forget``, the person named
+    by ``digest``) is written with the database's half."""
     with sessions() as session:
         workflow_ids = [t.workflow_id for t in find_subject(session, email).tickets]
     deleted = delete_workflows(workflow_ids) if workflow_ids else 0
     with transaction(sessions) as session:
         done = forget_person(session, email, mode)
+        audit.record(
+            session,
+            "gdpr.forget",
+            actor=actor,
+            actor_kind=actor_kind,
+            object_type="person",
+            object_id=digest(email),
+            after={
+                "mode": mode,
+                "contact": done.contact,
+                "tickets": len(done.tickets),
+                "workflow_runs_deleted": deleted,
+            },
+            address=address,
+        )
     return done, deleted
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tempodesk.core import audit
 from tempodesk.core.models import Ticket
 
 from .forget import ANONYMOUS, Forgotten, Mode, forget_tickets
@@ -36,6 +37,25 @@ def due_tickets(
     return list(session.scalars(query))
 
 
-def apply_retention(session: Session, *, now: datetime, months: int, mode: Mode) -> Forgotten:
-    """One batch of the rule; call again while it forgets tickets."""
-    return forget_tickets(session, due_tickets(session, now=now, months=months), mode)
+def apply_retention(
+    session: Session,
+    *,
+    now: datetime,
+    months: int,
+    mode: Mode,
+    actor: str = "schedule",
+    actor_kind: str = "system",
+) -> Forgotten:
+    """One batch of the rule; call again while it forgets tickets. A batch that forgets any
+    ticket is audited (``gdpr.retention``, with the ticket numbers) in the same transaction."""
+    done = forget_tickets(session, due_tickets(session, now=now, months=months), mode)
+    if done.tickets:
+        audit.record(
+            session,
+            "gdpr.retention",
+            actor=actor,
+            actor_kind=actor_kind,
+            object_type="ticket",
+            after={"mode": mode, "months": months, "tickets": done.tickets},
+        )
+    return done

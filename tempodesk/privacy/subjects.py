@@ -3,6 +3,7 @@ ticket of that contact or written from that address)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -27,6 +28,13 @@ class Subject:
 def normalise(email: str) -> str:
     """Addresses are stored lower-cased (``Contact.email``)."""
     return email.strip().lower()
+
+
+def digest(email: str) -> str:
+    """How the audit log names a person: a digest of the normalised address, never the
+    address (a forgotten person's address must not stay in the log); whoever holds the address
+    finds its entries by computing the same digest."""
+    return "sha256:" + hashlib.sha256(normalise(email).encode("utf-8")).hexdigest()[:24]
 
 
 def find_subject(session: Session, email: str) -> Subject:

@@ -9,7 +9,8 @@ import zipfile
 
 from sqlalchemy import select
 
-from tempodesk.core.models import Contact, Ticket
+from tempodesk.core.models import AuditEntry, Contact, Ticket
+from tempodesk.privacy.subjects import digest
 from tests.helpers import Stack, csrf_token
 from tests.tempodesk.privacy.test_gdpr import a_customer
 
@@ -25,6 +26,23 @@ def test_an_admin_downloads_a_persons_export(stack: Stack) -> None:
     with zipfile.ZipFile(io.BytesIO(answer.data)) as archive:
         document = json.loads(archive.read("person.json"))
     assert sorted(t["number"] for t in document["tickets"]) == sorted(person["tickets"])
+    entry = _audited(stack, "gdpr.export", person["email"])
+    assert entry.actor == "admin" and entry.after == {"tickets": 2}
+
+
+def _audited(stack: Stack, action: str, email: str) -> AuditEntry:
+    """The one entry of a GDPR operation on this person: named by a digest, never the address."""
+    with stack.sessions() as session:
+        entries = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == action)
+                .where(AuditEntry.object_id == digest(email))
+            )
+        )
+    assert len(entries) == 1
+    assert email not in json.dumps([entries[0].object_id, entries[0].before, entries[0].after])
+    return entries[0]
 
 
 def test_an_admin_forgets_a_person_after_typing_the_address_twice(stack: Stack) -> None:
@@ -53,6 +71,10 @@ def test_an_admin_forgets_a_person_after_typing_the_address_twice(stack: Stack) 
         assert person["secret"] not in page.get_data(as_text=True)
     listed = admin.get("/api/v1/tickets/" + person["tickets"][0], headers=stack.api())
     assert listed.status_code == 200 and listed.get_json()["state"] == "closed"
+    entry = _audited(stack, "gdpr.forget", person["email"])
+    assert entry.actor == "admin" and entry.actor_kind == "agent"
+    assert entry.after is not None and entry.after["mode"] == "anonymise"
+    assert entry.after["tickets"] == 2 and entry.after["contact"] is True
 
 
 def test_agents_may_neither_export_nor_forget(stack: Stack) -> None:

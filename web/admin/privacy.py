@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
 from tempodesk.core.limits import too_long
 from tempodesk.core.models import Contact
 from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.privacy.export import export_person
 from tempodesk.privacy.forget import MODES, Mode, forget_everywhere
-from tempodesk.privacy.subjects import normalise
-from web import db, runtime
+from tempodesk.privacy.subjects import digest, normalise
+from web import audit, db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
 
@@ -38,7 +39,14 @@ def privacy_export() -> Any:
     if not address:
         flash(_("Enter an email address."), "error")
         return redirect(url_for("admin.privacy"))
-    data, _subject = export_person(db(), address, now=datetime.now(UTC))
+    data, subject = export_person(db(), address, now=datetime.now(UTC))
+    audit.record(
+        "gdpr.export",
+        object_type="person",
+        object_id=digest(address),
+        after={"tickets": len(subject.tickets)},
+    )
+    db().commit()
     name = "gdpr-" + address.replace("@", "_at_") + ".zip"
     return send_file(
         io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name
@@ -59,7 +67,13 @@ def privacy_forget() -> Any:
     services = runtime()
     try:
         done, _runs = forget_everywhere(
-            services.sessions, address, chosen, services.temporal.delete_workflows
+            services.sessions,
+            address,
+            chosen,
+            services.temporal.delete_workflows,
+            actor=current_user.username,
+            actor_kind="agent",
+            address=request.remote_addr or "",
         )
     except EngineUnavailable:
         flash(_("The ticket engine is unavailable; nothing was forgotten."), "error")

@@ -208,7 +208,12 @@ def test_forgetting_works_on_both_databases_and_leaves_no_search_hit(any_stack: 
     temporal = TemporalFacade(stack.settings, timeout=120)
     try:
         done, _runs = forget_everywhere(
-            stack.sessions, person["email"], "anonymise", temporal.delete_workflows
+            stack.sessions,
+            person["email"],
+            "anonymise",
+            temporal.delete_workflows,
+            actor="test",
+            actor_kind="cli",
         )
     finally:
         temporal.close()

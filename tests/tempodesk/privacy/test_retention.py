@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from tempodesk.contracts.privacy import RETENTION_SCHEDULE_ID
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Ticket, utcnow
+from tempodesk.core.models import AuditEntry, Ticket, utcnow
 from tempodesk.core.temporal import AsyncFacade
 from tempodesk.core.temporal_client import connect
 from tempodesk.privacy.forget import ANONYMOUS
@@ -67,3 +67,10 @@ def test_the_schedule_anonymises_closed_tickets_older_than_the_period(
         time.sleep(0.2)
     assert customer_name(stack, recent_closed) == recent["name"]
     assert customer_name(stack, old["tickets"][0]) == old["name"]  # open: not retention's
+    with stack.sessions() as session:
+        batches = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "gdpr.retention")
+        ).all()
+    mine = [e for e in batches if e.after and old_closed in e.after["tickets"]]
+    assert len(mine) == 1 and mine[0].actor == "schedule" and mine[0].actor_kind == "system"
+    assert mine[0].after is not None and mine[0].after["mode"] == "anonymise"
