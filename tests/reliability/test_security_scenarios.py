@@ -511,8 +511,3 @@ def test_the_helpdesk_is_no_verification_oracle(stack: Stack, sink: Any) -> None
     if leaked or secret in ack.text():
         ledger.violation("an acknowledgement quoted the body")
     assert_clean(ledger)
-
-
-@pytest.mark.skip(reason="R16 (calls): no PBX yet; its SMS part is test_sms_scenarios.py")
-def test_calls_are_started_once_per_click() -> None:
-    """R16, for when the telephony room holds a PBX: one call per click."""
