@@ -15,16 +15,10 @@ provider may have accepted it.
 from __future__ import annotations
 
 import http.client
-import ipaddress
-import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Cloud metadata services that are not link-local (AWS's IPv6, Alibaba's, Oracle's).
-METADATA = frozenset(
-    ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200", "192.0.0.192")
-)
+from tempodesk.core import outbound
 
 
 class UrlRefused(ValueError):
@@ -46,16 +40,11 @@ class HttpAnswer:
     content_type: str = ""
 
 
-def _address_refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow: bool) -> str:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.is_link_local or address in METADATA:
-        return "a link-local or metadata address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
-        return "a reserved address"
-    if not address.is_global and not allow:
-        return "an internal or loopback address"
-    return ""
+_REASONS = {
+    "metadata": "a link-local or metadata address",
+    "reserved": "a reserved address",
+    "internal": "an internal or loopback address",
+}
 
 
 def resolve(url: str, allow_private: bool) -> tuple[str, int, str]:
@@ -67,17 +56,16 @@ def resolve(url: str, allow_private: bool) -> tuple[str, int, str]:
         raise UrlRefused("Put credentials in their own fields, not in the URL.")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError, ValueError):
+        found = outbound.addresses(parts.hostname, port)
+    except (OSError, ValueError):
         raise UrlRefused(f"The host {parts.hostname} cannot be resolved.") from None
-    chosen = ""
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        reason = _address_refused(address, allow_private)
+    for address in found:
+        reason = _REASONS.get(outbound.refusal(address, allow_private=allow_private))
         if reason:
             raise UrlRefused(f"The host {parts.hostname} leads to {reason}.")  # web/i18n/texts
-        chosen = chosen or str(address)
-    return chosen, port, parts.hostname
+    if not found:
+        raise UrlRefused(f"The host {parts.hostname} cannot be resolved.")
+    return str(found[0]), port, parts.hostname
 
 
 def check_url(url: str, allow_private: bool) -> str:
@@ -89,32 +77,15 @@ def check_url(url: str, allow_private: bool) -> str:
     return ""
 
 
-class _PinnedConnection(http.client.HTTPSConnection):
-    """A connection to the checked address, speaking TLS for (and verifying) the host name."""
-
-    def __init__(self, address: str, port: int, host: str, tls: bool, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address, self._tls = address, tls
-
-    def open(self) -> None:
-        """The TCP (and TLS) connection, before anything is written: a failure here is
-        ``NotSent``."""
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        if self._tls:
-            sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
-        self.sock = sock
-
-    def connect(self) -> None:  # http.client's own call, should the socket be gone
-        self.open()
-
-
 def post(
     url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool
 ) -> HttpAnswer:
     """POST ``body`` to ``url`` (checked again now); ``NotSent`` or ``Ambiguous`` on failure."""
     address, port, host = resolve(url, allow_private)
     parts = urlsplit(url.strip())
-    conn = _PinnedConnection(address, port, host, parts.scheme == "https", timeout)
+    conn = outbound.PinnedConnection(
+        host, port, address, tls=parts.scheme == "https", timeout=timeout
+    )
     try:
         try:
             conn.open()

@@ -12,16 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import ipaddress
-import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tempodesk.core import outbound
+
 USER_AGENT = "Tempodesk-Webhooks/1"
 EXCERPT_BYTES = 500
-# Never reachable, allowlisted or not: the cloud metadata services.
-METADATA = (ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"))
 
 
 class Refused(Exception):
@@ -61,60 +58,25 @@ def check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname.lower(), port or default
 
 
-def forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Loopback, private, link-local, multicast, reserved, unspecified: not the internet."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        not address.is_global
-        or address.is_multicast
-        or address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-    )
-
-
 def resolve(host: str, port: int, allowlist: set[str]) -> str:
     """The address to connect to: every address of ``host`` must be public, unless the host
     is allowlisted (the metadata services never are)."""
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
+        found = outbound.addresses(host, port)
+    except OSError as exc:
         raise ConnectionError(f"{host} does not resolve: {exc}") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    if not addresses:
+    if not found:
         raise ConnectionError(f"{host} has no address")
-    for address in addresses:
-        if address in METADATA:
+    for address in found:
+        why = outbound.refusal(address, allow_private=host in allowlist)
+        if why == "metadata":
             raise Refused(f"{host} resolves to {address}, a metadata service")
-        if host not in allowlist and forbidden(address):
+        if why:
             raise Refused(
                 f"{host} resolves to {address}, which is not a public address "
                 "(allow the host in TEMPODESK_WEBHOOK_ALLOWED_HOSTS)"
             )
-    return str(addresses[0])
-
-
-class _Pinned(http.client.HTTPConnection):
-    """An HTTP connection to the checked address, whatever the name resolves to now."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedTLS(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+    return str(found[0])
 
 
 def post(
@@ -130,8 +92,9 @@ def post(
     address = resolve(host, port, allowlist)
     parts = urlsplit(url.strip())
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    kind = _PinnedTLS if scheme == "https" else _Pinned
-    connection = kind(host, port, address, timeout)
+    connection = outbound.PinnedConnection(
+        host, port, address, tls=scheme == "https", timeout=timeout
+    )
     try:
         connection.request(
             "POST",

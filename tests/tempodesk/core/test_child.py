@@ -50,11 +50,9 @@ def test_a_memory_limit_turns_a_huge_allocation_into_a_memory_error_in_the_child
 
 def test_the_cpu_limit_ends_a_spinning_child_even_when_nobody_watches_the_clock() -> None:
     pool = ChildPool(f"{HANDLERS}:spin", cpu_seconds=1)
-    started = time.monotonic()
     with pytest.raises(ChildFailed) as caught:
-        pool.call(b"", 30)
-    assert not isinstance(caught.value, ChildTimeout)
-    assert time.monotonic() - started < 10
+        pool.call(b"", 300)  # one CPU second may take long on a busy machine; never this long
+    assert not isinstance(caught.value, ChildTimeout)  # the kernel's limit ended it
 
 
 def test_a_pool_of_two_serves_two_slow_requests_side_by_side() -> None:
@@ -63,8 +61,8 @@ def test_a_pool_of_two_serves_two_slow_requests_side_by_side() -> None:
         with ThreadPoolExecutor(2) as threads:
             list(threads.map(lambda _: pool.call(b"0", 30), range(2)))  # both warm
             started = time.monotonic()
-            answers = list(threads.map(lambda _: pool.call(b"0.5", 5), range(2)))
+            answers = list(threads.map(lambda _: pool.call(b"2", 30), range(2)))
         assert answers == [b"woke", b"woke"]
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 3.9  # one after the other would take 4 s
     finally:
         pool.stop()
