@@ -95,7 +95,7 @@ from tempodesk.core.temporal_client import connect
 from tempodesk.core.temporal_ops import Inspection
 
 T = TypeVar("T")
-DELETE_ATTEMPTS = 20  # a deleted run's history goes within a few seconds
+DELETE_ATTEMPTS = 120  # 30 s: on a busy server Temporal ignored deletions for over 5 s
 DELETE_PAUSE = 0.25
 
 
