@@ -52,6 +52,11 @@ MAIL_ACTIONS = ("add_bcc", "set_signature")
 #: The recipient's language: a condition an ``outgoing`` trigger leaves to the mail activity
 #: (which knows each recipient), with ``is`` or ``in``.
 LANGUAGE = "language"
+#: Whom a mail is for (``customer`` for a reply, else a template's role): an ``outgoing``
+#: trigger's condition, so an archive copy can be of the customers' mail only.
+RECIPIENT = "recipient"
+#: What only outgoing triggers may ask.
+MAIL_FIELDS = (LANGUAGE, RECIPIENT)
 #: A trigger's action may cause another event (a process action moves the state): followed
 #: this deep, no deeper, so triggers that answer each other stop.
 MAX_DEPTH = 2

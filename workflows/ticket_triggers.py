@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from statemachines.triggers import (
         MAX_DEPTH,
         MAX_PER_HOUR,
+        RECIPIENT,
         holds,
         idle_due,
         languages_of,
@@ -142,7 +143,7 @@ class TicketTriggers(TicketCore):
         """The mail with the outgoing triggers that hold for this ticket now."""
         if mail.kind not in ("reply", "template") or not self._triggers:
             return mail
-        values = ticket_values(self._t)
+        values = {**ticket_values(self._t), RECIPIENT: mail.to_role or "customer"}
         rules = []
         for spec in self._triggers:
             if spec.on != "outgoing" or not mail_conditions_hold(spec.conditions, values):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statemachines.definition import RECIPIENTS
-from statemachines.triggers import ACTIONS, EVENTS, LANGUAGE, MAIL_ACTIONS, OPS
+from statemachines.triggers import ACTIONS, EVENTS, LANGUAGE, MAIL_ACTIONS, MAIL_FIELDS, OPS
 from tempodesk.contracts.triggers import TriggerActionSpec, TriggerCondition, TriggerSpec
 from tempodesk.core import audit
 from tempodesk.core.models import BusinessCalendar, Ticket, Trigger
@@ -168,18 +168,18 @@ def _idle(item: dict[str, Any], on: str, calendars: set[str]) -> tuple[int, str]
 
 
 def _fits_event(on: str, conditions: list[dict[str, Any]], actions: list[dict[str, Any]]) -> None:
-    """Outgoing triggers shape mail (BCC, signature) and may ask the recipient's language;
-    other triggers may do neither."""
+    """Outgoing triggers shape mail (BCC, signature) and may ask the recipient's language and
+    role; other triggers may do neither."""
     mail = [a["type"] in MAIL_ACTIONS for a in actions]
     if on == "outgoing" and not all(mail):
         raise TriggersInvalid({"actions": "An outgoing trigger adds a BCC or a signature."})
     if on != "outgoing" and any(mail):
         raise TriggersInvalid({"actions": "Only an outgoing trigger adds a BCC or a signature."})
     for i, c in enumerate(conditions):
-        if c["field"] == LANGUAGE and (on != "outgoing" or c["op"] not in ("is", "in")):
-            raise TriggersInvalid(
-                {f"conditions.{i}": "The language is an outgoing trigger's, with is or in."}
-            )
+        if c["field"] in MAIL_FIELDS and on != "outgoing":
+            raise TriggersInvalid({f"conditions.{i}": "Only an outgoing trigger asks this."})
+        if c["field"] == LANGUAGE and c["op"] not in ("is", "in"):
+            raise TriggersInvalid({f"conditions.{i}": "The language is asked with is or in."})
 
 
 def _parts(value: Any, key: str, check: Any) -> list[dict[str, Any]]:
@@ -195,7 +195,7 @@ def _condition(part: Any, key: str) -> dict[str, Any]:
     known = isinstance(field, str) and (
         field in FIELDS
         or field in TEXT_FIELDS
-        or field == LANGUAGE
+        or field in MAIL_FIELDS
         or (field.startswith("fields.") and len(field) > 7)
     )
     if not known:

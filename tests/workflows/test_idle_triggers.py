@@ -160,7 +160,14 @@ async def test_outgoing_triggers_go_with_the_mail_to_its_composer(wf: WorkflowEn
         [TriggerCondition("channel", "is", "phone")],
         [TriggerActionSpec("add_bcc", "phone@example.com")],
     )
-    start = wf.start_input(triggers=[archive, czech, elsewhere])
+    agents = TriggerSpec(
+        12,
+        "Agents' notices",
+        "outgoing",
+        [TriggerCondition("recipient", "is", "assignee")],
+        [TriggerActionSpec("set_signature", "Tempodesk")],
+    )
+    start = wf.start_input(triggers=[archive, czech, elsewhere, agents])
     await wf.create(start)
     await act(wf, start.number, "reply", body=31)
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from statemachines.definition import RECIPIENTS
-from statemachines.triggers import ACTIONS, EVENTS, LANGUAGE, OPS
+from statemachines.triggers import ACTIONS, EVENTS, MAIL_FIELDS, OPS
 from tempodesk.core.models import BusinessCalendar, Channel
 from tempodesk.messaging import templates
 from tempodesk.routing import triggers
@@ -24,7 +24,7 @@ from web.i18n import gettext as _
 
 #: Blank rows the form offers beyond a trigger's own conditions and actions.
 SPARE_ROWS = 2
-CONDITION_FIELDS = (*triggers.FIELDS, *triggers.TEXT_FIELDS, LANGUAGE)
+CONDITION_FIELDS = (*triggers.FIELDS, *triggers.TEXT_FIELDS, *MAIL_FIELDS)
 
 
 def _labels() -> dict[str, str]:
