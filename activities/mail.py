@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import smtp
 from activities.smtp import Sender
+from statemachines.triggers import for_recipient
 from tempodesk.contracts import (
     ACT_PREPARE_TEMPLATE,
     ACT_SEND_MAIL,
@@ -66,9 +67,8 @@ class Recipient:
 
 
 # Automatic mail to one address (RFC 3834; Zammad's loop protection): per ticket at most 10 in
-# 10 minutes and 25 in an hour; at most one acknowledgement per address per day.
+# 10 minutes and 25 in an hour; at most one auto-reply per address per ``auto_reply_hours``.
 AUTO_CAPS = ((timedelta(minutes=10), 10), (timedelta(hours=1), 25))
-ACK_WINDOW = timedelta(hours=24)
 
 
 def _heartbeat(detail: str) -> None:
@@ -124,9 +124,11 @@ class MailActivities:
             sender = self._sender(session, input.ticket_number)
             references = self._references(session, input.ticket_number, input.in_reply_to)
             attachments = [(a.filename, a.content_type, a.data) for a in message.attachments]
+            language = _customer_language(session, input.ticket_number)
 
-        if sender.signature:
-            body = f"{body.rstrip()}\n\n-- \n{sender.signature}"
+        bcc, signature = for_recipient(input.outgoing, language)
+        if signature or sender.signature:  # an outgoing trigger's takes the mailbox's place
+            body = f"{body.rstrip()}\n\n-- \n{signature or sender.signature}"
         mail = EmailMessage()
         mail["From"] = formataddr((sender.name, sender.address))
         try:
@@ -154,7 +156,7 @@ class MailActivities:
                 filename=filename,
             )
 
-        detail = self._send(mail, input.to, sender)
+        detail = self._send(mail, input.to, sender, bcc)
         with transaction(self.sessions) as session:
             session.execute(
                 update(Message)
@@ -208,12 +210,16 @@ class MailActivities:
         notices = []
         for recipient in recipients:
             subject, text = rendered[recipient.address]
+            bcc: list[str] = []
             if template.channel == "sms":  # a body of data: line ends and controls cleaned
                 subject, text = "", clean_body(text)
+            else:  # outgoing triggers: BCC and a signature in the recipient's language
+                bcc, signature = for_recipient(input.outgoing, recipient.language)
+                text = f"{text.rstrip()}\n\n-- \n{signature}" if signature else text
             message_id = self._store_notice(
                 input, recipient.address, subject, text, template.channel
             )
-            notices.append(Notice(recipient.address, message_id, template.channel))
+            notices.append(Notice(recipient.address, message_id, template.channel, bcc))
         return PreparedTemplate(notices)
 
     def _context(self, session: Session, ticket: Ticket, input: SendTemplateInput) -> Any:
@@ -252,13 +258,15 @@ class MailActivities:
             )
         with self.sessions() as session:
             sender = self._sender(session, template.ticket_number)
-        delivery = self._send_notice(template, notice.recipient, notice.message_id, sender)
+        delivery = self._send_notice(
+            template, notice.recipient, notice.message_id, sender, notice.bcc
+        )
         _heartbeat(f"{delivery.status}: {notice.recipient}")
         if delivery.status == "sent" and template.to_role == "customer":
             if delivery.detail != "already sent":
                 self._log_auto_mail(template, notice.recipient)
         elif template.auto_submitted == "auto-replied" and template.to_role == "customer":
-            self._release_acknowledgement(template.ticket_number, notice.recipient)
+            self._release_acknowledgement(_claim_key(template), notice.recipient)
         return delivery
 
     def _within_caps(
@@ -283,40 +291,43 @@ class MailActivities:
             if capped:
                 continue
             if input.auto_submitted == "auto-replied" and not self._claim_acknowledgement(
-                number, address
+                _claim_key(input), address
             ):
                 continue
             kept.append(recipient)
         return kept
 
-    def _claim_acknowledgement(self, number: str, address: str) -> bool:
-        """Take the address's acknowledgement for the day, in one statement: two tickets of one
-        customer opened at the same moment never both acknowledge (a check, then a send, then
-        a log would let both through). A retried activity finds its own claim."""
+    def _claim_acknowledgement(self, key: str, address: str) -> bool:
+        """Take the address's auto-reply (an acknowledgement, a trigger's answer) for the
+        window (``auto_reply_hours``), in one statement: two tickets of one customer opened at
+        the same moment never both answer (a check, then a send, then a log would let both
+        through). ``key`` is the ticket's (an acknowledgement) or the ticket's event's (a
+        trigger's): a retried activity finds its own claim."""
         now = utcnow()
+        window = timedelta(hours=self.settings.auto_reply_hours)
         with transaction(self.sessions) as session:
             upsert(
                 session,
                 AcknowledgementClaim,
-                {"recipient": address, "ticket_number": number, "claimed_at": now},
+                {"recipient": address, "ticket_number": key, "claimed_at": now},
                 on=["recipient"],
                 update=["ticket_number", "claimed_at"],
-                where=lambda _new: AcknowledgementClaim.claimed_at < now - ACK_WINDOW,
+                where=lambda _new: AcknowledgementClaim.claimed_at < now - window,
             )
             holder = session.scalar(
                 select(AcknowledgementClaim.ticket_number).where(
                     AcknowledgementClaim.recipient == address
                 )
             )
-        return holder == number
+        return holder == key
 
-    def _release_acknowledgement(self, number: str, address: str) -> None:
+    def _release_acknowledgement(self, key: str, address: str) -> None:
         """An acknowledgement that did not go out leaves the day to the next ticket."""
         with transaction(self.sessions) as session:
             session.execute(
                 delete(AcknowledgementClaim)
                 .where(AcknowledgementClaim.recipient == address.lower())
-                .where(AcknowledgementClaim.ticket_number == number)
+                .where(AcknowledgementClaim.ticket_number == key)
             )
 
     def _log_auto_mail(self, input: SendTemplateInput, address: str) -> None:
@@ -470,7 +481,12 @@ class MailActivities:
             return message.id
 
     def _send_notice(
-        self, input: SendTemplateInput, address: str, message_id: int, sender: Sender
+        self,
+        input: SendTemplateInput,
+        address: str,
+        message_id: int,
+        sender: Sender,
+        bcc: list[str] | None = None,
     ) -> TemplateDelivery:
         settings = self.settings
         smtp_id = notice_message_id(
@@ -503,7 +519,7 @@ class MailActivities:
         self._consent_headers(mail, input, address)
         mail.set_content(body)
         try:
-            detail = self._send(mail, address, sender)
+            detail = self._send(mail, address, sender, bcc or [])
         except ApplicationError as exc:
             if not exc.non_retryable:
                 raise  # SMTP is down: retry the whole activity; sent recipients are skipped
@@ -534,5 +550,23 @@ class MailActivities:
         for name, value in unsubscribe.headers(secret, base, to).items():
             mail[name] = value
 
-    def _send(self, mail: EmailMessage, to: str, sender: Sender) -> str:
-        return smtp.send(self.sessions, mail, to, sender, self.settings.smtp_timeout_seconds)
+    def _send(
+        self, mail: EmailMessage, to: str, sender: Sender, bcc: list[str] | None = None
+    ) -> str:
+        timeout = self.settings.smtp_timeout_seconds
+        return smtp.send(self.sessions, mail, to, sender, timeout, bcc or [])
+
+
+def _claim_key(input: SendTemplateInput) -> str:
+    """Whose auto-reply claim: the ticket's acknowledgement, or a trigger's answer to one
+    event (a later message of the same ticket is answered again only after the window)."""
+    if input.action_id == "acknowledge":
+        return input.ticket_number
+    return f"{input.ticket_number}:{input.event_seq}"
+
+
+def _customer_language(session: Session, number: str) -> str:
+    """The language of the ticket's customer ("": no contact)."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
+    return contact.language if contact else ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import smtplib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -57,13 +57,19 @@ class Sender:
 
 
 def send(
-    sessions: sessionmaker[Session], mail: EmailMessage, to: str, sender: Sender, timeout: float
+    sessions: sessionmaker[Session],
+    mail: EmailMessage,
+    to: str,
+    sender: Sender,
+    timeout: float,
+    bcc: Sequence[str] = (),
 ) -> str:
-    """Send ``mail`` to ``to``; the server's acceptance, or an ``ApplicationError`` typed as
-    above (a configuration problem also raises the server's alert)."""
+    """Send ``mail`` to ``to`` (and blind copies to ``bcc``: in the envelope only); the
+    server's acceptance, or an ``ApplicationError`` typed as above (a configuration problem
+    also raises the server's alert)."""
     try:
         with _beating(f"talking to {sender.server} for {to}"):
-            detail = _transmit(mail, to, sender, timeout)
+            detail = _transmit(mail, to, sender, timeout, bcc)
     except ApplicationError as exc:
         if exc.type == CONFIGURATION:
             _raise_alert(sessions, sender.server, exc.message)
@@ -97,7 +103,9 @@ def _beating(detail: str) -> Iterator[None]:
         ticker.join()
 
 
-def _transmit(mail: EmailMessage, to: str, sender: Sender, timeout: float) -> str:
+def _transmit(
+    mail: EmailMessage, to: str, sender: Sender, timeout: float, bcc: Sequence[str] = ()
+) -> str:
     try:
         smtp_class = smtplib.SMTP_SSL if sender.security == "tls" else smtplib.SMTP
         with smtp_class(sender.host, sender.port, timeout=timeout) as smtp:
@@ -114,7 +122,7 @@ def _transmit(mail: EmailMessage, to: str, sender: Sender, timeout: float) -> st
                         type=PERMANENT,
                         non_retryable=True,
                     )
-            smtp.send_message(mail, from_addr=sender.address, to_addrs=[to])
+            smtp.send_message(mail, from_addr=sender.address, to_addrs=[to, *bcc])
             failpoints.hit("smtp_after_accept")  # R1 window (a): 250 OK, not reported
             return f"accepted by {sender.server}"
     except smtplib.SMTPRecipientsRefused as exc:

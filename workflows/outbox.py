@@ -279,6 +279,7 @@ def _template_input(mail: OutboundMail, ticket: TicketSnapshot) -> SendTemplateI
         fields=mail.fields,
         message_id=mail.message_id or None,
         auto_submitted=mail.auto_submitted or "auto-generated",
+        outgoing=list(mail.outgoing),
     )
 
 
@@ -297,6 +298,7 @@ async def _deliver_reply(mail: OutboundMail, ticket: TicketSnapshot) -> Delivere
                 to=mail.to,
                 subject=f"[{ticket.number}] {subject}",
                 in_reply_to=ticket.customer_message_id,
+                outgoing=list(mail.outgoing),
             ),
             SendMailResult,
         )

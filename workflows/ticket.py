@@ -108,7 +108,10 @@ class TicketWorkflow(
                 await workflow.wait_condition(
                     partial(self._has_work, input, entry, armed),
                     timeout=sla.earliest(
-                        self._time_left_in_state(), sla.time_left(self), routing.time_left(self._t)
+                        self._time_left_in_state(),
+                        sla.time_left(self),
+                        routing.time_left(self._t),
+                        self._idle_left(),
                     ),
                 )
             except TimeoutError:
@@ -178,13 +181,15 @@ class TicketWorkflow(
                     author=self._t.customer_email or self._t.customer_name,
                 )
             )
-        return self._record(
+        seq = self._record(
             "created",
             actor=input.created_by or self._t.customer_email,
             to_state=self._t.state,
             message_id=input.message_id,
             data=data,
         )
+        self._active(seq)
+        return seq
 
     async def _opened(self, input: TicketStartInput, seq: int) -> None:
         """The ticket exists: acknowledge the request if asked to, file spam as spam."""
@@ -206,7 +211,7 @@ class TicketWorkflow(
         if input.spam:
             await self._mark_spam()
         elif self._triggers:
-            await self._triggered("created", seq)
+            await self._triggered("created", seq, automatic=input.automatic)
             if self._events:
                 await self._project()
 
@@ -245,7 +250,7 @@ class TicketWorkflow(
 
     def _armed(self) -> object:
         """The moments the run loop's timer waits for besides the state's timeout."""
-        return (sla.clocks(self).next_moment(), self._t.reroute_due)
+        return (sla.clocks(self).next_moment(), self._t.reroute_due, self._idle_moment())
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
@@ -264,6 +269,7 @@ class TicketWorkflow(
         async with self._lock:
             await sla.fire(self)
             await self._fire_reroute()
+            await self._fire_idle()
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time

@@ -131,6 +131,8 @@ class TicketCore:
             message_id=outcome.message_ids[0] if outcome.message_ids else None,
             data=data,
         )
+        if input.actor.kind != "system":
+            self._active(seq)
         if after != before:
             await self._triggered("state_changed", seq)
         if self._t.assignee != input_assignee:
@@ -141,8 +143,17 @@ class TicketCore:
             state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
         )
 
-    async def _triggered(self, event: str, cause: int) -> None:
+    async def _triggered(self, event: str, cause: int, automatic: bool = False) -> None:
         """Run the triggers on ``event`` (``workflows.ticket_triggers`` overrides this)."""
+
+    def _outgoing(self, mail: OutboundMail) -> OutboundMail:
+        """The mail with its outgoing rules (``workflows.ticket_triggers`` overrides this)."""
+        return mail
+
+    def _active(self, seq: int) -> None:
+        """Someone acted on the ticket (timeline event ``seq``): idle triggers count anew."""
+        self._t.active_at = workflow.now().isoformat()
+        self._t.active_seq = seq
 
     def _reopen(self) -> None:
         """Move a restored closed ticket to the process's first open state (else the initial)."""
@@ -157,7 +168,7 @@ class TicketCore:
         self._record("reopened", actor="system", from_state=before, to_state=target)
 
     async def _deliver(self, mail: OutboundMail) -> None:
-        delivered = await deliver(mail, self._t)
+        delivered = await deliver(self._outgoing(mail), self._t)
         async with self._lock:
             self._links += delivered.links
             for entry in delivered.entries:

@@ -112,5 +112,6 @@ class TicketSignals(TicketCore):
                 data={"auto_reply": True} if input.auto_reply else None,
             )
             if not input.auto_reply:
-                await self._triggered(CUSTOMER_MESSAGE, seq)
+                self._active(seq)
+                await self._triggered(CUSTOMER_MESSAGE, seq, automatic=input.automatic)
             await self._project()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tempodesk.contracts.tickets import CustomerMessageInput, TicketStartInput
+from tempodesk.contracts.triggers import OutgoingRule
 
 
 @dataclass
@@ -16,6 +17,7 @@ class SendMailInput:
     to: str
     subject: str
     in_reply_to: str = ""
+    outgoing: list[OutgoingRule] = field(default_factory=list)  # outgoing triggers' rules
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SendTemplateInput:
     fields: dict[str, Any] = field(default_factory=dict)
     message_id: int | None = None
     auto_submitted: str = "auto-generated"  # "auto-replied" for acknowledgements (RFC 3834)
+    outgoing: list[OutgoingRule] = field(default_factory=list)  # outgoing triggers' rules
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Notice:  # one recipient's copy of a template, rendered and stored as a me
     recipient: str
     message_id: int
     channel: str = "email"  # email | sms
+    bcc: list[str] = field(default_factory=list)  # outgoing triggers' BCC for this recipient
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tempodesk.contracts.sla import SlaState
-from tempodesk.contracts.triggers import TriggerSpec
+from tempodesk.contracts.triggers import OutgoingRule, TriggerSpec
 
 
 @dataclass
@@ -70,6 +70,8 @@ class OutboundMail:
     action_label: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     auto_submitted: str = "auto-generated"
+    # The outgoing triggers' rules (BCC, signature), set as it leaves the outbox.
+    outgoing: list[OutgoingRule] = field(default_factory=list)
 
 
 @dataclass
@@ -117,6 +119,10 @@ class TicketSnapshot:
     # Triggers: the keys (trigger:causing event) fired, and when each firing was (the rate).
     triggers_fired: list[str] = field(default_factory=list)
     trigger_times: list[str] = field(default_factory=list)
+    # The last activity (created, a customer's message, an agent's or customer's action):
+    # when, and its timeline event (idle triggers count from it, once per activity).
+    active_at: str = ""
+    active_seq: int = 0
 
     @classmethod
     def opening(
@@ -170,6 +176,9 @@ class TicketStartInput:
     rfc_message_id: str = ""  # the customer's Message-ID, to answer In-Reply-To it
     spam: bool = False  # the spam filter flagged it: straight into the spam state
     acknowledge: str = ""  # a template to confirm receipt with (Auto-Submitted: auto-replied)
+    # The mail was automatic (RFC 3834 Auto-Submitted, Precedence bulk/list, a robot's
+    # address): no trigger auto-replies to it.
+    automatic: bool = False
     create_contact: bool = True  # an unknown sender becomes a contact
     # A closed ticket's new run (restored from the database) after the customer wrote again.
     reopen: bool = False
@@ -248,6 +257,7 @@ class CustomerMessageInput:
     channel: str = ""
     rfc_message_id: str = ""
     auto_reply: bool = False  # an out-of-office: recorded, moves nothing, notifies nobody
+    automatic: bool = False  # automatic mail (a list's, a robot's): no trigger auto-replies
     if_closed: str = ""  # closed, still sending: "reopen" | "new" ticket (mailbox policy)
 
 

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(20.0, description="Kept below the send activity timeout")
+    auto_reply_hours: float = Field(
+        24.0, description="At most one auto-reply (acknowledgement, trigger) per sender in this"
+    )
     mail_from: str = "support@tempodesk.localhost"
     mail_from_name: str = "Tempodesk Support"
     message_id_domain: str = Field("tempodesk.localhost", description="Right side of Message-IDs")

@@ -46,6 +46,7 @@ from tempodesk.mail.parsing.parsed import MailRejected, ParsedMail, content_dige
 from tempodesk.mail.parsing.parser import parse
 from tempodesk.mail.routing import InboundOutcome, Routed, Router, record_outcome
 from tempodesk.people.addresses import is_valid_email, normalize_email
+from tempodesk.routing import triggers
 from tempodesk.tickets import pending, processes, queries
 from tempodesk.tickets.intake import (
     AttachmentData,
@@ -254,7 +255,9 @@ class InboundService:
                 log.warning("message %s reached %s after it was merged", message_id, number)
                 return None
             pinned = processes.pin_version(session, ticket.process_name, ticket.process_version)
-            return TicketStartInput.reopening(pinned, queries.snapshot_of(ticket))
+            start = TicketStartInput.reopening(pinned, queries.snapshot_of(ticket))
+            start.triggers = triggers.active(session)  # a new run: today's triggers
+            return start
 
     def redirect(self, number: str, message_id: int) -> MailRoute | None:
         """A follow-up that reached a closed ticket whose mailbox makes such mail a new

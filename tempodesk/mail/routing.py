@@ -212,6 +212,7 @@ class Router:
             channel="email",
             rfc_message_id=mail.message_id,
             auto_reply=auto_reply,
+            automatic=_automatic(verdict, sender),
             # A target closed already got here only to be reopened.
             if_closed="reopen" if target.closed else config.if_closed,
         )
@@ -266,12 +267,10 @@ class Router:
         """Accept the mail as a new ticket (number reserved, start input kept: intake)."""
         extras = extras_of(mail, config.name, inbound_id)
         extras.spam = verdict.kind == "spam"
+        extras.automatic = _automatic(verdict, sender)
         extras.acknowledge = (
             ACKNOWLEDGEMENT
-            if config.acknowledge
-            and not verdict.auto_submitted
-            and verdict.kind == "mail"
-            and not is_automated_address(sender)
+            if config.acknowledge and not extras.automatic and verdict.kind == "mail"
             else ""
         )
         extras.create_contact = config.create_contacts
@@ -383,3 +382,9 @@ def _reopens(config: mailboxes.MailboxConfig, target: Target) -> bool:
         return False
     closed_at = target.closed_at
     return closed_at is not None and utcnow() - closed_at <= timedelta(days=config.reopen_days)
+
+
+def _automatic(verdict: Classification, sender: str) -> bool:
+    """Whether mail was sent by a machine (RFC 3834 Auto-Submitted, Precedence bulk or list,
+    a robot's address): nothing automatic answers it."""
+    return verdict.auto_submitted or verdict.kind != "mail" or is_automated_address(sender)

@@ -1,5 +1,6 @@
 """The routing data admins edit: rules (checked, with the names they use), each group's
-strategy, agents' availability and skills."""
+strategy, agents' availability and skills; every change audited (``routing_rule.create`` /
+``.update`` / ``.delete``, ``group_routing.update``, ``agent_routing.update``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from tempodesk.core import audit
 from tempodesk.core.models import (
     AgentRouting,
     AgentSkill,
@@ -22,6 +24,7 @@ from tempodesk.routing.rules import Rule, problems
 from tempodesk.routing.strategies import AVAILABILITY, STRATEGIES
 
 MAX_SKILL = 64
+GROUP_AUDITED = ("strategy", "max_open", "reroute_minutes")
 
 
 class RuleProblems(ValueError):
@@ -81,6 +84,7 @@ def save_rule(
     found = check_rule(session, doc)
     if found:
         raise RuleProblems(found)
+    before = rule_doc(rule) if rule is not None else None
     if rule is None:
         rule = RoutingRule()
         session.add(rule)
@@ -95,13 +99,31 @@ def save_rule(
     rule.enabled = bool(doc.get("enabled", True))
     rule.updated_at, rule.updated_by = utcnow(), actor
     session.flush()
+    verb = "routing_rule.update" if before is not None else "routing_rule.create"
+    audit.record(
+        session,
+        verb,
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule.id,
+        before=before,
+        after=rule_doc(rule),
+    )
     return rule
 
 
-def delete_rule(session: Session, rule_id: int) -> bool:
+def delete_rule(session: Session, rule_id: int, actor: str = "") -> bool:
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         return False
+    audit.record(
+        session,
+        "routing_rule.delete",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule_id,
+        before=rule_doc(rule),
+    )
     session.delete(rule)
     return True
 
@@ -121,7 +143,12 @@ def group_settings(session: Session) -> list[tuple[str, GroupRouting]]:
 
 
 def set_group_routing(
-    session: Session, group: str, strategy: str, max_open: int, reroute_minutes: int
+    session: Session,
+    group: str,
+    strategy: str,
+    max_open: int,
+    reroute_minutes: int,
+    actor: str = "",
 ) -> None:
     if strategy not in STRATEGIES:
         raise RuleProblems([f"Unknown strategy '{strategy}'."])
@@ -131,7 +158,17 @@ def set_group_routing(
     if row is None:
         row = GroupRouting(group_name=group, rr_last="", turns=0)
         session.add(row)
+    before = audit.snapshot(row, GROUP_AUDITED)
     row.strategy, row.max_open, row.reroute_minutes = strategy, max_open, reroute_minutes
+    audit.record(
+        session,
+        "group_routing.update",
+        actor=actor,
+        object_type="group",
+        object_id=group,
+        before=before,
+        after=audit.snapshot(row, GROUP_AUDITED),
+    )
 
 
 def agent_routing(session: Session, username: str) -> AgentRouting:
@@ -139,14 +176,28 @@ def agent_routing(session: Session, username: str) -> AgentRouting:
     return row or AgentRouting(username=username, availability="present", calendar="")
 
 
-def set_availability(session: Session, username: str, availability: str, calendar: str) -> None:
+def set_availability(
+    session: Session, username: str, availability: str, calendar: str, actor: str = ""
+) -> None:
     if availability not in AVAILABILITY:
         raise RuleProblems([f"Unknown availability '{availability}'."])
     row = session.get(AgentRouting, username)
     if row is None:
         row = AgentRouting(username=username)
         session.add(row)
+    before = audit.snapshot(row, ("availability", "calendar"))
     row.availability, row.calendar = availability, calendar[:100]
+    after = audit.snapshot(row, ("availability", "calendar"))
+    if after != before:
+        audit.record(
+            session,
+            "agent_routing.update",
+            actor=actor,
+            object_type="user",
+            object_id=username,
+            before=before,
+            after=after,
+        )
 
 
 def skills_of(session: Session, username: str) -> dict[str, int]:
@@ -165,7 +216,18 @@ def parse_skills(text: str) -> dict[str, int]:
     return found
 
 
-def set_skills(session: Session, username: str, skills: dict[str, int]) -> None:
+def set_skills(session: Session, username: str, skills: dict[str, int], actor: str = "") -> None:
+    before = skills_of(session, username)
+    if before != skills:
+        audit.record(
+            session,
+            "agent_routing.update",
+            actor=actor,
+            object_type="user",
+            object_id=username,
+            before={"skills": before},
+            after={"skills": skills},
+        )
     session.execute(delete(AgentSkill).where(AgentSkill.username == username))
     for name, level in sorted(skills.items()):
         session.add(AgentSkill(username=username, skill=name, level=level))

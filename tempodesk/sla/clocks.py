@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from statemachines.calendar import Calendar, CalendarError, NoBusinessTime
 from tempodesk.contracts import PinnedSla, SlaClock, SlaState
@@ -49,6 +50,16 @@ def calendar_of(policy: PinnedSla) -> Calendar:
     """The policy's calendar (cached by its document; an unreadable one is every hour)."""
     try:
         return _calendar(json.dumps(policy.calendar, sort_keys=True))
+    except CalendarError:
+        return Calendar.always()
+
+
+def calendar_from(document: dict[str, Any]) -> Calendar:
+    """A calendar's document read (cached; an empty or unreadable one is every hour)."""
+    if not document:
+        return Calendar.always()
+    try:
+        return _calendar(json.dumps(document, sort_keys=True))
     except CalendarError:
         return Calendar.always()
 

@@ -100,6 +100,7 @@ class EmailExtras:
     spam: bool = False
     acknowledge: str = ""  # template name, or "" for none
     create_contact: bool = True
+    automatic: bool = False  # automatic mail (RFC 3834, a list, a robot): no auto-reply
 
 
 @dataclass
@@ -329,6 +330,7 @@ class Intake:
             rfc_message_id=email.rfc_message_id if email else "",
             spam=email.spam if email else False,
             acknowledge=email.acknowledge if email else "",
+            automatic=email.automatic if email else False,
             create_contact=email.create_contact if email else True,
             form=request.form,
             fields=dict(request.fields),

@@ -3,7 +3,8 @@
 ``histories/*.json`` are real histories recorded from earlier versions of the workflows:
 TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening, v3 after
 it, v4 since templates go out per recipient; closing-reply v4: a reply that reached a closed
-ticket still sending its mail, made a new ticket; sla v5: a ticket under an SLA policy),
+ticket still sending its mail, made a new ticket; sla v5: a ticket under an SLA policy;
+triggers v6: triggers on creation, idle (its timer), outgoing and on automatic mail),
 MailboxWorkflow and
 ProcessMigrationWorkflow (v0 when their activities drove the tickets, v1 since the
 workflows do). Every change to a workflow must still replay them (or
@@ -41,6 +42,7 @@ from tempodesk.contracts import (
     SlaChangedInput,
     TicketStartInput,
 )
+from tempodesk.contracts.triggers import TriggerActionSpec, TriggersChangedInput, TriggerSpec
 from tempodesk.core.ids import mailbox_workflow_id, migration_workflow_id, ticket_workflow_id
 from tests.workflows.conftest import WorkflowEnv
 from workflows.mailbox import MailboxWorkflow
@@ -246,6 +248,38 @@ async def walk_a_ticket_under_an_sla(wf: WorkflowEnv) -> str:
     return start.number
 
 
+async def walk_a_ticket_with_triggers(wf: WorkflowEnv) -> str:
+    """A ticket with triggers: one on creation, an idle one (its timer armed, re-armed by each
+    activity), outgoing rules on a reply, a changed list, automatic mail left unanswered."""
+    created = TriggerSpec(1, "Urgent", "created", [], [TriggerActionSpec("set_priority", 3)])
+    idle = TriggerSpec(2, "Idle", "idle", [], [TriggerActionSpec("set_priority", 4)], hours=8)
+    answer = TriggerSpec(
+        3, "Answer", "customer_message", [], [TriggerActionSpec("send_template", "got_it")]
+    )
+    bcc = TriggerSpec(4, "Archive", "outgoing", [], [TriggerActionSpec("add_bcc", "a@b.cz")])
+    start = wf.start_input(triggers=[created, idle, bcc])
+    await wf.create(start)
+    handle = wf.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(start.number))
+
+    async def act(action: str, **fields: object) -> None:
+        await handle.execute_update(
+            TicketWorkflow.perform_action, PerformActionInput(action, AGENT, dict(fields))
+        )
+
+    await act("reply", body=3)
+    await handle.signal(
+        TicketWorkflow.triggers_changed, TriggersChangedInput([created, idle, answer, bcc])
+    )
+    await handle.signal(
+        TicketWorkflow.customer_message, CustomerMessageInput(message_id=4, automatic=True)
+    )
+    await handle.signal(TicketWorkflow.customer_message, CustomerMessageInput(message_id=5))
+    await act("resolve")
+    await act("close")
+    await handle.result()
+    return start.number
+
+
 #: name -> (the walk, whether it returns a ticket number or a workflow id)
 WALKS = {
     "ticket-full-walk-v3": walk_a_ticket_through_every_kind_of_step,
@@ -254,6 +288,7 @@ WALKS = {
     "ticket-full-walk-v4": walk_a_ticket_through_every_kind_of_step,
     "ticket-closing-reply-v4": walk_a_closing_ticket_through_a_late_reply,
     "ticket-sla-v5": walk_a_ticket_under_an_sla,
+    "ticket-triggers-v6": walk_a_ticket_with_triggers,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "process-migration-v1": walk_a_migration,
 }

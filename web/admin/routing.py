@@ -85,7 +85,7 @@ def routing_rule_add() -> Any:
 @bp.route("/routing/rules/<int:rule_id>/delete", methods=["POST"])
 def routing_rule_delete(rule_id: int) -> Any:
     session = db()
-    store.delete_rule(session, rule_id)
+    store.delete_rule(session, rule_id, current_user.username)
     session.commit()
     flash(_("The rule is deleted."), "success")
     return redirect(url_for("admin.routing"))
@@ -103,6 +103,7 @@ def routing_group(name: str) -> Any:
             request.form.get("strategy", "manual"),
             _number("max_open"),
             _number("reroute_minutes"),
+            current_user.username,
         )
     except store.RuleProblems as exc:
         session.rollback()
@@ -124,12 +125,14 @@ def routing_agent(username: str) -> Any:
             username,
             request.form.get("availability", "present"),
             request.form.get("calendar", ""),
+            current_user.username,
         )
     except store.RuleProblems as exc:
         session.rollback()
         flash(" ".join(exc.problems), "error")
         return redirect(url_for("admin.routing"))
-    store.set_skills(session, username, store.parse_skills(request.form.get("skills", "")[:1000]))
+    skills = store.parse_skills(request.form.get("skills", "")[:1000])
+    store.set_skills(session, username, skills, current_user.username)
     session.commit()
     flash(_("The agent's routing is saved."), "success")
     return redirect(url_for("admin.routing"))

@@ -20,12 +20,21 @@ RELATION_SCHEMAS: dict[str, Any] = {
     ),
     "Trigger": _object(
         {
-            "id": {"type": "integer"},
+            "id": {
+                "type": "integer",
+                "description": "Send a stored trigger's id to change it in place (its "
+                "firings stay counted); without it the trigger is new.",
+            },
             "name": _text(),
             "on": _text(enum=list(EVENTS)),
             "enabled": {"type": "boolean"},
             "conditions": {"type": "array", "items": {"type": "object"}},
             "actions": {"type": "array", "items": {"type": "object"}},
+            "hours": {
+                "type": "integer",
+                "description": "on idle: business hours without activity (1 to 8,784).",
+            },
+            "calendar": _text("on idle: the calendar when the ticket has no SLA policy."),
         },
         ("name", "on", "actions"),
     ),

@@ -53,7 +53,7 @@ def routing_rule(rule_id: int) -> Any:
     if request.method == "GET":
         return jsonify(store.rule_doc(rule))
     if request.method == "DELETE":
-        store.delete_rule(session, rule_id)
+        store.delete_rule(session, rule_id, api_user().username)
         session.commit()
         return "", 204
     try:

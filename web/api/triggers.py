@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, jsonify, request
+from sqlalchemy.orm import Session
 
 from tempodesk.contracts.triggers import TriggersChangedInput
 from tempodesk.core.temporal import EngineUnavailable
@@ -37,13 +38,18 @@ def triggers_replace() -> Any:
         session.rollback()
         return error_response(422, "invalid", "Some triggers are not valid.", fields=exc.errors)
     stored = [triggers.as_json(r) for r in rows]
+    return jsonify({"triggers": stored, "open_tickets_told": commit_and_tell(session)})
+
+
+def commit_and_tell(session: Session) -> bool:
+    """Commit the saved triggers and tell every open ticket the new list (False: Temporal is
+    away; stored, tickets opened from now on run them, open ones keep theirs)."""
     change = TriggersChangedInput(triggers.active(session))
     numbers = triggers.open_numbers(session)
     session.commit()
     release_db()
-    told = True
     try:
         runtime().temporal.triggers_changed(numbers, change)
     except EngineUnavailable:
-        told = False  # stored: tickets opened from now on run them; open ones keep theirs
-    return jsonify({"triggers": stored, "open_tickets_told": told})
+        return False
+    return True

@@ -88,3 +88,7 @@ class Trigger(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+    # An idle trigger: after this many business hours without activity, in the ticket's SLA
+    # calendar, else the calendar named here ("": around the clock).
+    hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    calendar: Mapped[str] = mapped_column(String(100), default="", server_default="")
