@@ -211,7 +211,7 @@ def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) 
         user = accounts.create_user(
             session, username, password, display_name=name, is_admin=admin, groups=list(groups)
         )
-        after = audit.snapshot(user, ("username", "display_name", "is_admin", "groups"))
+        after = audit.snapshot(user, ("username", "display_name", "role_names", "groups"))
         _cli_audit(session, "user.create", username, after)
     click.echo(f"Created {username}.")
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
+from statemachines.rights import ACT, holds
 from tempodesk.contracts import Actor
 from tempodesk.people import accounts
 from tempodesk.tickets import queries
@@ -32,6 +33,12 @@ def _signed_in() -> None:
 def current_actor() -> Actor:
     """The signed-in agent as the workflows and queries know them."""
     return accounts.actor_for(current_user)
+
+
+def require_act(actor: Actor) -> None:
+    """403 for an agent whose roles let them read only (no right ``act``)."""
+    if not holds(actor, ACT):
+        abort(403)
 
 
 def safe_next(default: str) -> str:

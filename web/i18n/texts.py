@@ -363,4 +363,5 @@ REJECTIONS = {
     "no_customer_email": N_("This customer has no email address to reply to."),
     "invalid_fields": N_("Some fields are not filled in correctly."),
     "closed": N_("This ticket is closed; it takes no more actions."),
+    "read_only": N_("Your role lets you read tickets, not act on them."),
 }
