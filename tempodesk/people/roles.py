@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statemachines.rights import RIGHTS, SHIPPED_ROLES, normalise
+from statemachines.rights import ADMIN, RIGHTS, SHIPPED_ROLES, normalise, union
 from tempodesk.core.models import Role, User
 from tempodesk.people.common import AccountInvalid
 
@@ -80,26 +80,36 @@ def create_role(session: Session, name: str, data: RoleData) -> Role:
 
 def update_role(session: Session, role: Role, data: RoleData, *, acting: User) -> Role:
     """Change a role's description and rights; an admin cannot take ``admin`` from
-    themselves this way (the rights they would keep are checked after the change)."""
+    themselves this way."""
     errors: dict[str, str] = {}
     rights = _check(data, errors)
+    if ADMIN not in union(*_others(acting, role), rights if _holds_role(acting, role) else []):
+        errors["rights"] = "You cannot remove your own admin rights."
     if errors:
         raise AccountInvalid(errors)
-    before = list(role.rights or [])
     role.description = data.description.strip()
     role.rights = rights
     session.flush()
-    if not acting.is_admin:
-        role.rights = before  # the object, not only the transaction the caller rolls back
-        session.flush()
-        raise AccountInvalid({"rights": "You cannot remove your own admin rights."})
     return role
 
 
-def delete_role(session: Session, role: Role) -> None:
-    """Remove an admin's role (its users and groups lose it); shipped roles stay."""
+def _others(user: User, role: Role) -> list[list[str]]:
+    """The rights the user holds through roles other than ``role``."""
+    held = [r.rights or [] for r in user.roles if r.id != role.id]
+    return held + [r.rights or [] for g in user.groups for r in g.roles if r.id != role.id]
+
+
+def _holds_role(user: User, role: Role) -> bool:
+    return any(r.id == role.id for r in [*user.roles, *(r for g in user.groups for r in g.roles)])
+
+
+def delete_role(session: Session, role: Role, *, acting: User) -> None:
+    """Remove an admin's role (its users and groups lose it); shipped roles stay, and an
+    admin cannot delete the role their own admin rights come from."""
     if role.builtin or role.name in SHIPPED_ROLES:
         raise AccountInvalid({"name": "A role Tempodesk ships cannot be deleted."})
+    if ADMIN not in union(*_others(acting, role)):
+        raise AccountInvalid({"name": "You cannot remove your own admin rights."})
     session.delete(role)
     session.flush()
 

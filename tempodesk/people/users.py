@@ -32,7 +32,7 @@ MAX_PASSWORD = 200
 EXTENSION = re.compile(r"^[0-9*#+]{1,32}$")
 
 
-__all__ = ["AccountInvalid", "UserData"]
+__all__ = ["DEFAULT_ROLE", "AccountInvalid", "UserData"]
 
 
 @dataclass
