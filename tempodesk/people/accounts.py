@@ -35,15 +35,16 @@ def create_user(
     groups: list[str] | None = None,
     roles: list[str] | None = None,
 ) -> User:
-    """A user with these roles (the default role's unless told; "admin" too with
-    ``is_admin``) and groups."""
+    """A user with these roles (unless told: "admin" with ``is_admin``, else the default
+    role) and groups."""
     user = User(
         username=username,
         display_name=display_name,
         email=email,
         password_hash=generate_password_hash(password),
     )
-    names = list(roles if roles is not None else [DEFAULT_ROLE]) + ([ADMIN] if is_admin else [])
+    names = list(roles if roles is not None else [] if is_admin else [DEFAULT_ROLE])
+    names += [ADMIN] if is_admin else []
     user.roles = list(session.scalars(select(Role).where(Role.name.in_(names))))
     if groups:
         user.groups = list(session.scalars(select(Group).where(Group.name.in_(groups))))
