@@ -65,6 +65,7 @@ def test_a_read_only_agent_reads_tickets_but_the_desk_refuses_their_actions(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"/desk/tickets/{number}/actions/" not in html  # no buttons
+    assert "/desk/tickets/new" not in html  # nor a "New ticket" link
     token = csrf_token(html)
     refused = client.post(
         f"/desk/tickets/{number}/actions/comment", data={"csrf_token": token, "body": "Hi"}
@@ -99,7 +100,7 @@ def test_the_api_refuses_a_read_only_agents_actions_and_new_tickets(
     merge = stack.client().post(
         f"/api/v1/tickets/{number}/merge", json={"into": other}, headers=headers
     )
-    assert merge.status_code == 409 and "read tickets" in merge.get_json()["error"]["message"]
+    assert merge.status_code == 403 and "read tickets" in merge.get_json()["error"]["message"]
 
 
 def test_the_workflow_refuses_a_read_only_actor_past_the_web(

@@ -35,6 +35,14 @@ def current_actor() -> Actor:
     return accounts.actor_for(current_user)
 
 
+@bp.app_template_global()
+def may_act() -> bool:
+    """Whether the signed-in agent may act on tickets (the "New ticket" link; read-only
+    roles go without)."""
+    rights = getattr(current_user, "rights", None) if current_user.is_authenticated else None
+    return rights is not None and ACT in rights
+
+
 def require_act(actor: Actor) -> None:
     """403 for an agent whose roles let them read only (no right ``act``)."""
     if not holds(actor, ACT):
