@@ -66,6 +66,7 @@ def test_a_read_only_agent_reads_tickets_but_the_desk_refuses_their_actions(
     html = page.get_data(as_text=True)
     assert f"/desk/tickets/{number}/actions/" not in html  # no buttons
     assert "/desk/tickets/new" not in html  # nor a "New ticket" link
+    assert 'id="merge-form"' not in html  # nor a merge form
     token = csrf_token(html)
     refused = client.post(
         f"/desk/tickets/{number}/actions/comment", data={"csrf_token": token, "body": "Hi"}
