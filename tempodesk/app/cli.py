@@ -213,6 +213,9 @@ def create_user(
     with transaction(_sessions(settings)) as session:
         if session.scalar(select(accounts.User).where(accounts.User.username == username)):
             raise click.ClickException(f"The user '{username}' exists already.")
+        known = set(session.scalars(select(accounts.Role.name)))
+        if unknown := sorted(set(roles) - known):
+            raise click.ClickException(f"There is no role {', '.join(unknown)}.")
         user = accounts.create_user(
             session,
             username,
