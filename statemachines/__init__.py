@@ -25,6 +25,7 @@ from .formats import from_json, load_text, read_yaml, to_yaml
 from .migration import MigrationRefused, migration_target, target_problem
 from .parsing import parse_definition
 from .problems import DefinitionError, Problem
+from .rights import RIGHTS, SHIPPED_ROLES, holds, rights_of
 from .rules import (
     REJECTION_TEXTS,
     REJECTION_TYPES,
@@ -58,6 +59,8 @@ __all__ = [
     "REJECTION_TEXTS",
     "REJECTION_TYPES",
     "RESOLVED_CATEGORIES",
+    "RIGHTS",
+    "SHIPPED_ROLES",
     "STATE_CATEGORIES",
     "ActionSpec",
     "Calendar",
@@ -81,6 +84,7 @@ __all__ = [
     "compile_pinned",
     "customer_actions",
     "from_json",
+    "holds",
     "load_text",
     "may_perform",
     "may_see",
@@ -90,6 +94,7 @@ __all__ = [
     "parse_duration",
     "public_field_values",
     "read_yaml",
+    "rights_of",
     "target_problem",
     "to_statechart",
     "to_yaml",

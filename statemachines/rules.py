@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from .definition import PRIORITIES, ActionSpec, FieldSpec, ProcessDefinition
+from .rights import ACT, SEE_ALL_QUEUES, holds
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,6 +47,7 @@ REJECTION_TEXTS = {
     "no_customer_email": "This customer has no email address to reply to.",
     "invalid_fields": "Some fields are not filled in correctly.",
     "closed": "This ticket is closed; it takes no more actions.",
+    "read_only": "Your role lets you read tickets, not act on them.",
 }
 #: The broad kind of each rejection: the REST API's error code (and HTTP status) and the
 #: type of the workflow's error (kept as they were before codes, for old histories).
@@ -58,6 +60,7 @@ REJECTION_KINDS = {
     "no_customer_email": "not_available",
     "invalid_fields": "invalid_fields",
     "closed": "closed",
+    "read_only": "forbidden",
 }
 #: The effects that write to the customer by email: a customer without an address has none.
 EMAILS_CUSTOMER = frozenset({"send_email", "portal_reply"})
@@ -136,6 +139,8 @@ def check_action(
         return Rejection("not_available", {"action": action_id, "state": state.label})
     where = {"action": action.label, "state": state.label}
     kind = getattr(actor, "kind", "agent")
+    if kind == "agent" and not holds(actor, ACT):
+        return Rejection("read_only", where)
     if kind == "customer":
         # A customer presses only what the process marks for customers, and only on their
         # own request; groups, visibility and assignees are the agents' rules.
@@ -168,7 +173,9 @@ def _their_request(actor: ActorLike, customer_email: str, contact_id: int | None
 def may_see(definition: ProcessDefinition, state_id: str, actor: ActorLike) -> bool:
     """Whether the actor may see tickets while they are in this state."""
     visible_to = definition.state(state_id).visible_to
-    return actor.is_admin or not visible_to or bool(set(visible_to) & set(actor.groups))
+    if actor.is_admin or not visible_to or holds(actor, SEE_ALL_QUEUES):
+        return True
+    return bool(set(visible_to) & set(actor.groups))
 
 
 def may_perform(
@@ -181,9 +188,12 @@ def may_perform(
     """Whether the actor may press this action's button on a ticket in this state.
 
     With the process's ``assignee_only`` option, an assigned ticket is acted on by its
-    assignee only (admins, and actions marked ``any_agent``, excepted).
+    assignee only (admins, and actions marked ``any_agent``, excepted). An agent without the
+    right ``act`` (a read-only role) presses nothing.
     """
     if not may_see(definition, state_id, actor):
+        return False
+    if getattr(actor, "kind", "agent") == "agent" and not holds(actor, ACT):
         return False
     if actor.is_admin:
         return True

@@ -15,6 +15,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from statemachines import REJECTION_TEXTS
+    from statemachines.rights import ACT, holds
     from tempodesk.contracts import (
         MERGED,
         SIGNAL_ABSORB_TICKET,
@@ -74,6 +76,8 @@ class TicketRelations(TicketCore):
             raise ApplicationError("The ticket is still being created.", type=MERGE_REFUSED)
         if input.actor.kind != "agent" and not input.actor.is_admin:
             raise ApplicationError("Only agents may merge tickets.", type=MERGE_REFUSED)
+        if not holds(input.actor, ACT):
+            raise ApplicationError(REJECTION_TEXTS["read_only"], type=MERGE_REFUSED)
         if input.into == self._t.number:
             raise ApplicationError("A ticket cannot be merged into itself.", type=MERGE_REFUSED)
         if self._finished:

@@ -198,8 +198,13 @@ def pending_retry(number: str | None) -> None:
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--group", "groups", multiple=True, help="A group to join (repeatable).")
+@click.option(
+    "--role", "roles", multiple=True, help="A role (repeatable; default: agent, or admin)."
+)
 @click.option("--name", default="", help="Display name.")
-def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) -> None:
+def create_user(
+    username: str, admin: bool, groups: tuple[str, ...], roles: tuple[str, ...], name: str
+) -> None:
     """Create an agent (or admin) and ask for the password."""
     settings = get_settings()
     password = os.environ.get("TEMPODESK_NEW_PASSWORD") or getpass.getpass("Password: ")
@@ -208,10 +213,19 @@ def create_user(username: str, admin: bool, groups: tuple[str, ...], name: str) 
     with transaction(_sessions(settings)) as session:
         if session.scalar(select(accounts.User).where(accounts.User.username == username)):
             raise click.ClickException(f"The user '{username}' exists already.")
+        known = set(session.scalars(select(accounts.Role.name)))
+        if unknown := sorted(set(roles) - known):
+            raise click.ClickException(f"There is no role {', '.join(unknown)}.")
         user = accounts.create_user(
-            session, username, password, display_name=name, is_admin=admin, groups=list(groups)
+            session,
+            username,
+            password,
+            display_name=name,
+            is_admin=admin,
+            groups=list(groups),
+            roles=list(roles) or None,
         )
-        after = audit.snapshot(user, ("username", "display_name", "is_admin", "groups"))
+        after = audit.snapshot(user, ("username", "display_name", "role_names", "groups"))
         _cli_audit(session, "user.create", username, after)
     click.echo(f"Created {username}.")
 

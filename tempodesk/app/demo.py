@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, User
+from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, Role, User
 from tempodesk.knowledge import articles, site
 from tempodesk.people import accounts
+from tempodesk.people.roles import CUSTOMERS_ROLE
 from tempodesk.sla.policies import PolicyForm, save_calendar, save_policy
 from tempodesk.tickets import forms, processes
 from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
@@ -40,8 +41,10 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     processes.ensure_bundled(session)
     if session.scalar(select(User.id).limit(1)) is not None:
         return {}
+    customers = session.scalar(select(Role).where(Role.name == CUSTOMERS_ROLE))
     for name, description in DEMO_GROUPS:
-        session.add(Group(name=name, description=description))
+        roles = [customers] if name == CUSTOMERS_GROUP and customers is not None else []
+        session.add(Group(name=name, description=description, roles=roles))
     session.flush()
     logins = _add_users(session, mail_domain)
     admin = session.scalar(select(User).where(User.username == "admin"))

@@ -19,6 +19,10 @@ class Actor:
     is_admin: bool = False
     kind: str = "agent"  # agent | system | customer
     contact_id: int | None = None  # a customer's contact (the portal), checked against the ticket
+    # The agent's rights (statemachines.rights: their roles' and groups' roles'); None: an
+    # actor from before roles, who holds what the admin flag and their groups gave then.
+    # ``groups`` are the groups they act in: their own and those under a group they supervise.
+    rights: list[str] | None = None
 
 
 SYSTEM = Actor(username="system", kind="system", is_admin=True)

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from statemachines.rights import ADMIN, DEFAULT_ROLE
 from tempodesk.contracts import Actor
 from tempodesk.core import audit, vault
 from tempodesk.core.db import aware
-from tempodesk.core.models import ApiToken, Group, User, utcnow
+from tempodesk.core.models import ApiToken, Group, Role, User, utcnow
+from tempodesk.people.roles import acting_groups
 
 TOKEN_PREFIX = "td_"
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # not a write per request
@@ -31,14 +33,19 @@ def create_user(
     email: str = "",
     is_admin: bool = False,
     groups: list[str] | None = None,
+    roles: list[str] | None = None,
 ) -> User:
+    """A user with these roles (unless told: "admin" with ``is_admin``, else the default
+    role) and groups."""
     user = User(
         username=username,
         display_name=display_name,
         email=email,
-        is_admin=is_admin,
         password_hash=generate_password_hash(password),
     )
+    names = list(roles if roles is not None else [] if is_admin else [DEFAULT_ROLE])
+    names += [ADMIN] if is_admin else []
+    user.roles = list(session.scalars(select(Role).where(Role.name.in_(names))))
     if groups:
         user.groups = list(session.scalars(select(Group).where(Group.name.in_(groups))))
     session.add(user)
@@ -182,10 +189,13 @@ def user_for_token(session: Session, token: str, scope: str = "api") -> User | N
 
 
 def actor_for(user: User) -> Actor:
-    """The identity the workflow checks rights against."""
+    """The identity the workflow checks rights against: the groups the user acts in (their
+    own and those under a group they supervise) and their rights."""
+    rights = user.rights
     return Actor(
         username=user.username,
-        groups=[g.name for g in user.groups],
-        is_admin=user.is_admin,
+        groups=acting_groups(user),
+        is_admin=ADMIN in rights,
         kind="agent",
+        rights=rights,
     )

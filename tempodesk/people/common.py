@@ -24,6 +24,14 @@ class CustomerInvalid(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+class AccountInvalid(ValueError):
+    """An agent, group or role cannot be saved; ``errors`` maps a form field to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
 @dataclass
 class Paged(Generic[T]):
     items: list[T]

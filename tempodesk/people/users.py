@@ -1,8 +1,9 @@
 """Agents, admins and groups as admins manage them: validated creates and updates.
 
-Rights in Tempodesk follow from two things kept here: the admin flag, and the groups a user is
-in (process definitions name groups in ``visible_to`` and per action). Every function checks
-its whole input first and raises ``AccountInvalid`` with a readable message per field.
+Rights in Tempodesk follow from what is kept here: a user's roles and groups, a group's roles,
+parent group and supervisor (``tempodesk.people.roles`` says what they come to; process
+definitions name groups in ``visible_to`` and per action). Every function checks its whole
+input first and raises ``AccountInvalid`` with a readable message per field.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tempodesk.core.models import Group, User
+from statemachines.rights import ADMIN, DEFAULT_ROLE, union
+from tempodesk.core.models import Group, Role, User
+from tempodesk.core.models.people import MAX_GROUP_DEPTH
 from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people import accounts
 from tempodesk.people.addresses import is_valid_email, normalize_email
+from tempodesk.people.common import AccountInvalid
+from tempodesk.people.roles import find_roles
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -27,12 +32,7 @@ MAX_PASSWORD = 200
 EXTENSION = re.compile(r"^[0-9*#+]{1,32}$")
 
 
-class AccountInvalid(ValueError):
-    """The input cannot be saved; ``errors`` maps a form field to a readable message."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+__all__ = ["DEFAULT_ROLE", "AccountInvalid", "UserData"]
 
 
 @dataclass
@@ -42,7 +42,9 @@ class UserData:
     display_name: str = ""
     email: str = ""
     password: str = ""  # empty on an update: keep the current one
-    is_admin: bool = False
+    # The user's roles; None: a new user's are the default role's, an update keeps them.
+    roles: list[str] | None = None
+    is_admin: bool = False  # the role "admin" besides ``roles`` (the form's old checkbox)
     is_active: bool = True
     groups: list[str] = field(default_factory=list)
     language: str = "en"
@@ -84,6 +86,7 @@ def create_user(session: Session, username: str, data: UserData) -> User:
     if not data.password:
         errors["password"] = f"Enter a password of at least {MIN_PASSWORD} characters."
     groups = _check_user_data(session, data, errors)
+    roles = _wanted_roles(session, data, [DEFAULT_ROLE], errors)
     if errors:
         raise AccountInvalid(errors)
     user = accounts.create_user(
@@ -92,9 +95,9 @@ def create_user(session: Session, username: str, data: UserData) -> User:
         data.password,
         display_name=data.display_name.strip(),
         email=normalize_email(data.email),
-        is_admin=data.is_admin,
     )
     user.groups = groups
+    user.roles = roles
     user.language = data.language
     user.extension = data.extension.strip() or None
     user.is_active = data.is_active
@@ -106,8 +109,13 @@ def update_user(session: Session, user: User, data: UserData, *, acting: User) -
     """Change a user; an admin can neither demote nor deactivate themselves."""
     errors: dict[str, str] = {}
     groups = _check_user_data(session, data, errors, user_id=user.id)
+    current = [r.name for r in user.roles if r.name != ADMIN]  # the admin box says that one
+    roles = _wanted_roles(session, data, current, errors)
     if user.id == acting.id:
-        if not data.is_admin:
+        rights = union(
+            *[r.rights or [] for r in roles], *[r.rights for g in groups for r in g.roles]
+        )
+        if ADMIN not in rights:
             errors["is_admin"] = "You cannot remove your own admin rights."
         if not data.is_active:
             errors["is_active"] = "You cannot deactivate yourself."
@@ -115,7 +123,7 @@ def update_user(session: Session, user: User, data: UserData, *, acting: User) -
         raise AccountInvalid(errors)
     user.display_name = data.display_name.strip()
     user.email = normalize_email(data.email)
-    user.is_admin = data.is_admin
+    user.roles = roles
     user.is_active = data.is_active
     user.language = data.language
     user.extension = data.extension.strip() or None
@@ -139,6 +147,17 @@ def update_profile(session: Session, user: User, *, display_name: str, language:
     user.language = language
     session.flush()
     return user
+
+
+def _wanted_roles(
+    session: Session, data: UserData, otherwise: list[str], errors: dict[str, str]
+) -> list[Role]:
+    """The roles the form asks for (``otherwise`` when it names none), plus "admin" if the
+    admin box is ticked."""
+    names = list(otherwise if data.roles is None else data.roles)
+    if data.is_admin:
+        names.append(ADMIN)
+    return find_roles(session, names, errors, "roles")
 
 
 def _check_user_data(
@@ -192,12 +211,23 @@ def create_group(session: Session, name: str, description: str) -> Group:
 
 
 def update_group(
-    session: Session, group: Group, *, description: str, supervisor: str, members: list[str]
+    session: Session,
+    group: Group,
+    *,
+    description: str,
+    supervisor: str,
+    members: list[str],
+    parent: str | None = None,
+    roles: list[str] | None = None,
 ) -> Group:
-    """Change a group's description, supervisor (an active user or none) and members."""
+    """Change a group's description, supervisor (an active user or none), members, parent
+    group (none, or a group not under this one, at most MAX_GROUP_DEPTH deep) and roles
+    (``None``: parent and roles stay as they are)."""
     description = description.strip()
     supervisor = supervisor.strip()
     errors: dict[str, str] = {}
+    above = group.parent if parent is None else _parent(session, group, parent.strip(), errors)
+    chosen = group.roles if roles is None else find_roles(session, roles, errors, "roles")
     if len(description) > 255:
         errors["description"] = "At most 255 characters."
     if supervisor:
@@ -214,5 +244,38 @@ def update_group(
     group.description = description
     group.supervisor = supervisor or None
     group.members = users
+    group.parent = above
+    group.roles = list(chosen)
     session.flush()
     return group
+
+
+def _parent(session: Session, group: Group, name: str, errors: dict[str, str]) -> Group | None:
+    """The parent group named, if it makes no cycle and no tree deeper than the limit."""
+    if not name:
+        return None
+    parent = session.scalar(select(Group).where(Group.name == name))
+    if parent is None:
+        errors["parent"] = f"There is no group '{name}'."
+        return None
+    ancestors: list[Group] = []
+    above: Group | None = parent
+    while above is not None and len(ancestors) <= MAX_GROUP_DEPTH:
+        if above.id == group.id:
+            errors["parent"] = f"'{name}' is {group.name} or a group under it: that makes a cycle."
+            return None
+        ancestors.append(above)
+        above = above.parent
+    if len(ancestors) + _height(group) > MAX_GROUP_DEPTH:
+        errors["parent"] = f"Groups nest at most {MAX_GROUP_DEPTH + 1} levels deep."
+        return None
+    return parent
+
+
+def _height(group: Group) -> int:
+    """How many levels of groups are under this one."""
+    level, height = list(group.children), 0
+    while level and height <= MAX_GROUP_DEPTH:
+        height += 1
+        level = [child for g in level for child in g.children]
+    return height

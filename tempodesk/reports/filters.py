@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from statemachines.rights import VIEW_REPORTS
 from tempodesk.core.models import Group, User
 
 #: The longest period a report covers (a per-day series has a row per day).
@@ -75,16 +76,15 @@ class Filters:
 
 
 def scope_for(session: Session, user: User) -> Scope | None:
-    """What ``user`` may read: every group (an admin), the groups they supervise, or nothing
-    (``None``: an agent who supervises no group)."""
+    """What ``user`` may read: every group (an admin), the groups they supervise and those
+    under them, with the right ``view_reports`` also their own groups; or nothing (``None``)."""
     if user.is_admin:
         return Scope(groups=None)
-    groups = tuple(
-        session.scalars(
-            select(Group.name).where(Group.supervisor == user.username).order_by(Group.name)
-        )
-    )
-    return Scope(groups=groups) if groups else None
+    supervised = session.scalars(select(Group).where(Group.supervisor == user.username))
+    names = {sub.name for group in supervised for sub in (group, *group.descendants())}
+    if VIEW_REPORTS in user.rights:
+        names.update(g.name for g in user.groups)
+    return Scope(groups=tuple(sorted(names))) if names else None
 
 
 def parse_filters(args: Mapping[str, str], scope: Scope, today: date) -> Filters:

@@ -1,6 +1,7 @@
 """Which customers an agent may see: contacts, organisations and orders are visible through
-the tickets the agent may see (``queries.visible_tickets``), or all of them with the explicit
-"customers" right: membership of the group ``CUSTOMERS_GROUP`` (admins hold every right).
+the tickets the agent may see (``queries.visible_tickets``), or all of them with the right
+``manage_customers`` (a role's: the demo's group ``CUSTOMERS_GROUP`` carries the role
+"customers"; admins hold every right).
 
 Each ``*_clause`` is a WHERE clause for the people room's lists and look-ups (None: no limit),
 so a page, a search, a look-up and the API all ask the same question.
@@ -13,17 +14,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
+from statemachines.rights import MANAGE_CUSTOMERS, holds
 from tempodesk.contracts import Actor
 from tempodesk.core.models import Contact, Order, Organisation, Ticket
 from tempodesk.tickets.queries import visible_tickets
 
-#: The group whose members see (and may merge, import and upsert) every customer.
+#: The demo's group whose members see (and may merge, import and upsert) every customer.
 CUSTOMERS_GROUP = "Customers"
 
 
 def sees_all_customers(actor: Actor) -> bool:
-    """The explicit "customers" right."""
-    return actor.is_admin or CUSTOMERS_GROUP in actor.groups
+    """The right ``manage_customers``."""
+    return actor.is_admin or holds(actor, MANAGE_CUSTOMERS)
 
 
 def _ticket_contacts(session: Session, actor: Actor) -> Select[Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from statemachines import REJECTION_TEXTS
+from statemachines.rights import ACT, holds
 from tempodesk.contracts import MERGED, Actor, MergeTicketInput
 from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets.queries import find_ticket
@@ -31,6 +33,8 @@ def merge_request(
     source = find_ticket(session, number, actor)
     if source is None:
         raise TicketNotFound(number)
+    if not holds(actor, ACT):
+        raise MergeInvalid(REJECTION_TEXTS["read_only"])
     into = into.strip()
     survivor = find_ticket(session, into, actor) if into else None
     if survivor is None:

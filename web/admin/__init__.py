@@ -69,6 +69,7 @@ from web.admin import privacy as _privacy  # noqa: E402,F401
 from web.admin import process_editors as _process_editors  # noqa: E402,F401
 from web.admin import processes as _processes  # noqa: E402,F401
 from web.admin import quarantine as _quarantine  # noqa: E402,F401
+from web.admin import roles as _roles  # noqa: E402,F401
 from web.admin import routing as _routing  # noqa: E402,F401
 from web.admin import sla as _sla  # noqa: E402,F401
 from web.admin import sms as _sms  # noqa: E402,F401

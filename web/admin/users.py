@@ -1,5 +1,6 @@
-"""Admin pages for users (who may sign in, their rights, groups and language) and groups
-(description, supervisor, members).
+"""Admin pages for users (who may sign in, their roles, groups and language) and groups
+(description, supervisor, parent group, roles, members); roles have their own pages
+(``web.admin.roles``).
 
 Every form reads only the fields listed here: a crafted POST with more fields changes nothing
 else. The rules (checks, rights, hashing) live in ``tempodesk.people.users``.
@@ -14,7 +15,7 @@ from flask_login import current_user
 
 from tempodesk.core.audit import CHANGED, snapshot
 from tempodesk.messaging import templates  # the languages a user may choose
-from tempodesk.people import users
+from tempodesk.people import roles, users
 from tempodesk.people.users import AccountInvalid, UserData
 from tempodesk.tickets import ratings
 from web import audit, db
@@ -22,8 +23,17 @@ from web.admin import bp
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 
-USER_FIELDS = ("username", "display_name", "email", "is_admin", "is_active", "language", "groups")
-GROUP_FIELDS = ("name", "description", "supervisor", "members")
+USER_FIELDS = (
+    "username",
+    "display_name",
+    "email",
+    "role_names",
+    "is_admin",
+    "is_active",
+    "language",
+    "groups",
+)
+GROUP_FIELDS = ("name", "description", "supervisor", "parent_name", "role_names", "members")
 
 
 def _user_state(user: Any, data: UserData | None = None) -> dict[str, Any]:
@@ -36,6 +46,14 @@ def _user_state(user: Any, data: UserData | None = None) -> dict[str, Any]:
 
 def _checked(name: str) -> bool:
     return request.form.get(name) == "on"
+
+
+def _listed(name: str) -> list[str] | None:
+    """The values ticked under ``name``; None when the form does not have the field at all
+    (a form from before it: what it names stays as it is)."""
+    if name not in request.form:
+        return None
+    return [value for value in request.form.getlist(name) if value]
 
 
 @bp.route("/users")
@@ -53,6 +71,7 @@ def _user_data() -> UserData:
         display_name=request.form.get("display_name", ""),
         email=request.form.get("email", ""),
         password=request.form.get("password", ""),
+        roles=_listed("roles"),
         is_admin=_checked("is_admin"),
         is_active=_checked("is_active"),
         groups=request.form.getlist("groups"),
@@ -72,6 +91,7 @@ def _user_form(
             data=data,
             errors=errors,
             groups=users.all_groups(db()),
+            roles=roles.all_roles(db()),
             languages=templates.LANGUAGES,
             language_names=LANGUAGES,  # each language named in itself
             min_password=users.MIN_PASSWORD,
@@ -100,7 +120,7 @@ def user_new() -> Any:
         session.commit()
         flash(_("The user '%(username)s' can now sign in.", username=username), "success")
         return redirect(url_for("admin.users_list"))
-    return _user_form(None, UserData(), {})
+    return _user_form(None, UserData(roles=[users.DEFAULT_ROLE]), {})
 
 
 @bp.route("/users/<username>", methods=["GET", "POST"])
@@ -131,7 +151,7 @@ def user_edit(username: str) -> Any:
     data = UserData(
         display_name=user.display_name,
         email=user.email,
-        is_admin=user.is_admin,
+        roles=user.role_names,
         is_active=user.is_active,
         groups=[g.name for g in user.groups],
         language=user.language,
@@ -185,14 +205,23 @@ def group_edit(name: str) -> Any:
     description = group.description
     supervisor = group.supervisor or ""
     members = [u.username for u in group.members]
+    parent: str | None = group.parent_name
+    chosen: list[str] | None = group.role_names
     if request.method == "POST":
         description = request.form.get("description", "")
         supervisor = request.form.get("supervisor", "")
         members = request.form.getlist("members")
+        parent, chosen = request.form.get("parent"), _listed("roles")
         before = snapshot(group, GROUP_FIELDS)
         try:
             users.update_group(
-                session, group, description=description, supervisor=supervisor, members=members
+                session,
+                group,
+                description=description,
+                supervisor=supervisor,
+                members=members,
+                parent=parent,
+                roles=chosen,
             )
         except AccountInvalid as exc:
             session.rollback()
@@ -205,7 +234,13 @@ def group_edit(name: str) -> Any:
             session.commit()
             flash(_("The group '%(name)s' is saved.", name=name), "success")
             return redirect(url_for("admin.groups_list"))
-    values = {"description": description, "supervisor": supervisor, "members": members}
+    values = {
+        "description": description,
+        "supervisor": supervisor,
+        "members": members,
+        "parent": group.parent_name if parent is None else parent,
+        "roles": group.role_names if chosen is None else chosen,
+    }
     return (
         render_template(
             "admin/users/group.html",
@@ -213,6 +248,8 @@ def group_edit(name: str) -> Any:
             values=values,
             errors=errors,
             users=users.all_users(session),
+            groups=users.all_groups(session),
+            roles=roles.all_roles(session),
         ),
         422 if errors else 200,
     )

@@ -14,6 +14,8 @@ from flask import Blueprint, g, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest
 
+from statemachines import REJECTION_TEXTS
+from statemachines.rights import ACT, holds
 from tempodesk.contracts import Actor
 from tempodesk.core.models import User
 from tempodesk.people import accounts
@@ -55,6 +57,12 @@ def api_user() -> User:
 def api_actor() -> Actor:
     actor: Actor = g.api_actor
     return actor
+
+
+def refuse_read_only() -> None:
+    """403 for a token whose user may not act (a read-only role): they only read."""
+    if not holds(api_actor(), ACT):
+        raise ApiInvalid("forbidden", REJECTION_TEXTS["read_only"], 403)
 
 
 def json_body() -> dict[str, Any]:

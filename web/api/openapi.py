@@ -354,6 +354,7 @@ PATHS: dict[str, Any] = {
                 ),
                 "202": _answer("Stored and numbered; the engine starts it.", _ref("TicketCreated")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "422": _error("A field is missing or not valid."),
             },
             operationId="createTicket",
@@ -423,7 +424,9 @@ PATHS: dict[str, Any] = {
             {
                 "200": _answer("Done; the ticket as it is now.", _ref("ActionDone")),
                 "400": _error("The body is not a JSON object."),
-                "403": _error("You may not take this action."),
+                "403": _error(
+                    "You may not take this action (not your group's, or your role reads only)."
+                ),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error("Not available in the ticket's state, or it moved on."),
                 "422": _error("A field is missing or not valid."),
@@ -442,6 +445,7 @@ PATHS: dict[str, Any] = {
             {
                 "202": _answer("Stored; the ticket takes it in shortly.", _ref("MessageAccepted")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error("The ticket is closed."),
                 "422": _error("A field is missing or not valid."),

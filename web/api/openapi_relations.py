@@ -58,6 +58,7 @@ RELATION_PATHS: dict[str, Any] = {
             {
                 "200": _answer("Merged; the ticket that stays.", _ref("Merged")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error(
                     "Refused (code merge_refused): the other ticket is unknown, "

@@ -10,7 +10,7 @@ from flask import jsonify
 from tempodesk.core.temporal import EngineUnavailable, MergeRefused, TicketNotFound
 from tempodesk.tickets import relations
 from web import db, error_response, release_db, runtime
-from web.api.common import ApiInvalid, api_actor, bp, json_body, text_field
+from web.api.common import ApiInvalid, api_actor, bp, json_body, refuse_read_only, text_field
 from web.api.tickets import _detail, _outcome_unknown, _visible
 
 
@@ -18,6 +18,7 @@ from web.api.tickets import _detail, _outcome_unknown, _visible
 def merge_ticket(number: str) -> Any:
     """Merge ticket ``number`` into ``{"into": "<number>"}``: its messages and events show on
     that ticket, it ends in the state ``merged`` and answers with ``merged_into``."""
+    refuse_read_only()
     body = json_body()
     into = text_field(body, "into")
     if not into:

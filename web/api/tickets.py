@@ -25,6 +25,7 @@ from web.api.common import (
     idempotency_key,
     json_body,
     key_reused,
+    refuse_read_only,
     text_field,
 )
 
@@ -40,6 +41,7 @@ _REJECTION_STATUS = {
 
 @bp.route("/tickets", methods=["POST"])
 def create_ticket() -> Any:
+    refuse_read_only()
     body = json_body()
     customer = body.get("customer")
     if not isinstance(customer, dict):
@@ -256,6 +258,7 @@ def _outcome_unknown(request_id: str) -> Any:
 @bp.route("/tickets/<number>/messages", methods=["POST"])
 def add_customer_message(number: str) -> Any:
     """Record a message from the customer (e.g. from a chat integration)."""
+    refuse_read_only()
     body = json_body()
     if queries.find_ticket(db(), number, api_actor()) is None:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from statemachines.rights import ACT, holds
 from tempodesk.core.models import Contact, Order
 from tempodesk.people import accounts, common, contacts, orders
 from tempodesk.tickets import customer_scope, processes
@@ -89,6 +90,8 @@ def _visible_order(number: str) -> Order | None:
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new_ticket() -> Any:
     """An agent enters a request: a walk-in, a phone call, a returned parcel, an order."""
+    if not holds(accounts.actor_for(current_user), ACT):
+        abort(403)  # a read-only role: nothing to enter
     if request.method == "GET":
         order, contact = request.args.get("order", ""), request.args.get("contact", "")
         if order and _visible_order(order) is not None:

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from tempodesk.tickets import bulk as ticket_bulk
 from web import db, release_db, runtime
-from web.desk.common import REQUEST_ID, bp, current_actor, safe_next
+from web.desk.common import REQUEST_ID, bp, current_actor, require_act, safe_next
 from web.i18n import gettext as _
 
 
@@ -17,6 +17,7 @@ from web.i18n import gettext as _
 def bulk() -> Any:
     """One action (or an assignment) on each selected ticket, each through its workflow."""
     actor = current_actor()
+    require_act(actor)
     numbers = request.form.getlist("ticket")
     op = request.form.get("op", "")
     agent = request.form.get("agent", "").strip() if op == "assign" else ""

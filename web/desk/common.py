@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
+from statemachines.rights import ACT, holds
 from tempodesk.contracts import Actor
 from tempodesk.people import accounts
 from tempodesk.tickets import queries
@@ -32,6 +33,20 @@ def _signed_in() -> None:
 def current_actor() -> Actor:
     """The signed-in agent as the workflows and queries know them."""
     return accounts.actor_for(current_user)
+
+
+@bp.app_template_global()
+def may_act() -> bool:
+    """Whether the signed-in agent may act on tickets (the "New ticket" link; read-only
+    roles go without)."""
+    rights = getattr(current_user, "rights", None) if current_user.is_authenticated else None
+    return rights is not None and ACT in rights
+
+
+def require_act(actor: Actor) -> None:
+    """403 for an agent whose roles let them read only (no right ``act``)."""
+    if not holds(actor, ACT):
+        abort(403)
 
 
 def safe_next(default: str) -> str:

@@ -19,7 +19,14 @@ from tempodesk.mail.inbound import MailNotRouted
 from tempodesk.tickets import forms, lists, marks, queries, ratings
 from web import db, release_db, runtime
 from web.compose.composer import sms_reply_number
-from web.desk.common import REQUEST_ID, bp, current_actor, find_or_404, safe_next
+from web.desk.common import (
+    REQUEST_ID,
+    bp,
+    current_actor,
+    find_or_404,
+    require_act,
+    safe_next,
+)
 from web.i18n import gettext as _
 from web.i18n import inbound_status, rejection_text, translate_message, translated_priorities
 from web.uploads import uploaded_files
@@ -280,6 +287,7 @@ def attachment(attachment_id: int) -> Any:
 @bp.route("/tickets/<number>/import", methods=["POST"])
 def import_eml(number: str) -> Any:
     """Add a saved mail (.eml) to this ticket, through the same pipeline as incoming mail."""
+    require_act(current_actor())
     ticket = queries.find_ticket(db(), number, current_actor())
     if ticket is None:
         abort(404)

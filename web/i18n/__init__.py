@@ -48,6 +48,7 @@ from web.i18n.texts import (
     N_,
     RECIPIENT_LABELS,
     REJECTIONS,
+    RIGHT_LABELS,
     STYLE_LABELS,
 )
 from web.i18n.translate import (
@@ -74,6 +75,7 @@ __all__ = [
     "N_",
     "RECIPIENT_LABELS",
     "REJECTIONS",
+    "RIGHT_LABELS",
     "STYLE_LABELS",
     "babel",
     "bp",

@@ -227,6 +227,16 @@ MESSAGES = [
     N_("Use in or out."),
     N_("Use digits, *, # or + (at most 32), e.g. 101."),
     N_("The extension %(extension)s is another agent's."),
+    # tempodesk.people.users and roles (groups within groups, roles)
+    N_("There is no role %(role)s."),
+    N_("There is no right %(right)s."),
+    N_("There is a role '%(name)s' already."),
+    N_("There is no group '%(name)s'."),
+    N_("'%(name)s' is %(group)s or a group under it: that makes a cycle."),
+    N_("Groups nest at most %(depth)s levels deep."),
+    N_("A role Tempodesk ships cannot be deleted."),
+    N_("You cannot remove your own admin rights."),
+    N_("Start with a letter a-z; use a-z, digits, '_' and '-' (at most 64 characters)."),
     # tempodesk.tickets.actions
     N_("Write a text to go with the files."),
     N_("The ticket engine did not answer in time."),
@@ -344,6 +354,19 @@ MESSAGES = [
 ]
 
 
+#: What each right of ``statemachines.rights.RIGHTS`` lets an agent do (the roles pages).
+RIGHT_LABELS = {
+    "act": N_("Act on tickets: perform actions, open and merge tickets"),
+    "see_all_queues": N_("See every queue: tickets in every state, whatever the process says"),
+    "manage_customers": N_(
+        "Manage customers: see every contact, organisation and order; merge and import them"
+    ),
+    "view_reports": N_("Read the reports of their groups"),
+    "delete_tickets": N_("Delete tickets (spam, tests)"),
+    "admin": N_("Admin: the admin area and every other right"),
+}
+
+
 #: Why the workflow (or the web, asking the same ``statemachines.check_action``) refused an
 #: action, by the rejection's code. The texts equal ``statemachines.REJECTION_TEXTS`` (a test
 #: keeps them so); the web translates by the code, never by matching the English.
@@ -363,4 +386,5 @@ REJECTIONS = {
     "no_customer_email": N_("This customer has no email address to reply to."),
     "invalid_fields": N_("Some fields are not filled in correctly."),
     "closed": N_("This ticket is closed; it takes no more actions."),
+    "read_only": N_("Your role lets you read tickets, not act on them."),
 }

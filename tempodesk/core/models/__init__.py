@@ -36,11 +36,14 @@ from .people import (
     Contact,
     ContactChange,
     Group,
+    GroupRole,
     Membership,
     Order,
     Organisation,
     PortalLink,
+    Role,
     User,
+    UserRole,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
@@ -81,6 +84,7 @@ __all__ = [
     "Draft",
     "Follow",
     "Group",
+    "GroupRole",
     "GroupRouting",
     "InboundMessage",
     "KbArticle",
@@ -101,6 +105,7 @@ __all__ = [
     "ProcessMigration",
     "ProcessMigrationItem",
     "ProcessVersion",
+    "Role",
     "RoutingRule",
     "SavedFilter",
     "SlaPolicy",
@@ -115,6 +120,7 @@ __all__ = [
     "TicketRead",
     "Trigger",
     "User",
+    "UserRole",
     "WebForm",
     "WebhookDelivery",
     "WebhookSubscription",

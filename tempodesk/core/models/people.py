@@ -11,7 +11,12 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from statemachines.rights import ADMIN, union
+
 from .base import Base, utcnow
+
+#: How deep groups nest: a group has at most this many levels of groups above it.
+MAX_GROUP_DEPTH = 4
 
 
 class User(Base):
@@ -27,16 +32,44 @@ class User(Base):
     # The second factor's secret, sealed (tempodesk.core.vault); empty: none.
     totp_secret: Mapped[str] = mapped_column(String(255), default="", server_default="")
     totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     # The agent's phone extension: click-to-call rings it first; incoming calls to it pop up.
     extension: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Loaded with the user (and each group's roles with the group), so a user's rights read
+    # the same after the request's session let the objects go.
     groups: Mapped[list[Group]] = relationship(
-        secondary="memberships", back_populates="members", order_by="Group.name"
+        secondary="memberships", back_populates="members", order_by="Group.name", lazy="selectin"
     )
+    roles: Mapped[list[Role]] = relationship(
+        secondary="user_roles", order_by="Role.name", lazy="selectin"
+    )
+    # The groups this user supervises (``Group.supervisor``).
+    supervises: Mapped[list[Group]] = relationship(
+        primaryjoin="User.username == Group.supervisor",
+        foreign_keys="Group.supervisor",
+        viewonly=True,
+        order_by="Group.name",
+        lazy="selectin",
+    )
+
+    @property
+    def rights(self) -> list[str]:
+        """The union of the user's roles' and their groups' roles' rights."""
+        held = [role.rights or [] for role in self.roles]
+        held += [role.rights or [] for group in self.groups for role in group.roles]
+        return union(*held)
+
+    @property
+    def is_admin(self) -> bool:
+        """Holds the right ``admin`` (the shipped role "admin", or any role carrying it)."""
+        return ADMIN in self.rights
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role.name for role in self.roles]
 
     # What Flask-Login expects of a user (is_active is the column above).
     is_authenticated = True
@@ -69,8 +102,73 @@ class Group(Base):
         ForeignKey("users.username", ondelete="SET NULL"), default=None
     )
 
+    # The group this one is part of (a team within a department); no cycles, at most
+    # MAX_GROUP_DEPTH levels (tempodesk.people.users checks both).
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="SET NULL"), default=None
+    )
+
     members: Mapped[list[User]] = relationship(
         secondary="memberships", back_populates="groups", order_by="User.username"
+    )
+    roles: Mapped[list[Role]] = relationship(
+        secondary="group_roles", order_by="Role.name", lazy="selectin"
+    )
+    parent: Mapped[Group | None] = relationship(remote_side="Group.id", back_populates="children")
+    children: Mapped[list[Group]] = relationship(
+        back_populates="parent", order_by="Group.name", lazy="selectin", join_depth=MAX_GROUP_DEPTH
+    )
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role.name for role in self.roles]
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.name if self.parent is not None else ""
+
+    def descendants(self) -> list[Group]:
+        """Every group under this one (children first), at most MAX_GROUP_DEPTH levels down."""
+        found: list[Group] = []
+        level = list(self.children)
+        for _ in range(MAX_GROUP_DEPTH):
+            found += level
+            level = [child for group in level for child in group.children]
+        return found
+
+
+class Role(Base):
+    """A named set of rights (``statemachines.rights.RIGHTS``) given to users and groups."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    rights: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Shipped with Tempodesk (agent, supervisor, admin, read-only): never deleted or renamed.
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class GroupRole(Base):
+    __tablename__ = "group_roles"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
     )
 
 

@@ -75,6 +75,22 @@ def test_create_user_with_a_password_from_the_environment(
     with sessions() as session:
         user = accounts.authenticate(session, "carol", "a-long-password")
         assert user is not None and [g.name for g in user.groups] == ["Billing"]
+        assert user.role_names == ["agent"]
+
+
+def test_create_user_with_roles_and_an_unknown_role_refused(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["seed-demo"])
+    monkeypatch.setenv("TEMPODESK_NEW_PASSWORD", "a-long-password")
+    refused = runner.invoke(main, ["create-user", "dora", "--role", "boss"])
+    assert refused.exit_code != 0 and "There is no role boss." in refused.output
+    result = runner.invoke(main, ["create-user", "dora", "--role", "read-only"])
+    assert result.exit_code == 0, result.output
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'tempodesk.db'}"))
+    with sessions() as session:
+        user = accounts.authenticate(session, "dora", "a-long-password")
+        assert user is not None and user.role_names == ["read-only"] and user.rights == []
 
 
 def test_process_validate_prints_every_problem_with_its_location(
