@@ -334,11 +334,11 @@ def save(
 
 
 def render_template(
-    template: MessageTemplate, language: str, context: dict[str, Any]
+    template: MessageTemplate, language: str, context: dict[str, Any], default: str = "en"
 ) -> tuple[str, str]:
-    """(subject, body) in the language asked for (else English, else any); TemplateProblem
-    if it cannot render."""
-    text = template.text(language)
+    """(subject, body) in the language asked for (else the helpdesk's ``default``, else
+    English, else any); TemplateProblem if it cannot render."""
+    text = template.text(language, default)
     if text is None:
         raise TemplateProblem(f"The template '{template.name}' has no text.")
     subject = " ".join(render(text.subject, context).split()) if template.channel == "email" else ""
