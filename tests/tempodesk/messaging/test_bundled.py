@@ -15,6 +15,7 @@ from tempodesk.core.languages import LANGUAGES, parse_enabled
 from tempodesk.core.settings import Settings
 from tempodesk.messaging import templates
 from tempodesk.messaging.sandbox import render
+from tests.helpers import Stack
 
 BUNDLED_DIR = Path(templates.__file__).parent / "bundled"
 ENABLED = parse_enabled(Settings.model_fields["languages"].default)
@@ -59,3 +60,24 @@ def test_english_texts_read_from_the_file_as_the_code_had_them() -> None:
     assert body.startswith("Hello {{ customer.name or 'there' }},\n\nthank you")
     assert body.endswith("{{ helpdesk.name }}\n")
     assert templates.BUNDLED["rate_answer"]["essential"] is False
+
+
+def test_a_bundled_template_nobody_edited_gets_the_languages_added_since(stack: Stack) -> None:
+    """An upgrade that brings a new language file fills it into bundled templates nobody
+    edited; an admin's template is left as they keep it (all in one rolled-back session)."""
+    with stack.sessions() as session:
+        template = templates.get(session, "ticket_received")
+        assert template is not None and template.updated_by == templates.BUNDLED_AUTHOR
+        template.texts.remove(next(t for t in template.texts if t.language == "cs"))
+        session.flush()
+        templates.ensure_bundled(session)
+        session.refresh(template)
+        assert "cs" in {t.language for t in template.texts}
+
+        template.updated_by = "alice"
+        template.texts.remove(next(t for t in template.texts if t.language == "cs"))
+        session.flush()
+        templates.ensure_bundled(session)
+        session.refresh(template)
+        assert "cs" not in {t.language for t in template.texts}
+        session.rollback()
