@@ -79,7 +79,9 @@ class BulkActivities:
                 "unsubscribe_url": link,
             }
             try:
-                subject, body = templates.render_template(template, contact.language, context)
+                subject, body = templates.render_template(
+                    template, contact.language, context, self.settings.default_language
+                )
             except TemplateProblem as exc:
                 return self._mark(input.recipient_id, "failed", str(exc)[:500])
             try:

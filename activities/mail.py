@@ -199,7 +199,7 @@ class MailActivities:
                 _heartbeat(f"rendering for {recipient.address}")
                 try:
                     rendered[recipient.address] = templates.render_template(
-                        template, recipient.language, context
+                        template, recipient.language, context, self.settings.default_language
                     )
                 except TemplateProblem as exc:
                     return PreparedTemplate(skipped=f"the template failed: {exc}")
@@ -413,7 +413,7 @@ class MailActivities:
         self, session: Session, ticket: Ticket, role: str, actor: str
     ) -> list[Recipient]:
         """Who a role means for this ticket; automatic addresses and the actor are left out."""
-        default = "en"
+        default = self.settings.default_language
         found: list[Recipient] = []
         if role == "customer":
             contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None

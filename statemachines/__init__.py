@@ -5,6 +5,7 @@ bundled definition files is done by ``bundled()``, called only outside workflows
 """
 
 from .calendar import Calendar, CalendarError, NoBusinessTime
+from .checks import language_warnings
 from .compiler import CompiledProcess, compile_definition, compile_pinned, move, to_statechart
 from .definition import (
     CUSTOMER_MESSAGE,
@@ -40,6 +41,7 @@ from .rules import (
     may_see,
     public_field_values,
 )
+from .texts import Texts, in_language
 
 
 def bundled(name: str) -> str:
@@ -75,6 +77,7 @@ __all__ = [
     "ProcessDefinition",
     "Rejection",
     "StateSpec",
+    "Texts",
     "actions_for",
     "bundled",
     "check_action",
@@ -85,6 +88,8 @@ __all__ = [
     "customer_actions",
     "from_json",
     "holds",
+    "in_language",
+    "language_warnings",
     "load_text",
     "may_perform",
     "may_see",

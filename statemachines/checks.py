@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from .definition import STAY, ActionSpec, ProcessDefinition, StateSpec
 from .problems import Problem
+from .texts import Texts, missing
 
 
 def reference_problems(
@@ -141,3 +142,31 @@ def template_problems(definition: ProcessDefinition, known: set[str]) -> list[Pr
         for location, name in definition.templates_used()
         if name not in known
     ]
+
+
+def language_warnings(definition: ProcessDefinition, languages: Iterable[str]) -> list[Problem]:
+    """Warnings, not errors: each text given as a mapping of languages that lacks one of
+    ``languages`` (the helpdesk's enabled ones; the viewer then reads the fallback). A text
+    given as one string is not warned about."""
+    found: list[tuple[str, Texts]] = [
+        ("label", definition.labels),
+        ("description", definition.descriptions),
+    ]
+    for state in definition.states:
+        where = f"states.{state.id}"
+        found += [(f"{where}.label", state.labels)]
+        found += [(f"{where}.customer_label", state.customer_labels)]
+    for action in definition.actions:
+        where = f"actions.{action.id}"
+        found += [(f"{where}.label", action.labels), (f"{where}.confirm", action.confirms)]
+        for i, spec in enumerate(action.fields):
+            found.append((f"{where}.fields[{i}].label", spec.labels))
+            for j, choice in enumerate(spec.choices):
+                found.append((f"{where}.fields[{i}].choices[{j}].label", choice.labels))
+    wanted = list(languages)
+    warnings = []
+    for location, texts in found:
+        lacking = missing(texts, wanted)
+        if lacking:
+            warnings.append(Problem(location, f"No text in {', '.join(lacking)}."))
+    return warnings

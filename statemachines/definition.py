@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .texts import Texts, document
+
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed", "merged")
 # A ticket in one of these waits on someone (the backlog); in these it has been resolved (the
 # projection's ``resolved_at``); a merged ticket is neither.
@@ -133,6 +135,7 @@ TEXT_MAX = 500
 class Choice:
     value: str
     label: str
+    labels: Texts = ()  # language -> label, when the definition gives several
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class FieldSpec:
     choices: tuple[Choice, ...] = ()
     help: str = ""
     max_length: int = TEXT_MAX
+    labels: Texts = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ class ActionSpec:
     style: str = "default"  # default | primary | danger
     any_agent: bool = False  # exempt from the process's "only the assignee acts" rule
     customers: bool = False  # customers may press it from the portal (it takes no fields)
+    labels: Texts = ()  # language -> label (``label`` is the English, else the first)
+    confirms: Texts = ()
 
     @property
     def stays(self) -> bool:
@@ -197,6 +203,8 @@ class StateSpec:
     colour: str = ""
     sla_paused: bool = False
     timeout: Timeout | None = None
+    labels: Texts = ()  # language -> label (``label`` is the English, else the first)
+    customer_labels: Texts = ()
 
     @property
     def final(self) -> bool:
@@ -213,6 +221,8 @@ class ProcessDefinition:
     actions: tuple[ActionSpec, ...]
     description: str = ""
     assignee_only: bool = False  # only the assignee (and admins) may act on an assigned ticket
+    labels: Texts = ()
+    descriptions: Texts = ()
 
     def state(self, state_id: str) -> StateSpec:
         for state in self.states:
@@ -260,8 +270,8 @@ class ProcessDefinition:
         """The definition as the plain document it was read from (canonical form)."""
         doc: dict[str, Any] = {
             "name": self.name,
-            "label": self.label,
-            "description": self.description,
+            "label": document(self.label, self.labels),
+            "description": document(self.description, self.descriptions),
             "initial": self.initial,
         }
         if self.assignee_only:
@@ -276,8 +286,10 @@ class ProcessDefinition:
 
 
 def _state_document(state: StateSpec) -> dict[str, Any]:
-    doc: dict[str, Any] = {"label": state.label, "category": state.category}
-    if state.customer_label and state.customer_label != state.label:
+    doc: dict[str, Any] = {"label": document(state.label, state.labels), "category": state.category}
+    if state.customer_labels:
+        doc["customer_label"] = document(state.customer_label, state.customer_labels)
+    elif state.customer_label and state.customer_label != state.label:
         doc["customer_label"] = state.customer_label
     doc["actions"] = list(state.actions)
     if state.on_customer_message != STAY:
@@ -294,7 +306,7 @@ def _state_document(state: StateSpec) -> dict[str, Any]:
 
 
 def _action_document(action: ActionSpec) -> dict[str, Any]:
-    doc: dict[str, Any] = {"label": action.label, "target": action.target}
+    doc: dict[str, Any] = {"label": document(action.label, action.labels), "target": action.target}
     if action.fields:
         doc["fields"] = [_field_document(f) for f in action.fields]
     if action.effects:
@@ -302,7 +314,7 @@ def _action_document(action: ActionSpec) -> dict[str, Any]:
     if action.groups:
         doc["groups"] = list(action.groups)
     if action.confirm:
-        doc["confirm"] = action.confirm
+        doc["confirm"] = document(action.confirm, action.confirms)
     if action.style != "default":
         doc["style"] = action.style
     if action.any_agent:
@@ -313,11 +325,17 @@ def _action_document(action: ActionSpec) -> dict[str, Any]:
 
 
 def _field_document(spec: FieldSpec) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": spec.id, "type": spec.type, "label": spec.label}
+    doc: dict[str, Any] = {
+        "id": spec.id,
+        "type": spec.type,
+        "label": document(spec.label, spec.labels),
+    }
     if spec.required:
         doc["required"] = True
     if spec.choices:
-        doc["choices"] = [{"value": c.value, "label": c.label} for c in spec.choices]
+        doc["choices"] = [
+            {"value": c.value, "label": document(c.label, c.labels)} for c in spec.choices
+        ]
     if spec.help:
         doc["help"] = spec.help
     if spec.max_length != TEXT_MAX:

@@ -33,6 +33,8 @@ from .definition import (
 )
 from .durations import parse_duration
 from .problems import DefinitionError, Problem
+from .texts import Texts
+from .texts import read as read_texts
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -89,6 +91,20 @@ class _Reader:
             return ""
         return value
 
+    def texts(
+        self, data: Mapping[str, Any], key: str, where: str, default: str | None = None
+    ) -> tuple[str, Texts]:
+        """A text people read: one string, or a mapping of language -> text."""
+        value = data.get(key, default)
+        if value is None:
+            self.fail(f"{where}.{key}" if where else key, "This is required.")
+            return "", ()
+        found = read_texts(value)
+        if isinstance(found, str):
+            self.fail(f"{where}.{key}" if where else key, found)
+            return "", ()
+        return found
+
     def names(self, value: Any, where: str) -> tuple[str, ...]:
         if value is None:
             return ()
@@ -122,10 +138,14 @@ class _Reader:
         if not isinstance(initial, str) or initial not in state_ids:
             self.fail("initial", f"The initial state '{initial}' is not one of the states.")
         self.problems.extend(reference_problems(states, actions))
+        label, labels = self.texts(data, "label", "", default=name)
+        description, descriptions = self.texts(data, "description", "", default="")
         return ProcessDefinition(
             name=name,
-            label=self.text(data, "label", "", default=name),
-            description=self.text(data, "description", "", default=""),
+            label=label,
+            labels=labels,
+            description=description,
+            descriptions=descriptions,
             initial=initial if isinstance(initial, str) else "",
             states=states,
             actions=actions,
@@ -158,14 +178,19 @@ class _Reader:
                 self.fail(f"{where}.actions[{i}]", f"Unknown action '{action_id}'.")
         if len(set(actions)) != len(actions):
             self.fail(f"{where}.actions", "An action is listed twice.")
-        label = self.text(data, "label", where, default=state_id.replace("_", " ").capitalize())
+        label, labels = self.texts(
+            data, "label", where, default=state_id.replace("_", " ").capitalize()
+        )
+        customer_label, customer_labels = self.texts(data, "customer_label", where, default=label)
         colour = self.text(data, "colour", where, default=CATEGORY_COLOURS.get(category, "#6b7280"))
         if colour and not _COLOUR.match(colour):
             self.fail(f"{where}.colour", "Use a colour like #2454d6.")
         return StateSpec(
             id=state_id,
             label=label,
-            customer_label=self.text(data, "customer_label", where, default=label),
+            labels=labels,
+            customer_label=customer_label,
+            customer_labels=customer_labels,
             category=category,
             actions=actions,
             on_customer_message=self.text(data, "on_customer_message", where, default=STAY),
@@ -220,14 +245,20 @@ class _Reader:
         customers = self.flag(data, "customers", where)
         if customers and fields:
             self.fail(f"{where}.customers", "An action for customers takes no fields.")
+        label, labels = self.texts(
+            data, "label", where, default=action_id.replace("_", " ").capitalize()
+        )
+        confirm, confirms = self.texts(data, "confirm", where, default="")
         return ActionSpec(
             id=action_id,
-            label=self.text(data, "label", where, default=action_id.replace("_", " ").capitalize()),
+            label=label,
+            labels=labels,
             target=self.text(data, "target", where),
             fields=fields,
             effects=effects,
             groups=self.names(data.get("groups"), f"{where}.groups"),
-            confirm=self.text(data, "confirm", where, default=""),
+            confirm=confirm,
+            confirms=confirms,
             style=style,
             any_agent=self.flag(data, "any_agent", where),
             customers=customers,
@@ -255,7 +286,11 @@ class _Reader:
             if isinstance(c, str):
                 choices.append(Choice(c, c))
             elif isinstance(c, Mapping) and isinstance(c.get("value"), str):
-                choices.append(Choice(c["value"], str(c.get("label", c["value"]))))
+                raw = c.get("label", c["value"])
+                # A number or yes/no as a label was read as its text before: keep it so.
+                raw = raw if isinstance(raw, str | Mapping) else str(raw)
+                text, texts = self.texts({"label": raw}, "label", f"{where}.choices[{i}]")
+                choices.append(Choice(c["value"], text, texts))
             else:
                 self.fail(f"{where}.choices[{i}]", "A choice is text or {value, label}.")
         if field_type in ("select", "multiselect") and not choices:
@@ -268,10 +303,14 @@ class _Reader:
         if not isinstance(required, bool):
             self.fail(f"{where}.required", "required is true or false.")
             required = False
+        label, labels = self.texts(
+            data, "label", where, default=field_id.replace("_", " ").capitalize()
+        )
         return FieldSpec(
             id=field_id,
             type=field_type,
-            label=self.text(data, "label", where, default=field_id.replace("_", " ").capitalize()),
+            label=label,
+            labels=labels,
             required=required,
             choices=tuple(choices),
             help=self.text(data, "help", where, default=""),

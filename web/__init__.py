@@ -73,7 +73,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     app.register_error_handler(PoolTimeout, _database_unavailable)
     app.add_url_rule("/", "index", _index)
     app.jinja_env.globals["settings"] = settings
-    app.jinja_env.filters["when"] = _when
     return app
 
 
@@ -289,10 +288,3 @@ def _index() -> Any:
     from flask import redirect, url_for
 
     return redirect(url_for("desk.index"))
-
-
-def _when(value: Any) -> str:
-    from tempodesk.core.db import aware
-
-    value = aware(value)
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""

@@ -19,8 +19,8 @@ from tempodesk.people import unsubscribe
 from tempodesk.tickets.form_fields import ContentRules
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import csrf, limits, release_db, runtime, submissions
+from web.i18n import current_language, lazy_gettext
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext
 
 bp = Blueprint("public", __name__, url_prefix="/support")
 
@@ -125,6 +125,7 @@ def _file(form: RequestForm) -> Any:
                     email=form.email.data or "",
                     name=form.name.data or "",
                     order_needs_email=True,
+                    language=current_language(),  # a new contact speaks the page's language
                 ),
                 channel="web",
                 order_number=form.order_number.data or "",

@@ -36,8 +36,8 @@ from tempodesk.tickets import forms
 from tempodesk.tickets.form_fields import clean_values, file_problem
 from tempodesk.tickets.intake import AttachmentData, IntakeInvalid, KeyReused, NewTicket
 from web import csrf, db, limits, release_db, runtime, submissions
+from web.i18n import current_language, translate_message
 from web.i18n import gettext as _
-from web.i18n import translate_message
 from web.portal.common import signed_in_contact, to_sign_in
 from web.public import _FIELD_FOR, SupportForm, fingerprint
 
@@ -206,7 +206,7 @@ def _file(page: Page, fields: dict[str, Any], files: list[AttachmentData]) -> An
                     email=form.email.data or "",
                     name=form.name.data or "",
                     order_needs_email=True,
-                    language=spec.language,
+                    language=spec.language or current_language(),
                 ),
                 channel="web",
                 order_number=order,

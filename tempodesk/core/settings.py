@@ -10,8 +10,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tempodesk.core.languages import DEFAULT_ENABLED, parse_enabled
 
 
 class Settings(BaseSettings):
@@ -94,6 +96,11 @@ class Settings(BaseSettings):
     web_port: int = 8000
     base_url: str = Field("", description="Public base URL of the web app, for links in mail")
     secret_key: str = Field("", description="Flask session key; generated under var_dir if empty")
+    languages: str = Field(
+        DEFAULT_ENABLED,
+        description="The languages this helpdesk offers (of en,cs,de,uk,lt,el,ru), comma "
+        "separated; the first is its default language",
+    )
     secure_cookies: bool = Field(
         False,
         description="Behind HTTPS: cookies only over HTTPS (Secure) and an HSTS header",
@@ -236,6 +243,20 @@ class Settings(BaseSettings):
         description="Largest request with files from the desk (a reply with its attachments, "
         "an orders CSV)",
     )
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        return ",".join(parse_enabled(value))
+
+    @property
+    def enabled_languages(self) -> tuple[str, ...]:
+        """The languages pages offer, the helpdesk's default first."""
+        return parse_enabled(self.languages)
+
+    @property
+    def default_language(self) -> str:
+        return self.enabled_languages[0]
 
     @property
     def db_url(self) -> str:

@@ -9,4 +9,4 @@ and ``links`` (articles linked to tickets). It imports only ``tempodesk.core``.
 """
 
 #: The languages articles, categories and pages are written in (the UI's languages).
-LANGUAGES = ("en", "cs")
+from tempodesk.core.languages import LANGUAGES as LANGUAGES

@@ -51,6 +51,7 @@ _FORM_CHOICES = (
     "imap_security",
     "smtp_security",
     "closed_policy",
+    "language",
 )
 _FORM_INTS = ("imap_port", "smtp_port", "poll_seconds", "reopen_days", "max_message_mb")
 _FORM_BOOLS = ("enabled", "imap_verify", "import_existing", "acknowledge", "create_contacts")

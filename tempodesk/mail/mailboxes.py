@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tempodesk.core.languages import LANGUAGES
 from tempodesk.core.models import (
     Channel,
     Mailbox,
@@ -58,6 +59,7 @@ class MailboxConfig:
     process: str = ""
     acknowledge: bool = True
     create_contacts: bool = True
+    language: str = ""  # a new contact's language when the mail's is unknown ("": default)
     closed_policy: str = "reopen_within"
     reopen_days: int = 14
     order_pattern: str = r"\b(ORD-\d{3,})\b"
@@ -108,6 +110,7 @@ def config(session: Session, name: str, settings: Settings) -> MailboxConfig:
     if box is not None:
         result.acknowledge = box.acknowledge
         result.create_contacts = box.create_contacts
+        result.language = box.language
         result.closed_policy = box.closed_policy
         result.reopen_days = box.reopen_days
         result.order_pattern = box.order_pattern
@@ -175,6 +178,8 @@ def _invalid(name: str, address: str, values: dict[str, Any]) -> dict[str, str]:
         errors["smtp_security"] = "Use tls, starttls or none."
     if values.get("closed_policy", "reopen_within") not in CLOSED_POLICIES:
         errors["closed_policy"] = "Use reopen, new or reopen_within."
+    if values.get("language", "") not in ("", *LANGUAGES):
+        errors["language"] = f"Use one of: {', '.join(LANGUAGES)}."
     for key, low, high in _RANGES:
         if key in values and not (isinstance(values[key], int) and low <= values[key] <= high):
             errors[key] = f"Use a whole number from {low} to {high}."
@@ -228,6 +233,7 @@ MAILBOX_FIELDS = {
     "signature",
     "acknowledge",
     "create_contacts",
+    "language",
     "closed_policy",
     "reopen_days",
     "order_pattern",

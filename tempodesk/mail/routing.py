@@ -33,6 +33,7 @@ from tempodesk.core.settings import Settings
 from tempodesk.mail import mailboxes
 from tempodesk.mail.extracts import body_text, extras_of
 from tempodesk.mail.filters import Classification, FilterContext, classify, tag_pattern
+from tempodesk.mail.parsing.language import mail_language
 from tempodesk.mail.parsing.parsed import ParsedMail
 from tempodesk.people.addresses import (
     base_address,
@@ -286,7 +287,16 @@ class Router:
                 ]
                 or "(no subject)",
                 body=body,
-                customer=CustomerRef(email=sender, name=fit(Ticket.customer_name, mail.from_name)),
+                customer=CustomerRef(
+                    email=sender,
+                    name=fit(Ticket.customer_name, mail.from_name),
+                    # A new contact speaks the mail's language, else the mailbox's.
+                    language=mail_language(
+                        mail.header("content-language"), mail.subject, mail.text or body
+                    )
+                    or config.language
+                    or self.settings.default_language,
+                ),
                 channel="email",
                 order_number=orders[0] if orders else "",
                 idempotency_key=inbound_key(inbound_id),

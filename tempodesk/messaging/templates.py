@@ -8,8 +8,10 @@ admin UI, for the checks at save/publish time (against a sample ticket), and for
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
+import yaml
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from statemachines import PRIORITIES, ProcessDefinition
 from tempodesk.core.db import aware
+from tempodesk.core.languages import LANGUAGES
 from tempodesk.core.models import (
     Contact,
     MessageTemplate,
@@ -30,7 +33,6 @@ from tempodesk.core.models import (
 from tempodesk.messaging.sandbox import Fields, TemplateProblem, check_syntax, render
 
 CHANNELS = ("email", "sms")
-LANGUAGES = ("en", "cs")
 SMS_MAX_CHARS = 480  # three concatenated GSM-7 segments
 
 #: What a template may use, documented in the editor.
@@ -332,11 +334,11 @@ def save(
 
 
 def render_template(
-    template: MessageTemplate, language: str, context: dict[str, Any]
+    template: MessageTemplate, language: str, context: dict[str, Any], default: str = "en"
 ) -> tuple[str, str]:
-    """(subject, body) in the language asked for (else English, else any); TemplateProblem
-    if it cannot render."""
-    text = template.text(language)
+    """(subject, body) in the language asked for (else the helpdesk's ``default``, else
+    English, else any); TemplateProblem if it cannot render."""
+    text = template.text(language, default)
     if text is None:
         raise TemplateProblem(f"The template '{template.name}' has no text.")
     subject = " ".join(render(text.subject, context).split()) if template.channel == "email" else ""
@@ -390,167 +392,87 @@ def preview(
     return " ".join(rendered["subject"].split()), rendered["body"]
 
 
-BUNDLED: dict[str, dict[str, Any]] = {
+#: The bundled templates: what each is for stays here, its texts live in ``bundled/<lang>.yaml``
+#: (name -> subject and body; translators add a language by adding a file).
+BUNDLED_SPECS: dict[str, dict[str, Any]] = {
     "ticket_received": {
         "channel": "email",
         "description": "Tells the customer their request arrived (never quotes it).",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] We have your request",
-                "Hello {{ customer.name or 'there' }},\n\nthank you for writing to us. "
-                "Your request has the number {{ ticket.number }}; we will answer as soon as "
-                "we can.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Váš požadavek jsme přijali",
-                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nděkujeme za zprávu. Váš "
-                "požadavek má číslo {{ ticket.number }}; odpovíme co nejdříve.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "assigned_to_you": {
         "channel": "email",
         "description": "Tells an agent a ticket was assigned to them.",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] Assigned to you: {{ ticket.subject }}",
-                "{{ agent.name or 'Someone' }} assigned ticket {{ ticket.number }} "
-                "({{ ticket.priority_label }}) to you.\n\n{{ ticket.url }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Přiděleno vám: {{ ticket.subject }}",
-                "{{ agent.name or 'Někdo' }} vám přidělil(a) požadavek {{ ticket.number }} "
-                "({{ ticket.priority_label }}).\n\n{{ ticket.url }}\n",
-            ),
-        },
     },
     "portal_reply": {
         "channel": "email",
         "description": "Tells the customer there is a reply to read in the portal (no text).",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] There is an answer to your request",
-                "Hello {{ customer.name or 'there' }},\n\nwe have answered your request "
-                "{{ ticket.number }}. Read the answer here:\n{{ portal_link }}\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Na váš požadavek jsme odpověděli",
-                "Dobrý den,\n\nna váš požadavek {{ ticket.number }} jsme odpověděli. Odpověď "
-                "najdete zde:\n{{ portal_link }}\n\n{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "rate_answer": {
         "channel": "email",
         "essential": False,
         "description": "Asks the customer to rate the answer (the ask_rating effect).",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] How did we do?",
-                "Hello {{ customer.name or 'there' }},\n\nwe have resolved your request "
-                "{{ ticket.number }}. How happy are you with our answer? Choose a score "
-                "(1 poor, 5 excellent):\n\n"
-                "{% for link in rating.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n\n"
-                "You can add a comment on the page that opens.\n\n{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Jak jsme si vedli?",
-                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nváš požadavek "
-                "{{ ticket.number }} jsme vyřešili. Jak jste s odpovědí spokojeni? Zvolte "
-                "hodnocení (1 špatné, 5 výborné):\n\n"
-                "{% for link in rating.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n\n"
-                "Na stránce, která se otevře, můžete připsat komentář.\n\n{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "closed_no_answer": {
         "channel": "email",
         "description": "Tells the customer a ticket was closed after waiting for them.",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] We closed your request",
-                "Hello {{ customer.name or 'there' }},\n\nwe did not hear back from you, so we "
-                "closed request {{ ticket.number }}. Just write to us if you still need help.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Požadavek jsme uzavřeli",
-                "Dobrý den,\n\nneozvali jste se, proto jsme požadavek {{ ticket.number }} "
-                "uzavřeli. Pokud pomoc stále potřebujete, stačí nám napsat.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "repair_quote": {
         "channel": "email",
         "description": "Returns and repairs: the price of a repair, to be paid before work starts.",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] Repair quote: {{ ticket.fields.repair_price }}",
-                "Hello {{ customer.name or 'there' }},\n\nwe inspected the item you sent"
-                "{{ ' (order ' ~ order.number ~ ')' if order }}. The repair costs "
-                "{{ ticket.fields.repair_price }}. We start as soon as the payment arrives.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Cena opravy: {{ ticket.fields.repair_price }}",
-                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nzkontrolovali jsme "
-                "zboží, které jste nám poslali{{ ' (objednávka ' ~ order.number ~ ')' if order }}. "
-                "Oprava stojí {{ ticket.fields.repair_price }}. Začneme, jakmile dorazí platba.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "parcel_received": {
         "channel": "email",
         "description": "Returns and repairs: the parcel arrived at the workshop.",
-        "texts": {
-            "en": (
-                "[{{ ticket.number }}] Your parcel arrived",
-                "Hello {{ customer.name or 'there' }},\n\nyour parcel for request "
-                "{{ ticket.number }} arrived. We will inspect it and let you know.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-            "cs": (
-                "[{{ ticket.number }}] Vaše zásilka dorazila",
-                "Dobrý den{{ ', ' ~ customer.name if customer.name }},\n\nvaše zásilka k "
-                "požadavku {{ ticket.number }} dorazila. Zkontrolujeme ji a dáme vám vědět.\n\n"
-                "{{ helpdesk.name }}\n",
-            ),
-        },
     },
     "missed_call": {
         "channel": "sms",
         "description": "Calls: we tried to call the customer twice (the support process).",
-        "texts": {
-            "en": (
-                "",
-                "We tried to call you about request {{ ticket.number }}. Reply to this "
-                "message or call us back. {{ helpdesk.name }}",
-            ),
-            "cs": (
-                "",
-                "Snažili jsme se vám dovolat kvůli požadavku {{ ticket.number }}. Odpovězte "
-                "na tuto zprávu, nebo nám zavolejte. {{ helpdesk.name }}",
-            ),
-        },
     },
 }
 
 
+def bundled_texts() -> dict[str, dict[str, tuple[str, str]]]:
+    """Every bundled template's (subject, body) per language, from each ``<lang>.yaml``
+    present for a language Tempodesk speaks (package data, so an installed copy has them)."""
+    folder = resources.files("tempodesk.messaging") / "bundled"
+    found: dict[str, dict[str, tuple[str, str]]] = {name: {} for name in BUNDLED_SPECS}
+    for language in LANGUAGES:
+        source = folder / f"{language}.yaml"
+        if not source.is_file():
+            continue
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        for name, text in data.items():
+            if name in found:
+                found[name][language] = (str(text.get("subject") or ""), str(text["body"]))
+    return found
+
+
+_TEXTS = bundled_texts()
+BUNDLED: dict[str, dict[str, Any]] = {
+    name: {**spec, "texts": _TEXTS[name]} for name, spec in BUNDLED_SPECS.items()
+}
+BUNDLED_AUTHOR = "tempodesk"
+
+
 def ensure_bundled(session: Session) -> None:
-    """Create the bundled templates that do not exist (never overwrite an admin's edit)."""
+    """Create the bundled templates that do not exist, and give one nobody has edited the
+    languages added since (never overwrite an admin's edit)."""
     for name, spec in BUNDLED.items():
-        if get(session, name) is None:
-            save(
-                session,
-                name,
-                channel=spec["channel"],
-                description=spec["description"],
-                texts=spec["texts"],
-                author="tempodesk",
-                essential=spec.get("essential", True),
-            )
+        template = get(session, name)
+        texts = spec["texts"]
+        if template is not None:
+            if template.updated_by != BUNDLED_AUTHOR:
+                continue
+            have = {t.language: (t.subject, t.body) for t in template.texts}
+            if set(texts) <= set(have):
+                continue
+            texts = {**texts, **have}
+        save(
+            session,
+            name,
+            channel=spec["channel"],
+            description=spec["description"],
+            texts=texts,
+            author=BUNDLED_AUTHOR,
+            essential=spec.get("essential", True),
+        )

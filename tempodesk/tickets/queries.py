@@ -6,6 +6,7 @@ groups may not see, whichever page or endpoint asks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from statemachines import ProcessDefinition, may_see
+from statemachines import ProcessDefinition, in_language, may_see
 from tempodesk.contracts import MERGED, Actor, TicketSnapshot
 from tempodesk.core.db import iso
 from tempodesk.core.models import (
@@ -405,13 +406,18 @@ def portal_ticket(session: Session, contact: Contact, number: str) -> PortalAcce
     return None if shared is None else PortalAccess(shared, False)
 
 
-def customer_label(session: Session, ticket: Ticket) -> str:
-    """The ticket's state in the customer's wording (the state's ``customer_label``)."""
+def customer_label(session: Session, ticket: Ticket, languages: Sequence[str] = ()) -> str:
+    """The ticket's state in the customer's wording (the state's ``customer_label``), in the
+    first of ``languages`` the definition has it in (else its English, else first, text)."""
     definition = processes.definition(session, ticket.process_name, ticket.process_version)
     try:
         state = definition.state(ticket.state)
     except KeyError:
         return ticket.state_label
+    if state.customer_labels:
+        return in_language(state.customer_label, state.customer_labels, languages)
+    if state.labels and state.customer_label == state.label:
+        return in_language(state.label, state.labels, languages)
     return state.customer_label or state.label
 
 

@@ -120,6 +120,30 @@ def test_an_untouched_form_gives_back_its_document(name: str) -> None:
     assert pf.dump(result.document) == to_yaml(load_text(bundled(name)))
 
 
+def test_texts_in_several_languages_go_through_the_form_unchanged() -> None:
+    document = canonical("support")
+    document["label"] = {"en": "Support", "de": "Support", "cs": "Podpora"}
+    document["states"]["new"]["label"] = {"en": "New", "de": "Neu"}
+    document["states"]["new"]["customer_label"] = {"en": "Received", "uk": "Отримано"}
+    document["actions"]["mark_spam"]["confirm"] = {"en": "Spam?", "el": "Ανεπιθύμητο;"}
+    reply = document["actions"]["reply"]["fields"][0]
+    reply["label"] = {"en": "Reply", "lt": "Atsakymas"}
+    data = posted(document)
+    assert data[f"{index_of(data, 's', 'new')}-label"] == ["en: New | de: Neu"]
+    result = pf.document_from_form(data, "support")
+    assert result.problems == []
+    assert result.document == document
+    assert load_text(pf.dump(result.document)).state("new").labels == (("en", "New"), ("de", "Neu"))
+
+
+def test_a_label_typed_as_languages_becomes_a_mapping_and_plain_text_stays_text() -> None:
+    assert pf.posted_text(" en: New |de:Neu ") == {"en": "New", "de": "Neu"}
+    assert pf.posted_text("Waiting | on hold") == "Waiting | on hold"
+    assert pf.posted_text("Price: 10 EUR") == "Price: 10 EUR"
+    assert pf.posted_text("en: A | en: B") == "en: A | en: B"  # a language twice: text
+    assert pf.text_field({"en": "New", "cs": "Nový"}) == "en: New | cs: Nový"
+
+
 def test_renaming_a_state_follows_every_reference_to_it() -> None:
     data = posted(canonical("support"))
     data[f"{index_of(data, 's', 'new')}-id"] = ["fresh"]

@@ -13,13 +13,13 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people import users
 from tempodesk.tickets import forms, processes, queries
 from tempodesk.tickets.form_fields import FIELD_TYPES, SNIFFED, FormField
 from web import audit, db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
+from web.i18n import offered_languages
 
 #: Empty rows the field editor offers below the form's fields.
 BLANK_ROWS = 3
@@ -94,7 +94,7 @@ def _editor(
             rows=[*data.fields, *[None] * BLANK_ROWS],
             field_types=FIELD_TYPES,
             file_types=list(SNIFFED),
-            languages=LANGUAGES,
+            languages=list(offered_languages(data.language)),
             processes=processes.names(session),
             groups=users.all_groups(session),
             agents=queries.active_agents(session),

@@ -22,7 +22,7 @@ from tempodesk.tickets import processes
 from web import audit, db, release_db, runtime
 from web.admin import bp
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext
+from web.i18n import lazy_gettext, offered_languages
 
 SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": lazy_gettext("None (unencrypted)")}
 CLOSED_POLICY_LABELS = {
@@ -195,6 +195,7 @@ def _editor(
             agents=[u for u in users.all_users(session) if u.is_active],
             process_names=processes.names(session),
             security=[(k, SECURITY_LABELS.get(k, k)) for k in mailboxes.SECURITY],
+            languages=list(offered_languages(values.get("language") or "").items()),
             closed_policies=[
                 (k, CLOSED_POLICY_LABELS.get(k, k)) for k in mailboxes.CLOSED_POLICIES
             ],

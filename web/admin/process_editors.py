@@ -19,7 +19,14 @@ from tempodesk.tickets import processes
 from web import audit, db
 from web.admin import bp
 from web.admin import process_form as pf
-from web.admin.processes import author, diagram_page, known_process, mermaid_of, save_draft
+from web.admin.processes import (
+    author,
+    diagram_page,
+    known_process,
+    language_warnings_of,
+    mermaid_of,
+    save_draft,
+)
 from web.i18n import gettext as _
 
 
@@ -108,6 +115,7 @@ def _form_editor(name: str, text: str, problems: list[Problem], status: int = 20
             name=name,
             form=form,
             placement=placement,
+            warnings=language_warnings_of(text),
             options=pf.options(),
             mermaid=mermaid_of(text),
             draft=processes.draft(session, name),
@@ -143,6 +151,7 @@ def _yaml_editor(name: str, text: str, problems: list[Problem], status: int = 20
             name=name,
             text=text,
             problems=problems,
+            warnings=language_warnings_of(text),
             mermaid=mermaid_of(text),
             draft=processes.draft(db(), name),
         ),

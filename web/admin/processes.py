@@ -15,12 +15,13 @@ from typing import Any
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from statemachines import DefinitionError, read_yaml
+from statemachines import DefinitionError, Problem, language_warnings, load_text, read_yaml
 from tempodesk.core.models import ProcessDraft
 from tempodesk.tickets import processes
 from web import CSP, audit, db
 from web.admin import bp
 from web.admin import process_form as pf
+from web.i18n import enabled_codes
 from web.i18n import gettext as _
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -59,6 +60,16 @@ def save_draft(name: str, text: str, action: str = "process.draft_save") -> Any:
     checked = processes.save_draft(session, name, text, author())
     audit.record(action, object_type="process", object_id=name, before=before, after={"yaml": text})
     return checked
+
+
+def language_warnings_of(text: str) -> list[Problem]:
+    """Texts given in several languages that lack one the helpdesk has enabled: warnings,
+    shown beside the problems (publishing is still allowed; viewers read the fallback)."""
+    try:
+        definition = load_text(text)
+    except DefinitionError:
+        return []
+    return language_warnings(definition, enabled_codes())
 
 
 def mermaid_of(text: str) -> str:

@@ -14,13 +14,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tempodesk.core.audit import CHANGED, snapshot
-from tempodesk.messaging import templates  # the languages a user may choose
 from tempodesk.people import roles, users
 from tempodesk.people.users import AccountInvalid, UserData
 from tempodesk.tickets import ratings
 from web import audit, db
 from web.admin import bp
-from web.i18n import LANGUAGES
+from web.i18n import LANGUAGES, offered_languages
 from web.i18n import gettext as _
 
 USER_FIELDS = (
@@ -92,7 +91,7 @@ def _user_form(
             errors=errors,
             groups=users.all_groups(db()),
             roles=roles.all_roles(db()),
-            languages=templates.LANGUAGES,
+            languages=list(offered_languages(data.language)),
             language_names=LANGUAGES,  # each language named in itself
             min_password=users.MIN_PASSWORD,
             is_self=user is not None and user.id == current_user.id,

@@ -12,7 +12,7 @@ from tempodesk.people import users
 from tempodesk.tickets import ratings
 from web import db
 from web.desk.common import bp
-from web.i18n import LANGUAGES, force_locale
+from web.i18n import force_locale, offered_languages
 from web.i18n import gettext as _
 
 
@@ -32,7 +32,11 @@ def profile() -> Any:
         }
         try:
             users.update_profile(
-                session, user, display_name=values["display_name"], language=values["language"]
+                session,
+                user,
+                display_name=values["display_name"],
+                language=values["language"],
+                languages=tuple(offered_languages(user.language)),
             )
         except users.AccountInvalid as exc:
             session.rollback()
@@ -48,7 +52,7 @@ def profile() -> Any:
             "desk/profile.html",
             values=values,
             errors=errors,
-            language_names=LANGUAGES,
+            language_names=offered_languages(user.language),
             figures=ratings.agent_figures(session, user.username).get(user.username),
         ),
         422 if errors else 200,

@@ -12,11 +12,14 @@ public pages, and translations of texts made by the pure modules.
   also matches the text with anything in their place (``At most %(max)s characters.``
   matches "At most 200 characters."). A text nobody listed is shown as it is (English).
 
-A module per concern: ``locale`` (the request's language, the switch, plural forms for
-scripts), ``texts`` (the tables of texts the pure modules make), ``processes`` (the texts of
-the shipped process definitions and their Babel extractor) and ``translate`` (a pure
-module's text in the request's language). Import the names from here (``from web.i18n
-import gettext as _``); ``babel.cfg`` names the extractor ``web.i18n:extract_process``.
+A module per concern: ``locale`` (the request's language among the enabled ones, the
+switch, plural forms for scripts), ``texts`` (the tables of texts the pure modules make),
+``processes`` (the texts of the shipped process definitions and their Babel extractor),
+``translate`` (a pure module's text in the request's language), ``labels`` (a definition's
+texts in the viewer's language: a per-language mapping along the fallback chain, else the
+catalog) and ``formats`` (dates, numbers and money in the locale). Import the names from
+here (``from web.i18n import gettext as _``); ``babel.cfg`` names the extractor
+``web.i18n:extract_process``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import force_locale, gettext, lazy_gettext, ngettext
 
+from web.i18n.formats import format_money, format_number, format_when
+from web.i18n.labels import label_order, spec_text, state_text
 from web.i18n.locale import (
     COOKIE,
     COOKIE_MAX_AGE,
@@ -32,6 +37,10 @@ from web.i18n.locale import (
     babel,
     bp,
     current_language,
+    enabled_codes,
+    enabled_languages,
+    helpdesk_language,
+    offered_languages,
     plural_forms,
     safe_path,
     select_locale,
@@ -80,20 +89,30 @@ __all__ = [
     "babel",
     "bp",
     "current_language",
+    "enabled_codes",
+    "enabled_languages",
     "extract_process",
     "force_locale",
+    "format_money",
+    "format_number",
+    "format_when",
     "gettext",
+    "helpdesk_language",
     "inbound_status",
     "init_app",
     "label_of",
+    "label_order",
     "labelled",
     "lazy_gettext",
     "ngettext",
+    "offered_languages",
     "plural_forms",
     "process_texts",
     "rejection_text",
     "safe_path",
     "select_locale",
+    "spec_text",
+    "state_text",
     "switch",
     "translate_label",
     "translate_message",
@@ -109,11 +128,18 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["msg"] = translate_message
     app.jinja_env.filters["rejection"] = rejection_text
+    app.jinja_env.filters["when"] = format_when  # dates, numbers, money in the locale
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["tr"] = spec_text  # a process text in the viewer's language
     app.jinja_env.globals.update(
         ui_languages=LANGUAGES,
+        enabled_languages=enabled_languages,
+        offered_languages=offered_languages,
         current_language=current_language,
         plural_forms=plural_forms,
         labelled=labelled,
+        state_text=state_text,
         category_label=lambda key: label_of(CATEGORY_LABELS, key),
         field_type_label=lambda key: label_of(FIELD_TYPE_LABELS, key),
         style_label=lambda key: label_of(STYLE_LABELS, key),

@@ -1,7 +1,7 @@
 """The texts of the process definitions shipped with Tempodesk: labels, customer labels,
 confirmation questions, field help and choices, extracted from the YAML for the catalog
-(``extract_process``, named in ``babel.cfg``). Definitions stay single-language data: an
-admin's own labels are shown as they wrote them.
+(``extract_process``, named in ``babel.cfg``). An admin's own labels are shown as they wrote
+them, or in the viewer's language when they wrote a mapping of languages (``labels``).
 """
 
 from __future__ import annotations

@@ -316,6 +316,12 @@ MESSAGES = [
     N_("Use some of: %(types)s."),
     # tempodesk.people.users (an agent's own profile)
     N_("Use one of: %(languages)s."),
+    # statemachines.checks.language_warnings (a process text lacking an enabled language)
+    N_("No text in %(languages)s."),
+    # statemachines.texts (a process text in several languages)
+    N_("This must be text, or a mapping of language codes to texts."),
+    N_("'%(code)s' is not a language code (like en, cs, de)."),
+    N_("The text in '%(language)s' must be non-empty text."),
     # tempodesk.knowledge (articles, categories, pages, the help centre's look)
     N_("Enter a title."),
     N_("Enter a name."),

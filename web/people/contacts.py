@@ -10,13 +10,13 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from tempodesk.core.models import Contact
-from tempodesk.messaging.templates import LANGUAGES
 from tempodesk.people import common, merge
 from tempodesk.people import contacts as contact_store
 from tempodesk.people import organisations as organisation_store
 from tempodesk.tickets import customer_scope, queries
 from web import db, release_db, runtime
 from web.i18n import gettext as _
+from web.i18n import offered_languages
 from web.people.blueprint import bp, current_actor, page_number, require_customers_right
 
 
@@ -105,7 +105,7 @@ def _contact_editor(
                 db(), customer_scope.organisations_clause(db(), current_actor())
             ),
             agents=queries.active_agents(db()),
-            languages=LANGUAGES,
+            languages=list(offered_languages(data.language)),
         ),
         status,
     )

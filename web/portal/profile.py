@@ -17,7 +17,7 @@ from tempodesk.core.models import Contact
 from tempodesk.people import portal_passwords
 from tempodesk.people.contacts import save_preferences
 from web import db
-from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, N_, lazy_gettext
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, N_, lazy_gettext, offered_languages
 from web.i18n import gettext as _
 from web.portal.common import bp, signed_in_contact, start_session, to_sign_in
 
@@ -31,7 +31,7 @@ class ProfileForm(FlaskForm):
     )
     language = SelectField(
         lazy_gettext("Language"),
-        choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
+        choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],  # narrowed
     )
     non_essential_mail = BooleanField(
         lazy_gettext("Also send me non-essential mail (not about my requests)")
@@ -109,6 +109,9 @@ def profile() -> Any:
     if contact is None:
         return to_sign_in()
     form = ProfileForm(obj=contact)
+    form.language.choices = [  # the enabled languages (and the one they have)
+        SelectChoice(code, label) for code, label in offered_languages(contact.language).items()
+    ]
     if form.validate_on_submit():
         language = form.language.data or "en"
         errors = save_preferences(

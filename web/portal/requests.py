@@ -24,7 +24,7 @@ from tempodesk.core.temporal import TicketNotFound
 from tempodesk.tickets import queries
 from web import db, release_db, runtime
 from web.desk.ticket import content_disposition
-from web.i18n import N_, lazy_gettext
+from web.i18n import N_, label_order, lazy_gettext
 from web.i18n import gettext as _
 from web.portal.actions import CustomerActionForm, buttons
 from web.portal.common import CONTACT_KEY, bp, signed_in_contact, to_sign_in
@@ -55,7 +55,7 @@ def tickets() -> Any:
     if contact is None:
         return to_sign_in()
     mine = queries.customer_tickets(db(), contact)
-    rows = [(t, queries.customer_label(db(), t)) for t in mine]
+    rows = [(t, queries.customer_label(db(), t, label_order())) for t in mine]
     shared = queries.shares_organisation(db(), contact)
     colleagues = queries.organisation_tickets(db(), contact) if shared else []
     return render_template(
@@ -63,7 +63,7 @@ def tickets() -> Any:
         contact=contact,
         rows=rows,
         shared=shared,
-        organisation_rows=[(t, queries.customer_label(db(), t)) for t in colleagues],
+        organisation_rows=[(t, queries.customer_label(db(), t, label_order())) for t in colleagues],
     )
 
 
@@ -97,7 +97,7 @@ def ticket(number: str) -> Any:
         "portal/ticket.html",
         contact=contact,
         ticket=found,
-        label=queries.customer_label(db(), found),
+        label=queries.customer_label(db(), found, label_order()),
         history=queries.public_history(db(), number),
         form=form,
         closed=found.state_category == "closed",

@@ -74,6 +74,9 @@ class Mailbox(Base):
     signature: Mapped[str] = mapped_column(Text, default="")
     acknowledge: Mapped[bool] = mapped_column(Boolean, default=True)
     create_contacts: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A new contact's language when the mail names none and the guess is unsure; "": the
+    # helpdesk's default.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     closed_policy: Mapped[str] = mapped_column(String(16), default="reopen_within")
     reopen_days: Mapped[int] = mapped_column(Integer, default=14)
     order_pattern: Mapped[str] = mapped_column(String(200), default=r"\b(ORD-\d{3,})\b")

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tempodesk.core.languages import pick
+
 from .base import Base, utcnow
 
 
@@ -33,10 +35,9 @@ class MessageTemplate(Base):
     )
 
     def text(self, language: str, fallback: str = "en") -> TemplateText | None:
-        by_language = {t.language: t for t in self.texts}
-        return (
-            by_language.get(language) or by_language.get(fallback) or next(iter(self.texts), None)
-        )
+        """The text in ``language``, else the helpdesk's default (``fallback``), else English,
+        else any (``core.languages.pick``)."""
+        return pick({t.language: t for t in self.texts}, language, fallback)
 
 
 class TemplateText(Base):

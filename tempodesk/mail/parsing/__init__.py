@@ -20,6 +20,8 @@ read. ``tempodesk.mail`` re-exports the public names; the modules, one concept e
   ingest, within a size and a time budget.
 - ``plaintext``: HTML read as text; the new part of a reply without its quote.
 - ``parsed``: ``ParsedMail``, ``MailRejected`` and the dedupe key.
+- ``language``: which of Tempodesk's languages a mail is in (``Content-Language``, else a
+  small deterministic guess from its text), remembered on a new contact.
 
 Why (RELIABILITY.md R7, R12, R13, R14): **best effort, never an unexpected exception.** Broken
 MIME, unknown charsets, bad base64, 8-bit headers and the like become ``defects`` strings; only

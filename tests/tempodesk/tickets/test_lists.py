@@ -83,6 +83,44 @@ def test_search_ignores_diacritics_both_ways(any_stack: Stack) -> None:
     assert found(any_stack, f"{word} novakovo") == []
 
 
+def test_greek_search_folds_case_and_accents(any_stack: Stack) -> None:
+    word = uuid.uuid4().hex[:6]
+    number = new_ticket(
+        any_stack,
+        subject=f"Ο βραστήρας δεν ζεσταίνει {word}",  # noqa: RUF001
+        customer={"email": f"eleni-{word}@example.gr", "name": "Ελένη Παπαδοπούλου"},
+    )
+    for query in (
+        f"βραστήρας {word}",
+        f"ΒΡΑΣΤΗΡΑΣ {word}",  # capitals without the tonos
+        f"{word} ζεσταινει",
+        f"ελενη {word}",
+        f"{word} ΠΑΠΑΔΟΠ",  # a prefix, in capitals
+    ):
+        assert number in found(any_stack, query), query
+    assert found(any_stack, f"{word} βραστηρες") == []
+
+
+def test_cyrillic_search_folds_case_and_accents_in_ukrainian_and_russian(
+    any_stack: Stack,
+) -> None:
+    word = uuid.uuid4().hex[:6]
+    ukrainian = new_ticket(any_stack, subject=f"Чайник не нагрівається {word}")
+    russian = new_ticket(
+        any_stack, subject=f"Заказ ещё не пришёл {word}", body="Мой номер заказа потерян"
+    )
+    for query, number in (
+        (f"ЧАЙНИК {word}", ukrainian),
+        (f"{word} НАГРІВАЄТЬСЯ", ukrainian),
+        (f"{word} нагрів", ukrainian),  # a prefix
+        (f"пришел {word}", russian),  # ё written as е  # noqa: RUF003
+        (f"ПРИШЁЛ {word}", russian),
+        (f"{word} мой", russian),
+    ):
+        assert number in found(any_stack, query), query
+    assert found(any_stack, f"{word} чайники") == []
+
+
 def test_search_text_adds_each_word_with_diacritics_once_without_them() -> None:
     text = lists.search_text(["HD-1", "Žluťoučký kůň", "", "Kůň úpěl"])
     assert text.splitlines() == ["HD-1", "Žluťoučký kůň", "Kůň úpěl", "zlutoucky kun upel"]

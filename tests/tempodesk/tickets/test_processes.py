@@ -153,16 +153,6 @@ def test_the_diagram_is_drawn_by_python_statemachine() -> None:
     assert "inspecting --> awaiting_payment : Quote repair" in diagram
 
 
-@pytest.mark.parametrize("name", sorted(templates.BUNDLED))
-def test_every_bundled_template_speaks_every_language_and_renders(name: str) -> None:
-    spec = templates.BUNDLED[name]
-    assert set(spec["texts"]) == set(templates.LANGUAGES)
-    for subject, body in spec["texts"].values():
-        assert (
-            templates.check_text(spec["channel"], subject, body, templates.sample_context()) == []
-        )
-
-
 def test_a_state_label_longer_than_its_column_is_refused_at_save(stack: Stack) -> None:
     data = support_copy()
     data["states"]["new"]["label"] = "N" * 101

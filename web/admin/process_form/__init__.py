@@ -26,6 +26,8 @@ from web.admin.process_form.common import (
     dump,
     effect_args,
     options,
+    posted_text,
+    text_field,
 )
 from web.admin.process_form.new_process import new_document
 from web.admin.process_form.operations import apply, operation
@@ -65,4 +67,6 @@ __all__ = [
     "operation",
     "options",
     "place",
+    "posted_text",
+    "text_field",
 ]

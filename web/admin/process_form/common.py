@@ -3,6 +3,7 @@ takes, the YAML a draft is kept in, and fresh ids for new or clashing items."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -68,3 +69,27 @@ def fresh_id(base: str, taken: Iterable[str]) -> str:
     while f"{base}_{n}" in taken:
         n += 1
     return f"{base}_{n}"
+
+
+#: A text in several languages, as one input of the form shows it: ``en: New | de: Neu``.
+_LANGUAGE_PART = re.compile(r"^\s*([a-z]{2}):\s*(\S.*?)\s*$", re.DOTALL)
+LANGUAGE_SEPARATOR = " | "
+
+
+def text_field(value: Any) -> str:
+    """A definition's text for one input: as it is, or a mapping of languages written as
+    ``en: New | de: Neu``."""
+    if isinstance(value, Mapping):
+        return LANGUAGE_SEPARATOR.join(f"{code}: {text}" for code, text in value.items())
+    return "" if value is None else str(value)
+
+
+def posted_text(text: str) -> str | dict[str, str]:
+    """An input's text back into the definition: ``en: New | de: Neu`` (every part a
+    language code and its text) is a mapping of languages; anything else is one text."""
+    text = text.strip()
+    parts = [_LANGUAGE_PART.match(part) for part in text.split(LANGUAGE_SEPARATOR.strip())]
+    if not text or not all(parts):
+        return text
+    found = {m.group(1): m.group(2) for m in parts if m}
+    return found if len(found) == len(parts) else text

@@ -14,7 +14,7 @@ from typing import Any
 
 from statemachines import Problem
 from statemachines.definition import CATEGORY_COLOURS, SLA_PAUSED_BY_DEFAULT, STAY
-from web.admin.process_form.common import FIELD_ARGS, Form, effect_args, fresh_id
+from web.admin.process_form.common import FIELD_ARGS, Form, effect_args, fresh_id, posted_text
 
 
 @dataclass
@@ -109,8 +109,8 @@ def document_from_form(form: Form, name: str) -> FormResult:
 
     document: dict[str, Any] = {
         "name": name,
-        "label": posted.one("label").strip(),
-        "description": posted.one("description").strip(),
+        "label": posted_text(posted.one("label")),
+        "description": posted_text(posted.one("description")),
         "initial": state_ref(posted.one("initial")),
     }
     if posted.flag("assignee_only"):
@@ -132,10 +132,10 @@ def _state_document(
     action_ref: Callable[[str], str],
     state_ref: Callable[[str], str],
 ) -> dict[str, Any]:
-    label = posted.one(f"{prefix}-label").strip()
+    label = posted_text(posted.one(f"{prefix}-label"))
     category = posted.one(f"{prefix}-category")
     doc: dict[str, Any] = {"label": label, "category": category}
-    customer_label = posted.one(f"{prefix}-customer_label").strip()
+    customer_label = posted_text(posted.one(f"{prefix}-customer_label"))
     if customer_label and customer_label != label:
         doc["customer_label"] = customer_label
     offered = []
@@ -172,7 +172,7 @@ def _action_document(
     posted: Posted, prefix: str, state_ref: Callable[[str], str]
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "label": posted.one(f"{prefix}-label").strip(),
+        "label": posted_text(posted.one(f"{prefix}-label")),
         "target": state_ref(posted.one(f"{prefix}-target")),
     }
     fields = []
@@ -201,7 +201,7 @@ def _action_document(
     groups = posted.many(f"{prefix}-groups")
     if groups:
         doc["groups"] = groups
-    confirm = posted.one(f"{prefix}-confirm").strip()
+    confirm = posted_text(posted.one(f"{prefix}-confirm"))
     if confirm:
         doc["confirm"] = confirm
     style = posted.one(f"{prefix}-style")
@@ -218,7 +218,7 @@ def _field_document(posted: Posted, where: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "id": posted.one(f"{where}-id").strip(),
         "type": posted.one(f"{where}-type"),
-        "label": posted.one(f"{where}-label").strip(),
+        "label": posted_text(posted.one(f"{where}-label")),
     }
     if posted.flag(f"{where}-required"):
         spec["required"] = True
@@ -227,7 +227,7 @@ def _field_document(posted: Posted, where: str) -> dict[str, Any]:
         if line.strip():
             value, _, label = line.partition("=")
             value = value.strip()
-            choices.append({"value": value, "label": label.strip() or value})
+            choices.append({"value": value, "label": posted_text(label) or value})
     if choices:
         spec["choices"] = choices
     help_text = posted.one(f"{where}-help").strip()

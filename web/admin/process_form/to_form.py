@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statemachines.definition import CATEGORY_COLOURS, SLA_PAUSED_BY_DEFAULT, STAY, TEXT_MAX
-from web.admin.process_form.common import effect_args
+from web.admin.process_form.common import effect_args, text_field
 
 _FALLBACK_COLOUR = "#6b7280"
 
@@ -178,8 +178,8 @@ def editor_form(
     ]
     return EditorForm(
         name=_text(document.get("name")),
-        label=_text(document.get("label")),
-        description=_text(document.get("description")),
+        label=text_field(document.get("label")),
+        description=text_field(document.get("description")),
         initial=_text(document.get("initial")),
         assignee_only=document.get("assignee_only") is True,
         states=states,
@@ -206,14 +206,14 @@ def _state_row(
         OfferRow(by_id[a].index, a, by_id[a].label, True, n + 1) for n, a in enumerate(offered)
     ] + [OfferRow(a.index, a.id, a.label, False, None) for a in actions if a.id not in offered]
     timeout = data.get("timeout") or {}
-    label = _text(data.get("label"))
+    label = text_field(data.get("label"))
     colour = data.get("colour")
     sla = data.get("sla_paused")
     return StateRow(
         index=index,
         id=state_id,
         label=label,
-        customer_label=_text(data.get("customer_label")),
+        customer_label=text_field(data.get("customer_label")),
         category=category,
         colour=_text(colour) if colour else CATEGORY_COLOURS.get(category, _FALLBACK_COLOUR),
         colour_auto=not colour,
@@ -237,7 +237,7 @@ def _action_row(index: int, action_id: str, data: Mapping[str, Any]) -> ActionRo
                 index=n,
                 id=_text(spec.get("id")),
                 type=_text(spec.get("type")),
-                label=_text(spec.get("label")),
+                label=text_field(spec.get("label")),
                 required=spec.get("required") is True,
                 choices="\n".join(_choice_line(c) for c in spec.get("choices") or []),
                 help=_text(spec.get("help")),
@@ -255,9 +255,9 @@ def _action_row(index: int, action_id: str, data: Mapping[str, Any]) -> ActionRo
     return ActionRow(
         index=index,
         id=action_id,
-        label=_text(data.get("label")),
+        label=text_field(data.get("label")),
         target=_text(data.get("target")),
-        confirm=_text(data.get("confirm")),
+        confirm=text_field(data.get("confirm")),
         style=_text(data.get("style")) or "default",
         any_agent=data.get("any_agent") is True,
         customers=data.get("customers") is True,
@@ -270,6 +270,6 @@ def _action_row(index: int, action_id: str, data: Mapping[str, Any]) -> ActionRo
 def _choice_line(choice: Any) -> str:
     if isinstance(choice, Mapping):
         value = _text(choice.get("value"))
-        label = _text(choice.get("label", value))
+        label = text_field(choice.get("label", value))
         return f"{value}={label}"
     return _text(choice)
