@@ -46,6 +46,9 @@ REJECTION_TEXTS = {
     "no_customer_email": "This customer has no email address to reply to.",
     "invalid_fields": "Some fields are not filled in correctly.",
     "closed": "This ticket is closed; it takes no more actions.",
+    "children_open": (
+        "This ticket waits for its child tickets to be resolved first: %(children)s."
+    ),
 }
 #: The broad kind of each rejection: the REST API's error code (and HTTP status) and the
 #: type of the workflow's error (kept as they were before codes, for old histories).
@@ -58,6 +61,7 @@ REJECTION_KINDS = {
     "no_customer_email": "not_available",
     "invalid_fields": "invalid_fields",
     "closed": "closed",
+    "children_open": "not_available",
 }
 #: The effects that write to the customer by email: a customer without an address has none.
 EMAILS_CUSTOMER = frozenset({"send_email", "portal_reply"})

@@ -17,7 +17,7 @@ class Condition(Protocol):
 
 EVENTS = ("created", "customer_message", "state_changed", "assigned", "sla_warning")
 OPS = ("is", "is_not", "contains", "in")
-ACTIONS = ("set_priority", "set_field", "assign", "perform", "send_template")
+ACTIONS = ("set_priority", "set_field", "assign", "perform", "send_template", "add_tag")
 #: A trigger's action may cause another event (a process action moves the state): followed
 #: this deep, no deeper, so triggers that answer each other stop.
 MAX_DEPTH = 2

@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from statemachines import Rejection
     from statemachines.triggers import MAX_DEPTH, MAX_PER_HOUR, holds, ticket_values
-    from tempodesk.contracts import SYSTEM, OutboundMail, PerformActionInput
+    from tempodesk.contracts import SYSTEM, OutboundMail, PerformActionInput, normalise_tag
     from tempodesk.contracts.triggers import TriggersChangedInput, TriggerSpec
     from workflows.ticket_core import TicketCore
 
@@ -76,10 +76,15 @@ class TicketTriggers(TicketCore):
                 performs.append(str(action.value))
             elif action.type == "send_template":
                 templates.append((str(action.value), action.name or "customer"))
+            elif action.type == "add_tag" and normalise_tag(str(action.value)):
+                tag = normalise_tag(str(action.value))
+                self._t.tags = sorted({*self._t.tags, tag})
             else:
                 continue
             done.append({"type": action.type, "name": action.name, "value": action.value})
-        data = {"trigger": spec.id, "name": spec.name, "on": event, "cause": cause}
+        data: dict[str, Any] = {"trigger": spec.id, "name": spec.name, "on": event, "cause": cause}
+        if any(a["type"] == "add_tag" for a in done):
+            data["tags"] = self._t.tags  # the projection writes them (ticket_tags)
         seq = self._record("trigger_fired", actor="system", data={**data, "actions": done})
         for template, to_role in templates:  # sent by the run loop, as an action's would be
             self._outbox.append(

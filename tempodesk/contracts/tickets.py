@@ -73,6 +73,16 @@ class OutboundMail:
 
 
 @dataclass
+class TicketLinkRef:
+    """This ticket sees ticket ``number`` as its ``kind``; ``wait``: a child whose
+    resolution its parent waits for (kept on both sides)."""
+
+    number: str
+    kind: str
+    wait: bool = False
+
+
+@dataclass
 class TicketSnapshot:
     """The live state of a ticket: returned by the ``snapshot`` query, projected to the DB."""
 
@@ -117,6 +127,11 @@ class TicketSnapshot:
     # Triggers: the keys (trigger:causing event) fired, and when each firing was (the rate).
     triggers_fired: list[str] = field(default_factory=list)
     trigger_times: list[str] = field(default_factory=list)
+    # Relations: its tags (sorted), its links to other tickets, and the children its
+    # resolution waits for that are still open (workflows.ticket_links).
+    tags: list[str] = field(default_factory=list)
+    links: list[TicketLinkRef] = field(default_factory=list)
+    open_children: list[str] = field(default_factory=list)
 
     @classmethod
     def opening(

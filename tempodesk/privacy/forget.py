@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.core import audit
 from tempodesk.core.db import transaction
 from tempodesk.core.models import (
     AcknowledgementClaim,
@@ -33,8 +34,10 @@ from tempodesk.core.models import (
     Presence,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketRating,
     TicketRead,
+    TicketTag,
     WebhookDelivery,
 )
 from tempodesk.tickets import processes
@@ -88,6 +91,44 @@ def forget_everywhere(
     return done, deleted
 
 
+def delete_ticket_everywhere(
+    sessions: sessionmaker[Session],
+    number: str,
+    delete_workflows: Callable[[list[str]], int],
+    *,
+    actor: str,
+) -> Forgotten | None:
+    """Delete a ticket (spam, a test) for good, with the tickets merged into it (their
+    messages are its): their workflows first (a running one is terminated, so it cannot
+    project again), then every row keyed by them, audited. None: no such ticket."""
+    with sessions() as session:
+        tickets = _with_merged(session, number)
+        workflow_ids = [t.workflow_id for t in tickets]
+    if not tickets:
+        return None
+    delete_workflows(workflow_ids)
+    with transaction(sessions) as session:
+        tickets = _with_merged(session, number)
+        done = forget_tickets(session, tickets, "delete")
+        audit.record(
+            session,
+            "ticket.delete",
+            actor=actor,
+            object_type="ticket",
+            object_id=number,
+            before={"tickets": done.tickets, "subject": tickets[0].subject if tickets else ""},
+        )
+    return done
+
+
+def _with_merged(session: Session, number: str) -> list[Ticket]:
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        return []
+    merged = session.scalars(select(Ticket).where(Ticket.merged_into == number))
+    return [ticket, *merged]
+
+
 def forget_tickets(session: Session, tickets: Sequence[Ticket], mode: Mode) -> Forgotten:
     """Delete or anonymise these tickets (the retention rule's step, and a person's)."""
     done = Forgotten(
@@ -131,7 +172,10 @@ def _forget_side_tables(session: Session, numbers: list[str]) -> None:
 
 
 def _delete_tickets(session: Session, numbers: list[str]) -> None:
+    session.execute(delete(TicketLink).where(TicketLink.other_number.in_(numbers)))
     for model, column in (
+        (TicketTag, TicketTag.ticket_number),
+        (TicketLink, TicketLink.ticket_number),
         (TicketRating, TicketRating.ticket_number),
         (TicketEvent, TicketEvent.ticket_number),
         (KbArticleLink, KbArticleLink.ticket_number),

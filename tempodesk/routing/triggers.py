@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from statemachines.definition import RECIPIENTS
 from statemachines.triggers import ACTIONS, EVENTS, OPS
+from tempodesk.contracts import normalise_tag
 from tempodesk.contracts.triggers import TriggerActionSpec, TriggerCondition, TriggerSpec
 from tempodesk.core.models import Ticket, Trigger
 from tempodesk.core.models.base import utcnow
@@ -149,6 +150,8 @@ def _action(part: Any, key: str) -> dict[str, Any]:
         not isinstance(value, str) or len(value) > 64
     ):
         raise TriggersInvalid({key: "'value' is a username, an action's or a template's id."})
+    if kind == "add_tag" and not (isinstance(value, str) and normalise_tag(value)):
+        raise TriggersInvalid({key: "add_tag needs the tag as 'value'."})
     if kind == "send_template" and name not in ("", *RECIPIENTS):
         raise TriggersInvalid({key: f"'name' (to whom) is one of {', '.join(RECIPIENTS)}."})
     if not isinstance(value, (str, int)) or len(str(value)) > 500:

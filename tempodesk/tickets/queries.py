@@ -185,6 +185,7 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "updated_at": iso(ticket.updated_at),
         "url": f"{public_url}/desk/tickets/{ticket.number}",
         "merged_into": ticket.merged_into,  # merged: the ticket that took its messages
+        "tags": ticket.tags,
     }
 
 

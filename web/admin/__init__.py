@@ -72,6 +72,7 @@ from web.admin import quarantine as _quarantine  # noqa: E402,F401
 from web.admin import routing as _routing  # noqa: E402,F401
 from web.admin import sla as _sla  # noqa: E402,F401
 from web.admin import sms as _sms  # noqa: E402,F401
+from web.admin import tags as _tags  # noqa: E402,F401
 from web.admin import templates as _templates  # noqa: E402,F401
 from web.admin import users as _users  # noqa: E402,F401
 from web.admin import webhooks as _webhooks  # noqa: E402,F401

@@ -43,6 +43,7 @@ from .people import (
     User,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .relations import CuratedTag, TagPolicy, TicketLink, TicketTag
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
 from .sla import BusinessCalendar, SlaPolicy
 from .sms import SmsGateway
@@ -77,6 +78,7 @@ __all__ = [
     "CommRecord",
     "Contact",
     "ContactChange",
+    "CuratedTag",
     "DeskLayout",
     "Draft",
     "Follow",
@@ -106,13 +108,16 @@ __all__ = [
     "SlaPolicy",
     "SmsGateway",
     "SmtpAlert",
+    "TagPolicy",
     "TemplateRevision",
     "TemplateText",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketLink",
     "TicketRating",
     "TicketRead",
+    "TicketTag",
     "Trigger",
     "User",
     "WebForm",
