@@ -28,6 +28,7 @@ from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
 from tempodesk.core.models import (
     DELIVERY_RANK,
+    Attachment,
     Contact,
     Message,
     Order,
@@ -64,6 +65,8 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
     if any(link.sender_role == "agent" and not link.internal for link in input.messages):
         _keep_first_response_at(session, snap.number)
     _write_relations(session, snap, input.events)
+    if _move_split_messages(session, snap.number, input.events):
+        index_search_text(session, snap.number)
     moved = _move_merged_messages(session, snap, input.events)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
     # search finds it by.
@@ -235,6 +238,44 @@ def _write_relations(
             if event.kind == "linked" and as_kind:
                 session.add(TicketLink(ticket_number=number, other_number=to, kind=as_kind))
     session.flush()
+
+
+def _move_split_messages(session: Session, number: str, events: list[TicketEventRecord]) -> bool:
+    """A message split off (``split_off``): its copy on the new ticket (stored by the web with
+    its text) takes its files, Message-ID (so replies to it thread there), raw mail, HTML and
+    time, and the message leaves this ticket. Once: a retry finds nothing left to move."""
+    moved = False
+    for event in events:
+        if event.kind != "split_off":
+            continue
+        source = session.scalar(
+            select(Message).where(
+                Message.id == int(event.data.get("message_id", 0)),
+                Message.ticket_number == number,
+            )
+        )
+        copy = session.scalar(
+            select(Message).where(
+                Message.id == int(event.data.get("copy_id", 0)),
+                Message.ticket_number == str(event.data.get("into", "")),
+            )
+        )
+        if source is None or copy is None:
+            continue
+        session.execute(
+            update(Attachment).where(Attachment.message_id == source.id).values(message_id=copy.id)
+        )
+        kept = {
+            "smtp_message_id": source.smtp_message_id,
+            "inbound_id": source.inbound_id,
+            "html": source.html,
+            "created_at": source.created_at,
+        }
+        session.delete(source)  # its timeline events keep their place (message_id: NULL)
+        session.flush()
+        session.execute(update(Message).where(Message.id == copy.id).values(**kept))
+        moved = True
+    return moved
 
 
 def _move_merged_messages(

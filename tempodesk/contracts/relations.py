@@ -112,3 +112,30 @@ def normalise_tag(text: str) -> str:
     characters ("" for nothing usable). The web, the API and triggers all give tags so."""
     words = "".join(c if c.isalnum() or c in "-_." else " " for c in text.strip().casefold())
     return "-".join(words.split())[:TAG_MAX].strip("-")
+
+
+@dataclass
+class SplitMessageInput:
+    """Asked of a ticket (an Update): message ``message_id`` is split off into the new ticket
+    ``into``, whose opening message ``copy_id`` holds its text; the projection moves the rest
+    (attachments, Message-ID, the raw mail) there and removes it here."""
+
+    message_id: int
+    into: str
+    copy_id: int
+    actor: Actor
+
+
+@dataclass
+class SplitMessageResult:
+    into: str
+    seq: int
+
+
+@dataclass
+class SplitInInput:
+    """Told to the new ticket (a signal): it was split off ticket ``number``."""
+
+    number: str
+    message_id: int
+    actor: str = ""

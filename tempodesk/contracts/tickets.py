@@ -132,6 +132,7 @@ class TicketSnapshot:
     tags: list[str] = field(default_factory=list)
     links: list[TicketLinkRef] = field(default_factory=list)
     open_children: list[str] = field(default_factory=list)
+    split_off: list[int] = field(default_factory=list)  # messages split off into new tickets
 
     @classmethod
     def opening(

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.pages import shot, sign_in
 from tests.e2e.test_desk_browser import new_ticket
 from tests.helpers import Stack
+from tests.web.test_split import ticket_with_a_follow_up
 
 
 def test_an_agent_tags_a_ticket_and_finds_it_by_the_tag(
@@ -76,3 +77,24 @@ def test_an_admin_deletes_a_ticket_after_typing_its_number(
     expect(page).to_have_url(re.compile(r"/desk/"))
     expect(page.get_by_text(f"Ticket {number} is deleted.")).to_be_visible()
     assert stack.client().get(f"/api/v1/tickets/{number}", headers=stack.api()).status_code == 404
+
+
+def test_an_agent_splits_a_message_off_into_a_new_ticket(
+    page: Page, live_url: str, stack: Stack
+) -> None:
+    _, number, _, _ = ticket_with_a_follow_up(stack)
+    sign_in(page, live_url, stack, "agent1")
+    page.goto(f"{live_url}/desk/tickets/{number}")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Split off into a new ticket").click()
+
+    expect(page).not_to_have_url(re.compile(rf"/desk/tickets/{number}$"))
+    expect(page.get_by_text(f"The message is split off {number} into this ticket.")).to_be_visible()
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_text("Also, my toaster smokes.")).to_be_visible()
+    expect(timeline.get_by_role("link", name="toaster.pdf")).to_be_visible()
+    shot(page, "relations-split")
+    page.goto(f"{live_url}/desk/tickets/{number}")
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_text("Also, my toaster smokes.")).to_have_count(0)

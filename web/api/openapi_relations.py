@@ -60,6 +60,16 @@ RELATION_SCHEMAS: dict[str, Any] = {
         },
         ("tags",),
     ),
+    "SplitRequest": _object(
+        {
+            "message_id": {"type": "integer", "description": "A customer's message's id."},
+            "request_id": _text("Send the same id again to split once."),
+        },
+        ("message_id",),
+    ),
+    "Split": _object(
+        {"split_from": _text(), "ticket": _ref("TicketDetail")}, ("split_from", "ticket")
+    ),
     "Related": _object({"ticket": _ref("TicketDetail")}, ("ticket",)),
     "Deleted": _object({"deleted": {"type": "array", "items": _text()}}, ("deleted",)),
     "Merged": _object(
@@ -106,6 +116,26 @@ RELATION_PATHS: dict[str, Any] = {
         for method, summary, operation in (
             ("post", "Link this ticket to another (both show the link).", "linkTicket"),
             ("delete", "Unlink this ticket from another (both sides).", "unlinkTicket"),
+        )
+    },
+    "/tickets/{number}/split": {
+        "post": _operation(
+            "Split a customer's message off into a new ticket of the same customer: the "
+            "message moves there with its files; replies to it thread there.",
+            {
+                "201": _answer("Split; the new ticket.", _ref("Split")),
+                "400": _error("The body is not a JSON object."),
+                "404": _error("No such ticket, or not yours to see."),
+                "409": _error(
+                    "Refused: no such customer message here, the ticket's first message, "
+                    "or the ticket is closed."
+                ),
+                "422": _error("'message_id' is missing."),
+                "503": _error("The engine did not answer; retry with the same request_id."),
+            },
+            operationId="splitTicket",
+            parameters=[NUMBER],
+            requestBody=_body("SplitRequest"),
         )
     },
     "/tickets/{number}/tags": {

@@ -21,7 +21,7 @@ from tempodesk.core.temporal import (
     TicketNotFound,
 )
 from tempodesk.privacy import forget
-from tempodesk.tickets import relations, tags
+from tempodesk.tickets import relations, splitting, tags
 from web import db, error_response, release_db, runtime
 from web.api.common import ApiInvalid, api_actor, api_user, bp, json_body, text_field
 from web.api.tickets import _detail, _outcome_unknown, _visible
@@ -145,3 +145,29 @@ def delete_ticket(number: str) -> Any:
     if done is None:
         raise ApiInvalid("not_found", f"No ticket {number}.", 404)
     return jsonify({"deleted": done.tickets})
+
+
+@bp.route("/tickets/<number>/split", methods=["POST"])
+def split_ticket(number: str) -> Any:
+    """Split the customer's message ``{"message_id"}`` off ticket ``number`` into a new
+    ticket (same customer); the message moves there with its files and mail threading."""
+    body = json_body()
+    message_id = body.get("message_id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise ApiInvalid("invalid", "'message_id' (a message's id) is required.", 422)
+    request_id = _request_id(body, "split")
+    release_db()
+    services = runtime()
+    try:
+        new = splitting.split(
+            services.intake, services.temporal, api_actor(), number, message_id, request_id
+        )
+    except TicketNotFound:
+        raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404) from None
+    except splitting.SplitInvalid as exc:
+        return error_response(409, "refused", str(exc))
+    except RelationRefused as exc:
+        return error_response(409, "refused", str(exc))
+    except EngineUnavailable:
+        return _outcome_unknown(request_id)
+    return jsonify({"split_from": number, "ticket": _detail(_visible(new))}), 201

@@ -22,7 +22,7 @@ from tempodesk.core.temporal import (
     TicketNotFound,
 )
 from tempodesk.privacy import forget
-from tempodesk.tickets import queries, relations, tags
+from tempodesk.tickets import queries, relations, splitting, tags
 from web import db, release_db, runtime
 from web.desk.common import REQUEST_ID, bp, current_actor
 from web.i18n import gettext as _
@@ -155,3 +155,35 @@ def _relation_helpers() -> dict[str, Any]:
         }
 
     return {"ticket_relations": ticket_relations}
+
+
+@bp.route("/tickets/<number>/split", methods=["POST"])
+def split(number: str) -> Any:
+    """Split a customer's message off into a new ticket; the new ticket's page follows."""
+    actor = current_actor()
+    try:
+        message_id = int(request.form.get("message_id", ""))
+    except ValueError:
+        abort(400)
+    request_id = request.form.get("request_id", "")
+    release_db()
+    services = runtime()
+    try:
+        new = splitting.split(
+            services.intake,
+            services.temporal,
+            actor,
+            number,
+            message_id,
+            f"split-{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
+        )
+    except TicketNotFound:
+        abort(404)
+    except (splitting.SplitInvalid, RelationRefused) as exc:
+        flash(translate_message(str(exc)), "error")
+        return _back(number)
+    except EngineUnavailable:
+        flash(_("The ticket engine did not answer in time."), "error")
+        return _back(number)
+    flash(_("The message is split off %(number)s into this ticket.", number=number), "success")
+    return redirect(url_for("desk.ticket", number=new), 303)
