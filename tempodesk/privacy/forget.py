@@ -11,6 +11,7 @@ Temporal's half is the caller's: :class:`Forgotten` names the workflow ids whose
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -18,6 +19,7 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.contracts import Actor, LinkTicketInput
 from tempodesk.core import audit
 from tempodesk.core.db import transaction
 from tempodesk.core.models import (
@@ -40,7 +42,9 @@ from tempodesk.core.models import (
     TicketTag,
     WebhookDelivery,
 )
+from tempodesk.core.temporal import EngineUnavailable, MergeRefused
 from tempodesk.tickets import processes
+from tempodesk.tickets.relations import unlink_requests
 
 from .subjects import find_subject
 
@@ -96,16 +100,25 @@ def delete_ticket_everywhere(
     number: str,
     delete_workflows: Callable[[list[str]], int],
     *,
-    actor: str,
+    actor: Actor,
+    unlink: Callable[[str, LinkTicketInput], object] | None = None,
 ) -> Forgotten | None:
     """Delete a ticket (spam, a test) for good, with the tickets merged into it (their
-    messages are its): their workflows first (a running one is terminated, so it cannot
-    project again), then every row keyed by them, audited. None: no such ticket."""
+    messages are its): the open tickets linked to it unlink it first (``unlink`` asks one:
+    a parent stops waiting for it), then their workflows go (a running one is terminated,
+    so it cannot project again), then every row keyed by them, audited. None: no such
+    ticket."""
     with sessions() as session:
         tickets = _with_merged(session, number)
         workflow_ids = [t.workflow_id for t in tickets]
+        asks = unlink_requests(session, number, actor)
     if not tickets:
         return None
+    for other, ask in asks:
+        # That ticket has ended meanwhile, or Temporal is away: its row goes below anyway.
+        with contextlib.suppress(MergeRefused, EngineUnavailable):
+            if unlink is not None:
+                unlink(other, ask)
     delete_workflows(workflow_ids)
     with transaction(sessions) as session:
         tickets = _with_merged(session, number)
@@ -113,7 +126,7 @@ def delete_ticket_everywhere(
         audit.record(
             session,
             "ticket.delete",
-            actor=actor,
+            actor=actor.username,
             object_type="ticket",
             object_id=number,
             before={"tickets": done.tickets, "subject": tickets[0].subject if tickets else ""},

@@ -8,15 +8,24 @@ them, the survivor still takes messages).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statemachines import RESOLVED_CATEGORIES
-from tempodesk.contracts import LINK_KINDS, MERGED, Actor, LinkTicketInput, MergeTicketInput
+from tempodesk.contracts import (
+    LINK_KINDS,
+    MERGED,
+    UPDATE_LINK_TICKET,
+    Actor,
+    LinkTicketInput,
+    LinkTicketResult,
+    MergeTicketInput,
+)
 from tempodesk.core.models import Ticket, TicketLink
-from tempodesk.core.temporal import TicketNotFound
+from tempodesk.core.temporal import TemporalFacade, TicketNotFound
 from tempodesk.tickets.queries import find_ticket
 
 ENDED = ("closed", MERGED)
@@ -127,3 +136,22 @@ def links_json(session: Session, number: str) -> list[dict[str, Any]]:
         }
         for link, other in links_of(session, number)
     ]
+
+
+def unlink_requests(
+    session: Session, number: str, actor: Actor
+) -> list[tuple[str, LinkTicketInput]]:
+    """What to ask each open ticket linked to ticket ``number`` so it lets go of it (before
+    ``number`` is deleted: a parent stops waiting for a deleted child)."""
+    rows = session.execute(
+        select(TicketLink.ticket_number, TicketLink.kind)
+        .join(Ticket, Ticket.number == TicketLink.ticket_number)
+        .where(TicketLink.other_number == number)
+        .where(Ticket.state_category.not_in(ENDED))
+    )
+    return [(other, LinkTicketInput(number, kind, actor, remove=True)) for other, kind in rows]
+
+
+def unlinker(temporal: TemporalFacade) -> Callable[[str, LinkTicketInput], object]:
+    """Ask a ticket to unlink (``privacy.forget.delete_ticket_everywhere``'s ``unlink``)."""
+    return lambda number, ask: temporal.relate(number, UPDATE_LINK_TICKET, ask, LinkTicketResult)

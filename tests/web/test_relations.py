@@ -201,3 +201,14 @@ def test_deleting_a_ticket_leaves_nothing_of_it(stack: Stack) -> None:
     assert links_of(stack, other) == {}
     search = stack.client().get(f"/api/v1/tickets?q={number}", headers=stack.api()).get_json()
     assert search["items"] == []
+
+
+def test_deleting_a_child_lets_its_waiting_parent_be_resolved(stack: Stack) -> None:
+    parent, child = post_ticket(stack, "Rollout"), post_ticket(stack, "Test laptop")
+    assert link(stack, parent, child, "child", wait=True).status_code == 200
+    assert resolve(stack, parent).status_code == 409
+
+    assert stack.client().delete(f"/api/v1/tickets/{child}", headers=stack.api()).status_code == 200
+
+    assert resolve(stack, parent).status_code == 200
+    assert links_of(stack, parent) == {}

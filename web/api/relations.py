@@ -138,7 +138,8 @@ def delete_ticket(number: str) -> Any:
             services.sessions,
             number,
             services.temporal.delete_workflows,
-            actor=api_actor().username,
+            actor=api_actor(),
+            unlink=relations.unlinker(services.temporal),
         )
     except EngineUnavailable:
         return _outcome_unknown(uuid.uuid4().hex)

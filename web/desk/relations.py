@@ -136,7 +136,11 @@ def delete(number: str) -> Any:
     services = runtime()
     try:
         forget.delete_ticket_everywhere(
-            services.sessions, number, services.temporal.delete_workflows, actor=actor.username
+            services.sessions,
+            number,
+            services.temporal.delete_workflows,
+            actor=actor,
+            unlink=relations.unlinker(services.temporal),
         )
     except EngineUnavailable:
         flash(_("The ticket engine did not answer in time."), "error")
