@@ -236,7 +236,10 @@ def _write_relations(
                 )
             )
             if event.kind == "linked" and as_kind:
-                session.add(TicketLink(ticket_number=number, other_number=to, kind=as_kind))
+                wait = bool(event.data.get("wait")) and as_kind in ("parent", "child")
+                session.add(
+                    TicketLink(ticket_number=number, other_number=to, kind=as_kind, wait=wait)
+                )
     session.flush()
 
 

@@ -144,6 +144,10 @@ class TicketCore:
     async def _triggered(self, event: str, cause: int) -> None:
         """Run the triggers on ``event`` (``workflows.ticket_triggers`` overrides this)."""
 
+    async def _settled(self) -> None:
+        """The state changed: tell the parents that wait for this ticket
+        (``workflows.ticket_links`` overrides this)."""
+
     def _reopen(self) -> None:
         """Move a restored closed ticket to the process's first open state (else the initial)."""
         definition = self._process.definition

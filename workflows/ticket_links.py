@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from tempodesk.contracts import (
         LINK_INVERSE,
         LINK_KINDS,
+        MERGED,
         SIGNAL_CHILD_SETTLED,
         SIGNAL_LINKED,
         Actor,
@@ -68,7 +69,12 @@ class TicketLinks(TicketCore):
             seq = self._record(
                 "unlinked" if input.remove else "linked",
                 actor=input.actor.username,
-                data={"ticket": input.other, "kind": input.kind, "write": True},
+                data={
+                    "ticket": input.other,
+                    "kind": input.kind,
+                    "write": True,
+                    "wait": input.wait and input.kind in ("parent", "child"),
+                },
             )
             await self._project()
             return LinkTicketResult(list(self._t.links), seq)
@@ -130,11 +136,13 @@ class TicketLinks(TicketCore):
     async def _triggered(self, event: str, cause: int) -> None:
         """A child whose parent waits for it tells the parent when its state changes."""
         if event == "state_changed":
-            await self._tell_parents()
+            await self._settled()
         await super()._triggered(event, cause)
 
-    async def _tell_parents(self) -> None:
-        told = ChildSettledInput(self._t.number, self._t.state_category not in RESOLVED_CATEGORIES)
+    async def _settled(self) -> None:
+        """Tell the parents that wait for this ticket whether it is still open."""
+        is_open = self._t.state_category not in (*RESOLVED_CATEGORIES, MERGED)
+        told = ChildSettledInput(self._t.number, is_open)
         for link in self._t.links:
             if link.kind == "parent" and link.wait:
                 parent = workflow.get_external_workflow_handle(ticket_workflow_id(link.number))

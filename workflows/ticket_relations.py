@@ -70,6 +70,7 @@ class TicketRelations(TicketCore):
                 to_state=MERGED,
                 data={"into": input.into},
             )
+            await self._settled()  # a parent waiting for it waits no more
             await self._project()
             return MergeTicketResult(input.into, seq)
 

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statemachines import ProcessDefinition, may_see
-from tempodesk.contracts import MERGED, Actor, TicketSnapshot
+from tempodesk.contracts import MERGED, Actor, TicketLinkRef, TicketSnapshot
 from tempodesk.core.db import iso
 from tempodesk.core.models import (
     Attachment,
@@ -154,6 +154,8 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         rated_at=iso(ticket.rated_at) or "",
         sla=state_of(ticket.sla),
         merged_into=ticket.merged_into or "",
+        tags=ticket.tags,
+        links=[TicketLinkRef(r.other_number, r.kind, r.wait) for r in ticket.link_rows],
     )
 
 

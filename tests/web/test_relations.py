@@ -212,3 +212,17 @@ def test_deleting_a_child_lets_its_waiting_parent_be_resolved(stack: Stack) -> N
 
     assert resolve(stack, parent).status_code == 200
     assert links_of(stack, parent) == {}
+
+
+def test_a_child_merged_into_another_ticket_no_longer_holds_its_parent(stack: Stack) -> None:
+    parent, child = post_ticket(stack, "Migration"), post_ticket(stack, "Copy the mail")
+    survivor = post_ticket(stack, "Copy the mail (again)")
+    assert link(stack, child, parent, "parent", wait=True).status_code == 200
+    assert resolve(stack, parent).status_code == 409
+
+    merged = stack.client().post(
+        f"/api/v1/tickets/{child}/merge", json={"into": survivor}, headers=stack.api()
+    )
+
+    assert merged.status_code == 200, merged.get_json()
+    until(lambda: resolve(stack, parent).status_code == 200, "the parent still waits")

@@ -31,6 +31,7 @@ class TicketLink(Base):
     ticket_number: Mapped[str] = mapped_column(String(64), primary_key=True)
     other_number: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
+    wait: Mapped[bool] = mapped_column(Boolean, default=False)  # a parent waits for its child
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

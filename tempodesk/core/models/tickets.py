@@ -26,7 +26,7 @@ from .base import Base, utcnow
 
 if TYPE_CHECKING:  # SQLAlchemy finds these by name among Base's models
     from .people import Contact, Order
-    from .relations import TicketTag
+    from .relations import TicketLink, TicketTag
 
 
 class TicketCounter(Base):
@@ -110,6 +110,13 @@ class Ticket(Base):
         viewonly=True,
         lazy="selectin",
         order_by="TicketTag.tag",
+    )
+
+    # Its links (the projection's ticket_links), read when it is restored (snapshot_of).
+    link_rows: Mapped[list[TicketLink]] = relationship(
+        primaryjoin="Ticket.number == foreign(TicketLink.ticket_number)",
+        viewonly=True,
+        order_by="TicketLink.other_number",
     )
 
     @property

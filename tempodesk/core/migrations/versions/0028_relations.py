@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("ticket_number", sa.String(length=64), nullable=False),
         sa.Column("other_number", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("wait", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("ticket_number", "other_number", name=op.f("pk_ticket_links")),
     )
