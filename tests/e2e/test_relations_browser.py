@@ -33,7 +33,7 @@ def test_an_agent_tags_a_ticket_and_finds_it_by_the_tag(
     expect(tags.locator(f'[data-tag="{word}"]')).to_be_visible()
     expect(tags.locator('[data-tag="second-tag"]')).to_be_visible()
     shot(page, "relations-tags")
-    page.goto(f"{live_url}/desk/?view=all&tag={word}")
+    page.goto(f"{live_url}/desk/?filter=1&tag={word}")
     rows = page.locator("td.subject")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(word)
