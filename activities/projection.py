@@ -12,22 +12,31 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from statemachines import RESOLVED_CATEGORIES
-from tempodesk.contracts import MessageLink, ProjectionInput, TicketEventRecord, TicketSnapshot
+from tempodesk.contracts import (
+    LINK_INVERSE,
+    MessageLink,
+    ProjectionInput,
+    TicketEventRecord,
+    TicketSnapshot,
+)
 from tempodesk.core.db import upsert
 from tempodesk.core.ids import ticket_workflow_id
 from tempodesk.core.limits import fit
 from tempodesk.core.models import (
     DELIVERY_RANK,
+    Attachment,
     Contact,
     Message,
     Order,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketRating,
+    TicketTag,
 )
 from tempodesk.sla.clocks import SlaClocks
 from tempodesk.telephony import calls
@@ -55,10 +64,15 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
         _attach(session, snap.number, link, snap.merged_into)
     if any(link.sender_role == "agent" and not link.internal for link in input.messages):
         _keep_first_response_at(session, snap.number)
+    _write_relations(session, snap, input.events)
+    if _move_split_messages(session, snap.number, input.events):
+        index_search_text(session, snap.number)
     moved = _move_merged_messages(session, snap, input.events)
     # A new ticket, a new message, or a field an action set (``set_field``) changes what
     # search finds it by.
-    if input.messages or any(e.kind == "created" or "set" in e.data for e in input.events):
+    if input.messages or any(
+        e.kind == "created" or "set" in e.data or "tags" in e.data for e in input.events
+    ):
         index_search_text(session, snap.number)
     if moved:
         index_search_text(session, moved)
@@ -199,6 +213,74 @@ def _write_rating(session: Session, number: str, event: TicketEventRecord) -> No
     )
 
 
+def _write_relations(
+    session: Session, snap: TicketSnapshot, events: list[TicketEventRecord]
+) -> None:
+    """Tags (the snapshot's, when an event changed them, unless a newer snapshot wrote the
+    row meanwhile) and links (both rows, written by the ticket whose workflow was asked)."""
+    if any("tags" in e.data for e in events):
+        newest = session.scalar(select(Ticket.event_seq).where(Ticket.number == snap.number))
+        if newest == snap.seq:
+            session.execute(delete(TicketTag).where(TicketTag.ticket_number == snap.number))
+            for tag in snap.tags:
+                session.add(TicketTag(ticket_number=snap.number, tag=tag))
+    for event in events:
+        if event.kind not in ("linked", "unlinked") or not event.data.get("write"):
+            continue
+        other, kind = str(event.data.get("ticket", "")), str(event.data.get("kind", ""))
+        pairs = ((snap.number, other, kind), (other, snap.number, LINK_INVERSE.get(kind, "")))
+        for number, to, as_kind in pairs:
+            session.execute(
+                delete(TicketLink).where(
+                    TicketLink.ticket_number == number, TicketLink.other_number == to
+                )
+            )
+            if event.kind == "linked" and as_kind:
+                wait = bool(event.data.get("wait")) and as_kind in ("parent", "child")
+                session.add(
+                    TicketLink(ticket_number=number, other_number=to, kind=as_kind, wait=wait)
+                )
+    session.flush()
+
+
+def _move_split_messages(session: Session, number: str, events: list[TicketEventRecord]) -> bool:
+    """A message split off (``split_off``): its copy on the new ticket (stored by the web with
+    its text) takes its files, Message-ID (so replies to it thread there), raw mail, HTML and
+    time, and the message leaves this ticket. Once: a retry finds nothing left to move."""
+    moved = False
+    for event in events:
+        if event.kind != "split_off":
+            continue
+        source = session.scalar(
+            select(Message).where(
+                Message.id == int(event.data.get("message_id", 0)),
+                Message.ticket_number == number,
+            )
+        )
+        copy = session.scalar(
+            select(Message).where(
+                Message.id == int(event.data.get("copy_id", 0)),
+                Message.ticket_number == str(event.data.get("into", "")),
+            )
+        )
+        if source is None or copy is None:
+            continue
+        session.execute(
+            update(Attachment).where(Attachment.message_id == source.id).values(message_id=copy.id)
+        )
+        kept = {
+            "smtp_message_id": source.smtp_message_id,
+            "inbound_id": source.inbound_id,
+            "html": source.html,
+            "created_at": source.created_at,
+        }
+        session.delete(source)  # its timeline events keep their place (message_id: NULL)
+        session.flush()
+        session.execute(update(Message).where(Message.id == copy.id).values(**kept))
+        moved = True
+    return moved
+
+
 def _move_merged_messages(
     session: Session, snap: TicketSnapshot, events: list[TicketEventRecord]
 ) -> str:
@@ -269,6 +351,7 @@ def index_search_text(session: Session, number: str) -> None:
         if order is not None:
             parts.append(order.number)
     parts += lists.field_texts(ticket.fields or {})
+    parts += session.scalars(select(TicketTag.tag).where(TicketTag.ticket_number == number))
     parts += session.scalars(
         select(Message.body)
         .where(Message.ticket_number == number)

@@ -48,6 +48,9 @@ REJECTION_TEXTS = {
     "invalid_fields": "Some fields are not filled in correctly.",
     "closed": "This ticket is closed; it takes no more actions.",
     "read_only": "Your role lets you read tickets, not act on them.",
+    "children_open": (
+        "This ticket waits for its child tickets to be resolved first: %(children)s."
+    ),
 }
 #: The broad kind of each rejection: the REST API's error code (and HTTP status) and the
 #: type of the workflow's error (kept as they were before codes, for old histories).
@@ -61,6 +64,7 @@ REJECTION_KINDS = {
     "invalid_fields": "invalid_fields",
     "closed": "closed",
     "read_only": "forbidden",
+    "children_open": "not_available",
 }
 #: The effects that write to the customer by email: a customer without an address has none.
 EMAILS_CUSTOMER = frozenset({"send_email", "portal_reply"})

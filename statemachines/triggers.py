@@ -46,6 +46,7 @@ ACTIONS = (
     "send_template",
     "add_bcc",
     "set_signature",
+    "add_tag",
 )
 #: Actions that shape a mail being sent: the only ones an ``outgoing`` trigger may have.
 MAIL_ACTIONS = ("add_bcc", "set_signature")

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.indexing import ONE_STEP_OPEN_PATCH, SearchIndex
     from workflows.opening import open_in_one_step, open_in_three_steps
     from workflows.routing import TicketRouting, arm
+    from workflows.ticket_links import TicketLinks
     from workflows.ticket_migration import TicketMigration
     from workflows.ticket_relations import TicketRelations
     from workflows.ticket_signals import TicketSignals
@@ -65,7 +66,7 @@ def refused(rejection: Rejection) -> ApplicationError:
 
 @workflow.defn
 class TicketWorkflow(
-    TicketSignals, TicketMigration, TicketRouting, TicketRelations, TicketTriggers
+    TicketSignals, TicketMigration, TicketRouting, TicketRelations, TicketLinks, TicketTriggers
 ):
     @workflow.init
     def __init__(self, input: TicketStartInput) -> None:

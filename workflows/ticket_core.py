@@ -155,6 +155,10 @@ class TicketCore:
         self._t.active_at = workflow.now().isoformat()
         self._t.active_seq = seq
 
+    async def _settled(self) -> None:
+        """The state changed: tell the parents that wait for this ticket
+        (``workflows.ticket_links`` overrides this)."""
+
     def _reopen(self) -> None:
         """Move a restored closed ticket to the process's first open state (else the initial)."""
         definition = self._process.definition

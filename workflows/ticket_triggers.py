@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         mail_conditions_hold,
         ticket_values,
     )
-    from tempodesk.contracts import SYSTEM, OutboundMail, PerformActionInput
+    from tempodesk.contracts import SYSTEM, OutboundMail, PerformActionInput, normalise_tag
     from tempodesk.contracts.triggers import OutgoingRule, TriggersChangedInput, TriggerSpec
     from tempodesk.sla.clocks import calendar_from
     from workflows.ticket_core import TicketCore
@@ -180,10 +180,15 @@ class TicketTriggers(TicketCore):
                 if automatic and event in ANSWERING and to_role == "customer":
                     continue  # never an auto-reply to automatic mail (RFC 3834)
                 templates.append((str(action.value), to_role))
+            elif action.type == "add_tag" and normalise_tag(str(action.value)):
+                tag = normalise_tag(str(action.value))
+                self._t.tags = sorted({*self._t.tags, tag})
             else:
                 continue
             done.append({"type": action.type, "name": action.name, "value": action.value})
-        data = {"trigger": spec.id, "name": spec.name, "on": event, "cause": cause}
+        data: dict[str, Any] = {"trigger": spec.id, "name": spec.name, "on": event, "cause": cause}
+        if any(a["type"] == "add_tag" for a in done):
+            data["tags"] = self._t.tags  # the projection writes them (ticket_tags)
         seq = self._record("trigger_fired", actor="system", data={**data, "actions": done})
         for template, to_role in templates:  # sent by the run loop, as an action's would be
             answers = event in ANSWERING and to_role == "customer"

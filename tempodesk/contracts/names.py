@@ -14,6 +14,9 @@ UPDATE_PERFORM_ACTION = "perform_action"
 UPDATE_CONFIRM_CREATED = "confirm_created"
 UPDATE_MIGRATE_PROCESS = "migrate_process"
 UPDATE_MERGE_INTO = "merge_into"  # this ticket goes into another (relations)
+UPDATE_LINK_TICKET = "link_ticket"  # link this ticket to another, or unlink (relations)
+UPDATE_TAG_TICKET = "tag_ticket"  # add or remove tags (relations)
+UPDATE_SPLIT_MESSAGE = "split_message"  # a message goes to a new ticket (relations)
 MIGRATION_WORKFLOW = "ProcessMigrationWorkflow"
 SIGNAL_CUSTOMER_MESSAGE = "customer_message"
 SIGNAL_RELINK_CONTACT = "relink_contact"
@@ -21,6 +24,9 @@ SIGNAL_RATE = "rate"  # the customer rated an answer (CSAT)
 SIGNAL_SLA_CHANGED = "sla_changed"  # a policy or calendar changed: select again
 SIGNAL_TRIGGERS_CHANGED = "triggers_changed"  # the admins changed the triggers
 SIGNAL_ABSORB_TICKET = "absorb_ticket"  # another ticket was merged into this one
+SIGNAL_LINKED = "linked"  # another ticket linked itself to this one (or unlinked)
+SIGNAL_CHILD_SETTLED = "child_settled"  # a child ticket was resolved, or reopened
+SIGNAL_SPLIT_IN = "split_in"  # this ticket was split off another
 QUERY_SNAPSHOT = "snapshot"  # the ticket as its workflow has it (the Temporal UI shows it)
 
 # Activity names: workflows refer to activities by these names only (see ARCHITECTURE.md).

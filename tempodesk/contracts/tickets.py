@@ -79,6 +79,16 @@ class OutboundMail:
 
 
 @dataclass
+class TicketLinkRef:
+    """This ticket sees ticket ``number`` as its ``kind``; ``wait``: a child whose
+    resolution its parent waits for (kept on both sides)."""
+
+    number: str
+    kind: str
+    wait: bool = False
+
+
+@dataclass
 class TicketSnapshot:
     """The live state of a ticket: returned by the ``snapshot`` query, projected to the DB."""
 
@@ -127,6 +137,12 @@ class TicketSnapshot:
     # when, and its timeline event (idle triggers count from it, once per activity).
     active_at: str = ""
     active_seq: int = 0
+    # Relations: its tags (sorted), its links to other tickets, and the children its
+    # resolution waits for that are still open (workflows.ticket_links).
+    tags: list[str] = field(default_factory=list)
+    links: list[TicketLinkRef] = field(default_factory=list)
+    open_children: list[str] = field(default_factory=list)
+    split_off: list[int] = field(default_factory=list)  # messages split off into new tickets
 
     @classmethod
     def opening(

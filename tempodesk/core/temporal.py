@@ -121,6 +121,10 @@ class MergeRefused(Exception):
     """The ticket refused to be merged (the workflow's reason, in English)."""
 
 
+class RelationRefused(MergeRefused):
+    """The ticket refused a link or tags (the workflow's reason, in English)."""
+
+
 class ActionRejected(Exception):
     """The ticket refused an action; ``rejection`` says why (a code and its parameters, see
     ``statemachines.check_action``). ``code`` is its broad kind, as the REST API reports it:
@@ -266,6 +270,24 @@ class AsyncFacade(Inspection):
                 raise MergeRefused(f"Ticket {number} is closed; it cannot be merged.") from None
             raise _engine_error(exc) from None
         return result
+
+    async def relate(
+        self, number: str, update: str, request: Any, result_type: type[T], request_id: str | None
+    ) -> T:
+        """Ask ticket ``number`` to link or tag (``UPDATE_LINK_TICKET``, ``UPDATE_TAG_TICKET``)."""
+        handle = self.client.get_workflow_handle(ticket_workflow_id(number))
+        try:
+            return await handle.execute_update(
+                update, request, id=request_id, result_type=result_type
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise RelationRefused(getattr(exc.cause, "message", str(exc))) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise EngineUnavailable("The ticket engine did not answer in time.") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise RelationRefused("This ticket is closed; it cannot be changed.") from None
+            raise _engine_error(exc) from None
 
     async def signal_ticket(self, number: str, name: str, arg: Any) -> None:
         """A fact for a running ticket; TicketNotFound if its workflow has ended."""
@@ -505,6 +527,19 @@ class TemporalFacade:
         self, number: str, request: MergeTicketInput, request_id: str | None = None
     ) -> MergeTicketResult:
         return self._call(self._on_loop(lambda e: e.merge_ticket(number, request, request_id)))
+
+    def relate(
+        self,
+        number: str,
+        update: str,
+        request: Any,
+        result_type: type[T],
+        request_id: str | None = None,
+    ) -> T:
+        """Ask a ticket to link or tag (see ``AsyncFacade.relate``); RelationRefused: why not."""
+        return self._call(
+            self._on_loop(lambda e: e.relate(number, update, request, result_type, request_id))
+        )
 
     def relink_contact(self, number: str, relink: RelinkContactInput) -> None:
         """Tell a ticket's workflow its customer is another contact; TicketNotFound if it ended."""

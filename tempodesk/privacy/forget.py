@@ -11,6 +11,7 @@ Temporal's half is the caller's: :class:`Forgotten` names the workflow ids whose
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -18,6 +19,7 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tempodesk.contracts import Actor, LinkTicketInput
 from tempodesk.core import audit
 from tempodesk.core.db import transaction
 from tempodesk.core.models import (
@@ -34,11 +36,15 @@ from tempodesk.core.models import (
     Presence,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketRating,
     TicketRead,
+    TicketTag,
     WebhookDelivery,
 )
+from tempodesk.core.temporal import EngineUnavailable, MergeRefused
 from tempodesk.tickets import processes
+from tempodesk.tickets.relations import unlink_requests
 
 from .subjects import digest, find_subject
 
@@ -109,6 +115,53 @@ def forget_everywhere(
     return done, deleted
 
 
+def delete_ticket_everywhere(
+    sessions: sessionmaker[Session],
+    number: str,
+    delete_workflows: Callable[[list[str]], int],
+    *,
+    actor: Actor,
+    unlink: Callable[[str, LinkTicketInput], object] | None = None,
+) -> Forgotten | None:
+    """Delete a ticket (spam, a test) for good, with the tickets merged into it (their
+    messages are its): the open tickets linked to it unlink it first (``unlink`` asks one:
+    a parent stops waiting for it), then their workflows go (a running one is terminated,
+    so it cannot project again), then every row keyed by them, audited. None: no such
+    ticket."""
+    with sessions() as session:
+        tickets = _with_merged(session, number)
+        workflow_ids = [t.workflow_id for t in tickets]
+        asks = unlink_requests(session, number, actor)
+    if not tickets:
+        return None
+    for other, ask in asks:
+        # That ticket has ended meanwhile, or Temporal is away: its row goes below anyway.
+        with contextlib.suppress(MergeRefused, EngineUnavailable):
+            if unlink is not None:
+                unlink(other, ask)
+    delete_workflows(workflow_ids)
+    with transaction(sessions) as session:
+        tickets = _with_merged(session, number)
+        done = forget_tickets(session, tickets, "delete")
+        audit.record(
+            session,
+            "ticket.delete",
+            actor=actor.username,
+            object_type="ticket",
+            object_id=number,
+            before={"tickets": done.tickets, "subject": tickets[0].subject if tickets else ""},
+        )
+    return done
+
+
+def _with_merged(session: Session, number: str) -> list[Ticket]:
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        return []
+    merged = session.scalars(select(Ticket).where(Ticket.merged_into == number))
+    return [ticket, *merged]
+
+
 def forget_tickets(session: Session, tickets: Sequence[Ticket], mode: Mode) -> Forgotten:
     """Delete or anonymise these tickets (the retention rule's step, and a person's)."""
     done = Forgotten(
@@ -152,7 +205,10 @@ def _forget_side_tables(session: Session, numbers: list[str]) -> None:
 
 
 def _delete_tickets(session: Session, numbers: list[str]) -> None:
+    session.execute(delete(TicketLink).where(TicketLink.other_number.in_(numbers)))
     for model, column in (
+        (TicketTag, TicketTag.ticket_number),
+        (TicketLink, TicketLink.ticket_number),
         (TicketRating, TicketRating.ticket_number),
         (TicketEvent, TicketEvent.ticket_number),
         (KbArticleLink, KbArticleLink.ticket_number),

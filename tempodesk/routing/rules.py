@@ -218,6 +218,9 @@ def problems(doc: dict[str, Any]) -> list[str]:
     unknown = sorted(set(outcome) - set(SETS))
     if unknown:
         found.append(f"'set' cannot set {', '.join(unknown)} (only {', '.join(SETS)}).")
+    for key in ("group", "assignee", "process", "skill"):
+        if outcome.get(key) is not None and not isinstance(outcome[key], str):
+            found.append(f"'{key}' must be a name (a string).")
     priority = outcome.get("priority")
     if priority not in (None, "") and (not isinstance(priority, int) or not 1 <= priority <= 4):
         found.append("The priority must be 1 to 4.")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from statemachines.definition import RECIPIENTS
 from statemachines.triggers import ACTIONS, EVENTS, LANGUAGE, MAIL_ACTIONS, MAIL_FIELDS, OPS
+from tempodesk.contracts import normalise_tag
 from tempodesk.contracts.triggers import TriggerActionSpec, TriggerCondition, TriggerSpec
 from tempodesk.core import audit
 from tempodesk.core.models import BusinessCalendar, Ticket, Trigger
@@ -225,6 +226,8 @@ def _action(part: Any, key: str) -> dict[str, Any]:
         raise TriggersInvalid({key: "add_bcc needs an email address."})
     if kind == "set_signature" and (not isinstance(value, str) or not value.strip()):
         raise TriggersInvalid({key: "set_signature needs the signature's text."})
+    if kind == "add_tag" and not (isinstance(value, str) and normalise_tag(value)):
+        raise TriggersInvalid({key: "add_tag needs the tag as 'value'."})
     if kind == "send_template" and name not in ("", *RECIPIENTS):
         raise TriggersInvalid({key: f"'name' (to whom) is one of {', '.join(RECIPIENTS)}."})
     if not isinstance(value, (str, int)) or len(str(value)) > 500:

@@ -9,7 +9,7 @@ fields, or into hidden inputs that carry them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from statemachines import PRIORITIES, STATE_CATEGORIES, may_see
 from tempodesk.contracts import Actor
 from tempodesk.core.models import Channel, Group, User
-from tempodesk.tickets import lists, processes, queries
+from tempodesk.tickets import lists, processes, queries, tags
 
-_FORM_LISTS = ("state", "category", "priority", "rating", "channel")
+_FORM_LISTS = ("state", "category", "priority", "rating", "channel", "tag")
 _FORM_TEXTS = ("assignee", "group", "process", "mailbox", "customer", "text")
 _TRUE = {"1", "on", "true", "yes"}
 
@@ -86,6 +86,7 @@ class FilterOptions:
     channels: list[str]
     processes: list[str]
     mailboxes: list[str]
+    tags: list[str] = field(default_factory=list)  # the curated ones, offered
 
 
 def filter_options(session: Session, actor: Actor) -> FilterOptions:
@@ -104,4 +105,5 @@ def filter_options(session: Session, actor: Actor) -> FilterOptions:
         channels=[name for name, _ in channels],
         processes=processes.names(session),
         mailboxes=[name for name, kind in channels if kind == "email"],
+        tags=[t.name for t in tags.curated(session)],
     )

@@ -33,11 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from statemachines import PRIORITIES
-from tempodesk.contracts import Actor
+from tempodesk.contracts import Actor, normalise_tag
 from tempodesk.core import search
 from tempodesk.core.db import aware
 from tempodesk.core.models import Follow, Ticket, TicketRead
-from tempodesk.tickets import queries
+from tempodesk.tickets import queries, tags
 
 OPEN = ("new", "open", "pending", "resolved")
 SEARCH_TEXT_MAX = 200_000
@@ -88,6 +88,7 @@ CRITERIA_KEYS = {
     "followed",
     "customer",
     "sla",
+    "tag",
 }
 #: "SLA at risk": a target due within this long (and none breached yet).
 SLA_AT_RISK = timedelta(hours=1)
@@ -122,6 +123,9 @@ def clean_criteria(raw: Any) -> dict[str, Any]:
             if not isinstance(value, Mapping):
                 raise BadQuery("'fields' maps a field name to a value.")
             clean[key] = {str(k)[:64]: str(v)[:200] for k, v in value.items()}
+        elif key == "tag":  # a list of tags, or one text of tags separated by commas
+            values = value if isinstance(value, list) else [value]
+            clean[key] = tags.parse_tags(",".join(str(v) for v in values))[:20]
         elif key in ("assignee", "group", "text", "customer", "process", "mailbox", "sla"):
             clean[key] = str(value)[:200]
         else:
@@ -175,6 +179,9 @@ def apply(
             stmt = stmt.where(matches(session, value))
         elif key == "sla":
             stmt = stmt.where(_sla_clause(value))
+        elif key == "tag":  # every tag asked for
+            for tag in value:
+                stmt = stmt.where(tags.tagged(normalise_tag(tag)))
         elif key == "unread" and value:
             stmt = stmt.where(unread_clause(actor.username))
         elif key == "followed" and value:

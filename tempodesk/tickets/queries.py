@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statemachines import ProcessDefinition, in_language, may_see
-from tempodesk.contracts import MERGED, Actor, TicketSnapshot
+from tempodesk.contracts import MERGED, Actor, TicketLinkRef, TicketSnapshot
 from tempodesk.core.db import iso
 from tempodesk.core.models import (
     Attachment,
@@ -155,6 +155,8 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         rated_at=iso(ticket.rated_at) or "",
         sla=state_of(ticket.sla),
         merged_into=ticket.merged_into or "",
+        tags=ticket.tags,
+        links=[TicketLinkRef(r.other_number, r.kind, r.wait) for r in ticket.link_rows],
     )
 
 
@@ -186,6 +188,7 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
         "updated_at": iso(ticket.updated_at),
         "url": f"{public_url}/desk/tickets/{ticket.number}",
         "merged_into": ticket.merged_into,  # merged: the ticket that took its messages
+        "tags": ticket.tags,
     }
 
 

@@ -123,3 +123,19 @@ async def test_a_trigger_sends_a_template_through_the_outbox(wf: WorkflowEnv) ->
     await until(sent)
     (event,) = fired(wf, start.number)
     assert event.data["actions"] == [{"type": "send_template", "name": "", "value": "welcome"}]
+
+
+async def test_a_trigger_adds_a_tag_that_the_projection_writes(wf: WorkflowEnv) -> None:
+    vip = TriggerSpec(
+        3,
+        "Refunds are tagged",
+        "created",
+        [TriggerCondition("subject", "contains", "refund")],
+        [TriggerActionSpec("add_tag", "Refund Request")],
+    )
+    start = wf.start_input(subject="A refund, please", triggers=[vip])
+    await wf.create(start)
+
+    assert wf.stubs.latest(start.number).tags == ["refund-request"]
+    [event] = fired(wf, start.number)
+    assert event.data["tags"] == ["refund-request"]  # the projection's cue to write them

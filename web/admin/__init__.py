@@ -73,6 +73,7 @@ from web.admin import roles as _roles  # noqa: E402,F401
 from web.admin import routing as _routing  # noqa: E402,F401
 from web.admin import sla as _sla  # noqa: E402,F401
 from web.admin import sms as _sms  # noqa: E402,F401
+from web.admin import tags as _tags  # noqa: E402,F401
 from web.admin import templates as _templates  # noqa: E402,F401
 from web.admin import triggers as _triggers  # noqa: E402,F401
 from web.admin import users as _users  # noqa: E402,F401

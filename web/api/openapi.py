@@ -546,7 +546,8 @@ PATHS.update(WEBHOOK_PATHS)
 SCHEMAS.update(WEBHOOK_SCHEMAS)
 PATHS.update(ROUTING_PATHS)
 SCHEMAS.update(ROUTING_SCHEMAS)
-PATHS.update(RELATION_PATHS)
+for path, operations in RELATION_PATHS.items():  # /tickets/{number} gains its DELETE
+    PATHS.setdefault(path, {}).update(operations)
 SCHEMAS.update(RELATION_SCHEMAS)
 
 

@@ -1,11 +1,13 @@
 """The ticket relations and triggers part of the API's OpenAPI description (merged into
-``web.api.openapi``): merging a ticket into another; the admins' triggers."""
+``web.api.openapi``): merging a ticket into another, links, tags, deleting a ticket; the
+admins' triggers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from statemachines.triggers import EVENTS
+from tempodesk.contracts import LINK_KINDS
 from web.api.openapi_parts import _answer, _body, _error, _object, _operation, _ref, _text
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": _text()}
@@ -45,6 +47,40 @@ RELATION_SCHEMAS: dict[str, Any] = {
         },
         ("triggers",),
     ),
+    "LinkRequest": _object(
+        {
+            "ticket": _text("The other ticket's number."),
+            "kind": _text(
+                "What the other ticket is to this one (duplicate: duplicate_of); DELETE: optional.",
+                enum=[*LINK_KINDS, "duplicate"],
+            ),
+            "wait": {
+                "type": "boolean",
+                "description": "On a child: this parent cannot be resolved while it is open.",
+            },
+            "request_id": _text("Send the same id again to ask once."),
+        },
+        ("ticket",),
+    ),
+    "TagsRequest": _object(
+        {
+            "tags": {"type": "array", "items": _text()},
+            "request_id": _text("Send the same id again to ask once."),
+        },
+        ("tags",),
+    ),
+    "SplitRequest": _object(
+        {
+            "message_id": {"type": "integer", "description": "A customer's message's id."},
+            "request_id": _text("Send the same id again to split once."),
+        },
+        ("message_id",),
+    ),
+    "Split": _object(
+        {"split_from": _text(), "ticket": _ref("TicketDetail")}, ("split_from", "ticket")
+    ),
+    "Related": _object({"ticket": _ref("TicketDetail")}, ("ticket",)),
+    "Deleted": _object({"deleted": {"type": "array", "items": _text()}}, ("deleted",)),
     "Merged": _object(
         {"merged_into": _text(), "ticket": _ref("TicketDetail")}, ("merged_into", "ticket")
     ),
@@ -70,6 +106,79 @@ RELATION_PATHS: dict[str, Any] = {
             operationId="mergeTicket",
             parameters=[NUMBER],
             requestBody=_body("MergeRequest"),
+        )
+    },
+    "/tickets/{number}/links": {
+        method: _operation(
+            summary,
+            {
+                "200": _answer("Done; the ticket with its links.", _ref("Related")),
+                "400": _error("The body is not a JSON object."),
+                "404": _error("No such ticket, or not yours to see."),
+                "409": _error("Refused: the other ticket is unknown or the same; closed."),
+                "422": _error("'ticket' is missing."),
+                "503": _error("The engine did not answer; retry with the same request_id."),
+            },
+            operationId=operation,
+            parameters=[NUMBER],
+            requestBody=_body("LinkRequest"),
+        )
+        for method, summary, operation in (
+            ("post", "Link this ticket to another (both show the link).", "linkTicket"),
+            ("delete", "Unlink this ticket from another (both sides).", "unlinkTicket"),
+        )
+    },
+    "/tickets/{number}/split": {
+        "post": _operation(
+            "Split a customer's message off into a new ticket of the same customer: the "
+            "message moves there with its files; replies to it thread there.",
+            {
+                "201": _answer("Split; the new ticket.", _ref("Split")),
+                "400": _error("The body is not a JSON object."),
+                "404": _error("No such ticket, or not yours to see."),
+                "409": _error(
+                    "Refused: no such customer message here, the ticket's first message, "
+                    "or the ticket is closed."
+                ),
+                "422": _error("'message_id' is missing."),
+                "503": _error("The engine did not answer; retry with the same request_id."),
+            },
+            operationId="splitTicket",
+            parameters=[NUMBER],
+            requestBody=_body("SplitRequest"),
+        )
+    },
+    "/tickets/{number}/tags": {
+        method: _operation(
+            summary,
+            {
+                "200": _answer("Done; the ticket with its tags.", _ref("Related")),
+                "400": _error("The body is not a JSON object."),
+                "404": _error("No such ticket, or not yours to see."),
+                "409": _error("Refused: the ticket is closed."),
+                "422": _error("'tags' is missing, or not among the admins' tags (only those)."),
+                "503": _error("The engine did not answer; retry with the same request_id."),
+            },
+            operationId=operation,
+            parameters=[NUMBER],
+            requestBody=_body("TagsRequest"),
+        )
+        for method, summary, operation in (
+            ("post", "Add tags to this ticket.", "tagTicket"),
+            ("delete", "Remove tags from this ticket.", "untagTicket"),
+        )
+    },
+    "/tickets/{number}": {
+        "delete": _operation(
+            "Delete this ticket for good (admins): its workflow, messages, files, timeline "
+            "and search entry, and the tickets merged into it; audited.",
+            {
+                "200": _answer("Deleted (the numbers).", _ref("Deleted")),
+                "403": _error("Not an admin."),
+                "404": _error("No such ticket."),
+            },
+            operationId="deleteTicket",
+            parameters=[NUMBER],
         )
     },
     "/triggers": {

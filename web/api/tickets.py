@@ -13,7 +13,7 @@ from statemachines import FieldErrors
 from tempodesk.contracts import CustomerRef
 from tempodesk.core.ids import api_key
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
-from tempodesk.tickets import lists, queries, ratings
+from tempodesk.tickets import lists, queries, ratings, relations
 from tempodesk.tickets.intake import IntakeInvalid, KeyReused, NewTicket
 from web import db, error_response, release_db, runtime
 from web.api.common import (
@@ -119,6 +119,7 @@ def list_tickets() -> Any:
                     "priority": request.args.getlist("priority"),
                     "rating": request.args.getlist("rating"),
                     "channel": request.args.getlist("channel"),
+                    "tag": request.args.getlist("tag"),
                     "text": request.args.get("q"),
                     "fields": {
                         key.removeprefix("field."): value
@@ -159,6 +160,7 @@ def _detail(view: queries.TicketView) -> dict[str, Any]:
     data = queries.ticket_detail(view, runtime().settings.public_url)
     rating = ratings.latest(db(), view.ticket)
     data["rating"] = rating.as_json() if rating is not None else None
+    data["links"] = relations.links_json(db(), view.ticket.number)
     return data
 
 

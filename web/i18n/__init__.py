@@ -52,6 +52,7 @@ from web.i18n.texts import (
     FIELD_TYPE_LABELS,
     INBOUND_STATUSES,
     LABELS,
+    LINK_KIND_LABELS,
     MESSAGES,
     MIGRATION_STATUSES,
     N_,
@@ -79,6 +80,7 @@ __all__ = [
     "INBOUND_STATUSES",
     "LABELS",
     "LANGUAGES",
+    "LINK_KIND_LABELS",
     "MESSAGES",
     "MIGRATION_STATUSES",
     "N_",
@@ -144,6 +146,7 @@ def init_app(app: Flask) -> None:
         field_type_label=lambda key: label_of(FIELD_TYPE_LABELS, key),
         style_label=lambda key: label_of(STYLE_LABELS, key),
         recipient_label=lambda key: label_of(RECIPIENT_LABELS, key),
+        link_kind_label=lambda key: label_of(LINK_KIND_LABELS, key),
         inbound_status=inbound_status,
         migration_status=lambda key: label_of(MIGRATION_STATUSES, key),
     )

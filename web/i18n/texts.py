@@ -168,6 +168,14 @@ FIELD_TYPE_LABELS = {
 STYLE_LABELS = {"default": N_("default"), "primary": N_("primary"), "danger": N_("danger")}
 
 
+#: What a linked ticket is to the ticket shown (tempodesk.contracts.LINK_KINDS).
+LINK_KIND_LABELS = {
+    "related": N_("related"),
+    "duplicate_of": N_("the original (this one duplicates it)"),
+    "duplicated_by": N_("a duplicate of this one"),
+    "parent": N_("parent"),
+    "child": N_("child"),
+}
 RECIPIENT_LABELS = {
     "customer": N_("customer"),
     "assignee": N_("assignee"),
@@ -249,6 +257,18 @@ MESSAGES = [
     # tempodesk.tickets.relations and workflows.ticket_relations (merging tickets)
     N_("There is no such ticket (or you may not see it)."),
     N_("A ticket cannot be merged into itself."),
+    N_("A ticket cannot be linked to itself."),
+    N_("Only agents may split tickets."),
+    N_("The ticket's first message cannot be split off."),
+    N_("This ticket is closed; it cannot be split."),
+    N_("There is no such message on this ticket."),
+    N_("Only a customer's message can be split off."),
+    N_("Ticket %(ticket)s is closed; it cannot take the message."),
+    N_("Only agents may change this."),
+    N_("This ticket is closed; it cannot be changed."),
+    N_("Only the admins' tags may be given: %(tags)s."),
+    N_("Give at least one tag."),
+    N_("Choose a kind of link: related, duplicate_of, duplicated_by, parent or child."),
     N_("This ticket is closed; it cannot be merged."),
     N_("That ticket is closed; it cannot take another ticket."),
     N_("Ticket %(ticket)s is closed; it cannot take another ticket."),
@@ -393,4 +413,7 @@ REJECTIONS = {
     "invalid_fields": N_("Some fields are not filled in correctly."),
     "closed": N_("This ticket is closed; it takes no more actions."),
     "read_only": N_("Your role lets you read tickets, not act on them."),
+    "children_open": N_(
+        "This ticket waits for its child tickets to be resolved first: %(children)s."
+    ),
 }

@@ -46,6 +46,7 @@ from .people import (
     UserRole,
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
+from .relations import CuratedTag, TagPolicy, TicketLink, TicketTag
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
 from .sla import BusinessCalendar, SlaPolicy
 from .sms import SmsGateway
@@ -80,6 +81,7 @@ __all__ = [
     "CommRecord",
     "Contact",
     "ContactChange",
+    "CuratedTag",
     "DeskLayout",
     "Draft",
     "Follow",
@@ -111,13 +113,16 @@ __all__ = [
     "SlaPolicy",
     "SmsGateway",
     "SmtpAlert",
+    "TagPolicy",
     "TemplateRevision",
     "TemplateText",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketLink",
     "TicketRating",
     "TicketRead",
+    "TicketTag",
     "Trigger",
     "User",
     "UserRole",

@@ -26,6 +26,7 @@ from .base import Base, utcnow
 
 if TYPE_CHECKING:  # SQLAlchemy finds these by name among Base's models
     from .people import Contact, Order
+    from .relations import TicketLink, TicketTag
 
 
 class TicketCounter(Base):
@@ -103,6 +104,24 @@ class Ticket(Base):
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()
+    # Its tags (the projection's ticket_tags), loaded with every page of tickets in one query.
+    tag_rows: Mapped[list[TicketTag]] = relationship(
+        primaryjoin="Ticket.number == foreign(TicketTag.ticket_number)",
+        viewonly=True,
+        lazy="selectin",
+        order_by="TicketTag.tag",
+    )
+
+    # Its links (the projection's ticket_links), read when it is restored (snapshot_of).
+    link_rows: Mapped[list[TicketLink]] = relationship(
+        primaryjoin="Ticket.number == foreign(TicketLink.ticket_number)",
+        viewonly=True,
+        order_by="TicketLink.other_number",
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
 
 
 class TicketRating(Base):

@@ -101,3 +101,12 @@ def test_a_broken_rule_is_refused_with_each_problem_named() -> None:
         "'set' cannot set owner (only group, assignee, priority, process, fields, skill).",
         "The priority must be 1 to 4.",
     ]
+
+
+def test_names_a_rule_sets_must_be_strings() -> None:
+    """A list where a name belongs was stored and answered as given (schemathesis found
+    ``{"set": {"skill": []}}``)."""
+    for key in ("group", "assignee", "process", "skill"):
+        found = problems({"name": "x", "set": {key: []}})
+        assert found == [f"'{key}' must be a name (a string)."], key
+    assert problems({"name": "x", "set": {"skill": "billing", "process": None}}) == []

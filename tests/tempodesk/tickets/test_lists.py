@@ -231,3 +231,10 @@ def test_saved_filter_criteria_accept_only_known_keys() -> None:
     }
     with pytest.raises(lists.BadQuery):
         lists.clean_criteria({"sql": "1=1"})
+
+
+def test_tag_criteria_are_normalised_from_a_list_or_one_text_of_tags() -> None:
+    assert lists.clean_criteria({"tag": "VIP, Billing Issue,,vip"}) == {
+        "tag": ["vip", "billing-issue"]
+    }
+    assert lists.clean_criteria({"tag": ["A b", " c "]}) == {"tag": ["a-b", "c"]}
