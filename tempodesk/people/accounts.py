@@ -149,7 +149,9 @@ def create_token(
     if unknown or not scopes:
         raise ValueError(f"Unknown token scope(s): {', '.join(sorted(unknown)) or 'none'}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=token_digest(token), scopes=" ".join(scopes))
+    row = ApiToken(
+        user_id=user.id, name=name, token_hash=token_digest(token), scopes=" ".join(scopes)
+    )
     session.add(row)
     session.flush()
     audit.record(

@@ -207,9 +207,7 @@ def published_definitions(session: Session) -> list[ProcessDefinition]:
     """Every published version's definition, by name, the newest version first."""
     # One statement for all of them (the desk's list page asks twice per request).
     documents = session.scalars(
-        select(ProcessVersion.document).order_by(
-            ProcessVersion.name, ProcessVersion.version.desc()
-        )
+        select(ProcessVersion.document).order_by(ProcessVersion.name, ProcessVersion.version.desc())
     )
     return [_parse(document) for document in documents]
 
