@@ -69,10 +69,14 @@ class TokenCache:
         grant = None
         if found is not None:
             row, user = found
+            # Not flushing last_used_at yet: the caller commits it, or drops it on a
+            # read-only database, and the read must not fail on it (reading the groups).
+            with session.no_autoflush:
+                actor = accounts.actor_for(user)
             grant = TokenGrant(
                 user_id=user.id,
                 username=user.username,
-                actor=accounts.actor_for(user),
+                actor=actor,
                 scopes=frozenset(row.scopes.split()),
             )
         with self._lock:
