@@ -1141,6 +1141,9 @@ def verify_search_text(sessions: sessionmaker[Session], numbers: list[str]) -> d
 class Figures:
     samples: list[float] = field(default_factory=list)
     rows: int | None = None
+    # CPU seconds of this process per call (the app's Python: steadier than wall time on a
+    # busy machine; the database's share is not in it).
+    cpu: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         values = sorted(self.samples)
@@ -1156,6 +1159,7 @@ class Figures:
             "mean_ms": ms(sum(values) / n if n else None),
             "n": n,
             "rows": self.rows,
+            "process_cpu_p50_ms": ms(percentile(sorted(self.cpu), 50)) if self.cpu else None,
         }
 
 
@@ -1771,9 +1775,10 @@ class Bench:
         app, bare = Figures(), Figures() if probe.baseline is not None else None
         # Alternate app and bare calls so both see the same moments of a noisy machine.
         for _ in range(self.args.repeats):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             app.rows = probe.app()
             app.samples.append(time.perf_counter() - started)
+            app.cpu.append(time.process_time() - cpu)
             if probe.baseline is not None and bare is not None:
                 started = time.perf_counter()
                 bare.rows = probe.baseline()
