@@ -3,6 +3,11 @@
     .venv/bin/python -m benchmarks.run                 # full run (make bench)
     .venv/bin/python -m benchmarks.run --quick         # a handful of operations, for the tests
     .venv/bin/python -m benchmarks.run --database sqlite --clients 1,8 --tickets 100
+    .venv/bin/python -m benchmarks.run --web dev --profile var/profiles   # make dev's web, py-spy
+
+The web runs as docker-compose runs it (gunicorn, its own processes) unless ``--web`` says
+otherwise; every scenario reports the CPU per operation of each server process (from /proc,
+a process with its children) and the ratios put the servers' CPU beside the baseline's.
 
 Prints one JSON document to stdout; logs go to stderr. Exit status 0 when every operation
 succeeded, 1 when any failed (the JSON says which), 130 when interrupted.
