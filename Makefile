@@ -34,10 +34,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## Benchmarks (print JSON): ticket intake and actions, beside a bare-engine baseline.
+## Benchmarks (print JSON): ticket intake and actions, beside a bare-engine baseline, the web
+## as docker-compose runs it (gunicorn). BENCH_ARGS="--web dev --profile var/profiles" runs
+## the web as `make dev` does and saves py-spy profiles of the web and the worker.
+BENCH_ARGS ?=
 bench: $(STAMP)
 	@scripts/ensure-postgres
-	@$(BIN)/python -m benchmarks.run
+	@$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 ## Mail intake (prints JSON): a burst of 1,000 mails from IMAP to visible tickets, beside the baseline.
 bench-mail: $(STAMP)

@@ -96,6 +96,9 @@ def probe(
     created_events = asyncio.run(_history_lengths(temporal_address, namespace, numbers))
     result["history_events_per_ticket"] = round(sum(created_events) / tickets, 2)
     before = _xacts(db_url) if db_url else None
+    # The connection idled through the settling: a server closes idle keep-alive connections
+    # (gunicorn after 2 s), so start a fresh one.
+    api.reset()
     for number in numbers:
         api.expect(
             200,

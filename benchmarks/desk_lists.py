@@ -150,6 +150,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=5, help="random seed of the generated data")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="measure only the queries whose name contains TEXT (repeatable; e.g. desk. for "
+        "the desk's list page); skips the reports",
+    )
+    parser.add_argument(
         "--keep-db",
         action="store_true",
         help="keep the database (and SQLite file) for a look; the JSON says where",
@@ -1133,6 +1141,9 @@ def verify_search_text(sessions: sessionmaker[Session], numbers: list[str]) -> d
 class Figures:
     samples: list[float] = field(default_factory=list)
     rows: int | None = None
+    # CPU seconds of this process per call (the app's Python: steadier than wall time on a
+    # busy machine; the database's share is not in it).
+    cpu: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         values = sorted(self.samples)
@@ -1148,6 +1159,7 @@ class Figures:
             "mean_ms": ms(sum(values) / n if n else None),
             "n": n,
             "rows": self.rows,
+            "process_cpu_p50_ms": ms(percentile(sorted(self.cpu), 50)) if self.cpu else None,
         }
 
 
@@ -1427,6 +1439,14 @@ def explain_sqlite(conn: sqlite3.Connection, statement: str, params: Any) -> dic
 
 
 # ---------------------------------------------------------------------------- the run
+
+
+def desk_counts_keys(client: Any) -> list[str]:
+    """The agent's panel entries (from the counts endpoint)."""
+    response = client.get("/desk/counts")
+    if response.status_code != 200:
+        raise RuntimeError(f"GET /desk/counts -> {response.status_code}")
+    return list(response.get_json())
 
 
 class Bench:
@@ -1710,17 +1730,39 @@ class Bench:
                 raise RuntimeError(f"GET /desk/?view=open -> {response.status_code}")
             return response.get_data(as_text=True).count("/desk/tickets/")
 
-        probes.append(
-            Probe(
-                "agent.http.desk.list.open",
-                "http",
-                "agent",
-                desk_page,
-                explain_app=False,
-                reference="agent.list.open.newest",
-                params={"path": "/desk/?view=open", "includes": "page + 4 panel counts + HTML"},
+        def desk_counts() -> int:
+            response = client.get("/desk/counts")
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /desk/counts -> {response.status_code}")
+            return len(response.get_json())
+
+        def desk_page_counted() -> int:
+            """The page and its counts counted afresh: what the page cost before the counts
+            came after it (and what an agent's first page costs the server now)."""
+            desk_counts()
+            return desk_page()
+
+        panel_size = len(desk_counts_keys(client))
+        for name, call, includes in (
+            ("list.open", desk_page, "the page with the panel counts kept from the last seconds"),
+            ("counts", desk_counts, f"{panel_size} panel counts counted afresh, JSON"),
+            (
+                "list.open+counts",
+                desk_page_counted,
+                f"the page plus its {panel_size} counts counted afresh (the page before)",
+            ),
+        ):
+            probes.append(
+                Probe(
+                    f"agent.http.desk.{name}",
+                    "http",
+                    "agent",
+                    call,
+                    explain_app=False,
+                    reference="agent.list.open.newest",
+                    params={"path": "/desk/?view=open", "includes": includes},
+                )
             )
-        )
         return probes
 
     # -- measuring
@@ -1733,9 +1775,10 @@ class Bench:
         app, bare = Figures(), Figures() if probe.baseline is not None else None
         # Alternate app and bare calls so both see the same moments of a noisy machine.
         for _ in range(self.args.repeats):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             app.rows = probe.app()
             app.samples.append(time.perf_counter() - started)
+            app.cpu.append(time.process_time() - cpu)
             if probe.baseline is not None and bare is not None:
                 started = time.perf_counter()
                 bare.rows = probe.baseline()
@@ -1797,7 +1840,8 @@ class Bench:
         }
 
     def run(self) -> dict[str, Any]:
-        probes = self.probes()
+        only = self.args.only
+        probes = [p for p in self.probes() if not only or any(text in p.name for text in only)]
         log.info("%d queries to measure, %d calls each", len(probes), self.args.repeats)
         meter = CpuMeter(
             {},
@@ -2178,7 +2222,9 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, settings, raw_url, sessions, engine, targets, logins, token, cleanup)
         document.update(bench.run())
         errors.extend(bench.errors)
-        document["reports"], report_warnings = desk_reports.measure(args, sessions, engine)
+        report_warnings: list[str] = []
+        if not args.only:
+            document["reports"], report_warnings = desk_reports.measure(args, sessions, engine)
         summary, budget, warnings = summarise(document, args.database)
         document["summary"] = summary
         document["budget"] = budget

@@ -261,6 +261,30 @@ def _process_cpu(pid: int | str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def _children() -> dict[int, list[int]]:
+    """Every process's children (parent pid -> pids), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
+    found: list[int] = []
+    waiting = list(children.get(pid, []))
+    while waiting:
+        child = waiting.pop()
+        found.append(child)
+        waiting.extend(children.get(child, []))
+    return found
+
+
 def _postgres_pids(database: str) -> list[int]:
     """The server's own processes (WAL writer, checkpointer, ...) and our database's backends.
 
@@ -313,10 +337,13 @@ class CpuMeter:
 
     def sample(self) -> CpuSample:
         parts: dict[str, dict[int, float]] = {}
+        children = _children()
         for name, pid in self.pids.items():
-            value = _process_cpu(pid)
-            if value is not None:
-                parts[name] = {pid: value}
+            # A process and everything it started (gunicorn's workers under its master).
+            tree = [pid, *_descendants(pid, children)] if name != "bench_process" else [pid]
+            values = {p: value for p in tree if (value := _process_cpu(p)) is not None}
+            if values:
+                parts[name] = values
         if self.postgres_database:
             parts["postgres"] = {
                 pid: value

@@ -1307,6 +1307,7 @@ def main(argv: list[str] | None = None) -> int:
             StackOptions(
                 database=args.database,
                 worker="process",
+                web="thread",  # the mail path does not go through the web
                 keep_tmp=args.keep_tmp,
                 temporal_config=args.temporal_config,
             ),

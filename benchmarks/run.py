@@ -3,6 +3,11 @@
     .venv/bin/python -m benchmarks.run                 # full run (make bench)
     .venv/bin/python -m benchmarks.run --quick         # a handful of operations, for the tests
     .venv/bin/python -m benchmarks.run --database sqlite --clients 1,8 --tickets 100
+    .venv/bin/python -m benchmarks.run --web dev --profile var/profiles   # make dev's web, py-spy
+
+The web runs as docker-compose runs it (gunicorn, its own processes) unless ``--web`` says
+otherwise; every scenario reports the CPU per operation of each server process (from /proc,
+a process with its children) and the ratios put the servers' CPU beside the baseline's.
 
 Prints one JSON document to stdout; logs go to stderr. Exit status 0 when every operation
 succeeded, 1 when any failed (the JSON says which), 130 when interrupted.
@@ -39,6 +44,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
@@ -61,7 +67,16 @@ from benchmarks.load import (
     run_tasks,
     run_threads,
 )
-from benchmarks.stack import NAMESPACE, Stack, StackOptions, build_stack
+from benchmarks.profile import FORMATS, Profiler
+from benchmarks.stack import (
+    GUNICORN_THREADS,
+    GUNICORN_WORKERS,
+    NAMESPACE,
+    WEB_MODES,
+    Stack,
+    StackOptions,
+    build_stack,
+)
 from tempodesk.app.devserver import temporal_binary
 
 log = logging.getLogger("benchmarks")
@@ -126,6 +141,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="process",
         help="workers as separate OS processes (default, as in production) or threads of "
         "the benchmark process",
+    )
+    parser.add_argument(
+        "--web",
+        choices=WEB_MODES,
+        default="gunicorn",
+        help="the web as docker-compose runs it (gunicorn, default), as `make dev` runs it "
+        "(dev: `tempodesk web`, its own process) or in a thread of the benchmark process",
+    )
+    parser.add_argument(
+        "--web-workers",
+        type=positive_int,
+        default=GUNICORN_WORKERS,
+        help=f"gunicorn workers (default {GUNICORN_WORKERS}, as docker-compose)",
+    )
+    parser.add_argument(
+        "--web-threads",
+        type=positive_int,
+        default=GUNICORN_THREADS,
+        help=f"threads per gunicorn worker (default {GUNICORN_THREADS}, as docker-compose)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="save py-spy profiles of the web and the worker over the measured phase in DIR",
+    )
+    parser.add_argument(
+        "--profile-format",
+        choices=tuple(FORMATS),
+        default="flamegraph",
+        help="py-spy's output: flamegraph (SVG, default), speedscope or raw (collapsed stacks)",
     )
     parser.add_argument(
         "--temporal-config",
@@ -292,6 +338,19 @@ class Bench:
     def baseline_update(self, clients: int, total: int) -> Outcome:
         return self._baseline(clients, total, "touch")
 
+    def profiler(self) -> Profiler | None:
+        """py-spy on the web and the worker for the measured phase (``--profile DIR``)."""
+        if self.args.profile is None:
+            return None
+        pids = {name: pid for name, pid in self.stack.pids.items() if name in ("web", "worker")}
+        if not pids:
+            log.warning("--profile: the web and the worker run in this process; nothing to attach")
+            return None
+        profiler = Profiler(self.args.profile, pids, fmt=self.args.profile_format)
+        profiler.start()
+        time.sleep(1.0)  # py-spy attaches before the first measured request
+        return profiler
+
     def cost_probe(self, errors: list[str]) -> dict[str, Any]:
         """Transactions and history events per ticket and per action (benchmarks.cost)."""
         try:
@@ -326,6 +385,7 @@ class Bench:
         baseline: dict[str, dict[str, Any]] = {BASELINE_START: {}, BASELINE_UPDATE: {}}
         errors = self.warm_up()
         log.info("warm-up done (%d operations each)", args.warmup)
+        profiler = self.profiler()
         measured_from, cpu_before = time.monotonic(), self.meter.sample()
 
         def record(target: dict[str, Any], name: str, clients: int, outcome: Outcome) -> None:
@@ -377,13 +437,15 @@ class Bench:
                 )
         wall = time.monotonic() - measured_from
         cpu = self.meter.spent(cpu_before, self.meter.sample())
+        profiles = profiler.stop() if profiler is not None else None
         cost = self.cost_probe(errors)
         return {
             "cost": cost,
             "scenarios": scenarios,
             "baseline": baseline,
-            "ratios": _ratios(scenarios, baseline),
+            "ratios": _ratios(scenarios, baseline, web_apart=args.web != "thread"),
             "measured_phase": {"wall_s": round(wall, 1), "cpu": cpu},
+            "profiles": profiles,
             "warnings": _interference(cpu, wall),
             "errors": errors,
         }
@@ -403,14 +465,32 @@ def _interference(cpu: dict[str, float], wall: float) -> list[str]:
     return [message]
 
 
+#: The processes that serve a ticket (CPU per operation summed over them), and the baseline's.
+SERVER_PARTS = ("web", "worker", "temporal", "postgres")
+BASELINE_SERVER_PARTS = ("baseline_worker", "temporal")
+
+
+def server_cpu_ms(summary: dict[str, Any], parts: tuple[str, ...]) -> float | None:
+    """CPU milliseconds per operation spent by ``parts`` (from /proc), summed."""
+    per_op = summary.get("cpu_ms_per_op") or {}
+    values = [per_op[name] for name in parts if name in per_op]
+    return round(sum(values), 1) if values else None
+
+
 def _ratios(
-    scenarios: dict[str, dict[str, Any]], baseline: dict[str, dict[str, Any]]
+    scenarios: dict[str, dict[str, Any]],
+    baseline: dict[str, dict[str, Any]],
+    *,
+    web_apart: bool = True,
 ) -> dict[str, Any]:
-    """Tempodesk / baseline at the same concurrency level."""
+    """Tempodesk / baseline at the same concurrency level, throughput, latency and CPU."""
     ratios: dict[str, Any] = {
         "about": "tempodesk / baseline at the same number of clients: throughput below 1 and "
         "latency above 1 is what Tempodesk (HTTP, Flask, database, projection, search "
-        "attributes) costs on top of the bare engine.",
+        "attributes) costs on top of the bare engine. cpu: milliseconds of CPU per operation "
+        f"of the server processes ({', '.join(SERVER_PARTS)}; the baseline's "
+        f"{', '.join(BASELINE_SERVER_PARTS)}) from /proc, and the host's busy share"
+        + ("" if web_apart else "; the web ran in the benchmark process: not counted"),
         "pairs": {},
     }
     for name, figures in scenarios.items():
@@ -421,10 +501,24 @@ def _ratios(
             theirs = baseline[reference].get(level)
             if theirs is None:
                 continue
+            our_cpu = server_cpu_ms(ours, SERVER_PARTS)
+            their_cpu = server_cpu_ms(theirs, BASELINE_SERVER_PARTS)
             ratios[name][level] = {
                 "throughput": _ratio(ours["throughput_per_s"], theirs["throughput_per_s"]),
                 "p50_latency": _ratio(ours["p50_ms"], theirs["p50_ms"]),
                 "p99_latency": _ratio(ours["p99_ms"], theirs["p99_ms"]),
+                "cpu_ms_per_op": {
+                    "tempodesk": our_cpu,
+                    "baseline": their_cpu,
+                    "ratio": _ratio(our_cpu, their_cpu),
+                    "tempodesk_by_process": {
+                        part: (ours.get("cpu_ms_per_op") or {}).get(part) for part in SERVER_PARTS
+                    },
+                },
+                "host_busy_pct": {
+                    "tempodesk": (ours.get("cpu") or {}).get("machine_busy_pct"),
+                    "baseline": (theirs.get("cpu") or {}).get("machine_busy_pct"),
+                },
             }
     return ratios
 
@@ -493,8 +587,25 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "actions": args.action_names,
         "warmup_per_scenario": args.warmup,
         "worker": args.worker,
+        "web": args.web,
+        "web_workers": args.web_workers if args.web == "gunicorn" else None,
+        "web_threads": args.web_threads if args.web == "gunicorn" else None,
+        "profile": str(args.profile) if args.profile else None,
         "temporal_dynamic_config": args.temporal_config,
     }
+
+
+WEB_SETUP = {
+    "gunicorn": "its own processes, as docker-compose runs it: `gunicorn --worker-class "
+    "gthread --workers {workers} --threads {threads} --access-logfile <file> "
+    "tempodesk.app.wsgi:app` on a loopback port (TEMPODESK_* env); CPU is the master's and "
+    "its workers'",
+    "dev": "its own process, as `make dev` runs it: `python -m tempodesk.app.cli web` "
+    "(Werkzeug's threaded server, request log to a file)",
+    "thread": "Flask app served by werkzeug's threaded make_server on a loopback port, in a "
+    "thread of the benchmark process (so it shares a GIL with the HTTP load generator; its "
+    "CPU is counted in bench_process)",
+}
 
 
 def setup_description(args: argparse.Namespace) -> dict[str, str]:
@@ -522,8 +633,7 @@ def setup_description(args: argparse.Namespace) -> dict[str, str]:
             else "throwaway SQLite file (WAL), migrated and seeded with the demo"
         ),
         "worker": worker,
-        "web": "Flask app served by werkzeug's threaded make_server on a loopback port, in a "
-        "thread of the benchmark process (so it shares a GIL with the HTTP load generator)",
+        "web": WEB_SETUP[args.web].format(workers=args.web_workers, threads=args.web_threads),
         "http_clients": "one thread and one persistent HTTP/1.1 connection (http.client) per "
         "client, API bearer token of the demo admin, closed loop",
         "baseline_clients": "asyncio tasks sharing one temporalio Client in the benchmark "
@@ -619,6 +729,9 @@ def main(argv: list[str] | None = None) -> int:
             StackOptions(
                 database=args.database,
                 worker=args.worker,
+                web=args.web,
+                web_workers=args.web_workers,
+                web_threads=args.web_threads,
                 keep_tmp=args.keep_tmp,
                 temporal_config=args.temporal_config,
             ),

@@ -47,10 +47,21 @@ PG_ADMIN = os.environ.get(
 NAMESPACE = "default"
 
 
+#: How docker-compose.yml (and the Dockerfile) run the web: gunicorn's threaded workers.
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 8
+WEB_MODES = ("gunicorn", "dev", "thread")
+
+
 @dataclass
 class StackOptions:
     database: str = "postgresql"  # postgresql | sqlite
     worker: str = "process"  # process | thread
+    # gunicorn: as docker-compose runs it; dev: `tempodesk web` as `make dev` runs it (its
+    # own process, Werkzeug); thread: in the benchmark's process (shares its GIL).
+    web: str = "gunicorn"
+    web_workers: int = GUNICORN_WORKERS
+    web_threads: int = GUNICORN_THREADS
     keep_tmp: bool = False
     # Extra `--dynamic-config-value KEY=VALUE`s for the dev server (none: as `make dev` runs it).
     temporal_config: list[str] = field(default_factory=list)
@@ -225,6 +236,70 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def web_command(options: StackOptions, port: int, access_log: Path) -> list[str]:
+    """The web's command line after ``python``: docker-compose's gunicorn (its workers,
+    threads and access log, on a loopback port) or `make dev`'s ``tempodesk web``."""
+    if options.web == "dev":
+        return ["-m", "tempodesk.app.cli", "web"]
+    return [
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(options.web_workers),
+        "--threads",
+        str(options.web_threads),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "30",
+        "--access-logfile",
+        str(access_log),
+        "tempodesk.app.wsgi:app",
+    ]
+
+
+def _web_process(
+    options: StackOptions,
+    env: dict[str, str],
+    tmp: Path,
+    port: int,
+    cleanup: contextlib.ExitStack,
+) -> int:
+    """The web as its own process(es); returns the pid whose process tree is the web."""
+    web = ChildProcess(
+        f"web ({options.web})",
+        web_command(options, port, tmp / "web-access.log"),
+        env,
+        tmp / "web.log",
+    )
+    cleanup.callback(_timed, "stopped the web", web.stop)
+    web.start()
+    _wait_for_health(port, web.check_alive)
+    return web.pid
+
+
+def _wait_for_health(port: int, alive: Callable[[], None] = lambda: None) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        alive()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if time.monotonic() > deadline:
+            raise TimeoutError("The web app did not answer /healthz within 60 s")
+        time.sleep(0.1)
+
+
 def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> None:
     from tempodesk.app.runtime import Runtime
     from web import create_app
@@ -244,20 +319,7 @@ def _serve_web(settings: Settings, port: int, cleanup: contextlib.ExitStack) -> 
         thread.join(10)
 
     cleanup.callback(stop)
-    deadline = time.monotonic() + 30
-    while True:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        if time.monotonic() > deadline:
-            raise TimeoutError("The web app did not answer /healthz within 30 s")
-        time.sleep(0.1)
+    _wait_for_health(port)
 
 
 # ---------------------------------------------------------------------------- the database
@@ -351,15 +413,15 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
     assert temporal.process is not None
     pids = {"temporal": temporal.process.pid}
     workers: dict[str, ChildProcess | AsyncThread] = {}
+    env = {
+        **os.environ,
+        **{f"TEMPODESK_{k.upper()}": str(v) for k, v in values.items()},
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+        "PYTHONUNBUFFERED": "1",
+    }
     if options.worker == "process":
-        env = {
-            **os.environ,
-            **{f"TEMPODESK_{k.upper()}": str(v) for k, v in values.items()},
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-            ),
-            "PYTHONUNBUFFERED": "1",
-        }
         workers = {
             "worker": ChildProcess(
                 "Tempodesk worker", ["-m", "tempodesk.app.cli", "worker"], env, tmp / "worker.log"
@@ -401,8 +463,11 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
     )
     log.info("workers polling (%s mode) after %.1f s", options.worker, time.monotonic() - started)
 
-    _serve_web(settings, web_port, cleanup)
-    log.info("web app on http://127.0.0.1:%d", web_port)
+    if options.web == "thread":
+        _serve_web(settings, web_port, cleanup)
+    else:
+        pids["web"] = _web_process(options, env, tmp, web_port, cleanup)
+    log.info("web app (%s) on http://127.0.0.1:%d", options.web, web_port)
     return Stack(
         tmp=tmp,
         temporal=temporal,

@@ -61,7 +61,15 @@ def test_quick_benchmark_prints_a_complete_json_document() -> None:
         assert set(document["scenarios"][scenario]) == per_level
         for level in per_level:
             ratio = document["ratios"][scenario][level]
-            assert set(ratio) == {"throughput", "p50_latency", "p99_latency"}
+            assert set(ratio) == {
+                "throughput",
+                "p50_latency",
+                "p99_latency",
+                "cpu_ms_per_op",
+                "host_busy_pct",
+            }
+            # The web runs in its own processes (gunicorn, as docker-compose): its CPU counts.
+            assert ratio["cpu_ms_per_op"]["tempodesk_by_process"]["web"] > 0
     for figure in figures:
         assert figure["n"] > 0
         assert figure["errors"] == 0

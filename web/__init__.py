@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import InternalError, OperationalError
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from tempodesk.core.models import User
 from tempodesk.core.temporal import EngineUnavailable
+from tempodesk.people.token_cache import TokenCache
 from web import i18n, limits
 from web.i18n import N_, translate_message
 from web.services import Services
@@ -52,6 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, runtime: Services) 
     if test_config:
         app.config.update(test_config)
     app.extensions["tempodesk"] = runtime
+    app.extensions["tempodesk_tokens"] = TokenCache(settings.api_token_cache_seconds)
+    app.session_interface = ApiWithoutSessions()
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -119,6 +123,21 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(sms_hooks.bp)  # signed by the provider or a bearer token; no cookies
     app.register_blueprint(codec.bp)
     csrf.exempt(codec.bp)  # JSON only, the Temporal UI's origin only (web/codec.py)
+
+
+class ApiWithoutSessions(SecureCookieSessionInterface):
+    """The API signs in with bearer tokens: its requests neither read a session cookie (no
+    signature check, no signed-in user loaded from it) nor ever answer with one."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if request.path.startswith("/api/"):
+            return
+        super().save_session(app, session, response)
 
 
 def runtime() -> Services:

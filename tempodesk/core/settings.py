@@ -106,6 +106,17 @@ class Settings(BaseSettings):
         description="Behind HTTPS: cookies only over HTTPS (Secure) and an HSTS header",
     )
 
+    api_token_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a web process trusts an API token it checked (a revoked token "
+        "works at most this long; 0: look it up on every request)",
+    )
+    desk_counts_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long the desk's panel counts are kept per agent (0: count every time)",
+    )
     rate_limit_storage_uri: str = Field(
         "memory://",
         description="Where rate-limit counters live (redis://... for several web processes)",

@@ -127,7 +127,8 @@ def disable_totp(user: User, code: str, app_secret: str) -> bool:
     return True
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token (and what a cache may key on): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -155,7 +156,9 @@ def create_token(
     if unknown or not scopes:
         raise ValueError(f"Unknown token scope(s): {', '.join(sorted(unknown)) or 'none'}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scopes=" ".join(scopes))
+    row = ApiToken(
+        user_id=user.id, name=name, token_hash=token_digest(token), scopes=" ".join(scopes)
+    )
     session.add(row)
     session.flush()
     audit.record(
@@ -172,20 +175,29 @@ def create_token(
 
 def user_for_token(session: Session, token: str, scope: str = "api") -> User | None:
     """The active user behind a token that carries ``scope``, else None."""
+    found = token_row(session, token)
+    if found is None or scope not in found[0].scopes.split():
+        return None
+    return found[1]
+
+
+def token_row(session: Session, token: str) -> tuple[ApiToken, User] | None:
+    """A token that is not revoked and its active user, else None. Notes when it was last
+    used (at most every few minutes: not a write per request)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.scalar(
         select(ApiToken)
-        .where(ApiToken.token_hash == _digest(token))
+        .where(ApiToken.token_hash == token_digest(token))
         .where(ApiToken.revoked.is_(False))
     )
-    if row is None or not row.user.is_active or scope not in row.scopes.split():
+    if row is None or not row.user.is_active:
         return None
     now = utcnow()
     last = aware(row.last_used_at)
     if last is None or now - last > LAST_USED_RESOLUTION:
         row.last_used_at = now
-    return row.user
+    return row, row.user
 
 
 def actor_for(user: User) -> Actor:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tempodesk.contracts import Actor
 from tempodesk.core.models import DeskLayout, utcnow
 from tempodesk.tickets import lists, saved_filters
+from tempodesk.tickets.panel_counts import CountCache
 
 MODES = ("table", "compact", "split")
 MODE_LABELS = {"table": "Table", "compact": "Compact list", "split": "Split view"}
@@ -102,13 +103,27 @@ def panel_keys(session: Session, actor: Actor, known: Mapping[str, Any] | None =
     return [key for key in dict.fromkeys(layout_of(session, actor.username).views) if key in known]
 
 
-def panel(session: Session, actor: Actor, *, with_counts: bool = True) -> list[PanelEntry]:
-    """The left panel: the agent's entries in their order, each with its ticket count."""
+def panel(
+    session: Session,
+    actor: Actor,
+    *,
+    with_counts: bool = True,
+    kept: CountCache | None = None,
+) -> list[PanelEntry]:
+    """The left panel: the agent's entries in their order, each with its ticket count.
+
+    With ``kept``: ``with_counts`` counts afresh and keeps the counts there; without, the
+    entries carry the counts kept there if they are recent (else none: the page fetches
+    them afterwards)."""
     known = _known(session, actor)
     keys = panel_keys(session, actor, known)
     sizes: dict[str, int] = {}
     if with_counts:
         sizes = lists.counts(session, actor, {k: known[k][1] for k in keys}, cap=COUNT_CAP)
+        if kept is not None:
+            kept.put(actor, keys, sizes)
+    elif kept is not None:
+        sizes = kept.get(actor, keys) or {}
     return [PanelEntry(k, known[k][0], sizes.get(k)) for k in keys]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 
 from tempodesk.core.models import RoutingRule
 from tempodesk.routing import store
@@ -16,7 +16,7 @@ from web.api.common import ApiInvalid, api_user, bp, json_body
 
 @bp.before_request
 def _admins_only() -> Any:
-    if (request.endpoint or "").startswith("api.routing") and not g.api_user.is_admin:
+    if (request.endpoint or "").startswith("api.routing") and not api_user().is_admin:
         return error_response(403, "forbidden", "Routing rules are for admins.")
     return None
 

@@ -19,7 +19,7 @@ from web import db, error_response, release_db, runtime
 from web.api.common import (
     ApiInvalid,
     api_actor,
-    api_user,
+    api_user_id,
     bp,
     fingerprint,
     idempotency_key,
@@ -57,7 +57,7 @@ def create_ticket() -> Any:
             "invalid", "'priority' must be 1 to 4.", 422, fields={"priority": "1 to 4."}
         )
     key = idempotency_key(body)
-    user = api_user()
+    user_id = api_user_id()
     release_db()
     try:
         created = runtime().intake.create_ticket(
@@ -74,7 +74,7 @@ def create_ticket() -> Any:
                 process=text_field(body, "process"),
                 priority=priority,
                 # Keys are per API user and endpoint: two integrations cannot collide on "1".
-                idempotency_key=api_key(user.id, "tickets", key) if key else "",
+                idempotency_key=api_key(user_id, "tickets", key) if key else "",
                 fingerprint=fingerprint(body),
             ),
             accept_if_down=True,
@@ -265,7 +265,7 @@ def add_customer_message(number: str) -> Any:
     if queries.find_ticket(db(), number, api_actor()) is None:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
     key = idempotency_key(body)
-    user = api_user()
+    user_id = api_user_id()
     release_db()
     try:
         message_id = runtime().actions.customer_message(
@@ -273,7 +273,7 @@ def add_customer_message(number: str) -> Any:
             text_field(body, "body"),
             author=text_field(body, "author"),
             channel=text_field(body, "channel", "api"),
-            idempotency_key=api_key(user.id, "messages", key) if key else "",
+            idempotency_key=api_key(user_id, "messages", key) if key else "",
             fingerprint=fingerprint(body),
         )
     except FieldErrors as exc:

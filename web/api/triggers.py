@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from sqlalchemy.orm import Session
 
 from tempodesk.contracts.triggers import TriggersChangedInput
 from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.routing import triggers
 from web import db, error_response, release_db, runtime
-from web.api.common import bp, json_body
+from web.api.common import api_user, bp, json_body
 
 
 @bp.before_request
 def _admins_only() -> Any:
-    if (request.endpoint or "").startswith("api.trigger") and not g.api_user.is_admin:
+    if (request.endpoint or "").startswith("api.trigger") and not api_user().is_admin:
         return error_response(403, "forbidden", "Triggers are for admins.")
     return None
 
@@ -33,7 +33,7 @@ def triggers_replace() -> Any:
     body = json_body()
     session = db()
     try:
-        rows = triggers.replace_all(session, body.get("triggers"), g.api_user.username)
+        rows = triggers.replace_all(session, body.get("triggers"), api_user().username)
     except triggers.TriggersInvalid as exc:
         session.rollback()
         return error_response(422, "invalid", "Some triggers are not valid.", fields=exc.errors)

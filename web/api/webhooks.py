@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 
 from tempodesk.core.models import WebhookSubscription
 from tempodesk.core.temporal import EngineUnavailable
@@ -21,7 +21,7 @@ from web.api.common import ApiInvalid, api_user, bp, json_body, text_field
 
 @bp.before_request
 def _admins_only() -> Any:
-    if (request.endpoint or "").startswith("api.webhook") and not g.api_user.is_admin:
+    if (request.endpoint or "").startswith("api.webhook") and not api_user().is_admin:
         return error_response(403, "forbidden", "Webhooks are for admins.")
     return None
 

@@ -8,12 +8,22 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from tempodesk.contracts import Actor
 from tempodesk.tickets import bulk as ticket_bulk
 from tempodesk.tickets import filter_form, lists, panel, queries, saved_filters
-from web import db
+from tempodesk.tickets.panel_counts import CountCache
+from web import db, runtime
 from web.desk.common import bp, current_actor, safe_next
 from web.i18n import gettext as _
 from web.i18n import translate_message, translated_priorities
@@ -41,7 +51,20 @@ def _list_label(key: str, label: str) -> str:
 
 
 def _panel(session: Any, actor: Actor) -> list[panel.PanelEntry]:
-    return [replace(e, label=_list_label(e.key, e.label)) for e in panel.panel(session, actor)]
+    """The panel with the counts kept from the last few seconds, or none: counting 13 lists
+    over 100k tickets would cost more than the rest of the page (desk.js fetches them)."""
+    entries = panel.panel(session, actor, with_counts=False, kept=kept_counts())
+    return [replace(e, label=_list_label(e.key, e.label)) for e in entries]
+
+
+def kept_counts() -> CountCache:
+    """The app's panel counts kept per agent (TEMPODESK_DESK_COUNTS_SECONDS)."""
+    extensions = current_app.extensions
+    if "tempodesk_counts" not in extensions:
+        seconds = runtime().settings.desk_counts_seconds
+        extensions.setdefault("tempodesk_counts", CountCache(seconds))
+    cache: CountCache = extensions["tempodesk_counts"]
+    return cache
 
 
 def _render_list(
@@ -145,8 +168,10 @@ def search() -> Any:
 
 @bp.route("/counts")
 def panel_counts() -> Any:
-    """The panel's counts as JSON (marks.js refreshes them now and then)."""
-    return jsonify({e.key: e.count_text for e in panel.panel(db(), current_actor())})
+    """The panel's counts as JSON, counted afresh (desk.js fetches them after a page that
+    had none kept, and refreshes them now and then); kept for the next pages."""
+    entries = panel.panel(db(), current_actor(), kept=kept_counts())
+    return jsonify({e.key: e.count_text for e in entries})
 
 
 def _layout_change(change: Any) -> Any:

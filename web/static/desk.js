@@ -189,10 +189,10 @@
         .catch(() => window.location.reload());
     });
 
+    // The page shows the counts kept from the last seconds; without them it asks at once.
     // Counts go stale while the agent works: refresh them now and then.
     if (list.dataset.countsUrl) {
-      window.setInterval(() => {
-        if (document.hidden) return;
+      const refresh = () =>
         fetch(list.dataset.countsUrl, { credentials: "same-origin" })
           .then((response) => (response.ok ? response.json() : {}))
           .then((counts) => {
@@ -200,8 +200,12 @@
               const cell = $(`[data-count-for="${CSS.escape(key)}"]`, list);
               if (cell) cell.textContent = value;
             }
+            delete list.dataset.countsPending;
           })
           .catch(() => {});
+      if ("countsPending" in list.dataset) refresh();
+      window.setInterval(() => {
+        if (!document.hidden) refresh();
       }, 60000);
     }
   }
