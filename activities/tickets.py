@@ -51,6 +51,7 @@ from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
 from tempodesk.routing.opening import AGAIN, facts_of, route_opening
 from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.entitlements import account_opening
 from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
 
@@ -115,6 +116,12 @@ class TicketStore:
                 note["order_note"] = link.order_note
             if opened.routing_notes:
                 note["routing"] = opened.routing_notes
+            # Only a customer whose contracts give entitlements gets this note.
+            used = account_opening(
+                session, number, link.contact_id, created.snapshot.channel, opened_at.date()
+            )
+            if used:
+                note["entitlements"] = used
             events = [
                 replace(e, data={**e.data, **note}) if e.kind == "created" else e
                 for e in created.events

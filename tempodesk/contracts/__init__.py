@@ -119,6 +119,7 @@ from tempodesk.contracts.sla import (
 )
 from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
+    MAX_TIME_SPENT,
     SYSTEM,
     Actor,
     AssignmentInput,
@@ -186,6 +187,7 @@ __all__ = [
     "ACT_WEBHOOK_PENDING",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
+    "MAX_TIME_SPENT",
     "MERGED",
     "MIGRATION_WORKFLOW",
     "OPENING_FAILED",

@@ -113,6 +113,7 @@ class TicketSnapshot:
     # such timer): its group's re-routing timeout (workflows.routing).
     reroute_due: str = ""
     merged_into: str = ""  # merged: the ticket that took its messages (state "merged")
+    time_spent: int = 0  # minutes agents recorded on its actions
     merged_from: list[str] = field(default_factory=list)  # tickets merged into this one
     # Triggers: the keys (trigger:causing event) fired, and when each firing was (the rate).
     triggers_fired: list[str] = field(default_factory=list)
@@ -230,6 +231,11 @@ class PerformActionInput:
     # The reply goes as an SMS to this number (E.164; the web took it from the customer's
     # contact) instead of by email.
     sms_to: str = ""
+    # Minutes the agent spent on what this action finishes (recorded on its event, summed).
+    time_spent: int = 0
+
+
+MAX_TIME_SPENT = 24 * 60  # minutes an agent may record on one action
 
 
 @dataclass

@@ -44,7 +44,14 @@ from .people import (
 )
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
-from .sla import BusinessCalendar, SlaPolicy
+from .sla import (
+    BusinessCalendar,
+    Contract,
+    CustomerType,
+    Entitlement,
+    EntitlementUse,
+    SlaPolicy,
+)
 from .sms import SmsGateway
 from .telephony import CommRecord
 from .tickets import (
@@ -77,8 +84,12 @@ __all__ = [
     "CommRecord",
     "Contact",
     "ContactChange",
+    "Contract",
+    "CustomerType",
     "DeskLayout",
     "Draft",
+    "Entitlement",
+    "EntitlementUse",
     "Follow",
     "Group",
     "GroupRouting",
