@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Rejection,
         compile_pinned,
     )
+    from statemachines.definition import Timeout
     from tempodesk.contracts import (
         SYSTEM,
         ConfirmCreatedInput,
@@ -89,6 +90,7 @@ class TicketWorkflow(
         self._events_this_run = 0
         self._search = SearchIndex()
         self._triggers = list(input.triggers)
+        self._calendar = input.calendar
         self._trigger_depth = 0
         if input.reopen and input.restored is not None:
             self._reopen()  # the customer wrote again: before anything (their message too)
@@ -256,8 +258,16 @@ class TicketWorkflow(
             return None
         if not workflow.patched(STATE_TIMEOUTS):
             return None
-        due = datetime.fromisoformat(self._t.state_entered_at) + timedelta(seconds=timeout.seconds)
+        due = self._state_timeout_due(timeout)
         return max(due - workflow.now(), timedelta(milliseconds=1))
+
+    def _state_timeout_due(self, timeout: Timeout) -> datetime:
+        """When the state's timeout fires: wall-clock time after entering it, or business
+        time of the ticket's calendar (``business: true``)."""
+        entered = datetime.fromisoformat(self._t.state_entered_at)
+        if timeout.business:
+            return sla.business_due(self._t, self._calendar, entered, timeout.after)
+        return entered + timedelta(seconds=timeout.seconds)
 
     async def _fire_timeout(self, entry: int) -> None:
         """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
@@ -267,7 +277,7 @@ class TicketWorkflow(
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
-            if sla.before(self._t.state_entered_at, state.timeout.seconds):
+            if self._state_timeout_due(state.timeout) > workflow.now():
                 return  # the timer was an SLA moment
             request = PerformActionInput(state.timeout.action, SYSTEM, {})
             checked = self._check(request)

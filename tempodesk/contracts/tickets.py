@@ -180,6 +180,9 @@ class TicketStartInput:
     fields: dict[str, Any] = field(default_factory=dict)
     # The triggers (admin-defined rules) this ticket runs, in order; a signal replaces them.
     triggers: list[TriggerSpec] = field(default_factory=list)
+    # The default calendar's document (``Calendar.to_dict``): business-time state timeouts
+    # of a ticket without an SLA policy count in it (empty: wall-clock time).
+    calendar: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def reopening(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:

@@ -67,9 +67,7 @@ def read_calendar(document: dict[str, Any]) -> Calendar:
 
 def working_day(calendar: Calendar) -> timedelta:
     """One working day of business time: the week's working time over its working days."""
-    days = [sum((e - s for s, e in windows), 0) for windows in calendar.hours]
-    working = [minutes for minutes in days if minutes]
-    return timedelta(minutes=sum(working) / len(working)) if working else timedelta(hours=24)
+    return calendar.working_day()
 
 
 def business_seconds(text: str, calendar: Calendar) -> int | None:
@@ -203,6 +201,13 @@ def save_calendar(
     row.name, row.document, row.updated_by = name.strip(), document, actor
     session.flush()
     return row.id
+
+
+def default_calendar(session: Session) -> dict[str, Any] | None:
+    """The calendar of business-time state timeouts on tickets without a policy: the first
+    calendar made (the demo's "Prague office"); None: there is none (wall-clock time)."""
+    row = session.scalar(select(BusinessCalendar).order_by(BusinessCalendar.id).limit(1))
+    return dict(row.document) if row is not None else None
 
 
 # Choosing a ticket's policy

@@ -43,6 +43,7 @@ from tempodesk.routing import triggers
 from tempodesk.routing.opening import MAX_BODY, process_by_rules
 from tempodesk.routing.rules import Facts
 from tempodesk.sla import entitlements
+from tempodesk.sla.policies import default_calendar
 from tempodesk.tickets import pending, processes
 from tempodesk.tickets.numbers import allocate_number
 
@@ -283,6 +284,7 @@ class Intake:
         session.flush()
         start = self._start_input(request, pinned, number, message.id)
         start.triggers = triggers.active(session)  # pinned, like the process; told of changes
+        start.calendar = default_calendar(session) or {}  # for business-time state timeouts
         pending.remember(session, start)
         return Accepted(number, start=start, fresh=True, message_id=message.id)
 
