@@ -70,7 +70,7 @@ def contract_panel(
         contact_id=contact.id if contact else None,
         organisation_id=organisation.id if organisation else None,
     )
-    names = dict(session.execute(select(SlaPolicy.id, SlaPolicy.name)).tuples().all())
+    names = {row.id: row.name for row in session.execute(select(SlaPolicy.id, SlaPolicy.name))}
     return ContractPanel(
         kind="contact" if contact else "organisation",
         holder_id=holder.id,
