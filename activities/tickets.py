@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -133,6 +133,7 @@ class TicketStore:
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
         failpoints.hit("projection_after_commit")
         self.wake_webhooks(woken)
+        opened.finished_at = datetime.now(UTC).isoformat()
         return opened
 
     @activity.defn(name=ACT_SELECT_SLA)

@@ -91,6 +91,7 @@ class TicketWorkflow(
         self._search = SearchIndex()
         self._triggers = list(input.triggers)
         self._calendar = input.calendar
+        self._opened_at = ""  # when the opening's local activity finished (its clock)
         self._trigger_depth = 0
         if input.reopen and input.restored is not None:
             self._reopen()  # the customer wrote again: before anything (their message too)
@@ -109,8 +110,12 @@ class TicketWorkflow(
             try:
                 await workflow.wait_condition(
                     partial(self._has_work, input, entry, armed),
-                    timeout=sla.earliest(
-                        self._time_left_in_state(), sla.time_left(self), routing.time_left(self._t)
+                    timeout=self._less_lag(
+                        sla.earliest(
+                            self._time_left_in_state(),
+                            sla.time_left(self),
+                            routing.time_left(self._t),
+                        )
                     ),
                 )
             except TimeoutError:
@@ -162,6 +167,7 @@ class TicketWorkflow(
             sla.paused(self),
         )
         self._t = opened.applied_to(self._t)
+        self._opened_at = opened.finished_at
         arm(self._t, opened.reroute_minutes)
         self._events.clear()
         self._links.clear()
@@ -248,6 +254,16 @@ class TicketWorkflow(
     def _armed(self) -> object:
         """The moments the run loop's timer waits for besides the state's timeout."""
         return (sla.clocks(self).next_moment(), self._t.reroute_due)
+
+    def _less_lag(self, left: timedelta | None) -> timedelta | None:
+        """A timer armed in the opening's task counts from the task's start (the workflow's
+        clock stands still during the opening's local activity): less the time it took,
+        so that an opening slowed by load does not make the first deadline fire late. A
+        timer that rings early re-arms (every moment is checked against the clock)."""
+        if left is None or not self._opened_at:
+            return left
+        lag = datetime.fromisoformat(self._opened_at) - workflow.now()
+        return max(left - lag, timedelta(milliseconds=1)) if lag > timedelta(0) else left
 
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""

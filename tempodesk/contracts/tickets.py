@@ -335,6 +335,9 @@ class OpenTicketResult:
     fields: dict[str, Any] = field(default_factory=dict)
     routing_notes: list[str] = field(default_factory=list)
     reroute_minutes: int = 0
+    # When the opening's transaction committed (ISO, the worker's clock): the workflow's
+    # clock stands still during a local activity, so the first timers are armed from this.
+    finished_at: str = ""
 
     def applied_to(self, ticket: TicketSnapshot) -> TicketSnapshot:
         """The ticket linked and assigned: what the projection wrote, what the workflow keeps."""
