@@ -125,7 +125,7 @@ async def start_all(address: str, pinned: PinnedProcess, count: int, concurrency
 
 
 def firings(db_url: str) -> list[float]:
-    """How late each breach fired, in seconds."""
+    """How late each breach fired, in seconds, in the order they were due."""
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
@@ -140,8 +140,15 @@ def firings(db_url: str) -> list[float]:
     for at, data in rows:
         due = datetime.fromisoformat(data["due_at"])
         fired = at if at.tzinfo else at.replace(tzinfo=due.tzinfo)
-        late.append((fired - due).total_seconds())
-    return late
+        late.append((due, (fired - due).total_seconds()))
+    return [seconds for _due, seconds in sorted(late)]
+
+
+def by_tenth(late: list[float]) -> list[float]:
+    """The median lateness of each tenth of the timers by due moment: a rising row means the
+    firings queued up (the machine could not keep up with the rate they fell due at)."""
+    size = max(1, len(late) // 10)
+    return [round(statistics.median(late[i : i + size]), 2) for i in range(0, len(late), size)]
 
 
 def wait_for_firings(db_url: str, count: int, deadline: float) -> list[float]:
@@ -184,6 +191,7 @@ def run(count: int, due_minutes: int) -> dict[str, Any]:
                 "p99": round(percentile(late, 0.99), 3),
                 "max": round(max(late), 3) if late else None,
                 "mean": round(statistics.fmean(late), 3) if late else None,
+                "median_by_tenth_of_due_order": by_tenth(late),
             },
             "wall_seconds": round(wall, 1),
             "processes": {

@@ -80,3 +80,27 @@ def test_an_agent_without_the_customers_right_may_not_change_contracts(stack: St
     assert refused.status_code in (403, 404, 400)
     with stack.sessions() as session:
         assert session.scalar(select(Contract).where(Contract.reference == "NOPE-1")) is None
+
+
+def test_an_agent_records_time_spent_on_an_action_and_the_ticket_sums_it(stack: Stack) -> None:
+    created = stack.client().post(
+        "/api/v1/tickets",
+        json={
+            "subject": "Time please",
+            "body": "How long does it take?",
+            "customer": {"email": f"time-{uuid.uuid4().hex[:8]}@example.com"},
+        },
+        headers=stack.api(),
+    )
+    number = created.get_json()["number"]
+    agent = stack.login("admin")
+    token = csrf_token(agent.get(f"/desk/tickets/{number}").get_data(as_text=True))
+    url = f"/desk/tickets/{number}/actions/comment"
+    refused = agent.post(url, data={"csrf_token": token, "body": "x", "time_spent": "ten"})
+    assert refused.status_code == 422
+    assert "Minutes as a whole number" in refused.get_data(as_text=True)
+    for minutes in ("20", "5"):
+        done = agent.post(url, data={"csrf_token": token, "body": "x", "time_spent": minutes})
+        assert done.status_code == 302
+    page = agent.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert "Time spent on this ticket: 25 min" in page

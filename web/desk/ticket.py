@@ -180,12 +180,12 @@ def _outcome_unknown(number: str, action_id: str, values: dict[str, Any], reques
     return _ticket_page(number, open_action=action_id, values=values, status=503, request_id=kept)
 
 
-def _minutes(text: str) -> int | None:
-    """The optional "time spent" input: minutes (empty: 0); None if not a whole number."""
+def _minutes(text: str) -> int:
+    """The optional "time spent" input: minutes (empty: 0); FieldErrors if not a number."""
     text = text.strip()
-    if not text:
-        return 0
-    return int(text) if text.isdigit() else None
+    if text and not text.isdigit():
+        raise FieldErrors({"time_spent": _("Minutes as a whole number, e.g. 15.")})
+    return int(text or 0)
 
 
 @bp.route("/tickets/<number>/actions/<action_id>", methods=["POST"])
@@ -207,10 +207,6 @@ def perform(number: str, action_id: str) -> Any:
     if request.form.get("reply_via") == "sms" and not sms_to:
         flash(_("The customer has no mobile number, or no SMS gateway is set up."), "error")
         return _ticket_page(number, open_action=action_id, values=values, status=422)
-    time_spent = _minutes(request.form.get("time_spent", ""))
-    if time_spent is None:
-        errors = {"time_spent": _("Minutes as a whole number, e.g. 15.")}
-        return _ticket_page(number, open_action=action_id, values=values, errors=errors, status=422)
     release_db()
     try:
         result = runtime().actions.perform(
@@ -218,7 +214,7 @@ def perform(number: str, action_id: str) -> Any:
             number,
             action_id,
             values,
-            time_spent=time_spent,
+            time_spent=_minutes(request.form.get("time_spent", "")),
             expected_state=expected_state,
             request_id=f"{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
             attachments=files,  # a successful action also deletes the agent's draft of it
