@@ -189,8 +189,11 @@ def test_a_used_up_blocking_entitlement_refuses_the_api_but_never_a_call(stack: 
     assert "used up" in refused.get_json()["error"]["fields"]["entitlement"]
     call = open_ticket(stack, email, "phone")
     assert call.status_code == 201
-    noted = created_data(stack, call.get_json()["number"])["entitlements"]
+    called = call.get_json()["number"]
+    noted = created_data(stack, called)["entitlements"]
     assert noted[0]["exhausted"] == "block"
+    page = stack.login("admin").get(f"/desk/tickets/{called}").get_data(as_text=True)
+    assert "this one came another way and was taken in" in page
 
 
 def test_a_customer_without_a_contract_gets_no_entitlement_note(stack: Stack) -> None:
