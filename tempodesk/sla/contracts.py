@@ -23,6 +23,7 @@ from tempodesk.core.models import (
     Entitlement,
     Organisation,
     SlaPolicy,
+    Ticket,
 )
 from tempodesk.people.addresses import is_valid_email, normalize_email
 from tempodesk.people.common import CustomerInvalid
@@ -351,3 +352,23 @@ def save_entitlement_row(row: Entitlement, data: EntitlementData) -> None:
 
 def find_contract(session: Session, reference: str) -> Contract | None:
     return session.scalar(select(Contract).where(Contract.reference == reference))
+
+
+def open_tickets_of(
+    session: Session, *, contact_id: int | None = None, organisation_id: int | None = None
+) -> list[str]:
+    """The open tickets of a contact, or of every contact of an organisation: those a changed
+    contract or customer type may give another policy (each is told, never rewritten)."""
+    contacts = (
+        select(Contact.id).where(Contact.organisation_id == organisation_id)
+        if contact_id is None
+        else select(Contact.id).where(Contact.id == contact_id)
+    )
+    return list(
+        session.scalars(
+            select(Ticket.number).where(
+                Ticket.contact_id.in_(contacts),
+                Ticket.state_category.not_in(("closed", "merged")),
+            )
+        )
+    )

@@ -5,16 +5,26 @@ Every test uses its own fresh customer: a demo customer must never get a contrac
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tempodesk.core.db import transaction
-from tempodesk.core.models import EntitlementUse, Ticket, TicketEvent
+from tempodesk.core.models import (
+    BusinessCalendar,
+    EntitlementUse,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from tempodesk.sla import entitlements
+from tempodesk.sla.policies import PolicyForm, save_calendar, save_policy
 from tests.helpers import Stack
+
+ALWAYS = {"time_zone": "UTC", "hours": {"mon": ["00:00-24:00"], "tue": ["00:00-24:00"]}}
 
 
 def fresh_email() -> str:
@@ -199,3 +209,27 @@ def test_a_used_up_blocking_entitlement_refuses_the_api_but_never_a_call(stack: 
 def test_a_customer_without_a_contract_gets_no_entitlement_note(stack: Stack) -> None:
     number = open_ticket(stack, fresh_email()).get_json()["number"]
     assert "entitlements" not in created_data(stack, number)
+
+
+def test_a_contract_pushed_later_gives_the_open_tickets_its_policy(stack: Stack) -> None:
+    name = f"Contract {uuid.uuid4().hex[:6]}"
+    with transaction(stack.sessions) as session:
+        save_calendar(session, name, ALWAYS, "admin", None)
+        save_policy(session, PolicyForm(name, name, {"resolution": "2h"}), "admin", None)
+    email = fresh_email()
+    number = open_ticket(stack, email).get_json()["number"]
+    try:
+        push(stack, contract(email, policy=name))
+        chosen = None
+        for _ in range(100):
+            with stack.sessions() as session:
+                sla = session.scalar(select(Ticket.sla).where(Ticket.number == number))
+            chosen = ((sla or {}).get("policy") or {}).get("policy_name")
+            if chosen == name:
+                break
+            time.sleep(0.1)
+        assert chosen == name
+    finally:
+        with transaction(stack.sessions) as session:
+            session.execute(delete(SlaPolicy).where(SlaPolicy.name == name))
+            session.execute(delete(BusinessCalendar).where(BusinessCalendar.name == name))

@@ -5,20 +5,23 @@ as the shop pushes orders (``web.api.orders``).
 a contact (found by email or created) or an organisation (by name); ``entitlements``, when
 sent, replace the contract's (kept by name, so their use stays counted); ``customer_type``,
 when sent, sets the holder's. ``GET /api/v1/contracts/<reference>`` reads one with what is
-used and left of each entitlement. Both need the customers right.
+used and left of each entitlement. Both need the customers right. A saved contract tells the
+holder's open tickets (the signal ``sla_changed``): each chooses its policy again.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError
 
+from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.people import common
 from tempodesk.sla import contracts, entitlements
 from tempodesk.tickets import customer_scope
-from web import db, error_response
+from web import db, error_response, runtime
 from web.api.common import api_actor, bp, json_body
 
 
@@ -46,6 +49,12 @@ def upsert_contract() -> Any:
             session.rollback()
             if attempt:
                 raise
+    numbers = contracts.open_tickets_of(
+        session, contact_id=contract.contact_id, organisation_id=contract.organisation_id
+    )
+    if numbers:  # they choose their policy again; away, they take it at their next change
+        with suppress(EngineUnavailable):
+            runtime().temporal.sla_changed(numbers, "contract changed")
     return jsonify(entitlements.contract_json(session, contract)), 201 if created else 200
 
 

@@ -8,6 +8,7 @@ commercial terms. The rules are ``tempodesk.sla.contracts``; a problem is flashe
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +24,12 @@ from tempodesk.core.models import (
     SlaPolicy,
     Ticket,
 )
+from tempodesk.core.temporal import EngineUnavailable
 from tempodesk.people.common import CustomerInvalid
 from tempodesk.sla import contracts, entitlements
 from tempodesk.sla.entitlements import balance
 from tempodesk.tickets import customer_scope, queries
-from web import db
+from web import db, runtime
 from web.i18n import gettext as _
 from web.people.blueprint import bp, current_actor, require_customers_right
 
@@ -111,6 +113,19 @@ def _holder(kind: str, holder_id: int) -> Contact | Organisation:
     return found
 
 
+def _tell(holder: Contact | Organisation, reason: str) -> None:
+    """The holder's open tickets choose their policy again (the signal ``sla_changed``)."""
+    is_contact = isinstance(holder, Contact)
+    numbers = contracts.open_tickets_of(
+        db(),
+        contact_id=holder.id if is_contact else None,
+        organisation_id=None if is_contact else holder.id,
+    )
+    if numbers:
+        with suppress(EngineUnavailable):  # saved; they take it at their next change
+            runtime().temporal.sla_changed(numbers, reason)
+
+
 def _back(holder: Contact | Organisation) -> Response:
     if isinstance(holder, Contact):
         return redirect(url_for("people.contact", contact_id=holder.id) + "#contracts")
@@ -132,6 +147,7 @@ def customer_type(kind: str, holder_id: int) -> Any:
         _problems(exc)
         return _back(holder)
     db().commit()
+    _tell(holder, "customer type changed")
     flash(_("The customer type is saved."), "success")
     return _back(holder)
 
@@ -150,6 +166,7 @@ def contract_save(kind: str, holder_id: int) -> Any:
         _problems(exc)
         return _back(holder)
     db().commit()
+    _tell(holder, "contract changed")
     flash(_("The contract is saved."), "success")
     return _back(holder)
 
@@ -168,6 +185,7 @@ def contract_delete(contract_id: int) -> Any:
     contract, holder = _contract_of_holder(contract_id)
     db().delete(contract)
     db().commit()
+    _tell(holder, "contract deleted")
     flash(_("The contract is deleted."), "success")
     return _back(holder)
 
