@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import select
 
 from tempodesk.core.db import transaction
-from tempodesk.core.models import Contact, Contract
+from tempodesk.core.models import AuditEntry, Contact, Contract
 from tempodesk.sla.contracts import save_customer_type
 from tests.helpers import Stack, csrf_token
 
@@ -104,3 +104,23 @@ def test_an_agent_records_time_spent_on_an_action_and_the_ticket_sums_it(stack: 
         assert done.status_code == 302
     page = agent.get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert "Time spent on this ticket: 25 min" in page
+
+
+def test_admins_keep_the_list_of_customer_types_and_each_save_is_audited(stack: Stack) -> None:
+    name = f"vip{uuid.uuid4().hex[:6]}"
+    admin = stack.login("admin")
+    token = csrf_token(admin.get("/admin/sla").get_data(as_text=True))
+    saved = admin.post("/admin/sla/customer-types", data={"csrf_token": token, "name": name})
+    assert saved.status_code == 302
+    assert f"<code>{name}</code>" in admin.get("/admin/sla").get_data(as_text=True)
+    with stack.sessions() as session:
+        entry = session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "customer_type.save")
+            .order_by(AuditEntry.id.desc())
+        )
+        assert entry is not None and entry.after["name"] == name
+    agent = stack.login("agent1")
+    own = csrf_token(agent.get("/desk/profile").get_data(as_text=True))
+    refused = agent.post("/admin/sla/customer-types", data={"csrf_token": own, "name": "x"})
+    assert refused.status_code == 403
