@@ -12,7 +12,7 @@ import pytest
 from statemachines import bundled
 from tempodesk.contracts import Actor, PerformActionInput, TicketSnapshot
 from tempodesk.core.ids import ticket_workflow_id
-from tests.workflows.test_sla import CALENDAR, Env, at
+from tests.workflows.test_sla import CALENDAR, Env, at, policy
 from tests.workflows.test_timeouts import skipping
 from workflows.ticket import TicketWorkflow
 
@@ -54,3 +54,25 @@ async def test_an_eight_business_hour_timeout_from_friday_fires_on_monday(skippi
     assert len(closing) == 1 and closing[0].data["reason"] == "timeout after 8h"
     closed_at = datetime.fromisoformat(closing[0].at).astimezone(UTC)
     assert closed_at.replace(second=0, microsecond=0) == datetime(2027, 1, 11, 13, 0, tzinfo=UTC)
+
+
+async def test_a_business_timeout_counts_in_the_calendar_of_the_tickets_policy(
+    skipping: Env,
+) -> None:
+    env, wf = skipping
+    await at(env, datetime(2027, 1, 15, 15, 0, tzinfo=PRAGUE))  # a Friday again
+    start = wf.start_input(process=wf.pinned(business_support()))  # no default calendar
+    wf.stubs.slas[start.number] = policy()  # Mon-Fri 08-17 in Prague
+    await wf.create(start)
+    handle = env.client.get_workflow_handle_for(
+        TicketWorkflow.run, ticket_workflow_id(start.number)
+    )
+    await handle.execute_update(
+        TicketWorkflow.perform_action, PerformActionInput("reply", AGENT, {"body": 3})
+    )
+    await at(env, datetime(2027, 1, 18, 14, 10, tzinfo=PRAGUE))
+    result = await handle.result()
+    assert result.state == "closed"
+    closing = [e for e in wf.stubs.events(start.number) if e.action == "close_no_answer"]
+    closed_at = datetime.fromisoformat(closing[0].at).astimezone(UTC)
+    assert closed_at.replace(second=0, microsecond=0) == datetime(2027, 1, 18, 13, 0, tzinfo=UTC)
