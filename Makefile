@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: lock dev test lint bench bench-mail bench-desk reliability translations venv clean
+.PHONY: lock dev test lint bench bench-mail bench-desk bench-sla reliability translations venv clean
 
 # Installs the versions pinned in requirements.lock (constraints: a dependency added to
 # pyproject.toml and not locked yet still installs); `make lock` writes it again.
@@ -47,6 +47,11 @@ bench-mail: $(STAMP)
 	@scripts/ensure-postgres
 	@scripts/ensure-dovecot
 	@$(BIN)/python -m benchmarks.mail_intake
+
+## SLA timers (prints JSON): 10,000 tickets' timers on the dev server; how late they fire (BENCH_SLA_COUNT=2000 for fewer).
+bench-sla: $(STAMP)
+	@scripts/ensure-postgres
+	@$(BIN)/python -m benchmarks.sla_timers
 
 ## Reliability (RELIABILITY.md): every scenario R1–R19, full variants, three runs; prints the scoreboard.
 reliability: $(STAMP)

@@ -9,7 +9,7 @@ workflow's activities call this (the web never writes a ticket: tests/test_archi
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
@@ -39,6 +39,7 @@ from tempodesk.core.models import (
     TicketTag,
 )
 from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.entitlements import account_projection
 from tempodesk.telephony import calls
 from tempodesk.tickets import lists
 from tempodesk.webhooks import events as webhook_events
@@ -62,6 +63,12 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
             calls.note_outcome(session, snap.number, event.seq, outcome, message_id)
     for link in input.messages:
         _attach(session, snap.number, link, snap.merged_into)
+    if snap.time_spent or snap.state_category in RESOLVED_CATEGORIES:
+        resolved = snap.state_category in RESOLVED_CATEGORIES
+        today = datetime.now(UTC).date()
+        account_projection(
+            session, snap.number, snap.contact_id, snap.channel, resolved, snap.time_spent, today
+        )
     if any(link.sender_role == "agent" and not link.internal for link in input.messages):
         _keep_first_response_at(session, snap.number)
     _write_relations(session, snap, input.events)
@@ -110,6 +117,7 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "rating_score": snap.rating_score or None,
         "rated_at": _parse_time(snap.rated_at) if snap.rated_at else None,
         "merged_into": snap.merged_into or None,
+        "time_spent": snap.time_spent,
         **_sla_columns(snap),
     }
     upsert(

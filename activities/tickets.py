@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -51,6 +51,7 @@ from tempodesk.people.addresses import normalize_email
 from tempodesk.people.contacts import account_owners, find_or_create_contact
 from tempodesk.routing.opening import AGAIN, facts_of, route_opening
 from tempodesk.sla.clocks import SlaClocks
+from tempodesk.sla.entitlements import account_opening
 from tempodesk.sla.policies import select_policy
 from tempodesk.tickets import pending
 
@@ -115,6 +116,12 @@ class TicketStore:
                 note["order_note"] = link.order_note
             if opened.routing_notes:
                 note["routing"] = opened.routing_notes
+            # Only a customer whose contracts give entitlements gets this note.
+            used = account_opening(
+                session, number, link.contact_id, created.snapshot.channel, opened_at.date()
+            )
+            if used:
+                note["entitlements"] = used
             events = [
                 replace(e, data={**e.data, **note}) if e.kind == "created" else e
                 for e in created.events
@@ -126,6 +133,7 @@ class TicketStore:
             session.execute(delete(PendingStart).where(PendingStart.ticket_number == number))
         failpoints.hit("projection_after_commit")
         self.wake_webhooks(woken)
+        opened.finished_at = datetime.now(UTC).isoformat()
         return opened
 
     @activity.defn(name=ACT_SELECT_SLA)

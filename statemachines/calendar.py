@@ -94,6 +94,13 @@ class Calendar:
             + sorted(f"{m:02d}-{d:02d}" for m, d in self.yearly),
         }
 
+    def working_day(self) -> timedelta:
+        """One working day of business time: the week's working time over its working days
+        (24 hours for a calendar without any)."""
+        days = [sum((e - s for s, e in windows), 0) for windows in self.hours]
+        working = [minutes for minutes in days if minutes]
+        return timedelta(minutes=sum(working) / len(working)) if working else timedelta(hours=24)
+
     # Questions about days and instants
 
     def is_holiday(self, day: date) -> bool:

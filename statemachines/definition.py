@@ -189,6 +189,8 @@ class Timeout:
     after: str
     seconds: int
     action: str
+    # Counted in business time of the ticket's calendar (its policy's, else the default).
+    business: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,8 @@ def _state_document(state: StateSpec) -> dict[str, Any]:
         doc["sla_paused"] = state.sla_paused
     if state.timeout is not None:
         doc["timeout"] = {"after": state.timeout.after, "action": state.timeout.action}
+        if state.timeout.business:
+            doc["timeout"]["business"] = True
     return doc
 
 

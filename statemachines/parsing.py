@@ -213,7 +213,11 @@ class _Reader:
         if after and seconds is None:
             self.fail(f"{where}.after", "Use a duration like 30m, 12h or 7d.")
         action = self.text(data, "action", where)
-        return Timeout(after=after, seconds=seconds or 0, action=action)
+        business = data.get("business", False)
+        if not isinstance(business, bool):
+            self.fail(f"{where}.business", "Use true (business time) or false (wall-clock).")
+            business = False
+        return Timeout(after=after, seconds=seconds or 0, action=action, business=business)
 
     def action(self, action_id: str, data: Any) -> ActionSpec:
         where = f"actions.{action_id}"

@@ -20,6 +20,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from statemachines import PRIORITIES, ActionSpec, CompiledProcess, Rejection
+    from statemachines.calendar import Calendar, NoBusinessTime
+    from statemachines.durations import business_duration
     from tempodesk.contracts import (
         ACT_SELECT_SLA,
         SYSTEM,
@@ -90,6 +92,21 @@ def time_left(host: Host) -> timedelta | None:
     if moment is None or not workflow.patched(SLA_PATCH):
         return None
     return max(moment - workflow.now(), timedelta(milliseconds=1))
+
+
+def business_due(
+    ticket: TicketSnapshot, default: dict[str, Any], start: datetime, after: str
+) -> datetime:
+    """``after`` ("8h", "2d") of business time from ``start``, in the calendar of the
+    ticket's policy, else the ``default`` calendar pinned at its start (none: wall-clock)."""
+    policy = ticket.sla.policy
+    document = policy.calendar if policy is not None else default
+    calendar = Calendar.from_dict(document) if document else Calendar.always()
+    seconds = business_duration(after, calendar.working_day().total_seconds()) or 0
+    try:
+        return calendar.add(start, timedelta(seconds=seconds))
+    except NoBusinessTime:  # a calendar with no working time ahead: wall-clock time
+        return start + timedelta(seconds=seconds)
 
 
 def earliest(*lefts: timedelta | None) -> timedelta | None:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Rejection,
         compile_pinned,
     )
+    from statemachines.definition import Timeout
     from tempodesk.contracts import (
         SYSTEM,
         ConfirmCreatedInput,
@@ -90,6 +91,8 @@ class TicketWorkflow(
         self._events_this_run = 0
         self._search = SearchIndex()
         self._triggers = list(input.triggers)
+        self._calendar = input.calendar
+        self._opened_at = ""  # when the opening's local activity finished (its clock)
         self._trigger_depth = 0
         if input.reopen and input.restored is not None:
             self._reopen()  # the customer wrote again: before anything (their message too)
@@ -108,11 +111,13 @@ class TicketWorkflow(
             try:
                 await workflow.wait_condition(
                     partial(self._has_work, input, entry, armed),
-                    timeout=sla.earliest(
-                        self._time_left_in_state(),
-                        sla.time_left(self),
-                        routing.time_left(self._t),
-                        self._idle_left(),
+                    timeout=self._less_lag(
+                        sla.earliest(
+                            self._time_left_in_state(),
+                            sla.time_left(self),
+                            routing.time_left(self._t),
+                            self._idle_left(),
+                        )
                     ),
                 )
             except TimeoutError:
@@ -164,6 +169,7 @@ class TicketWorkflow(
             sla.paused(self),
         )
         self._t = opened.applied_to(self._t)
+        self._opened_at = opened.finished_at
         arm(self._t, opened.reroute_minutes)
         self._events.clear()
         self._links.clear()
@@ -253,6 +259,16 @@ class TicketWorkflow(
         """The moments the run loop's timer waits for besides the state's timeout."""
         return (sla.clocks(self).next_moment(), self._t.reroute_due, self._idle_moment())
 
+    def _less_lag(self, left: timedelta | None) -> timedelta | None:
+        """A timer armed in the opening's task counts from the task's start (the workflow's
+        clock stands still during the opening's local activity): less the time it took,
+        so that an opening slowed by load does not make the first deadline fire late. A
+        timer that rings early re-arms (every moment is checked against the clock)."""
+        if left is None or not self._opened_at:
+            return left
+        lag = datetime.fromisoformat(self._opened_at) - workflow.now()
+        return max(left - lag, timedelta(milliseconds=1)) if lag > timedelta(0) else left
+
     def _time_left_in_state(self) -> timedelta | None:
         """Until the current state's timeout fires (None: it has none)."""
         if self._t.merged_into:
@@ -262,8 +278,16 @@ class TicketWorkflow(
             return None
         if not workflow.patched(STATE_TIMEOUTS):
             return None
-        due = datetime.fromisoformat(self._t.state_entered_at) + timedelta(seconds=timeout.seconds)
+        due = self._state_timeout_due(timeout)
         return max(due - workflow.now(), timedelta(milliseconds=1))
+
+    def _state_timeout_due(self, timeout: Timeout) -> datetime:
+        """When the state's timeout fires: wall-clock time after entering it, or business
+        time of the ticket's calendar (``business: true``)."""
+        entered = datetime.fromisoformat(self._t.state_entered_at)
+        if timeout.business:
+            return sla.business_due(self._t, self._calendar, entered, timeout.after)
+        return entered + timedelta(seconds=timeout.seconds)
 
     async def _fire_timeout(self, entry: int) -> None:
         """An SLA moment (its warnings, breaches) or the state's timeout: the system acts."""
@@ -274,7 +298,7 @@ class TicketWorkflow(
             state = self._process.definition.state(self._t.state)
             if self._t.state_entry != entry or state.timeout is None:
                 return  # an agent moved it just in time
-            if sla.before(self._t.state_entered_at, state.timeout.seconds):
+            if self._state_timeout_due(state.timeout) > workflow.now():
                 return  # the timer was an SLA moment
             request = PerformActionInput(state.timeout.action, SYSTEM, {})
             checked = self._check(request)

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         public_field_values,
     )
     from tempodesk.contracts import (
+        MAX_TIME_SPENT,
         MessageLink,
         OutboundMail,
         PerformActionInput,
@@ -80,6 +81,9 @@ class TicketCore:
         )
         if isinstance(action, Rejection):
             return action
+        if not 0 <= input.time_spent <= MAX_TIME_SPENT:
+            errors = {"time_spent": f"From 0 to {MAX_TIME_SPENT} minutes."}
+            return Rejection("invalid_fields", field_errors=errors)
         try:
             return action, clean_fields(action, input.fields, claimed=True)
         except FieldErrors as exc:
@@ -120,6 +124,9 @@ class TicketCore:
         data.update(outcome.data)
         if outcome.message_ids:
             data["message_ids"] = outcome.message_ids
+        if input.time_spent:  # (absent from earlier inputs: their events replay unchanged)
+            data["time_spent"] = input.time_spent
+            self._t.time_spent += input.time_spent
         after = move(self._machine, action.id)
         self._enter(after)
         seq = self._record(

@@ -16,6 +16,7 @@ from tempodesk.core.models import Channel, Contact, Group, Order, Organisation, 
 from tempodesk.knowledge import articles, site
 from tempodesk.people import accounts
 from tempodesk.people.roles import CUSTOMERS_ROLE
+from tempodesk.sla.contracts import parse_contract, save_customer_type, upsert_contract
 from tempodesk.sla.policies import PolicyForm, save_calendar, save_policy
 from tempodesk.tickets import forms, processes
 from tempodesk.tickets.customer_scope import CUSTOMERS_GROUP
@@ -55,6 +56,7 @@ def seed_demo(session: Session, *, mail_domain: str = "tempodesk.localhost") -> 
     _add_channels(session, mail_domain)
     _add_knowledge(session)
     _add_sla(session)
+    _add_contract(session)
     session.flush()
     _add_form(session)
     return {"logins": logins, "token": token}
@@ -84,6 +86,39 @@ def _add_sla(session: Session) -> None:
         targets={"first_response": "4h", "resolution": "3d"},
     )
     save_policy(session, form, "admin", None)
+    # Premium customers get half: 2 business hours, 13.5 of the 27 (3 days of 9).
+    save_customer_type(session, "standard", "Standard")
+    save_customer_type(session, "premium", "Premium")
+    premium = PolicyForm(
+        name="Premium",
+        calendar="Prague office",
+        targets={"first_response": "2h", "resolution": "810m"},
+        conditions={"customer_type": ["premium"]},
+        position=-1,
+    )
+    save_policy(session, premium, "admin", None)
+
+
+def _add_contract(session: Session) -> None:
+    """Acme is a premium customer with a generous, warn-only contract (never a blocking one:
+    the tests file requests for its people), so `make dev` shows the contract panels."""
+    acme = session.scalar(select(Organisation).where(Organisation.name == "Acme Trading s.r.o."))
+    assert acme is not None
+    acme.customer_type = "premium"
+    entitled = [
+        {"name": "Support cases", "unit": "cases", "allocation": 500, "on_exhausted": "warn"},
+        {"name": "Phone hours", "unit": "hours", "allocation": 100, "channels": ["phone"]},
+    ]
+    data = parse_contract(
+        {
+            "reference": "ACME-SUPPORT",
+            "name": "Acme premium support",
+            "organisation": acme.name,
+            "valid_from": "2026-01-01",
+            "entitlements": entitled,
+        }
+    )
+    upsert_contract(session, data, "admin")
 
 
 def _add_users(session: Session, mail_domain: str) -> dict[str, str]:

@@ -164,6 +164,7 @@ def build_workers(
         workflow_runner=SANDBOX,
         max_concurrent_activities=TICKET_ACTIVITIES,
         max_concurrent_local_activities=TICKET_LOCAL_ACTIVITIES,
+        max_cached_workflows=settings.worker_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
     mails = mail_activities(sessions, settings)

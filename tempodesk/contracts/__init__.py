@@ -138,6 +138,7 @@ from tempodesk.contracts.sla import (
 )
 from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
+    MAX_TIME_SPENT,
     SYSTEM,
     Actor,
     AssignmentInput,
@@ -208,6 +209,7 @@ __all__ = [
     "LINK_KINDS",
     "MAILBOX_WORKFLOW",
     "MAIL_TASK_QUEUE",
+    "MAX_TIME_SPENT",
     "MERGED",
     "MIGRATION_WORKFLOW",
     "OPENING_FAILED",

@@ -129,6 +129,7 @@ class TicketSnapshot:
     # such timer): its group's re-routing timeout (workflows.routing).
     reroute_due: str = ""
     merged_into: str = ""  # merged: the ticket that took its messages (state "merged")
+    time_spent: int = 0  # minutes agents recorded on its actions
     merged_from: list[str] = field(default_factory=list)  # tickets merged into this one
     # Triggers: the keys (trigger:causing event) fired, and when each firing was (the rate).
     triggers_fired: list[str] = field(default_factory=list)
@@ -208,6 +209,9 @@ class TicketStartInput:
     fields: dict[str, Any] = field(default_factory=dict)
     # The triggers (admin-defined rules) this ticket runs, in order; a signal replaces them.
     triggers: list[TriggerSpec] = field(default_factory=list)
+    # The default calendar's document (``Calendar.to_dict``): business-time state timeouts
+    # of a ticket without an SLA policy count in it (empty: wall-clock time).
+    calendar: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def reopening(cls, process: PinnedProcess, ticket: TicketSnapshot) -> TicketStartInput:
@@ -259,6 +263,11 @@ class PerformActionInput:
     # The reply goes as an SMS to this number (E.164; the web took it from the customer's
     # contact) instead of by email.
     sms_to: str = ""
+    # Minutes the agent spent on what this action finishes (recorded on its event, summed).
+    time_spent: int = 0
+
+
+MAX_TIME_SPENT = 24 * 60  # minutes an agent may record on one action
 
 
 @dataclass
@@ -356,6 +365,9 @@ class OpenTicketResult:
     fields: dict[str, Any] = field(default_factory=dict)
     routing_notes: list[str] = field(default_factory=list)
     reroute_minutes: int = 0
+    # When the opening's transaction committed (ISO, the worker's clock): the workflow's
+    # clock stands still during a local activity, so the first timers are armed from this.
+    finished_at: str = ""
 
     def applied_to(self, ticket: TicketSnapshot) -> TicketSnapshot:
         """The ticket linked and assigned: what the projection wrote, what the workflow keeps."""

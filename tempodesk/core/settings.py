@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     worker_db_pool_size: int = Field(
         20, ge=1, description="The most connections a worker process opens (its one pool)"
     )
+    worker_cached_workflows: int = Field(
+        4000,
+        ge=0,
+        description="Ticket workflows the worker keeps in memory between their tasks (the "
+        "SDK's sticky cache). Tickets beyond it replay their history at their next timer or "
+        "signal: with many SLA timers due together, a small cache makes them fire late "
+        "(make bench-sla); each costs memory",
+    )
     worker_shutdown_seconds: float = Field(
         45.0,
         ge=0,

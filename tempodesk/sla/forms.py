@@ -50,10 +50,15 @@ def parse_conditions(values: dict[str, Any]) -> dict[str, Any]:
     priorities = [int(p) for p in values.get("priority", []) if str(p).isdigit()]
     if priorities:
         conditions["priority"] = priorities
-    for name in ("channel", "process", "organisation", "group"):
+    for name in ("channel", "process", "organisation", "group", "customer_type"):
         listed = comma_list(values.get(name, ""))
         if listed:
             conditions[name] = listed
+    contract = comma_list(values.get("contract", ""))
+    if contract in (["*"], ["-"]):
+        conditions["contract"] = contract == ["*"]
+    elif contract:
+        conditions["contract"] = contract
     fields = {}
     for line in str(values.get("field", "")).splitlines():
         name, sep, value = line.partition("=")
@@ -112,12 +117,19 @@ def policy_fields(row: SlaPolicy | None, calendar: str = "") -> dict[str, Any]:
         "priority": [str(p) for p in conditions.get("priority", [])],
         **{
             name: ", ".join(map(str, conditions.get(name, [])))
-            for name in ("channel", "process", "organisation", "group")
+            for name in ("channel", "process", "organisation", "group", "customer_type")
         },
+        "contract": _contract_text(conditions.get("contract")),
         "field": "\n".join(f"{k}={v}" for k, v in (conditions.get("field") or {}).items()),
         "on_warning": action_lines(row.on_warning or []) if row else "",
         "on_breach": action_lines(row.on_breach or []) if row else "",
     }
+
+
+def _contract_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "*" if value else "-"
+    return ", ".join(map(str, value or []))
 
 
 def policy_form(values: dict[str, Any]) -> PolicyForm:

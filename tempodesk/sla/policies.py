@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -30,9 +30,19 @@ from tempodesk.contracts import (
     SlaAction,
 )
 from tempodesk.core.models import BusinessCalendar, Contact, SlaPolicy, Ticket
+from tempodesk.sla.contracts import contracts_of, customer_type_of
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
-CONDITIONS = ("priority", "channel", "process", "organisation", "group", "field")
+CONDITIONS = (
+    "priority",
+    "channel",
+    "process",
+    "organisation",
+    "group",
+    "field",
+    "customer_type",
+    "contract",
+)
 NOTIFY_TO = ("assignee", "group", "supervisor")
 
 
@@ -57,9 +67,7 @@ def read_calendar(document: dict[str, Any]) -> Calendar:
 
 def working_day(calendar: Calendar) -> timedelta:
     """One working day of business time: the week's working time over its working days."""
-    days = [sum((e - s for s, e in windows), 0) for windows in calendar.hours]
-    working = [minutes for minutes in days if minutes]
-    return timedelta(minutes=sum(working) / len(working)) if working else timedelta(hours=24)
+    return calendar.working_day()
 
 
 def business_seconds(text: str, calendar: Calendar) -> int | None:
@@ -124,13 +132,15 @@ def _check_conditions(conditions: Any) -> list[str]:
         for name in conditions
         if name not in CONDITIONS
     ]
-    for name in ("priority", "channel", "process", "organisation", "group"):
+    for name in ("priority", "channel", "process", "organisation", "group", "customer_type"):
         if name in conditions and not isinstance(conditions[name], list):
             problems.append(f"conditions.{name}: must be a list of values")
     priorities = conditions.get("priority")
     for value in priorities if isinstance(priorities, list) else []:
         if value not in PRIORITIES:
             problems.append(f"conditions.priority: {value!r} is not a priority (1-4)")
+    if "contract" in conditions and not isinstance(conditions["contract"], bool | list):
+        problems.append("conditions.contract: true, false or a list of contract references")
     if "field" in conditions and not isinstance(conditions["field"], dict):
         problems.append("conditions.field: must map a field's name to its value")
     return problems
@@ -193,41 +203,82 @@ def save_calendar(
     return row.id
 
 
+def default_calendar(session: Session) -> dict[str, Any] | None:
+    """The calendar of business-time state timeouts on tickets without a policy: the first
+    calendar made (the demo's "Prague office"); None: there is none (wall-clock time)."""
+    row = session.scalar(select(BusinessCalendar).order_by(BusinessCalendar.id).limit(1))
+    return dict(row.document) if row is not None else None
+
+
 # Choosing a ticket's policy
 
 
-def select_policy(session: Session, ticket: SelectSlaInput) -> PinnedSla | None:
-    """The first active policy by position whose conditions all match, pinned."""
-    organisation = None
-    if ticket.contact_id is not None:
-        contact = session.get(Contact, ticket.contact_id)
-        if contact is not None and contact.organisation is not None:
-            organisation = contact.organisation.name
+def select_policy(
+    session: Session, ticket: SelectSlaInput, day: date | None = None
+) -> PinnedSla | None:
+    """The policy of the customer's valid contract (decision: a contract names its service
+    level, so it wins over every policy's conditions; an inactive one does not count), else
+    the first active policy by position whose conditions all match; pinned."""
+    day = day or datetime.now(UTC).date()
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id is not None else None
+    valid = contracts_of(session, contact, day)
+    for contract in valid:
+        policy = session.get(SlaPolicy, contract.policy_id) if contract.policy_id else None
+        if policy is not None and policy.active:
+            calendar = session.get(BusinessCalendar, policy.calendar_id)
+            if calendar is not None:
+                return pin(policy, calendar)
+    customer = CustomerFacts(
+        organisation=contact.organisation.name if contact and contact.organisation else None,
+        customer_type=customer_type_of(contact),
+        contracts=[c.reference for c in valid],
+    )
     policies = session.scalars(
         select(SlaPolicy)
         .where(SlaPolicy.active.is_(True))
         .order_by(SlaPolicy.position, SlaPolicy.id)
     )
     for policy in policies:
-        if matches(policy.conditions or {}, ticket, organisation):
+        if matches(policy.conditions or {}, ticket, customer):
             calendar = session.get(BusinessCalendar, policy.calendar_id)
             if calendar is not None:
                 return pin(policy, calendar)
     return None
 
 
-def matches(conditions: dict[str, Any], ticket: SelectSlaInput, organisation: str | None) -> bool:
-    """Whether every condition given accepts the ticket (no conditions: every ticket)."""
+@dataclass
+class CustomerFacts:
+    """What the conditions read of the ticket's customer."""
+
+    organisation: str | None = None
+    customer_type: str | None = None
+    contracts: list[str] = field(default_factory=list)  # references of the valid ones
+
+
+def matches(
+    conditions: dict[str, Any], ticket: SelectSlaInput, customer: CustomerFacts | str | None
+) -> bool:
+    """Whether every condition given accepts the ticket (no conditions: every ticket).
+    ``contract``: true (any valid contract), false (none) or references (one of them)."""
+    if not isinstance(customer, CustomerFacts):
+        customer = CustomerFacts(organisation=customer)
     facts: dict[str, Any] = {
         "priority": ticket.priority,
         "channel": ticket.channel,
         "process": ticket.process_name,
-        "organisation": organisation,
+        "organisation": customer.organisation,
         "group": ticket.group,
+        "customer_type": customer.customer_type,
     }
     for name, accepted in conditions.items():
         if name == "field":
             if any(ticket.fields.get(k) != v for k, v in (accepted or {}).items()):
+                return False
+        elif name == "contract":
+            if isinstance(accepted, bool) and accepted != bool(customer.contracts):
+                return False
+            listed = accepted if isinstance(accepted, list) else []
+            if listed and not set(listed) & set(customer.contracts):
                 return False
         elif name in facts and accepted and facts[name] not in accepted:
             return False

@@ -25,7 +25,13 @@ from statemachines import (
     check_action,
     clean_fields,
 )
-from tempodesk.contracts import Actor, CustomerMessageInput, PerformActionInput, PerformActionResult
+from tempodesk.contracts import (
+    MAX_TIME_SPENT,
+    Actor,
+    CustomerMessageInput,
+    PerformActionInput,
+    PerformActionResult,
+)
 from tempodesk.core.db import transaction
 from tempodesk.core.files import safe_content_type, safe_filename
 from tempodesk.core.models import Group, Message, Ticket, User
@@ -70,12 +76,15 @@ class Actions:
         request_id: str | None = None,
         attachments: list[AttachmentData] | None = None,
         sms_to: str = "",
+        time_spent: int = 0,
     ) -> PerformActionResult:
         """Perform an action; raises TicketNotFound, ActionRejected, FieldErrors or
         AttachmentTooLarge. Files go with the action's (first) long text; a successful action
         deletes the actor's draft of it. With ``sms_to`` (the customer's mobile number, from
         ``composer.sms_number``) the reply goes as an SMS."""
         files = self.check_attachments(attachments or [])
+        if not 0 <= time_spent <= MAX_TIME_SPENT:
+            raise FieldErrors({"time_spent": f"From 0 to {MAX_TIME_SPENT} minutes."})
         with self.sessions() as session:
             ticket = queries.find_ticket(session, number, actor)
             if ticket is None:
@@ -98,6 +107,7 @@ class Actions:
                 fields=claimed,
                 expected_state=expected_state,
                 sms_to=sms_to,
+                time_spent=time_spent,
             ),
             request_id=request_id,
         )

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -38,9 +38,12 @@ from tempodesk.core.models import Attachment, Channel, Contact, Message, Order, 
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import EngineUnavailable, TemporalFacade
 from tempodesk.people.addresses import is_valid_email, normalize_email, normalize_phone
+from tempodesk.people.contacts import find_contact
 from tempodesk.routing import triggers
 from tempodesk.routing.opening import MAX_BODY, process_by_rules
 from tempodesk.routing.rules import Facts
+from tempodesk.sla import entitlements
+from tempodesk.sla.policies import default_calendar
 from tempodesk.tickets import pending, processes
 from tempodesk.tickets.numbers import allocate_number
 
@@ -259,6 +262,10 @@ class Intake:
             if start is None:  # accepted by a version that kept no start input
                 start = self._start_input(request, self._pin(session, request), number, message_id)
             return Accepted(number, start=start, message_id=message_id)
+        contact = find_contact(session, request.customer.email, request.customer.phone)
+        refused = entitlements.refusal(session, contact, request.channel, date.today())
+        if refused:  # only the web form and the API refuse (mail and calls are never dropped)
+            raise IntakeInvalid({"entitlement": refused})
         pinned = self._pin(session, request)
         number = allocate_number(session, self.settings.ticket_number_template)
         message = Message(
@@ -278,6 +285,7 @@ class Intake:
         session.flush()
         start = self._start_input(request, pinned, number, message.id)
         start.triggers = triggers.active(session)  # pinned, like the process; told of changes
+        start.calendar = default_calendar(session) or {}  # for business-time state timeouts
         pending.remember(session, start)
         return Accepted(number, start=start, fresh=True, message_id=message.id)
 

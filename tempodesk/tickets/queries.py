@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from statemachines import ProcessDefinition, in_language, may_see
 from tempodesk.contracts import MERGED, Actor, TicketLinkRef, TicketSnapshot
@@ -29,6 +29,7 @@ from tempodesk.core.models import (
     User,
 )
 from tempodesk.people.contacts import account_owner, get_contact, orders_of
+from tempodesk.sla.entitlements import Balance, ticket_balances
 from tempodesk.sla.view import sla_targets, state_of
 from tempodesk.tickets import processes
 
@@ -159,6 +160,7 @@ def snapshot_of(ticket: Ticket) -> TicketSnapshot:
         merged_into=ticket.merged_into or "",
         tags=ticket.tags,
         links=[TicketLinkRef(r.other_number, r.kind, r.wait) for r in ticket.link_rows],
+        time_spent=ticket.time_spent or 0,
     )
 
 
@@ -194,6 +196,16 @@ def ticket_summary(ticket: Ticket, public_url: str) -> dict[str, Any]:
     }
 
 
+def entitlement_balances(ticket: Ticket) -> list[Balance]:
+    """What the ticket's customer has left of the entitlements that apply to it (the ticket
+    page's panel, the API's ``entitlements``)."""
+    session = object_session(ticket)
+    if session is None or ticket.contact_id is None:
+        return []
+    day = datetime.now(UTC).date()
+    return ticket_balances(session, ticket.number, ticket.contact_id, ticket.channel, day)
+
+
 def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
     ticket = view.ticket
     data = ticket_summary(ticket, public_url)
@@ -207,6 +219,11 @@ def ticket_detail(view: TicketView, public_url: str) -> dict[str, Any]:
         "account_owner": contact.account_owner if contact else None,
     }
     data["sla"] = sla_targets(ticket.sla, datetime.now(UTC))
+    data["time_spent"] = ticket.time_spent or 0
+    data["entitlements"] = [
+        {"name": b.entitlement.name, "unit": b.entitlement.unit, "remaining": b.remaining_text}
+        for b in entitlement_balances(ticket)
+    ]
     data["order"] = (
         {
             "number": ticket.order.number,

@@ -52,6 +52,8 @@ def posted(document: dict[str, Any], groups: tuple[str, ...] = ("Billing",)) -> 
         )
         if s.sla_paused:
             data[f"{p}-sla_paused"] = ["on"]
+        if s.timeout_business:
+            data[f"{p}-timeout_business"] = ["on"]
         for o in s.offers:
             data[f"{p}-pos-{o.action_index}"] = [str(o.position or "")]
     for a in form.actions:
@@ -166,6 +168,16 @@ def test_renaming_an_action_follows_state_lists_and_timeouts() -> None:
     assert waiting["timeout"] == {"after": "7d", "action": "expire"}
     assert "close_no_answer" not in document["actions"]
     load_text(pf.dump(document))
+
+
+def test_a_timeout_in_business_time_is_kept_and_can_be_set_in_the_form() -> None:
+    document = canonical("support")
+    document["states"]["waiting_for_customer"]["timeout"]["business"] = True
+    data = posted(document)
+    assert after(data).document == document  # untouched, the flag stays
+    del data[f"{index_of(data, 's', 'waiting_for_customer')}-timeout_business"]
+    waiting = after(data).document["states"]["waiting_for_customer"]
+    assert waiting["timeout"] == {"after": "7d", "action": "close_no_answer"}
 
 
 def test_renaming_a_field_follows_the_effects_that_read_it() -> None:

@@ -15,7 +15,8 @@ from statemachines import PRIORITIES
 from statemachines.calendar import WEEKDAYS
 from tempodesk.core.models import BusinessCalendar, SlaPolicy
 from tempodesk.core.temporal import EngineUnavailable
-from tempodesk.sla import forms
+from tempodesk.people.common import CustomerInvalid
+from tempodesk.sla import contracts, forms
 from tempodesk.sla.policies import PolicyProblems, affected_tickets, save_calendar, save_policy
 from web import audit, db, runtime
 from web.admin import bp
@@ -38,8 +39,30 @@ def sla_index() -> Any:
     policies = list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id)))
     names = {c.id: c.name for c in calendars}
     return render_template(
-        "admin/sla/index.html", calendars=calendars, policies=policies, calendar_names=names
+        "admin/sla/index.html",
+        calendars=calendars,
+        policies=policies,
+        calendar_names=names,
+        customer_types=contracts.customer_types(session),
     )
+
+
+@bp.route("/sla/customer-types", methods=["POST"])
+def sla_customer_type() -> Any:
+    """Add a customer type to the list (or relabel one): policies and customers use it."""
+    session = db()
+    name = request.form.get("name", "")
+    try:
+        row = contracts.save_customer_type(session, name, request.form.get("label", ""))
+    except CustomerInvalid:
+        session.rollback()
+        flash(_("A customer type's name: 1-40 lower-case letters, digits, - and _."), "error")
+        return redirect(url_for("admin.sla_index"))
+    after = {"name": row.name, "label": row.label}
+    audit.record("customer_type.save", object_type="customer_type", object_id=row.id, after=after)
+    session.commit()
+    flash(_("The customer type is saved."), "success")
+    return redirect(url_for("admin.sla_index"))
 
 
 def _tell(numbers: list[str], reason: str) -> None:

@@ -4,6 +4,7 @@ One module per resource; importing them adds their routes to the blueprint.
 """
 
 from web.api import (
+    contracts,
     inbound,
     kb,
     openapi,
@@ -20,6 +21,7 @@ from web.api.common import bp
 
 __all__ = [
     "bp",
+    "contracts",
     "inbound",
     "kb",
     "openapi",

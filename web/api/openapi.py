@@ -17,6 +17,7 @@ from tempodesk.tickets.intake import CHANNELS
 from web import runtime
 from web.api import report_spec
 from web.api.common import bp
+from web.api.openapi_contracts import CONTRACT_PATHS, CONTRACT_SCHEMAS
 from web.api.openapi_parts import (
     JSON,
     _answer,
@@ -172,6 +173,21 @@ SCHEMAS: dict[str, Any] = {
                             ("target", "due_at", "state"),
                         ),
                     },
+                    "time_spent": {
+                        "type": "integer",
+                        "description": "Minutes agents recorded on its actions.",
+                    },
+                    "entitlements": {
+                        "type": "array",
+                        "description": "What the customer's contracts have left that apply.",
+                        "items": _object(
+                            {
+                                "name": _text(),
+                                "unit": _text(enum=["cases", "hours"]),
+                                "remaining": _text("Cases, or hours (e.g. 2.5)."),
+                            }
+                        ),
+                    },
                     "customer": _object(
                         {
                             "id": _nullable({"type": "integer"}),
@@ -244,6 +260,12 @@ SCHEMAS: dict[str, Any] = {
         {
             "fields": {"type": "object", "description": "The action's fields by name."},
             "expected_state": _text("Refuse if the ticket has moved on meanwhile."),
+            "time_spent": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 1440,
+                "description": "Minutes spent (recorded on the event, summed per ticket).",
+            },
             "request_id": _text("Send the same id again to get the same result back."),
         }
     ),
@@ -549,6 +571,8 @@ SCHEMAS.update(ROUTING_SCHEMAS)
 for path, operations in RELATION_PATHS.items():  # /tickets/{number} gains its DELETE
     PATHS.setdefault(path, {}).update(operations)
 SCHEMAS.update(RELATION_SCHEMAS)
+PATHS.update(CONTRACT_PATHS)
+SCHEMAS.update(CONTRACT_SCHEMAS)
 
 
 def document(server_url: str) -> dict[str, Any]:

@@ -204,6 +204,11 @@ def perform_action(number: str, name: str) -> Any:
     if not isinstance(fields, dict):
         raise ApiInvalid("invalid", "'fields' must be an object.", 422)
     expected = body.get("expected_state")
+    time_spent = body.get("time_spent", 0)
+    if isinstance(time_spent, bool) or not isinstance(time_spent, int):
+        raise ApiInvalid(
+            "invalid", "'time_spent' must be whole minutes.", 422, fields={"time_spent": "Minutes."}
+        )
     # Every action runs under a request id (the caller's, else ours): the same id again is
     # performed once, so a retry after a 503 whose outcome was unknown cannot do it twice.
     request_id = body.get("request_id")
@@ -219,6 +224,7 @@ def perform_action(number: str, name: str) -> Any:
             fields,
             expected_state=expected if isinstance(expected, str) else None,
             request_id=f"api-{actor.username}-{request_id}"[:200],
+            time_spent=time_spent,
         )
     except EngineUnavailable:
         return _outcome_unknown(request_id)

@@ -187,6 +187,14 @@ def _outcome_unknown(number: str, action_id: str, values: dict[str, Any], reques
     return _ticket_page(number, open_action=action_id, values=values, status=503, request_id=kept)
 
 
+def _minutes(text: str) -> int:
+    """The optional "time spent" input: minutes (empty: 0); FieldErrors if not a number."""
+    text = text.strip()
+    if text and not text.isdigit():
+        raise FieldErrors({"time_spent": _("Minutes as a whole number, e.g. 15.")})
+    return int(text or 0)
+
+
 @bp.route("/tickets/<number>/actions/<action_id>", methods=["POST"])
 def perform(number: str, action_id: str) -> Any:
     session = db()
@@ -213,6 +221,7 @@ def perform(number: str, action_id: str) -> Any:
             number,
             action_id,
             values,
+            time_spent=_minutes(request.form.get("time_spent", "")),
             expected_state=expected_state,
             request_id=f"{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
             attachments=files,  # a successful action also deletes the agent's draft of it

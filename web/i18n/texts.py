@@ -231,6 +231,11 @@ MESSAGES = [
     N_("Enter an email address (or a phone number)."),
     N_("Enter a valid phone number."),
     N_("There is no process '%(process)s'."),
+    # tempodesk.sla.entitlements (refused by the web form and the API)
+    N_(
+        "Your contract's entitlement is used up: no new requests can be filed this way. "
+        "Please contact us by email or phone."
+    ),
     # tempodesk.telephony.records and agents' extensions (tempodesk.people.users)
     N_("Use in or out."),
     N_("Use digits, *, # or + (at most 32), e.g. 101."),

@@ -8,12 +8,13 @@ ticket page's customer panel is filled by ``customer_panel`` (a template helper)
 Thin views: every rule is in ``tempodesk.people`` (contacts, organisations, orders, merge).
 
 The blueprint ``bp`` and what the pages share are in ``blueprint``; a module per page group
-(``contacts``, ``organisations``, ``orders``) registers its routes on it when imported here.
+(``contacts``, ``organisations``, ``orders``, ``contracts``: the contract panels) registers
+its routes on it when imported here.
 """
 
 from __future__ import annotations
 
-from web.people import contacts, orders, organisations
+from web.people import contacts, contracts, orders, organisations
 from web.people.blueprint import bp
 
-__all__ = ["bp", "contacts", "orders", "organisations"]
+__all__ = ["bp", "contacts", "contracts", "orders", "organisations"]

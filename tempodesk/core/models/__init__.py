@@ -48,7 +48,14 @@ from .people import (
 from .processes import ProcessDraft, ProcessMigration, ProcessMigrationItem, ProcessVersion
 from .relations import CuratedTag, TagPolicy, TicketLink, TicketTag
 from .routing import AgentRouting, AgentSkill, GroupRouting, RoutingRule, Trigger
-from .sla import BusinessCalendar, SlaPolicy
+from .sla import (
+    BusinessCalendar,
+    Contract,
+    CustomerType,
+    Entitlement,
+    EntitlementUse,
+    SlaPolicy,
+)
 from .sms import SmsGateway
 from .telephony import CommRecord
 from .tickets import (
@@ -81,9 +88,13 @@ __all__ = [
     "CommRecord",
     "Contact",
     "ContactChange",
+    "Contract",
     "CuratedTag",
+    "CustomerType",
     "DeskLayout",
     "Draft",
+    "Entitlement",
+    "EntitlementUse",
     "Follow",
     "Group",
     "GroupRole",

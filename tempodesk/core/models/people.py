@@ -227,6 +227,8 @@ class Organisation(Base):
     )
     # True: its members see each other's requests in the portal (read only).
     portal_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A name from the customer types (``CustomerType``); its contacts inherit it.
+    customer_type: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class Contact(Base):
@@ -252,6 +254,8 @@ class Contact(Base):
     # A permanent delivery failure (RFC 3464 bounce) to this address.
     bounced_at: Mapped[datetime | None] = mapped_column(default=None)
     bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A name from the customer types; None: the organisation's (if any).
+    customer_type: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()

@@ -101,6 +101,8 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     # Merged into another ticket (state category "merged"): the pointer its pages answer with.
     merged_into: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Minutes agents recorded on its actions (each action event's ``time_spent``), summed.
+    time_spent: Mapped[int] = mapped_column(Integer, server_default="0")
 
     contact: Mapped[Contact | None] = relationship()
     order: Mapped[Order | None] = relationship()

@@ -165,6 +165,8 @@ def _state_document(
     timeout_action = action_ref(posted.one(f"{prefix}-timeout_action"))
     if after or timeout_action:
         doc["timeout"] = {"after": after, "action": timeout_action}
+        if posted.flag(f"{prefix}-timeout_business"):
+            doc["timeout"]["business"] = True
     return doc
 
 

@@ -63,6 +63,7 @@ class StateRow:
     sla_auto: bool  # no sla_paused of its own: the category's default
     timeout_after: str
     timeout_action: str
+    timeout_business: bool  # the timeout counts business time of the ticket's calendar
     on_customer_message: str
     visible_to: list[str]
     offers: list[OfferRow]
@@ -221,6 +222,7 @@ def _state_row(
         sla_auto=not isinstance(sla, bool),
         timeout_after=_text(timeout.get("after")),
         timeout_action=_text(timeout.get("action")),
+        timeout_business=timeout.get("business") is True,
         on_customer_message=_text(data.get("on_customer_message")) or STAY,
         visible_to=_names(data.get("visible_to")),
         offers=offers,
