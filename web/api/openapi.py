@@ -564,15 +564,12 @@ PATHS: dict[str, Any] = {
 }
 
 
-PATHS.update(WEBHOOK_PATHS)
-SCHEMAS.update(WEBHOOK_SCHEMAS)
-PATHS.update(ROUTING_PATHS)
-SCHEMAS.update(ROUTING_SCHEMAS)
-for path, operations in RELATION_PATHS.items():  # /tickets/{number} gains its DELETE
-    PATHS.setdefault(path, {}).update(operations)
-SCHEMAS.update(RELATION_SCHEMAS)
-PATHS.update(CONTRACT_PATHS)
-SCHEMAS.update(CONTRACT_SCHEMAS)
+PARTS = (WEBHOOK_PATHS, ROUTING_PATHS, RELATION_PATHS, CONTRACT_PATHS)
+for part in PARTS:  # a part may add a method to a path (/tickets/{number} its DELETE)
+    for path, operations in part.items():
+        PATHS.setdefault(path, {}).update(operations)
+for schemas in (WEBHOOK_SCHEMAS, ROUTING_SCHEMAS, RELATION_SCHEMAS, CONTRACT_SCHEMAS):
+    SCHEMAS.update(schemas)
 
 
 def document(server_url: str) -> dict[str, Any]:
