@@ -79,6 +79,7 @@ class _Batch:
     error: str = ""
     broken: bool = False  # the server failed us: wait for the next poll before reading on
     tried: set[int] = field(default_factory=set)  # UIDs taken in this batch already
+    staged: set[int] = field(default_factory=set)  # inbound rows routed in this batch
 
 
 class MailboxActivities:
@@ -217,14 +218,25 @@ class MailboxActivities:
         lanes: ConversationLanes,
         taken: list[tuple[int, Future[Routed | MailNotRouted]]],
     ) -> None:
-        """Store and route one message beside the others of the batch, after the earlier
-        ones of its conversation (``tempodesk.mail.conversations``)."""
+        """Store one message now (in arrival order: its bytes are durable before the next is
+        read), then route it beside the others of the batch, after the earlier ones of its
+        conversation (``tempodesk.mail.conversations``)."""
         batch.tried.add(uid)
-        uidvalidity = batch.uidvalidity
+        staged = self.inbound.stage(
+            name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+        )
+        if isinstance(staged, Routed):  # a repeat or a quarantine: nothing to route
+            done: Future[Routed | MailNotRouted] = Future()
+            done.set_result(staged)
+            taken.append((uid, done))
+            return
+
+        again = staged.inbound_id in batch.staged  # the same mail twice: one lane (keys)
+        batch.staged.add(staged.inbound_id)
 
         def route() -> Routed | MailNotRouted:
             try:
-                return self.inbound.take(name, raw, source="imap", uid=uid, uidvalidity=uidvalidity)
+                return self.inbound.route_staged(staged, again=again)
             except MailNotRouted as exc:
                 return exc
 
