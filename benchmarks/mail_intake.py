@@ -20,9 +20,14 @@ acknowledgements. One mailbox points at Dovecot (poll every 10 s, import existin
    with In-Reply-To/References to an acknowledgement of a warm-up ticket or to the customer's
    first mail of an earlier ticket in the burst (the follow-up path), some with 1-2 MB
    attachments.
-3. The baseline (below) runs against the same Temporal server.
+3. The baseline (below) runs against the same Temporal server; then the reference the mail
+   path is held to: as many tickets created through the API (benchmarks.run's intake: POST,
+   then GET until readable) from 8 clients (``--api-clients``), with CPU per ticket of every
+   part of the stack; ``ratios.mail_over_api`` is the mail rate over that rate (the aim of
+   issue 17: >= 0.8).
 4. The drain: ``TemporalFacade.ensure_mailbox`` starts the MailboxWorkflow, whose poll activity
-   fetches batches of 50 back to back (fetch by UID, ``InboundService.receive``, flag). A
+   fetches batches of 50 back to back (fetch by UID, store, route side by side by
+   conversation), the next batch fetched while the one before is delivered and flagged. A
    watcher polls the database until every message has an ``inbound_messages`` row with a
    final status and what it made is visible: the ticket row in the projection, or the
    follow-up attached to its ticket's timeline.
@@ -1191,7 +1196,8 @@ class MailBench:
             "outcomes": {o: outcomes.get(o, 0) for o in OUTCOMES},
             "steps": {
                 "about": "worker timestamps: between = previous outcome to this row stored "
-                "(flag and record the previous message; SIZE, FETCH, parse, store this one); "
+                "(flag and record the previous message; SIZE, FETCH, parse, store this one; "
+                "negative when messages are routed side by side); "
                 "at_batch_boundary = the same across polls (activity done, next scheduled, "
                 "IMAP login, SELECT, SEARCH); route = row stored to outcome recorded; "
                 "follow_up_attach_lag = outcome to attached on the timeline (watcher, "
