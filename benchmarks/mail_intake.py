@@ -1308,6 +1308,8 @@ def _mb(kb: int | None) -> float | None:
 
 
 def config(args: argparse.Namespace) -> dict[str, Any]:
+    from activities.mailbox import BATCH, ROUTERS
+
     return {
         "quick": args.quick,
         "messages": args.messages,
@@ -1323,7 +1325,8 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "api_tickets": args.api_tickets,
         "warmup_tickets": args.warmup,
         "poll_seconds": POLL_SECONDS,
-        "batch": 50,
+        "batch": BATCH,
+        "routing_threads": ROUTERS,
         "seed": args.seed,
         "temporal_dynamic_config": args.temporal_config,
     }
