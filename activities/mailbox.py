@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -41,6 +42,7 @@ from tempodesk.core.models import Mailbox, utcnow
 from tempodesk.core.settings import Settings
 from tempodesk.core.vault import SecretUnreadable
 from tempodesk.mail import mailboxes
+from tempodesk.mail.conversations import ConversationLanes, conversation_keys
 from tempodesk.mail.imap import (
     PROCESSED_KEYWORD,
     ImapError,
@@ -51,10 +53,16 @@ from tempodesk.mail.imap import (
 )
 from tempodesk.mail.imap_wire import MAX_UID
 from tempodesk.mail.inbound import InboundService, MailNotRouted
+from tempodesk.mail.routing import Routed
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# Messages of one batch routed side by side (conversations keep their order): the routing is
+# mostly waiting on the database, so a few threads overlap it. Each holds one connection of
+# the worker's pool while it routes.
+ROUTERS = 4
+ROUTING_WINDOW = 2 * ROUTERS  # downloaded and not yet routed, at most (memory)
 HARD_LIMIT = 150 * 1024 * 1024  # never download more than this; it is quarantined unread
 
 
@@ -71,6 +79,7 @@ class _Batch:
     error: str = ""
     broken: bool = False  # the server failed us: wait for the next poll before reading on
     tried: set[int] = field(default_factory=set)  # UIDs taken in this batch already
+    staged: set[int] = field(default_factory=set)  # inbound rows routed in this batch
 
 
 class MailboxActivities:
@@ -90,7 +99,7 @@ class MailboxActivities:
         batch = _Batch()
         try:
             password = mailboxes.imap_password(box, self.settings)
-            self._fetch(input.mailbox, box, password, batch)
+            self._fetch(input, box, password, batch)
         except (ImapError, SecretUnreadable) as exc:
             # An outage or bad credentials: shown to admins, retried at the next poll (no retry
             # storm against a server that refuses us). What was routed before it is kept.
@@ -164,48 +173,100 @@ class MailboxActivities:
             session.expunge(box)
             return box
 
-    def _fetch(self, name: str, box: Mailbox, password: str, batch: _Batch) -> None:
-        opened = utcnow()
-        with _connect(box, password, self.settings) as imap:
-            batch.uidvalidity = imap.uidvalidity
-            last, rescan_below = self._start_after(imap, box, opened)
-            self._retry_stored(name, batch)
-            uids, rescanned = _next_uids(imap, box, last, rescan_below)
-            for uid in uids:
-                if uid in batch.tried:  # retried from the database just now
+    def _fetch(self, input: MailboxPollInput, box: Mailbox, password: str, batch: _Batch) -> None:
+        name, opened = input.mailbox, utcnow()
+        with (
+            _connect(box, password, self.settings) as imap,
+            ThreadPoolExecutor(ROUTERS, thread_name_prefix="route-mail") as pool,
+        ):
+            lanes = ConversationLanes(pool, window=ROUTING_WINDOW)
+            taken: list[tuple[int, Future[Routed | MailNotRouted]]] = []
+            try:
+                batch.uidvalidity = imap.uidvalidity
+                last, rescan_below = self._start_after(imap, box, opened)
+                if input.after_uid and input.uidvalidity == imap.uidvalidity == box.uidvalidity:
+                    # The batch before is being delivered, not flagged yet: read on after it.
+                    last = max(last, input.after_uid)
+                self._retry_stored(name, batch, lanes, taken)
+                uids, rescanned = _next_uids(imap, box, last, rescan_below)
+                for uid in uids:
+                    if uid in batch.tried:  # retried from the database just now
+                        batch.last_uid = uid
+                        continue
+                    _heartbeat(uid)
+                    batch.read += 1
+                    try:
+                        raw = _download(imap, box, uid)
+                    except ImapMessageMissing:
+                        batch.last_uid = uid  # deleted by someone else since the search
+                        continue
+                    self._take(name, raw, uid, batch, lanes, taken)
+                    # Only now: a message that failed to download or store is read again.
                     batch.last_uid = uid
-                    continue
-                _heartbeat(uid)
-                batch.read += 1
-                try:
-                    raw = _download(imap, box, uid)
-                except ImapMessageMissing:
-                    batch.last_uid = uid  # deleted by someone else since the search
-                    continue
-                self._take(name, raw, uid, batch)
-                # Only now: a message that failed to download or store is read again.
-                batch.last_uid = uid
-            if rescanned:  # the renumbered past is done: never search it again
-                batch.last_uid = max(batch.last_uid, rescan_below - 1)
+                if rescanned:  # the renumbered past is done: never search it again
+                    batch.last_uid = max(batch.last_uid, rescan_below - 1)
+            finally:
+                # What was routed is kept even when the server failed us midway.
+                self._collect(name, taken, batch)
 
-    def _take(self, name: str, raw: bytes, uid: int, batch: _Batch) -> None:
-        """Store and route one message into the batch (its route, its UID to flag). One
-        that is stored but not routed stays unflagged and is retried from the database
-        (``_retry_stored``); the mail behind it goes on."""
+    def _take(
+        self,
+        name: str,
+        raw: bytes,
+        uid: int,
+        batch: _Batch,
+        lanes: ConversationLanes,
+        taken: list[tuple[int, Future[Routed | MailNotRouted]]],
+    ) -> None:
+        """Store one message now (in arrival order: its bytes are durable before the next is
+        read), then route it beside the others of the batch, after the earlier ones of its
+        conversation (``tempodesk.mail.conversations``)."""
         batch.tried.add(uid)
-        try:
-            routed = self.inbound.take(
-                name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
-            )
-        except MailNotRouted as exc:
-            log.warning("mailbox %s: UID %s: %s", name, uid, exc)
-            batch.error = f"UID {uid} not routed, {exc}"
+        staged = self.inbound.stage(
+            name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+        )
+        if isinstance(staged, Routed):  # a repeat or a quarantine: nothing to route
+            done: Future[Routed | MailNotRouted] = Future()
+            done.set_result(staged)
+            taken.append((uid, done))
             return
-        if routed.route is not None:
-            batch.routes.append(replace(routed.route, uid=uid).slimmed(batch.processes))
-        batch.uids.append(uid)
 
-    def _retry_stored(self, name: str, batch: _Batch) -> None:
+        again = staged.inbound_id in batch.staged  # the same mail twice: one lane (keys)
+        batch.staged.add(staged.inbound_id)
+
+        def route() -> Routed | MailNotRouted:
+            try:
+                return self.inbound.route_staged(staged, again=again)
+            except MailNotRouted as exc:
+                return exc
+
+        taken.append((uid, lanes.submit(conversation_keys(raw), route)))
+
+    def _collect(
+        self, name: str, taken: list[tuple[int, Future[Routed | MailNotRouted]]], batch: _Batch
+    ) -> None:
+        """The batch's routes and UIDs to flag, in arrival order. One that is stored but not
+        routed stays unflagged and is retried from the database (``_retry_stored``); the
+        mail behind it goes on. An unexpected error fails the poll (after every message of
+        the batch is done: a retry routes them again to the same outcome)."""
+        wait([future for _, future in taken])
+        for uid, future in taken:
+            routed = future.result()
+            if isinstance(routed, MailNotRouted):
+                log.warning("mailbox %s: UID %s: %s", name, uid, routed)
+                batch.error = f"UID {uid} not routed, {routed}"
+                continue
+            if routed.route is not None:
+                batch.routes.append(replace(routed.route, uid=uid).slimmed(batch.processes))
+            batch.uids.append(uid)
+
+    def _retry_stored(
+        self,
+        name: str,
+        batch: _Batch,
+        lanes: ConversationLanes,
+        taken: list[tuple[int, Future[Routed | MailNotRouted]]],
+    ) -> None:
         """Mail an earlier poll stored but could not route: routed again from its stored
         bytes (each try counts; the last quarantines it), flagged once it has an outcome.
         If its route cannot be delivered, the workflow acknowledges only up to before its
@@ -214,7 +275,7 @@ class MailboxActivities:
         for inbound_id in self.inbound.unrouted(name, limit=BATCH):
             found = self.inbound.stored(inbound_id)
             if found is not None and found[1] and found[2] == batch.uidvalidity:
-                self._take(name, found[0], found[1], batch)
+                self._take(name, found[0], found[1], batch, lanes, taken)
 
     def _start_after(self, imap: ImapMailbox, box: Mailbox, opened: datetime) -> tuple[int, int]:
         """The UID to read after (the last one flagged, unless UIDVALIDITY changed), and the

@@ -20,9 +20,14 @@ acknowledgements. One mailbox points at Dovecot (poll every 10 s, import existin
    with In-Reply-To/References to an acknowledgement of a warm-up ticket or to the customer's
    first mail of an earlier ticket in the burst (the follow-up path), some with 1-2 MB
    attachments.
-3. The baseline (below) runs against the same Temporal server.
+3. The baseline (below) runs against the same Temporal server; then the reference the mail
+   path is held to: as many tickets created through the API (benchmarks.run's intake: POST,
+   then GET until readable) from 8 clients (``--api-clients``), with CPU per ticket of every
+   part of the stack; ``ratios.mail_over_api`` is the mail rate over that rate (the aim of
+   issue 17: >= 0.8).
 4. The drain: ``TemporalFacade.ensure_mailbox`` starts the MailboxWorkflow, whose poll activity
-   fetches batches of 50 back to back (fetch by UID, ``InboundService.receive``, flag). A
+   fetches batches of 50 back to back (fetch by UID, store, route side by side by
+   conversation), the next batch fetched while the one before is delivered and flagged. A
    watcher polls the database until every message has an ``inbound_messages`` row with a
    final status and what it made is visible: the ticket row in the projection, or the
    follow-up attached to its ticket's timeline.
@@ -149,6 +154,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a dynamic config value for the dev server (repeatable), e.g. "
         "history.transferProcessorMaxPollRPS=1000; default: none, as `make dev` runs it",
     )
+    parser.add_argument(
+        "--api-clients",
+        type=positive_int,
+        default=8,
+        help="clients of the API-intake reference measured in the same run (default 8)",
+    )
+    parser.add_argument(
+        "--api-tickets",
+        type=int,
+        help="tickets the API-intake reference creates (default: as many as the burst; 0: skip)",
+    )
     parser.add_argument("--warmup", type=int, help="warm-up tickets (default 20, 4 with --quick)")
     parser.add_argument("--seed", type=int, default=6, help="the burst's random seed")
     parser.add_argument(
@@ -165,6 +181,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.messages = 40 if args.quick else 1000
     if args.warmup is None:
         args.warmup = 4 if args.quick else 20
+    if args.api_tickets is None:
+        args.api_tickets = args.messages
     args.warmup = max(args.warmup, 0)
     args.attachment_bytes = (100 * 1024, 200 * 1024) if args.quick else (1 << 20, 2 << 20)
     return args
@@ -802,6 +820,28 @@ class MailBench:
             )
         return results
 
+    def api_intake(self) -> dict[str, Any]:
+        """The reference the mail path is held to: tickets created through the API (POST, then
+        GET until readable; benchmarks.run's intake) from ``--api-clients`` clients, in the
+        same run on the same stack, with CPU per ticket of every server process."""
+        clients, total = self.args.api_clients, self.args.api_tickets
+        if total <= 0:
+            return {}
+        outcome = Bench(self.args, self.stack).intake(clients, total)
+        summary = outcome.summary()
+        self.errors.extend(f"api intake @{clients}: {e}" for e in outcome.errors[:5])
+        if outcome.cpu and summary["n"]:
+            summary["cpu_ms_per_ticket_stack"] = stack_cpu_ms(outcome.cpu, summary["n"])
+        log.info(
+            "api intake %d clients: %.1f/s  p50 %.1f ms  p99 %.1f ms  n=%d",
+            clients,
+            summary["throughput_per_s"] or 0,
+            summary["p50_ms"] or 0,
+            summary["p99_ms"] or 0,
+            summary["n"],
+        )
+        return {"clients": clients, **summary}
+
     # -- the drain
 
     def drain(self, burst: Burst, after_id: int) -> tuple[Watcher, float, float, dict[str, Any]]:
@@ -1076,6 +1116,7 @@ class MailBench:
         after_uid = max(self._uids(), default=0)
         description.update(self.append(burst))
         baseline = self.baseline()
+        api = self.api_intake()
 
         watcher, started, observed, drain = self.drain(burst, after_id)
         try:
@@ -1087,12 +1128,13 @@ class MailBench:
         intake.update(integrity)
         intake["acknowledgements"] = self.acknowledgements(burst, started)
         components = self.components(after_uid, intake["drain_s"] or 0.0)
-        ratios = self.ratios(intake, baseline)
+        ratios = self.ratios(intake, baseline, api)
         return {
             "burst": description,
             "intake": intake,
             "components": components,
             "baseline": {BASELINE: baseline},
+            "api_intake": api,
             "ratios": ratios,
             "warnings": self.warnings + _interference(drain["cpu"], observed),
             "errors": self.errors,
@@ -1154,7 +1196,8 @@ class MailBench:
             "outcomes": {o: outcomes.get(o, 0) for o in OUTCOMES},
             "steps": {
                 "about": "worker timestamps: between = previous outcome to this row stored "
-                "(flag and record the previous message; SIZE, FETCH, parse, store this one); "
+                "(flag and record the previous message; SIZE, FETCH, parse, store this one; "
+                "negative when messages are routed side by side); "
                 "at_batch_boundary = the same across polls (activity done, next scheduled, "
                 "IMAP login, SELECT, SEARCH); route = row stored to outcome recorded; "
                 "follow_up_attach_lag = outcome to attached on the timeline (watcher, "
@@ -1176,6 +1219,7 @@ class MailBench:
             "cpu": cpu,
         }
         if rows:
+            figures["cpu_ms_per_message_stack"] = stack_cpu_ms(cpu, n)
             figures["cpu_ms_per_message"] = {
                 name.removesuffix("_s"): round(1000 * seconds / n, 1)
                 for name, seconds in cpu.items()
@@ -1215,23 +1259,45 @@ class MailBench:
         )
         return figures
 
-    def ratios(self, intake: dict[str, Any], baseline: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def ratios(
+        self,
+        intake: dict[str, Any],
+        baseline: dict[str, dict[str, Any]],
+        api: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         ours = intake.get("throughput_per_s")
         result: dict[str, Any] = {
             "about": "Tempodesk mail-intake throughput / bare-engine update-with-start "
             "throughput, per baseline concurrency level; the first level is the reference. "
             "round_trip_share: the baseline's p50 at 1 client over Tempodesk's time per "
-            "message, i.e. how much of a message's time one bare Temporal round trip explains.",
+            "message, i.e. how much of a message's time one bare Temporal round trip explains. "
+            "mail_over_api: mail-intake throughput / API-intake throughput in the same run (the "
+            "aim is >= 0.8); cpu_mail_over_api: CPU per message / CPU per API ticket, all "
+            "server processes (stack_cpu_ms: worker, Temporal, PostgreSQL, Dovecot and the "
+            "benchmark process, which serves the web and runs the clients or the watcher).",
             "reference": str(self.args.baseline_clients[0]),
             "throughput": {},
         }
         for level, theirs in baseline.items():
             rate = theirs.get("throughput_per_s")
             result["throughput"][level] = round(ours / rate, 3) if ours and rate else None
+        theirs_api = (api or {}).get("throughput_per_s")
+        result["mail_over_api"] = round(ours / theirs_api, 3) if ours and theirs_api else None
+        mail_cpu = intake.get("cpu_ms_per_message_stack")
+        api_cpu = (api or {}).get("cpu_ms_per_ticket_stack")
+        result["cpu_mail_over_api"] = round(mail_cpu / api_cpu, 3) if mail_cpu and api_cpu else None
         sequential = baseline.get("1", {}).get("p50_ms")
         if ours and sequential:
             result["round_trip_share"] = round(sequential / (1000 / ours), 3)
         return result
+
+
+def stack_cpu_ms(cpu: dict[str, float], count: int) -> float:
+    """Milliseconds of CPU per item over every part of the stack measured (not the baseline
+    worker, not other processes)."""
+    parts = ("other_processes_s", "baseline_worker_s")
+    spent = sum(v for k, v in cpu.items() if k.endswith("_s") and k not in parts)
+    return round(1000 * spent / max(count, 1), 1)
 
 
 def _mb(kb: int | None) -> float | None:
@@ -1242,6 +1308,8 @@ def _mb(kb: int | None) -> float | None:
 
 
 def config(args: argparse.Namespace) -> dict[str, Any]:
+    from activities.mailbox import BATCH, ROUTERS
+
     return {
         "quick": args.quick,
         "messages": args.messages,
@@ -1253,9 +1321,12 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "attachment_bytes": list(args.attachment_bytes),
         "database": args.database,
         "baseline_clients": args.baseline_clients,
+        "api_clients": args.api_clients,
+        "api_tickets": args.api_tickets,
         "warmup_tickets": args.warmup,
         "poll_seconds": POLL_SECONDS,
-        "batch": 50,
+        "batch": BATCH,
+        "routing_threads": ROUTERS,
         "seed": args.seed,
         "temporal_dynamic_config": args.temporal_config,
     }

@@ -114,6 +114,10 @@ def test_quick_mail_intake_benchmark_loses_and_duplicates_nothing() -> None:
         assert figure["n"] == burst["messages"] and figure["errors"] == 0
     reference = document["ratios"]["reference"]
     assert isinstance(document["ratios"]["throughput"][reference], int | float)
+    api = document["api_intake"]
+    assert api["n"] == document["config"]["api_tickets"] > 0 and api["errors"] == 0
+    assert isinstance(document["ratios"]["mail_over_api"], int | float)
+    assert isinstance(document["ratios"]["cpu_mail_over_api"], int | float)
 
 
 def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:

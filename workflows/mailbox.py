@@ -48,6 +48,8 @@ IMAP_HEARTBEAT = timedelta(minutes=2)
 IMAP_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 # Runs started before the workflow delivered routes itself replay the old poll activity.
 ROUTES_IN_WORKFLOW = "routes-in-workflow"
+# Runs started before polls were pipelined replay one fetch, delivery and flagging at a time.
+PIPELINED_POLLS = "pipelined-polls"
 
 
 @workflow.defn
@@ -58,9 +60,15 @@ class MailboxWorkflow:
         # A started child counts against this run until it closes, even abandoned: a run
         # that started many tickets continues as new long before the server's limit.
         self._children = 0
+        # The lowest UID not delivered since the backlog began (0: none): flags stop below it.
+        self._floor = 0
+        self._floor_validity = 0
 
     @workflow.run
     async def run(self, input: MailboxPollInput) -> None:
+        if workflow.patched(PIPELINED_POLLS):
+            await self._run_pipelined(input)
+            return
         for _ in range(POLLS_PER_RUN):
             if self._stop:
                 return
@@ -79,6 +87,54 @@ class MailboxWorkflow:
             self._wake = False
         if not self._stop:
             workflow.continue_as_new(input)
+
+    async def _run_pipelined(self, input: MailboxPollInput) -> None:
+        """Polls, where a backlog's next batch is fetched (stored, routed: visible) while the
+        one before is still being delivered and flagged. Deliveries and flags stay one batch
+        after another, in arrival order; a batch is fetched from after the one before it
+        (``after_uid``), since that one is not flagged yet."""
+        behind: asyncio.Task[None] | None = None  # delivering and flagging the batch before
+        after = MailboxPollInput(input.mailbox)
+        result = MailboxPollResult()
+        for _ in range(POLLS_PER_RUN):
+            if self._stop:
+                break
+            result = await _imap(ACT_FETCH_MAIL, after)
+            if behind is not None:
+                await behind
+            behind = asyncio.create_task(self._deliver_and_ack(input, result))
+            if result.stopped or self._run_is_long():
+                break
+            if result.more and not self._stop:
+                # A backlog: read on from this batch while it is delivered.
+                after = MailboxPollInput(input.mailbox, result.last_uid, result.uidvalidity)
+                continue
+            await behind
+            behind, after, self._floor = None, MailboxPollInput(input.mailbox), 0
+            with contextlib.suppress(TimeoutError):  # the poll interval passed
+                await workflow.wait_condition(
+                    lambda: self._wake or self._stop,
+                    timeout=timedelta(seconds=max(result.next_poll_seconds, 1)),
+                )
+            self._wake = False
+        if behind is not None:
+            await behind
+        if not self._stop and not result.stopped:
+            workflow.continue_as_new(MailboxPollInput(input.mailbox))
+
+    async def _deliver_and_ack(self, input: MailboxPollInput, result: MailboxPollResult) -> None:
+        """Deliver a batch's routes, then flag what was delivered. ``last_uid`` never passes
+        mail not delivered in this run of batches (``_floor``), so once the backlog is done
+        the next poll reads that mail again from there."""
+        undelivered = await self._deliver(result)
+        if result.uidvalidity != self._floor_validity:  # other UIDs: the floor means nothing
+            self._floor, self._floor_validity = 0, result.uidvalidity
+        last_uid, self._floor = flag_up_to(result.last_uid, undelivered, self._floor)
+        uids = [uid for uid in result.uids if uid not in undelivered]
+        if uids or last_uid:
+            await _imap(
+                ACT_ACK_MAIL, MailboxAckInput(input.mailbox, result.uidvalidity, uids, last_uid)
+            )
 
     def _run_is_long(self) -> bool:
         return self._children >= CHILDREN_PER_RUN or workflow.info().is_continue_as_new_suggested()
@@ -174,6 +230,16 @@ class MailboxWorkflow:
             if await self._start(restart.start, reuse=True) is None:
                 return False
         return False
+
+
+def flag_up_to(last_uid: int, undelivered: set[int], floor: int) -> tuple[int, int]:
+    """How far a batch may move ``last_uid`` (read up to ``last_uid``, ``undelivered`` not
+    delivered, ``floor`` the lowest UID left undelivered by an earlier batch of the backlog,
+    0: none), and the floor from now on. 0 leaves ``last_uid`` where it is."""
+    floor = min([*undelivered, *([floor] if floor else [])], default=0)
+    if last_uid and floor:
+        last_uid = min(last_uid, floor - 1)
+    return last_uid, floor
 
 
 async def _imap(name: str, arg: MailboxPollInput | MailboxAckInput) -> MailboxPollResult:

@@ -83,6 +83,10 @@ class SendNoticeInput:
 @dataclass
 class MailboxPollInput:
     mailbox: str
+    # Read after this UID (of this UIDVALIDITY) even if ``last_uid`` is behind it: the mailbox
+    # workflow fetches the next batch while the one before is delivered and not yet flagged.
+    after_uid: int = 0
+    uidvalidity: int = 0
 
 
 @dataclass

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
@@ -82,6 +83,16 @@ def describe(exc: BaseException) -> str:
     return f"{type(inner).__name__}: {lines[0][:300] if lines else ''}"
 
 
+@dataclass
+class Staged:
+    """A message stored and parsed, to be routed (``InboundService.route_staged``)."""
+
+    inbound_id: int
+    attempts: int
+    config: mailboxes.MailboxConfig
+    parsed: ParsedMail
+
+
 class InboundService:
     """Takes mail in. ``temporal`` is the facade of a process that delivers routes itself
     (web, CLI); the worker's activities take mail without one (its workflow delivers)."""
@@ -119,6 +130,23 @@ class InboundService:
     ) -> Routed:
         """Store, parse, route and record one raw message; what its ticket must be told is the
         route (a repeat of the same bytes gives the first outcome and its route again)."""
+        staged = self.stage(mailbox, raw, source=source, uid=uid, uidvalidity=uidvalidity)
+        if isinstance(staged, Routed):
+            return staged
+        return self.route_staged(staged, into_ticket)
+
+    def stage(
+        self,
+        mailbox: str,
+        raw: bytes,
+        *,
+        source: str = "api",
+        uid: int | None = None,
+        uidvalidity: int | None = None,
+    ) -> Routed | Staged:
+        """The first half of ``take``: the raw bytes stored (durable) and parsed. What needs
+        no routing (a repeat, a quarantine) is finished here; the rest is ``Staged`` for
+        ``route_staged``, which a poll runs beside other mail."""
         with self.sessions() as session:
             config = mailboxes.config(session, mailbox, self.settings)
         if len(raw) > config.max_bytes:
@@ -144,7 +172,22 @@ class InboundService:
             return self._replay(row)
         if parsed is None:
             return Routed(record_outcome(self.sessions, row.id, "quarantined", reason=problem))
-        return self._route(row.id, row.attempts, config, parsed, into_ticket)
+        return Staged(row.id, row.attempts, config, parsed)
+
+    def route_staged(
+        self, staged: Staged, into_ticket: str | None = None, *, again: bool = False
+    ) -> Routed:
+        """The second half of ``take``: route a stored message and record its outcome.
+        ``again``: the same row was staged twice (the same mail twice in one batch); if the
+        first has an outcome by now, this one replays it."""
+        if again:
+            with self.sessions() as session:
+                row = session.get(InboundMessage, staged.inbound_id)
+                if row is not None and row.status in FINAL:
+                    return self._replay(row)
+        return self._route(
+            staged.inbound_id, staged.attempts, staged.config, staged.parsed, into_ticket
+        )
 
     def _route(
         self,

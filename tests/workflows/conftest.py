@@ -108,6 +108,7 @@ class Stubs:
     # What the mailbox and migration workflows are given (tests/workflows/test_replay.py).
     polls: list[MailboxPollResult] = field(default_factory=list)
     acks: list[MailboxAckInput] = field(default_factory=list)
+    fetches: list[MailboxPollInput] = field(default_factory=list)
     migration_items: list[MigrationItem] = field(default_factory=list)
     migrated: list[MigrateTicketInput] = field(default_factory=list)
     restarts: dict[str, TicketStartInput] = field(default_factory=dict)
@@ -196,6 +197,7 @@ class Stubs:
 
         @activity.defn(name=ACT_FETCH_MAIL)
         def fetch_mail(input: MailboxPollInput) -> MailboxPollResult:
+            self.fetches.append(input)
             return self.polls.pop(0) if self.polls else MailboxPollResult(next_poll_seconds=1)
 
         @activity.defn(name=ACT_ACK_MAIL)

@@ -15,11 +15,13 @@ from tempodesk.contracts import (
 )
 from tempodesk.core.ids import mailbox_workflow_id
 from tests.workflows.conftest import WorkflowEnv
-from workflows.mailbox import MailboxWorkflow
+from workflows.mailbox import MailboxWorkflow, flag_up_to
 
 
-async def poll_once(wf: WorkflowEnv, name: str, result: MailboxPollResult) -> WorkflowHandle:
-    """Run the mailbox workflow until it has acknowledged this poll, then stop it."""
+async def poll_once(
+    wf: WorkflowEnv, name: str, result: MailboxPollResult, *, acks: int = 1
+) -> WorkflowHandle:
+    """Run the mailbox workflow until it has acknowledged this many polls, then stop it."""
     wf.stubs.polls.append(result)
     handle = await wf.client.start_workflow(
         MailboxWorkflow.run,
@@ -27,7 +29,7 @@ async def poll_once(wf: WorkflowEnv, name: str, result: MailboxPollResult) -> Wo
         id=mailbox_workflow_id(name),
         task_queue=TICKET_TASK_QUEUE,
     )
-    while not any(ack.mailbox == name for ack in wf.stubs.acks):
+    while sum(ack.mailbox == name for ack in wf.stubs.acks) < acks:
         await asyncio.sleep(0.05)
     await handle.signal(MailboxWorkflow.stop)
     await handle.result()
@@ -46,6 +48,9 @@ async def test_routes_carry_each_process_document_once_and_tickets_open(
     name = f"docs-{starts[0].number.lower()}"
     result = MailboxPollResult(routes=routes, processes=processes, uids=[1, 2, 3], last_uid=3)
     await poll_once(wf, name, result)
+    # Each ticket opens in its own run, which the mailbox's flags need not wait for.
+    while not all(wf.stubs.events(s.number) for s in starts):
+        await asyncio.sleep(0.05)
     assert all(wf.stubs.events(s.number)[0].kind == "created" for s in starts)
     [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
     assert (ack.uids, ack.last_uid) == ([1, 2, 3], 3)
@@ -80,3 +85,51 @@ async def test_a_message_already_on_a_timeline_is_not_delivered_again(wf: Workfl
     [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
     assert (ack.uids, ack.last_uid) == ([4], 4)
     assert wf.stubs.events(number) == []  # no run was started for it
+
+
+async def test_a_backlog_is_fetched_on_while_the_batch_before_is_delivered_and_flagged_in_order(
+    wf: WorkflowEnv,
+) -> None:
+    first = wf.start_input(channel="email", mailbox="m")
+    second = wf.start_input(channel="email", mailbox="m")
+    message = CustomerMessageInput(message_id=5, author="jana@example.com", channel="email")
+    name = f"backlog-{first.number.lower()}"
+    wf.stubs.polls.append(
+        MailboxPollResult(
+            more=True,
+            routes=[MailRoute(first.number, start=first, uid=1)],
+            uidvalidity=9,
+            uids=[1],
+            last_uid=1,
+        )
+    )
+    # The next batch: a reply to the first batch's ticket, and a new ticket.
+    result = MailboxPollResult(
+        routes=[
+            MailRoute(first.number, message=message, uid=2),
+            MailRoute(second.number, start=second, uid=3),
+        ],
+        uidvalidity=9,
+        uids=[2, 3],
+        last_uid=3,
+    )
+    await poll_once(wf, name, result, acks=2)
+    fetched = [f for f in wf.stubs.fetches if f.mailbox == name]
+    # The second fetch reads on after the first batch, which was not flagged yet then.
+    assert [(f.after_uid, f.uidvalidity) for f in fetched[:2]] == [(0, 0), (1, 9)]
+    acks = [(a.uids, a.last_uid) for a in wf.stubs.acks if a.mailbox == name]
+    assert acks == [([1], 1), ([2, 3], 3)]
+    while len(wf.stubs.events(first.number)) < 2:
+        await asyncio.sleep(0.05)
+    assert [e.kind for e in wf.stubs.events(first.number)] == ["created", "customer_message"]
+    assert wf.stubs.events(second.number)[0].kind == "created"
+
+
+def test_flags_of_a_backlog_never_pass_mail_that_was_not_delivered() -> None:
+    # UID 5 of the first batch was not delivered: the batches after it flag their own mail
+    # but keep last_uid below 5, so the next poll reads it again.
+    assert flag_up_to(5, {5}, 0) == (4, 5)
+    assert flag_up_to(9, set(), 5) == (4, 5)
+    assert flag_up_to(9, {7}, 5) == (4, 5)
+    assert flag_up_to(9, set(), 0) == (9, 0)
+    assert flag_up_to(0, {3}, 0) == (0, 3)

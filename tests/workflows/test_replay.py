@@ -208,6 +208,46 @@ async def walk_a_mailbox_through_a_poll(wf: WorkflowEnv) -> str:
     return mailbox_workflow_id(name)
 
 
+async def walk_a_mailbox_through_a_backlog(wf: WorkflowEnv) -> str:
+    """Two polls of a backlog: the second is fetched while the first is delivered (a child
+    started), then its reply to that ticket is told; each batch flagged in turn."""
+    start = wf.start_input(channel="email", mailbox="support")
+    message = CustomerMessageInput(message_id=2, author="jana@example.com", channel="email")
+    wf.stubs.polls += [
+        MailboxPollResult(
+            fetched=1,
+            more=True,
+            routes=[MailRoute(start.number, start=start, uid=1)],
+            uidvalidity=1,
+            uids=[1],
+            last_uid=1,
+        ),
+        MailboxPollResult(
+            fetched=1,
+            next_poll_seconds=1,
+            routes=[MailRoute(start.number, message=message, uid=2)],
+            uidvalidity=1,
+            uids=[2],
+            last_uid=2,
+        ),
+    ]
+    name = f"backlog-{start.number.lower()}"
+    handle = await wf.client.start_workflow(
+        MailboxWorkflow.run,
+        MailboxPollInput(name),
+        id=mailbox_workflow_id(name),
+        task_queue=TICKET_TASK_QUEUE,
+    )
+    while sum(ack.mailbox == name for ack in wf.stubs.acks) < 2:
+        await asyncio.sleep(0.05)
+    await handle.signal(MailboxWorkflow.stop)
+    await handle.result()
+    while len(wf.stubs.events(start.number)) < 2:
+        await asyncio.sleep(0.05)
+    assert [e.kind for e in wf.stubs.events(start.number)][:2] == ["created", "customer_message"]
+    return mailbox_workflow_id(name)
+
+
 async def walk_a_migration(wf: WorkflowEnv) -> str:
     """Two tickets asked, one activity each, then the migration ends."""
     wf.stubs.migration_items = [MigrationItem(1, "T-1"), MigrationItem(2, "T-2")]
@@ -290,6 +330,7 @@ WALKS = {
     "ticket-sla-v5": walk_a_ticket_under_an_sla,
     "ticket-triggers-v6": walk_a_ticket_with_triggers,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
+    "mailbox-backlog-v2": walk_a_mailbox_through_a_backlog,
     "process-migration-v1": walk_a_migration,
 }
 
