@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     Subquery,
     cast,
-    extract,
     func,
     literal_column,
     or_,
@@ -68,7 +67,9 @@ def _interpolate(value_at: Callable[[int], float], count: int, p: float) -> floa
 
 
 def _postgresql(session: Session, sub: Subquery) -> list[DurationStats]:
-    seconds = extract("epoch", sub.c.ended - sub.c.started)
+    # date_part is float8, what percentile_cont sorts anyway; extract's numeric (PostgreSQL
+    # 14+) cost ~20 % more for a year of tickets, for a difference of at most the last bit.
+    seconds = func.date_part("epoch", sub.c.ended - sub.c.started)
     # Every percentile from one sort: percentile_cont over an array of fractions.
     fractions: Any = literal_column(f"ARRAY[{', '.join(map(str, PERCENTILES))}]::float8[]")
     stmt = select(
