@@ -4,6 +4,8 @@ the reports at the same scale (issue #15, ``benchmarks.desk_reports``: the "repo
     .venv/bin/python -m benchmarks.desk_lists                     # 100k tickets (make bench-desk)
     .venv/bin/python -m benchmarks.desk_lists --quick             # 3,000 tickets, for the tests
     .venv/bin/python -m benchmarks.desk_lists --tickets 20000 --database sqlite --repeats 10
+    .venv/bin/python -m benchmarks.desk_lists --reports-only --keep-db   # seed once, reports
+    .venv/bin/python -m benchmarks.desk_lists --reuse-db URL             # them again, same data
 
 Prints one JSON document to stdout; logs go to stderr. Exit status 0 when every step succeeded
 (figures are reported, never judged: the 100 ms target shows up in ``budget`` and
