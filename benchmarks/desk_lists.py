@@ -4,6 +4,8 @@ the reports at the same scale (issue #15, ``benchmarks.desk_reports``: the "repo
     .venv/bin/python -m benchmarks.desk_lists                     # 100k tickets (make bench-desk)
     .venv/bin/python -m benchmarks.desk_lists --quick             # 3,000 tickets, for the tests
     .venv/bin/python -m benchmarks.desk_lists --tickets 20000 --database sqlite --repeats 10
+    .venv/bin/python -m benchmarks.desk_lists --reports-only --keep-db   # seed once, reports
+    .venv/bin/python -m benchmarks.desk_lists --reuse-db URL             # them again, same data
 
 Prints one JSON document to stdout; logs go to stderr. Exit status 0 when every step succeeded
 (figures are reported, never judged: the 100 ms target shows up in ``budget`` and
@@ -162,7 +164,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="keep the database (and SQLite file) for a look; the JSON says where",
     )
+    parser.add_argument(
+        "--reports-only",
+        action="store_true",
+        help="measure only the reports section (benchmarks.desk_reports)",
+    )
+    parser.add_argument(
+        "--reuse-db",
+        metavar="URL",
+        help="measure the reports of a database kept by --keep-db (no seeding; implies "
+        "--reports-only): before and after a change, on the same data",
+    )
     args = parser.parse_args(argv)
+    if args.reuse_db:
+        args.reports_only = True
     if args.tickets is None:
         args.tickets = 3000 if args.quick else 100_000
     if args.repeats is None:
@@ -2135,6 +2150,18 @@ def _rounded(seconds: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 1) for k, v in seconds.items()}
 
 
+def _reports_of(
+    url: str, args: argparse.Namespace, cleanup: contextlib.ExitStack[Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The reports section measured on a database an earlier ``--keep-db`` run left."""
+    from tempodesk.core.db import make_engine, make_session_factory, upgrade
+
+    upgrade(url)  # a migration added since the seed (an index) applies to the kept data
+    engine = make_engine(url)
+    cleanup.callback(engine.dispose)
+    return desk_reports.measure(args, make_session_factory(engine), engine)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = prepare_process()
@@ -2187,6 +2214,9 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     def body(cleanup: contextlib.ExitStack[Any], errors: list[str]) -> None:
+        if args.reuse_db:
+            document["reports"], document["warnings"] = _reports_of(args.reuse_db, args, cleanup)
+            return
         tmp = Path(tempfile.mkdtemp(prefix="tempodesk-bench-desk-"))
         kept = contextlib.ExitStack()  # what --keep-db leaves behind
         (kept if args.keep_db else cleanup).callback(shutil.rmtree, tmp, ignore_errors=True)
@@ -2219,6 +2249,9 @@ def main(argv: list[str] | None = None) -> int:
                 }
         else:
             document["machine"]["database_server"] = f"SQLite {sqlite3.sqlite_version}"
+        if args.reports_only:
+            document["reports"], document["warnings"] = desk_reports.measure(args, sessions, engine)
+            return
         bench = Bench(args, settings, raw_url, sessions, engine, targets, logins, token, cleanup)
         document.update(bench.run())
         errors.extend(bench.errors)

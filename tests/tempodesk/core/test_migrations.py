@@ -8,7 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from tempodesk.core.db import MIGRATIONS, make_engine, make_session_factory, transaction
 from tempodesk.core.models import Base, Ticket
@@ -218,3 +218,35 @@ def test_upgrading_to_reports_dates_resolved_and_answered_tickets(tmp_path: Path
         assert rows["HD-2"] == (None, None)
     finally:
         engine.dispose()
+
+
+def test_reports_indexes_cover_the_reports_columns_and_go_down_again(tmp_path: Path) -> None:
+    """Migration 0028_reports widens the two period indexes to what the reports read (an
+    index-only scan for a year of tickets), and undoes it."""
+    url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+
+    def columns() -> dict[str, list[str]]:
+        engine = make_engine(url)
+        try:
+            return {
+                str(index["name"]): [str(c) for c in index["column_names"]]
+                for index in inspect(engine).get_indexes("tickets")
+                if index["name"] in ("ix_tickets_created_at", "ix_tickets_resolved_at")
+            }
+        finally:
+            engine.dispose()
+
+    command.upgrade(config, "0028_reports")
+    breakdown = ["channel", "process_name", "group_name", "assignee"]
+    assert columns() == {
+        "ix_tickets_created_at": ["created_at", *breakdown, "first_response_at"],
+        "ix_tickets_resolved_at": ["resolved_at", *breakdown, "created_at"],
+    }
+    command.downgrade(config, "0028_triggers")
+    assert columns() == {
+        "ix_tickets_created_at": ["created_at"],
+        "ix_tickets_resolved_at": ["resolved_at"],
+    }

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from tempodesk.core.db import transaction
+from tempodesk.core.models import Ticket
 from tempodesk.reports import queries
 from tempodesk.reports.filters import Filters, Scope
-from tempodesk.reports.percentiles import percentile
+from tempodesk.reports.percentiles import PERCENTILES, duration_stats, percentile
 from tests.helpers import Stack
 from tests.tempodesk.reports.seed import Seeded, seed
 
@@ -122,3 +127,53 @@ def test_percentile_interpolates_like_percentile_cont() -> None:
     assert percentile([5.0], 0.9) == 5.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert percentile([0.0, 10.0], 0.9) == 9.0
+
+
+def test_percentiles_of_many_durations_match_percentile_cont_to_the_microsecond(
+    any_stack: Stack,
+) -> None:
+    # Odd and even counts, microseconds, tickets never answered, a key with no answer at all:
+    # the database's ranks (a window function on SQLite) must give what sorting every
+    # duration in Python gives.
+    rng = random.Random(15)
+    tag = uuid.uuid4().hex[:8]
+    created = datetime(2020, 5, 1, tzinfo=UTC)
+    durations: dict[str, list[timedelta | None]] = {
+        "email": [timedelta(microseconds=rng.randrange(1, 10**12)) for _ in range(23)] + [None],
+        "phone": [timedelta(seconds=rng.randrange(1, 10**6)) for _ in range(10)],
+        "web": [None, None],
+    }
+    with transaction(any_stack.sessions) as session:
+        for channel, spans in durations.items():
+            for n, span in enumerate(spans):
+                session.add(
+                    Ticket(
+                        number=f"P{channel}{n}-{tag}",
+                        workflow_id=f"ticket-P{channel}{n}-{tag}",
+                        state="open",
+                        state_category="open",
+                        process_name="support",
+                        process_version=1,
+                        channel=channel,
+                        group_name=f"pct-{tag}",
+                        created_at=created,
+                        updated_at=created,
+                        first_response_at=None if span is None else created + span,
+                    )
+                )
+    rows = select(
+        Ticket.channel.label("key"),
+        Ticket.created_at.label("started"),
+        Ticket.first_response_at.label("ended"),
+    ).where(Ticket.group_name == f"pct-{tag}")
+    with any_stack.sessions() as session:
+        found = duration_stats(session, rows)
+    assert [(s.key, s.tickets, s.ended) for s in found] == [
+        ("email", 24, 23),
+        ("phone", 10, 10),
+        ("web", 2, 0),
+    ]
+    for stats in found:
+        ordered = sorted(s.total_seconds() for s in durations[stats.key] if s is not None)
+        expected = [percentile(ordered, p) for p in PERCENTILES]
+        assert stats.percentiles == pytest.approx(expected, abs=1e-6), stats.key
