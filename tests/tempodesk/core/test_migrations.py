@@ -221,7 +221,7 @@ def test_upgrading_to_reports_dates_resolved_and_answered_tickets(tmp_path: Path
 
 
 def test_reports_indexes_cover_the_reports_columns_and_go_down_again(tmp_path: Path) -> None:
-    """Migration 0028_reports widens the two period indexes to what the reports read (an
+    """Migration 0033_reports widens the two period indexes to what the reports read (an
     index-only scan for a year of tickets), and undoes it."""
     url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
     config = Config()
@@ -239,13 +239,13 @@ def test_reports_indexes_cover_the_reports_columns_and_go_down_again(tmp_path: P
         finally:
             engine.dispose()
 
-    command.upgrade(config, "0028_reports")
+    command.upgrade(config, "0033_reports")
     breakdown = ["channel", "process_name", "group_name", "assignee"]
     assert columns() == {
         "ix_tickets_created_at": ["created_at", *breakdown, "first_response_at"],
         "ix_tickets_resolved_at": ["resolved_at", *breakdown, "created_at"],
     }
-    command.downgrade(config, "0028_triggers")
+    command.downgrade(config, "0032_sla2")
     assert columns() == {
         "ix_tickets_created_at": ["created_at"],
         "ix_tickets_resolved_at": ["resolved_at"],

@@ -2,8 +2,8 @@
 breakdown and filter columns and the other end of the duration), so a year of tickets is
 read from the index alone instead of the wide ticket rows
 
-Revision ID: 0028_reports
-Revises: 0028_triggers
+Revision ID: 0033_reports
+Revises: 0032_sla2
 Create Date: 2026-12-05 10:20:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0028_reports"
-down_revision: str | None = "0028_triggers"
+revision: str = "0033_reports"
+down_revision: str | None = "0032_sla2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
