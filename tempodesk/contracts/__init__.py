@@ -52,6 +52,7 @@ from tempodesk.contracts.names import (
     ACT_POLL_MAILBOX,
     ACT_PREPARE_TEMPLATE,
     ACT_PROJECT,
+    ACT_PROJECT_ACTION,
     ACT_REDIRECT,
     ACT_RESTART,
     ACT_SELECT_SLA,
@@ -120,6 +121,7 @@ from tempodesk.contracts.sla import (
 from tempodesk.contracts.sms import SendSmsInput, SendSmsResult
 from tempodesk.contracts.tickets import (
     SYSTEM,
+    ActionProjectionInput,
     Actor,
     AssignmentInput,
     AssignmentResult,
@@ -173,6 +175,7 @@ __all__ = [
     "ACT_POLL_MAILBOX",
     "ACT_PREPARE_TEMPLATE",
     "ACT_PROJECT",
+    "ACT_PROJECT_ACTION",
     "ACT_REDIRECT",
     "ACT_RESTART",
     "ACT_ROUTE_TICKET",
@@ -226,6 +229,7 @@ __all__ = [
     "WEBHOOK_TASK_QUEUE",
     "WEBHOOK_WORKFLOW",
     "AbsorbTicketInput",
+    "ActionProjectionInput",
     "Actor",
     "AssignmentInput",
     "AssignmentResult",

@@ -254,6 +254,8 @@ WALKS = {
     "ticket-full-walk-v4": walk_a_ticket_through_every_kind_of_step,
     "ticket-closing-reply-v4": walk_a_closing_ticket_through_a_late_reply,
     "ticket-sla-v5": walk_a_ticket_under_an_sla,
+    # Since the "sla-in-projection" patch: the policy chosen in the action's projection.
+    "ticket-sla-v6": walk_a_ticket_under_an_sla,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "process-migration-v1": walk_a_migration,
 }
