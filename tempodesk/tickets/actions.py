@@ -32,7 +32,7 @@ from tempodesk.core.models import Group, Message, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
-from tempodesk.tickets.composer import check_sms_reply, discard_draft
+from tempodesk.tickets.composer import check_sms_reply, discard_draft, has_draft
 from tempodesk.tickets.intake import KEY_REUSED, AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,9 @@ class Actions:
                 check_sms_reply(action, clean)
                 if files:
                     raise FieldErrors({_files_field(action): "An SMS carries no files."})
+            # Read here, in the session the checks hold anyway: most actions have no draft,
+            # and then no transaction follows the Update to delete one.
+            drafted = has_draft(session, actor.username, number, action.id)
         claimed = self._store_bodies(number, action, clean, actor, files)
         result = self.temporal.perform_action(
             number,
@@ -101,6 +104,8 @@ class Actions:
             ),
             request_id=request_id,
         )
+        if not drafted:
+            return result
         try:
             with transaction(self.sessions) as session:
                 discard_draft(session, actor.username, number, action.id)

@@ -203,6 +203,16 @@ def published_stamp(session: Session) -> str:
     return f"{count}-{newest or 0}"
 
 
+def published(session: Session) -> list[tuple[str, int, ProcessDefinition]]:
+    """Every published version with its definition, in one read (by name, newest first)."""
+    rows = session.execute(
+        select(ProcessVersion.name, ProcessVersion.version, ProcessVersion.document).order_by(
+            ProcessVersion.name, ProcessVersion.version.desc()
+        )
+    ).all()
+    return [(name, version, _parse(document)) for name, version, document in rows]
+
+
 def published_definitions(session: Session) -> list[ProcessDefinition]:
     """Every published version's definition, by name, the newest version first."""
     pairs = session.execute(

@@ -22,7 +22,6 @@ from tempodesk.core.models import (
     Message,
     Order,
     Organisation,
-    ProcessVersion,
     Ticket,
     TicketEvent,
     User,
@@ -36,12 +35,10 @@ def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | N
     """A WHERE clause keeping the tickets whose state the actor may see (None: all of them)."""
     if actor.is_admin:
         return None
-    # Published versions are few; tickets are many: ask the small table.
-    pairs = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
+    # Published versions are few; tickets are many: ask the small table (in one read).
     clauses = []
     restricted = False
-    for name, version in pairs:
-        definition = processes.definition(session, name, version)
+    for name, version, definition in processes.published(session):
         visible = [s.id for s in definition.states if may_see(definition, s.id, actor)]
         if len(visible) != len(definition.states):
             restricted = True
@@ -79,8 +76,11 @@ def find_ticket(session: Session, number: str, actor: Actor) -> Ticket | None:
     return session.scalar(visible_tickets(session, actor).where(Ticket.number == number))
 
 
-def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None:
-    """The ticket with its timeline, or None if unknown or not visible to the actor."""
+def get_ticket(
+    session: Session, number: str, actor: Actor, *, others: bool = True
+) -> TicketView | None:
+    """The ticket with its timeline, or None if unknown or not visible to the actor (with
+    ``others``, the customer's other tickets too: the desk's page shows them, the API not)."""
     ticket = session.scalar(
         visible_tickets(session, actor)
         .where(Ticket.number == number)
@@ -109,9 +109,9 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
             .options(selectinload(Message.attachments).defer(Attachment.data))
         )
     }
-    others: list[Ticket] = []
-    if ticket.contact_id is not None:
-        others = list(
+    found: list[Ticket] = []
+    if others and ticket.contact_id is not None:
+        found = list(
             session.scalars(
                 visible_tickets(session, actor)
                 .where(Ticket.contact_id == ticket.contact_id)
@@ -120,7 +120,7 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
                 .limit(10)
             )
         )
-    return TicketView(ticket, definition, events, messages, others)
+    return TicketView(ticket, definition, events, messages, found)
 
 
 def snapshot_of(ticket: Ticket) -> TicketSnapshot:

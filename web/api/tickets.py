@@ -146,7 +146,8 @@ def list_tickets() -> Any:
 
 
 def _visible(number: str) -> queries.TicketView:
-    view = queries.get_ticket(db(), number, api_actor())
+    # The API shows no other tickets of the customer: not read.
+    view = queries.get_ticket(db(), number, api_actor(), others=False)
     if view is None:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
     return view
