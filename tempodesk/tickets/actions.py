@@ -70,13 +70,16 @@ class Actions:
         request_id: str | None = None,
         attachments: list[AttachmentData] | None = None,
         sms_to: str = "",
+        checks: Session | None = None,
     ) -> PerformActionResult:
         """Perform an action; raises TicketNotFound, ActionRejected, FieldErrors or
         AttachmentTooLarge. Files go with the action's (first) long text; a successful action
         deletes the actor's draft of it. With ``sms_to`` (the customer's mobile number, from
-        ``composer.sms_number``) the reply goes as an SMS."""
+        ``composer.sms_number``) the reply goes as an SMS. ``checks`` is the caller's session
+        (the request's) to check in: closed before the Update, as a session of our own would
+        be, so no connection is held while the workflow works and none is taken twice."""
         files = self.check_attachments(attachments or [])
-        with self.sessions() as session:
+        with checks if checks is not None else self.sessions() as session:
             ticket = queries.find_ticket(session, number, actor)
             if ticket is None:
                 raise TicketNotFound(number)

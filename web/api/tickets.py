@@ -207,7 +207,6 @@ def perform_action(number: str, name: str) -> Any:
     if not isinstance(request_id, str) or not request_id:
         request_id = uuid.uuid4().hex
     actor = api_actor()
-    release_db()
     try:
         result = runtime().actions.perform(
             actor,
@@ -216,6 +215,7 @@ def perform_action(number: str, name: str) -> Any:
             fields,
             expected_state=expected if isinstance(expected, str) else None,
             request_id=f"api-{actor.username}-{request_id}"[:200],
+            checks=db(),  # checked in the request's session, which it closes before the Update
         )
     except EngineUnavailable:
         return _outcome_unknown(request_id)

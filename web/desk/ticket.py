@@ -201,7 +201,6 @@ def perform(number: str, action_id: str) -> Any:
     if request.form.get("reply_via") == "sms" and not sms_to:
         flash(_("The customer has no mobile number, or no SMS gateway is set up."), "error")
         return _ticket_page(number, open_action=action_id, values=values, status=422)
-    release_db()
     try:
         result = runtime().actions.perform(
             actor,
@@ -212,6 +211,7 @@ def perform(number: str, action_id: str) -> Any:
             request_id=f"{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
             attachments=files,  # a successful action also deletes the agent's draft of it
             sms_to=sms_to,
+            checks=session,  # checked in the request's session, closed before the Update
         )
     except TicketNotFound:
         abort(404)
