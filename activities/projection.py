@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from statemachines import RESOLVED_CATEGORIES
@@ -53,7 +53,6 @@ def write_projection(session: Session, input: ProjectionInput) -> set[int]:
     Returns the webhook subscriptions that got deliveries, to wake after the commit."""
     snap = input.snapshot
     _write_ticket(session, snap)
-    _keep_resolved_at(session, snap)
     for event in input.events:
         _write_event(session, snap.number, event)
         if event.kind == "rated":
@@ -119,14 +118,16 @@ def _write_ticket(session: Session, snap: TicketSnapshot) -> None:
         "merged_into": snap.merged_into or None,
         "time_spent": snap.time_spent,
         **_sla_columns(snap),
+        "resolved_at": _resolved_at(snap),
     }
     upsert(
         session,
         Ticket,
         values,
         on=["number"],
-        update=[k for k in values if k not in ("number", "created_at")],
+        update=[k for k in values if k not in ("number", "created_at", "resolved_at")],
         where=lambda new: Ticket.event_seq < new.event_seq,
+        computed=lambda new: {"resolved_at": _keep_resolved_at(snap, new)},
     )
 
 
@@ -138,23 +139,21 @@ def _sla_columns(snap: TicketSnapshot) -> dict[str, Any]:
     return {"sla": asdict(snap.sla), "sla_due_at": due_at, "sla_breached": bool(breached)}
 
 
-def _keep_resolved_at(session: Session, snap: TicketSnapshot) -> None:
-    """When the ticket was resolved (for the reports): set when it enters a resolved or
-    closed state, kept from resolved to closed, cleared when it reopens. Only the snapshot
-    that wrote the row acts (a late, older one is skipped), and only when the row changes."""
-    resolved = Ticket.state_category.in_(RESOLVED_CATEGORIES)
-    at = _parse_time(snap.state_entered_at or snap.updated_at)
-    session.execute(
-        update(Ticket)
-        .where(Ticket.number == snap.number, Ticket.event_seq == snap.seq)
-        .where(
-            or_(
-                and_(resolved, Ticket.resolved_at.is_(None)),
-                and_(~resolved, Ticket.resolved_at.is_not(None)),
-            )
-        )
-        .values(resolved_at=case((resolved, at), else_=None))
-    )
+def _resolved_at(snap: TicketSnapshot) -> datetime | None:
+    """When a ticket first written in this state was resolved (for the reports)."""
+    if snap.state_category not in RESOLVED_CATEGORIES:
+        return None
+    return _parse_time(snap.state_entered_at or snap.updated_at)
+
+
+def _keep_resolved_at(snap: TicketSnapshot, new: Any) -> Any:
+    """When the ticket was resolved (for the reports), in the row's own upsert: set when it
+    enters a resolved or closed state, kept from resolved to closed, cleared when it
+    reopens. Only the snapshot that writes the row acts (the upsert's ``event_seq`` guard
+    skips a late, older one)."""
+    if snap.state_category not in RESOLVED_CATEGORIES:
+        return None
+    return func.coalesce(Ticket.__table__.c.resolved_at, new.resolved_at)
 
 
 def _keep_first_response_at(session: Session, number: str) -> None:

@@ -23,9 +23,11 @@ from tempodesk.contracts import (
     ACT_LINK_CUSTOMER,
     ACT_OPEN_TICKET,
     ACT_PROJECT,
+    ACT_PROJECT_ACTION,
     ACT_ROUTE_TICKET,
     ACT_SELECT_SLA,
     OPENING_FAILED,
+    ActionProjectionInput,
     AssignmentInput,
     AssignmentResult,
     CustomerRef,
@@ -149,6 +151,18 @@ class TicketStore:
             woken = write_projection(session, input)
         failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
         self.wake_webhooks(woken)
+
+    @activity.defn(name=ACT_PROJECT_ACTION)
+    def project_action(self, input: ActionProjectionInput) -> SelectSlaResult:
+        """An action's projection with its SLA policy chosen again, in one transaction: one
+        local activity per action. The row keeps the clocks the workflow had; where the policy
+        changed, the workflow pins it and projects again."""
+        with transaction(self.sessions) as session:
+            chosen = select_policy(session, input.select)
+            woken = write_projection(session, input.projection)
+        failpoints.hit("projection_after_commit")  # R1 window (b): committed, not reported
+        self.wake_webhooks(woken)
+        return SelectSlaResult(chosen)
 
     @activity.defn(name=ACT_ROUTE_TICKET)
     def route_ticket(self, input: RouteTicketInput) -> RouteTicketResult:

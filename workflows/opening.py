@@ -18,6 +18,8 @@ with workflow.unsafe.imports_passed_through():
         ACT_LINK_CUSTOMER,
         ACT_OPEN_TICKET,
         ACT_PROJECT,
+        ACT_PROJECT_ACTION,
+        ActionProjectionInput,
         AssignmentInput,
         AssignmentResult,
         LinkCustomerInput,
@@ -25,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         OpenTicketInput,
         OpenTicketResult,
         ProjectionInput,
+        SelectSlaInput,
+        SelectSlaResult,
         TicketStartInput,
     )
     from tempodesk.core.ids import form_channel
@@ -89,3 +93,16 @@ async def project(projection: ProjectionInput) -> None:
         start_to_close_timeout=LOCAL_TIMEOUT,
         retry_policy=LOCAL_RETRY,
     )
+
+
+async def project_action(projection: ProjectionInput, select: SelectSlaInput) -> SelectSlaResult:
+    """Write an action's snapshot and events and choose its SLA policy again: one local
+    activity, one transaction (before, ``select_sla`` and then ``project``)."""
+    result: SelectSlaResult = await workflow.execute_local_activity(
+        ACT_PROJECT_ACTION,
+        ActionProjectionInput(projection, select),
+        result_type=SelectSlaResult,
+        start_to_close_timeout=LOCAL_TIMEOUT,
+        retry_policy=LOCAL_RETRY,
+    )
+    return result

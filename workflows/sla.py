@@ -38,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
 
 #: Before it: no ticket had SLA clocks (histories replay without the timer or re-selection).
 SLA_PATCH = "sla"
+#: Before it: an action that might change the policy chose it (``select_sla``), then projected;
+#: since it, both in one local activity (``project_action``), projecting again only when the
+#: policy changed.
+SELECT_IN_PROJECTION_PATCH = "sla-in-projection"
 #: The run loop's "no SLA moment was armed when it began to wait" (a moment may be None).
 NOT_ARMED = object()
 
@@ -73,7 +77,7 @@ class Host(Protocol):
         reason: str = "",
     ) -> PerformActionResult: ...
 
-    async def _project(self) -> None: ...
+    async def _project(self, select: SelectSlaInput | None = None) -> SelectSlaResult | None: ...
 
     async def _triggered(self, event: str, cause: int, automatic: bool = False) -> None: ...
 
@@ -140,24 +144,48 @@ async def reselect(host: Host, reason: str, when: bool = True, project: bool = F
     project the change if asked: the signal's handler)."""
     if not when or not workflow.patched(SLA_PATCH):
         return
-    t = host._t
     chosen: SelectSlaResult = await workflow.execute_local_activity(
         ACT_SELECT_SLA,
-        SelectSlaInput(
-            t.number, t.priority, t.channel, t.process_name, t.group, t.contact_id, t.fields
-        ),
+        _select_input(host._t),
         result_type=SelectSlaResult,
         start_to_close_timeout=LOCAL_TIMEOUT,
         retry_policy=LOCAL_RETRY,
     )
-    before = t.sla.policy.policy_name if t.sla.policy else None
-    if clocks(host).pin(chosen.sla, workflow.now(), t.state_category, paused(host)):
-        after = chosen.sla.policy_name if chosen.sla else None
-        host._record(
-            "sla_changed", actor="system", data={"from": before, "to": after, "reason": reason}
-        )
-        if project:
+    if _pin(host, chosen, reason) and project:
+        await host._project()
+
+
+async def project_reselecting(host: Host, reason: str, when: bool) -> None:
+    """An action's projection, choosing the policy again when ``when`` (a change of priority,
+    assignee, group or fields): one local activity for both, a second projection only when
+    the policy changed. Histories from before ``SELECT_IN_PROJECTION_PATCH`` replay as they
+    ran: ``select_sla``, then the projection."""
+    if when and workflow.patched(SLA_PATCH) and workflow.patched(SELECT_IN_PROJECTION_PATCH):
+        chosen = await host._project(select=_select_input(host._t))
+        if chosen is not None and _pin(host, chosen, reason):
             await host._project()
+        return
+    await reselect(host, reason, when=when)
+    await host._project()
+
+
+def _select_input(t: TicketSnapshot) -> SelectSlaInput:
+    return SelectSlaInput(
+        t.number, t.priority, t.channel, t.process_name, t.group, t.contact_id, t.fields
+    )
+
+
+def _pin(host: Host, chosen: SelectSlaResult, reason: str) -> bool:
+    """Re-arm the clocks under the chosen policy; whether it changed (recorded if so)."""
+    t = host._t
+    before = t.sla.policy.policy_name if t.sla.policy else None
+    if not clocks(host).pin(chosen.sla, workflow.now(), t.state_category, paused(host)):
+        return False
+    after = chosen.sla.policy_name if chosen.sla else None
+    host._record(
+        "sla_changed", actor="system", data={"from": before, "to": after, "reason": reason}
+    )
+    return True
 
 
 def for_query(ticket: TicketSnapshot) -> TicketSnapshot:

@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
         PerformActionResult,
         PinnedProcess,
         ProjectionInput,
+        SelectSlaInput,
+        SelectSlaResult,
         TicketEventRecord,
         TicketSnapshot,
     )
@@ -39,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.answers import Answers
     from workflows.effects import Pressed, apply_effects
     from workflows.indexing import SearchIndex
-    from workflows.opening import project
+    from workflows.opening import project, project_action
     from workflows.outbox import deliver
 
 
@@ -144,8 +146,7 @@ class TicketCore:
             await self._triggered("state_changed", seq)
         if self._t.assignee != input_assignee:
             await self._triggered("assigned", seq)
-        await sla.reselect(self, f"action {action.id}", when=changed)
-        await self._project()
+        await sla.project_reselecting(self, f"action {action.id}", when=changed)
         return PerformActionResult(
             state=self._t.state, state_label=self._t.state_label, seq=self._t.seq
         )
@@ -227,10 +228,17 @@ class TicketCore:
         )
         return self._t.seq
 
-    async def _project(self) -> None:
-        """Write the snapshot and the new events to the database before anyone is answered."""
+    async def _project(self, select: SelectSlaInput | None = None) -> SelectSlaResult | None:
+        """Write the snapshot and the new events to the database before anyone is answered
+        (with ``select``, choosing the SLA policy again in the same transaction)."""
         self._search.upsert(self._t)
         events, links = list(self._events), list(self._links)
-        await project(ProjectionInput(snapshot=replace(self._t), events=events, messages=links))
+        projection = ProjectionInput(snapshot=replace(self._t), events=events, messages=links)
+        chosen = None
+        if select is None:
+            await project(projection)
+        else:
+            chosen = await project_action(projection, select)
         del self._events[: len(events)]
         del self._links[: len(links)]
+        return chosen

@@ -84,7 +84,8 @@ class TicketSignals(TicketCore):
                 if number:  # else (the mail unreadable now) it stays here
                     actor = input.author or self._t.customer_email
                     self._record("message_redirected", actor=actor, data={"ticket": number})
-                    return await self._project()
+                    await self._project()
+                    return
             before = self._t.state
             after = before
             if not self._finished and not input.auto_reply:

@@ -145,6 +145,7 @@ def build_workers(
         activities=[
             store.open_ticket,
             store.project,
+            store.project_action,
             store.select_sla,
             store.route_ticket,
             store.link_customer,

@@ -35,6 +35,8 @@ ACT_OPEN_TICKET = "open_ticket"
 OPENING_FAILED = "OpeningFailed"
 ACT_PROJECT = "project_ticket"
 ACT_SELECT_SLA = "select_sla"
+# An action's projection with its SLA policy chosen again, in one transaction.
+ACT_PROJECT_ACTION = "project_action"
 # Before the one-step opening: still registered, for tickets whose first task replays them.
 ACT_LINK_CUSTOMER = "link_customer"
 ACT_CHOOSE_ASSIGNEE = "choose_assignee"

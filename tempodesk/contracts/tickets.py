@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tempodesk.contracts.sla import SlaState
+from tempodesk.contracts.sla import SelectSlaInput, SlaState
 from tempodesk.contracts.triggers import OutgoingRule, TriggerSpec
 
 
@@ -337,6 +337,15 @@ class ProjectionInput:
     snapshot: TicketSnapshot
     events: list[TicketEventRecord] = field(default_factory=list)
     messages: list[MessageLink] = field(default_factory=list)
+
+
+@dataclass
+class ActionProjectionInput:
+    """An action's projection and what its SLA policy is chosen by, for one transaction
+    (the answer is a ``SelectSlaResult``: the policy the ticket runs under now)."""
+
+    projection: ProjectionInput
+    select: SelectSlaInput
 
 
 @dataclass

@@ -71,20 +71,25 @@ def upsert(
     on: Iterable[str],
     update: Iterable[str] = (),
     where: Callable[[Any], ColumnElement[bool]] | None = None,
+    computed: Callable[[Any], dict[str, Any]] | None = None,
 ) -> None:
     """``INSERT ... ON CONFLICT (on) DO UPDATE`` the ``update`` columns from the new row (only
     ``where(new_row)`` holds, if given), or ``DO NOTHING`` without ``update``: one statement,
     race-free, on PostgreSQL and SQLite alike (both speak ON CONFLICT; SQLAlchemy has a
-    construct per dialect)."""
+    construct per dialect). ``computed(new_row)`` gives columns whose update is an expression
+    (of the new row and the row there), not simply the new value."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(model).values(**values)
     columns = list(update)
     if columns:
+        assignments = {name: stmt.excluded[name] for name in columns}
+        if computed is not None:
+            assignments.update(computed(stmt.excluded))
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=list(on),
-                set_={name: stmt.excluded[name] for name in columns},
+                set_=assignments,
                 where=where(stmt.excluded) if where is not None else None,
             )
         )

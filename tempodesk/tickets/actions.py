@@ -38,7 +38,7 @@ from tempodesk.core.models import Group, Message, Ticket, User
 from tempodesk.core.settings import Settings
 from tempodesk.core.temporal import ActionRejected, TemporalFacade, TicketNotFound
 from tempodesk.tickets import processes, queries
-from tempodesk.tickets.composer import check_sms_reply, discard_draft
+from tempodesk.tickets.composer import check_sms_reply, discard_draft, has_draft
 from tempodesk.tickets.intake import KEY_REUSED, AttachmentData, attach_files
 
 log = logging.getLogger(__name__)
@@ -77,15 +77,18 @@ class Actions:
         attachments: list[AttachmentData] | None = None,
         sms_to: str = "",
         time_spent: int = 0,
+        checks: Session | None = None,
     ) -> PerformActionResult:
         """Perform an action; raises TicketNotFound, ActionRejected, FieldErrors or
         AttachmentTooLarge. Files go with the action's (first) long text; a successful action
         deletes the actor's draft of it. With ``sms_to`` (the customer's mobile number, from
-        ``composer.sms_number``) the reply goes as an SMS."""
+        ``composer.sms_number``) the reply goes as an SMS. ``checks`` is the caller's session
+        (the request's) to check in: closed before the Update, as a session of our own would
+        be, so no connection is held while the workflow works and none is taken twice."""
         files = self.check_attachments(attachments or [])
         if not 0 <= time_spent <= MAX_TIME_SPENT:
             raise FieldErrors({"time_spent": f"From 0 to {MAX_TIME_SPENT} minutes."})
-        with self.sessions() as session:
+        with checks if checks is not None else self.sessions() as session:
             ticket = queries.find_ticket(session, number, actor)
             if ticket is None:
                 raise TicketNotFound(number)
@@ -98,6 +101,9 @@ class Actions:
                 check_sms_reply(action, clean)
                 if files:
                     raise FieldErrors({_files_field(action): "An SMS carries no files."})
+            # Read here, in the session the checks hold anyway: most actions have no draft,
+            # and then no transaction follows the Update to delete one.
+            drafted = has_draft(session, actor.username, number, action.id)
         claimed = self._store_bodies(number, action, clean, actor, files)
         result = self.temporal.perform_action(
             number,
@@ -111,14 +117,16 @@ class Actions:
             ),
             request_id=request_id,
         )
+        if drafted:
+            self._discard_draft(actor.username, number, action.id)
+        return result
+
+    def _discard_draft(self, username: str, number: str, action_id: str) -> None:
         try:
             with transaction(self.sessions) as session:
-                discard_draft(session, actor.username, number, action.id)
+                discard_draft(session, username, number, action_id)
         except SQLAlchemyError:  # the action is done; a stale draft must not hide that
-            log.warning(
-                "could not delete %s's draft of %s on %s", actor.username, action.id, number
-            )
-        return result
+            log.warning("could not delete %s's draft of %s on %s", username, action_id, number)
 
     def check_attachments(self, files: list[AttachmentData]) -> list[AttachmentData]:
         """Sizes and count checked, names made safe, never inline: before anything is stored."""

@@ -100,6 +100,18 @@ def save_draft(
     return True
 
 
+def has_draft(session: Session, username: str, number: str, action_id: str) -> bool:
+    """Whether the agent keeps a draft of this action's form on this ticket."""
+    found = session.scalar(
+        select(Draft.username)
+        .where(Draft.username == username)
+        .where(Draft.ticket_number == number)
+        .where(Draft.action == action_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 def discard_draft(session: Session, username: str, number: str, action_id: str) -> None:
     session.execute(
         delete(Draft)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -190,9 +192,25 @@ def pin_version(session: Session, name: str, version: int) -> PinnedProcess:
     return PinnedProcess(name=row.name, version=row.version, document=row.document)
 
 
+#: Published definitions by engine (one database each), then (name, version): a version
+#: never changes once published, so an action's checks and its answer need not read its
+#: document again. Weak: an engine dropped (tests make many) takes its entries with it.
+_DEFINITIONS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], ProcessDefinition]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def definition(session: Session, name: str, version: int) -> ProcessDefinition:
     """A published version's definition (cached: versions never change)."""
-    return _parse(get_version(session, name, version).document)
+    engine = session.get_bind()
+    cached = _DEFINITIONS.get(engine)
+    if cached is None:
+        cached = _DEFINITIONS.setdefault(engine, {})
+    found = cached.get((name, version))
+    if found is None:
+        found = _parse(get_version(session, name, version).document)
+        cached[(name, version)] = found
+    return found
 
 
 def published_stamp(session: Session) -> str:
@@ -201,6 +219,17 @@ def published_stamp(session: Session) -> str:
         select(func.count(ProcessVersion.id), func.max(ProcessVersion.id))
     ).one()
     return f"{count}-{newest or 0}"
+
+
+def published(session: Session) -> list[tuple[str, int, ProcessDefinition]]:
+    """Every published version with its definition (by name, newest first): one read of
+    the names, the definitions from the cache (a version's document read once)."""
+    rows = session.execute(
+        select(ProcessVersion.name, ProcessVersion.version).order_by(
+            ProcessVersion.name, ProcessVersion.version.desc()
+        )
+    ).all()
+    return [(name, version, definition(session, name, version)) for name, version in rows]
 
 
 def published_definitions(session: Session) -> list[ProcessDefinition]:

@@ -23,7 +23,6 @@ from tempodesk.core.models import (
     Message,
     Order,
     Organisation,
-    ProcessVersion,
     Ticket,
     TicketEvent,
     User,
@@ -38,14 +37,10 @@ def visibility_clause(session: Session, actor: Actor) -> ColumnElement[bool] | N
     """A WHERE clause keeping the tickets whose state the actor may see (None: all of them)."""
     if actor.is_admin:
         return None
-    # Published versions are few; tickets are many: ask the small table.
-    rows = session.execute(
-        select(ProcessVersion.name, ProcessVersion.version, ProcessVersion.document)
-    ).all()
+    # Published versions are few; tickets are many: ask the small table (in one read).
     clauses = []
     restricted = False
-    for name, version, document in rows:  # one statement, not one per version
-        definition = processes.parsed(document)
+    for name, version, definition in processes.published(session):
         visible = [s.id for s in definition.states if may_see(definition, s.id, actor)]
         if len(visible) != len(definition.states):
             restricted = True
@@ -83,8 +78,11 @@ def find_ticket(session: Session, number: str, actor: Actor) -> Ticket | None:
     return session.scalar(visible_tickets(session, actor).where(Ticket.number == number))
 
 
-def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None:
-    """The ticket with its timeline, or None if unknown or not visible to the actor."""
+def get_ticket(
+    session: Session, number: str, actor: Actor, *, others: bool = True
+) -> TicketView | None:
+    """The ticket with its timeline, or None if unknown or not visible to the actor (with
+    ``others``, the customer's other tickets too: the desk's page shows them, the API not)."""
     ticket = session.scalar(
         visible_tickets(session, actor)
         .where(Ticket.number == number)
@@ -113,9 +111,9 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
             .options(selectinload(Message.attachments).defer(Attachment.data))
         )
     }
-    others: list[Ticket] = []
-    if ticket.contact_id is not None:
-        others = list(
+    found: list[Ticket] = []
+    if others and ticket.contact_id is not None:
+        found = list(
             session.scalars(
                 visible_tickets(session, actor)
                 .where(Ticket.contact_id == ticket.contact_id)
@@ -124,7 +122,7 @@ def get_ticket(session: Session, number: str, actor: Actor) -> TicketView | None
                 .limit(10)
             )
         )
-    return TicketView(ticket, definition, events, messages, others)
+    return TicketView(ticket, definition, events, messages, found)
 
 
 def snapshot_of(ticket: Ticket) -> TicketSnapshot:

@@ -38,6 +38,7 @@ from tempodesk.contracts import (
     ACT_OPEN_TICKET,
     ACT_PREPARE_TEMPLATE,
     ACT_PROJECT,
+    ACT_PROJECT_ACTION,
     ACT_REDIRECT,
     ACT_RESTART,
     ACT_ROUTE_TICKET,
@@ -47,6 +48,7 @@ from tempodesk.contracts import (
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
     TICKET_TASK_QUEUE,
+    ActionProjectionInput,
     AssignmentInput,
     AssignmentResult,
     ConfirmCreatedInput,
@@ -171,6 +173,11 @@ class Stubs:
         def project(input: ProjectionInput) -> None:
             self.projections.setdefault(input.snapshot.number, []).append(input)
 
+        @activity.defn(name=ACT_PROJECT_ACTION)
+        def project_action(input: ActionProjectionInput) -> SelectSlaResult:
+            project(input.projection)
+            return select_sla(input.select)
+
         @activity.defn(name=ACT_ROUTE_TICKET)
         def route_ticket(input: RouteTicketInput) -> RouteTicketResult:
             self.routed.append(input)
@@ -187,6 +194,7 @@ class Stubs:
             link_customer,
             choose_assignee,
             project,
+            project_action,
             select_sla,
             route_ticket,
             *self.other_activities(),

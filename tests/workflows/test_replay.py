@@ -329,6 +329,8 @@ WALKS = {
     "ticket-closing-reply-v4": walk_a_closing_ticket_through_a_late_reply,
     "ticket-sla-v5": walk_a_ticket_under_an_sla,
     "ticket-triggers-v6": walk_a_ticket_with_triggers,
+    # Since the "sla-in-projection" patch: the policy chosen in the action's projection.
+    "ticket-sla-v6": walk_a_ticket_under_an_sla,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "mailbox-backlog-v2": walk_a_mailbox_through_a_backlog,
     "process-migration-v1": walk_a_migration,

@@ -13,6 +13,9 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from tempodesk.contracts import (
+    ACT_PROJECT,
+    ACT_PROJECT_ACTION,
+    ACT_SELECT_SLA,
     SA_ASSIGNEE,
     SA_GROUP,
     SA_PRIORITY,
@@ -22,6 +25,7 @@ from tempodesk.contracts import (
     CustomerMessageInput,
     PerformActionInput,
     PerformActionResult,
+    PinnedSla,
     TicketSnapshot,
     TicketStartInput,
 )
@@ -361,3 +365,37 @@ async def test_a_request_repeated_after_continue_as_new_is_answered_not_performe
     assert again == first
     notes = [e for e in wf.stubs.events(start.number) if e.action == "comment"]
     assert len(notes) == 1
+
+
+async def test_an_action_that_may_change_the_sla_projects_and_selects_in_one_step(
+    wf: WorkflowEnv,
+) -> None:
+    start = wf.start_input()
+    calendar = {"time_zone": "Europe/Prague", "hours": {"mon": ["08:00-17:00"]}}
+    wf.stubs.slas[start.number] = PinnedSla(1, "Standard", calendar, {"resolution": 86400})
+    await wf.create(start)
+    history = await handle(wf, start.number).fetch_history()
+    markers_before = sum(
+        1 for e in history.events if e.HasField("marker_recorded_event_attributes")
+    )
+    # The policy stays: one local activity (select and project in one transaction).
+    await act(wf, start.number, "set_priority", priority=3)
+    history = await handle(wf, start.number).fetch_history()
+    details = [
+        str(e.marker_recorded_event_attributes)
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    ][markers_before:]
+    assert sum(ACT_PROJECT_ACTION in d for d in details) == 1
+    assert not any(
+        ACT_SELECT_SLA in d or ACT_PROJECT in d.replace(ACT_PROJECT_ACTION, "") for d in details
+    )
+    assert not any(e.kind == "sla_changed" for e in wf.stubs.events(start.number))
+    # The policy changes with the priority: re-armed, recorded and projected again.
+    wf.stubs.slas[start.number] = PinnedSla(2, "Urgent", calendar, {"resolution": 3600})
+    await act(wf, start.number, "set_priority", priority=4)
+    changed = [e for e in wf.stubs.events(start.number) if e.kind == "sla_changed"]
+    assert [e.data["to"] for e in changed] == ["Urgent"]
+    latest = wf.stubs.latest(start.number)
+    assert latest.priority == 4 and latest.sla.policy is not None
+    assert latest.sla.policy.policy_name == "Urgent"

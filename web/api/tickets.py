@@ -149,7 +149,8 @@ def list_tickets() -> Any:
 
 
 def _visible(number: str) -> queries.TicketView:
-    view = queries.get_ticket(db(), number, api_actor())
+    # The API shows no other tickets of the customer: not read.
+    view = queries.get_ticket(db(), number, api_actor(), others=False)
     if view is None:
         raise ApiInvalid("not_found", f"No ticket {number} (or you may not see it).", 404)
     return view
@@ -215,7 +216,6 @@ def perform_action(number: str, name: str) -> Any:
     if not isinstance(request_id, str) or not request_id:
         request_id = uuid.uuid4().hex
     actor = api_actor()
-    release_db()
     try:
         result = runtime().actions.perform(
             actor,
@@ -225,6 +225,7 @@ def perform_action(number: str, name: str) -> Any:
             expected_state=expected if isinstance(expected, str) else None,
             request_id=f"api-{actor.username}-{request_id}"[:200],
             time_spent=time_spent,
+            checks=db(),  # checked in the request's session, which it closes before the Update
         )
     except EngineUnavailable:
         return _outcome_unknown(request_id)

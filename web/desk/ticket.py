@@ -16,7 +16,7 @@ from tempodesk.core.models import Attachment, Channel, Group, InboundMessage, Me
 from tempodesk.core.temporal import ActionRejected, EngineUnavailable, TicketNotFound
 from tempodesk.mail import trim_quoted
 from tempodesk.mail.inbound import MailNotRouted
-from tempodesk.tickets import forms, lists, marks, queries, ratings
+from tempodesk.tickets import forms, lists, marks, processes, queries, ratings
 from web import db, release_db, runtime
 from web.compose.composer import sms_reply_number
 from web.desk.common import (
@@ -199,10 +199,12 @@ def _minutes(text: str) -> int:
 def perform(number: str, action_id: str) -> Any:
     session = db()
     actor = current_actor()
-    view = queries.get_ticket(session, number, actor)
-    if view is None:
+    # The row and its definition only: the timeline is read by the page the answer leads to.
+    ticket = queries.find_ticket(session, number, actor)
+    if ticket is None:
         abort(404)
-    action = view.definition.action(action_id)
+    definition = processes.definition(session, ticket.process_name, ticket.process_version)
+    action = definition.action(action_id)
     if action is None:
         flash(_("There is no action '%(action)s'.", action=action_id), "error")
         return _ticket_page(number, status=409)
@@ -210,11 +212,10 @@ def perform(number: str, action_id: str) -> Any:
     files = uploaded_files()  # the form's attachments (web/uploads.py); 413 if big
     request_id = request.form.get("request_id", "")
     expected_state = request.form.get("expected_state") or None
-    sms_to = sms_reply_number(view.ticket) if request.form.get("reply_via") == "sms" else ""
+    sms_to = sms_reply_number(ticket) if request.form.get("reply_via") == "sms" else ""
     if request.form.get("reply_via") == "sms" and not sms_to:
         flash(_("The customer has no mobile number, or no SMS gateway is set up."), "error")
         return _ticket_page(number, open_action=action_id, values=values, status=422)
-    release_db()
     try:
         result = runtime().actions.perform(
             actor,
@@ -226,6 +227,7 @@ def perform(number: str, action_id: str) -> Any:
             request_id=f"{actor.username}-{request_id}" if REQUEST_ID.match(request_id) else None,
             attachments=files,  # a successful action also deletes the agent's draft of it
             sms_to=sms_to,
+            checks=session,  # checked in the request's session, closed before the Update
         )
     except TicketNotFound:
         abort(404)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
-from statemachines import DefinitionError, bundled
+from statemachines import DefinitionError, bundled, parse_definition
 from tempodesk.core.db import transaction
-from tempodesk.core.models import MessageTemplate, TemplateText
+from tempodesk.core.models import MessageTemplate, ProcessVersion, TemplateText
 from tempodesk.messaging import templates
 from tempodesk.tickets import processes
 from tests.helpers import Stack
@@ -160,3 +163,37 @@ def test_a_state_label_longer_than_its_column_is_refused_at_save(stack: Stack) -
     assert found == ["states.new: The label is too long: At most 100 characters."]
     with transaction(stack.sessions) as session, pytest.raises(DefinitionError):
         processes.publish(session, yaml.safe_dump(data, sort_keys=False), author="tests")
+
+
+def test_a_published_definition_is_read_once_per_database_and_kept_apart_from_others(
+    tmp_path: Path,
+) -> None:
+    """Versions never change once published: the second look-up reads no document, and a
+    second database's version of the same name and number is its own."""
+
+    def published(label: str) -> tuple[Engine, sessionmaker[Session]]:
+        engine = create_engine(f"sqlite:///{tmp_path / label}.db")
+        ProcessVersion.__table__.create(engine)
+        data = support_copy("probe")
+        data["states"]["new"]["label"] = label
+        sessions = sessionmaker(engine)
+        with transaction(sessions) as session:
+            document = parse_definition(data).to_json()
+            session.add(ProcessVersion(name="probe", version=1, document=document, checksum=label))
+        return engine, sessions
+
+    first_engine, first = published("First")
+    _second_engine, second = published("Second")
+    reads: list[str] = []
+    event.listen(
+        first_engine,
+        "before_cursor_execute",
+        lambda *args: reads.append(args[2]) if "process_versions" in args[2] else None,
+    )
+    with first() as session:
+        assert processes.definition(session, "probe", 1).state("new").label == "First"
+    with first() as session:
+        assert processes.definition(session, "probe", 1).state("new").label == "First"
+    assert len(reads) == 1
+    with second() as session:
+        assert processes.definition(session, "probe", 1).state("new").label == "Second"
