@@ -52,9 +52,9 @@ def test_admin_adds_a_state_and_an_action_sees_the_diagram_and_publishes(
     page.get_by_role("button", name="Add a state").click()
     state = page.locator("#state-new_state")
     expect(state).to_be_visible()
-    state.get_by_label("Id").fill("escalated")
+    state.get_by_label("Id", exact=True).fill("escalated")
     state.get_by_label("Label (agents see it)").fill("Escalated")
-    state.get_by_label("Category").select_option("open")
+    state.get_by_label("Category", exact=True).select_option("open")
     state.get_by_role("checkbox", name="Close close", exact=True).check()
 
     page.get_by_role("button", name="Add an action").click()
@@ -75,11 +75,11 @@ def test_admin_adds_a_state_and_an_action_sees_the_diagram_and_publishes(
     shot(page, "process-form-editor-new-state")
 
     # The live diagram follows an edit before it is saved (a renamed state included).
-    page.locator("#state-escalated").get_by_label("Id").fill("escalated_twice")
+    page.locator("#state-escalated").get_by_label("Id", exact=True).fill("escalated_twice")
     expect(page.locator("#diagram svg")).to_contain_text("Escalated twice")
-    page.locator("#state-escalated").get_by_label("Id").fill("Not An Id")
+    page.locator("#state-escalated").get_by_label("Id", exact=True).fill("Not An Id")
     expect(page.locator("#diagram-problems")).to_contain_text("is not a valid id")
-    page.locator("#state-escalated").get_by_label("Id").fill("escalated_twice")
+    page.locator("#state-escalated").get_by_label("Id", exact=True).fill("escalated_twice")
     expect(page.locator("#diagram-problems")).to_be_hidden()
 
     page.get_by_role("button", name="Publish").click()

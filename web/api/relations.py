@@ -34,6 +34,7 @@ from web.api.common import (
     text_field,
 )
 from web.api.tickets import _detail, _outcome_unknown, _visible
+from web.edges import MAX_ID
 
 
 @bp.route("/tickets/<number>/merge", methods=["POST"])
@@ -166,6 +167,8 @@ def split_ticket(number: str) -> Any:
     message_id = body.get("message_id")
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise ApiInvalid("invalid", "'message_id' (a message's id) is required.", 422)
+    if not 0 < message_id <= MAX_ID:  # a database integer (schemathesis sent 2**31)
+        raise ApiInvalid("refused", "There is no such customer message on this ticket.", 409)
     request_id = _request_id(body, "split")
     release_db()
     services = runtime()
