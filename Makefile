@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: lock dev test lint bench bench-mail bench-desk bench-sla reliability translations venv clean
+.PHONY: lock dev test lint bench bench-mail bench-desk bench-sla bench-scale reliability translations venv clean
 
 # Installs the versions pinned in requirements.lock (constraints: a dependency added to
 # pyproject.toml and not locked yet still installs); `make lock` writes it again.
@@ -52,6 +52,12 @@ bench-mail: $(STAMP)
 bench-sla: $(STAMP)
 	@scripts/ensure-postgres
 	@$(BIN)/python -m benchmarks.sla_timers
+
+## Open tickets at scale (prints JSON): 100,000 open ticket workflows; start rate, memory and disk
+## per ticket, a worker restart and actions on cold tickets (BENCH_SCALE_COUNT=20000 for fewer).
+bench-scale: $(STAMP)
+	@scripts/ensure-postgres
+	@$(BIN)/python -m benchmarks.scale
 
 ## Reliability (RELIABILITY.md): every scenario R1–R19, full variants, three runs; prints the scoreboard.
 reliability: $(STAMP)

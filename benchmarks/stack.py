@@ -80,6 +80,8 @@ class Stack:
     web_port: int
     pids: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # The workers as child processes (process mode), for a benchmark that restarts one.
+    children: dict[str, ChildProcess] = field(default_factory=dict)
 
     @property
     def temporal_address(self) -> str:
@@ -478,4 +480,5 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
         web_port=web_port,
         pids=pids,
         versions={"database_server": db_version},
+        children={k: w for k, w in workers.items() if isinstance(w, ChildProcess)},
     )

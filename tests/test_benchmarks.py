@@ -177,3 +177,21 @@ def test_quick_desk_lists_benchmark_prints_a_complete_json_document() -> None:
     assert reports["figures"]["admin.365d.csat"]["rows"] > 0
     assert reports["figures"]["admin.365d.sla"]["rows"] == 2  # two policies
     assert "ix_tickets_created_at" in reports["index_usage"]["created_resolved"]["indexes"]
+
+
+def test_quick_scale_benchmark_opens_every_ticket_and_acts_on_cold_ones() -> None:
+    document = run_quick("benchmarks.scale")
+    start = document["start"]
+    assert start["started"] == start["opened"] == document["config"]["count"] > 0
+    assert start["intervals"] and start["intervals"][-1]["opened"] == start["opened"]
+    assert start["cpu_ms_per_opened_ticket"]["worker"] > 0
+    assert start["cpu_ms_per_opened_ticket"]["temporal"] > 0
+    rest = document["at_rest"]
+    assert rest["history"]["events_mean"] > 0 and rest["history"]["bytes_mean"] > 0
+    assert rest["temporal_sqlite_kb_per_ticket"] > 0
+    restart = document["restart"]
+    assert restart["ready_s"] > 0
+    assert restart["cold_action"]["n"] == document["config"]["cold_sample"]
+    assert restart["warm_action"]["n"] > 0
+    assert restart["errors"] == 0
+    assert len(restart["worker_rss_as_cache_fills"]) > 2
