@@ -53,6 +53,7 @@ from tempodesk.mail.imap import (
 )
 from tempodesk.mail.imap_wire import MAX_UID
 from tempodesk.mail.inbound import InboundService, MailNotRouted
+from tempodesk.mail.mailboxes import MailboxConfig
 from tempodesk.mail.routing import Routed
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class _Batch:
     broken: bool = False  # the server failed us: wait for the next poll before reading on
     tried: set[int] = field(default_factory=set)  # UIDs taken in this batch already
     staged: set[int] = field(default_factory=set)  # inbound rows routed in this batch
+    # The mailbox's intake settings, read once for the whole batch (three queries a message
+    # before); a change an admin saves meanwhile applies from the next batch.
+    config: MailboxConfig | None = None
 
 
 class MailboxActivities:
@@ -222,8 +226,10 @@ class MailboxActivities:
         read), then route it beside the others of the batch, after the earlier ones of its
         conversation (``tempodesk.mail.conversations``)."""
         batch.tried.add(uid)
+        if batch.config is None:
+            batch.config = self.inbound.config(name)
         staged = self.inbound.stage(
-            name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity
+            name, raw, source="imap", uid=uid, uidvalidity=batch.uidvalidity, config=batch.config
         )
         if isinstance(staged, Routed):  # a repeat or a quarantine: nothing to route
             done: Future[Routed | MailNotRouted] = Future()

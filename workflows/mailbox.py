@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ACT_FETCH_MAIL,
         ACT_POLL_MAILBOX,
         ACT_RESTART,
+        MAILBOX_TASK_QUEUE,
         SIGNAL_CUSTOMER_MESSAGE,
         TICKET_TASK_QUEUE,
         TICKET_WORKFLOW,
@@ -50,6 +52,11 @@ IMAP_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 ROUTES_IN_WORKFLOW = "routes-in-workflow"
 # Runs started before polls were pipelined replay one fetch, delivery and flagging at a time.
 PIPELINED_POLLS = "pipelined-polls"
+# Runs started before the mailboxes had their own task queue continue on the tickets' queue;
+# since, a run not on ``MAILBOX_TASK_QUEUE`` (``MailboxPollInput.own_queue`` unset: started by
+# an older web or worker, or continued from such a run) continues as new there before polling.
+# (The input decides, not ``workflow.info().task_queue``: a Replayer runs on a queue of its own.)
+OWN_QUEUE = "mailbox-own-queue"
 
 
 @workflow.defn
@@ -66,6 +73,8 @@ class MailboxWorkflow:
 
     @workflow.run
     async def run(self, input: MailboxPollInput) -> None:
+        if not input.own_queue and workflow.patched(OWN_QUEUE):
+            _continue(input)  # started on the tickets' queue: move before polling
         if workflow.patched(PIPELINED_POLLS):
             await self._run_pipelined(input)
             return
@@ -86,7 +95,7 @@ class MailboxWorkflow:
                 )
             self._wake = False
         if not self._stop:
-            workflow.continue_as_new(input)
+            _continue(input)
 
     async def _run_pipelined(self, input: MailboxPollInput) -> None:
         """Polls, where a backlog's next batch is fetched (stored, routed: visible) while the
@@ -120,7 +129,7 @@ class MailboxWorkflow:
         if behind is not None:
             await behind
         if not self._stop and not result.stopped:
-            workflow.continue_as_new(MailboxPollInput(input.mailbox))
+            _continue(input)
 
     async def _deliver_and_ack(self, input: MailboxPollInput, result: MailboxPollResult) -> None:
         """Deliver a batch's routes, then flag what was delivered. ``last_uid`` never passes
@@ -240,6 +249,16 @@ def flag_up_to(last_uid: int, undelivered: set[int], floor: int) -> tuple[int, i
     if last_uid and floor:
         last_uid = min(last_uid, floor - 1)
     return last_uid, floor
+
+
+def _continue(input: MailboxPollInput) -> NoReturn:
+    """Continue as new: on the mailboxes' own queue once this run knows it (``OWN_QUEUE``),
+    else where this run is, as runs before it did."""
+    if input.own_queue or workflow.patched(OWN_QUEUE):
+        workflow.continue_as_new(
+            MailboxPollInput(input.mailbox, own_queue=True), task_queue=MAILBOX_TASK_QUEUE
+        )
+    workflow.continue_as_new(MailboxPollInput(input.mailbox))
 
 
 async def _imap(name: str, arg: MailboxPollInput | MailboxAckInput) -> MailboxPollResult:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from tempodesk.contracts import (
     MAIL_TASK_QUEUE,
+    MAILBOX_TASK_QUEUE,
     SEARCH_ATTRIBUTES,
     TICKET_TASK_QUEUE,
     WEBHOOK_TASK_QUEUE,
@@ -31,6 +32,10 @@ from tempodesk.core.temporal_client import connect
 #: Task queue -> what must poll it (workflow tasks only where workflows run).
 QUEUES = {
     TICKET_TASK_QUEUE: (
+        TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    ),
+    MAILBOX_TASK_QUEUE: (
         TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     ),

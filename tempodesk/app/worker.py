@@ -37,6 +37,7 @@ from tempodesk.app.phone import follow_pbx, phone_activities
 from tempodesk.app.worker_metrics import MetricsServer, sdk_runtime
 from tempodesk.contracts import (
     MAIL_TASK_QUEUE,
+    MAILBOX_TASK_QUEUE,
     TELEPHONY_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     WEBHOOK_TASK_QUEUE,
@@ -75,13 +76,15 @@ SANDBOX = SandboxedWorkflowRunner(
 
 # Activity slots per task queue. Local activities (the ticket's projection, opening step,
 # customer link, assignment) run on their worker's executor too.
-TICKET_ACTIVITIES = 8  # mailbox polls, migrations
+TICKET_ACTIVITIES = 8  # migrations (and mailbox polls of runs started on this queue)
+MAILBOX_ACTIVITIES = 8  # fetch_mail, ack_mail: a mailbox's poll, pipelined with its flags
 TICKET_LOCAL_ACTIVITIES = 16
 MAIL_ACTIVITIES = 8  # send_mail, send_template
 TELEPHONY_ACTIVITIES = 8  # send_sms, start_call (a few seconds each)
 WEBHOOK_ACTIVITIES = 8  # send_webhook and its bookkeeping
 ACTIVITY_SLOTS = {
     MAIL_TASK_QUEUE: MAIL_ACTIVITIES,
+    MAILBOX_TASK_QUEUE: MAILBOX_ACTIVITIES,
     TELEPHONY_TASK_QUEUE: TELEPHONY_ACTIVITIES,
     WEBHOOK_TASK_QUEUE: WEBHOOK_ACTIVITIES,
 }
@@ -113,6 +116,9 @@ def activity_executors() -> dict[str, ThreadPoolExecutor]:
         ),
         MAIL_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=MAIL_ACTIVITIES, thread_name_prefix="activity-mail"
+        ),
+        MAILBOX_TASK_QUEUE: ThreadPoolExecutor(
+            max_workers=MAILBOX_ACTIVITIES, thread_name_prefix="activity-mailboxes"
         ),
         TELEPHONY_TASK_QUEUE: ThreadPoolExecutor(
             max_workers=TELEPHONY_ACTIVITIES, thread_name_prefix="activity-telephony"
@@ -168,6 +174,7 @@ def build_workers(
         max_cached_workflows=settings.worker_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
+    mailboxes_worker = _mailbox_worker(client, settings, executors, mailbox)
     mails = mail_activities(sessions, settings)
     mailer = _activity_worker(client, settings, executors, MAIL_TASK_QUEUE, mails)
     hook_activities = [webhooks.pending, webhooks.send, webhooks.failed]
@@ -177,7 +184,30 @@ def build_workers(
         *phone_activities(sessions, settings),
     ]
     telephony = _activity_worker(client, settings, executors, TELEPHONY_TASK_QUEUE, calls_and_sms)
-    return [tickets, mailer, hooks, telephony]
+    return [tickets, mailboxes_worker, mailer, hooks, telephony]
+
+
+def _mailbox_worker(
+    client: Client,
+    settings: Settings,
+    executors: Mapping[str, ThreadPoolExecutor],
+    mailbox: MailboxActivities,
+) -> Worker:
+    """The mailbox workflows on their own queue: a poll's next task never waits behind the
+    tickets it just started. Runs started on the tickets' queue before keep working there
+    and continue as new onto this one (workflows/mailbox.py, ``OWN_QUEUE``)."""
+    return Worker(
+        client,
+        task_queue=MAILBOX_TASK_QUEUE,
+        workflows=[MailboxWorkflow],
+        activities=[mailbox.fetch_mail, mailbox.ack_mail, mailbox.restart, mailbox.redirect],
+        activity_executor=executors[MAILBOX_TASK_QUEUE],
+        workflow_runner=SANDBOX,
+        max_concurrent_activities=MAILBOX_ACTIVITIES,
+        max_concurrent_local_activities=MAILBOX_ACTIVITIES,
+        max_cached_workflows=settings.worker_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
+    )
 
 
 def _activity_worker(
@@ -206,6 +236,12 @@ def selected_queues(value: str) -> list[str]:
     if unknown or not names:
         raise ValueError(f"worker queues must be among {', '.join(QUEUES)}: {value!r}")
     return [QUEUES[name] for name in names]
+
+
+def polled(queues: list[str]) -> list[str]:
+    """The task queues a worker of ``queues`` polls: the tickets' queue brings the mailboxes'
+    (their workflows start tickets; TEMPODESK_WORKER_QUEUES has no name of its own for it)."""
+    return [*queues, MAILBOX_TASK_QUEUE] if TICKET_TASK_QUEUE in queues else queues
 
 
 def mail_activities(sessions: sessionmaker[Session], settings: Settings) -> list[Any]:
@@ -262,7 +298,7 @@ async def run_worker(
     executors = activity_executors()
     try:
         built = build_workers(client, settings, sessions, executors)
-        workers = [w for w in built if w.task_queue in queues]
+        workers = [w for w in built if w.task_queue in polled(queues)]
         tasks = [asyncio.create_task(w.run()) for w in workers]
         log.info("worker polling %s", ", ".join(queues))
         # The tickets' worker also starts what the web left pending, keeps every mailbox

@@ -87,6 +87,9 @@ class MailboxPollInput:
     # workflow fetches the next batch while the one before is delivered and not yet flagged.
     after_uid: int = 0
     uidvalidity: int = 0
+    # The run is on the mailboxes' own task queue (MAILBOX_TASK_QUEUE): runs started before it
+    # existed (no such field in their input) continue as new there first.
+    own_queue: bool = False
 
 
 @dataclass

@@ -8,6 +8,9 @@ from temporalio.common import SearchAttributeKey
 TICKET_TASK_QUEUE = "tempodesk-tickets"
 MAIL_TASK_QUEUE = "tempodesk-mail"
 TELEPHONY_TASK_QUEUE = "tempodesk-telephony"
+# The mailbox workflows and their IMAP activities: their tasks never queue behind the tickets
+# a burst of mail starts (a worker polling the tickets' queue polls this one too).
+MAILBOX_TASK_QUEUE = "tempodesk-mailboxes"
 
 TICKET_WORKFLOW = "TicketWorkflow"
 UPDATE_PERFORM_ACTION = "perform_action"

@@ -1,13 +1,11 @@
 """Ticket workflows as the rest of Tempodesk reaches them: by name, with domain errors.
 
-- ``AsyncFacade`` does it with one ``temporalio`` client, asynchronously: the worker process
-  uses it on its own client (one client per process).
+- ``AsyncFacade`` does it asynchronously with one ``temporalio`` client (one per process).
 - ``TemporalFacade`` is the same for threads (Flask views, the CLI): it owns one background
   event loop (a daemon thread) with one client, created once, and offers blocking methods.
 
-Workflows, updates, signals and queries are named by the constants of
-``tempodesk.contracts``, so nothing here imports workflow code. Errors come back as the
-exceptions below, never as Temporal's own.
+Workflows, updates, signals and queries are named by ``tempodesk.contracts``'s constants, so
+nothing here imports workflow code. Errors come back as the exceptions below, never Temporal's.
 """
 
 from __future__ import annotations
@@ -43,6 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from statemachines import REJECTION_TYPES, Rejection
 from tempodesk.contracts import (
+    MAILBOX_TASK_QUEUE,
     MAILBOX_WORKFLOW,
     MIGRATION_WORKFLOW,
     SIGNAL_CUSTOMER_MESSAGE,
@@ -344,8 +343,9 @@ class AsyncFacade(Inspection):
         """Start the mailbox's polling workflow if it does not run (and wake it: check now)."""
         await self._start(
             MAILBOX_WORKFLOW,
-            MailboxPollInput(name),
+            MailboxPollInput(name, own_queue=True),
             id=mailbox_workflow_id(name),
+            task_queue=MAILBOX_TASK_QUEUE,
             start_signal=SIGNAL_POLL_NOW if poll_now else None,
         )
 
@@ -443,13 +443,13 @@ class AsyncFacade(Inspection):
         return 1
 
     async def _start(self, workflow: str, arg: Any, *, id: str, **options: Any) -> None:
-        """Start a workflow on the tickets' queue, or join the one running under ``id``."""
+        """Start a workflow (the tickets' queue if not told), or join the one running as ``id``."""
         try:
             await self.client.start_workflow(
                 workflow,
                 arg,
                 id=id,
-                task_queue=TICKET_TASK_QUEUE,
+                task_queue=options.pop("task_queue", TICKET_TASK_QUEUE),
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 **options,
             )

@@ -143,12 +143,13 @@ class InboundService:
         source: str = "api",
         uid: int | None = None,
         uidvalidity: int | None = None,
+        config: mailboxes.MailboxConfig | None = None,
     ) -> Routed | Staged:
         """The first half of ``take``: the raw bytes stored (durable) and parsed. What needs
         no routing (a repeat, a quarantine) is finished here; the rest is ``Staged`` for
-        ``route_staged``, which a poll runs beside other mail."""
-        with self.sessions() as session:
-            config = mailboxes.config(session, mailbox, self.settings)
+        ``route_staged``, which a poll runs beside other mail. ``config``: the mailbox's, if
+        the caller read it already (a poll reads it once a batch)."""
+        config = config or self.config(mailbox)
         if len(raw) > config.max_bytes:
             key = "raw:" + content_digest(raw)
             row = self._store(config.name, key, raw, None, source, uid, uidvalidity)
@@ -173,6 +174,11 @@ class InboundService:
         if parsed is None:
             return Routed(record_outcome(self.sessions, row.id, "quarantined", reason=problem))
         return Staged(row.id, row.attempts, config, parsed)
+
+    def config(self, mailbox: str) -> mailboxes.MailboxConfig:
+        """The mailbox's intake settings (raises UnknownMailbox)."""
+        with self.sessions() as session:
+            return mailboxes.config(session, mailbox, self.settings)
 
     def route_staged(
         self, staged: Staged, into_ticket: str | None = None, *, again: bool = False

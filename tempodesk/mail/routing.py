@@ -42,7 +42,7 @@ from tempodesk.people.addresses import (
     normalize_email,
 )
 from tempodesk.tickets import pending
-from tempodesk.tickets.intake import Intake, NewTicket, store_email_parts
+from tempodesk.tickets.intake import Accepted, Intake, NewTicket, store_email_parts
 
 ACKNOWLEDGEMENT = "ticket_received"
 
@@ -89,19 +89,31 @@ def record_outcome(
 ) -> InboundOutcome:
     """The mail's final status, kept with its raw bytes."""
     with transaction(sessions) as session:
-        session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id)
-            .values(
-                status=outcome,
-                ticket_number=ticket,
-                message_id=message_id,
-                reason=reason[:2000],
-                processed_at=utcnow(),
-            )
-        )
+        write_outcome(session, inbound_id, outcome, ticket, message_id, reason)
     metrics.MAILS_IN.labels(outcome).inc()
     return InboundOutcome(outcome, ticket, reason or None, inbound_id)
+
+
+def write_outcome(
+    session: Session,
+    inbound_id: int,
+    outcome: str,
+    ticket: str | None,
+    message_id: int | None,
+    reason: str,
+) -> None:
+    """``record_outcome``'s write, in the caller's transaction."""
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id)
+        .values(
+            status=outcome,
+            ticket_number=ticket,
+            message_id=message_id,
+            reason=reason[:2000],
+            processed_at=utcnow(),
+        )
+    )
 
 
 class Router:
@@ -280,6 +292,13 @@ class Router:
             body = f"{body}\n\n[{note}]"
         # An order "number" no order could have is not linked (rather than failing the mail).
         orders = [o for o in verdict.order_numbers if len(o) <= (column_length(Order.number) or 0)]
+        reason = "spam: " + "; ".join(verdict.reasons) if extras.spam else note
+
+        def recorded(session: Session, accepted: Accepted) -> None:  # in intake's transaction
+            write_outcome(
+                session, inbound_id, "ticket", accepted.number, accepted.message_id, reason
+            )
+
         accepted = self.intake.accept(
             NewTicket(
                 subject=fit(Ticket.subject, " ".join(mail.subject.split()))[
@@ -301,16 +320,11 @@ class Router:
                 order_number=orders[0] if orders else "",
                 idempotency_key=inbound_key(inbound_id),
                 email=extras,
-            )
+            ),
+            also=recorded,
         )
-        reason = "spam: " + "; ".join(verdict.reasons) if extras.spam else note
-        routed = self._finish(
-            inbound_id,
-            "ticket",
-            ticket=accepted.number,
-            message_id=accepted.message_id,
-            reason=reason,
-        )
+        metrics.MAILS_IN.labels("ticket").inc()
+        routed = Routed(InboundOutcome("ticket", accepted.number, reason or None, inbound_id))
         if accepted.start is not None:
             routed.route = MailRoute(accepted.number, start=accepted.start)
         return routed

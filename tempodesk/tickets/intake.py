@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -228,16 +228,21 @@ class Intake:
             number, ticket_workflow_id(number), confirmed.state, created=accepted.fresh
         )
 
-    def accept(self, request: NewTicket) -> Accepted:
+    def accept(
+        self, request: NewTicket, *, also: Callable[[Session, Accepted], None] | None = None
+    ) -> Accepted:
         """Check the request, then its one transaction (see the module's docstring); a request
         with the same key at the same moment makes the second attempt read what the first
-        wrote. Raises IntakeInvalid."""
+        wrote. ``also`` writes the caller's own record of it in that transaction (mail: the
+        inbound row's outcome). Raises IntakeInvalid."""
         request = self.validate(request)
         key = request.idempotency_key or f"auto:{uuid.uuid4()}"
         for _ in range(3):
             try:
                 with transaction(self.sessions) as session:
                     accepted = self._accept(session, request, key)
+                    if also is not None:
+                        also(session, accepted)
             except IntegrityError:
                 continue  # the same key was reserved concurrently: read it on the next pass
             if accepted.fresh:

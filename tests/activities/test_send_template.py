@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from activities.mail import MailActivities
 from tempodesk.contracts import PreparedTemplate, SendNoticeInput, SendTemplateInput
 from tempodesk.core.db import transaction
 from tempodesk.core.models import (
+    AutoMailLog,
     Contact,
     Follow,
     Group,
@@ -24,6 +26,7 @@ from tempodesk.core.models import (
     MessageTemplate,
     TemplateText,
     Ticket,
+    utcnow,
 )
 from tests.helpers import Stack
 
@@ -271,3 +274,26 @@ def test_essential_mail_still_reaches_a_customer_who_refused_the_rest(
     # A customer who did not refuse anything gets the non-essential one too.
     other = a_ticket(stack, customer_email=f"open-{uuid.uuid4().hex[:8]}@example.com")
     assert send(stack, other, a_template(stack, essential=False), "customer").deliveries
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "logged", "capped"),
+    [(1, 9, False), (1, 10, True), (30, 24, False), (30, 25, True)],
+)
+def test_automatic_mail_to_a_customer_stops_at_either_windows_cap(
+    stack: Stack, sink: Any, minutes_ago: int, logged: int, capped: bool
+) -> None:
+    """10 automatic mails in 10 minutes, or 25 in an hour, to one customer of one ticket."""
+    customer = f"capped-{uuid.uuid4().hex[:6]}@example.com"
+    number = a_ticket(stack, customer_email=customer, contact_id=None)
+    sent_at = utcnow() - timedelta(minutes=minutes_ago)
+    with transaction(stack.sessions) as session:
+        session.add_all(
+            AutoMailLog(
+                recipient=customer, ticket_number=number, kind="auto-generated", sent_at=sent_at
+            )
+            for _ in range(logged)
+        )
+    result = send(stack, number, "closed_no_answer", "customer")
+    assert (result.skipped == "automatic mail cap reached for the customer") is capped
+    assert bool(result.deliveries) is not capped

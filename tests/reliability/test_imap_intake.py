@@ -341,6 +341,25 @@ def test_the_mailbox_workflow_polls_by_itself(
     assert stack.runtime.temporal.run(stop) == WorkflowExecutionStatus.COMPLETED
 
 
+def test_a_batch_reads_its_mailbox_settings_once_not_once_a_message(
+    stack: Stack, dovecot: DovecotServer, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        dovecot.append(box.user, mail(someone()))
+    inbound = stack.runtime.inbound
+    read: list[str] = []
+    original = inbound.config
+    monkeypatch.setattr(inbound, "config", lambda name: read.append(name) or original(name))
+    assert poll(stack, box.name).fetched == 3
+    assert read == [box.name]
+    rows = inbound_rows(stack, box.name)
+    assert [r.status for r in rows] == ["ticket"] * 3
+    with stack.sessions() as session:
+        numbers = [r.ticket_number for r in rows]
+        tickets = session.scalars(select(Ticket).where(Ticket.number.in_(numbers))).all()
+        assert len(tickets) == 3 and {t.mailbox for t in tickets} == {box.name}
+
+
 def test_a_reply_in_the_same_batch_as_its_first_mail_continues_that_ticket(
     stack: Stack, dovecot: DovecotServer, box: Box
 ) -> None:

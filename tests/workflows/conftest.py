@@ -47,6 +47,7 @@ from tempodesk.contracts import (
     ACT_SEND_NOTICE,
     ACT_SEND_TEMPLATE,
     MAIL_TASK_QUEUE,
+    MAILBOX_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     ActionProjectionInput,
     AssignmentInput,
@@ -353,13 +354,22 @@ async def wf(temporal: TemporalDevServer) -> AsyncIterator[WorkflowEnv]:
             activity_executor=executor,
             workflow_runner=SANDBOX,
         )
+        mailboxes = Worker(
+            client,
+            task_queue=MAILBOX_TASK_QUEUE,
+            workflows=[MailboxWorkflow],
+            activities=stubs.activities(),
+            activity_executor=executor,
+            workflow_runner=SANDBOX,
+        )
         mail = Worker(
             client,
             task_queue=MAIL_TASK_QUEUE,
             activities=stubs.mail_activities(),
             activity_executor=executor,
         )
-        tasks = [asyncio.create_task(w.run()) for w in (tickets, mail)]
+        workers = (tickets, mailboxes, mail)
+        tasks = [asyncio.create_task(w.run()) for w in workers]
         yield WorkflowEnv(client, stubs)
-        await asyncio.gather(tickets.shutdown(), mail.shutdown())
+        await asyncio.gather(*(w.shutdown() for w in workers))
         await asyncio.gather(*tasks, return_exceptions=True)

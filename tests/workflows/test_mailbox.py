@@ -7,6 +7,7 @@ import asyncio
 from temporalio.client import WorkflowHandle
 
 from tempodesk.contracts import (
+    MAILBOX_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     CustomerMessageInput,
     MailboxPollInput,
@@ -15,19 +16,25 @@ from tempodesk.contracts import (
 )
 from tempodesk.core.ids import mailbox_workflow_id
 from tests.workflows.conftest import WorkflowEnv
+from tests.workflows.test_replay import replayer
 from workflows.mailbox import MailboxWorkflow, flag_up_to
 
 
 async def poll_once(
-    wf: WorkflowEnv, name: str, result: MailboxPollResult, *, acks: int = 1
+    wf: WorkflowEnv,
+    name: str,
+    result: MailboxPollResult,
+    *,
+    acks: int = 1,
+    queue: str = MAILBOX_TASK_QUEUE,
 ) -> WorkflowHandle:
     """Run the mailbox workflow until it has acknowledged this many polls, then stop it."""
     wf.stubs.polls.append(result)
     handle = await wf.client.start_workflow(
         MailboxWorkflow.run,
-        MailboxPollInput(name),
+        MailboxPollInput(name, own_queue=queue == MAILBOX_TASK_QUEUE),
         id=mailbox_workflow_id(name),
-        task_queue=TICKET_TASK_QUEUE,
+        task_queue=queue,
     )
     while sum(ack.mailbox == name for ack in wf.stubs.acks) < acks:
         await asyncio.sleep(0.05)
@@ -133,3 +140,24 @@ def test_flags_of_a_backlog_never_pass_mail_that_was_not_delivered() -> None:
     assert flag_up_to(9, {7}, 5) == (4, 5)
     assert flag_up_to(9, set(), 0) == (9, 0)
     assert flag_up_to(0, {3}, 0) == (0, 3)
+
+
+async def test_a_mailbox_started_on_the_tickets_queue_moves_to_its_own_queue_and_polls_there(
+    wf: WorkflowEnv,
+) -> None:
+    """A run an older web or worker started on the tickets' queue (or one that continues
+    from such a run) continues as new on the mailboxes' queue before it polls."""
+    start = wf.start_input(channel="email", mailbox="m")
+    name = f"moved-{start.number.lower()}"
+    result = MailboxPollResult(
+        routes=[MailRoute(start.number, start=start, uid=7)], uids=[7], last_uid=7
+    )
+    handle = await poll_once(wf, name, result, queue=TICKET_TASK_QUEUE)
+    latest = await wf.client.get_workflow_handle(handle.id).describe()
+    first = await wf.client.get_workflow_handle(handle.id, run_id=handle.result_run_id).describe()
+    assert (first.task_queue, latest.task_queue) == (TICKET_TASK_QUEUE, MAILBOX_TASK_QUEUE)
+    assert latest.run_id != first.run_id
+    moved = await wf.client.get_workflow_handle(handle.id, run_id=first.run_id).fetch_history()
+    await replayer().replay_workflow(moved)  # the move itself replays
+    [ack] = [a for a in wf.stubs.acks if a.mailbox == name]
+    assert (ack.uids, ack.last_uid) == ([7], 7)

@@ -5,7 +5,7 @@ TicketWorkflow (full-walk v1 and v2 and migration v2 before the one-step opening
 it, v4 since templates go out per recipient; closing-reply v4: a reply that reached a closed
 ticket still sending its mail, made a new ticket; sla v5: a ticket under an SLA policy;
 triggers v6: triggers on creation, idle (its timer), outgoing and on automatic mail),
-MailboxWorkflow and
+MailboxWorkflow (backlog v3: on its own task queue) and
 ProcessMigrationWorkflow (v0 when their activities drove the tickets, v1 since the
 workflows do). Every change to a workflow must still replay them (or
 guard itself with ``workflow.patched``). To add fresh recordings after a deliberate, patched
@@ -333,6 +333,9 @@ WALKS = {
     "ticket-sla-v6": walk_a_ticket_under_an_sla,
     "mailbox-poll-v1": walk_a_mailbox_through_a_poll,
     "mailbox-backlog-v2": walk_a_mailbox_through_a_backlog,
+    # Since the "mailbox-own-queue" patch: started on the tickets' queue as before, the run
+    # continues as new on the mailboxes' queue and polls there (this is that run).
+    "mailbox-backlog-v3": walk_a_mailbox_through_a_backlog,
     "process-migration-v1": walk_a_migration,
 }
 

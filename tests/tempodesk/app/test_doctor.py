@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from tempodesk.app.cli import main
 from tempodesk.app.devserver import free_port
-from tempodesk.app.worker import selected_queues
-from tempodesk.contracts import MAIL_TASK_QUEUE, TICKET_TASK_QUEUE
+from tempodesk.app.worker import polled, selected_queues
+from tempodesk.contracts import MAIL_TASK_QUEUE, MAILBOX_TASK_QUEUE, TICKET_TASK_QUEUE
 from tests.helpers import Stack
 
 
@@ -29,6 +29,7 @@ def test_doctor_passes_on_a_sound_deployment(runner: CliRunner) -> None:
     lines = result.output.splitlines()
     assert all(line.startswith("ok") for line in lines), result.output
     assert any("queue tempodesk-mail: pollers: activity" in line for line in lines)
+    assert any(f"queue {MAILBOX_TASK_QUEUE}: pollers: workflow" in line for line in lines)
     assert any("migrations at head" in line for line in lines)
 
 
@@ -47,6 +48,11 @@ def test_a_worker_may_poll_a_subset_of_the_queues() -> None:
     assert selected_queues("tickets, mail") == [TICKET_TASK_QUEUE, MAIL_TASK_QUEUE]
     with pytest.raises(ValueError):
         selected_queues("tickets,sms")
+
+
+def test_a_worker_of_the_tickets_queue_polls_the_mailboxes_queue_too() -> None:
+    assert polled([TICKET_TASK_QUEUE]) == [TICKET_TASK_QUEUE, MAILBOX_TASK_QUEUE]
+    assert polled([MAIL_TASK_QUEUE]) == [MAIL_TASK_QUEUE]
 
 
 def test_a_worker_polls_every_queue_unless_told_otherwise() -> None:

@@ -16,6 +16,7 @@ from tempodesk.app.devserver import TemporalDevServer
 from tempodesk.app.worker import activity_executors, build_workers, precompile_workflow_modules
 from tempodesk.contracts import (
     MAIL_TASK_QUEUE,
+    MAILBOX_TASK_QUEUE,
     TELEPHONY_TASK_QUEUE,
     TICKET_TASK_QUEUE,
     WEBHOOK_TASK_QUEUE,
@@ -57,6 +58,7 @@ def test_each_task_queue_has_its_own_executor_with_a_thread_for_every_slot(stack
         configs = {worker.task_queue: worker.config() for worker in workers}
         assert set(configs) == {
             TICKET_TASK_QUEUE,
+            MAILBOX_TASK_QUEUE,
             MAIL_TASK_QUEUE,
             WEBHOOK_TASK_QUEUE,
             TELEPHONY_TASK_QUEUE,
@@ -119,4 +121,4 @@ def test_workers_finish_running_activities_on_shutdown(
             for executor in executors.values():
                 executor.shutdown()
 
-    assert asyncio.run(built()) == [timedelta(seconds=45)] * 4
+    assert asyncio.run(built()) == [timedelta(seconds=45)] * 5
