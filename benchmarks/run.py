@@ -143,6 +143,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "the benchmark process",
     )
     parser.add_argument(
+        "--worker-processes",
+        type=positive_int,
+        default=1,
+        help="Tempodesk worker processes (default 1; more poll the tickets' queue beside "
+        "the first, as `docker compose up --scale worker=N`)",
+    )
+    parser.add_argument(
         "--web",
         choices=WEB_MODES,
         default="gunicorn",
@@ -587,6 +594,7 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "actions": args.action_names,
         "warmup_per_scenario": args.warmup,
         "worker": args.worker,
+        "worker_processes": args.worker_processes,
         "web": args.web,
         "web_workers": args.web_workers if args.web == "gunicorn" else None,
         "web_threads": args.web_threads if args.web == "gunicorn" else None,
@@ -729,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
             StackOptions(
                 database=args.database,
                 worker=args.worker,
+                worker_processes=args.worker_processes,
                 web=args.web,
                 web_workers=args.web_workers,
                 web_threads=args.web_threads,
