@@ -181,6 +181,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy's output: flamegraph (SVG, default), speedscope or raw (collapsed stacks)",
     )
     parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (Python's CPU, not threads waiting in C)",
+    )
+    parser.add_argument(
         "--temporal-config",
         metavar="KEY=VALUE",
         action="append",
@@ -353,7 +358,9 @@ class Bench:
         if not pids:
             log.warning("--profile: the web and the worker run in this process; nothing to attach")
             return None
-        profiler = Profiler(self.args.profile, pids, fmt=self.args.profile_format)
+        profiler = Profiler(
+            self.args.profile, pids, fmt=self.args.profile_format, gil=self.args.profile_gil
+        )
         profiler.start()
         time.sleep(1.0)  # py-spy attaches before the first measured request
         return profiler
@@ -599,6 +606,7 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "web_workers": args.web_workers if args.web == "gunicorn" else None,
         "web_threads": args.web_threads if args.web == "gunicorn" else None,
         "profile": str(args.profile) if args.profile else None,
+        "profile_gil": args.profile_gil,
         "temporal_dynamic_config": args.temporal_config,
     }
 
