@@ -342,8 +342,8 @@ class CpuMeter:
             # A process and everything it started (gunicorn's workers under its master).
             tree = [pid, *_descendants(pid, children)] if name != "bench_process" else [pid]
             values = {p: value for p in tree if (value := _process_cpu(p)) is not None}
-            if values:
-                parts[name] = values
+            if values:  # "worker+2": a second worker process, counted as the worker's
+                parts.setdefault(name.partition("+")[0], {}).update(values)
         if self.postgres_database:
             parts["postgres"] = {
                 pid: value

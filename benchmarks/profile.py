@@ -5,7 +5,9 @@ follows gunicorn's workers under their master, ``--nonblocking`` samples without
 process (so the figures measured meanwhile stay near what they would be; py-spy's own CPU is
 counted as other processes'). Stopped with SIGINT, py-spy writes its file: a flame graph
 (SVG), speedscope JSON or "raw" collapsed stacks (one line per stack with its sample count,
-for grep and for flamegraph.pl).
+for grep and for flamegraph.pl). Threads waiting in C (psycopg for PostgreSQL's answer, a
+socket) count as busy in py-spy's samples; ``gil=True`` (``--profile-gil``) keeps only the
+thread that holds the GIL: where a process's Python CPU goes.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ def py_spy() -> str:
 class Profiler:
     """One ``py-spy record`` per process, from ``start()`` until ``stop()``."""
 
-    def __init__(self, folder: Path, pids: dict[str, int], *, fmt: str, rate: int = 100):
+    def __init__(
+        self, folder: Path, pids: dict[str, int], *, fmt: str, rate: int = 100, gil: bool = False
+    ):
         self.folder = folder
+        self.gil = gil
         self.pids = pids
         self.fmt = fmt
         self.rate = rate
@@ -51,6 +56,7 @@ class Profiler:
             output = self.folder / f"{name}.{FORMATS[self.fmt]}"
             command = [binary, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
             command += ["--rate", str(self.rate), "--format", self.fmt, "--output", str(output)]
+            command += ["--gil"] if self.gil else []
             self._running[name] = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,

@@ -143,6 +143,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "the benchmark process",
     )
     parser.add_argument(
+        "--worker-processes",
+        type=positive_int,
+        default=1,
+        help="Tempodesk worker processes (default 1; more poll the tickets' queue beside "
+        "the first, as `docker compose up --scale worker=N`)",
+    )
+    parser.add_argument(
         "--web",
         choices=WEB_MODES,
         default="gunicorn",
@@ -172,6 +179,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=tuple(FORMATS),
         default="flamegraph",
         help="py-spy's output: flamegraph (SVG, default), speedscope or raw (collapsed stacks)",
+    )
+    parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (Python's CPU, not threads waiting in C)",
     )
     parser.add_argument(
         "--temporal-config",
@@ -346,7 +358,9 @@ class Bench:
         if not pids:
             log.warning("--profile: the web and the worker run in this process; nothing to attach")
             return None
-        profiler = Profiler(self.args.profile, pids, fmt=self.args.profile_format)
+        profiler = Profiler(
+            self.args.profile, pids, fmt=self.args.profile_format, gil=self.args.profile_gil
+        )
         profiler.start()
         time.sleep(1.0)  # py-spy attaches before the first measured request
         return profiler
@@ -587,10 +601,12 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "actions": args.action_names,
         "warmup_per_scenario": args.warmup,
         "worker": args.worker,
+        "worker_processes": args.worker_processes,
         "web": args.web,
         "web_workers": args.web_workers if args.web == "gunicorn" else None,
         "web_threads": args.web_threads if args.web == "gunicorn" else None,
         "profile": str(args.profile) if args.profile else None,
+        "profile_gil": args.profile_gil,
         "temporal_dynamic_config": args.temporal_config,
     }
 
@@ -729,6 +745,7 @@ def main(argv: list[str] | None = None) -> int:
             StackOptions(
                 database=args.database,
                 worker=args.worker,
+                worker_processes=args.worker_processes,
                 web=args.web,
                 web_workers=args.web_workers,
                 web_threads=args.web_threads,

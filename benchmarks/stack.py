@@ -57,6 +57,9 @@ WEB_MODES = ("gunicorn", "dev", "thread")
 class StackOptions:
     database: str = "postgresql"  # postgresql | sqlite
     worker: str = "process"  # process | thread
+    # More than one: the others poll only the tickets' queue (docker-compose's `worker`
+    # scaled); their CPU counts as the worker's ("worker+2", ...).
+    worker_processes: int = 1
     # gunicorn: as docker-compose runs it; dev: `tempodesk web` as `make dev` runs it (its
     # own process, Werkzeug); thread: in the benchmark's process (shares its GIL).
     web: str = "gunicorn"
@@ -435,6 +438,13 @@ def build_stack(options: StackOptions, cleanup: contextlib.ExitStack) -> Stack:
                 tmp / "baseline-worker.log",
             ),
         }
+        for n in range(2, options.worker_processes + 1):
+            workers[f"worker+{n}"] = ChildProcess(
+                f"Tempodesk worker {n}",
+                ["-m", "tempodesk.app.cli", "worker", "--queues", "tickets"],
+                env,
+                tmp / f"worker-{n}.log",
+            )
     else:
         from benchmarks.baseline_worker import run_baseline_worker
         from tempodesk.app.worker import run_worker

@@ -13,6 +13,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from .codec import EncryptionCodec, parse_keys
+from .converter import PayloadConverter
 from .settings import Settings
 
 
@@ -41,11 +42,13 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The default converter, encrypting payloads when keys are set."""
+    """The SDK's converter with its type hints cached (``converter``: the same bytes),
+    encrypting payloads when keys are set."""
     keys = parse_keys(settings.payload_keys)
-    if not keys:
-        return DataConverter.default
-    return dataclasses.replace(DataConverter.default, payload_codec=EncryptionCodec(keys))
+    codec = EncryptionCodec(keys) if keys else None
+    return dataclasses.replace(
+        DataConverter.default, payload_converter_class=PayloadConverter, payload_codec=codec
+    )
 
 
 async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:

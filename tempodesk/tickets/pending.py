@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter
 
 from tempodesk.contracts import TicketStartInput
+from tempodesk.core.converter import PAYLOADS
 from tempodesk.core.db import transaction
 from tempodesk.core.models import PendingStart, Ticket
 from tempodesk.core.settings import Settings
@@ -38,7 +38,7 @@ MAX_BACKOFF = 3600.0  # seconds: a failing start is tried at least hourly until 
 def remember(session: Session, start: TicketStartInput) -> None:
     """Keep the start input until the ticket's opening step deletes it."""
     slim = replace(start, process=replace(start.process, document=""))
-    [payload] = DataConverter.default.payload_converter.to_payloads([slim])
+    [payload] = PAYLOADS.to_payloads([slim])
     session.add(PendingStart(ticket_number=start.number, payload=payload.data.decode("utf-8")))
 
 
@@ -50,7 +50,7 @@ def recall(session: Session, number: str) -> TicketStartInput | None:
 
 def _decode(session: Session, text: str) -> TicketStartInput:
     payload = Payload(metadata={"encoding": b"json/plain"}, data=text.encode("utf-8"))
-    [start] = DataConverter.default.payload_converter.from_payloads([payload], [TicketStartInput])
+    [start] = PAYLOADS.from_payloads([payload], [TicketStartInput])
     assert isinstance(start, TicketStartInput)
     if not start.process.document:
         start.process = processes.pin_version(session, start.process.name, start.process.version)

@@ -91,6 +91,8 @@ from tempodesk.contracts import (
     TicketStartInput,
 )
 from tempodesk.core.ids import create_update_id, ticket_workflow_id
+from tempodesk.core.settings import Settings
+from tempodesk.core.temporal_client import data_converter
 from tempodesk.sla.clocks import SlaClocks
 from tests.helpers import GUARDED_PROCESS
 from workflows.mailbox import MailboxWorkflow
@@ -343,7 +345,9 @@ class WorkflowEnv:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def wf(temporal: TemporalDevServer) -> AsyncIterator[WorkflowEnv]:
-    client = await Client.connect(temporal.address, namespace=NAMESPACE)
+    # The converter the worker and the web connect with (its type hints cached).
+    converter = data_converter(Settings())
+    client = await Client.connect(temporal.address, namespace=NAMESPACE, data_converter=converter)
     stubs = Stubs()
     with ThreadPoolExecutor(max_workers=8) as executor:
         tickets = Worker(

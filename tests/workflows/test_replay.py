@@ -44,6 +44,8 @@ from tempodesk.contracts import (
 )
 from tempodesk.contracts.triggers import TriggerActionSpec, TriggersChangedInput, TriggerSpec
 from tempodesk.core.ids import mailbox_workflow_id, migration_workflow_id, ticket_workflow_id
+from tempodesk.core.settings import Settings
+from tempodesk.core.temporal_client import data_converter
 from tests.workflows.conftest import WorkflowEnv
 from workflows.mailbox import MailboxWorkflow
 from workflows.migration import ProcessMigrationWorkflow
@@ -57,6 +59,7 @@ def replayer() -> Replayer:
     return Replayer(
         workflows=[TicketWorkflow, MailboxWorkflow, ProcessMigrationWorkflow],
         workflow_runner=SANDBOX,
+        data_converter=data_converter(Settings()),  # histories the SDK's converter wrote
     )
 
 
