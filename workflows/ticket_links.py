@@ -19,7 +19,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from statemachines import RESOLVED_CATEGORIES, ActionSpec, Rejection
+    from statemachines import REJECTION_TEXTS, RESOLVED_CATEGORIES, ActionSpec, Rejection
+    from statemachines.rights import ACT, holds
     from tempodesk.contracts import (
         LINK_INVERSE,
         LINK_KINDS,
@@ -93,6 +94,8 @@ class TicketLinks(TicketCore):
     def _check_relating(self, actor: Actor, refusal: str) -> None:
         if not self._ready:
             raise ApplicationError("The ticket is still being created.", type=refusal)
+        if not holds(actor, ACT):  # a read-only role reads, it does not relate
+            raise ApplicationError(REJECTION_TEXTS["read_only"], type=refusal)
         if actor.kind != "agent" and not actor.is_admin:
             raise ApplicationError("Only agents may change this.", type=refusal)
         if self._finished:

@@ -149,6 +149,8 @@ class TicketRelations(TicketCore):
             raise ApplicationError("The ticket is still being created.", type=SPLIT_REFUSED)
         if input.actor.kind != "agent" and not input.actor.is_admin:
             raise ApplicationError("Only agents may split tickets.", type=SPLIT_REFUSED)
+        if not holds(input.actor, ACT):
+            raise ApplicationError(REJECTION_TEXTS["read_only"], type=SPLIT_REFUSED)
         if input.message_id == self._t.first_message_id:
             raise ApplicationError(
                 "The ticket's first message cannot be split off.", type=SPLIT_REFUSED

@@ -102,6 +102,21 @@ def test_the_api_refuses_a_read_only_agents_actions_and_new_tickets(
         f"/api/v1/tickets/{number}/merge", json={"into": other}, headers=headers
     )
     assert merge.status_code == 403 and "read tickets" in merge.get_json()["error"]["message"]
+    # Relating is acting too (links, tags and splits were built beside roles, not after).
+    for path, body in (
+        ("links", {"ticket": other}),
+        ("tags", {"tags": ["urgent"]}),
+        ("split", {"message_id": 1}),
+    ):
+        related = stack.client().post(
+            f"/api/v1/tickets/{number}/{path}", json=body, headers=headers
+        )
+        assert related.status_code == 403, path
+    desk = stack.login(reader[0])
+    token = csrf_token(desk.get(f"/desk/tickets/{number}").get_data(as_text=True))
+    for path, form in (("links", {"ticket": other}), ("tags", {"tags": "urgent"})):
+        posted = desk.post(f"/desk/tickets/{number}/{path}", data={"csrf_token": token, **form})
+        assert posted.status_code == 403, path
 
 
 def test_the_workflow_refuses_a_read_only_actor_past_the_web(

@@ -114,6 +114,7 @@ RELATION_PATHS: dict[str, Any] = {
             {
                 "200": _answer("Done; the ticket with its links.", _ref("Related")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error("Refused: the other ticket is unknown or the same; closed."),
                 "422": _error("'ticket' is missing."),
@@ -135,6 +136,7 @@ RELATION_PATHS: dict[str, Any] = {
             {
                 "201": _answer("Split; the new ticket.", _ref("Split")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error(
                     "Refused: no such customer message here, the ticket's first message, "
@@ -154,6 +156,7 @@ RELATION_PATHS: dict[str, Any] = {
             {
                 "200": _answer("Done; the ticket with its tags.", _ref("Related")),
                 "400": _error("The body is not a JSON object."),
+                "403": _error("Your role lets you read tickets, not act on them (code forbidden)."),
                 "404": _error("No such ticket, or not yours to see."),
                 "409": _error("Refused: the ticket is closed."),
                 "422": _error("'tags' is missing, or not among the admins' tags (only those)."),
@@ -170,11 +173,11 @@ RELATION_PATHS: dict[str, Any] = {
     },
     "/tickets/{number}": {
         "delete": _operation(
-            "Delete this ticket for good (admins): its workflow, messages, files, timeline "
-            "and search entry, and the tickets merged into it; audited.",
+            "Delete this ticket for good (the right delete_tickets): its workflow, messages, "
+            "files, timeline and search entry, and the tickets merged into it; audited.",
             {
                 "200": _answer("Deleted (the numbers).", _ref("Deleted")),
-                "403": _error("Not an admin."),
+                "403": _error("Without the right delete_tickets."),
                 "404": _error("No such ticket."),
             },
             operationId="deleteTicket",

@@ -94,6 +94,7 @@ def link_ticket(number: str) -> Any:
     """Link ticket ``number`` to ``{"ticket", "kind"}`` (the other is this one's related,
     duplicate_of, duplicated_by, parent or child; ``"wait": true`` on a child: this parent
     is not resolved before it), or unlink it (DELETE)."""
+    refuse_read_only()
     body = json_body()
     other = text_field(body, "ticket")
     if not other:
@@ -120,6 +121,7 @@ def link_ticket(number: str) -> Any:
 @bp.route("/tickets/<number>/tags", methods=["POST", "DELETE"])
 def tag_ticket(number: str) -> Any:
     """Add ``{"tags": [...]}`` to ticket ``number`` (POST) or remove them (DELETE)."""
+    refuse_read_only()
     body = json_body()
     given = body.get("tags")
     if not isinstance(given, list) or not all(isinstance(t, str) for t in given):
@@ -163,6 +165,7 @@ def delete_ticket(number: str) -> Any:
 def split_ticket(number: str) -> Any:
     """Split the customer's message ``{"message_id"}`` off ticket ``number`` into a new
     ticket (same customer); the message moves there with its files and mail threading."""
+    refuse_read_only()
     body = json_body()
     message_id = body.get("message_id")
     if not isinstance(message_id, int) or isinstance(message_id, bool):

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from statemachines.rights import DELETE_TICKETS, holds
+from statemachines.rights import ACT, DELETE_TICKETS, holds
 from tempodesk.contracts import (
     LINK_KINDS,
     UPDATE_LINK_TICKET,
@@ -84,6 +84,8 @@ def _ask(number: str, update: str, ask: Any, result_type: type, request_id: str)
 @bp.route("/tickets/<number>/links", methods=["POST"])
 def link(number: str) -> Any:
     """Link this ticket to another (or unlink: ``remove``); both pages show it."""
+    if not holds(current_actor(), ACT):
+        abort(403)
     actor, form = current_actor(), request.form
     try:
         ask = relations.link_request(
@@ -109,6 +111,8 @@ def link(number: str) -> Any:
 @bp.route("/tickets/<number>/tags", methods=["POST"])
 def tag(number: str) -> Any:
     """Add the tags typed (separated by commas), or remove one (``remove``)."""
+    if not holds(current_actor(), ACT):
+        abort(403)
     actor, form = current_actor(), request.form
     if queries.find_ticket(db(), number, actor) is None:
         abort(404)
@@ -165,6 +169,8 @@ def _relation_helpers() -> dict[str, Any]:
 @bp.route("/tickets/<number>/split", methods=["POST"])
 def split(number: str) -> Any:
     """Split a customer's message off into a new ticket; the new ticket's page follows."""
+    if not holds(current_actor(), ACT):
+        abort(403)
     actor = current_actor()
     try:
         message_id = int(request.form.get("message_id", ""))
